@@ -1,0 +1,203 @@
+// The one place that reads environment variables: every setting, its default and its check.
+import { resolve, join } from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databasePath: string;
+  mailDir: string;
+  publicBaseUrl: string;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  logLevel: LogLevel;
+  /** Explicit secret; when undefined the server keeps a generated one in the data folder. */
+  secretKey: string | undefined;
+  trustProxy: boolean;
+  bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  shutdownGraceMs: number;
+  publicRateLimitPerMinute: number;
+  authFailureLimitPerMinute: number;
+  mailWorker: boolean;
+  mailMaxAttempts: number;
+  mailConcurrency: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+interface Setting<T> {
+  description: string;
+  example: string;
+  parse: (raw: string | undefined, name: string, env: Env) => T;
+}
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function text(fallback: string | undefined) {
+  return (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? fallback : raw.trim());
+}
+
+function integer(fallback: number, min: number, max: number) {
+  return (raw: string | undefined, name: string): number => {
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
+    }
+    return value;
+  };
+}
+
+function flag(fallback: boolean) {
+  return (raw: string | undefined, name: string): boolean => {
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+    if (['0', 'false', 'no', 'off'].includes(value)) return false;
+    throw new ConfigError(name, `must be true or false (got "${raw}")`);
+  };
+}
+
+function url(fallback: string | undefined, protocols: string[]) {
+  return (raw: string | undefined, name: string): string | undefined => {
+    const value = text(fallback)(raw);
+    if (value === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ConfigError(name, `must be an absolute URL (got "${value}")`);
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new ConfigError(name, `must use ${protocols.join(' or ')} (got "${parsed.protocol}")`);
+    }
+    return value;
+  };
+}
+
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+
+/** Every variable Convene reads. `.env.example` documents exactly these (a test checks). */
+export const settings = {
+  HOST: { description: 'Address the HTTP server listens on', example: '127.0.0.1', parse: text('127.0.0.1') },
+  PORT: { description: 'TCP port of the HTTP server', example: '3000', parse: integer(3000, 0, 65535) },
+  DATA_DIR: {
+    description: 'Folder for the database, the generated secret and (without SMTP_URL) outgoing mail',
+    example: './data',
+    parse: (raw: string | undefined) => resolve(text('./data')(raw) ?? './data'),
+  },
+  DATABASE_PATH: {
+    description: 'SQLite database file (":memory:" for a throwaway database)',
+    example: './data/convene.db',
+    parse: (raw: string | undefined, _name: string, env: Env) => {
+      const value = text(undefined)(raw);
+      if (value === ':memory:') return value;
+      return value ? resolve(value) : join(resolve(text('./data')(env.DATA_DIR) ?? './data'), 'convene.db');
+    },
+  },
+  PUBLIC_BASE_URL: {
+    description: 'The address people and calendar apps reach this service at (used in emails and feeds)',
+    example: 'http://localhost:3000',
+    parse: (raw: string | undefined, name: string, env: Env) => {
+      const port = integer(3000, 0, 65535)(env.PORT, 'PORT');
+      const value = url(`http://localhost:${port}`, ['http:', 'https:'])(raw, name) as string;
+      return value.replace(/\/+$/, '');
+    },
+  },
+  SMTP_URL: {
+    description: 'SMTP server, e.g. smtps://user:pass@mail.example.org:465; unset writes every message as an .eml file under DATA_DIR/mail',
+    example: '',
+    parse: url(undefined, ['smtp:', 'smtps:']),
+  },
+  MAIL_FROM: {
+    description: 'From address of every email',
+    example: 'Convene <convene@localhost>',
+    parse: (raw: string | undefined, name: string) => {
+      const value = text('Convene <convene@localhost>')(raw) as string;
+      const address = /<([^>]+)>\s*$/.exec(value)?.[1] ?? value;
+      if (!EMAIL.test(address) && !/^[^\s@<>]+@localhost$/.test(address)) {
+        throw new ConfigError(name, `must be an email address, optionally as "Name <address>" (got "${value}")`);
+      }
+      return value;
+    },
+  },
+  LOG_LEVEL: {
+    description: `Log level: ${LOG_LEVELS.join(', ')}`,
+    example: 'info',
+    parse: (raw: string | undefined, name: string): LogLevel => {
+      const value = (text('info')(raw) as string).toLowerCase();
+      if (!LOG_LEVELS.includes(value as LogLevel)) {
+        throw new ConfigError(name, `must be one of ${LOG_LEVELS.join(', ')} (got "${raw}")`);
+      }
+      return value as LogLevel;
+    },
+  },
+  SECRET_KEY: {
+    description: 'Secret for signed links (at least 32 characters); unset generates one in DATA_DIR/secret.key on first start',
+    example: '',
+    parse: (raw: string | undefined, name: string) => {
+      const value = text(undefined)(raw);
+      if (value !== undefined && value.length < 32) throw new ConfigError(name, 'must be at least 32 characters long');
+      return value;
+    },
+  },
+  TRUST_PROXY: {
+    description: 'Trust X-Forwarded-* headers (set true behind a reverse proxy)',
+    example: 'false',
+    parse: flag(false),
+  },
+  BODY_LIMIT_BYTES: { description: 'Largest request body accepted', example: '1048576', parse: integer(1_048_576, 1024, 104_857_600) },
+  REQUEST_TIMEOUT_MS: { description: 'Time allowed to receive a whole request', example: '30000', parse: integer(30_000, 1000, 600_000) },
+  SHUTDOWN_GRACE_MS: { description: 'Time allowed for in-flight work on shutdown', example: '10000', parse: integer(10_000, 100, 120_000) },
+  PUBLIC_RATE_LIMIT_PER_MINUTE: {
+    description: 'Requests per minute per client address on public endpoints',
+    example: '120',
+    parse: integer(120, 1, 1_000_000),
+  },
+  AUTH_FAILURE_LIMIT_PER_MINUTE: {
+    description: 'Failed authentications per minute per client address before 429',
+    example: '20',
+    parse: integer(20, 1, 1_000_000),
+  },
+  MAIL_WORKER: { description: 'Run the outbox mail worker inside the server', example: 'true', parse: flag(true) },
+  MAIL_MAX_ATTEMPTS: { description: 'Attempts before a temporarily failing email is given up', example: '8', parse: integer(8, 1, 50) },
+  MAIL_CONCURRENCY: { description: 'Emails sent at once by the worker', example: '4', parse: integer(4, 1, 64) },
+} satisfies Record<string, Setting<unknown>>;
+
+/** Reads and checks every setting; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const get = <K extends keyof typeof settings>(name: K): ReturnType<(typeof settings)[K]['parse']> =>
+    settings[name].parse(env[name], name, env) as ReturnType<(typeof settings)[K]['parse']>;
+  const dataDir = get('DATA_DIR');
+  return {
+    host: get('HOST') as string,
+    port: get('PORT'),
+    dataDir,
+    databasePath: get('DATABASE_PATH'),
+    mailDir: join(dataDir, 'mail'),
+    publicBaseUrl: get('PUBLIC_BASE_URL'),
+    smtpUrl: get('SMTP_URL'),
+    mailFrom: get('MAIL_FROM'),
+    logLevel: get('LOG_LEVEL'),
+    secretKey: get('SECRET_KEY'),
+    trustProxy: get('TRUST_PROXY'),
+    bodyLimitBytes: get('BODY_LIMIT_BYTES'),
+    requestTimeoutMs: get('REQUEST_TIMEOUT_MS'),
+    shutdownGraceMs: get('SHUTDOWN_GRACE_MS'),
+    publicRateLimitPerMinute: get('PUBLIC_RATE_LIMIT_PER_MINUTE'),
+    authFailureLimitPerMinute: get('AUTH_FAILURE_LIMIT_PER_MINUTE'),
+    mailWorker: get('MAIL_WORKER'),
+    mailMaxAttempts: get('MAIL_MAX_ATTEMPTS'),
+    mailConcurrency: get('MAIL_CONCURRENCY'),
+  };
+}

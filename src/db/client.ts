@@ -1,0 +1,75 @@
+// Opens the SQLite database with the pragmas Convene relies on, applies migrations, closes cleanly.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema.js';
+
+export type Db = BetterSQLite3Database<typeof schema>;
+export type Sqlite = Database.Database;
+
+export interface Database_ {
+  db: Db;
+  sqlite: Sqlite;
+}
+
+function findMigrationsFolder(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'drizzle');
+    if (existsSync(join(candidate, 'meta', '_journal.json'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('drizzle/ migrations folder not found');
+    dir = parent;
+  }
+}
+
+export const migrationsFolder = findMigrationsFolder();
+
+export function openDatabase(path: string): Database_ {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  return { sqlite, db: drizzle(sqlite, { schema }) };
+}
+
+export function migrateDatabase(db: Db): void {
+  migrate(db, { migrationsFolder });
+}
+
+/** Number of migrations in drizzle/ and how many of them this database has applied. */
+export function migrationState(sqlite: Sqlite): { expected: number; applied: number } {
+  const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  let applied = 0;
+  try {
+    applied = (sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n;
+  } catch {
+    applied = 0;
+  }
+  return { expected: journal.entries.length, applied };
+}
+
+/** Folds the WAL back into the main file and closes. Safe to call twice. */
+export function closeDatabase(sqlite: Sqlite): void {
+  if (!sqlite.open) return;
+  try {
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    sqlite.close();
+  }
+}
+
+/** A database handle or an open transaction: functions that write inside a caller's transaction take this. */
+export type DbOrTx = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** Runs `work` in one synchronous IMMEDIATE transaction (the write lock is taken up front, so no SQLITE_BUSY mid-way). */
+export function immediate<T>(db: Db, work: (tx: DbOrTx) => T): T {
+  return db.transaction((tx) => work(tx), { behavior: 'immediate' });
+}

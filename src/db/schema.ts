@@ -1,0 +1,132 @@
+// Every table. Instants are UTC milliseconds; IANA zones are stored beside them where local time matters.
+import { sql } from 'drizzle-orm';
+import { sqliteTable, text, integer, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+const createdAt = () => integer('created_at', { mode: 'timestamp_ms' }).notNull();
+
+export interface BookingPolicy {
+  /** Active pitches one member organisation may hold in one huddle. */
+  pitchesPerOrganisationPerHuddle: number;
+  /** Optional rolling limit: at most `max` pitches in `days` days (null: none). */
+  rollingLimit: { max: number; days: number } | null;
+  /** Hours before a huddle starts after which members can no longer cancel. */
+  cancellationCutoffHours: number;
+  /** Hours a waitlist offer holds a freed slot. */
+  waitlistOfferHours: number;
+  /** Whether new pitches need an organiser's approval. */
+  approvalRequired: boolean;
+}
+
+export const clusters = sqliteTable('clusters', {
+  id: text('id').primaryKey(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  timezone: text('timezone').notNull(),
+  contactEmail: text('contact_email'),
+  websiteUrl: text('website_url'),
+  themes: text('themes', { mode: 'json' }).$type<string[]>().notNull(),
+  bookingPolicy: text('booking_policy', { mode: 'json' }).$type<BookingPolicy>().notNull(),
+  createdAt: createdAt(),
+  updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+export const organisers = sqliteTable(
+  'organisers',
+  {
+    id: text('id').primaryKey(),
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('organisers_cluster_email').on(t.clusterId, t.email)],
+);
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    organiserId: text('organiser_id')
+      .notNull()
+      .references(() => organisers.id, { onDelete: 'cascade' }),
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    /** The visible start of the key (e.g. cnv_org_AbC123), to tell keys apart in lists and logs. */
+    prefix: text('prefix').notNull(),
+    /** SHA-256 of the whole key, hex. The key itself is never stored. */
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }),
+    lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
+    revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('api_keys_organiser').on(t.organiserId)],
+);
+
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    id: text('id').primaryKey(),
+    clusterId: text('cluster_id').references(() => clusters.id, { onDelete: 'cascade' }),
+    /** organiser | cli | member | system */
+    actorType: text('actor_type').notNull(),
+    actorId: text('actor_id'),
+    actorLabel: text('actor_label'),
+    action: text('action').notNull(),
+    targetType: text('target_type').notNull(),
+    targetId: text('target_id'),
+    before: text('before', { mode: 'json' }).$type<Record<string, unknown> | null>(),
+    after: text('after', { mode: 'json' }).$type<Record<string, unknown> | null>(),
+    requestId: text('request_id'),
+    at: integer('at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('audit_events_cluster').on(t.clusterId, t.id)],
+);
+
+export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed';
+
+export interface OutboxAttachment {
+  filename: string;
+  contentType: string;
+  content: string;
+}
+
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: text('id').primaryKey(),
+    /** Fixed Message-ID: a resend after a crash carries the same id, so it is recognisable. */
+    messageId: text('message_id').notNull().unique(),
+    clusterId: text('cluster_id').references(() => clusters.id, { onDelete: 'set null' }),
+    /** What caused the message (e.g. organiser.welcome, huddle.invitation): for logs and metrics. */
+    kind: text('kind').notNull(),
+    toAddress: text('to_address').notNull(),
+    fromAddress: text('from_address').notNull(),
+    replyTo: text('reply_to'),
+    subject: text('subject').notNull(),
+    text: text('text').notNull(),
+    html: text('html').notNull(),
+    headers: text('headers', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    /** iCalendar part: METHOD must match the calendar's METHOD line. */
+    calendarMethod: text('calendar_method'),
+    calendar: text('calendar'),
+    attachments: text('attachments', { mode: 'json' }).$type<OutboxAttachment[]>(),
+    status: text('status').$type<OutboxStatus>().notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at', { mode: 'timestamp_ms' }).notNull(),
+    leaseUntil: integer('lease_until', { mode: 'timestamp_ms' }),
+    lastError: text('last_error'),
+    smtpResponse: text('smtp_response'),
+    createdAt: createdAt(),
+    sentAt: integer('sent_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [
+    index('outbox_due')
+      .on(t.nextAttemptAt)
+      .where(sql`status IN ('queued', 'sending')`),
+    index('outbox_status').on(t.status),
+  ],
+);

@@ -1,0 +1,60 @@
+// The error catalogue: every error the API can return, with its stable code, status and title.
+import createError, { type FastifyErrorConstructor } from '@fastify/error';
+
+export const catalogue = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  AUTH_REQUIRED: { status: 401, title: 'Authentication is required' },
+  INVALID_CREDENTIALS: { status: 401, title: 'The credentials are not valid' },
+  FORBIDDEN: { status: 403, title: 'These credentials may not do this' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'There is nothing at this address' },
+  CLUSTER_NOT_FOUND: { status: 404, title: 'No such cluster' },
+  ORGANISER_NOT_FOUND: { status: 404, title: 'No such organiser' },
+  API_KEY_NOT_FOUND: { status: 404, title: 'No such API key' },
+  NOT_ACCEPTABLE: { status: 406, title: 'None of the accepted media types can be produced' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request took too long to arrive' },
+  CLUSTER_SLUG_TAKEN: { status: 409, title: 'A cluster with this slug exists already' },
+  ORGANISER_EXISTS: { status: 409, title: 'This cluster has an organiser with this email already' },
+  BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body has a media type this endpoint does not take' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  INTERNAL_ERROR: { status: 500, title: 'Something went wrong on our side' },
+  NOT_READY: { status: 503, title: 'The service is not ready' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof catalogue;
+
+export interface FieldError {
+  /** JSON pointer or parameter name of the offending value. */
+  field: string;
+  message: string;
+}
+
+/** An error a client can act on; the problem plugin turns it into application/problem+json. */
+export interface AppError extends Error {
+  code: ErrorCode;
+  statusCode: number;
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+}
+
+const constructors = Object.fromEntries(
+  Object.entries(catalogue).map(([code, entry]) => [code, createError(code, '%s', entry.status)]),
+) as Record<ErrorCode, FastifyErrorConstructor>;
+
+/** Builds a catalogue error: `throw problem('CLUSTER_NOT_FOUND')`. */
+export function problem(
+  code: ErrorCode,
+  detail?: string,
+  extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+): AppError {
+  const error = new constructors[code](detail ?? catalogue[code].title) as unknown as AppError;
+  if (extra.errors) error.errors = extra.errors;
+  if (extra.headers) error.headers = extra.headers;
+  return error;
+}
+
+export function isAppError(error: unknown): error is AppError {
+  const code = (error as unknown as { code?: unknown }).code;
+  return error instanceof Error && typeof code === 'string' && code in catalogue;
+}

@@ -1,0 +1,106 @@
+// Shapes every error, 404 and validation failure as RFC 9457 application/problem+json with a stable code.
+import fp from 'fastify-plugin';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { catalogue, isAppError, problem, type AppError, type ErrorCode, type FieldError } from '../errors.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/** Fastify's own error codes that a client can cause, mapped onto the catalogue. */
+const FRAMEWORK_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+  FST_ERR_BAD_URL: 'ROUTE_NOT_FOUND',
+  FST_ERR_ASYNC_CONSTRAINT: 'ROUTE_NOT_FOUND',
+  FST_ERR_NOT_FOUND: 'ROUTE_NOT_FOUND',
+};
+
+const BY_STATUS: Record<number, ErrorCode> = {
+  400: 'VALIDATION_FAILED',
+  401: 'AUTH_REQUIRED',
+  403: 'FORBIDDEN',
+  404: 'ROUTE_NOT_FOUND',
+  406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
+  413: 'BODY_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'NOT_READY',
+};
+
+function fieldErrors(error: FastifyError): FieldError[] {
+  return (error.validation ?? []).map((issue) => {
+    const params = issue.params as Record<string, unknown>;
+    let field = issue.instancePath || '';
+    if (typeof params.missingProperty === 'string') field += `/${params.missingProperty}`;
+    if (typeof params.additionalProperty === 'string') field += `/${params.additionalProperty}`;
+    const where = error.validationContext ?? 'body';
+    const message =
+      typeof params.additionalProperty === 'string' ? 'is not a known field' : (issue.message ?? 'is not valid');
+    return { field: `${where}${field}`, message };
+  });
+}
+
+/** Turns anything thrown into a catalogue error; unknown errors become INTERNAL_ERROR. */
+export function toAppError(error: FastifyError | AppError | Error): AppError {
+  if (isAppError(error)) return error;
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const errors = fieldErrors(fastifyError);
+    const first = errors[0];
+    return problem('VALIDATION_FAILED', first ? `${first.field} ${first.message}` : undefined, { errors });
+  }
+  const mapped = fastifyError.code ? FRAMEWORK_CODES[fastifyError.code] : undefined;
+  if (mapped) return problem(mapped);
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) return problem('MALFORMED_JSON');
+  const status = fastifyError.statusCode;
+  if (status && status >= 400 && status < 500) return problem(BY_STATUS[status] ?? 'VALIDATION_FAILED');
+  return problem('INTERNAL_ERROR');
+}
+
+export function problemBody(error: AppError, request: FastifyRequest, baseUrl: string) {
+  const code = error.code;
+  const status = catalogue[code].status;
+  return {
+    type: `${baseUrl}/problems/${code}`,
+    title: catalogue[code].title,
+    status,
+    // Internal errors never show their message: it may carry internals.
+    detail: status >= 500 ? catalogue[code].title : error.message,
+    code,
+    requestId: String(request.id),
+    ...(error.errors ? { errors: error.errors } : {}),
+  };
+}
+
+export function sendProblem(reply: FastifyReply, error: AppError, baseUrl: string) {
+  const body = problemBody(error, reply.request, baseUrl);
+  if (error.headers) reply.headers(error.headers);
+  return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+}
+
+export default fp(
+  async (app, opts: { baseUrl: string }) => {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const appError = toAppError(error);
+      const status = catalogue[appError.code].status;
+      if (status >= 500) request.log.error({ err: error }, 'request failed');
+      else request.log.info({ code: appError.code, status }, 'request refused');
+      return sendProblem(reply, appError, opts.baseUrl);
+    });
+
+    app.setNotFoundHandler((request, reply) => sendProblem(reply, problem('ROUTE_NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`), opts.baseUrl));
+
+    // Each problem type is a URL; it resolves to its own catalogue entry.
+    app.get('/problems/:code', { schema: { hide: true } }, async (request, reply) => {
+      const code = (request.params as { code: string }).code as ErrorCode;
+      const entry = catalogue[code];
+      if (!entry) throw problem('ROUTE_NOT_FOUND');
+      return reply.send({ code, ...entry });
+    });
+  },
+  { name: 'problems' },
+);

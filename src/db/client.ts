@@ -1,11 +1,11 @@
 // Opens the SQLite database with the pragmas Convene relies on, applies migrations, closes cleanly.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
+import { migrationsFolder } from '../lib/paths.js';
 
 export type Db = BetterSQLite3Database<typeof schema>;
 export type Sqlite = Database.Database;
@@ -15,18 +15,7 @@ export interface Database_ {
   sqlite: Sqlite;
 }
 
-function findMigrationsFolder(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'drizzle');
-    if (existsSync(join(candidate, 'meta', '_journal.json'))) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('drizzle/ migrations folder not found');
-    dir = parent;
-  }
-}
-
-export const migrationsFolder = findMigrationsFolder();
+export { migrationsFolder };
 
 export function openDatabase(path: string): Database_ {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -43,17 +32,19 @@ export function migrateDatabase(db: Db): void {
 }
 
 /** Number of migrations in drizzle/ and how many of them this database has applied. */
+let expectedMigrations: number | undefined;
+
 export function migrationState(sqlite: Sqlite): { expected: number; applied: number } {
-  const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
-    entries: unknown[];
-  };
+  expectedMigrations ??= (
+    JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }
+  ).entries.length;
   let applied = 0;
   try {
     applied = (sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n;
   } catch {
     applied = 0;
   }
-  return { expected: journal.entries.length, applied };
+  return { expected: expectedMigrations, applied };
 }
 
 /** Folds the WAL back into the main file and closes. Safe to call twice. */

@@ -32,16 +32,19 @@ const BY_STATUS: Record<number, ErrorCode> = {
 };
 
 function fieldErrors(error: FastifyError): FieldError[] {
-  return (error.validation ?? []).map((issue) => {
+  const seen = new Map<string, FieldError>();
+  for (const issue of error.validation ?? []) {
+    // anyOf/oneOf add a summary error after their branches' errors: the first, specific one is kept.
+    if (issue.keyword === 'anyOf' || issue.keyword === 'oneOf') continue;
     const params = issue.params as Record<string, unknown>;
-    let field = issue.instancePath || '';
-    if (typeof params.missingProperty === 'string') field += `/${params.missingProperty}`;
-    if (typeof params.additionalProperty === 'string') field += `/${params.additionalProperty}`;
-    const where = error.validationContext ?? 'body';
-    const message =
-      typeof params.additionalProperty === 'string' ? 'is not a known field' : (issue.message ?? 'is not valid');
-    return { field: `${where}${field}`, message };
-  });
+    let path = issue.instancePath || '';
+    if (typeof params.missingProperty === 'string') path += `/${params.missingProperty}`;
+    if (typeof params.additionalProperty === 'string') path += `/${params.additionalProperty}`;
+    const field = `${error.validationContext ?? 'body'}${path}`;
+    const message = typeof params.additionalProperty === 'string' ? 'is not a known field' : (issue.message ?? 'is not valid');
+    if (!seen.has(field)) seen.set(field, { field, message });
+  }
+  return [...seen.values()];
 }
 
 /** Turns anything thrown into a catalogue error; unknown errors become INTERNAL_ERROR. */
@@ -68,8 +71,8 @@ export function problemBody(error: AppError, request: FastifyRequest, baseUrl: s
     type: `${baseUrl}/problems/${code}`,
     title: catalogue[code].title,
     status,
-    // Internal errors never show their message: it may carry internals.
-    detail: status >= 500 ? catalogue[code].title : error.message,
+    // An internal error never shows its message: it may carry internals.
+    detail: code === 'INTERNAL_ERROR' ? catalogue[code].title : error.message,
     code,
     requestId: String(request.id),
     ...(error.errors ? { errors: error.errors } : {}),

@@ -1,0 +1,73 @@
+// buildApp(deps): infrastructure plugins, then one register line per module.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from './config.js';
+import type { Database_ } from './db/client.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { loggerOptions, requestIdFrom } from './lib/logging.js';
+import { version } from './lib/paths.js';
+import { TOKEN_PREFIXES } from './lib/tokens.js';
+import dbPlugin from './plugins/db.js';
+import problemsPlugin from './plugins/problems.js';
+import securityPlugin from './plugins/security.js';
+import authPlugin from './plugins/auth.js';
+import openapiPlugin from './plugins/openapi.js';
+import metricsPlugin from './plugins/metrics.js';
+import healthPlugin from './plugins/health.js';
+type MailTransport = unknown;
+import { createAuditService } from './modules/audit/audit.service.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
+import { createClustersService } from './modules/clusters/clusters.service.js';
+import { clustersRoutes } from './modules/clusters/clusters.routes.js';
+import { createOrganisersService } from './modules/organisers/organisers.service.js';
+
+export interface AppDeps {
+  config: Config;
+  /** An open, migrated database; whoever opened it closes it. */
+  database: Database_;
+  clock?: Clock;
+  /** Mail transport; by default built from config (SMTP_URL, or .eml files). */
+  transport?: MailTransport;
+  /** Log to stdout (the server) or not at all (tests). */
+  logger?: boolean;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, database } = deps;
+  const clock = deps.clock ?? systemClock;
+  const app = Fastify({
+    logger: deps.logger === false ? false : loggerOptions(config.logLevel),
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id'], randomUUID),
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const audit = createAuditService({ db: database.db, clock });
+  const clusters = createClustersService({ db: database.db, clock, audit });
+  const organisers = createOrganisersService({ db: database.db, clock, audit, clusters });
+
+  await app.register(dbPlugin, { database, clock, config });
+  await app.register(problemsPlugin, { baseUrl: config.publicBaseUrl });
+  await app.register(securityPlugin, { publicPerMinute: config.publicRateLimitPerMinute });
+  await app.register(authPlugin, {
+    resolvers: { [TOKEN_PREFIXES.organiserKey]: organisers.resolveKey },
+    failuresPerMinute: config.authFailureLimitPerMinute,
+  });
+  await app.register(openapiPlugin, { version });
+  await app.register(metricsPlugin, { outboxBacklog: () => ({ queued: 0 }) });
+  await app.register(healthPlugin);
+
+  await app.register(clustersRoutes, { clusters });
+  await app.register(auditRoutes, { audit });
+
+  return app;
+}

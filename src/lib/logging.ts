@@ -1,0 +1,51 @@
+// Logger settings: structured JSON, with tokens, keys and email addresses kept out of the logs.
+import type { FastifyRequest } from 'fastify';
+import type { LogLevel } from '../config.js';
+
+const SECRET_QUERY = /([?&](?:token|code|key|email)=)[^&#]*/gi;
+const TOKEN = /cnv_[a-z]+_[A-Za-z0-9_-]+/g;
+const EMAIL = /[^\s/?&=:@]+@[^\s/?&=:@]+/g;
+
+/** A URL with token-like and address-like parts replaced, safe to log. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY, '$1[redacted]').replace(TOKEN, '[redacted]').replace(EMAIL, '[redacted]');
+}
+
+export function loggerOptions(level: LogLevel) {
+  return {
+    level,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'email',
+        'to',
+        'token',
+        'apiKey',
+        '*.email',
+        '*.to',
+        '*.token',
+        '*.apiKey',
+        '*.authorization',
+      ],
+      censor: '[redacted]',
+    },
+    serializers: {
+      req(request: FastifyRequest) {
+        return {
+          method: request.method,
+          url: redactUrl(request.url),
+          remoteAddress: request.ip,
+          userAgent: request.headers['user-agent'],
+        };
+      },
+    },
+  };
+}
+
+const INCOMING_ID = /^[A-Za-z0-9._:-]{8,100}$/;
+
+/** Keeps a well-formed X-Request-Id from a proxy, otherwise makes one. */
+export function requestIdFrom(header: string | string[] | undefined, fallback: () => string): string {
+  return typeof header === 'string' && INCOMING_ID.test(header) ? header : fallback();
+}

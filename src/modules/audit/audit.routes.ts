@@ -1,0 +1,38 @@
+// GET /v1/clusters/{cluster}/audit: the organiser's view of the audit log.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { organiserOf } from '../../plugins/auth.js';
+import { decodeCursor, encodeCursor } from '../../lib/schema-types.js';
+import { AuditPage, AuditParams, AuditQuery } from './audit.schemas.js';
+import type { AuditService } from './audit.service.js';
+
+export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = async (app, { audit }) => {
+  app.get('/v1/clusters/:cluster/audit', {
+    config: { auth: ['organiser'] },
+    schema: {
+      operationId: 'listAuditEvents',
+      tags: ['audit'],
+      summary: 'List the audit log of a cluster, newest first',
+      params: AuditParams,
+      querystring: AuditQuery,
+      response: { 200: AuditPage },
+    },
+    handler: async (request) => {
+      const { clusterId } = organiserOf(request);
+      const limit = request.query.limit ?? 50;
+      const { rows, more } = audit.list(clusterId, { beforeId: decodeCursor(request.query.cursor), limit });
+      return {
+        items: rows.map((row) => ({
+          id: row.id,
+          at: row.at.toISOString(),
+          actor: { type: row.actorType as 'organiser', id: row.actorId, label: row.actorLabel },
+          action: row.action,
+          target: { type: row.targetType, id: row.targetId },
+          before: row.before,
+          after: row.after,
+          requestId: row.requestId,
+        })),
+        nextCursor: more ? encodeCursor(rows[rows.length - 1]!.id) : null,
+      };
+    },
+  });
+};

@@ -1,0 +1,78 @@
+// The audit log: an append-only record of every organiser and CLI change, written in the change's own transaction.
+import { and, desc, eq, lt } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../../db/client.js';
+import { auditEvents } from '../../db/schema.js';
+import { newId } from '../../lib/ids.js';
+import type { Clock } from '../../lib/clock.js';
+
+export interface Actor {
+  type: 'organiser' | 'cli' | 'member' | 'system';
+  id?: string | null;
+  label?: string | null;
+  requestId?: string | null;
+}
+
+export interface AuditEntry {
+  clusterId: string | null;
+  action: string;
+  targetType: string;
+  targetId?: string | null;
+  before?: Record<string, unknown> | null;
+  after?: Record<string, unknown> | null;
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;
+
+export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
+  return {
+    /** Appends one event inside the caller's transaction. */
+    record(tx: DbOrTx, actor: Actor, entry: AuditEntry): void {
+      tx.insert(auditEvents)
+        .values({
+          id: newId(),
+          clusterId: entry.clusterId,
+          actorType: actor.type,
+          actorId: actor.id ?? null,
+          actorLabel: actor.label ?? null,
+          action: entry.action,
+          targetType: entry.targetType,
+          targetId: entry.targetId ?? null,
+          before: entry.before ?? null,
+          after: entry.after ?? null,
+          requestId: actor.requestId ?? null,
+          at: clock.now(),
+        })
+        .run();
+    },
+
+    /** Newest first; `beforeId` continues from a previous page. */
+    list(clusterId: string, options: { beforeId?: string; limit: number }) {
+      const rows = db
+        .select()
+        .from(auditEvents)
+        .where(
+          options.beforeId
+            ? and(eq(auditEvents.clusterId, clusterId), lt(auditEvents.id, options.beforeId))
+            : eq(auditEvents.clusterId, clusterId),
+        )
+        .orderBy(desc(auditEvents.id))
+        .limit(options.limit + 1)
+        .all();
+      const more = rows.length > options.limit;
+      return { rows: more ? rows.slice(0, options.limit) : rows, more };
+    },
+  };
+}
+
+/** The fields that differ between two snapshots, as before/after summaries. */
+export function diff(before: Record<string, unknown>, after: Record<string, unknown>) {
+  const changedBefore: Record<string, unknown> = {};
+  const changedAfter: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+      changedBefore[key] = before[key] ?? null;
+      changedAfter[key] = after[key] ?? null;
+    }
+  }
+  return { before: changedBefore, after: changedAfter };
+}

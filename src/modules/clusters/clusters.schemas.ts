@@ -1,0 +1,67 @@
+// The clusters API contract: the public profile and the organiser's editable settings.
+import { Type } from 'typebox';
+import { Email, HttpUrl, Line, Slug, TimeZone } from '../../lib/schema-types.js';
+
+const Theme = Type.String({ description: 'Theme name', pattern: '^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$', maxLength: 40 });
+
+const BookingPolicyFields = {
+  pitchesPerOrganisationPerHuddle: Type.Integer({ minimum: 1, maximum: 20, description: 'Active pitches one member organisation may hold in one huddle' }),
+  rollingLimit: Type.Union(
+    [
+      Type.Object(
+        {
+          max: Type.Integer({ minimum: 1, maximum: 100, description: 'Pitches allowed in the window' }),
+          days: Type.Integer({ minimum: 1, maximum: 730, description: 'Length of the rolling window in days' }),
+        },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ],
+    { description: 'At most `max` pitches per organisation in any `days` days; null for no rolling limit' },
+  ),
+  cancellationCutoffHours: Type.Integer({ minimum: 0, maximum: 720, description: 'Members cannot cancel a pitch this many hours before the huddle' }),
+  waitlistOfferHours: Type.Integer({ minimum: 1, maximum: 168, description: 'How long a waitlist offer holds a freed slot' }),
+  approvalRequired: Type.Boolean({ description: 'Whether new pitches wait for an organiser\'s approval' }),
+};
+
+export const BookingPolicy = Type.Object(BookingPolicyFields, { description: 'Defaults for new huddles\' pitch booking' });
+
+export const ClusterParams = Type.Object({ cluster: Slug });
+
+export const ClusterProfile = Type.Object(
+  {
+    slug: Slug,
+    name: Type.String({ description: 'Display name' }),
+    timezone: Type.String({ description: 'IANA time zone the cluster meets in' }),
+    contactEmail: Type.Union([Type.String(), Type.Null()], { description: 'Public contact address' }),
+    websiteUrl: Type.Union([Type.String(), Type.Null()], { description: 'Public website' }),
+    themes: Type.Array(Type.String(), { description: 'Theme vocabulary for huddles' }),
+    bookingPolicy: BookingPolicy,
+    createdAt: Type.String({ format: 'date-time', description: 'When the cluster was created (UTC)' }),
+    updatedAt: Type.String({ format: 'date-time', description: 'Last change (UTC)' }),
+  },
+  { description: 'A cluster\'s public profile' },
+);
+
+export const ClusterPatch = Type.Object(
+  {
+    name: Type.Optional(Line({ description: 'Display name', maxLength: 200 })),
+    timezone: Type.Optional(TimeZone),
+    contactEmail: Type.Optional(Type.Union([Email, Type.Null()], { description: 'Public contact address; null to clear' })),
+    websiteUrl: Type.Optional(Type.Union([HttpUrl, Type.Null()], { description: 'Public website; null to clear' })),
+    themes: Type.Optional(Type.Array(Theme, { minItems: 1, maxItems: 30, description: 'Theme vocabulary for huddles' })),
+    bookingPolicy: Type.Optional(
+      Type.Object(
+        {
+          pitchesPerOrganisationPerHuddle: Type.Optional(BookingPolicyFields.pitchesPerOrganisationPerHuddle),
+          rollingLimit: Type.Optional(BookingPolicyFields.rollingLimit),
+          cancellationCutoffHours: Type.Optional(BookingPolicyFields.cancellationCutoffHours),
+          waitlistOfferHours: Type.Optional(BookingPolicyFields.waitlistOfferHours),
+          approvalRequired: Type.Optional(BookingPolicyFields.approvalRequired),
+        },
+        { additionalProperties: false, description: 'Fields to change in the booking policy defaults' },
+      ),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1, description: 'Fields to change; others stay as they are' },
+);

@@ -1,0 +1,147 @@
+// Clusters: creation (CLI), the public profile, and the organiser's settings, each change audited.
+import { eq, sql } from 'drizzle-orm';
+import { immediate, type Db } from '../../db/client.js';
+import { clusters, type BookingPolicy } from '../../db/schema.js';
+import { problem } from '../../errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { newId } from '../../lib/ids.js';
+import { isValidTimeZone } from '../../lib/text.js';
+import { diff, type Actor, type AuditService } from '../audit/audit.service.js';
+
+export type Cluster = typeof clusters.$inferSelect;
+
+export const DEFAULT_THEMES = ['data', 'devices', 'diagnostics', 'digital'];
+
+export const DEFAULT_BOOKING_POLICY: BookingPolicy = {
+  pitchesPerOrganisationPerHuddle: 1,
+  rollingLimit: null,
+  cancellationCutoffHours: 48,
+  waitlistOfferHours: 24,
+  approvalRequired: false,
+};
+
+export interface NewCluster {
+  slug: string;
+  name: string;
+  timezone?: string;
+}
+
+export interface ClusterChanges {
+  name?: string;
+  timezone?: string;
+  contactEmail?: string | null;
+  websiteUrl?: string | null;
+  themes?: string[];
+  bookingPolicy?: Partial<BookingPolicy>;
+}
+
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
+function checkTimeZone(zone: string) {
+  if (!isValidTimeZone(zone)) {
+    throw problem('VALIDATION_FAILED', `timezone "${zone}" is not an IANA time zone`, {
+      errors: [{ field: 'body/timezone', message: 'is not an IANA time zone' }],
+    });
+  }
+}
+
+function snapshot(cluster: Cluster): Record<string, unknown> {
+  const { name, timezone, contactEmail, websiteUrl, themes, bookingPolicy } = cluster;
+  return { name, timezone, contactEmail, websiteUrl, themes, bookingPolicy };
+}
+
+export type ClustersService = ReturnType<typeof createClustersService>;
+
+export function createClustersService({ db, clock, audit }: { db: Db; clock: Clock; audit: AuditService }) {
+  const bySlug = db.select().from(clusters).where(eq(clusters.slug, sql.placeholder('slug'))).prepare();
+
+  function find(slug: string): Cluster | undefined {
+    return bySlug.get({ slug });
+  }
+
+  function get(slug: string): Cluster {
+    const cluster = find(slug);
+    if (!cluster) throw problem('CLUSTER_NOT_FOUND', `There is no cluster "${slug}"`);
+    return cluster;
+  }
+
+  return {
+    find,
+    get,
+
+    create(input: NewCluster, actor: Actor): Cluster {
+      if (!SLUG.test(input.slug)) {
+        throw problem('VALIDATION_FAILED', 'slug must be 1-64 lower-case letters, digits and inner hyphens');
+      }
+      const name = input.name.trim();
+      if (!name || name.length > 200 || /[\u0000-\u001f\u007f]/.test(name)) {
+        throw problem('VALIDATION_FAILED', 'name must be 1-200 characters on one line');
+      }
+      const timezone = input.timezone ?? 'Europe/London';
+      checkTimeZone(timezone);
+      const now = clock.now();
+      return immediate(db, (tx) => {
+        if (tx.select({ id: clusters.id }).from(clusters).where(eq(clusters.slug, input.slug)).get()) {
+          throw problem('CLUSTER_SLUG_TAKEN', `A cluster "${input.slug}" exists already`);
+        }
+        const row = tx
+          .insert(clusters)
+          .values({
+            id: newId(),
+            slug: input.slug,
+            name,
+            timezone,
+            themes: DEFAULT_THEMES,
+            bookingPolicy: DEFAULT_BOOKING_POLICY,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .returning()
+          .get();
+        audit.record(tx, actor, {
+          clusterId: row.id,
+          action: 'cluster.created',
+          targetType: 'cluster',
+          targetId: row.id,
+          after: { slug: row.slug, ...snapshot(row) },
+        });
+        return row;
+      });
+    },
+
+    update(slug: string, changes: ClusterChanges, actor: Actor): Cluster {
+      if (changes.timezone !== undefined) checkTimeZone(changes.timezone);
+      if (changes.themes !== undefined && new Set(changes.themes).size !== changes.themes.length) {
+        throw problem('VALIDATION_FAILED', 'themes must not repeat', { errors: [{ field: 'body/themes', message: 'has duplicates' }] });
+      }
+      return immediate(db, (tx) => {
+        const current = tx.select().from(clusters).where(eq(clusters.slug, slug)).get();
+        if (!current) throw problem('CLUSTER_NOT_FOUND', `There is no cluster "${slug}"`);
+        const next = {
+          name: changes.name ?? current.name,
+          timezone: changes.timezone ?? current.timezone,
+          contactEmail: changes.contactEmail !== undefined ? changes.contactEmail : current.contactEmail,
+          websiteUrl: changes.websiteUrl !== undefined ? changes.websiteUrl : current.websiteUrl,
+          themes: changes.themes ?? current.themes,
+          bookingPolicy: { ...current.bookingPolicy, ...changes.bookingPolicy },
+        };
+        const changed = diff(snapshot(current), next);
+        if (Object.keys(changed.after).length === 0) return current;
+        const row = tx
+          .update(clusters)
+          .set({ ...next, updatedAt: clock.now() })
+          .where(eq(clusters.id, current.id))
+          .returning()
+          .get();
+        audit.record(tx, actor, {
+          clusterId: current.id,
+          action: 'cluster.updated',
+          targetType: 'cluster',
+          targetId: current.id,
+          ...changed,
+        });
+        return row;
+      });
+    },
+  };
+}

@@ -1,0 +1,186 @@
+// Organisers and their API keys: created and revoked from the CLI, resolved on every organiser request.
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { apiKeys, clusters, organisers } from '../../db/schema.js';
+import { problem } from '../../errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { newId } from '../../lib/ids.js';
+import { normaliseEmail } from '../../lib/text.js';
+import { generateToken, hashToken, looksLikeToken, tokenDisplayPrefix } from '../../lib/tokens.js';
+import type { OrganiserPrincipal } from '../../plugins/auth.js';
+import type { Actor, AuditService } from '../audit/audit.service.js';
+import type { ClustersService } from '../clusters/clusters.service.js';
+
+export type Organiser = typeof organisers.$inferSelect;
+
+/** last_used_at is written at most this often per key, so reads do not turn into writes. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
+
+export interface IssuedKey {
+  organiser: Organiser;
+  apiKey: string;
+  keyId: string;
+  prefix: string;
+}
+
+export type OrganisersService = ReturnType<typeof createOrganisersService>;
+
+export function createOrganisersService(deps: { db: Db; clock: Clock; audit: AuditService; clusters: ClustersService }) {
+  const { db, clock, audit } = deps;
+
+  const keyByHash = db
+    .select({
+      keyId: apiKeys.id,
+      expiresAt: apiKeys.expiresAt,
+      revokedAt: apiKeys.revokedAt,
+      lastUsedAt: apiKeys.lastUsedAt,
+      organiserId: organisers.id,
+      organiserName: organisers.name,
+      clusterId: clusters.id,
+      clusterSlug: clusters.slug,
+    })
+    .from(apiKeys)
+    .innerJoin(organisers, eq(organisers.id, apiKeys.organiserId))
+    .innerJoin(clusters, eq(clusters.id, apiKeys.clusterId))
+    .where(eq(apiKeys.tokenHash, sql.placeholder('hash')))
+    .prepare();
+  const touchKey = db
+    .update(apiKeys)
+    .set({ lastUsedAt: sql`${sql.placeholder('now')}` })
+    .where(eq(apiKeys.id, sql.placeholder('id')))
+    .prepare();
+
+  function insertKey(tx: DbOrTx, organiser: Organiser) {
+    const apiKey = generateToken('organiserKey');
+    const keyId = newId();
+    const prefix = tokenDisplayPrefix(apiKey);
+    tx.insert(apiKeys)
+      .values({ id: keyId, organiserId: organiser.id, clusterId: organiser.clusterId, prefix, tokenHash: hashToken(apiKey), createdAt: clock.now() })
+      .run();
+    return { apiKey, keyId, prefix };
+  }
+
+  function findOrganiser(clusterSlug: string, email: string): Organiser {
+    const cluster = deps.clusters.get(clusterSlug);
+    const organiser = db
+      .select()
+      .from(organisers)
+      .where(and(eq(organisers.clusterId, cluster.id), eq(organisers.email, normaliseEmail(email))))
+      .get();
+    if (!organiser) throw problem('ORGANISER_NOT_FOUND', `Cluster "${clusterSlug}" has no organiser ${normaliseEmail(email)}`);
+    return organiser;
+  }
+
+  return {
+    /** Adds an organiser with a first API key. The key is returned here and never again. */
+    create(clusterSlug: string, input: { email: string; name: string }, actor: Actor): IssuedKey {
+      const cluster = deps.clusters.get(clusterSlug);
+      const email = normaliseEmail(input.email);
+      const name = input.name.trim();
+      if (!EMAIL.test(email) || email.length > 254) throw problem('VALIDATION_FAILED', `"${input.email}" is not an email address`);
+      if (!name || name.length > 200 || /[\u0000-\u001f\u007f]/.test(name)) {
+        throw problem('VALIDATION_FAILED', 'name must be 1-200 characters on one line');
+      }
+      return immediate(db, (tx) => {
+        const exists = tx
+          .select({ id: organisers.id })
+          .from(organisers)
+          .where(and(eq(organisers.clusterId, cluster.id), eq(organisers.email, email)))
+          .get();
+        if (exists) throw problem('ORGANISER_EXISTS', `${email} is an organiser of "${clusterSlug}" already`);
+        const organiser = tx
+          .insert(organisers)
+          .values({ id: newId(), clusterId: cluster.id, email, name, createdAt: clock.now() })
+          .returning()
+          .get();
+        const key = insertKey(tx, organiser);
+        audit.record(tx, actor, {
+          clusterId: cluster.id,
+          action: 'organiser.created',
+          targetType: 'organiser',
+          targetId: organiser.id,
+          after: { email, name, keyPrefix: key.prefix },
+        });
+        return { organiser, ...key };
+      });
+    },
+
+    /** Issues another key for an existing organiser (e.g. before revoking a leaked one). */
+    issueKey(clusterSlug: string, email: string, actor: Actor): IssuedKey {
+      const organiser = findOrganiser(clusterSlug, email);
+      return immediate(db, (tx) => {
+        const key = insertKey(tx, organiser);
+        audit.record(tx, actor, {
+          clusterId: organiser.clusterId,
+          action: 'api-key.created',
+          targetType: 'organiser',
+          targetId: organiser.id,
+          after: { keyPrefix: key.prefix },
+        });
+        return { organiser, ...key };
+      });
+    },
+
+    /** Revokes the organiser's keys: all of them, or the one whose visible prefix is given. */
+    revoke(clusterSlug: string, email: string, actor: Actor, keyPrefix?: string): { revoked: string[] } {
+      const organiser = findOrganiser(clusterSlug, email);
+      return immediate(db, (tx) => {
+        const active = tx
+          .select({ id: apiKeys.id, prefix: apiKeys.prefix })
+          .from(apiKeys)
+          .where(and(eq(apiKeys.organiserId, organiser.id), isNull(apiKeys.revokedAt)))
+          .all()
+          .filter((key) => keyPrefix === undefined || key.prefix === keyPrefix);
+        if (keyPrefix !== undefined && active.length === 0) {
+          throw problem('API_KEY_NOT_FOUND', `${organiser.email} has no active key ${keyPrefix}`);
+        }
+        const now = clock.now();
+        for (const key of active) tx.update(apiKeys).set({ revokedAt: now }).where(eq(apiKeys.id, key.id)).run();
+        if (active.length > 0) {
+          audit.record(tx, actor, {
+            clusterId: organiser.clusterId,
+            action: 'api-key.revoked',
+            targetType: 'organiser',
+            targetId: organiser.id,
+            before: { activeKeys: active.map((key) => key.prefix) },
+            after: { revokedKeys: active.map((key) => key.prefix) },
+          });
+        }
+        return { revoked: active.map((key) => key.prefix) };
+      });
+    },
+
+    list(clusterSlug: string) {
+      const cluster = deps.clusters.get(clusterSlug);
+      const rows = db.select().from(organisers).where(eq(organisers.clusterId, cluster.id)).all();
+      return rows.map((organiser) => ({
+        ...organiser,
+        keys: db
+          .select({ prefix: apiKeys.prefix, createdAt: apiKeys.createdAt, lastUsedAt: apiKeys.lastUsedAt, revokedAt: apiKeys.revokedAt })
+          .from(apiKeys)
+          .where(eq(apiKeys.organiserId, organiser.id))
+          .all(),
+      }));
+    },
+
+    /** The auth plugin's resolver for cnv_org_ keys. */
+    resolveKey(token: string, now: Date): OrganiserPrincipal | null {
+      if (!looksLikeToken(token, 'organiserKey')) return null;
+      // Lookup by the hash of a 256-bit random key: nothing about the key leaks through timing.
+      const row = keyByHash.get({ hash: hashToken(token) });
+      if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) return null;
+      if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+        touchKey.run({ id: row.keyId, now: now.getTime() });
+      }
+      return {
+        kind: 'organiser',
+        organiserId: row.organiserId,
+        clusterId: row.clusterId,
+        clusterSlug: row.clusterSlug,
+        keyId: row.keyId,
+        label: row.organiserName,
+      };
+    },
+  };
+}

@@ -1,0 +1,140 @@
+// Bearer authentication. Every /v1 route declares `config.auth`; this plugin enforces it and documents it.
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { problem } from '../errors.js';
+import { createFailureLimiter } from '../lib/failure-limiter.js';
+
+export type PrincipalKind = 'organiser' | 'member';
+
+export interface OrganiserPrincipal {
+  kind: 'organiser';
+  organiserId: string;
+  clusterId: string;
+  clusterSlug: string;
+  keyId: string;
+  label: string;
+}
+
+export interface MemberPrincipal {
+  kind: 'member';
+  memberId: string;
+  clusterId: string;
+  clusterSlug: string;
+  tokenId: string;
+  label: string;
+}
+
+export type Principal = OrganiserPrincipal | MemberPrincipal;
+
+/** 'public', or the kinds of principal that may call the route. */
+export type RouteAuth = 'public' | PrincipalKind[];
+
+/** Turns a presented token into a principal, or null when it is unknown, revoked or expired. */
+export type TokenResolver = (token: string, now: Date) => Principal | null;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+  }
+}
+
+export const SECURITY_SCHEMES = {
+  organiser: 'organiserKey',
+  member: 'memberToken',
+} as const satisfies Record<PrincipalKind, string>;
+
+export interface AuthPluginOptions {
+  /** Resolvers by token prefix (cnv_org_, cnv_mem_). */
+  resolvers: Record<string, TokenResolver>;
+  failuresPerMinute: number;
+}
+
+const CHALLENGE = 'Bearer realm="convene"';
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
+  return match?.[1] ?? '';
+}
+
+export default fp<AuthPluginOptions>(
+  async (app, opts) => {
+    const limiter = createFailureLimiter(opts.failuresPerMinute);
+    app.decorateRequest('principal', null);
+
+    function refuse(request: FastifyRequest, detail: string) {
+      limiter.recordFailure(request.ip, Date.now());
+      return problem('INVALID_CREDENTIALS', detail, {
+        headers: { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` },
+      });
+    }
+
+    function authenticate(request: FastifyRequest): Principal {
+      const retryAfter = limiter.blockedFor(request.ip, Date.now());
+      if (retryAfter > 0) {
+        throw problem('RATE_LIMITED', 'Too many failed authentication attempts; try again later', {
+          headers: { 'retry-after': String(retryAfter) },
+        });
+      }
+      const token = bearerToken(request);
+      if (token === undefined) {
+        throw problem('AUTH_REQUIRED', 'Send an Authorization: Bearer header', { headers: { 'www-authenticate': CHALLENGE } });
+      }
+      const prefix = Object.keys(opts.resolvers).find((p) => token.startsWith(p));
+      const principal = prefix ? opts.resolvers[prefix]!(token, app.clock.now()) : null;
+      if (!principal) throw refuse(request, 'The token is unknown, revoked or expired');
+      return principal;
+    }
+
+    function guard(allowed: PrincipalKind[]): onRequestHookHandler {
+      return async (request: FastifyRequest, _reply: FastifyReply) => {
+        const principal = authenticate(request);
+        if (!allowed.includes(principal.kind)) throw problem('FORBIDDEN', `This route is for ${allowed.join(' or ')}s`);
+        // Compared before any lookup, so a key for another cluster learns nothing about this one.
+        const cluster = (request.params as { cluster?: string } | undefined)?.cluster;
+        if (cluster !== undefined && cluster !== principal.clusterSlug) {
+          throw problem('FORBIDDEN', 'These credentials belong to another cluster');
+        }
+        request.principal = principal;
+      };
+    }
+
+    app.addHook('onRoute', (route) => {
+      const auth = route.config?.auth;
+      if (auth === undefined) {
+        if (route.url.startsWith('/v1/')) throw new Error(`${route.method} ${route.url} must declare config.auth`);
+        return;
+      }
+      const security = auth === 'public' ? [] : auth.map((kind) => ({ [SECURITY_SCHEMES[kind]]: [] }));
+      route.schema = { ...route.schema, security };
+      if (auth !== 'public') {
+        const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
+        route.onRequest = [guard(auth), ...existing];
+      }
+    });
+  },
+  { name: 'auth', dependencies: ['db'] },
+);
+
+/** The authenticated principal of a route that declared auth; throws if misused on a public route. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error('principalOf() called on a route without auth');
+  return request.principal;
+}
+
+export function organiserOf(request: FastifyRequest): OrganiserPrincipal {
+  const principal = principalOf(request);
+  if (principal.kind !== 'organiser') throw problem('FORBIDDEN');
+  return principal;
+}
+
+/** Who is acting, for the audit log. */
+export function actorOf(request: FastifyRequest) {
+  const principal = principalOf(request);
+  const id = principal.kind === 'organiser' ? principal.organiserId : principal.memberId;
+  return { type: principal.kind, id, label: principal.label, requestId: String(request.id) };
+}

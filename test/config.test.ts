@@ -1,0 +1,62 @@
+// Configuration: defaults, one clear line per bad variable, .env.example complete, the generated secret.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { ConfigError, loadConfig, settings } from '../src/config.js';
+import { resolveSecretKey } from '../src/lib/secret.js';
+import { tempDir } from './helper.js';
+
+t.test('defaults need no environment at all', async (t) => {
+  const config = loadConfig({});
+  t.equal(config.port, 3000);
+  t.equal(config.host, '127.0.0.1');
+  t.match(config.databasePath, /data\/convene\.db$/);
+  t.match(config.mailDir, /data\/mail$/);
+  t.equal(config.smtpUrl, undefined, 'no SMTP_URL: mail is written to files');
+  t.equal(config.publicBaseUrl, 'http://localhost:3000');
+  t.equal(config.secretKey, undefined);
+});
+
+t.test('DATA_DIR moves the database and the mail folder', async (t) => {
+  const config = loadConfig({ DATA_DIR: '/srv/convene', PORT: '8080' });
+  t.equal(config.databasePath, '/srv/convene/convene.db');
+  t.equal(config.mailDir, '/srv/convene/mail');
+  t.equal(config.publicBaseUrl, 'http://localhost:8080');
+});
+
+t.test('a bad value throws one line naming the variable', async (t) => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ PORT: 'eighty' }, /^Invalid configuration: PORT must be a whole number/],
+    [{ PORT: '70000' }, /^Invalid configuration: PORT /],
+    [{ SMTP_URL: 'http://mail.example' }, /^Invalid configuration: SMTP_URL must use smtp: or smtps:/],
+    [{ PUBLIC_BASE_URL: 'not a url' }, /^Invalid configuration: PUBLIC_BASE_URL must be an absolute URL/],
+    [{ LOG_LEVEL: 'loud' }, /^Invalid configuration: LOG_LEVEL must be one of/],
+    [{ SECRET_KEY: 'short' }, /^Invalid configuration: SECRET_KEY must be at least 32/],
+    [{ MAIL_FROM: 'nobody' }, /^Invalid configuration: MAIL_FROM must be an email address/],
+    [{ TRUST_PROXY: 'maybe' }, /^Invalid configuration: TRUST_PROXY must be true or false/],
+  ];
+  for (const [env, message] of cases) {
+    const error = t.throws(() => loadConfig(env)) as ConfigError;
+    t.type(error, ConfigError);
+    t.match(error.message, message);
+    t.notMatch(error.message, /\n/, 'one line');
+    t.equal(error.variable, Object.keys(env)[0]);
+  }
+});
+
+t.test('.env.example documents every variable and nothing else', async (t) => {
+  const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+  const documented = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
+  t.same(documented.sort(), Object.keys(settings).sort());
+});
+
+t.test('without SECRET_KEY a secret is generated once, kept, and readable only by its owner', async (t) => {
+  const dataDir = join(tempDir(t), 'data');
+  const first = resolveSecretKey({ dataDir, secretKey: undefined });
+  t.ok(first.length >= 32);
+  const file = join(dataDir, 'secret.key');
+  t.ok(existsSync(file));
+  t.equal(statSync(file).mode & 0o777, 0o600);
+  t.equal(resolveSecretKey({ dataDir, secretKey: undefined }), first, 'the same secret next time');
+  t.equal(resolveSecretKey({ dataDir, secretKey: 'x'.repeat(40) }), 'x'.repeat(40), 'SECRET_KEY wins');
+});

@@ -1,0 +1,152 @@
+// Every error a client can cause comes back as application/problem+json with the right status and code.
+import t, { type Test } from 'tap';
+import { buildTestApp } from './helper.js';
+import { createClusterWithOrganiser } from './fixtures.js';
+import { cliServices } from '../src/cli/services.js';
+
+function expectProblem(t: Test, response: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, status: number, code: string) {
+  t.equal(response.statusCode, status, `status ${status}`);
+  t.match(String(response.headers['content-type']), /^application\/problem\+json/, 'problem+json');
+  const body = response.json() as Record<string, unknown>;
+  t.equal(body.code, code, `code ${code}`);
+  t.equal(body.status, status);
+  t.type(body.title, 'string');
+  t.type(body.detail, 'string');
+  t.equal(body.type, `https://convene.test/problems/${code}`);
+  t.type(body.requestId, 'string');
+  return body;
+}
+
+t.test('malformed JSON is 400 MALFORMED_JSON and changes nothing', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  const { auth } = createClusterWithOrganiser(database);
+  const response = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: { ...auth, 'content-type': 'application/json' },
+    payload: '{"name": "Broken',
+  });
+  expectProblem(t, response, 400, 'MALFORMED_JSON');
+  const profile = (await app.inject('/v1/clusters/north-west')).json();
+  t.equal(profile.name, 'Cluster north-west');
+});
+
+t.test('an unknown field is 400 VALIDATION_FAILED naming the field', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  const { auth } = createClusterWithOrganiser(database);
+  const response = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: auth, payload: { name: 'New', colour: 'blue' } });
+  const body = expectProblem(t, response, 400, 'VALIDATION_FAILED');
+  t.match(body.errors, [{ field: 'body/colour', message: 'is not a known field' }]);
+  t.equal((await app.inject('/v1/clusters/north-west')).json().name, 'Cluster north-west', 'nothing changed');
+});
+
+t.test('a value of the wrong shape is 400 VALIDATION_FAILED', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  const { auth } = createClusterWithOrganiser(database);
+  for (const payload of [{ name: '' }, { name: 'Line\r\nBreak' }, { timezone: 'Mars/Olympus' }, { contactEmail: 'not-an-address' }, {}, { themes: ['data', 'data'] }]) {
+    const response = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: auth, payload });
+    expectProblem(t, response, 400, 'VALIDATION_FAILED');
+  }
+});
+
+t.test('a wrong content type is 415 UNSUPPORTED_MEDIA_TYPE', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  const { auth } = createClusterWithOrganiser(database);
+  const response = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: { ...auth, 'content-type': 'application/xml' },
+    payload: '<name>x</name>',
+  });
+  expectProblem(t, response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+});
+
+t.test('an oversized body is 413 BODY_TOO_LARGE', async (t) => {
+  const { app, database } = await buildTestApp(t, { env: { BODY_LIMIT_BYTES: '2048' } });
+  const { auth } = createClusterWithOrganiser(database);
+  const response = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: { ...auth, 'content-type': 'application/json' },
+    payload: JSON.stringify({ name: 'x'.repeat(5000) }),
+  });
+  expectProblem(t, response, 413, 'BODY_TOO_LARGE');
+});
+
+t.test('an unknown route is 404 ROUTE_NOT_FOUND', async (t) => {
+  const { app } = await buildTestApp(t);
+  expectProblem(t, await app.inject('/v1/nothing-here'), 404, 'ROUTE_NOT_FOUND');
+  expectProblem(t, await app.inject({ method: 'DELETE', url: '/healthz' }), 404, 'ROUTE_NOT_FOUND');
+});
+
+t.test('a missing key is 401 AUTH_REQUIRED with a Bearer challenge', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  createClusterWithOrganiser(database);
+  const response = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', payload: { name: 'x' } });
+  expectProblem(t, response, 401, 'AUTH_REQUIRED');
+  t.equal(response.headers['www-authenticate'], 'Bearer realm="convene"');
+});
+
+t.test('a bad, malformed or revoked key is 401 INVALID_CREDENTIALS', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  const { apiKey } = createClusterWithOrganiser(database);
+  const bad = [`cnv_org_${'A'.repeat(43)}`, 'nonsense', `${apiKey}x`, apiKey.slice(0, -1)];
+  for (const key of bad) {
+    const response = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: `Bearer ${key}` }, payload: { name: 'x' } });
+    expectProblem(t, response, 401, 'INVALID_CREDENTIALS');
+    t.match(response.headers['www-authenticate'], /error="invalid_token"/);
+  }
+  const basic = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: 'Basic dXNlcjpwYXNz' }, payload: { name: 'x' } });
+  expectProblem(t, basic, 401, 'INVALID_CREDENTIALS');
+
+  cliServices(database, app.clock).organisers.revoke('north-west', 'organiser@north-west.example', { type: 'cli' });
+  const revoked = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: `Bearer ${apiKey}` }, payload: { name: 'x' } });
+  expectProblem(t, revoked, 401, 'INVALID_CREDENTIALS');
+});
+
+t.test('a key for another cluster is refused the same way whether or not the target exists', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  createClusterWithOrganiser(database, 'north-west');
+  const other = createClusterWithOrganiser(database, 'west-midlands');
+  const existing = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: other.auth, payload: { name: 'Taken over' } });
+  const missing = await app.inject({ method: 'PATCH', url: '/v1/clusters/no-such-cluster', headers: other.auth, payload: { name: 'Taken over' } });
+  const a = expectProblem(t, existing, 403, 'FORBIDDEN');
+  const b = expectProblem(t, missing, 403, 'FORBIDDEN');
+  t.equal(a.detail, b.detail, 'same answer for an existing and a missing cluster');
+  t.equal((await app.inject('/v1/clusters/north-west')).json().name, 'Cluster north-west', 'nothing changed');
+  const audit = await app.inject({ url: '/v1/clusters/north-west/audit', headers: other.auth });
+  expectProblem(t, audit, 403, 'FORBIDDEN');
+});
+
+t.test('repeated failed authentication is rate limited with 429 and Retry-After', async (t) => {
+  const { app, database } = await buildTestApp(t, { env: { AUTH_FAILURE_LIMIT_PER_MINUTE: '3' } });
+  const { auth } = createClusterWithOrganiser(database);
+  for (let i = 0; i < 3; i++) {
+    const response = await app.inject({ url: '/v1/clusters/north-west/audit', headers: { authorization: `Bearer cnv_org_${'B'.repeat(43)}` } });
+    t.equal(response.statusCode, 401);
+  }
+  const blocked = await app.inject({ url: '/v1/clusters/north-west/audit', headers: auth });
+  expectProblem(t, blocked, 429, 'RATE_LIMITED');
+  t.ok(Number(blocked.headers['retry-after']) > 0, 'Retry-After given');
+});
+
+t.test('public routes are rate limited per address with problem+json', async (t) => {
+  const { app, database } = await buildTestApp(t, { env: { PUBLIC_RATE_LIMIT_PER_MINUTE: '2' } });
+  createClusterWithOrganiser(database);
+  t.equal((await app.inject('/v1/clusters/north-west')).statusCode, 200);
+  t.equal((await app.inject('/v1/clusters/north-west')).statusCode, 200);
+  const limited = await app.inject('/v1/clusters/north-west');
+  expectProblem(t, limited, 429, 'RATE_LIMITED');
+  t.ok(limited.headers['retry-after']);
+  t.equal((await app.inject('/healthz')).statusCode, 200, 'health is never rate limited');
+});
+
+t.test('an internal failure is a 500 that shows no internals', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  const { auth } = createClusterWithOrganiser(database, 'second');
+  // Break the database underneath the app: the route fails inside better-sqlite3.
+  database.sqlite.exec('DROP TABLE audit_events');
+  const response = await app.inject({ method: 'PATCH', url: '/v1/clusters/second', headers: auth, payload: { name: 'New name' } });
+  const body = expectProblem(t, response, 500, 'INTERNAL_ERROR');
+  t.notMatch(JSON.stringify(body), /audit_events|sqlite|stack|at /i, 'no internals in the body');
+});

@@ -1,0 +1,68 @@
+// Builds a real app per test: fresh in-memory database with the real migrations, closed in teardown.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/app.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { closeDatabase, migrateDatabase, openDatabase, type Database_ } from '../src/db/client.js';
+import { manualClock, type Clock } from '../src/lib/clock.js';
+type MailTransport = unknown;
+
+export interface TestContext {
+  teardown(fn: () => unknown): void;
+}
+
+export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+/** A temporary folder removed when the test ends. */
+export function tempDir(t: TestContext, prefix = 'convene-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function testConfig(t: TestContext, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATA_DIR: tempDir(t),
+    DATABASE_PATH: ':memory:',
+    LOG_LEVEL: 'silent',
+    MAIL_WORKER: 'false',
+    SECRET_KEY: TEST_SECRET,
+    PUBLIC_BASE_URL: 'https://convene.test',
+    ...env,
+  });
+}
+
+export function testDatabase(t: TestContext, options: { migrate?: boolean } = {}): Database_ {
+  const database = openDatabase(':memory:');
+  if (options.migrate !== false) migrateDatabase(database.db);
+  t.teardown(() => closeDatabase(database.sqlite));
+  return database;
+}
+
+export interface BuiltTestApp {
+  app: FastifyInstance;
+  database: Database_;
+  config: Config;
+  clock: Clock;
+}
+
+export async function buildTestApp(
+  t: TestContext,
+  options: { env?: Record<string, string>; clock?: Clock; transport?: MailTransport; database?: Database_ } = {},
+): Promise<BuiltTestApp> {
+  const config = testConfig(t, options.env);
+  const ownDatabase = !options.database;
+  const database = options.database ?? openDatabase(':memory:');
+  if (ownDatabase) migrateDatabase(database.db);
+  const clock = options.clock ?? manualClock('2026-11-23T09:00:00Z');
+  const app = await buildApp({ config, database, clock, logger: false, transport: options.transport });
+  // One teardown, so the app (and its mail worker) stops before the database closes.
+  t.teardown(async () => {
+    await app.close();
+    if (ownDatabase) closeDatabase(database.sqlite);
+  });
+  await app.ready();
+  return { app, database, config, clock };
+}

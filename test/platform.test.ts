@@ -1,0 +1,101 @@
+// Health, readiness, metrics, request ids, security headers, and the OpenAPI document.
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { buildTestApp } from './helper.js';
+import { createClusterWithOrganiser } from './fixtures.js';
+
+t.test('healthz answers; readyz is ready once migrated and listening', async (t) => {
+  const { app } = await buildTestApp(t);
+  const health = await app.inject('/healthz');
+  t.equal(health.statusCode, 200);
+  t.same(health.json(), { status: 'ok' });
+  const ready = await app.inject('/readyz');
+  t.equal(ready.statusCode, 200);
+  t.same(ready.json(), { status: 'ready' });
+});
+
+t.test('readyz is 503 NOT_READY when the database lacks a migration', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  // As if this release's newest migration had not been applied to the database.
+  database.sqlite.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)');
+  const response = await app.inject('/readyz');
+  t.equal(response.statusCode, 503);
+  t.equal(response.json().code, 'NOT_READY');
+  t.match(response.json().detail, /migrate/);
+});
+
+t.test('every response carries a request id and security headers', async (t) => {
+  const { app } = await buildTestApp(t);
+  const generated = await app.inject('/healthz');
+  t.match(generated.headers['x-request-id'], /^[0-9a-f-]{36}$/);
+  const passed = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'proxy-id-12345' } });
+  t.equal(passed.headers['x-request-id'], 'proxy-id-12345', 'a well-formed incoming id is kept');
+  const hostile = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id\twith spaces' } });
+  t.not(hostile.headers['x-request-id'], 'bad id\twith spaces');
+  t.equal(generated.headers['x-content-type-options'], 'nosniff');
+  t.match(generated.headers['content-security-policy'], /default-src 'none'/);
+  t.match(generated.headers['strict-transport-security'], /max-age=/);
+  t.equal(generated.headers['x-frame-options'], 'SAMEORIGIN');
+});
+
+t.test('metrics shows request durations by route pattern and the outbox backlog', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  createClusterWithOrganiser(database);
+  await app.inject('/v1/clusters/north-west');
+  await app.inject('/v1/clusters/nowhere');
+  const metrics = await app.inject('/metrics');
+  t.equal(metrics.statusCode, 200);
+  t.match(metrics.headers['content-type'], /^text\/plain/);
+  t.match(metrics.body, /convene_http_request_duration_seconds_count\{method="GET",route="\/v1\/clusters\/:cluster",status_code="200"\} 1/);
+  t.match(metrics.body, /route="\/v1\/clusters\/:cluster",status_code="404"\} 1/);
+  t.notMatch(metrics.body, /route="\/v1\/clusters\/north-west"/, 'raw URLs never become labels');
+  t.match(metrics.body, /convene_outbox_messages\{status="queued"\} \d+/);
+  t.match(metrics.body, /convene_process_resident_memory_bytes/);
+});
+
+t.test('the OpenAPI document is valid 3.1, complete, and the committed copy is current', async (t) => {
+  const { app } = await buildTestApp(t);
+  const response = await app.inject('/openapi.json');
+  t.equal(response.statusCode, 200);
+  const document = response.json();
+  t.equal(document.openapi, '3.1.0');
+
+  const validator = new Validator();
+  const result = await validator.validate(structuredClone(document));
+  t.ok(result.valid, `valid OpenAPI 3.1: ${JSON.stringify(result.errors ?? '').slice(0, 500)}`);
+
+  const operationIds = new Set<string>();
+  for (const [path, item] of Object.entries(document.paths as Record<string, Record<string, Record<string, unknown>>>)) {
+    for (const [method, operation] of Object.entries(item)) {
+      const where = `${method.toUpperCase()} ${path}`;
+      t.type(operation.operationId, 'string', `${where} has an operationId`);
+      t.notOk(operationIds.has(operation.operationId as string), `${where} operationId is unique`);
+      operationIds.add(operation.operationId as string);
+      t.ok(Array.isArray(operation.tags) && (operation.tags as unknown[]).length > 0, `${where} has a tag`);
+      t.type(operation.summary, 'string', `${where} has a summary`);
+      t.ok(Array.isArray(operation.security), `${where} declares security (empty when public)`);
+      const responses = operation.responses as Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+      const problems = Object.entries(responses).filter(([status]) => status.startsWith('4'));
+      t.ok(problems.length > 0, `${where} documents 4xx responses`);
+      for (const [status, response] of problems) {
+        t.equal(response.content?.['application/problem+json']?.schema?.$ref, '#/components/schemas/Problem', `${where} ${status} is a Problem`);
+      }
+    }
+  }
+  t.ok(document.components.schemas.Problem, 'one shared Problem schema');
+
+  const committed = JSON.parse(readFileSync(new URL('../openapi/openapi.json', import.meta.url), 'utf8'));
+  t.same(committed, document, 'openapi/openapi.json is current (run npm run openapi)');
+});
+
+t.test('interactive docs are served from this server', async (t) => {
+  const { app } = await buildTestApp(t);
+  const page = await app.inject('/docs/');
+  t.equal(page.statusCode, 200);
+  t.match(page.headers['content-type'], /text\/html/);
+  t.match(page.body, /swagger-ui/i);
+  t.notMatch(page.body, /https?:\/\/(?:cdn|unpkg|cdnjs)/, 'no assets from the internet');
+  const bundle = await app.inject('/docs/static/swagger-ui-bundle.js');
+  t.equal(bundle.statusCode, 200);
+});

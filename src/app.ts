@@ -31,13 +31,15 @@ export interface AppDeps {
   transport?: MailTransport;
   /** Log to stdout (the server) or not at all (tests). */
   logger?: boolean;
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: NodeJS.WritableStream;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, database } = deps;
   const clock = deps.clock ?? systemClock;
   const app = Fastify({
-    logger: deps.logger === false ? false : loggerOptions(config.logLevel),
+    logger: deps.logger === false ? false : { ...loggerOptions(config.logLevel), ...(deps.logStream ? { stream: deps.logStream } : {}) },
     genReqId: (request) => requestIdFrom(request.headers['x-request-id'], randomUUID),
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,

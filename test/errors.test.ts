@@ -3,6 +3,7 @@ import t, { type Test } from 'tap';
 import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
 import { cliServices } from '../src/cli/services.js';
+import { manualClock } from '../src/lib/clock.js';
 
 function expectProblem(t: Test, response: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, status: number, code: string) {
   t.equal(response.statusCode, status, `status ${status}`);
@@ -102,6 +103,15 @@ t.test('a bad, malformed or revoked key is 401 INVALID_CREDENTIALS', async (t) =
   cliServices(database, app.clock).organisers.revoke('north-west', 'organiser@north-west.example', { type: 'cli' });
   const revoked = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: `Bearer ${apiKey}` }, payload: { name: 'x' } });
   expectProblem(t, revoked, 401, 'INVALID_CREDENTIALS');
+});
+
+t.test('an expired key is 401 INVALID_CREDENTIALS', async (t) => {
+  const clock = manualClock('2026-11-23T09:00:00Z');
+  const { app, database } = await buildTestApp(t, { clock });
+  const { auth } = createClusterWithOrganiser(database, 'north-west', clock);
+  t.equal((await app.inject({ url: '/v1/clusters/north-west/audit', headers: auth })).statusCode, 200);
+  clock.advance(366 * 86_400_000);
+  expectProblem(t, await app.inject({ url: '/v1/clusters/north-west/audit', headers: auth }), 401, 'INVALID_CREDENTIALS');
 });
 
 t.test('a key for another cluster is refused the same way whether or not the target exists', async (t) => {

@@ -1,11 +1,26 @@
 // convene organiser create|new-key|revoke|list
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { cliActor, output, withDatabase, type CliContext } from './context.js';
 import { cliServices } from './services.js';
+import { DEFAULT_KEY_DAYS } from '../modules/organisers/organisers.service.js';
 
 interface Target {
   cluster: string;
   email: string;
+}
+
+function parseDays(value: string): number {
+  const days = Number(value);
+  if (!Number.isInteger(days) || days < 1) throw new InvalidArgumentError('a whole number of days, at least 1');
+  return days;
+}
+
+function keyLine(key: { prefix: string; createdAt: Date; expiresAt: Date | null; lastUsedAt: Date | null; revokedAt: Date | null }) {
+  const day = (date: Date) => date.toISOString().slice(0, 10);
+  const state = key.revokedAt
+    ? `revoked ${day(key.revokedAt)}`
+    : `expires ${key.expiresAt ? day(key.expiresAt) : 'never'}, ${key.lastUsedAt ? `last used ${key.lastUsedAt.toISOString()}` : 'never used'}`;
+  return `  ${key.prefix}…  created ${day(key.createdAt)}  ${state}`;
 }
 
 const KEY_WARNING = 'Store this key now: it is shown once and cannot be shown again.';
@@ -20,14 +35,26 @@ export function organiserCommands(program: Command, context: CliContext): void {
     .requiredOption('--cluster <slug>', 'the cluster')
     .requiredOption('--email <email>', 'the organiser\'s email address')
     .requiredOption('--name <name>', 'the organiser\'s name')
-    .action(async (options: Target & { name: string }, command: Command) => {
+    .option('--valid-days <days>', 'days until the key expires', parseDays, DEFAULT_KEY_DAYS)
+    .action(async (options: Target & { name: string; validDays: number }, command: Command) => {
       await withDatabase(context, (database) => {
         const issued = cliServices(database, context.clock).organisers.create(options.cluster, options, cliActor());
         output(
           context.io,
           jsonOf(command),
-          { organiserId: issued.organiser.id, cluster: options.cluster, email: issued.organiser.email, apiKey: issued.apiKey, keyPrefix: issued.prefix },
-          [`Organiser ${issued.organiser.email} added to ${options.cluster}.`, `API key: ${issued.apiKey}`, KEY_WARNING],
+          {
+            organiserId: issued.organiser.id,
+            cluster: options.cluster,
+            email: issued.organiser.email,
+            apiKey: issued.apiKey,
+            keyPrefix: issued.prefix,
+            expiresAt: issued.expiresAt.toISOString(),
+          },
+          [
+            `Organiser ${issued.organiser.email} added to ${options.cluster}.`,
+            `API key: ${issued.apiKey}`,
+            `It expires on ${issued.expiresAt.toISOString().slice(0, 10)}. ${KEY_WARNING}`,
+          ],
         );
       });
     });
@@ -37,13 +64,16 @@ export function organiserCommands(program: Command, context: CliContext): void {
     .description('Issue another API key for an existing organiser (printed once)')
     .requiredOption('--cluster <slug>', 'the cluster')
     .requiredOption('--email <email>', 'the organiser\'s email address')
-    .action(async (options: Target, command: Command) => {
+    .option('--valid-days <days>', 'days until the key expires', parseDays, DEFAULT_KEY_DAYS)
+    .action(async (options: Target & { validDays: number }, command: Command) => {
       await withDatabase(context, (database) => {
-        const issued = cliServices(database, context.clock).organisers.issueKey(options.cluster, options.email, cliActor());
-        output(context.io, jsonOf(command), { organiserId: issued.organiser.id, apiKey: issued.apiKey, keyPrefix: issued.prefix }, [
-          `API key: ${issued.apiKey}`,
-          KEY_WARNING,
-        ]);
+        const issued = cliServices(database, context.clock).organisers.issueKey(options.cluster, options.email, cliActor(), options.validDays);
+        output(
+          context.io,
+          jsonOf(command),
+          { organiserId: issued.organiser.id, apiKey: issued.apiKey, keyPrefix: issued.prefix, expiresAt: issued.expiresAt.toISOString() },
+          [`API key: ${issued.apiKey}`, `It expires on ${issued.expiresAt.toISOString().slice(0, 10)}. ${KEY_WARNING}`],
+        );
       });
     });
 
@@ -71,9 +101,7 @@ export function organiserCommands(program: Command, context: CliContext): void {
         const organisers = cliServices(database, context.clock).organisers.list(options.cluster);
         const lines = organisers.flatMap((o) => [
           `${o.name} <${o.email}>`,
-          ...o.keys.map(
-            (k) => `  ${k.prefix}…  created ${k.createdAt.toISOString()}  ${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : k.lastUsedAt ? `last used ${k.lastUsedAt.toISOString()}` : 'never used'}`,
-          ),
+          ...o.keys.map(keyLine),
         ]);
         output(context.io, jsonOf(command), organisers, lines.length ? lines : ['No organisers yet.']);
       });

@@ -15,6 +15,8 @@ export type Organiser = typeof organisers.$inferSelect;
 
 /** last_used_at is written at most this often per key, so reads do not turn into writes. */
 const LAST_USED_RESOLUTION_MS = 60_000;
+export const DEFAULT_KEY_DAYS = 365;
+const MAX_KEY_DAYS = 3650;
 const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
 
 export interface IssuedKey {
@@ -22,6 +24,7 @@ export interface IssuedKey {
   apiKey: string;
   keyId: string;
   prefix: string;
+  expiresAt: Date;
 }
 
 export type OrganisersService = ReturnType<typeof createOrganisersService>;
@@ -51,14 +54,26 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
     .where(eq(apiKeys.id, sql.placeholder('id')))
     .prepare();
 
-  function insertKey(tx: DbOrTx, organiser: Organiser) {
+  function insertKey(tx: DbOrTx, organiser: Organiser, validDays: number) {
+    if (!Number.isInteger(validDays) || validDays < 1 || validDays > MAX_KEY_DAYS) {
+      throw problem('VALIDATION_FAILED', `a key is valid for 1 to ${MAX_KEY_DAYS} days`);
+    }
     const apiKey = generateToken('organiserKey');
     const keyId = newId();
     const prefix = tokenDisplayPrefix(apiKey);
+    const now = clock.now();
     tx.insert(apiKeys)
-      .values({ id: keyId, organiserId: organiser.id, clusterId: organiser.clusterId, prefix, tokenHash: hashToken(apiKey), createdAt: clock.now() })
+      .values({
+        id: keyId,
+        organiserId: organiser.id,
+        clusterId: organiser.clusterId,
+        prefix,
+        tokenHash: hashToken(apiKey),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + validDays * 86_400_000),
+      })
       .run();
-    return { apiKey, keyId, prefix };
+    return { apiKey, keyId, prefix, expiresAt: new Date(now.getTime() + validDays * 86_400_000) };
   }
 
   function findOrganiser(clusterSlug: string, email: string): Organiser {
@@ -74,7 +89,7 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
 
   return {
     /** Adds an organiser with a first API key. The key is returned here and never again. */
-    create(clusterSlug: string, input: { email: string; name: string }, actor: Actor): IssuedKey {
+    create(clusterSlug: string, input: { email: string; name: string; validDays?: number }, actor: Actor): IssuedKey {
       const cluster = deps.clusters.get(clusterSlug);
       const email = normaliseEmail(input.email);
       const name = input.name.trim();
@@ -94,7 +109,7 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
           .values({ id: newId(), clusterId: cluster.id, email, name, createdAt: clock.now() })
           .returning()
           .get();
-        const key = insertKey(tx, organiser);
+        const key = insertKey(tx, organiser, input.validDays ?? DEFAULT_KEY_DAYS);
         audit.record(tx, actor, {
           clusterId: cluster.id,
           action: 'organiser.created',
@@ -107,10 +122,10 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
     },
 
     /** Issues another key for an existing organiser (e.g. before revoking a leaked one). */
-    issueKey(clusterSlug: string, email: string, actor: Actor): IssuedKey {
+    issueKey(clusterSlug: string, email: string, actor: Actor, validDays = DEFAULT_KEY_DAYS): IssuedKey {
       const organiser = findOrganiser(clusterSlug, email);
       return immediate(db, (tx) => {
-        const key = insertKey(tx, organiser);
+        const key = insertKey(tx, organiser, validDays);
         audit.record(tx, actor, {
           clusterId: organiser.clusterId,
           action: 'api-key.created',
@@ -157,7 +172,7 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
       return rows.map((organiser) => ({
         ...organiser,
         keys: db
-          .select({ prefix: apiKeys.prefix, createdAt: apiKeys.createdAt, lastUsedAt: apiKeys.lastUsedAt, revokedAt: apiKeys.revokedAt })
+          .select({ prefix: apiKeys.prefix, createdAt: apiKeys.createdAt, expiresAt: apiKeys.expiresAt, lastUsedAt: apiKeys.lastUsedAt, revokedAt: apiKeys.revokedAt })
           .from(apiKeys)
           .where(eq(apiKeys.organiserId, organiser.id))
           .all(),

@@ -1,0 +1,32 @@
+// Logs are structured JSON with request ids, and never carry tokens, keys or email addresses.
+import { PassThrough } from 'node:stream';
+import t from 'tap';
+import { buildApp } from '../src/app.js';
+import { redactUrl } from '../src/lib/logging.js';
+import { testConfig, testDatabase } from './helper.js';
+import { createClusterWithOrganiser } from './fixtures.js';
+
+t.test('redactUrl hides tokens, codes and addresses in paths and queries', async (t) => {
+  t.equal(redactUrl('/unsubscribe?token=abc.def&x=1'), '/unsubscribe?token=[redacted]&x=1');
+  t.equal(redactUrl(`/v1/feeds/cnv_feed_${'a'.repeat(43)}/calendar.ics`), '/v1/feeds/[redacted]/calendar.ics');
+  t.equal(redactUrl('/x?email=someone%40example.org'), '/x?email=[redacted]');
+  t.equal(redactUrl('/v1/subscribers/person@example.org'), '/v1/subscribers/[redacted]');
+  t.equal(redactUrl('/v1/clusters/north-west'), '/v1/clusters/north-west');
+});
+
+t.test('request logs are JSON with request ids and no secrets', async (t) => {
+  const stream = new PassThrough();
+  let logs = '';
+  stream.on('data', (chunk) => (logs += chunk.toString()));
+  const database = testDatabase(t);
+  const { apiKey } = createClusterWithOrganiser(database);
+  const app = await buildApp({ config: testConfig(t, { LOG_LEVEL: 'info' }), database, logStream: stream });
+  t.teardown(() => app.close());
+  await app.inject({ url: '/v1/clusters/north-west/audit?token=secret-token-value', headers: { authorization: `Bearer ${apiKey}`, 'x-request-id': 'req-log-test-1' } });
+  await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: `Bearer ${apiKey}` }, payload: { contactEmail: 'private@example.org' } });
+  const lines = logs.trim().split('\n').map((line) => JSON.parse(line));
+  t.ok(lines.some((line) => line.reqId === 'req-log-test-1'), 'request id on log lines');
+  t.notMatch(logs, apiKey, 'no API key');
+  t.notMatch(logs, 'secret-token-value', 'no token from the query');
+  t.notMatch(logs, 'private@example.org', 'no email address');
+});

@@ -82,5 +82,5 @@ CREATE TABLE `outbox` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `outbox_message_id_unique` ON `outbox` (`message_id`);--> statement-breakpoint
-CREATE INDEX `outbox_due` ON `outbox` (`next_attempt_at`) WHERE status IN ('queued', 'sending');--> statement-breakpoint
-CREATE INDEX `outbox_status` ON `outbox` (`status`);
+CREATE INDEX `outbox_due` ON `outbox` (`next_attempt_at`,`id`) WHERE status IN ('queued', 'sending');--> statement-breakpoint
+CREATE INDEX `outbox_failed` ON `outbox` (`created_at`) WHERE status = 'failed';

@@ -15,7 +15,7 @@ import authPlugin from './plugins/auth.js';
 import openapiPlugin from './plugins/openapi.js';
 import metricsPlugin from './plugins/metrics.js';
 import healthPlugin from './plugins/health.js';
-type MailTransport = unknown;
+import mailerPlugin, { type MailTransport } from './plugins/mailer.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { createClustersService } from './modules/clusters/clusters.service.js';
@@ -65,7 +65,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     failuresPerMinute: config.authFailureLimitPerMinute,
   });
   await app.register(openapiPlugin, { version });
-  await app.register(metricsPlugin, { outboxBacklog: () => ({ queued: 0 }) });
+  await app.register(mailerPlugin, { db: database.db, clock, config, transport: deps.transport });
+  await app.register(metricsPlugin, { outboxBacklog: () => app.outbox.backlog() });
   await app.register(healthPlugin);
 
   await app.register(clustersRoutes, { clusters });

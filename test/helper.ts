@@ -7,7 +7,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { closeDatabase, migrateDatabase, openDatabase, type Database_ } from '../src/db/client.js';
 import { manualClock, type Clock } from '../src/lib/clock.js';
-type MailTransport = unknown;
+import type { MailTransport } from '../src/plugins/mailer.js';
 
 export interface TestContext {
   teardown(fn: () => unknown): void;

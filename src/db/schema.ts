@@ -123,10 +123,14 @@ export const outbox = sqliteTable(
     createdAt: createdAt(),
     sentAt: integer('sent_at', { mode: 'timestamp_ms' }),
   },
+  // Partial indexes only: sent rows (nearly all of them, in time) are in neither, so the worker's
+  // claim and the backlog counts stay fast however many messages have gone out.
   (t) => [
     index('outbox_due')
-      .on(t.nextAttemptAt)
+      .on(t.nextAttemptAt, t.id)
       .where(sql`status IN ('queued', 'sending')`),
-    index('outbox_status').on(t.status),
+    index('outbox_failed')
+      .on(t.createdAt)
+      .where(sql`status = 'failed'`),
   ],
 );

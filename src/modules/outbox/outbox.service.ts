@@ -1,0 +1,239 @@
+// The outbox, the one road every email takes: rows written in the caller's transaction, leased out to the mail worker.
+import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { outbox, type OutboxAttachment, type OutboxStatus } from '../../db/schema.js';
+import type { Clock } from '../../lib/clock.js';
+import { newId } from '../../lib/ids.js';
+
+export type OutboxRow = typeof outbox.$inferSelect;
+export type CalendarMethod = 'REQUEST' | 'CANCEL' | 'PUBLISH';
+
+export interface OutgoingMessage {
+  /** What caused the message (e.g. organiser.welcome): for logs and metrics. */
+  kind: string;
+  /** Exactly one recipient, "address" or "Name <address>". */
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  clusterId?: string | null;
+  replyTo?: string;
+  headers?: Record<string, string>;
+  /** iCalendar body; its METHOD line must equal `method`, which also becomes the MIME method= parameter. */
+  calendar?: { method: CalendarMethod; content: string };
+  /** `content` is base64, so any file survives the JSON column unchanged. */
+  attachments?: OutboxAttachment[];
+  /** Defaults to the configured MAIL_FROM. */
+  from?: string;
+}
+
+export interface OutboxOptions {
+  db: Db;
+  clock: Clock;
+  /** Default From of every message (config.mailFrom). */
+  from: string;
+  /** Right-hand side of every Message-ID (see messageIdDomain()). */
+  messageIdDomain: string;
+}
+
+export type Backlog = Record<Exclude<OutboxStatus, 'sent'>, number>;
+export type Outbox = ReturnType<typeof createOutbox>;
+
+/** Message-IDs name a domain we control: the public host, or the From address's domain when the host is a bare IP. */
+export function messageIdDomain(config: { publicBaseUrl: string; mailFrom: string }): string {
+  const host = new URL(config.publicBaseUrl).hostname;
+  if (host !== '' && !/^[\d.]+$/.test(host) && !host.startsWith('[')) return host;
+  const address = /<([^>]+)>\s*$/.exec(config.mailFrom)?.[1] ?? config.mailFrom;
+  return address.split('@')[1] ?? 'localhost';
+}
+
+const SINGLE_ADDRESS = /^\s*(?:[^<>",;]*<([^\s<>@,;]+@[^\s<>@,;]+)>|([^\s<>@,;]+@[^\s<>@,;]+))\s*$/;
+const HEADER_NAME = /^[!-9;-~]+$/;
+// Set from the row's own fields; a custom header must not override them or add recipients.
+const RESERVED_HEADERS = new Set([
+  'from', 'to', 'cc', 'bcc', 'sender', 'reply-to', 'subject', 'date', 'message-id',
+  'mime-version', 'content-type', 'content-transfer-encoding',
+]);
+
+function invalid(message: string): never {
+  throw new Error(`outbox: ${message}`);
+}
+
+function checkAddress(field: string, value: string): string {
+  if (/[\r\n]/.test(value)) invalid(`${field} contains a line break`);
+  if (!SINGLE_ADDRESS.test(value)) invalid(`${field} must be exactly one address, got ${JSON.stringify(value)}`);
+  return value.trim();
+}
+
+function checkMessage(message: OutgoingMessage): void {
+  if (message.kind.trim() === '') invalid('kind is empty');
+  if (/[\r\n]/.test(message.subject)) invalid('subject contains a line break');
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    if (!HEADER_NAME.test(name)) invalid(`header name ${JSON.stringify(name)} is not valid`);
+    if (RESERVED_HEADERS.has(name.toLowerCase())) invalid(`header ${name} is set from the message itself`);
+    if (/[\r\n]/.test(value)) invalid(`header ${name} contains a line break`);
+  }
+  if (message.calendar) {
+    const { method, content } = message.calendar;
+    if (!['REQUEST', 'CANCEL', 'PUBLISH'].includes(method)) invalid(`calendar method ${method} is not supported`);
+    const inCalendar = /^METHOD:(.*?)\r?$/im.exec(content)?.[1]?.trim().toUpperCase();
+    // A mismatch makes clients ignore or misfile the invitation, so it never leaves the building.
+    if (inCalendar !== method) invalid(`calendar METHOD ${inCalendar ?? '(none)'} does not match ${method}`);
+  }
+}
+
+// Wrapped in sql`` so Drizzle hands the value to SQLite as is: every instant below is epoch milliseconds.
+const param = (name: string) => sql`${sql.placeholder(name)}`;
+
+export function createOutbox({ db, clock, from, messageIdDomain: domain }: OutboxOptions) {
+  checkAddress('from', from);
+  const listeners = new Set<() => void>();
+  let wakeupScheduled = false;
+
+  // Repeats the partial index's own term (status IN ...) so SQLite may use outbox_due; ties broken by id (time-ordered).
+  const due = db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(
+      sql`${outbox.status} IN ('queued', 'sending') AND ${outbox.nextAttemptAt} <= ${sql.placeholder('now')}
+        AND (${outbox.status} = 'queued' OR ${outbox.leaseUntil} <= ${sql.placeholder('now')})`,
+    )
+    .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
+    .limit(sql.placeholder('limit'));
+  const claimStatement = db
+    .update(outbox)
+    .set({ status: 'sending', leaseUntil: param('leaseUntil'), attempts: sql`${outbox.attempts} + 1` })
+    .where(inArray(outbox.id, due))
+    .returning()
+    .prepare();
+  const sentStatement = db
+    .update(outbox)
+    .set({ status: 'sent', sentAt: param('now'), smtpResponse: param('response'), leaseUntil: null, lastError: null })
+    .where(eq(outbox.id, sql.placeholder('id')))
+    .prepare();
+  // Retry and failure only touch a row still being sent: a slower worker whose lease ran out
+  // must not turn a row another worker delivered back into a queued one.
+  const retryStatement = db
+    .update(outbox)
+    .set({ status: 'queued', nextAttemptAt: param('next'), leaseUntil: null, lastError: param('error') })
+    .where(sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending'`)
+    .prepare();
+  const failedStatement = db
+    .update(outbox)
+    .set({ status: 'failed', leaseUntil: null, lastError: param('error') })
+    .where(sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending'`)
+    .prepare();
+  // The claim counted an attempt that never happened; give it back.
+  const releaseStatement = db
+    .update(outbox)
+    .set({ status: 'queued', leaseUntil: null, attempts: sql`max(${outbox.attempts} - 1, 0)` })
+    .where(sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending'`)
+    .prepare();
+  // Each count matches one partial index's condition, so neither scans the sent rows.
+  const pendingStatement = db
+    .select({ status: outbox.status, count: sql<number>`count(*)` })
+    .from(outbox)
+    .where(sql`${outbox.status} IN ('queued', 'sending')`)
+    .groupBy(outbox.status)
+    .prepare();
+  const failedCountStatement = db
+    .select({ count: sql<number>`count(*)` })
+    .from(outbox)
+    .where(sql`${outbox.status} = 'failed'`)
+    .prepare();
+
+  function scheduleWakeup(): void {
+    if (wakeupScheduled || listeners.size === 0) return;
+    wakeupScheduled = true;
+    // better-sqlite3 transactions are synchronous, so by the time this runs the caller's
+    // transaction has committed (or rolled back, and the worker simply finds nothing).
+    setImmediate(() => {
+      wakeupScheduled = false;
+      for (const listener of listeners) {
+        try {
+          listener();
+        } catch {
+          // A listener's failure is its own business; the row is safe in the table.
+        }
+      }
+    });
+  }
+
+  return {
+    /** Writes one message inside the caller's transaction; returns the row id. Never sends. */
+    enqueue(tx: DbOrTx, message: OutgoingMessage): string {
+      const to = checkAddress('to', message.to);
+      const sender = checkAddress('from', message.from ?? from);
+      const replyTo = message.replyTo === undefined ? null : checkAddress('replyTo', message.replyTo);
+      checkMessage(message);
+      const id = newId();
+      const now = clock.now();
+      tx.insert(outbox)
+        .values({
+          id,
+          messageId: `<${id}@${domain}>`,
+          clusterId: message.clusterId ?? null,
+          kind: message.kind,
+          toAddress: to,
+          fromAddress: sender,
+          replyTo,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+          headers: message.headers ?? {},
+          calendarMethod: message.calendar?.method ?? null,
+          calendar: message.calendar?.content ?? null,
+          attachments: message.attachments ?? null,
+          status: 'queued',
+          attempts: 0,
+          nextAttemptAt: now,
+          createdAt: now,
+        })
+        .run();
+      scheduleWakeup();
+      return id;
+    },
+
+    /** Leases up to `limit` due rows (queued, or sending with an expired lease) to the caller. */
+    claim(limit: number, leaseMs: number): OutboxRow[] {
+      if (limit <= 0) return [];
+      const now = clock.now().getTime();
+      const rows = immediate(db, () => claimStatement.all({ now, limit, leaseUntil: now + leaseMs }));
+      // RETURNING gives no order guarantee; oldest first keeps delivery roughly fair.
+      return rows.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.id.localeCompare(b.id));
+    },
+
+    markSent(id: string, smtpResponse: string): void {
+      sentStatement.run({ id, now: clock.now().getTime(), response: smtpResponse });
+    },
+
+    markRetry(id: string, error: string, nextAttemptAt: Date): void {
+      retryStatement.run({ id, error, next: nextAttemptAt.getTime() });
+    },
+
+    markFailed(id: string, error: string): void {
+      failedStatement.run({ id, error });
+    },
+
+    /** Gives claimed-but-unsent rows back at once instead of waiting for their lease to expire. */
+    release(ids: readonly string[]): void {
+      if (ids.length === 0) return;
+      immediate(db, () => {
+        for (const id of ids) releaseStatement.run({ id });
+      });
+    },
+
+    /** Messages waiting (queued), being sent (sending) and given up (failed). */
+    backlog(): Backlog {
+      const counts: Backlog = { queued: 0, sending: 0, failed: failedCountStatement.get()?.count ?? 0 };
+      for (const row of pendingStatement.all()) counts[row.status as 'queued' | 'sending'] = row.count;
+      return counts;
+    },
+
+    /** Called (once per burst) after enqueue, outside the caller's transaction. Returns an unsubscribe. */
+    onEnqueued(listener: () => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,306 @@
+// The outbox end to end: rows written in transactions, sent by the worker to a real SMTP server or to .eml files.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import ICAL from 'ical.js';
+import { simpleParser } from 'mailparser';
+import t from 'tap';
+import { loadConfig, type Config } from '../src/config.js';
+import { closeDatabase, immediate, migrateDatabase, openDatabase } from '../src/db/client.js';
+import { outbox as outboxTable } from '../src/db/schema.js';
+import { manualClock, systemClock } from '../src/lib/clock.js';
+import { renderEmail } from '../src/lib/email-layout.js';
+import { createOutbox, messageIdDomain, type OutgoingMessage } from '../src/modules/outbox/outbox.service.js';
+import { createMailWorker, type MailLogger, type MailTransport } from '../src/modules/outbox/outbox.worker.js';
+import mailer, { createTransport } from '../src/plugins/mailer.js';
+import { startSmtpSink } from './helpers/smtp.js';
+
+const quiet: MailLogger = { debug() {}, info() {}, warn() {}, error() {} };
+const LEASE_MS = 60_000;
+const MAX_BACKOFF_MS = 10_000;
+
+const INVITE = [
+  'BEGIN:VCALENDAR',
+  'VERSION:2.0',
+  'PRODID:-//Convene//Tests//EN',
+  'METHOD:REQUEST',
+  'BEGIN:VEVENT',
+  'UID:huddle-1@convene.example.org',
+  'SEQUENCE:0',
+  'DTSTAMP:20260302T090000Z',
+  'DTSTART:20260310T140000Z',
+  'DTEND:20260310T150000Z',
+  'SUMMARY:March huddle',
+  'ORGANIZER:mailto:convene@example.org',
+  'ATTENDEE:mailto:ann@example.org',
+  'END:VEVENT',
+  'END:VCALENDAR',
+  '',
+].join('\r\n');
+
+function message(overrides: Partial<OutgoingMessage> = {}): OutgoingMessage {
+  return { kind: 'test.hello', to: 'Ann <ann@example.org>', subject: 'Hello', text: 'Hello Ann', html: '<p>Hello Ann</p>', ...overrides };
+}
+
+function configFor(dataDir: string, smtpUrl?: string): Config {
+  return loadConfig({
+    DATA_DIR: dataDir,
+    PUBLIC_BASE_URL: 'https://convene.example.org',
+    MAIL_FROM: 'Convene <convene@example.org>',
+    ...(smtpUrl ? { SMTP_URL: smtpUrl } : {}),
+  });
+}
+
+/** All setup needs from a tap test. */
+type T = { teardown(fn: () => unknown): void };
+
+async function setup(t: T, opts: { failures?: ('temp' | 'perm')[]; smtp?: boolean } = {}) {
+  const { db, sqlite } = openDatabase(':memory:');
+  migrateDatabase(db);
+  const clock = manualClock('2026-03-02T09:00:00Z');
+  const sink = await startSmtpSink(t, { failures: opts.failures ?? [] });
+  const dataDir = await mkdtemp(join(tmpdir(), 'convene-outbox-'));
+  const config = configFor(dataDir, opts.smtp === false ? undefined : sink.url);
+  const transport = createTransport(config);
+  const outbox = createOutbox({ db, clock, from: config.mailFrom, messageIdDomain: messageIdDomain(config) });
+  const worker = (via: MailTransport = transport) =>
+    createMailWorker({
+      outbox,
+      transport: via,
+      clock,
+      logger: quiet,
+      concurrency: 2,
+      maxAttempts: 4,
+      leaseMs: LEASE_MS,
+      backoff: { baseMs: 1_000, maxMs: MAX_BACKOFF_MS },
+    });
+  t.teardown(async () => {
+    transport.close();
+    closeDatabase(sqlite);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const rows = () => db.select().from(outboxTable).all();
+  const enqueue = (m: OutgoingMessage) => immediate(db, (tx) => outbox.enqueue(tx, m));
+  return { db, clock, sink, config, transport, outbox, worker, rows, enqueue };
+}
+
+t.test('a message is delivered once, with its Message-ID, both bodies and a matching calendar method', async (t) => {
+  const { sink, worker, rows, enqueue } = await setup(t);
+  enqueue(message({ kind: 'huddle.invitation', calendar: { method: 'REQUEST', content: INVITE }, headers: { 'X-Convene-Kind': 'invitation' } }));
+  const w = worker();
+  await w.drain();
+  await w.drain();
+
+  const [row] = rows();
+  t.equal(sink.messages.length, 1, 'exactly one message arrived');
+  t.match(row, { status: 'sent', attempts: 1, lastError: null });
+  t.match(row?.messageId, /^<[0-9a-f-]{36}@convene\.example\.org>$/);
+  t.match(row?.smtpResponse, /^250/);
+
+  const received = sink.messages[0]!;
+  t.equal(received.parsed.messageId, row?.messageId);
+  t.same(received.envelope.to, ['ann@example.org']);
+  t.equal(received.parsed.text?.trim(), 'Hello Ann');
+  t.equal(received.parsed.html, '<p>Hello Ann</p>');
+  t.equal(received.parsed.headers.get('x-convene-kind'), 'invitation');
+
+  const calendarPart = received.parsed.attachments.find((a) => a.contentType === 'text/calendar');
+  t.ok(calendarPart, 'has a text/calendar part');
+  const contentType = calendarPart?.headers.get('content-type') as { params: Record<string, string> } | undefined;
+  t.equal(contentType?.params.method, 'REQUEST', 'MIME method= is REQUEST');
+  const calendar = new ICAL.Component(ICAL.parse(calendarPart!.content.toString('utf8')));
+  t.equal(calendar.getFirstPropertyValue('method'), 'REQUEST', 'the calendar says REQUEST too');
+});
+
+t.test('a 451 is retried after a backoff and the message arrives once', async (t) => {
+  const { sink, clock, worker, rows, enqueue } = await setup(t, { failures: ['temp'] });
+  enqueue(message());
+  const w = worker();
+  await w.drain();
+  t.match(rows()[0], { status: 'queued', attempts: 1, lastError: /451/ });
+  t.equal(sink.messages.length, 0);
+
+  await w.drain();
+  t.equal(rows()[0]?.attempts, 1, 'not retried before its time');
+
+  clock.advance(MAX_BACKOFF_MS);
+  await w.drain();
+  t.match(rows()[0], { status: 'sent', attempts: 2, lastError: null });
+  t.equal(sink.messages.length, 1);
+});
+
+t.test('a 550 is recorded as a permanent failure and not retried', async (t) => {
+  const { sink, clock, worker, rows, enqueue, outbox } = await setup(t, { failures: ['perm'] });
+  enqueue(message());
+  const w = worker();
+  await w.drain();
+  clock.advance(24 * 60 * 60_000);
+  await w.drain();
+  t.match(rows()[0], { status: 'failed', attempts: 1, lastError: /550/ });
+  t.equal(sink.messages.length, 0);
+  t.same(outbox.backlog(), { queued: 0, sending: 0, failed: 1 });
+});
+
+t.test('temporary failures give up after the last attempt', async (t) => {
+  const { sink, clock, worker, rows, enqueue } = await setup(t);
+  sink.setBehaviour('temp');
+  enqueue(message());
+  const w = worker();
+  for (let i = 0; i < 6; i++) {
+    await w.drain();
+    clock.advance(MAX_BACKOFF_MS);
+  }
+  t.match(rows()[0], { status: 'failed', attempts: 4, lastError: /gave up after 4 attempts: .*451/ });
+});
+
+t.test('rows queued while the SMTP server is down are all delivered once it is back', async (t) => {
+  const { sink, clock, worker, rows, enqueue, outbox } = await setup(t);
+  const w = worker();
+  enqueue(message({ subject: 'before' }));
+  await w.drain();
+  t.equal(sink.messages.length, 1, 'the pool holds a live connection');
+
+  await sink.stop();
+  for (const n of [1, 2, 3]) enqueue(message({ subject: `during ${n}` }));
+  await w.drain();
+  t.match(outbox.backlog(), { queued: 3, sending: 0, failed: 0 });
+  t.ok(rows().filter((r) => r.status === 'queued').every((r) => r.attempts === 1 && r.lastError), 'each failure recorded');
+
+  await sink.restart();
+  clock.advance(MAX_BACKOFF_MS);
+  await w.drain();
+  t.same(outbox.backlog(), { queued: 0, sending: 0, failed: 0 });
+  t.ok(rows().every((r) => r.status === 'sent'), 'all four sent');
+  t.same(sink.messages.map((m) => m.parsed.subject).sort(), ['before', 'during 1', 'during 2', 'during 3']);
+});
+
+t.test('rows claimed by a worker that died are sent by the next one once the lease expires', async (t) => {
+  const { sink, clock, worker, rows, enqueue, outbox } = await setup(t);
+  enqueue(message({ subject: 'one' }));
+  enqueue(message({ subject: 'two' }));
+  // The dead worker: it claimed both rows and never came back to mark them.
+  t.equal(outbox.claim(10, LEASE_MS).length, 2);
+
+  const survivor = worker();
+  await survivor.drain();
+  t.equal(sink.messages.length, 0, 'a live lease is respected');
+
+  clock.advance(LEASE_MS);
+  await survivor.drain();
+  t.equal(sink.messages.length, 2);
+  t.ok(rows().every((r) => r.status === 'sent' && r.attempts === 2));
+});
+
+t.test('release gives claimed rows back without counting an attempt', async (t) => {
+  const { worker, rows, enqueue, outbox, sink } = await setup(t);
+  enqueue(message());
+  const [claimed] = outbox.claim(1, LEASE_MS);
+  outbox.release([claimed!.id]);
+  t.match(rows()[0], { status: 'queued', attempts: 0, leaseUntil: null });
+  await worker().drain();
+  t.equal(sink.messages.length, 1);
+});
+
+t.test('a message enqueued in a transaction that rolls back never exists', async (t) => {
+  const { db, outbox, worker, rows, sink } = await setup(t);
+  t.throws(() =>
+    immediate(db, (tx) => {
+      outbox.enqueue(tx, message());
+      throw new Error('the change failed');
+    }),
+  );
+  t.equal(rows().length, 0);
+  await worker().drain();
+  t.equal(sink.messages.length, 0);
+});
+
+t.test('enqueue refuses several recipients, line breaks and mismatched calendars', async (t) => {
+  const { db, outbox, rows } = await setup(t);
+  const bad: Partial<OutgoingMessage>[] = [
+    { to: 'ann@example.org, bob@example.org' },
+    { to: 'ann@example.org; bob@example.org' },
+    { to: 'ann@example.org\r\nBcc: bob@example.org' },
+    { to: 'not an address' },
+    { subject: 'Hi\r\nBcc: bob@example.org' },
+    { replyTo: 'a@example.org\nX: y' },
+    { headers: { Bcc: 'bob@example.org' } },
+    { headers: { 'X-Thing': 'a\r\nBcc: bob@example.org' } },
+    { calendar: { method: 'CANCEL', content: INVITE } },
+  ];
+  for (const overrides of bad) {
+    t.throws(() => immediate(db, (tx) => outbox.enqueue(tx, message(overrides))), JSON.stringify(overrides));
+  }
+  t.equal(rows().length, 0);
+});
+
+t.test('without SMTP_URL every message is written as one .eml file', async (t) => {
+  const { config, worker, rows, enqueue } = await setup(t, { smtp: false });
+  enqueue(message({ subject: 'first' }));
+  enqueue(message({ subject: 'second', calendar: { method: 'REQUEST', content: INVITE } }));
+  await worker().drain();
+
+  const files = (await readdir(config.mailDir)).sort();
+  t.equal(files.length, 2, 'one file per message, no temporary files left');
+  t.ok(files.every((f) => /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-[0-9a-f-]{36}\.eml$/.test(f)));
+  const parsed = await Promise.all(files.map(async (f) => simpleParser(await readFile(join(config.mailDir, f)))));
+  const byId = new Map(rows().map((r) => [r.messageId, r]));
+  for (const mail of parsed) {
+    const row = byId.get(mail.messageId ?? '');
+    t.ok(row, `file carries a known Message-ID (${mail.messageId})`);
+    t.equal(mail.subject, row?.subject);
+    t.equal(mail.html, '<p>Hello Ann</p>');
+    t.equal(row?.status, 'sent');
+  }
+  const invite = parsed.find((m) => m.subject === 'second');
+  t.ok(invite?.attachments.some((a) => a.contentType === 'text/calendar'));
+});
+
+t.test('email layout escapes hostile values and keeps the subject to one line', async (t) => {
+  const hostile = '<script>alert(1)</script>"\'&';
+  const email = renderEmail({
+    subject: 'Welcome\r\nBcc: victim@example.org',
+    greeting: `Hello ${hostile}`,
+    paragraphs: ['"><img src=x onerror=alert(1)>', 'line one\nline two'],
+    action: { label: `Confirm ${hostile}`, url: 'https://convene.example.org/confirm?token=a&b="><script>' },
+    footer: [`Sent to ${hostile}`],
+  });
+  t.equal(email.subject, 'Welcome Bcc: victim@example.org');
+  t.notMatch(email.html, /<script>|<img/);
+  t.match(email.html, '&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;');
+  t.match(email.html, 'href="https://convene.example.org/confirm?token=a&amp;b=%22%3E%3Cscript%3E"');
+  t.match(email.html, 'line one<br>\nline two');
+  t.match(email.text, 'Hello <script>alert(1)</script>', 'the text part is not HTML and stays literal');
+  t.throws(() => renderEmail({ subject: 'x', paragraphs: [], action: { label: 'Go', url: 'javascript:alert(1)' } }));
+
+  // Through the real road: no injected header survives into the delivered message.
+  const { sink, worker, enqueue } = await setup(t);
+  enqueue(message({ subject: email.subject, text: email.text, html: email.html }));
+  await worker().drain();
+  const received = sink.messages[0]!;
+  t.equal(received.parsed.subject, 'Welcome Bcc: victim@example.org');
+  t.notOk(received.parsed.bcc);
+  t.same(received.envelope.to, ['ann@example.org'], 'nobody else received it');
+  t.equal(received.parsed.html, email.html);
+});
+
+t.test('the mailer plugin sends what is enqueued and stops cleanly on close', async (t) => {
+  const { db, sqlite } = openDatabase(':memory:');
+  migrateDatabase(db);
+  t.teardown(() => closeDatabase(sqlite));
+  const sink = await startSmtpSink(t);
+  const config = configFor(tmpdir(), sink.url);
+  const transport = createTransport(config);
+  t.teardown(() => transport.close());
+
+  const app = Fastify();
+  await app.register(mailer, { db, clock: systemClock, config, transport, logger: quiet });
+  await app.ready();
+  // The enqueue nudges the running worker once the transaction has committed.
+  immediate(db, (tx) => app.outbox.enqueue(tx, message()));
+  await sink.waitFor(1);
+  await app.close();
+
+  t.equal(sink.messages.length, 1);
+  t.same(app.outbox.backlog(), { queued: 0, sending: 0, failed: 0 });
+});

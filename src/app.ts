@@ -21,6 +21,8 @@ import { auditRoutes } from './modules/audit/audit.routes.js';
 import { createClustersService } from './modules/clusters/clusters.service.js';
 import { clustersRoutes } from './modules/clusters/clusters.routes.js';
 import { createOrganisersService } from './modules/organisers/organisers.service.js';
+import { createHuddlesService } from './modules/huddles/huddles.service.js';
+import { huddlesRoutes } from './modules/huddles/huddles.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -56,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const audit = createAuditService({ db: database.db, clock });
   const clusters = createClustersService({ db: database.db, clock, audit });
   const organisers = createOrganisersService({ db: database.db, clock, audit, clusters });
+  const huddles = createHuddlesService({ db: database.db, clock, audit, clusters });
 
   await app.register(dbPlugin, { database, clock, config });
   await app.register(problemsPlugin, { baseUrl: config.publicBaseUrl });
@@ -71,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(clustersRoutes, { clusters });
   await app.register(auditRoutes, { audit });
+  await app.register(huddlesRoutes, { huddles, clusters });
 
   return app;
 }

@@ -26,6 +26,8 @@ export const clusters = sqliteTable('clusters', {
   websiteUrl: text('website_url'),
   themes: text('themes', { mode: 'json' }).$type<string[]>().notNull(),
   bookingPolicy: text('booking_policy', { mode: 'json' }).$type<BookingPolicy>().notNull(),
+  /** Bumped in the same transaction as any change to the cluster's huddles: the feed cache's key. */
+  huddlesVersion: integer('huddles_version').notNull().default(0),
   createdAt: createdAt(),
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
 });
@@ -133,4 +135,86 @@ export const outbox = sqliteTable(
       .on(t.createdAt)
       .where(sql`status = 'failed'`),
   ],
+);
+
+export type HuddleStatus = 'draft' | 'published' | 'cancelled';
+
+export const huddleSeries = sqliteTable('huddle_series', {
+  id: text('id').primaryKey(),
+  clusterId: text('cluster_id')
+    .notNull()
+    .references(() => clusters.id, { onDelete: 'cascade' }),
+  rrule: text('rrule').notNull(),
+  timezone: text('timezone').notNull(),
+  createdAt: createdAt(),
+});
+
+export const huddles = sqliteTable(
+  'huddles',
+  {
+    id: text('id').primaryKey(),
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    seriesId: text('series_id').references(() => huddleSeries.id, { onDelete: 'set null' }),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    startsAt: integer('starts_at', { mode: 'timestamp_ms' }).notNull(),
+    endsAt: integer('ends_at', { mode: 'timestamp_ms' }).notNull(),
+    timezone: text('timezone').notNull(),
+    venueName: text('venue_name'),
+    venueAddress: text('venue_address'),
+    /** Private: shown to organisers, attendees and pitchers, never in public views or feeds. */
+    onlineUrl: text('online_url'),
+    capacity: integer('capacity'),
+    themes: text('themes', { mode: 'json' }).$type<string[]>().notNull(),
+    status: text('status').$type<HuddleStatus>().notNull(),
+    cancelReason: text('cancel_reason'),
+    cancelledAt: integer('cancelled_at', { mode: 'timestamp_ms' }),
+    /** iCalendar SEQUENCE: grows with every change of time, place or status. */
+    sequence: integer('sequence').notNull().default(0),
+    slotCount: integer('slot_count').notNull(),
+    slotMinutes: integer('slot_minutes').notNull(),
+    changeoverMinutes: integer('changeover_minutes').notNull(),
+    pitchOffsetMinutes: integer('pitch_offset_minutes').notNull(),
+    /** Booking opens this many days before the start; null: as soon as the huddle is published. */
+    bookingOpensDaysBefore: integer('booking_opens_days_before'),
+    bookingClosesHoursBefore: integer('booking_closes_hours_before').notNull(),
+    cancellationCutoffHours: integer('cancellation_cutoff_hours').notNull(),
+    approvalRequired: integer('approval_required', { mode: 'boolean' }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('huddles_cluster_start').on(t.clusterId, t.startsAt, t.id), index('huddles_series_start').on(t.seriesId, t.startsAt)],
+);
+
+export const slots = sqliteTable(
+  'slots',
+  {
+    id: text('id').primaryKey(),
+    huddleId: text('huddle_id')
+      .notNull()
+      .references(() => huddles.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    startsAt: integer('starts_at', { mode: 'timestamp_ms' }).notNull(),
+    endsAt: integer('ends_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [uniqueIndex('slots_huddle_position').on(t.huddleId, t.position)],
+);
+
+export const invitations = sqliteTable(
+  'invitations',
+  {
+    id: text('id').primaryKey(),
+    huddleId: text('huddle_id')
+      .notNull()
+      .references(() => huddles.id, { onDelete: 'cascade' }),
+    /** Normalised address; one invitation per address per huddle. */
+    email: text('email').notNull(),
+    name: text('name'),
+    /** Where the address came from: addresses, members or subscribers. */
+    source: text('source').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('invitations_huddle_email').on(t.huddleId, t.email)],
 );

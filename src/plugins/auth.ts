@@ -26,8 +26,11 @@ export interface MemberPrincipal {
 
 export type Principal = OrganiserPrincipal | MemberPrincipal;
 
-/** 'public', or the kinds of principal that may call the route. */
-export type RouteAuth = 'public' | PrincipalKind[];
+/**
+ * 'public'; the kinds of principal that must call the route; or `{ optional }`: public, but a
+ * valid token of those kinds (for the route's cluster) gets a fuller view.
+ */
+export type RouteAuth = 'public' | PrincipalKind[] | { optional: PrincipalKind[] };
 
 /** Turns a presented token into a principal, or null when it is unknown, revoked or expired. */
 export type TokenResolver = (token: string, now: Date) => Principal | null;
@@ -103,18 +106,34 @@ export default fp<AuthPluginOptions>(
       };
     }
 
+    function optionalGuard(allowed: PrincipalKind[]): onRequestHookHandler {
+      return async (request: FastifyRequest) => {
+        if (request.headers.authorization === undefined) return;
+        const principal = authenticate(request);
+        const cluster = (request.params as { cluster?: string } | undefined)?.cluster;
+        if (allowed.includes(principal.kind) && (cluster === undefined || cluster === principal.clusterSlug)) {
+          request.principal = principal;
+        }
+      };
+    }
+
     app.addHook('onRoute', (route) => {
       const auth = route.config?.auth;
       if (auth === undefined) {
         if (route.url.startsWith('/v1/')) throw new Error(`${route.method} ${route.url} must declare config.auth`);
         return;
       }
-      const security = auth === 'public' ? [] : auth.map((kind) => ({ [SECURITY_SCHEMES[kind]]: [] }));
-      route.schema = { ...route.schema, security };
-      if (auth !== 'public') {
-        const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
-        route.onRequest = [guard(auth), ...existing];
+      if (auth === 'public') {
+        route.schema = { ...route.schema, security: [] };
+        return;
       }
+      const optional = !Array.isArray(auth);
+      const kinds = Array.isArray(auth) ? auth : auth.optional;
+      // In OpenAPI an empty requirement object means "or no credentials at all".
+      const security = [...(optional ? [{}] : []), ...kinds.map((kind) => ({ [SECURITY_SCHEMES[kind]]: [] }))];
+      route.schema = { ...route.schema, security };
+      const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
+      route.onRequest = [optional ? optionalGuard(kinds) : guard(kinds), ...existing];
     });
   },
   { name: 'auth', dependencies: ['db'] },

@@ -51,8 +51,9 @@ function addProblemResponses(route: RouteOptions) {
   if (schema.body) [413, 415].forEach((s) => statuses.add(s));
   if (schema.params) statuses.add(404);
   const auth = route.config?.auth;
-  if (auth && auth !== 'public') [401, 403, 429].forEach((s) => statuses.add(s));
-  if (auth === 'public' && route.config?.rateLimit !== false) statuses.add(429);
+  if (Array.isArray(auth)) [401, 403, 429].forEach((s) => statuses.add(s));
+  else if (auth && auth !== 'public') [401, 429].forEach((s) => statuses.add(s));
+  else if (auth === 'public' && route.config?.rateLimit !== false) statuses.add(429);
   const response = { ...(schema.response as Record<string, unknown> | undefined) };
   for (const status of statuses) if (!(status in response)) response[status] = problemResponse(status);
   route.schema = { ...schema, response };
@@ -76,6 +77,7 @@ export default fp(
           { name: 'platform', description: 'Health, readiness and metrics' },
           { name: 'clusters', description: 'Cluster profiles and settings' },
           { name: 'audit', description: 'The record of organisers\' changes' },
+          { name: 'huddles', description: 'Huddles, series and pitch slots' },
         ],
         components: {
           securitySchemes: {

@@ -25,7 +25,9 @@ export default fp(
 
     // Registered before the rate-limit plugin so its own onRoute hook sees the setting.
     app.addHook('onRoute', (route) => {
-      if (route.config?.auth === 'public' && route.url.startsWith('/v1/') && route.config.rateLimit === undefined) {
+      const auth = route.config?.auth;
+      const isPublic = auth === 'public' || (typeof auth === 'object' && !Array.isArray(auth));
+      if (isPublic && route.url.startsWith('/v1/') && route.config?.rateLimit === undefined) {
         route.config = { ...route.config, rateLimit: {} };
       }
     });

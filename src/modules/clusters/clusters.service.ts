@@ -54,6 +54,7 @@ export type ClustersService = ReturnType<typeof createClustersService>;
 
 export function createClustersService({ db, clock, audit }: { db: Db; clock: Clock; audit: AuditService }) {
   const bySlug = db.select().from(clusters).where(eq(clusters.slug, sql.placeholder('slug'))).prepare();
+  const byId = db.select().from(clusters).where(eq(clusters.id, sql.placeholder('id'))).prepare();
 
   function find(slug: string): Cluster | undefined {
     return bySlug.get({ slug });
@@ -68,6 +69,13 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
   return {
     find,
     get,
+
+    /** The cluster a record belongs to; it always exists (foreign keys). */
+    getById(id: string): Cluster {
+      const cluster = byId.get({ id });
+      if (!cluster) throw new Error(`cluster ${id} vanished`);
+      return cluster;
+    },
 
     create(input: NewCluster, actor: Actor): Cluster {
       if (!SLUG.test(input.slug)) {

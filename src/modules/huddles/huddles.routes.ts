@@ -1,0 +1,143 @@
+// Huddles over HTTP: organisers create, edit and cancel; everyone reads published ones.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { actorOf, organiserOf } from '../../plugins/auth.js';
+import type { ClustersService } from '../clusters/clusters.service.js';
+import {
+  CancelBody,
+  ClusterParams,
+  HuddleCreate,
+  HuddleListQuery,
+  HuddlePage,
+  HuddleParams,
+  HuddlePatch,
+  HuddleScope,
+  HuddleView,
+  SeriesCreate,
+  SeriesView,
+  SlotList,
+} from './huddles.schemas.js';
+import type { HuddlesService } from './huddles.service.js';
+import { huddleView, slotView, type Huddle } from './huddles.view.js';
+import { problem } from '../../errors.js';
+
+export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService; clusters: ClustersService }> = async (app, { huddles, clusters }) => {
+  const baseUrl = app.config.publicBaseUrl;
+  const organiserView = (huddle: Huddle, slug: string) => huddleView(huddle, slug, baseUrl, 'organiser');
+
+  /** The organiser's own huddle, or a published one for everybody else; drafts of others are "not found". */
+  function visibleHuddle(request: FastifyRequest, id: string) {
+    const huddle = huddles.get(id);
+    const principal = request.principal;
+    const cluster = clusters.getById(huddle.clusterId);
+    if (principal?.kind === 'organiser' && principal.clusterId === huddle.clusterId) return { huddle, cluster, audience: 'organiser' as const };
+    if (!huddles.isPublic(huddle, app.clock.now())) throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${id}`);
+    return { huddle, cluster, audience: 'public' as const };
+  }
+
+  app.post('/v1/clusters/:cluster/huddles', {
+    config: { auth: ['organiser'] },
+    schema: {
+      operationId: 'createHuddle',
+      tags: ['huddles'],
+      summary: 'Create a huddle',
+      params: ClusterParams,
+      body: HuddleCreate,
+      response: { 201: HuddleView },
+    },
+    handler: async (request, reply) => {
+      const cluster = clusters.get(request.params.cluster);
+      const huddle = huddles.create(cluster, request.body, actorOf(request));
+      return reply.code(201).header('location', `/v1/huddles/${huddle.id}`).send(organiserView(huddle, cluster.slug));
+    },
+  });
+
+  app.post('/v1/clusters/:cluster/huddle-series', {
+    config: { auth: ['organiser'] },
+    schema: {
+      operationId: 'createHuddleSeries',
+      tags: ['huddles'],
+      summary: 'Create a series of huddles from an RRULE; each occurrence is an independent huddle (at most 100)',
+      params: ClusterParams,
+      body: SeriesCreate,
+      response: { 201: SeriesView },
+    },
+    handler: async (request, reply) => {
+      const cluster = clusters.get(request.params.cluster);
+      const { series, huddles: rows } = huddles.createSeries(cluster, request.body, actorOf(request));
+      return reply.code(201).send({ id: series.id, rrule: series.rrule, timezone: series.timezone, huddles: rows.map((h) => organiserView(h, cluster.slug)) });
+    },
+  });
+
+  app.get('/v1/clusters/:cluster/huddles', {
+    config: { auth: { optional: ['organiser'] } },
+    schema: {
+      operationId: 'listHuddles',
+      tags: ['huddles'],
+      summary: 'List huddles by start time (the public sees published ones and those cancelled in the last 30 days)',
+      params: ClusterParams,
+      querystring: HuddleListQuery,
+      response: { 200: HuddlePage },
+    },
+    handler: async (request) => {
+      const cluster = clusters.get(request.params.cluster);
+      const audience = request.principal?.kind === 'organiser' ? 'organiser' : 'public';
+      const { rows, nextCursor } = huddles.list(cluster.id, request.query, audience);
+      return { items: rows.map((h) => huddleView(h, cluster.slug, baseUrl, audience)), nextCursor };
+    },
+  });
+
+  app.get('/v1/huddles/:id', {
+    config: { auth: { optional: ['organiser'] } },
+    schema: { operationId: 'getHuddle', tags: ['huddles'], summary: 'Get one huddle', params: HuddleParams, response: { 200: HuddleView } },
+    handler: async (request) => {
+      const { huddle, cluster, audience } = visibleHuddle(request, request.params.id);
+      return huddleView(huddle, cluster.slug, baseUrl, audience);
+    },
+  });
+
+  app.patch('/v1/huddles/:id', {
+    config: { auth: ['organiser'] },
+    schema: {
+      operationId: 'updateHuddle',
+      tags: ['huddles'],
+      summary: 'Edit or publish a huddle; a change of time or place notifies everyone invited',
+      params: HuddleParams,
+      querystring: HuddleScope,
+      body: HuddlePatch,
+      response: { 200: HuddleView },
+    },
+    handler: async (request) => {
+      const cluster = clusters.get(organiserOf(request).clusterSlug);
+      const huddle = huddles.update(request.params.id, cluster, request.body, request.query.scope ?? 'this', actorOf(request));
+      return organiserView(huddle, cluster.slug);
+    },
+  });
+
+  app.post('/v1/huddles/:id/cancel', {
+    config: { auth: ['organiser'] },
+    schema: {
+      operationId: 'cancelHuddle',
+      tags: ['huddles'],
+      summary: 'Cancel a huddle with a reason; everyone invited gets a calendar cancellation',
+      params: HuddleParams,
+      querystring: HuddleScope,
+      body: CancelBody,
+      response: { 200: HuddleView },
+    },
+    handler: async (request) => {
+      const cluster = clusters.get(organiserOf(request).clusterSlug);
+      const huddle = huddles.cancel(request.params.id, cluster, request.body.reason, request.query.scope ?? 'this', actorOf(request));
+      return organiserView(huddle, cluster.slug);
+    },
+  });
+
+  app.get('/v1/huddles/:id/slots', {
+    config: { auth: { optional: ['organiser'] } },
+    schema: { operationId: 'listSlots', tags: ['huddles'], summary: 'List a huddle\'s pitch slots in order', params: HuddleParams, response: { 200: SlotList } },
+    handler: async (request) => {
+      const { huddle } = visibleHuddle(request, request.params.id);
+      return { items: huddles.slots(huddle.id).map((slot) => slotView(slot, huddle.timezone, huddle.status === 'published')) };
+    },
+  });
+};

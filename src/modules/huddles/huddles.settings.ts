@@ -1,0 +1,108 @@
+// Pure checks and defaults for a huddle's fields: times, place, themes and pitch settings.
+import type { DateTime } from 'luxon';
+import type { BookingPolicy } from '../../db/schema.js';
+import { problem, type FieldError } from '../../errors.js';
+import { isValidTimeZone } from '../../lib/text.js';
+import { pitchBlockEnd } from './huddles.slots.js';
+import { resolveTime } from './huddles.time.js';
+
+export interface PitchSettings {
+  slotCount: number;
+  slotMinutes: number;
+  changeoverMinutes: number;
+  pitchOffsetMinutes: number;
+  bookingOpensDaysBefore: number | null;
+  bookingClosesHoursBefore: number;
+  cancellationCutoffHours: number;
+  approvalRequired: boolean;
+}
+
+export interface PitchInput {
+  slotCount?: number;
+  slotMinutes?: number;
+  changeoverMinutes?: number;
+  startOffsetMinutes?: number;
+  bookingOpensDaysBefore?: number | null;
+  bookingClosesHoursBefore?: number;
+  cancellationCutoffHours?: number;
+  approvalRequired?: boolean;
+}
+
+const MINUTE = 60_000;
+
+function invalid(field: string, message: string) {
+  const error: FieldError = { field: `body/${field}`, message };
+  return problem('VALIDATION_FAILED', `${field} ${message}`, { errors: [error] });
+}
+
+export function checkTimeZone(zone: string): string {
+  if (!isValidTimeZone(zone)) throw invalid('timezone', 'is not an IANA time zone');
+  return zone;
+}
+
+/** Start and end instants from a request time, a zone and a duration. */
+export function timesFrom(start: string, zone: string, durationMinutes: number): { startsAt: Date; endsAt: Date; start: DateTime } {
+  const resolved = resolveTime(start, zone);
+  const startsAt = resolved.toJSDate();
+  return { startsAt, endsAt: new Date(startsAt.getTime() + durationMinutes * MINUTE), start: resolved };
+}
+
+/** Themes must come from the cluster's vocabulary. */
+export function checkThemes(themes: string[], vocabulary: string[]): string[] {
+  const unknown = themes.filter((theme) => !vocabulary.includes(theme));
+  if (unknown.length > 0) throw invalid('themes', `${unknown.join(', ')} not in the cluster's themes (${vocabulary.join(', ')})`);
+  return themes;
+}
+
+export function checkPlace(venue: { name: string } | null, onlineUrl: string | null): void {
+  if (!venue && !onlineUrl) throw invalid('venue', 'or onlineUrl is needed: a huddle happens somewhere');
+}
+
+/** Merges given pitch settings over the current ones (or the cluster's defaults) and checks they fit the huddle. */
+export function pitchSettings(input: PitchInput | undefined, base: PitchSettings, durationMinutes: number): PitchSettings {
+  const settings: PitchSettings = {
+    slotCount: input?.slotCount ?? base.slotCount,
+    slotMinutes: input?.slotMinutes ?? base.slotMinutes,
+    changeoverMinutes: input?.changeoverMinutes ?? base.changeoverMinutes,
+    pitchOffsetMinutes: input?.startOffsetMinutes ?? base.pitchOffsetMinutes,
+    bookingOpensDaysBefore: input?.bookingOpensDaysBefore !== undefined ? input.bookingOpensDaysBefore : base.bookingOpensDaysBefore,
+    bookingClosesHoursBefore: input?.bookingClosesHoursBefore ?? base.bookingClosesHoursBefore,
+    cancellationCutoffHours: input?.cancellationCutoffHours ?? base.cancellationCutoffHours,
+    approvalRequired: input?.approvalRequired ?? base.approvalRequired,
+  };
+  const end = pitchBlockEnd({
+    slotCount: settings.slotCount,
+    slotMinutes: settings.slotMinutes,
+    changeoverMinutes: settings.changeoverMinutes,
+    startOffsetMinutes: settings.pitchOffsetMinutes,
+  });
+  if (end > durationMinutes) {
+    throw invalid('pitch', `slots end ${end} minutes after the start, after the huddle ends (${durationMinutes} minutes)`);
+  }
+  if (settings.bookingOpensDaysBefore !== null && settings.bookingOpensDaysBefore * 24 <= settings.bookingClosesHoursBefore) {
+    throw invalid('pitch/bookingOpensDaysBefore', 'must open booking before it closes');
+  }
+  return settings;
+}
+
+/** Pitch settings of a new huddle before any are given: no pitches, and the cluster's booking policy. */
+export function defaultPitchSettings(policy: BookingPolicy): PitchSettings {
+  return {
+    slotCount: 0,
+    slotMinutes: 5,
+    changeoverMinutes: 1,
+    pitchOffsetMinutes: 0,
+    bookingOpensDaysBefore: null,
+    bookingClosesHoursBefore: 24,
+    cancellationCutoffHours: policy.cancellationCutoffHours,
+    approvalRequired: policy.approvalRequired,
+  };
+}
+
+/** When booking opens (null: once published) and closes, as instants. */
+export function bookingWindow(startsAt: Date, settings: Pick<PitchSettings, 'bookingOpensDaysBefore' | 'bookingClosesHoursBefore'>) {
+  return {
+    opensAt: settings.bookingOpensDaysBefore === null ? null : new Date(startsAt.getTime() - settings.bookingOpensDaysBefore * 86_400_000),
+    closesAt: new Date(startsAt.getTime() - settings.bookingClosesHoursBefore * 3_600_000),
+  };
+}

@@ -1,0 +1,63 @@
+// Wall-clock time done right: parse an instant or a local time in an IANA zone, and show both back.
+import { DateTime } from 'luxon';
+import { problem } from '../../errors.js';
+
+const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
+const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+export interface ZonedTime {
+  /** UTC instant, ISO 8601 with Z. */
+  utc: string;
+  /** The same instant as local time in `timezone`, with its offset. */
+  local: string;
+  timezone: string;
+}
+
+function invalidTime(field: string, detail: string) {
+  return problem('VALIDATION_FAILED', `${field} ${detail}`, { errors: [{ field: `body/${field}`, message: detail }] });
+}
+
+/**
+ * Resolves a request time to a UTC instant.
+ * - With an offset or Z ("2026-12-01T09:30:00+00:00"): that instant.
+ * - Without ("2026-12-01T09:30"): wall-clock time in `zone`. A time skipped by a spring-forward
+ *   change is refused (NONEXISTENT_LOCAL_TIME). A time that happens twice in an autumn fall-back
+ *   hour means its first occurrence (the earlier instant), as RFC 5545 does; send an offset for the other.
+ */
+export function resolveTime(value: string, zone: string, field = 'start'): DateTime {
+  if (WITH_OFFSET.test(value)) {
+    const instant = DateTime.fromISO(value, { setZone: true });
+    if (!instant.isValid) throw invalidTime(field, 'is not a valid date and time');
+    return instant.toUTC();
+  }
+  const match = LOCAL.exec(value);
+  if (!match) throw invalidTime(field, 'must be ISO 8601 with an offset, or a local date and time such as 2026-12-01T09:30');
+  const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
+  const local = DateTime.fromObject({ year, month, day, hour, minute, second: second || 0 }, { zone });
+  if (!local.isValid) throw invalidTime(field, 'is not a valid date and time');
+  if (local.hour !== hour || local.minute !== minute || local.day !== day) {
+    throw problem('NONEXISTENT_LOCAL_TIME', `${value} does not exist in ${zone}: the clocks go forward then. Choose another time.`, {
+      errors: [{ field: `body/${field}`, message: 'falls in a daylight-saving gap' }],
+    });
+  }
+  const candidates = local.getPossibleOffsets();
+  const first = candidates.reduce((earliest, next) => (next.toMillis() < earliest.toMillis() ? next : earliest), local);
+  return first.toUTC();
+}
+
+/** Wall-clock fields to a UTC instant for expanded occurrences: a gap moves forward, an overlap takes the first. */
+export function localToInstant(fields: { year: number; month: number; day: number; hour: number; minute: number }, zone: string): DateTime {
+  const local = DateTime.fromObject(fields, { zone });
+  const candidates = local.getPossibleOffsets();
+  const first = candidates.reduce((earliest, next) => (next.toMillis() < earliest.toMillis() ? next : earliest), local);
+  return first.toUTC();
+}
+
+export function zoned(instant: Date | number, zone: string): ZonedTime {
+  const at = DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone: 'utc' });
+  return {
+    utc: at.toISO({ suppressMilliseconds: true }) ?? '',
+    local: at.setZone(zone).toISO({ suppressMilliseconds: true }) ?? '',
+    timezone: zone,
+  };
+}

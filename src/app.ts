@@ -23,6 +23,8 @@ import { clustersRoutes } from './modules/clusters/clusters.routes.js';
 import { createOrganisersService } from './modules/organisers/organisers.service.js';
 import { createHuddlesService } from './modules/huddles/huddles.service.js';
 import { huddlesRoutes } from './modules/huddles/huddles.routes.js';
+import { createFeedsService } from './modules/feeds/feeds.service.js';
+import { feedsRoutes } from './modules/feeds/feeds.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -59,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clusters = createClustersService({ db: database.db, clock, audit });
   const organisers = createOrganisersService({ db: database.db, clock, audit, clusters });
   const huddles = createHuddlesService({ db: database.db, clock, audit, clusters });
+  const feeds = createFeedsService({ db: database.db, clock, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom });
 
   await app.register(dbPlugin, { database, clock, config });
   await app.register(problemsPlugin, { baseUrl: config.publicBaseUrl });
@@ -75,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(clustersRoutes, { clusters });
   await app.register(auditRoutes, { audit });
   await app.register(huddlesRoutes, { huddles, clusters });
+  await app.register(feedsRoutes, { feeds, clusters, huddles });
 
   return app;
 }

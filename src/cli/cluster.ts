@@ -17,7 +17,7 @@ export function clusterCommands(program: Command, context: CliContext): void {
       const { json } = command.optsWithGlobals<{ json?: boolean }>();
       await withDatabase(context, (database) => {
         const created = cliServices(database, context.clock).clusters.create(options, cliActor());
-        output(context.io, Boolean(json), toProfile(created), [
+        output(context.io, Boolean(json), toProfile(created, context.config.publicBaseUrl), [
           `Created cluster "${created.name}" (${created.slug}), time zone ${created.timezone}.`,
           `Next: convene organiser create --cluster ${created.slug} --email <email> --name <name>`,
         ]);
@@ -31,7 +31,7 @@ export function clusterCommands(program: Command, context: CliContext): void {
     .action(async (slug: string, _options: unknown, command: Command) => {
       const { json } = command.optsWithGlobals<{ json?: boolean }>();
       await withDatabase(context, (database) => {
-        const profile = toProfile(cliServices(database, context.clock).clusters.get(slug));
+        const profile = toProfile(cliServices(database, context.clock).clusters.get(slug), context.config.publicBaseUrl);
         output(context.io, Boolean(json), profile, Object.entries(profile).map(([key, value]) => `${key}: ${JSON.stringify(value)}`));
       });
     });

@@ -78,6 +78,7 @@ export default fp(
           { name: 'clusters', description: 'Cluster profiles and settings' },
           { name: 'audit', description: 'The record of organisers\' changes' },
           { name: 'huddles', description: 'Huddles, series and pitch slots' },
+          { name: 'calendars', description: 'iCalendar feeds that calendar apps subscribe to' },
         ],
         components: {
           securitySchemes: {

@@ -2,10 +2,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../../plugins/auth.js';
 import { normaliseEmail } from '../../lib/text.js';
+import { calendarLinks, clusterCalendarUrl } from '../feeds/feeds.links.js';
 import { ClusterParams, ClusterPatch, ClusterProfile } from './clusters.schemas.js';
 import type { Cluster, ClustersService } from './clusters.service.js';
 
-export function toProfile(cluster: Cluster) {
+export function toProfile(cluster: Cluster, baseUrl: string) {
   return {
     slug: cluster.slug,
     name: cluster.name,
@@ -14,6 +15,7 @@ export function toProfile(cluster: Cluster) {
     websiteUrl: cluster.websiteUrl,
     themes: cluster.themes,
     bookingPolicy: cluster.bookingPolicy,
+    calendar: calendarLinks(clusterCalendarUrl(baseUrl, cluster.slug)),
     createdAt: cluster.createdAt.toISOString(),
     updatedAt: cluster.updatedAt.toISOString(),
   };
@@ -29,7 +31,7 @@ export const clustersRoutes: FastifyPluginAsyncTypebox<{ clusters: ClustersServi
       params: ClusterParams,
       response: { 200: ClusterProfile },
     },
-    handler: async (request) => toProfile(clusters.get(request.params.cluster)),
+    handler: async (request) => toProfile(clusters.get(request.params.cluster), app.config.publicBaseUrl),
   });
 
   app.patch('/v1/clusters/:cluster', {
@@ -49,7 +51,7 @@ export const clustersRoutes: FastifyPluginAsyncTypebox<{ clusters: ClustersServi
         { ...rest, ...(contactEmail !== undefined ? { contactEmail: contactEmail && normaliseEmail(contactEmail) } : {}) },
         actorOf(request),
       );
-      return toProfile(updated);
+      return toProfile(updated, app.config.publicBaseUrl);
     },
   });
 };

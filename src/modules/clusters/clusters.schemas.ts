@@ -37,6 +37,14 @@ export const ClusterProfile = Type.Object(
     websiteUrl: Type.Union([Type.String(), Type.Null()], { description: 'Public website' }),
     themes: Type.Array(Type.String(), { description: 'Theme vocabulary for huddles' }),
     bookingPolicy: BookingPolicy,
+    calendar: Type.Object(
+      {
+        ics: Type.String({ description: 'https address of the public calendar feed' }),
+        webcal: Type.String({ description: 'webcal:// address that calendar apps subscribe to' }),
+        google: Type.String({ description: 'Google Calendar "add by URL" address' }),
+      },
+      { description: 'The cluster\'s public calendar of huddles' },
+    ),
     createdAt: Type.String({ format: 'date-time', description: 'When the cluster was created (UTC)' }),
     updatedAt: Type.String({ format: 'date-time', description: 'Last change (UTC)' }),
   },

@@ -2,19 +2,10 @@
 import type { huddles, slots } from '../../db/schema.js';
 import { bookingWindow } from './huddles.settings.js';
 import { zoned } from './huddles.time.js';
+import { calendarLinks, huddleCalendarUrl } from '../feeds/feeds.links.js';
 
 export type Huddle = typeof huddles.$inferSelect;
 export type Slot = typeof slots.$inferSelect;
-
-/** https, webcal:// and Google "add by URL" addresses of one calendar. */
-export function calendarLinks(httpsUrl: string) {
-  const webcal = httpsUrl.replace(/^https?:\/\//, 'webcal://');
-  return { ics: httpsUrl, webcal, google: `https://calendar.google.com/calendar/r?cid=${encodeURIComponent(webcal)}` };
-}
-
-export function huddleCalendarUrl(baseUrl: string, id: string): string {
-  return `${baseUrl}/v1/huddles/${id}/calendar.ics`;
-}
 
 export function huddleView(huddle: Huddle, clusterSlug: string, baseUrl: string, audience: 'public' | 'organiser') {
   const window = bookingWindow(huddle.startsAt, huddle);

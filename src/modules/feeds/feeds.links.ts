@@ -1,0 +1,13 @@
+// The addresses of a calendar: https, webcal:// (what calendar apps subscribe to) and Google's "add by URL".
+export function calendarLinks(httpsUrl: string) {
+  const webcal = httpsUrl.replace(/^https?:\/\//, 'webcal://');
+  return { ics: httpsUrl, webcal, google: `https://calendar.google.com/calendar/r?cid=${encodeURIComponent(webcal)}` };
+}
+
+export function clusterCalendarUrl(baseUrl: string, slug: string): string {
+  return `${baseUrl}/v1/clusters/${slug}/calendar.ics`;
+}
+
+export function huddleCalendarUrl(baseUrl: string, id: string): string {
+  return `${baseUrl}/v1/huddles/${id}/calendar.ics`;
+}

@@ -1,0 +1,101 @@
+// iCalendar text for huddles: one event at a time (so feeds can cache per event) and whole calendars.
+// Times are written in UTC, which every calendar app reads the same way.
+import ical, { foldLines, ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
+import type { Huddle } from '../huddles/huddles.view.js';
+
+export type CalendarMethod = 'PUBLISH' | 'REQUEST' | 'CANCEL';
+
+export interface EventContext {
+  /** Host part of every UID, e.g. convene.example.org. */
+  host: string;
+  baseUrl: string;
+  organizer: { name: string; email: string };
+}
+
+export interface EventOptions {
+  /** 'private' adds the online link (member feeds, invitations); 'public' never does. */
+  audience: 'public' | 'private';
+  /** DTSTAMP: when this representation was made. Feeds pass the last change, so the text is stable. */
+  stamp: Date;
+  attendee?: { email: string; name?: string | null };
+  /** Set on a CANCEL message, where the event itself has not been cancelled (an invitee was removed). */
+  forceCancelled?: boolean;
+}
+
+export function huddleUid(id: string, host: string): string {
+  return `huddle-${id}@${host}`;
+}
+
+export function hostOf(baseUrl: string): string {
+  return new URL(baseUrl).hostname;
+}
+
+function location(huddle: Huddle): string | null {
+  if (!huddle.venueName) return null;
+  return huddle.venueAddress ? `${huddle.venueName}, ${huddle.venueAddress.replace(/\s*\r?\n\s*/g, ', ')}` : huddle.venueName;
+}
+
+function description(huddle: Huddle, context: EventContext, audience: 'public' | 'private'): string {
+  const parts = [huddle.description.trim()];
+  if (huddle.status === 'cancelled' && huddle.cancelReason) parts.unshift(`Cancelled: ${huddle.cancelReason}`);
+  if (audience === 'private' && huddle.onlineUrl) parts.push(`Join online: ${huddle.onlineUrl}`);
+  parts.push(`Details: ${context.baseUrl}/v1/huddles/${huddle.id}`);
+  return parts.filter((part) => part.length > 0).join('\n\n');
+}
+
+/** One folded VEVENT block (CRLF line ends), ready to be placed in a VCALENDAR. */
+export function renderEvent(huddle: Huddle, context: EventContext, options: EventOptions): string {
+  const calendar = ical();
+  const cancelled = huddle.status === 'cancelled' || options.forceCancelled === true;
+  const event = calendar.createEvent({
+    id: huddleUid(huddle.id, context.host),
+    sequence: huddle.sequence,
+    start: huddle.startsAt,
+    end: huddle.endsAt,
+    stamp: options.stamp,
+    lastModified: huddle.updatedAt,
+    created: huddle.createdAt,
+    summary: cancelled ? `Cancelled: ${huddle.title}` : huddle.title,
+    description: description(huddle, context, options.audience),
+    location: location(huddle),
+    url: `${context.baseUrl}/v1/huddles/${huddle.id}`,
+    status: cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
+    organizer: { name: context.organizer.name, email: context.organizer.email },
+    categories: huddle.themes.map((name) => ({ name })),
+  });
+  if (options.attendee) {
+    event.createAttendee({
+      email: options.attendee.email,
+      name: options.attendee.name ?? undefined,
+      role: ICalAttendeeRole.REQ,
+      status: ICalAttendeeStatus.NEEDSACTION,
+      rsvp: false,
+    });
+  }
+  return foldLines(event.toString()).replace(/\r?\n?$/, '\r\n');
+}
+
+export interface CalendarOptions {
+  name: string;
+  description?: string;
+  /** REFRESH-INTERVAL and X-PUBLISHED-TTL, in seconds (feeds only). */
+  ttlSeconds?: number;
+  method?: CalendarMethod;
+}
+
+const PRODUCT_ID = { company: 'Convene', product: 'Convene huddles', language: 'EN' };
+
+/** The VCALENDAR around already-rendered events: header and footer once, events as given. */
+export function renderCalendar(options: CalendarOptions, events: string[]): string {
+  const calendar = ical({
+    prodId: PRODUCT_ID,
+    name: options.name,
+    ...(options.description ? { description: options.description } : {}),
+    ...(options.ttlSeconds ? { ttl: options.ttlSeconds } : {}),
+    ...(options.method ? { method: ICalCalendarMethod[options.method] } : {}),
+  });
+  const empty = calendar.toString();
+  const footer = 'END:VCALENDAR';
+  const header = empty.slice(0, empty.lastIndexOf(footer));
+  return header + events.join('') + footer + '\r\n';
+}

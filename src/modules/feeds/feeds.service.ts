@@ -1,0 +1,97 @@
+// Calendar feeds answered from a cache: a conditional GET never renders, and an edit re-renders only what changed.
+import { createHash } from 'node:crypto';
+import { and, asc, eq, gte, lt, or, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { huddles } from '../../db/schema.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Cluster } from '../clusters/clusters.service.js';
+import type { Huddle } from '../huddles/huddles.view.js';
+import { hostOf, renderCalendar, renderEvent, type EventContext } from './feeds.render.js';
+
+const DAY = 86_400_000;
+/** Feeds show huddles from 31 days ago to a year ahead, and cancellations for 30 days. */
+const PAST_DAYS = 31;
+const FUTURE_DAYS = 366;
+const CANCELLED_DAYS = 30;
+export const FEED_TTL_SECONDS = 3600;
+const MAX_CACHED_FEEDS = 2000;
+const MAX_CACHED_EVENTS = 100_000;
+
+export interface RenderedCalendar {
+  body: string;
+  etag: string;
+  lastModified: Date;
+}
+
+export function etagOf(body: string): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+}
+
+/** The organiser named in calendar data: the cluster's public contact, else the service's From address. */
+export function eventContext(cluster: Cluster, baseUrl: string, mailFrom: string): EventContext {
+  const fromAddress = /<([^>]+)>\s*$/.exec(mailFrom)?.[1] ?? mailFrom;
+  return { host: hostOf(baseUrl), baseUrl, organizer: { name: cluster.name, email: cluster.contactEmail ?? fromAddress } };
+}
+
+export type FeedsService = ReturnType<typeof createFeedsService>;
+
+export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string; mailFrom: string }) {
+  const { db, clock } = deps;
+  const feeds = new Map<string, RenderedCalendar>();
+  const events = new Map<string, { version: string; text: string }>();
+
+  const inHorizon = db
+    .select()
+    .from(huddles)
+    .where(
+      and(
+        eq(huddles.clusterId, sql.placeholder('clusterId')),
+        gte(huddles.startsAt, sql`${sql.placeholder('from')}`),
+        lt(huddles.startsAt, sql`${sql.placeholder('to')}`),
+        or(eq(huddles.status, 'published'), and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, sql`${sql.placeholder('cancelledSince')}`))),
+      ),
+    )
+    .orderBy(asc(huddles.startsAt), asc(huddles.id))
+    .prepare();
+
+  /** The public VEVENT of a huddle, rendered once per version (sequence and last change). */
+  function publicEvent(huddle: Huddle, context: EventContext): string {
+    const version = `${huddle.sequence}:${huddle.updatedAt.getTime()}:${context.organizer.email}:${context.organizer.name}`;
+    const cached = events.get(huddle.id);
+    if (cached && cached.version === version) return cached.text;
+    const text = renderEvent(huddle, context, { audience: 'public', stamp: huddle.updatedAt });
+    if (events.size >= MAX_CACHED_EVENTS) events.clear();
+    events.set(huddle.id, { version, text });
+    return text;
+  }
+
+  function build(name: string, rows: Huddle[], context: EventContext, changedAt: Date): RenderedCalendar {
+    const body = renderCalendar({ name, ttlSeconds: FEED_TTL_SECONDS, method: 'PUBLISH' }, rows.map((row) => publicEvent(row, context)));
+    const lastModified = rows.reduce((latest, row) => (row.updatedAt > latest ? row.updatedAt : latest), changedAt);
+    return { body, etag: etagOf(body), lastModified: new Date(Math.floor(lastModified.getTime() / 1000) * 1000) };
+  }
+
+  return {
+    /** The public feed of a cluster (optionally one theme). Cached until a huddle or the cluster changes, or the day turns. */
+    clusterFeed(cluster: Cluster, theme: string | undefined): RenderedCalendar {
+      const day = Math.floor(clock.now().getTime() / DAY);
+      const key = `${cluster.id}|${cluster.huddlesVersion}|${cluster.updatedAt.getTime()}|${day}|${theme ?? ''}`;
+      const cached = feeds.get(key);
+      if (cached) return cached;
+      const rows = inHorizon
+        .all({ clusterId: cluster.id, from: (day - PAST_DAYS) * DAY, to: (day + FUTURE_DAYS) * DAY, cancelledSince: (day - CANCELLED_DAYS) * DAY })
+        .filter((row) => theme === undefined || row.themes.includes(theme));
+      const feed = build(theme ? `${cluster.name} (${theme})` : cluster.name, rows, eventContext(cluster, deps.baseUrl, deps.mailFrom), cluster.updatedAt);
+      if (feeds.size >= MAX_CACHED_FEEDS) feeds.clear();
+      // Older versions of this feed can never be asked for again.
+      for (const old of feeds.keys()) if (old.startsWith(`${cluster.id}|`) && old.endsWith(`|${theme ?? ''}`)) feeds.delete(old);
+      feeds.set(key, feed);
+      return feed;
+    },
+
+    /** One huddle as a calendar file. */
+    huddleCalendar(cluster: Cluster, huddle: Huddle): RenderedCalendar {
+      return build(`${cluster.name}: ${huddle.title}`, [huddle], eventContext(cluster, deps.baseUrl, deps.mailFrom), huddle.updatedAt);
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// Real iCalendar parsers for tests: Mozilla's ical.js in process, and Python's icalendar library as a second, independent peer.
+import { execFileSync } from 'node:child_process';
+import ICAL from 'ical.js';
+
+export interface ParsedEvent {
+  uid: string;
+  summary: string;
+  description: string | null;
+  location: string | null;
+  status: string | null;
+  sequence: number;
+  start: string;
+  end: string;
+  stamp: string;
+  lastModified: string | null;
+  organizer: string | null;
+  attendees: string[];
+}
+
+/** Parses with ical.js (throws on malformed input); instants come back as UTC ISO strings. */
+export function parseWithIcalJs(text: string): { method: string | null; name: string | null; events: ParsedEvent[] } {
+  const calendar = new ICAL.Component(ICAL.parse(text));
+  const iso = (value: unknown) => (value ? (value as ICAL.Time).toJSDate().toISOString() : null);
+  const events = calendar.getAllSubcomponents('vevent').map((component) => {
+    const event = new ICAL.Event(component);
+    return {
+      uid: event.uid,
+      summary: event.summary,
+      description: event.description ?? null,
+      location: event.location ?? null,
+      status: (component.getFirstPropertyValue('status') as string | null) ?? null,
+      sequence: event.sequence,
+      start: iso(event.startDate)!,
+      end: iso(event.endDate)!,
+      stamp: iso(component.getFirstPropertyValue('dtstamp'))!,
+      lastModified: iso(component.getFirstPropertyValue('last-modified')),
+      organizer: (component.getFirstPropertyValue('organizer') as string | null) ?? null,
+      attendees: component.getAllProperties('attendee').map((property) => String(property.getFirstValue())),
+    };
+  });
+  return {
+    method: (calendar.getFirstPropertyValue('method') as string | null) ?? null,
+    name: (calendar.getFirstPropertyValue('x-wr-calname') as string | null) ?? null,
+    events,
+  };
+}
+
+export interface PythonParsed {
+  method: string | null;
+  name: string | null;
+  refresh: string | null;
+  events: { uid: string; summary: string; status: string | null; sequence: number; dtstart: string; dtend: string; organizer: string | null; attendees: string[]; location: string | null; description: string | null }[];
+}
+
+/** Parses with Debian's python3-icalendar (the system python, which sees Debian's packages). */
+export function parseWithPython(text: string): PythonParsed {
+  const script = new URL('../peers/icalendar_parse.py', import.meta.url).pathname;
+  return JSON.parse(execFileSync('/usr/bin/python3', [script], { input: text, encoding: 'utf8' })) as PythonParsed;
+}

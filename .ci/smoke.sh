@@ -18,9 +18,14 @@ BUILD_SECONDS=${SMOKE_BUILD_SECONDS:-300}
 STOP_SECONDS=${SMOKE_STOP_SECONDS:-15}
 CLI_SECONDS=120
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/convene-smoke.XXXXXX") || exit 2
-LOG_DIR=${SMOKE_LOG_DIR:-$WORK/logs}
-mkdir -p "$LOG_DIR"
+WORK=''
+if [[ -n ${SMOKE_LOG_DIR:-} ]]; then
+  LOG_DIR=$SMOKE_LOG_DIR
+  mkdir -p "$LOG_DIR" || exit 2
+else
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/convene-smoke.XXXXXX") || exit 2
+  LOG_DIR=$WORK
+fi
 DATA_DIR=$(mktemp -d "${TMPDIR:-/tmp}/convene-smoke-data.XXXXXX") || exit 2
 
 NPM_PID=''
@@ -36,7 +41,7 @@ note() { echo "# $*"; }
 alive() {
   local line state
   [[ -n ${1:-} && -r /proc/$1/stat ]] || return 1
-  read -r line < "/proc/$1/stat" 2>/dev/null || return 1
+  read -r line 2>/dev/null < "/proc/$1/stat" || return 1
   line=${line##*) }
   state=${line%% *}
   [[ $state != Z && $state != X ]]
@@ -47,7 +52,7 @@ descendants() {
   local -A kids=()
   local stat line rest pid ppid
   for stat in /proc/[0-9]*/stat; do
-    read -r line < "$stat" 2>/dev/null || continue
+    read -r line 2>/dev/null < "$stat" || continue
     pid=${line%% *}
     rest=${line##*) }
     read -r _ ppid _ <<< "$rest"
@@ -93,7 +98,7 @@ cleanup() {
   done
   [[ -n $NPM_PID ]] && wait "$NPM_PID" 2>/dev/null
   rm -rf "$DATA_DIR"
-  [[ -z ${SMOKE_LOG_DIR:-} ]] && rm -rf "$WORK"
+  [[ -n $WORK ]] && rm -rf "$WORK"
   return 0
 }
 trap cleanup EXIT
@@ -286,7 +291,6 @@ else
       fi
     fi
   fi
-  SERVER_PID=''
 fi
 
 note "smoke: $((CHECK - FAILED)) ok, $FAILED not ok"

@@ -8,8 +8,9 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { loggerOptions, requestIdFrom } from './lib/logging.js';
 import { version } from './lib/paths.js';
 import { TOKEN_PREFIXES } from './lib/tokens.js';
+import { validatorCompiler } from './lib/validation.js';
 import dbPlugin from './plugins/db.js';
-import problemsPlugin from './plugins/problems.js';
+import problemsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/problems.js';
 import securityPlugin from './plugins/security.js';
 import authPlugin from './plugins/auth.js';
 import openapiPlugin from './plugins/openapi.js';
@@ -39,23 +40,34 @@ export interface AppDeps {
   logStream?: NodeJS.WritableStream;
 }
 
+/** Trust the nearest `hops` proxies' X-Forwarded-For entries, and no further. */
+function trustHops(hops: number) {
+  return (_address: string, hop: number) => hop < hops;
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, database } = deps;
   const clock = deps.clock ?? systemClock;
   const app = Fastify({
     logger: deps.logger === false ? false : { ...loggerOptions(config.logLevel), ...(deps.logStream ? { stream: deps.logStream } : {}) },
-    genReqId: (request) => requestIdFrom(request.headers['x-request-id'], randomUUID),
-    trustProxy: config.trustProxy,
+    // A client could forge ids into the audit log; only a trusted proxy's X-Request-Id is kept.
+    genReqId: (request) => (config.trustProxy !== false ? requestIdFrom(request.headers['x-request-id'], randomUUID) : randomUUID()),
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkErrorHandler(config.publicBaseUrl),
+    clientErrorHandler: clientErrorHandler(config.publicBaseUrl),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.setValidatorCompiler(validatorCompiler());
+  // JSON only: a text/plain body is an unsupported media type, not a string to validate.
+  app.removeContentTypeParser('text/plain');
 
   const audit = createAuditService({ db: database.db, clock });
   const clusters = createClustersService({ db: database.db, clock, audit });

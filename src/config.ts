@@ -1,5 +1,6 @@
 // The one place that reads environment variables: every setting, its default and its check.
 import { resolve, join } from 'node:path';
+import { parseMailbox } from './lib/text.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -15,7 +16,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Explicit secret; when undefined the server keeps a generated one in the data folder. */
   secretKey: string | undefined;
-  trustProxy: boolean;
+  /** false, a number of proxy hops, or the proxies' addresses/CIDR ranges. */
+  trustProxy: false | number | string[];
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   shutdownGraceMs: number;
@@ -28,7 +30,8 @@ export interface Config {
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, problem: string) {
-    super(`Invalid configuration: ${variable} ${problem}`);
+    // One line, whatever the bad value holds.
+    super(`Invalid configuration: ${variable} ${problem.replace(/\r/g, '\\r').replace(/\n/g, '\\n')}`);
     this.name = 'ConfigError';
   }
 }
@@ -85,8 +88,6 @@ function url(fallback: string | undefined, protocols: string[]) {
   };
 }
 
-const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
-
 /** Every variable Convene reads. `.env.example` documents exactly these (a test checks). */
 export const settings = {
   HOST: { description: 'Address the HTTP server listens on', example: '127.0.0.1', parse: text('127.0.0.1') },
@@ -124,9 +125,8 @@ export const settings = {
     example: 'Convene <convene@localhost>',
     parse: (raw: string | undefined, name: string) => {
       const value = text('Convene <convene@localhost>')(raw) as string;
-      const address = /<([^>]+)>\s*$/.exec(value)?.[1] ?? value;
-      if (!EMAIL.test(address) && !/^[^\s@<>]+@localhost$/.test(address)) {
-        throw new ConfigError(name, `must be an email address, optionally as "Name <address>" (got "${value}")`);
+      if (!parseMailbox(value, { allowLocalhost: true })) {
+        throw new ConfigError(name, `must be one email address, optionally as "Name <address>" (got "${value}")`);
       }
       return value;
     },
@@ -152,9 +152,17 @@ export const settings = {
     },
   },
   TRUST_PROXY: {
-    description: 'Trust X-Forwarded-* headers (set true behind a reverse proxy)',
+    description: 'Behind a reverse proxy: how many proxy hops to trust (e.g. 1), or the proxies\' addresses (e.g. 127.0.0.1,10.0.0.0/8); false trusts no X-Forwarded-* header',
     example: 'false',
-    parse: flag(false),
+    parse: (raw: string | undefined, name: string): false | number | string[] => {
+      const value = text('false')(raw) as string;
+      if (['false', '0', 'no', 'off'].includes(value.toLowerCase())) return false;
+      if (/^\d+$/.test(value)) return Number(value);
+      const addresses = value.split(',').map((part) => part.trim());
+      // "true" would trust the left-most X-Forwarded-For, which any client can write.
+      if (addresses.every((address) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(address) && /[.:]/.test(address))) return addresses;
+      throw new ConfigError(name, `must be false, a number of proxy hops, or proxy addresses such as 127.0.0.1,10.0.0.0/8 (got "${raw}")`);
+    },
   },
   BODY_LIMIT_BYTES: { description: 'Largest request body accepted', example: '1048576', parse: integer(1_048_576, 1024, 104_857_600) },
   REQUEST_TIMEOUT_MS: { description: 'Time allowed to receive a whole request', example: '30000', parse: integer(30_000, 1000, 600_000) },

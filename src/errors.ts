@@ -61,5 +61,5 @@ export function problem(
 
 export function isAppError(error: unknown): error is AppError {
   const code = (error as unknown as { code?: unknown }).code;
-  return error instanceof Error && typeof code === 'string' && code in catalogue;
+  return error instanceof Error && typeof code === 'string' && Object.hasOwn(catalogue, code);
 }

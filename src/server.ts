@@ -26,7 +26,7 @@ export async function main(): Promise<void> {
     else app.log.info({ signal }, 'shutting down');
     // app.close() stops accepting, lets in-flight requests finish and stops the mail worker after its current message.
     await app.close();
-    closeDatabase(database.sqlite);
+    closeDatabase(database.sqlite, { checkpoint: true });
   });
 
   await app.listen({ host: config.host, port: config.port });

@@ -23,7 +23,8 @@ t.test('anyone can read a cluster profile; an unknown cluster is 404', async (t)
 });
 
 t.test('an organiser changes settings; the change is audited with before and after', async (t) => {
-  const { app, database } = await buildTestApp(t);
+  // Behind a trusted proxy, its X-Request-Id is kept and lands in the audit log.
+  const { app, database } = await buildTestApp(t, { env: { TRUST_PROXY: '1' } });
   const { auth, organiser } = createClusterWithOrganiser(database);
   const response = await app.inject({
     method: 'PATCH',

@@ -32,8 +32,11 @@ t.test('a bad value throws one line naming the variable', async (t) => {
     [{ PUBLIC_BASE_URL: 'not a url' }, /^Invalid configuration: PUBLIC_BASE_URL must be an absolute URL/],
     [{ LOG_LEVEL: 'loud' }, /^Invalid configuration: LOG_LEVEL must be one of/],
     [{ SECRET_KEY: 'short' }, /^Invalid configuration: SECRET_KEY must be at least 32/],
-    [{ MAIL_FROM: 'nobody' }, /^Invalid configuration: MAIL_FROM must be an email address/],
-    [{ TRUST_PROXY: 'maybe' }, /^Invalid configuration: TRUST_PROXY must be true or false/],
+    [{ MAIL_FROM: 'nobody' }, /^Invalid configuration: MAIL_FROM must be one email address/],
+    [{ TRUST_PROXY: 'maybe' }, /^Invalid configuration: TRUST_PROXY must be false, a number of proxy hops/],
+    [{ TRUST_PROXY: 'true' }, /^Invalid configuration: TRUST_PROXY /],
+    [{ MAIL_FROM: 'Evil\nBcc: x@y.z <a@b.co>' }, /^Invalid configuration: MAIL_FROM /],
+    [{ MAIL_FROM: 'a@example.org, b@example.org' }, /^Invalid configuration: MAIL_FROM /],
   ];
   for (const [env, message] of cases) {
     const error = t.throws(() => loadConfig(env)) as ConfigError;
@@ -42,6 +45,16 @@ t.test('a bad value throws one line naming the variable', async (t) => {
     t.notMatch(error.message, /\n/, 'one line');
     t.equal(error.variable, Object.keys(env)[0]);
   }
+});
+
+t.test('MAIL_FROM may have a quoted name with a comma', async (t) => {
+  t.equal(loadConfig({ MAIL_FROM: '"North West, HealthTec" <hello@nw.example>' }).mailFrom, '"North West, HealthTec" <hello@nw.example>');
+});
+
+t.test('TRUST_PROXY takes a hop count or proxy addresses', async (t) => {
+  t.equal(loadConfig({}).trustProxy, false);
+  t.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
+  t.same(loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' }).trustProxy, ['127.0.0.1', '10.0.0.0/8']);
 });
 
 t.test('.env.example documents every variable and nothing else', async (t) => {

@@ -1,4 +1,7 @@
 // Every error a client can cause comes back as application/problem+json with the right status and code.
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
@@ -98,7 +101,8 @@ t.test('a bad, malformed or revoked key is 401 INVALID_CREDENTIALS', async (t) =
     t.match(response.headers['www-authenticate'], /error="invalid_token"/);
   }
   const basic = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: 'Basic dXNlcjpwYXNz' }, payload: { name: 'x' } });
-  expectProblem(t, basic, 401, 'INVALID_CREDENTIALS');
+  expectProblem(t, basic, 401, 'AUTH_REQUIRED');
+  t.equal(basic.headers['www-authenticate'], 'Bearer realm="convene"', 'another scheme gets a plain Bearer challenge');
 
   cliServices(database, app.clock).organisers.revoke('north-west', 'organiser@north-west.example', { type: 'cli' });
   const revoked = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: `Bearer ${apiKey}` }, payload: { name: 'x' } });
@@ -159,4 +163,68 @@ t.test('an internal failure is a 500 that shows no internals', async (t) => {
   const response = await app.inject({ method: 'PATCH', url: '/v1/clusters/second', headers: auth, payload: { name: 'New name' } });
   const body = expectProblem(t, response, 500, 'INTERNAL_ERROR');
   t.notMatch(JSON.stringify(body), /audit_events|sqlite|stack|at /i, 'no internals in the body');
+});
+
+t.test('bodies are taken as sent: no type coercion, so bad types change nothing', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  const { auth } = createClusterWithOrganiser(database);
+  for (const payload of [
+    { bookingPolicy: { cancellationCutoffHours: null } },
+    { bookingPolicy: { approvalRequired: 'false' } },
+    { bookingPolicy: { cancellationCutoffHours: '12' } },
+    { themes: 'data' },
+    { name: 42 },
+    { name: '   ' },
+  ]) {
+    const response = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: auth, payload });
+    expectProblem(t, response, 400, 'VALIDATION_FAILED');
+  }
+  const profile = (await app.inject('/v1/clusters/north-west')).json();
+  t.equal(profile.bookingPolicy.cancellationCutoffHours, 48, 'unchanged');
+  t.equal(profile.name, 'Cluster north-west');
+  const query = await app.inject({ url: '/v1/clusters/north-west/audit?limit=2', headers: auth });
+  t.equal(query.statusCode, 200, 'query strings are still coerced');
+});
+
+t.test('time zones are stored under their canonical name', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  const { auth } = createClusterWithOrganiser(database);
+  const response = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: auth, payload: { timezone: 'europe/dublin' } });
+  t.equal(response.json().timezone, 'Europe/Dublin');
+});
+
+t.test('text/plain is 415, and framework-level refusals are problem+json too', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  const { auth } = createClusterWithOrganiser(database);
+  const text = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { ...auth, 'content-type': 'text/plain' }, payload: 'name=x' });
+  expectProblem(t, text, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  expectProblem(t, await app.inject('/v1/clusters/%ff'), 400, 'VALIDATION_FAILED');
+  const long = await app.inject(`/v1/clusters/${'a'.repeat(300)}`);
+  t.ok(long.statusCode >= 400 && long.statusCode < 500);
+  t.match(String(long.headers['content-type']), /^application\/problem\+json/);
+  t.equal((await app.inject('/problems/__proto__')).statusCode, 404);
+  t.equal((await app.inject('/problems/constructor')).statusCode, 404);
+  t.equal((await app.inject('/problems/SLOT_TAKEN')).statusCode, 404, 'only catalogue codes');
+  t.equal((await app.inject('/problems/RATE_LIMITED')).statusCode, 200);
+});
+
+t.test('requests the HTTP parser rejects get a problem+json answer', async (t) => {
+  const { app } = await buildTestApp(t);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  const raw = async (request: string) => {
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    let response = '';
+    socket.on('data', (chunk) => (response += chunk.toString()));
+    socket.end(request);
+    await once(socket, 'close');
+    return response;
+  };
+  const huge = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+  t.match(huge, /^HTTP\/1\.1 431/);
+  t.match(huge, /application\/problem\+json/);
+  const broken = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n');
+  t.match(broken, /^HTTP\/1\.1 400/);
+  t.match(broken, /"code":"VALIDATION_FAILED"/);
 });

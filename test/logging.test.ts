@@ -20,7 +20,7 @@ t.test('request logs are JSON with request ids and no secrets', async (t) => {
   stream.on('data', (chunk) => (logs += chunk.toString()));
   const database = testDatabase(t);
   const { apiKey } = createClusterWithOrganiser(database);
-  const app = await buildApp({ config: testConfig(t, { LOG_LEVEL: 'info' }), database, logStream: stream });
+  const app = await buildApp({ config: testConfig(t, { LOG_LEVEL: 'info', TRUST_PROXY: '127.0.0.1' }), database, logStream: stream });
   t.teardown(() => app.close());
   await app.inject({ url: '/v1/clusters/north-west/audit?token=secret-token-value', headers: { authorization: `Bearer ${apiKey}`, 'x-request-id': 'req-log-test-1' } });
   await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: `Bearer ${apiKey}` }, payload: { contactEmail: 'private@example.org' } });

@@ -25,14 +25,23 @@ t.test('readyz is 503 NOT_READY when the database lacks a migration', async (t) 
   t.match(response.json().detail, /migrate/);
 });
 
-t.test('every response carries a request id and security headers', async (t) => {
+t.test('request ids: made up, or kept from a trusted proxy only', async (t) => {
+  const direct = (await buildTestApp(t)).app;
+  const generated = await direct.inject('/healthz');
+  t.match(generated.headers['x-request-id'], /^[0-9a-f-]{36}$/);
+  const forged = await direct.inject({ url: '/healthz', headers: { 'x-request-id': 'forged-id-12345' } });
+  t.not(forged.headers['x-request-id'], 'forged-id-12345', 'a client cannot choose its request id');
+
+  const proxied = (await buildTestApp(t, { env: { TRUST_PROXY: '1' } })).app;
+  const passed = await proxied.inject({ url: '/healthz', headers: { 'x-request-id': 'proxy-id-12345' } });
+  t.equal(passed.headers['x-request-id'], 'proxy-id-12345', 'a well-formed id from a trusted proxy is kept');
+  const hostile = await proxied.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id\twith spaces' } });
+  t.not(hostile.headers['x-request-id'], 'bad id\twith spaces');
+});
+
+t.test('every response carries security headers', async (t) => {
   const { app } = await buildTestApp(t);
   const generated = await app.inject('/healthz');
-  t.match(generated.headers['x-request-id'], /^[0-9a-f-]{36}$/);
-  const passed = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'proxy-id-12345' } });
-  t.equal(passed.headers['x-request-id'], 'proxy-id-12345', 'a well-formed incoming id is kept');
-  const hostile = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id\twith spaces' } });
-  t.not(hostile.headers['x-request-id'], 'bad id\twith spaces');
   t.equal(generated.headers['x-content-type-options'], 'nosniff');
   t.match(generated.headers['content-security-policy'], /default-src 'none'/);
   t.match(generated.headers['strict-transport-security'], /max-age=/);

@@ -45,8 +45,9 @@ export function dbCommands(program: Command, context: CliContext): void {
     .action(async (file: string, options: { force?: boolean }, command: Command) => {
       const target = resolve(file);
       if (existsSync(target) && !options.force) throw new CliFailure(`${target} exists; pass --force to overwrite it`);
+      if (!existsSync(context.config.databasePath)) throw new CliFailure(`there is no database at ${context.config.databasePath} (check DATA_DIR or DATABASE_PATH)`);
       mkdirSync(dirname(target), { recursive: true });
-      const database = openDatabase(context.config.databasePath);
+      const database = openDatabase(context.config.databasePath, { mustExist: true });
       try {
         await database.sqlite.backup(target);
       } finally {

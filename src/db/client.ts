@@ -17,9 +17,9 @@ export interface Database_ {
 
 export { migrationsFolder };
 
-export function openDatabase(path: string): Database_ {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new Database(path);
+export function openDatabase(path: string, options: { mustExist?: boolean } = {}): Database_ {
+  if (path !== ':memory:' && !options.mustExist) mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path, { fileMustExist: options.mustExist === true });
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
@@ -47,11 +47,14 @@ export function migrationState(sqlite: Sqlite): { expected: number; applied: num
   return { expected: expectedMigrations, applied };
 }
 
-/** Folds the WAL back into the main file and closes. Safe to call twice. */
-export function closeDatabase(sqlite: Sqlite): void {
+/**
+ * Closes the database. The server passes `checkpoint` on shutdown to fold the WAL back into the
+ * main file; short-lived commands do not, since a TRUNCATE checkpoint waits on a running server.
+ */
+export function closeDatabase(sqlite: Sqlite, options: { checkpoint?: boolean } = {}): void {
   if (!sqlite.open) return;
   try {
-    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    if (options.checkpoint) sqlite.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
     sqlite.close();
   }

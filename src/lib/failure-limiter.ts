@@ -1,12 +1,22 @@
-// Counts failures per key (a client address) in fixed one-minute windows, to slow down token guessing.
+// Counts failures per client (an IPv4 address or an IPv6 /64) in fixed one-minute windows, to slow down token guessing.
 export interface FailureLimiter {
-  /** Seconds until the key may try again, or 0 when it is not blocked. */
-  blockedFor(key: string, now: number): number;
-  recordFailure(key: string, now: number): void;
+  /** Seconds until this client address may try again, or 0 when it is not blocked. */
+  blockedFor(ip: string, now: number): number;
+  recordFailure(ip: string, now: number): void;
 }
 
 const WINDOW_MS = 60_000;
 const MAX_KEYS = 50_000;
+
+/** IPv6 clients usually hold a whole /64, so that is what counts as one client. */
+export function clientKey(ip: string): string {
+  if (!ip.includes(':') || ip.startsWith('::ffff:')) return ip;
+  const [head = '', tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
 
 export function createFailureLimiter(maxPerWindow: number): FailureLimiter {
   const windows = new Map<string, { count: number; resetAt: number }>();
@@ -16,15 +26,18 @@ export function createFailureLimiter(maxPerWindow: number): FailureLimiter {
   }
 
   return {
-    blockedFor(key, now) {
-      const window = windows.get(key);
+    blockedFor(ip, now) {
+      const window = windows.get(clientKey(ip));
       if (!window || window.resetAt <= now || window.count < maxPerWindow) return 0;
       return Math.ceil((window.resetAt - now) / 1000);
     },
-    recordFailure(key, now) {
+    recordFailure(ip, now) {
+      const key = clientKey(ip);
       const window = windows.get(key);
       if (!window || window.resetAt <= now) {
         if (windows.size >= MAX_KEYS) prune(now);
+        // Still full of live windows: forget the oldest (Map keeps insertion order) rather than grow.
+        if (windows.size >= MAX_KEYS) windows.delete(windows.keys().next().value as string);
         windows.set(key, { count: 1, resetAt: now + WINDOW_MS });
       } else {
         window.count += 1;

@@ -1,10 +1,16 @@
 // Logger settings: structured JSON, with tokens, keys and email addresses kept out of the logs.
 import type { FastifyRequest } from 'fastify';
+import { stdSerializers } from 'pino';
 import type { LogLevel } from '../config.js';
 
 const SECRET_QUERY = /([?&](?:token|code|key|email)=)[^&#]*/gi;
 const TOKEN = /cnv_[a-z]+_[A-Za-z0-9_-]+/g;
 const EMAIL = /[^\s/?&=:@]+@[^\s/?&=:@]+/g;
+
+/** Free text (an SMTP reply, a database error) with addresses and tokens replaced, safe to log. */
+export function redactText(text: string): string {
+  return text.replace(TOKEN, '[redacted]').replace(EMAIL, '[redacted]');
+}
 
 /** A URL with token-like and address-like parts replaced, safe to log. */
 export function redactUrl(url: string): string {
@@ -31,6 +37,10 @@ export function loggerOptions(level: LogLevel) {
       censor: '[redacted]',
     },
     serializers: {
+      err(error: Error) {
+        const serialized = stdSerializers.err(error);
+        return { ...serialized, message: redactText(serialized.message ?? ''), stack: redactText(serialized.stack ?? '') };
+      },
       req(request: FastifyRequest) {
         return {
           method: request.method,

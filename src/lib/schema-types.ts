@@ -1,9 +1,10 @@
 // TypeBox building blocks shared by every module's schemas: safe text, slugs, zones, pagination.
 import { Type, type TSchema } from 'typebox';
 import { problem } from '../errors.js';
+import { SLUG } from './text.js';
 
 // No control characters on one line; multi-line text may also hold tab, CR and LF.
-const ONE_LINE = '^[^\\u0000-\\u001F\\u007F]*$';
+const ONE_LINE = '^(?=.*\\S)[^\\u0000-\\u001F\\u007F]*$';
 const MULTI_LINE = '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$';
 
 export function Line(options: { description: string; minLength?: number; maxLength: number }) {
@@ -16,7 +17,7 @@ export function Paragraphs(options: { description: string; maxLength: number }) 
 
 export const Slug = Type.String({
   description: 'Short lower-case name used in addresses, e.g. north-west-healthtec',
-  pattern: '^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$',
+  pattern: SLUG.source,
   minLength: 1,
   maxLength: 64,
 });

@@ -1,11 +1,45 @@
-// Normalising what people type: email addresses, time zones.
-import { IANAZone } from 'luxon';
+// What people type: email addresses, mailboxes ("Name <address>"), names, slugs and time zones, checked one way everywhere.
+import addressparser from 'nodemailer/lib/addressparser/index.js';
+
+const EMAIL = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\]+$/;
+const LOCALHOST_EMAIL = /^[^\s@<>,;:"()[\]\\]+@localhost$/;
+export const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 /** Lower-cases and trims an address; dots and plus parts are left alone (they matter to some providers). */
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+export function isEmailAddress(value: string, options: { allowLocalhost?: boolean } = {}): boolean {
+  return value.length <= 254 && (EMAIL.test(value) || (options.allowLocalhost === true && LOCALHOST_EMAIL.test(value)));
+}
+
+/** One mailbox, "address" or "Name <address>" (quoted names may hold commas); null if it is not exactly one. */
+export function parseMailbox(value: string, options: { allowLocalhost?: boolean } = {}): { name: string; address: string } | null {
+  if (/[\r\n]/.test(value)) return null;
+  const parsed = addressparser(value, { flatten: true });
+  if (parsed.length !== 1) return null;
+  const [mailbox] = parsed as [{ name: string; address: string }];
+  // addressparser reads "x@y.z <a@b.co>" as a name that is an address: refuse such look-alikes.
+  if (!isEmailAddress(mailbox.address, options) || mailbox.name.includes('@')) return null;
+  return mailbox;
+}
+
+/** A display name: 1 to `max` characters on one line, trimmed. */
+export function cleanName(value: string, max = 200): string | null {
+  const name = value.trim();
+  return name.length > 0 && name.length <= max && !/[\u0000-\u001f\u007f]/.test(name) ? name : null;
+}
+
+/** The zone's canonical IANA name ("europe/london" -> "Europe/London"), or null if there is no such zone. */
+export function canonicalTimeZone(zone: string): string | null {
+  try {
+    return new Intl.DateTimeFormat('en-GB', { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
 export function isValidTimeZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  return canonicalTimeZone(zone) !== null;
 }

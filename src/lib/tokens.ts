@@ -1,4 +1,5 @@
-// Bearer tokens: random, recognisable by prefix, stored only as a SHA-256 hash, compared in constant time.
+// Bearer tokens: random, recognisable by prefix, stored only as a SHA-256 hash.
+// A presented token is looked up by its hash, then the stored hash is compared in constant time.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const TOKEN_PREFIXES = {
@@ -24,7 +25,7 @@ export function tokenDisplayPrefix(token: string): string {
   return token.slice(0, kind.length + 6);
 }
 
-/** True when `token` hashes to `expectedHash`; time does not depend on where they differ. */
+/** True when `token` hashes to `expectedHash`; the time taken does not depend on where they differ. */
 export function tokenMatches(token: string, expectedHash: string): boolean {
   const actual = Buffer.from(hashToken(token), 'hex');
   const expected = Buffer.from(expectedHash, 'hex');

@@ -57,11 +57,11 @@ export interface AuthPluginOptions {
 
 const CHALLENGE = 'Bearer realm="convene"';
 
+/** The bearer token; undefined when none is offered (no header, or another scheme such as Basic). */
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (!header) return undefined;
-  const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
-  return match?.[1] ?? '';
+  if (!header || !/^Bearer(\s|$)/i.test(header)) return undefined;
+  return /^Bearer[ ]+([^\s]+)\s*$/i.exec(header)?.[1] ?? '';
 }
 
 export default fp<AuthPluginOptions>(

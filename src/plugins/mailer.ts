@@ -66,8 +66,9 @@ function smtpTransport(smtpUrl: string, concurrency: number, sendTimeoutMs: numb
   // An unhandled 'error' event would crash the process; failures of a send reach its promise anyway.
   mailer.on('error', (err) => logger?.error({ err }, 'SMTP transport error'));
   return {
-    async send(row) {
-      const info = await mailer.sendMail({ ...messageOf(row), signal: AbortSignal.timeout(sendTimeoutMs) });
+    async send(row, signal) {
+      const timeout = AbortSignal.timeout(sendTimeoutMs);
+      const info = await mailer.sendMail({ ...messageOf(row), signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
       return { response: info.response };
     },
     close() {
@@ -154,7 +155,8 @@ export default fp<MailerPluginOptions>(
       if (config.mailWorker) worker.start();
     });
     app.addHook('onClose', async () => {
-      await worker.stop();
+      // Half the shutdown grace for sends in flight; the rest is for the HTTP side and the database.
+      await worker.stop(config.shutdownGraceMs / 2);
       if (!opts.transport) transport.close();
     });
   },

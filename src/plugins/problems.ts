@@ -1,4 +1,5 @@
 // Shapes every error, 404 and validation failure as RFC 9457 application/problem+json with a stable code.
+import type { Duplex } from 'node:stream';
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { catalogue, isAppError, problem, type AppError, type ErrorCode, type FieldError } from '../errors.js';
@@ -13,8 +14,6 @@ const FRAMEWORK_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
   FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
-  FST_ERR_BAD_URL: 'ROUTE_NOT_FOUND',
-  FST_ERR_ASYNC_CONSTRAINT: 'ROUTE_NOT_FOUND',
   FST_ERR_NOT_FOUND: 'ROUTE_NOT_FOUND',
 };
 
@@ -85,6 +84,34 @@ export function sendProblem(reply: FastifyReply, error: AppError, baseUrl: strin
   return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
 }
 
+/** For Fastify's `frameworkErrors`: a bad URL or similar found before any route runs. */
+export function frameworkErrorHandler(baseUrl: string) {
+  return (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+    const code = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'VALIDATION_FAILED' : toAppError(error).code;
+    return sendProblem(reply, problem(code, 'The request address is not valid'), baseUrl);
+  };
+}
+
+/** For Fastify's `clientErrorHandler`: requests Node's HTTP parser rejects never reach Fastify. */
+export function clientErrorHandler(baseUrl: string) {
+  return (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? 431 : 400;
+    const body = JSON.stringify({
+      type: `${baseUrl}/problems/VALIDATION_FAILED`,
+      title: catalogue.VALIDATION_FAILED.title,
+      status,
+      detail: tooLarge ? 'The request headers are too large' : 'The request is not valid HTTP',
+      code: 'VALIDATION_FAILED',
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
+}
+
 export default fp(
   async (app, opts: { baseUrl: string }) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -99,10 +126,9 @@ export default fp(
 
     // Each problem type is a URL; it resolves to its own catalogue entry.
     app.get('/problems/:code', { schema: { hide: true } }, async (request, reply) => {
-      const code = (request.params as { code: string }).code as ErrorCode;
-      const entry = catalogue[code];
-      if (!entry) throw problem('ROUTE_NOT_FOUND');
-      return reply.send({ code, ...entry });
+      const code = (request.params as { code: string }).code;
+      if (!Object.hasOwn(catalogue, code)) throw problem('ROUTE_NOT_FOUND');
+      return reply.send({ code, ...catalogue[code as ErrorCode] });
     });
   },
   { name: 'problems' },

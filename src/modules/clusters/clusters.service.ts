@@ -5,7 +5,7 @@ import { clusters, type BookingPolicy } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
-import { isValidTimeZone } from '../../lib/text.js';
+import { canonicalTimeZone, cleanName, SLUG } from '../../lib/text.js';
 import { diff, type Actor, type AuditService } from '../audit/audit.service.js';
 
 export type Cluster = typeof clusters.$inferSelect;
@@ -35,14 +35,20 @@ export interface ClusterChanges {
   bookingPolicy?: Partial<BookingPolicy>;
 }
 
-const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
-
-function checkTimeZone(zone: string) {
-  if (!isValidTimeZone(zone)) {
+function checkTimeZone(zone: string): string {
+  const canonical = canonicalTimeZone(zone);
+  if (!canonical) {
     throw problem('VALIDATION_FAILED', `timezone "${zone}" is not an IANA time zone`, {
       errors: [{ field: 'body/timezone', message: 'is not an IANA time zone' }],
     });
   }
+  return canonical;
+}
+
+function checkName(value: string): string {
+  const name = cleanName(value);
+  if (!name) throw problem('VALIDATION_FAILED', 'name must be 1-200 characters on one line', { errors: [{ field: 'body/name', message: 'is empty or too long' }] });
+  return name;
 }
 
 function snapshot(cluster: Cluster): Record<string, unknown> {
@@ -81,12 +87,8 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
       if (!SLUG.test(input.slug)) {
         throw problem('VALIDATION_FAILED', 'slug must be 1-64 lower-case letters, digits and inner hyphens');
       }
-      const name = input.name.trim();
-      if (!name || name.length > 200 || /[\u0000-\u001f\u007f]/.test(name)) {
-        throw problem('VALIDATION_FAILED', 'name must be 1-200 characters on one line');
-      }
-      const timezone = input.timezone ?? 'Europe/London';
-      checkTimeZone(timezone);
+      const name = checkName(input.name);
+      const timezone = checkTimeZone(input.timezone ?? 'Europe/London');
       const now = clock.now();
       return immediate(db, (tx) => {
         if (tx.select({ id: clusters.id }).from(clusters).where(eq(clusters.slug, input.slug)).get()) {
@@ -118,7 +120,8 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
     },
 
     update(slug: string, changes: ClusterChanges, actor: Actor): Cluster {
-      if (changes.timezone !== undefined) checkTimeZone(changes.timezone);
+      const timezone = changes.timezone !== undefined ? checkTimeZone(changes.timezone) : undefined;
+      const newName = changes.name !== undefined ? checkName(changes.name) : undefined;
       if (changes.themes !== undefined && new Set(changes.themes).size !== changes.themes.length) {
         throw problem('VALIDATION_FAILED', 'themes must not repeat', { errors: [{ field: 'body/themes', message: 'has duplicates' }] });
       }
@@ -126,8 +129,8 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
         const current = tx.select().from(clusters).where(eq(clusters.slug, slug)).get();
         if (!current) throw problem('CLUSTER_NOT_FOUND', `There is no cluster "${slug}"`);
         const next = {
-          name: changes.name ?? current.name,
-          timezone: changes.timezone ?? current.timezone,
+          name: newName ?? current.name,
+          timezone: timezone ?? current.timezone,
           contactEmail: changes.contactEmail !== undefined ? changes.contactEmail : current.contactEmail,
           websiteUrl: changes.websiteUrl !== undefined ? changes.websiteUrl : current.websiteUrl,
           themes: changes.themes ?? current.themes,

@@ -2,7 +2,7 @@
 import type { DateTime } from 'luxon';
 import type { BookingPolicy } from '../../db/schema.js';
 import { problem, type FieldError } from '../../errors.js';
-import { isValidTimeZone } from '../../lib/text.js';
+import { canonicalTimeZone } from '../../lib/text.js';
 import { pitchBlockEnd } from './huddles.slots.js';
 import { resolveTime } from './huddles.time.js';
 
@@ -36,8 +36,9 @@ function invalid(field: string, message: string) {
 }
 
 export function checkTimeZone(zone: string): string {
-  if (!isValidTimeZone(zone)) throw invalid('timezone', 'is not an IANA time zone');
-  return zone;
+  const canonical = canonicalTimeZone(zone);
+  if (!canonical) throw invalid('timezone', 'is not an IANA time zone');
+  return canonical;
 }
 
 /** Start and end instants from a request time, a zone and a duration. */

@@ -5,8 +5,8 @@ import { apiKeys, clusters, organisers } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
-import { normaliseEmail } from '../../lib/text.js';
-import { generateToken, hashToken, looksLikeToken, tokenDisplayPrefix } from '../../lib/tokens.js';
+import { cleanName, isEmailAddress, normaliseEmail } from '../../lib/text.js';
+import { generateToken, hashToken, looksLikeToken, tokenDisplayPrefix, tokenMatches } from '../../lib/tokens.js';
 import type { OrganiserPrincipal } from '../../plugins/auth.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
@@ -17,7 +17,6 @@ export type Organiser = typeof organisers.$inferSelect;
 const LAST_USED_RESOLUTION_MS = 60_000;
 export const DEFAULT_KEY_DAYS = 365;
 const MAX_KEY_DAYS = 3650;
-const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
 
 export interface IssuedKey {
   organiser: Organiser;
@@ -35,6 +34,7 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
   const keyByHash = db
     .select({
       keyId: apiKeys.id,
+      tokenHash: apiKeys.tokenHash,
       expiresAt: apiKeys.expiresAt,
       revokedAt: apiKeys.revokedAt,
       lastUsedAt: apiKeys.lastUsedAt,
@@ -92,11 +92,9 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
     create(clusterSlug: string, input: { email: string; name: string; validDays?: number }, actor: Actor): IssuedKey {
       const cluster = deps.clusters.get(clusterSlug);
       const email = normaliseEmail(input.email);
-      const name = input.name.trim();
-      if (!EMAIL.test(email) || email.length > 254) throw problem('VALIDATION_FAILED', `"${input.email}" is not an email address`);
-      if (!name || name.length > 200 || /[\u0000-\u001f\u007f]/.test(name)) {
-        throw problem('VALIDATION_FAILED', 'name must be 1-200 characters on one line');
-      }
+      const name = cleanName(input.name);
+      if (!isEmailAddress(email)) throw problem('VALIDATION_FAILED', `"${input.email}" is not an email address`);
+      if (!name) throw problem('VALIDATION_FAILED', 'name must be 1-200 characters on one line');
       return immediate(db, (tx) => {
         const exists = tx
           .select({ id: organisers.id })
@@ -184,9 +182,13 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
       if (!looksLikeToken(token, 'organiserKey')) return null;
       // Lookup by the hash of a 256-bit random key: nothing about the key leaks through timing.
       const row = keyByHash.get({ hash: hashToken(token) });
-      if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) return null;
+      if (!row || !tokenMatches(token, row.tokenHash) || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) return null;
       if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-        touchKey.run({ id: row.keyId, now: now.getTime() });
+        try {
+          touchKey.run({ id: row.keyId, now: now.getTime() });
+        } catch {
+          // Bookkeeping only: a busy database must not turn a valid key into an error.
+        }
       }
       return {
         kind: 'organiser',

@@ -1,9 +1,10 @@
 // The outbox, the one road every email takes: rows written in the caller's transaction, leased out to the mail worker.
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, inArray, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { outbox, type OutboxAttachment, type OutboxStatus } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
+import { parseMailbox } from '../../lib/text.js';
 
 export type OutboxRow = typeof outbox.$inferSelect;
 export type CalendarMethod = 'REQUEST' | 'CANCEL' | 'PUBLISH';
@@ -47,7 +48,6 @@ export function messageIdDomain(config: { publicBaseUrl: string; mailFrom: strin
   return address.split('@')[1] ?? 'localhost';
 }
 
-const SINGLE_ADDRESS = /^\s*(?:[^<>",;]*<([^\s<>@,;]+@[^\s<>@,;]+)>|([^\s<>@,;]+@[^\s<>@,;]+))\s*$/;
 const HEADER_NAME = /^[!-9;-~]+$/;
 // Set from the row's own fields; a custom header must not override them or add recipients.
 const RESERVED_HEADERS = new Set([
@@ -61,7 +61,7 @@ function invalid(message: string): never {
 
 function checkAddress(field: string, value: string): string {
   if (/[\r\n]/.test(value)) invalid(`${field} contains a line break`);
-  if (!SINGLE_ADDRESS.test(value)) invalid(`${field} must be exactly one address, got ${JSON.stringify(value)}`);
+  if (!parseMailbox(value, { allowLocalhost: true })) invalid(`${field} must be exactly one address, got ${JSON.stringify(value)}`);
   return value.trim();
 }
 
@@ -109,19 +109,20 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
   const sentStatement = db
     .update(outbox)
     .set({ status: 'sent', sentAt: param('now'), smtpResponse: param('response'), leaseUntil: null, lastError: null })
-    .where(eq(outbox.id, sql.placeholder('id')))
+    .where(sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending' AND ${outbox.attempts} = ${sql.placeholder('attempts')}`)
     .prepare();
-  // Retry and failure only touch a row still being sent: a slower worker whose lease ran out
-  // must not turn a row another worker delivered back into a queued one.
+  // Sent, retry and failure only touch the row as this worker claimed it (status sending, and
+  // the attempt count its claim set): a slower worker whose lease ran out and was re-claimed by
+  // another must not turn that row back into a queued one.
   const retryStatement = db
     .update(outbox)
     .set({ status: 'queued', nextAttemptAt: param('next'), leaseUntil: null, lastError: param('error') })
-    .where(sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending'`)
+    .where(sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending' AND ${outbox.attempts} = ${sql.placeholder('attempts')}`)
     .prepare();
   const failedStatement = db
     .update(outbox)
     .set({ status: 'failed', leaseUntil: null, lastError: param('error') })
-    .where(sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending'`)
+    .where(sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending' AND ${outbox.attempts} = ${sql.placeholder('attempts')}`)
     .prepare();
   // The claim counted an attempt that never happened; give it back.
   const releaseStatement = db
@@ -203,16 +204,17 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
       return rows.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.id.localeCompare(b.id));
     },
 
-    markSent(id: string, smtpResponse: string): void {
-      sentStatement.run({ id, now: clock.now().getTime(), response: smtpResponse });
+    /** `claim` is the row as claimed: its attempt count tells this claim from a later one. */
+    markSent(claim: Pick<OutboxRow, 'id' | 'attempts'>, smtpResponse: string): void {
+      sentStatement.run({ id: claim.id, attempts: claim.attempts, now: clock.now().getTime(), response: smtpResponse });
     },
 
-    markRetry(id: string, error: string, nextAttemptAt: Date): void {
-      retryStatement.run({ id, error, next: nextAttemptAt.getTime() });
+    markRetry(claim: Pick<OutboxRow, 'id' | 'attempts'>, error: string, nextAttemptAt: Date): void {
+      retryStatement.run({ id: claim.id, attempts: claim.attempts, error, next: nextAttemptAt.getTime() });
     },
 
-    markFailed(id: string, error: string): void {
-      failedStatement.run({ id, error });
+    markFailed(claim: Pick<OutboxRow, 'id' | 'attempts'>, error: string): void {
+      failedStatement.run({ id: claim.id, attempts: claim.attempts, error });
     },
 
     /** Gives claimed-but-unsent rows back at once instead of waiting for their lease to expire. */

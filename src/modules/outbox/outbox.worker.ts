@@ -1,10 +1,12 @@
 // The mail worker: leases due outbox rows, hands them to the transport, and records sent, retry or failed.
 import type { Clock } from '../../lib/clock.js';
+import { redactText } from '../../lib/logging.js';
 import type { Outbox, OutboxRow } from './outbox.service.js';
 
 /** What the worker needs from a mail transport (SMTP or .eml files; see plugins/mailer.ts). */
 export interface MailTransport {
-  send(row: OutboxRow): Promise<{ response: string }>;
+  /** `signal` aborts a send that outlives a shutdown's grace period. */
+  send(row: OutboxRow, signal?: AbortSignal): Promise<{ response: string }>;
   close(): void;
 }
 
@@ -79,6 +81,7 @@ export function createMailWorker(options: MailWorkerOptions) {
   const random = options.random ?? Math.random;
 
   const inFlight = new Set<Promise<void>>();
+  let abort = new AbortController();
   let running = false;
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
@@ -97,23 +100,23 @@ export function createMailWorker(options: MailWorkerOptions) {
     const context = { outboxId: row.id, kind: row.kind, attempt: row.attempts };
     let response: string;
     try {
-      ({ response } = await transport.send(row));
+      ({ response } = await transport.send(row, abort.signal));
     } catch (err) {
       const error = describeFailure(err);
       if (isPermanentFailure(err)) {
-        record('a failure', row, () => outbox.markFailed(row.id, error));
-        logger.warn({ ...context, error }, 'email refused for good');
+        record('a failure', row, () => outbox.markFailed(row, error));
+        logger.warn({ ...context, error: redactText(error) }, 'email refused for good');
       } else if (row.attempts >= maxAttempts) {
-        record('a failure', row, () => outbox.markFailed(row.id, `gave up after ${row.attempts} attempts: ${error}`));
-        logger.error({ ...context, error }, 'email given up after repeated temporary failures');
+        record('a failure', row, () => outbox.markFailed(row, `gave up after ${row.attempts} attempts: ${error}`));
+        logger.error({ ...context, error: redactText(error) }, 'email given up after repeated temporary failures');
       } else {
         const next = new Date(clock.now().getTime() + backoffDelay(row.attempts, backoff, random));
-        record('a retry', row, () => outbox.markRetry(row.id, error, next));
-        logger.warn({ ...context, error, nextAttemptAt: next.toISOString() }, 'email failed temporarily; will retry');
+        record('a retry', row, () => outbox.markRetry(row, error, next));
+        logger.warn({ ...context, error: redactText(error), nextAttemptAt: next.toISOString() }, 'email failed temporarily; will retry');
       }
       return;
     }
-    record('a delivery', row, () => outbox.markSent(row.id, response));
+    record('a delivery', row, () => outbox.markSent(row, response));
     logger.info(context, 'email sent');
   }
 
@@ -164,17 +167,27 @@ export function createMailWorker(options: MailWorkerOptions) {
       if (running) fill();
     },
 
-    /** Stops claiming and resolves once every send in flight has been recorded. */
-    async stop(): Promise<void> {
+    /**
+     * Stops claiming and resolves once every send in flight has been recorded. Sends still running
+     * after `graceMs` are aborted; they are recorded as temporary failures and retried later.
+     */
+    async stop(graceMs = Infinity): Promise<void> {
       running = false;
       stopping = true;
       clearInterval(timer);
       timer = undefined;
       unsubscribe?.();
       unsubscribe = undefined;
+      let deadline: NodeJS.Timeout | undefined;
       try {
+        if (Number.isFinite(graceMs)) {
+          deadline = setTimeout(() => abort.abort(new Error('mail worker stopping')), graceMs);
+          deadline.unref();
+        }
         await idle();
       } finally {
+        clearTimeout(deadline);
+        abort = new AbortController();
         stopping = false;
       }
     },

@@ -18,6 +18,7 @@ import metricsPlugin from './plugins/metrics.js';
 import healthPlugin from './plugins/health.js';
 import mailerPlugin, { type MailTransport } from './plugins/mailer.js';
 import { createAuditService } from './modules/audit/audit.service.js';
+import { createOutbox, messageIdDomain } from './modules/outbox/outbox.service.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { createClustersService } from './modules/clusters/clusters.service.js';
 import { clustersRoutes } from './modules/clusters/clusters.routes.js';
@@ -26,6 +27,8 @@ import { createHuddlesService } from './modules/huddles/huddles.service.js';
 import { huddlesRoutes } from './modules/huddles/huddles.routes.js';
 import { createFeedsService } from './modules/feeds/feeds.service.js';
 import { feedsRoutes } from './modules/feeds/feeds.routes.js';
+import { createInvitationsService } from './modules/invitations/invitations.service.js';
+import { invitationsRoutes } from './modules/invitations/invitations.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -69,10 +72,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: a text/plain body is an unsupported media type, not a string to validate.
   app.removeContentTypeParser('text/plain');
 
+  const outbox = createOutbox({ db: database.db, clock, from: config.mailFrom, messageIdDomain: messageIdDomain(config) });
   const audit = createAuditService({ db: database.db, clock });
   const clusters = createClustersService({ db: database.db, clock, audit });
   const organisers = createOrganisersService({ db: database.db, clock, audit, clusters });
-  const huddles = createHuddlesService({ db: database.db, clock, audit, clusters });
+  const invitations = createInvitationsService({
+    db: database.db,
+    clock,
+    outbox,
+    audit,
+    clusters,
+    baseUrl: config.publicBaseUrl,
+    mailFrom: config.mailFrom,
+    audiences: {},
+  });
+  const huddles = createHuddlesService({ db: database.db, clock, audit, clusters, listeners: [invitations.onHuddleChanged] });
   const feeds = createFeedsService({ db: database.db, clock, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom });
 
   await app.register(dbPlugin, { database, clock, config });
@@ -83,7 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     failuresPerMinute: config.authFailureLimitPerMinute,
   });
   await app.register(openapiPlugin, { version });
-  await app.register(mailerPlugin, { db: database.db, clock, config, transport: deps.transport });
+  await app.register(mailerPlugin, { outbox, clock, config, transport: deps.transport });
   await app.register(metricsPlugin, { outboxBacklog: () => app.outbox.backlog() });
   await app.register(healthPlugin);
 
@@ -91,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditRoutes, { audit });
   await app.register(huddlesRoutes, { huddles, clusters });
   await app.register(feedsRoutes, { feeds, clusters, huddles });
+  await app.register(invitationsRoutes, { invitations, huddles });
 
   return app;
 }

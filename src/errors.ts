@@ -19,6 +19,7 @@ export const catalogue = {
   REQUEST_TIMEOUT: { status: 408, title: 'The request took too long to arrive' },
   CLUSTER_SLUG_TAKEN: { status: 409, title: 'A cluster with this slug exists already' },
   HUDDLE_CANCELLED: { status: 409, title: 'The huddle is cancelled' },
+  HUDDLE_NOT_PUBLISHED: { status: 409, title: 'The huddle is not published' },
   ORGANISER_EXISTS: { status: 409, title: 'This cluster has an organiser with this email already' },
   BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body has a media type this endpoint does not take' },

@@ -2,7 +2,7 @@
 import t, { type Test } from 'tap';
 import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
-import { parseWithIcalJs, parseWithPython } from './helpers/calendar.js';
+import { checkWithLibical, parseWithIcalJs, parseWithPython } from './helpers/calendar.js';
 
 const huddle = {
   title: 'Winter huddle',
@@ -64,6 +64,8 @@ t.test('the public feed parses in ical.js and python icalendar with the right in
   t.equal(python.events[1]!.dtstart, '2027-07-06T08:30:00+00:00', 'python reads the same instant');
   t.equal(python.events[1]!.uid, `huddle-${summer.id}@convene.test`);
 
+  t.equal(checkWithLibical(text), 'ok', 'libical: valid under the RFC 5546 rules for PUBLISH');
+
   const devices = parseWithIcalJs((await feed('?theme=devices')).body);
   t.same(devices.events.map((e) => e.summary), ['Summer huddle'], 'the theme filter');
 });
@@ -117,6 +119,7 @@ t.test('hostile text cannot break the feed', async (t) => {
   t.match(parsed.events[0]!.location, 'Room; 1, "A"');
   t.match(parsed.events[0]!.summary, /^Emoji 🚀; commas, semicolons/);
   t.equal(parseWithPython(text).events.length, 1);
+  t.equal(checkWithLibical(text), 'ok');
 });
 
 t.test('one huddle\'s calendar file; the cluster profile links to the feed', async (t) => {

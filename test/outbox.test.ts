@@ -294,7 +294,8 @@ t.test('the mailer plugin sends what is enqueued and stops cleanly on close', as
   t.teardown(() => transport.close());
 
   const app = Fastify();
-  await app.register(mailer, { db, clock: systemClock, config, transport, logger: quiet });
+  const outbox = createOutbox({ db, clock: systemClock, from: config.mailFrom, messageIdDomain: messageIdDomain(config) });
+  await app.register(mailer, { outbox, clock: systemClock, config, transport, logger: quiet });
   await app.ready();
   // The enqueue nudges the running worker once the transaction has committed.
   immediate(db, (tx) => app.outbox.enqueue(tx, message()));

@@ -5,9 +5,8 @@ import fp from 'fastify-plugin';
 import nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer/lib/mailer';
 import type { Config } from '../config.js';
-import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
-import { createOutbox, messageIdDomain, type Outbox, type OutboxRow } from '../modules/outbox/outbox.service.js';
+import type { Outbox, OutboxRow } from '../modules/outbox/outbox.service.js';
 import { createMailWorker, type MailLogger, type MailTransport, type MailWorkerOptions } from '../modules/outbox/outbox.worker.js';
 
 export type { MailTransport } from '../modules/outbox/outbox.worker.js';
@@ -124,7 +123,8 @@ export function createTransport(
 }
 
 export interface MailerPluginOptions {
-  db: Db;
+  /** The outbox the app's services write to; the worker sends what it holds. */
+  outbox: Outbox;
   clock: Clock;
   config: Config;
   /** A ready transport (tests pass one to a loopback SMTP server); the caller keeps ownership and closes it. */
@@ -136,10 +136,9 @@ export interface MailerPluginOptions {
 
 export default fp<MailerPluginOptions>(
   async (app, opts) => {
-    const { db, clock, config } = opts;
+    const { outbox, clock, config } = opts;
     const logger: MailLogger = opts.logger ?? app.log.child({ component: 'mailer' });
     const transport = opts.transport ?? createTransport(config, { logger });
-    const outbox = createOutbox({ db, clock, from: config.mailFrom, messageIdDomain: messageIdDomain(config) });
     const worker = createMailWorker({
       ...opts.worker,
       outbox,

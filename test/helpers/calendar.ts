@@ -1,5 +1,8 @@
 // Real iCalendar parsers for tests: Mozilla's ical.js in process, and Python's icalendar library as a second, independent peer.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import ICAL from 'ical.js';
 
 export interface ParsedEvent {
@@ -56,4 +59,25 @@ export interface PythonParsed {
 export function parseWithPython(text: string): PythonParsed {
   const script = new URL('../peers/icalendar_parse.py', import.meta.url).pathname;
   return JSON.parse(execFileSync('/usr/bin/python3', [script], { input: text, encoding: 'utf8' })) as PythonParsed;
+}
+
+let libicalChecker: string | undefined;
+
+/**
+ * Runs libical (the C reference implementation) over a calendar with the RFC 5546 restrictions of
+ * its METHOD; returns "ok" or the problems it reports. The small checker is compiled on first use.
+ */
+export function checkWithLibical(text: string): string {
+  if (!libicalChecker) {
+    const source = new URL('../peers/libical_check.c', import.meta.url).pathname;
+    const binary = join(mkdtempSync(join(tmpdir(), 'libical-')), 'check');
+    const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'libical'], { encoding: 'utf8' }).trim().split(/\s+/);
+    execFileSync('cc', ['-o', binary, source, ...flags]);
+    libicalChecker = binary;
+  }
+  try {
+    return execFileSync(libicalChecker, { input: text, encoding: 'utf8' }).trim();
+  } catch (error) {
+    return String((error as { stdout?: string }).stdout ?? error).trim();
+  }
 }

@@ -1,0 +1,129 @@
+// Invitations: who is invited to a huddle, and the calendar emails they get when it is created, changed or cancelled.
+import { and, eq } from 'drizzle-orm';
+import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { invitations } from '../../db/schema.js';
+import { problem } from '../../errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { newId } from '../../lib/ids.js';
+import { isEmailAddress, normaliseEmail } from '../../lib/text.js';
+import type { Actor, AuditService } from '../audit/audit.service.js';
+import type { Cluster, ClustersService } from '../clusters/clusters.service.js';
+import { eventContext } from '../feeds/feeds.service.js';
+import { renderCalendar, renderEvent, type CalendarMethod } from '../feeds/feeds.render.js';
+import { huddleCalendarUrl } from '../feeds/feeds.links.js';
+import type { HuddleChange } from '../huddles/huddles.service.js';
+import type { Huddle } from '../huddles/huddles.view.js';
+import type { Outbox } from '../outbox/outbox.service.js';
+import { invitationEmail, type InvitationKind } from './invitations.render.js';
+
+export interface Recipient {
+  email: string;
+  name?: string | null;
+}
+
+/** Finds the people of a named audience in a cluster; other modules (members, subscribers) register one. */
+export type AudienceResolver = (tx: DbOrTx, clusterId: string) => Recipient[];
+
+export const AUDIENCES = ['members', 'subscribers'] as const;
+export type AudienceName = (typeof AUDIENCES)[number];
+
+export const MAX_ADDRESSES = 500;
+
+export interface InviteRequest {
+  audience?: AudienceName;
+  addresses?: { email: string; name?: string }[];
+}
+
+export type InvitationsService = ReturnType<typeof createInvitationsService>;
+
+export function createInvitationsService(deps: {
+  db: Db;
+  clock: Clock;
+  outbox: Outbox;
+  audit: AuditService;
+  clusters: ClustersService;
+  baseUrl: string;
+  mailFrom: string;
+  audiences: Partial<Record<AudienceName, AudienceResolver>>;
+}) {
+  const { db, clock, outbox, audit } = deps;
+
+  /** One email with a METHOD:REQUEST or CANCEL calendar part naming the recipient as ATTENDEE. */
+  function send(tx: DbOrTx, kind: InvitationKind, huddle: Huddle, cluster: Cluster, recipient: Recipient) {
+    const method: CalendarMethod = kind === 'cancellation' ? 'CANCEL' : 'REQUEST';
+    const event = renderEvent(huddle, eventContext(cluster, deps.baseUrl, deps.mailFrom), {
+      audience: 'private',
+      stamp: clock.now(),
+      attendee: recipient,
+    });
+    const calendar = renderCalendar({ name: cluster.name, method }, [event]);
+    const email = invitationEmail(kind, huddle, cluster.name, huddleCalendarUrl(deps.baseUrl, huddle.id));
+    outbox.enqueue(tx, {
+      kind: `huddle.${kind}`,
+      to: recipient.email,
+      clusterId: cluster.id,
+      ...email,
+      ...(cluster.contactEmail ? { replyTo: cluster.contactEmail } : {}),
+      calendar: { method, content: calendar },
+    });
+  }
+
+  function recipientsOf(tx: DbOrTx, cluster: Cluster, request: InviteRequest): Recipient[] {
+    const recipients: Recipient[] = [];
+    if (request.audience) {
+      const resolve = deps.audiences[request.audience];
+      if (!resolve) throw problem('VALIDATION_FAILED', `The ${request.audience} audience is not available yet`, { errors: [{ field: 'body/audience', message: 'is not available' }] });
+      recipients.push(...resolve(tx, cluster.id));
+    }
+    for (const [index, address] of (request.addresses ?? []).entries()) {
+      const email = normaliseEmail(address.email);
+      if (!isEmailAddress(email)) throw problem('VALIDATION_FAILED', `addresses/${index}/email is not an email address`, { errors: [{ field: `body/addresses/${index}/email`, message: 'is not an email address' }] });
+      recipients.push({ email, name: address.name?.trim() || null });
+    }
+    // The same person once, however many ways they were named.
+    return [...new Map(recipients.map((r) => [normaliseEmail(r.email), { ...r, email: normaliseEmail(r.email) }])).values()];
+  }
+
+  return {
+    /** Invites people who are not invited yet; each gets one email. Returns how many were new. */
+    invite(huddle: Huddle, request: InviteRequest, actor: Actor): { invited: number; alreadyInvited: number } {
+      if (huddle.status !== 'published') throw problem('HUDDLE_NOT_PUBLISHED', 'Publish the huddle before inviting people');
+      if (!request.audience && !request.addresses?.length) throw problem('VALIDATION_FAILED', 'Give an audience or a list of addresses');
+      const cluster = deps.clusters.getById(huddle.clusterId);
+      return immediate(db, (tx) => {
+        const recipients = recipientsOf(tx, cluster, request);
+        let invited = 0;
+        for (const recipient of recipients) {
+          const inserted = tx
+            .insert(invitations)
+            .values({ id: newId(), huddleId: huddle.id, email: recipient.email, name: recipient.name ?? null, source: request.audience ?? 'addresses', createdAt: clock.now() })
+            .onConflictDoNothing({ target: [invitations.huddleId, invitations.email] })
+            .run();
+          if (inserted.changes === 0) continue;
+          invited += 1;
+          send(tx, 'invitation', huddle, cluster, recipient);
+        }
+        audit.record(tx, actor, {
+          clusterId: cluster.id,
+          action: 'huddle.invited',
+          targetType: 'huddle',
+          targetId: huddle.id,
+          after: { audience: request.audience ?? null, addresses: request.addresses?.length ?? 0, invited },
+        });
+        return { invited, alreadyInvited: recipients.length - invited };
+      });
+    },
+
+    list(huddleId: string) {
+      return db.select().from(invitations).where(eq(invitations.huddleId, huddleId)).all();
+    },
+
+    /** Tells everyone invited about a change of time, place or status, inside the change's transaction. */
+    onHuddleChanged(tx: DbOrTx, huddle: Huddle, change: HuddleChange): void {
+      const invited = tx.select().from(invitations).where(and(eq(invitations.huddleId, huddle.id))).all();
+      if (invited.length === 0) return;
+      const cluster = deps.clusters.getById(huddle.clusterId);
+      for (const person of invited) send(tx, change === 'cancelled' ? 'cancellation' : 'update', huddle, cluster, person);
+    },
+  };
+}

@@ -1,0 +1,119 @@
+// Invitations, updates and cancellations, captured from a real SMTP server on 127.0.0.1 and parsed as calendars.
+import t, { type Test } from 'tap';
+import { buildTestApp } from './helper.js';
+import { createClusterWithOrganiser } from './fixtures.js';
+import { startSmtpSink, type ReceivedMessage } from './helpers/smtp.js';
+import { checkWithLibical, parseWithIcalJs, parseWithPython } from './helpers/calendar.js';
+import { createTransport } from '../src/plugins/mailer.js';
+
+const huddle = {
+  title: 'Winter huddle',
+  description: 'Pitches and news',
+  start: '2026-12-01T09:30',
+  durationMinutes: 120,
+  venue: { name: 'Bruntwood SciTech' },
+  onlineUrl: 'https://meet.example.org/room-42',
+  status: 'published',
+};
+
+async function setup(t: Test) {
+  const sink = await startSmtpSink(t);
+  const transport = createTransport({ smtpUrl: sink.url, mailDir: '/nonexistent', mailConcurrency: 2 });
+  t.teardown(() => transport.close());
+  const built = await buildTestApp(t, { env: { MAIL_WORKER: 'true' }, transport });
+  const org = createClusterWithOrganiser(built.database);
+  const created = await built.app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', headers: org.auth, payload: huddle });
+  const invite = (payload: Record<string, unknown>) => built.app.inject({ method: 'POST', url: `/v1/huddles/${created.json().id}/invitations`, headers: org.auth, payload });
+  return { ...built, ...org, sink, huddleId: created.json().id as string, invite };
+}
+
+function calendarOf(message: ReceivedMessage) {
+  const part = message.parsed.attachments.find((a) => a.contentType === 'text/calendar');
+  if (!part) throw new Error('no text/calendar part');
+  const mime = (part.headers.get('content-type') as { params: Record<string, string> }).params.method;
+  return { mime, text: part.content.toString('utf8') };
+}
+
+t.test('each invitee gets one email with a METHOD:REQUEST invitation naming them as ATTENDEE', async (t) => {
+  const { sink, invite, huddleId } = await setup(t);
+  const response = await invite({ addresses: [{ email: 'Ada@Example.org', name: 'Ada Lovelace' }, { email: 'grace@example.org' }, { email: 'ada@example.org' }] });
+  t.equal(response.statusCode, 202, response.body);
+  t.same(response.json(), { invited: 2, alreadyInvited: 0 });
+  await sink.waitFor(2);
+
+  const byRecipient = new Map(sink.messages.map((m) => [m.envelope.to[0], m]));
+  t.same([...byRecipient.keys()].sort(), ['ada@example.org', 'grace@example.org'], 'one each, duplicates folded');
+  const ada = byRecipient.get('ada@example.org')!;
+  t.equal(ada.parsed.subject, 'Invitation: Winter huddle');
+  t.match(ada.parsed.text, /Tuesday 1 December 2026, 09:30–11:30 \(Europe\/London, GMT\)/);
+  t.match(ada.parsed.html, /Winter huddle/);
+  const { mime, text } = calendarOf(ada);
+  t.equal(mime, 'REQUEST', 'MIME method= REQUEST');
+  const parsed = parseWithIcalJs(text);
+  t.equal(parsed.method, 'REQUEST', 'the calendar says REQUEST too');
+  t.match(parsed.events[0], { uid: `huddle-${huddleId}@convene.test`, sequence: 0, start: '2026-12-01T09:30:00.000Z', organizer: 'mailto:convene@localhost' });
+  t.ok(parsed.events[0]!.organizer, 'ORGANIZER present (MAIL_FROM, or the cluster contact when set)');
+  t.same(parsed.events[0]!.attendees.map((a) => a.toLowerCase()), ['mailto:ada@example.org'], 'the recipient is the only ATTENDEE');
+  t.match(parsed.events[0]!.description, /room-42/, 'invitees get the online link');
+  t.equal(checkWithLibical(text), 'ok', 'libical: valid under the RFC 5546 rules for REQUEST');
+  const python = parseWithPython(text);
+  t.equal(python.method, 'REQUEST');
+  t.equal(python.events[0]!.dtstart, '2026-12-01T09:30:00+00:00');
+
+  const again = await invite({ addresses: [{ email: 'ada@example.org' }, { email: 'linus@example.org' }] });
+  t.same(again.json(), { invited: 1, alreadyInvited: 1 }, 'never invited twice');
+  await sink.waitFor(3);
+  t.equal(sink.messages.filter((m) => m.envelope.to[0] === 'ada@example.org').length, 1);
+});
+
+t.test('a change of time sends REQUEST with a higher SEQUENCE; cancellation sends CANCEL with the same UID', async (t) => {
+  const { app, auth, sink, invite, huddleId } = await setup(t);
+  await invite({ addresses: [{ email: 'ada@example.org' }] });
+  await sink.waitFor(1);
+  await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddleId}`, headers: auth, payload: { title: 'Just a new title' } });
+  const moved = await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddleId}`, headers: auth, payload: { start: '2026-12-03T14:00' } });
+  t.equal(moved.statusCode, 200);
+  await sink.waitFor(2);
+  const update = sink.messages[1]!;
+  t.equal(update.parsed.subject, 'Updated: Just a new title');
+  const updated = calendarOf(update);
+  t.equal(updated.mime, 'REQUEST');
+  const updatedEvent = parseWithIcalJs(updated.text).events[0]!;
+  t.equal(updatedEvent.sequence, 1, 'SEQUENCE grew');
+  t.equal(updatedEvent.start, '2026-12-03T14:00:00.000Z');
+
+  const cancelled = await app.inject({ method: 'POST', url: `/v1/huddles/${huddleId}/cancel`, headers: auth, payload: { reason: 'Venue flooded' } });
+  t.equal(cancelled.statusCode, 200);
+  await sink.waitFor(3);
+  const cancellation = sink.messages[2]!;
+  t.equal(cancellation.parsed.subject, 'Cancelled: Just a new title');
+  t.match(cancellation.parsed.text, /Venue flooded/);
+  const { mime, text } = calendarOf(cancellation);
+  t.equal(mime, 'CANCEL');
+  const parsed = parseWithIcalJs(text);
+  t.equal(parsed.method, 'CANCEL');
+  t.match(parsed.events[0], { uid: `huddle-${huddleId}@convene.test`, status: 'CANCELLED', sequence: 2 });
+  t.same(parsed.events[0]!.attendees.map((a) => a.toLowerCase()), ['mailto:ada@example.org']);
+  t.equal(checkWithLibical(text), 'ok', 'libical: valid under the RFC 5546 rules for CANCEL');
+  t.equal(checkWithLibical(updated.text), 'ok', 'libical: the update is a valid REQUEST');
+  t.equal(sink.messages.length, 3, 'the title-only change sent nothing');
+});
+
+t.test('invitations are refused for drafts, bad input, unknown audiences and other clusters', async (t) => {
+  const { app, auth, database, invite, huddleId } = await setup(t);
+  const draft = await app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', headers: auth, payload: { ...huddle, status: 'draft' } });
+  const toDraft = await app.inject({ method: 'POST', url: `/v1/huddles/${draft.json().id}/invitations`, headers: auth, payload: { addresses: [{ email: 'a@example.org' }] } });
+  t.equal(toDraft.json().code, 'HUDDLE_NOT_PUBLISHED');
+  t.equal((await invite({})).statusCode, 400);
+  t.equal((await invite({ addresses: [{ email: 'not-an-address' }] })).statusCode, 400);
+  t.equal((await invite({ addresses: [{ email: 'a@example.org\r\nBcc: b@example.org' }] })).statusCode, 400);
+  t.equal((await invite({ addresses: Array.from({ length: 501 }, (_, i) => ({ email: `p${i}@example.org` })) })).statusCode, 400);
+  const members = await invite({ audience: 'members' });
+  t.equal(members.statusCode, 400);
+  t.match(members.json().detail, /members audience is not available/);
+  const other = createClusterWithOrganiser(database, 'west-midlands');
+  const foreign = await app.inject({ method: 'POST', url: `/v1/huddles/${huddleId}/invitations`, headers: other.auth, payload: { addresses: [{ email: 'a@example.org' }] } });
+  t.equal(foreign.statusCode, 404);
+  const list = await app.inject({ url: `/v1/huddles/${huddleId}/invitations`, headers: auth });
+  t.same(list.json().items, [], 'nothing was invited');
+});

@@ -1,7 +1,7 @@
 // convene db migrate|backup
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../db/driver.js';
 import type { Command } from 'commander';
 import { closeDatabase, migrateDatabase, migrationState, openDatabase } from '../db/client.js';
 import { output, type CliContext } from './context.js';

@@ -1,14 +1,15 @@
 // Opens the SQLite database with the pragmas Convene relies on, applies migrations, closes cleanly.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import Database from './driver.js';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
 import { migrationsFolder } from '../lib/paths.js';
 
 export type Db = BetterSQLite3Database<typeof schema>;
-export type Sqlite = Database.Database;
+export type Sqlite = BetterSqlite3.Database;
 
 export interface Database_ {
   db: Db;

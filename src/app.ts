@@ -29,6 +29,12 @@ import { createFeedsService } from './modules/feeds/feeds.service.js';
 import { feedsRoutes } from './modules/feeds/feeds.routes.js';
 import { createInvitationsService } from './modules/invitations/invitations.service.js';
 import { invitationsRoutes } from './modules/invitations/invitations.routes.js';
+import { createSignIn } from './modules/members/members.sign-in.js';
+import { createMembersService } from './modules/members/members.service.js';
+import { membersRoutes } from './modules/members/members.routes.js';
+import { membersPages } from './modules/members/members.pages.js';
+import assetsPlugin from './plugins/assets.js';
+import { resolveSecretKey } from './lib/secret.js';
 
 export interface AppDeps {
   config: Config;
@@ -76,6 +82,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const audit = createAuditService({ db: database.db, clock });
   const clusters = createClustersService({ db: database.db, clock, audit });
   const organisers = createOrganisersService({ db: database.db, clock, audit, clusters });
+  const signIn = createSignIn({ db: database.db, clock, audit, outbox, baseUrl: config.publicBaseUrl });
+  const members = createMembersService({
+    db: database.db,
+    clock,
+    audit,
+    clusters,
+    outbox,
+    signIn,
+    baseUrl: config.publicBaseUrl,
+    secretKey: resolveSecretKey(config),
+  });
   const invitations = createInvitationsService({
     db: database.db,
     clock,
@@ -84,7 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clusters,
     baseUrl: config.publicBaseUrl,
     mailFrom: config.mailFrom,
-    audiences: {},
+    audiences: { members: members.activeRecipients },
   });
   const huddles = createHuddlesService({ db: database.db, clock, audit, clusters, listeners: [invitations.onHuddleChanged] });
   const feeds = createFeedsService({ db: database.db, clock, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom });
@@ -93,19 +110,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(problemsPlugin, { baseUrl: config.publicBaseUrl });
   await app.register(securityPlugin, { publicPerMinute: config.publicRateLimitPerMinute });
   await app.register(authPlugin, {
-    resolvers: { [TOKEN_PREFIXES.organiserKey]: organisers.resolveKey },
+    resolvers: { [TOKEN_PREFIXES.organiserKey]: organisers.resolveKey, [TOKEN_PREFIXES.memberToken]: signIn.resolveToken },
     failuresPerMinute: config.authFailureLimitPerMinute,
   });
   await app.register(openapiPlugin, { version });
   await app.register(mailerPlugin, { outbox, clock, config, transport: deps.transport });
   await app.register(metricsPlugin, { outboxBacklog: () => app.outbox.backlog() });
   await app.register(healthPlugin);
+  await app.register(assetsPlugin);
 
   await app.register(clustersRoutes, { clusters });
   await app.register(auditRoutes, { audit });
   await app.register(huddlesRoutes, { huddles, clusters });
   await app.register(feedsRoutes, { feeds, clusters, huddles });
   await app.register(invitationsRoutes, { invitations, huddles });
+  await app.register(membersRoutes, { members, signIn, clusters });
+  await app.register(membersPages, { members, signIn });
 
   return app;
 }

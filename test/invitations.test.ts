@@ -108,9 +108,9 @@ t.test('invitations are refused for drafts, bad input, unknown audiences and oth
   t.equal((await invite({ addresses: [{ email: 'not-an-address' }] })).statusCode, 400);
   t.equal((await invite({ addresses: [{ email: 'a@example.org\r\nBcc: b@example.org' }] })).statusCode, 400);
   t.equal((await invite({ addresses: Array.from({ length: 501 }, (_, i) => ({ email: `p${i}@example.org` })) })).statusCode, 400);
-  const members = await invite({ audience: 'members' });
-  t.equal(members.statusCode, 400);
-  t.match(members.json().detail, /members audience is not available/);
+  const subscribers = await invite({ audience: 'subscribers' });
+  t.equal(subscribers.statusCode, 400);
+  t.match(subscribers.json().detail, /subscribers audience is not available/);
   const other = createClusterWithOrganiser(database, 'west-midlands');
   const foreign = await app.inject({ method: 'POST', url: `/v1/huddles/${huddleId}/invitations`, headers: other.auth, payload: { addresses: [{ email: 'a@example.org' }] } });
   t.equal(foreign.statusCode, 404);

@@ -7,6 +7,7 @@ import { version } from '../lib/paths.js';
 import { clusterCommands } from './cluster.js';
 import { CliFailure, dbCommands } from './db.js';
 import { organiserCommands } from './organiser.js';
+import { membersCommands, PartialImport } from './members.js';
 import type { CliContext, CliIo } from './context.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, config: 78 } as const;
@@ -45,6 +46,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
   };
   clusterCommands(program, context);
   organiserCommands(program, context);
+  membersCommands(program, context);
   dbCommands(program, context);
   for (const command of program.commands) command.exitOverride();
 
@@ -64,6 +66,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
       io.stderr(`error: ${error.message} (${error.code})\n`);
       return EXIT.failed;
     }
+    if (error instanceof PartialImport) return EXIT.failed;
     if (error instanceof CliFailure) {
       io.stderr(`error: ${error.message}\n`);
       return EXIT.failed;

@@ -218,3 +218,66 @@ export const invitations = sqliteTable(
   },
   (t) => [uniqueIndex('invitations_huddle_email').on(t.huddleId, t.email)],
 );
+
+export const ORGANISATION_TYPES = ['company', 'university', 'nhs', 'public-sector', 'investor', 'charity', 'other'] as const;
+export type OrganisationType = (typeof ORGANISATION_TYPES)[number];
+export type MemberStatus = 'active' | 'suspended';
+
+export const members = sqliteTable(
+  'members',
+  {
+    id: text('id').primaryKey(),
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    /** Normalised address; one membership per address per cluster. */
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    organisation: text('organisation').notNull(),
+    organisationType: text('organisation_type').$type<OrganisationType>().notNull(),
+    status: text('status').$type<MemberStatus>().notNull(),
+    /** Bumped to rotate the private feed address; the feed token is derived from it and the secret. */
+    feedVersion: integer('feed_version').notNull().default(1),
+    /** SHA-256 of the current feed token, to find the member from a feed address. */
+    feedTokenHash: text('feed_token_hash').notNull().unique(),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('members_cluster_email').on(t.clusterId, t.email),
+    index('members_email').on(t.email),
+    index('members_cluster_status').on(t.clusterId, t.status, t.id),
+  ],
+);
+
+/** One-time sign-in codes, emailed; valid for 15 minutes and used once. Only the hash is kept. */
+export const signInCodes = sqliteTable(
+  'sign_in_codes',
+  {
+    id: text('id').primaryKey(),
+    memberId: text('member_id')
+      .notNull()
+      .references(() => members.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull().unique(),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    usedAt: integer('used_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('sign_in_codes_member').on(t.memberId)],
+);
+
+export const memberTokens = sqliteTable(
+  'member_tokens',
+  {
+    id: text('id').primaryKey(),
+    memberId: text('member_id')
+      .notNull()
+      .references(() => members.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
+    revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('member_tokens_member').on(t.memberId)],
+);

@@ -6,6 +6,7 @@ export const TOKEN_PREFIXES = {
   organiserKey: 'cnv_org_',
   memberToken: 'cnv_mem_',
   feedToken: 'cnv_feed_',
+  signInCode: 'cnv_code_',
 } as const;
 
 export type TokenKind = keyof typeof TOKEN_PREFIXES;

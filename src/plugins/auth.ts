@@ -151,6 +151,12 @@ export function organiserOf(request: FastifyRequest): OrganiserPrincipal {
   return principal;
 }
 
+export function memberOf(request: FastifyRequest): MemberPrincipal {
+  const principal = principalOf(request);
+  if (principal.kind !== 'member') throw problem('FORBIDDEN');
+  return principal;
+}
+
 /** Who is acting, for the audit log. */
 export function actorOf(request: FastifyRequest) {
   const principal = principalOf(request);

@@ -11,3 +11,8 @@ export function clusterCalendarUrl(baseUrl: string, slug: string): string {
 export function huddleCalendarUrl(baseUrl: string, id: string): string {
   return `${baseUrl}/v1/huddles/${id}/calendar.ics`;
 }
+
+/** A member's private feed; the token in it is the only credential, so it is never logged or shown publicly. */
+export function memberCalendarUrl(baseUrl: string, feedToken: string): string {
+  return `${baseUrl}/v1/feeds/${feedToken}/calendar.ics`;
+}

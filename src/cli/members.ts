@@ -1,0 +1,98 @@
+// convene members import|list
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { immediate } from '../db/client.js';
+import { isAppError } from '../errors.js';
+import { parseMembersCsv, type CsvRejection } from '../modules/members/members.import.js';
+import { CliFailure } from './db.js';
+import { cliActor, output, withDatabase, type CliContext } from './context.js';
+import { cliMailingServices } from './services.js';
+
+function readFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliFailure(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+export function membersCommands(program: Command, context: CliContext): void {
+  const members = program.command('members').description('Manage a cluster\'s members');
+  const jsonOf = (command: Command) => Boolean(command.optsWithGlobals<{ json?: boolean }>().json);
+
+  members
+    .command('import')
+    .description(
+      'Add members from a CSV file with a header row: email,name,organisation,organisation_type. Each new member is emailed a welcome with a sign-in link. Rejected rows are listed with their reasons; the exit code is 1 if any row was rejected.',
+    )
+    .argument('<file.csv>', 'the CSV file')
+    .requiredOption('--cluster <slug>', 'the cluster')
+    .option('--dry-run', 'check the file and report what would happen, changing nothing')
+    .action(async (file: string, options: { cluster: string; dryRun?: boolean }, command: Command) => {
+      const parsed = parseMembersCsv(readFile(file));
+      if (parsed.error) throw new CliFailure(`${file}: ${parsed.error}`);
+      const result = await withDatabase(context, (database) => {
+        const services = cliMailingServices(database, context.clock, context.config);
+        const cluster = services.clusters.get(options.cluster);
+        const rejected: CsvRejection[] = [...parsed.rejected];
+        let imported = 0;
+        const actor = { ...cliActor(), label: `${cliActor().label} (import ${file})` };
+        const run = () =>
+          immediate(database.db, (tx) => {
+            for (const row of parsed.rows) {
+              try {
+                services.members.insert(tx, cluster, row.member, actor);
+                imported += 1;
+              } catch (error) {
+                // Checks run before any write of the row, so a refused row leaves nothing behind.
+                if (!isAppError(error)) throw error;
+                rejected.push({ line: row.line, email: row.member.email, reason: error.message });
+              }
+            }
+            if (options.dryRun) throw new DryRunDone();
+          });
+        try {
+          run();
+        } catch (error) {
+          if (!(error instanceof DryRunDone)) throw error;
+        }
+        rejected.sort((a, b) => a.line - b.line);
+        return { cluster: cluster.slug, imported, rejected, dryRun: Boolean(options.dryRun) };
+      });
+      const verb = result.dryRun ? 'would import' : 'imported';
+      output(context.io, jsonOf(command), result, [
+        `${file}: ${verb} ${result.imported} member${result.imported === 1 ? '' : 's'} into ${result.cluster}, rejected ${result.rejected.length} row${result.rejected.length === 1 ? '' : 's'}.`,
+        ...result.rejected.map((r) => `  line ${r.line}${r.email ? ` (${r.email})` : ''}: ${r.reason}`),
+        ...(result.dryRun ? ['Dry run: nothing was changed and no email was queued.'] : result.imported > 0 ? ['Welcome emails are queued; the server sends them.'] : []),
+      ]);
+      if (result.rejected.length > 0) throw new PartialImport();
+    });
+
+  members
+    .command('list')
+    .description('List a cluster\'s members')
+    .requiredOption('--cluster <slug>', 'the cluster')
+    .option('--status <status>', 'only active or suspended members')
+    .action(async (options: { cluster: string; status?: string }, command: Command) => {
+      if (options.status !== undefined && options.status !== 'active' && options.status !== 'suspended') {
+        throw new CliFailure('--status must be active or suspended');
+      }
+      await withDatabase(context, (database) => {
+        const services = cliMailingServices(database, context.clock, context.config);
+        const cluster = services.clusters.get(options.cluster);
+        const rows = services.members.list(cluster, { ...(options.status ? { status: options.status as 'active' | 'suspended' } : {}), limit: 1_000_000 });
+        output(
+          context.io,
+          jsonOf(command),
+          rows.map((m) => ({ id: m.id, email: m.email, name: m.name, organisation: m.organisation, organisationType: m.organisationType, status: m.status })),
+          rows.length === 0 ? [`${cluster.slug} has no members${options.status ? ` (${options.status})` : ''}.`] : rows.map((m) => `${m.email}  ${m.name}  ${m.organisation} (${m.organisationType})  ${m.status}`),
+        );
+      });
+    });
+}
+
+/** Thrown inside the import transaction on --dry-run, so everything it wrote is rolled back. */
+class DryRunDone extends Error {}
+
+/** Some rows were rejected: the report is printed already, the exit code says so. */
+export class PartialImport extends Error {}

@@ -1,0 +1,205 @@
+// Members over HTTP: organisers add, list, read and update members; members sign in and read /v1/me.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { actorOf, memberOf, type MemberPrincipal } from '../../plugins/auth.js';
+import { problem } from '../../errors.js';
+import { decodeCursor, encodeCursor } from '../../lib/schema-types.js';
+import { isEmailAddress, normaliseEmail } from '../../lib/text.js';
+import type { ClustersService } from '../clusters/clusters.service.js';
+import { ClusterParams } from '../clusters/clusters.schemas.js';
+import { calendarLinks, memberCalendarUrl } from '../feeds/feeds.links.js';
+import {
+  Accepted,
+  EmailLinkBody,
+  IssuedToken,
+  MemberCreate,
+  MemberListQuery,
+  MemberPage,
+  MemberParams,
+  MemberPatch,
+  MemberView,
+  MeView,
+  TokenBody,
+  CalendarLinks,
+} from './members.schemas.js';
+import type { Member, MembersService } from './members.service.js';
+import type { SignIn } from './members.sign-in.js';
+
+/** Sign-in requests one client address may make a minute (on top of the per-address limit). */
+export const SIGN_IN_PER_MINUTE = 10;
+
+export function memberView(member: Member, clusterSlug: string) {
+  return {
+    id: member.id,
+    cluster: clusterSlug,
+    email: member.email,
+    name: member.name,
+    organisation: member.organisation,
+    organisationType: member.organisationType,
+    status: member.status,
+    createdAt: member.createdAt.toISOString(),
+    updatedAt: member.updatedAt.toISOString(),
+  };
+}
+
+export const ACCEPTED_DETAIL = 'If this address belongs to an active member, a sign-in link is on its way. It works once, for 15 minutes.';
+
+export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService; signIn: SignIn; clusters: ClustersService }> = async (
+  app,
+  { members, signIn, clusters },
+) => {
+  const baseUrl = app.config.publicBaseUrl;
+  const feedLinks = (member: Member) => calendarLinks(memberCalendarUrl(baseUrl, members.feedToken(member)));
+
+  /** The signed-in member; a member whose record is gone or suspended has no valid token, so this always finds one. */
+  function me(principal: MemberPrincipal) {
+    const member = members.byId(principal.memberId);
+    if (!member) throw problem('INVALID_CREDENTIALS');
+    return member;
+  }
+
+  app.post('/v1/clusters/:cluster/members', {
+    config: { auth: ['organiser'] },
+    schema: {
+      operationId: 'createMember',
+      tags: ['members'],
+      summary: 'Add a member; they are emailed a welcome with a sign-in link',
+      params: ClusterParams,
+      body: MemberCreate,
+      response: { 201: MemberView },
+    },
+    handler: async (request, reply) => {
+      const cluster = clusters.get(request.params.cluster);
+      const member = members.create(cluster, request.body, actorOf(request));
+      return reply.code(201).header('location', `/v1/clusters/${cluster.slug}/members/${member.id}`).send(memberView(member, cluster.slug));
+    },
+  });
+
+  app.get('/v1/clusters/:cluster/members', {
+    config: { auth: ['organiser'] },
+    schema: {
+      operationId: 'listMembers',
+      tags: ['members'],
+      summary: 'List members, optionally by status and organisation type',
+      params: ClusterParams,
+      querystring: MemberListQuery,
+      response: { 200: MemberPage },
+    },
+    handler: async (request) => {
+      const cluster = clusters.get(request.params.cluster);
+      const limit = request.query.limit ?? 50;
+      const rows = members.list(cluster, {
+        ...(request.query.status ? { status: request.query.status } : {}),
+        ...(request.query.organisationType ? { organisationType: request.query.organisationType } : {}),
+        afterId: decodeCursor(request.query.cursor),
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      return {
+        items: page.map((member) => memberView(member, cluster.slug)),
+        nextCursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null,
+      };
+    },
+  });
+
+  app.get('/v1/clusters/:cluster/members/:memberId', {
+    config: { auth: ['organiser'] },
+    schema: { operationId: 'getMember', tags: ['members'], summary: 'Get one member', params: MemberParams, response: { 200: MemberView } },
+    handler: async (request) => {
+      const cluster = clusters.get(request.params.cluster);
+      return memberView(members.get(cluster, request.params.memberId), cluster.slug);
+    },
+  });
+
+  app.patch('/v1/clusters/:cluster/members/:memberId', {
+    config: { auth: ['organiser'] },
+    schema: {
+      operationId: 'updateMember',
+      tags: ['members'],
+      summary: 'Change a member\'s details, or suspend or reactivate them',
+      params: MemberParams,
+      body: MemberPatch,
+      response: { 200: MemberView },
+    },
+    handler: async (request) => {
+      const cluster = clusters.get(request.params.cluster);
+      return memberView(members.update(cluster, request.params.memberId, request.body, actorOf(request)), cluster.slug);
+    },
+  });
+
+  app.post('/v1/auth/email-link', {
+    config: { auth: 'public', rateLimit: { max: SIGN_IN_PER_MINUTE, timeWindow: 60_000 } },
+    schema: {
+      operationId: 'requestSignInLink',
+      tags: ['sign-in'],
+      summary: 'Email a one-time sign-in link to an active member (always 202, whoever the address belongs to)',
+      body: EmailLinkBody,
+      response: { 202: Accepted },
+    },
+    handler: async (request, reply) => {
+      if (!isEmailAddress(normaliseEmail(request.body.email))) {
+        throw problem('VALIDATION_FAILED', 'email is not an email address', { errors: [{ field: 'body/email', message: 'is not an email address' }] });
+      }
+      signIn.requestLink(request.body.email);
+      return reply.code(202).send({ status: 'accepted' as const, detail: ACCEPTED_DETAIL });
+    },
+  });
+
+  app.post('/v1/auth/tokens', {
+    config: { auth: 'public', rateLimit: { max: SIGN_IN_PER_MINUTE, timeWindow: 60_000 } },
+    schema: {
+      operationId: 'createMemberToken',
+      tags: ['sign-in'],
+      summary: 'Exchange a one-time sign-in code for a member token (valid 90 days)',
+      body: TokenBody,
+      response: { 201: IssuedToken },
+    },
+    handler: async (request, reply) => {
+      const issued = signIn.exchange(request.body.code);
+      const member = members.byId(issued.memberId)!;
+      const cluster = clusters.getById(member.clusterId);
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({ token: issued.token, tokenType: 'Bearer' as const, expiresAt: issued.expiresAt.toISOString(), member: memberView(member, cluster.slug), calendar: feedLinks(member) });
+    },
+  });
+
+  app.delete('/v1/auth/tokens/current', {
+    config: { auth: ['member'] },
+    schema: {
+      operationId: 'revokeCurrentToken',
+      tags: ['sign-in'],
+      summary: 'Sign out: revoke the token this request carries',
+      response: { 204: Type.Null({ description: 'Signed out; the token no longer works' }) },
+    },
+    handler: async (request, reply) => {
+      signIn.revoke(memberOf(request));
+      return reply.code(204).send();
+    },
+  });
+
+  app.get('/v1/me', {
+    config: { auth: ['member'] },
+    schema: { operationId: 'getMe', tags: ['members'], summary: 'The signed-in member and their private calendar feed', response: { 200: MeView } },
+    handler: async (request, reply) => {
+      const member = me(memberOf(request));
+      const cluster = clusters.getById(member.clusterId);
+      return reply.header('cache-control', 'private, no-store').send({ member: memberView(member, cluster.slug), clusterName: cluster.name, calendar: feedLinks(member) });
+    },
+  });
+
+  app.post('/v1/me/calendar-feed/rotate', {
+    config: { auth: ['member'] },
+    schema: {
+      operationId: 'rotateMemberFeed',
+      tags: ['members'],
+      summary: 'Give the private calendar feed a new address; the old one stops working at once',
+      response: { 200: CalendarLinks },
+    },
+    handler: async (request, reply) => {
+      const member = members.rotateFeed(me(memberOf(request)), actorOf(request));
+      return reply.header('cache-control', 'no-store').send(feedLinks(member));
+    },
+  });
+};

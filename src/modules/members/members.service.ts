@@ -1,0 +1,185 @@
+// Members of a cluster: added by organisers (API or CSV import), listed, updated and suspended.
+import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { members, memberTokens, type MemberStatus, type OrganisationType } from '../../db/schema.js';
+import { problem } from '../../errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { newId } from '../../lib/ids.js';
+import { cleanName, isEmailAddress, normaliseEmail } from '../../lib/text.js';
+import { hashToken } from '../../lib/tokens.js';
+import type { Actor, AuditService } from '../audit/audit.service.js';
+import type { Cluster, ClustersService } from '../clusters/clusters.service.js';
+import type { Outbox } from '../outbox/outbox.service.js';
+import { feedToken, feedTokenHash } from './members.feed-token.js';
+import { signInUrl, welcomeEmail } from './members.emails.js';
+import type { SignIn } from './members.sign-in.js';
+
+export type Member = typeof members.$inferSelect;
+
+export interface NewMember {
+  email: string;
+  name: string;
+  organisation: string;
+  organisationType: OrganisationType;
+}
+
+export interface MemberChanges {
+  name?: string;
+  organisation?: string;
+  organisationType?: OrganisationType;
+  status?: MemberStatus;
+}
+
+export interface MemberFilter {
+  status?: MemberStatus;
+  organisationType?: OrganisationType;
+  afterId?: string;
+  limit: number;
+}
+
+/** A welcome link is for someone who has not seen Convene yet: it stays valid for a week. */
+export const WELCOME_CODE_MINUTES = 7 * 24 * 60;
+
+export type MembersService = ReturnType<typeof createMembersService>;
+
+export function createMembersService(deps: {
+  db: Db;
+  clock: Clock;
+  audit: AuditService;
+  clusters: ClustersService;
+  outbox: Outbox;
+  signIn: SignIn;
+  baseUrl: string;
+  secretKey: string;
+}) {
+  const { db, clock, audit, outbox } = deps;
+
+  const byId = db.select().from(members).where(eq(members.id, sql.placeholder('id'))).prepare();
+  const byFeedHash = db.select().from(members).where(eq(members.feedTokenHash, sql.placeholder('hash'))).prepare();
+
+  function checkText(value: string, field: string, max: number): string {
+    const clean = cleanName(value, max);
+    if (!clean) throw problem('VALIDATION_FAILED', `${field} must be 1-${max} characters on one line`, { errors: [{ field: `body/${field}`, message: 'is not valid' }] });
+    return clean;
+  }
+
+  function snapshot(member: Member) {
+    return { email: member.email, name: member.name, organisation: member.organisation, organisationType: member.organisationType, status: member.status };
+  }
+
+  /** Inserts a member inside the caller's transaction and queues the welcome email with a sign-in link. */
+  function insert(tx: DbOrTx, cluster: Cluster, input: NewMember, actor: Actor): Member {
+    const email = normaliseEmail(input.email);
+    if (!isEmailAddress(email)) throw problem('VALIDATION_FAILED', `"${input.email}" is not an email address`, { errors: [{ field: 'body/email', message: 'is not an email address' }] });
+    const name = checkText(input.name, 'name', 200);
+    const organisation = checkText(input.organisation, 'organisation', 200);
+    const exists = tx.select({ id: members.id }).from(members).where(and(eq(members.clusterId, cluster.id), eq(members.email, email))).get();
+    if (exists) throw problem('MEMBER_EXISTS', `${email} is a member of "${cluster.slug}" already`);
+    const id = newId();
+    const now = clock.now();
+    const member = tx
+      .insert(members)
+      .values({
+        id,
+        clusterId: cluster.id,
+        email,
+        name,
+        organisation,
+        organisationType: input.organisationType,
+        status: 'active',
+        feedVersion: 1,
+        feedTokenHash: feedTokenHash(deps.secretKey, id, 1),
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning()
+      .get();
+    const code = deps.signIn.issueCode(tx, member.id, WELCOME_CODE_MINUTES);
+    outbox.enqueue(tx, { kind: 'member.welcome', to: email, clusterId: cluster.id, ...welcomeEmail(name, cluster.name, signInUrl(deps.baseUrl, code)) });
+    audit.record(tx, actor, { clusterId: cluster.id, action: 'member.created', targetType: 'member', targetId: id, after: snapshot(member) });
+    return member;
+  }
+
+  function get(cluster: Cluster, id: string): Member {
+    const member = byId.get({ id });
+    if (!member || member.clusterId !== cluster.id) throw problem('MEMBER_NOT_FOUND', `Cluster "${cluster.slug}" has no member ${id}`);
+    return member;
+  }
+
+  return {
+    insert,
+    get,
+
+    /** The member with this id, whatever the cluster (for a member's own token). */
+    byId(id: string): Member | undefined {
+      return byId.get({ id });
+    },
+
+    create(cluster: Cluster, input: NewMember, actor: Actor): Member {
+      return immediate(db, (tx) => insert(tx, cluster, input, actor));
+    },
+
+    list(cluster: Cluster, filter: MemberFilter): Member[] {
+      const conditions: SQL[] = [eq(members.clusterId, cluster.id)];
+      if (filter.status) conditions.push(eq(members.status, filter.status));
+      if (filter.organisationType) conditions.push(eq(members.organisationType, filter.organisationType));
+      if (filter.afterId) conditions.push(gt(members.id, filter.afterId));
+      return db.select().from(members).where(and(...conditions)).orderBy(asc(members.id)).limit(filter.limit).all();
+    },
+
+    /** Changes details or status. Suspending also revokes the member's tokens; they cannot sign in until reactivated. */
+    update(cluster: Cluster, id: string, changes: MemberChanges, actor: Actor): Member {
+      const values: Partial<Member> = {};
+      if (changes.name !== undefined) values.name = checkText(changes.name, 'name', 200);
+      if (changes.organisation !== undefined) values.organisation = checkText(changes.organisation, 'organisation', 200);
+      if (changes.organisationType !== undefined) values.organisationType = changes.organisationType;
+      if (changes.status !== undefined) values.status = changes.status;
+      return immediate(db, (tx) => {
+        const before = get(cluster, id);
+        const now = clock.now();
+        const after = tx.update(members).set({ ...values, updatedAt: now }).where(eq(members.id, id)).returning().get()!;
+        if (before.status === 'active' && after.status === 'suspended') {
+          tx.update(memberTokens).set({ revokedAt: now }).where(and(eq(memberTokens.memberId, id), sql`${memberTokens.revokedAt} IS NULL`)).run();
+        }
+        audit.record(tx, actor, { clusterId: cluster.id, action: 'member.updated', targetType: 'member', targetId: id, before: snapshot(before), after: snapshot(after) });
+        return after;
+      });
+    },
+
+    /** Active members of a cluster as invitation recipients. */
+    activeRecipients(tx: DbOrTx, clusterId: string) {
+      return tx
+        .select({ email: members.email, name: members.name })
+        .from(members)
+        .where(and(eq(members.clusterId, clusterId), eq(members.status, 'active')))
+        .orderBy(asc(members.id))
+        .all();
+    },
+
+    /** The member's current private feed token (derived, so it can be shown again). */
+    feedToken(member: Member): string {
+      return feedToken(deps.secretKey, member.id, member.feedVersion);
+    },
+
+    /** The active member whose current feed token this is, or undefined. */
+    byFeedToken(token: string): Member | undefined {
+      const member = byFeedHash.get({ hash: hashToken(token) });
+      return member?.status === 'active' ? member : undefined;
+    },
+
+    /** A new private feed address; the old one stops working at once. */
+    rotateFeed(member: Member, actor: Actor): Member {
+      return immediate(db, (tx) => {
+        const version = member.feedVersion + 1;
+        const after = tx
+          .update(members)
+          .set({ feedVersion: version, feedTokenHash: feedTokenHash(deps.secretKey, member.id, version), updatedAt: clock.now() })
+          .where(eq(members.id, member.id))
+          .returning()
+          .get()!;
+        audit.record(tx, actor, { clusterId: member.clusterId, action: 'member.feed_rotated', targetType: 'member', targetId: member.id });
+        return after;
+      });
+    },
+  };
+}

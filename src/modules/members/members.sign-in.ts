@@ -1,0 +1,155 @@
+// Member sign-in: one-time codes sent by email, exchanged for member tokens that expire and can be revoked.
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { clusters, members, memberTokens, signInCodes } from '../../db/schema.js';
+import { problem } from '../../errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { newId } from '../../lib/ids.js';
+import { isEmailAddress, normaliseEmail } from '../../lib/text.js';
+import { generateToken, hashToken, looksLikeToken, tokenMatches } from '../../lib/tokens.js';
+import type { MemberPrincipal } from '../../plugins/auth.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Outbox } from '../outbox/outbox.service.js';
+import { signInEmail, signInUrl } from './members.emails.js';
+
+export const SIGN_IN_CODE_MINUTES = 15;
+export const MEMBER_TOKEN_DAYS = 90;
+/** Sign-in emails one address can trigger in a window; more requests still answer 202 but send nothing. */
+export const LINKS_PER_ADDRESS = 3;
+const LINK_WINDOW_MS = 15 * 60_000;
+const LAST_USED_RESOLUTION_MS = 60_000;
+const MAX_TRACKED_ADDRESSES = 50_000;
+
+export interface IssuedMemberToken {
+  token: string;
+  tokenId: string;
+  memberId: string;
+  expiresAt: Date;
+}
+
+export type SignIn = ReturnType<typeof createSignIn>;
+
+export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; outbox: Outbox; baseUrl: string }) {
+  const { db, clock, audit, outbox } = deps;
+  const recentLinks = new Map<string, number[]>();
+
+  const tokenByHash = db
+    .select({
+      tokenId: memberTokens.id,
+      tokenHash: memberTokens.tokenHash,
+      expiresAt: memberTokens.expiresAt,
+      revokedAt: memberTokens.revokedAt,
+      lastUsedAt: memberTokens.lastUsedAt,
+      memberId: members.id,
+      memberName: members.name,
+      memberStatus: members.status,
+      clusterId: clusters.id,
+      clusterSlug: clusters.slug,
+    })
+    .from(memberTokens)
+    .innerJoin(members, eq(members.id, memberTokens.memberId))
+    .innerJoin(clusters, eq(clusters.id, members.clusterId))
+    .where(eq(memberTokens.tokenHash, sql.placeholder('hash')))
+    .prepare();
+  const touchToken = db
+    .update(memberTokens)
+    .set({ lastUsedAt: sql`${sql.placeholder('now')}` })
+    .where(eq(memberTokens.id, sql.placeholder('id')))
+    .prepare();
+
+  /** True when this address may be sent another link now (and counts this one). */
+  function allowLink(email: string, now: number): boolean {
+    const recent = (recentLinks.get(email) ?? []).filter((at) => at > now - LINK_WINDOW_MS);
+    if (recent.length >= LINKS_PER_ADDRESS) return false;
+    if (!recentLinks.has(email) && recentLinks.size >= MAX_TRACKED_ADDRESSES) {
+      for (const [key, times] of recentLinks) if (times.every((at) => at <= now - LINK_WINDOW_MS)) recentLinks.delete(key);
+      if (recentLinks.size >= MAX_TRACKED_ADDRESSES) recentLinks.delete(recentLinks.keys().next().value as string);
+    }
+    recentLinks.set(email, [...recent, now]);
+    return true;
+  }
+
+  function issueCode(tx: DbOrTx, memberId: string, minutes: number = SIGN_IN_CODE_MINUTES): string {
+    const code = generateToken('signInCode');
+    const now = clock.now();
+    tx.insert(signInCodes)
+      .values({ id: newId(), memberId, codeHash: hashToken(code), createdAt: now, expiresAt: new Date(now.getTime() + minutes * 60_000) })
+      .run();
+    return code;
+  }
+
+  return {
+    issueCode,
+
+    /**
+     * Emails a sign-in link to every active membership of this address (one per cluster). Says nothing
+     * about whether the address is known: the caller answers 202 whatever happens here.
+     */
+    requestLink(rawEmail: string): void {
+      const email = normaliseEmail(rawEmail);
+      if (!isEmailAddress(email)) return;
+      const now = clock.now();
+      immediate(db, (tx) => {
+        const memberships = tx
+          .select({ id: members.id, name: members.name, clusterId: members.clusterId, clusterName: clusters.name })
+          .from(members)
+          .innerJoin(clusters, eq(clusters.id, members.clusterId))
+          .where(and(eq(members.email, email), eq(members.status, 'active')))
+          .all();
+        if (memberships.length === 0 || !allowLink(email, now.getTime())) return;
+        for (const membership of memberships) {
+          const code = issueCode(tx, membership.id);
+          const message = signInEmail(membership.name, membership.clusterName, signInUrl(deps.baseUrl, code));
+          outbox.enqueue(tx, { kind: 'member.sign_in', to: email, clusterId: membership.clusterId, ...message });
+        }
+      });
+    },
+
+    /** Turns an unused, unexpired code of an active member into a new member token (shown once). */
+    exchange(code: string): IssuedMemberToken {
+      const invalid = () => problem('SIGN_IN_CODE_INVALID', 'The sign-in code is unknown, used or expired: ask for a new link');
+      if (!looksLikeToken(code, 'signInCode')) throw invalid();
+      return immediate(db, (tx) => {
+        const now = clock.now();
+        const row = tx
+          .select({ id: signInCodes.id, codeHash: signInCodes.codeHash, memberId: members.id, clusterId: members.clusterId, memberName: members.name })
+          .from(signInCodes)
+          .innerJoin(members, eq(members.id, signInCodes.memberId))
+          .where(and(eq(signInCodes.codeHash, hashToken(code)), isNull(signInCodes.usedAt), gt(signInCodes.expiresAt, now), eq(members.status, 'active')))
+          .get();
+        if (!row || !tokenMatches(code, row.codeHash)) throw invalid();
+        tx.update(signInCodes).set({ usedAt: now }).where(eq(signInCodes.id, row.id)).run();
+        const token = generateToken('memberToken');
+        const tokenId = newId();
+        const expiresAt = new Date(now.getTime() + MEMBER_TOKEN_DAYS * 86_400_000);
+        tx.insert(memberTokens).values({ id: tokenId, memberId: row.memberId, tokenHash: hashToken(token), createdAt: now, expiresAt }).run();
+        audit.record(tx, { type: 'member', id: row.memberId, label: row.memberName }, { clusterId: row.clusterId, action: 'member.signed_in', targetType: 'member_token', targetId: tokenId });
+        return { token, tokenId, memberId: row.memberId, expiresAt };
+      });
+    },
+
+    /** The member behind a presented token, or null when it is unknown, revoked, expired or the member is suspended. */
+    resolveToken(token: string, now: Date): MemberPrincipal | null {
+      if (!looksLikeToken(token, 'memberToken')) return null;
+      const row = tokenByHash.get({ hash: hashToken(token) });
+      if (!row || !tokenMatches(token, row.tokenHash)) return null;
+      if (row.revokedAt || row.expiresAt <= now || row.memberStatus !== 'active') return null;
+      if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+        try {
+          touchToken.run({ id: row.tokenId, now: now.getTime() });
+        } catch {
+          // Bookkeeping only: a busy database must not turn a valid token into an error.
+        }
+      }
+      return { kind: 'member', memberId: row.memberId, clusterId: row.clusterId, clusterSlug: row.clusterSlug, tokenId: row.tokenId, label: row.memberName };
+    },
+
+    /** Revokes one token (signing out); it stops working at once. */
+    revoke(principal: MemberPrincipal): void {
+      immediate(db, (tx) => {
+        tx.update(memberTokens).set({ revokedAt: clock.now() }).where(and(eq(memberTokens.id, principal.tokenId), isNull(memberTokens.revokedAt))).run();
+        audit.record(tx, { type: 'member', id: principal.memberId, label: principal.label }, { clusterId: principal.clusterId, action: 'member.signed_out', targetType: 'member_token', targetId: principal.tokenId });
+      });
+    },
+  };
+}

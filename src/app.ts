@@ -34,6 +34,10 @@ import { createMembersService } from './modules/members/members.service.js';
 import { membersRoutes } from './modules/members/members.routes.js';
 import { membersPages } from './modules/members/members.pages.js';
 import assetsPlugin from './plugins/assets.js';
+import idempotencyPlugin from './plugins/idempotency.js';
+import { createBookingsService } from './modules/bookings/bookings.service.js';
+import { bookingsRoutes, bookingView } from './modules/bookings/bookings.routes.js';
+import { bookingsPages } from './modules/bookings/bookings.pages.js';
 import { resolveSecretKey } from './lib/secret.js';
 
 export interface AppDeps {
@@ -83,6 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clusters = createClustersService({ db: database.db, clock, audit });
   const organisers = createOrganisersService({ db: database.db, clock, audit, clusters });
   const signIn = createSignIn({ db: database.db, clock, audit, outbox, baseUrl: config.publicBaseUrl });
+  const secretKey = resolveSecretKey(config);
+  const bookings = createBookingsService({ db: database.db, clock, audit, outbox, clusters, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom, secretKey });
   const members = createMembersService({
     db: database.db,
     clock,
@@ -91,7 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     outbox,
     signIn,
     baseUrl: config.publicBaseUrl,
-    secretKey: resolveSecretKey(config),
+    secretKey,
   });
   const invitations = createInvitationsService({
     db: database.db,
@@ -103,7 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     mailFrom: config.mailFrom,
     audiences: { members: members.activeRecipients },
   });
-  const huddles = createHuddlesService({ db: database.db, clock, audit, clusters, listeners: [invitations.onHuddleChanged] });
+  const huddles = createHuddlesService({ db: database.db, clock, audit, clusters, listeners: [invitations.onHuddleChanged, bookings.onHuddleChanged] });
   const feeds = createFeedsService({ db: database.db, clock, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom });
 
   await app.register(dbPlugin, { database, clock, config });
@@ -113,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     resolvers: { [TOKEN_PREFIXES.organiserKey]: organisers.resolveKey, [TOKEN_PREFIXES.memberToken]: signIn.resolveToken },
     failuresPerMinute: config.authFailureLimitPerMinute,
   });
+  await app.register(idempotencyPlugin);
   await app.register(openapiPlugin, { version });
   await app.register(mailerPlugin, { outbox, clock, config, transport: deps.transport });
   await app.register(metricsPlugin, { outboxBacklog: () => app.outbox.backlog() });
@@ -124,8 +131,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(huddlesRoutes, { huddles, clusters });
   await app.register(feedsRoutes, { feeds, clusters, huddles });
   await app.register(invitationsRoutes, { invitations, huddles });
-  await app.register(membersRoutes, { members, signIn, clusters });
+  await app.register(membersRoutes, {
+    members,
+    signIn,
+    clusters,
+    extras: (member) => ({
+      bookings: bookings.forMember(member.id, { since: new Date(clock.now().getTime() - 30 * 86_400_000) }).map(({ booking, slot, huddle }) => bookingView(booking, slot, huddle, member)),
+    }),
+  });
   await app.register(membersPages, { members, signIn });
+  await app.register(bookingsRoutes, { bookings, huddles, members });
+  await app.register(bookingsPages, { bookings, secretKey });
 
   return app;
 }

@@ -1,7 +1,9 @@
 // Test data made through the real services (the same ones the CLI uses).
 import type { Database_ } from '../src/db/client.js';
 import { systemClock, type Clock } from '../src/lib/clock.js';
-import { cliServices } from '../src/cli/services.js';
+import { cliMailingServices, cliServices } from '../src/cli/services.js';
+import type { Config } from '../src/config.js';
+import type { OrganisationType } from '../src/db/schema.js';
 
 export function createCluster(database: Database_, slug = 'north-west', clock: Clock = systemClock) {
   return cliServices(database, clock).clusters.create({ slug, name: `Cluster ${slug}` }, { type: 'cli', label: 'test' });
@@ -16,4 +18,24 @@ export function createClusterWithOrganiser(database: Database_, slug = 'north-we
     { type: 'cli', label: 'test' },
   );
   return { cluster, apiKey: issued.apiKey, organiser: issued.organiser, auth: { authorization: `Bearer ${issued.apiKey}` } };
+}
+
+/** A member signed in through the real sign-in service (a code issued and exchanged); returns their bearer header. */
+export function createMemberWithToken(
+  database: Database_,
+  config: Config,
+  clock: Clock,
+  clusterSlug: string,
+  input: { email: string; name?: string; organisation: string; organisationType?: OrganisationType },
+) {
+  const services = cliMailingServices(database, clock, config);
+  const cluster = services.clusters.get(clusterSlug);
+  const member = services.members.create(
+    cluster,
+    { email: input.email, name: input.name ?? input.email.split('@')[0]!, organisation: input.organisation, organisationType: input.organisationType ?? 'company' },
+    { type: 'cli', label: 'test' },
+  );
+  const code = database.db.transaction((tx) => services.signIn.issueCode(tx, member.id));
+  const issued = services.signIn.exchange(code);
+  return { member, token: issued.token, auth: { authorization: `Bearer ${issued.token}` } };
 }

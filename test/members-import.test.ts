@@ -97,3 +97,12 @@ t.test('a file that is not a members CSV fails with one line and changes nothing
   t.match(unknown.stderr, /CLUSTER_NOT_FOUND/);
   t.equal(parseMembersCsv('').error?.startsWith('the file is empty'), true);
 });
+
+t.test('a repeated column or an unclosed quote makes the whole file unreadable; addresses follow the API\'s rule', async (t) => {
+  const header = 'email,name,organisation,organisation_type';
+  t.match(parseMembersCsv(`${header},email\na@example.org,A,O,company,b@example.org\n`).error, /names email more than once/);
+  t.match(parseMembersCsv(`${header}\n"a@example.org,A,O,company\nb@example.org,B,O,company\n`).error, /not readable CSV: Quote Not Closed/);
+  const odd = parseMembersCsv(`${header}\nfoo..bar@-x-.co,A,O,company\n`);
+  t.equal(odd.rows.length, 0);
+  t.match(odd.rejected[0]?.reason, /is not an email address/);
+});

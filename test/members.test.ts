@@ -228,7 +228,8 @@ t.test('bad member input is refused with a problem and changes nothing', async (
   const bodyless = await app.inject({ method: 'POST', url: '/v1/auth/tokens', payload: {} });
   t.equal(bodyless.json().code, 'VALIDATION_FAILED');
   const badEmail = await app.inject({ method: 'POST', url: '/v1/auth/email-link', payload: { email: 'nope' } });
-  t.equal(badEmail.statusCode, 400, 'a malformed address is a client error (it reveals nothing about members)');
+  t.equal(badEmail.statusCode, 202, 'even a malformed address gets 202 (and no email)');
+  t.equal((await app.inject({ method: 'POST', url: '/v1/auth/email-link', payload: {} })).statusCode, 400, 'a body without email is malformed');
 });
 
 t.test('the members audience invites every active member once', async (t) => {
@@ -250,4 +251,36 @@ t.test('the members audience invites every active member once', async (t) => {
   await sink.waitFor(5);
   const invited = sink.messages.filter((m) => m.parsed.subject === 'Invitation: Winter huddle').map((m) => m.envelope.to[0]);
   t.same(invited.sort(), ['grace@example.org', 'linus@example.org'], 'the suspended member was not invited');
+});
+
+t.test('one sign-in spends the member\'s other codes; suspension spends them too; other sites cannot post the forms', async (t) => {
+  const { app, sink, addMember, auth } = await setup(t);
+  const member = (await addMember(ada)).json();
+  await sink.waitFor(1);
+  const welcomeCode = codeIn(sink.messages[0]!);
+  await app.inject({ method: 'POST', url: '/v1/auth/email-link', payload: { email: 'ada@example.org' } });
+  await sink.waitFor(2);
+  const exchange = (code: string) => app.inject({ method: 'POST', url: '/v1/auth/tokens', payload: { code } });
+  t.equal((await exchange(codeIn(sink.messages[1]!))).statusCode, 201);
+  t.equal((await exchange(welcomeCode)).json().code, 'SIGN_IN_CODE_INVALID', 'the week-long welcome code died with the sign-in');
+
+  await app.inject({ method: 'POST', url: '/v1/auth/email-link', payload: { email: 'ada@example.org' } });
+  await sink.waitFor(3);
+  const pending = codeIn(sink.messages[2]!);
+  const patch = (status: string) => app.inject({ method: 'PATCH', url: `/v1/clusters/north-west/members/${member.id}`, headers: auth, payload: { status } });
+  await patch('suspended');
+  await patch('active');
+  t.equal((await exchange(pending)).json().code, 'SIGN_IN_CODE_INVALID', 'a code from before the suspension stays dead');
+
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  const crossSite = await app.inject({ method: 'POST', url: '/sign-in', headers: { ...form, 'sec-fetch-site': 'cross-site' }, payload: 'code=cnv_code_x' });
+  t.equal(crossSite.statusCode, 403);
+  const foreignOrigin = await app.inject({ method: 'POST', url: '/sign-in/link', headers: { ...form, origin: 'https://evil.example' }, payload: 'email=ada%40example.org' });
+  t.equal(foreignOrigin.statusCode, 403);
+  const sameSite = await app.inject({ method: 'POST', url: '/sign-in/link', headers: { ...form, 'sec-fetch-site': 'same-origin' }, payload: 'email=ada%40example.org' });
+  t.equal(sameSite.statusCode, 200);
+  await sink.waitFor(4);
+  t.equal(sink.messages.length, 4, 'only the same-site form sent a link');
+  const big = await app.inject({ method: 'POST', url: '/sign-in', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ code: 'x'.repeat(10_000) }) });
+  t.equal(big.statusCode, 413, 'page forms are small');
 });

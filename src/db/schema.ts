@@ -281,3 +281,62 @@ export const memberTokens = sqliteTable(
   },
   (t) => [index('member_tokens_member').on(t.memberId)],
 );
+
+export type BookingStatus = 'pending' | 'confirmed' | 'rejected' | 'cancelled';
+
+/** A member organisation's pitch in one slot. A slot holds at most one pending or confirmed booking. */
+export const bookings = sqliteTable(
+  'bookings',
+  {
+    id: text('id').primaryKey(),
+    huddleId: text('huddle_id')
+      .notNull()
+      .references(() => huddles.id, { onDelete: 'cascade' }),
+    slotId: text('slot_id')
+      .notNull()
+      .references(() => slots.id, { onDelete: 'cascade' }),
+    memberId: text('member_id')
+      .notNull()
+      .references(() => members.id, { onDelete: 'cascade' }),
+    /** The member's organisation, lower-cased and trimmed when booked: limits count per organisation. */
+    organisationKey: text('organisation_key').notNull(),
+    title: text('title').notNull(),
+    summary: text('summary').notNull().default(''),
+    status: text('status').$type<BookingStatus>().notNull(),
+    /** iCalendar SEQUENCE of the pitch event (UID pitch-<id>@host): grows with every change sent. */
+    sequence: integer('sequence').notNull().default(0),
+    /** member | organiser | system (the huddle was cancelled) */
+    cancelledBy: text('cancelled_by'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+    decidedAt: integer('decided_at', { mode: 'timestamp_ms' }),
+    cancelledAt: integer('cancelled_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [
+    uniqueIndex('bookings_active_slot')
+      .on(t.slotId)
+      .where(sql`status IN ('pending', 'confirmed')`),
+    index('bookings_huddle').on(t.huddleId, t.status),
+    index('bookings_member').on(t.memberId, t.status),
+    index('bookings_organisation').on(t.organisationKey, t.status),
+  ],
+);
+
+/** Idempotency-Key records: the first response to a key is replayed for 24 hours, per caller. */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    /** Who sent it (principal kind and id) and the key they chose. */
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    /** Method, route and a hash of the body: the same key with another request is refused. */
+    fingerprint: text('fingerprint').notNull(),
+    state: text('state').$type<'in-flight' | 'done'>().notNull(),
+    statusCode: integer('status_code'),
+    headers: text('headers', { mode: 'json' }).$type<Record<string, string>>(),
+    body: text('body'),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [uniqueIndex('idempotency_keys_scope_key').on(t.scope, t.key), index('idempotency_keys_expires').on(t.expiresAt)],
+);

@@ -1,4 +1,5 @@
 // The few HTML pages Convene serves (sign-in, confirm, unsubscribe): plain, accessible, no JavaScript (pure).
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { escapeHtml } from './html.js';
 
 /** Served at /assets/convene.css; pages link to it because the content security policy forbids inline styles. */
@@ -58,4 +59,24 @@ export function postForm(action: string, hidden: Record<string, string>, button:
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('\n');
   return `<form method="post" action="${escapeHtml(action)}">\n${fields}\n${extra}<button type="submit">${escapeHtml(button)}</button>\n</form>`;
+}
+
+/**
+ * preHandler for the pages' POSTs: refuses a form submitted from another site (login CSRF, or
+ * mass-mailing through visitors' browsers). Browsers say where a request comes from in
+ * Sec-Fetch-Site (or at least Origin); a request with neither is not from a browser form.
+ */
+export async function sameSiteOnly(request: FastifyRequest, reply: FastifyReply) {
+  const site = request.headers['sec-fetch-site'];
+  const origin = request.headers.origin;
+  let allowed = true;
+  if (typeof site === 'string') allowed = site === 'same-origin' || site === 'none';
+  else if (typeof origin === 'string') allowed = origin === `${request.protocol}://${request.host}`;
+  if (!allowed) {
+    return reply
+      .code(403)
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(renderPage({ title: 'Not allowed from another site', body: p('This form only works on the page Convene showed you. Open the link from your email again.') }));
+  }
 }

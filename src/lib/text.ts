@@ -1,5 +1,6 @@
 // What people type: email addresses, mailboxes ("Name <address>"), names, slugs and time zones, checked one way everywhere.
 import addressparser from 'nodemailer/lib/addressparser/index.js';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 
 const EMAIL = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\]+$/;
 const LOCALHOST_EMAIL = /^[^\s@<>,;:"()[\]\\]+@localhost$/;
@@ -10,8 +11,12 @@ export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+// The same rule as the API schemas' "email" format (ajv-formats' full email format), so the CLI, the
+// CSV import and the services accept exactly what the HTTP API accepts.
+const FULL_EMAIL = fullFormats.email as RegExp;
+
 export function isEmailAddress(value: string, options: { allowLocalhost?: boolean } = {}): boolean {
-  return value.length <= 254 && (EMAIL.test(value) || (options.allowLocalhost === true && LOCALHOST_EMAIL.test(value)));
+  return value.length <= 254 && ((EMAIL.test(value) && FULL_EMAIL.test(value)) || (options.allowLocalhost === true && LOCALHOST_EMAIL.test(value)));
 }
 
 /** One mailbox, "address" or "Name <address>" (quoted names may hold commas); null if it is not exactly one. */

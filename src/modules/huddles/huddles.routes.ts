@@ -11,6 +11,7 @@ import {
   HuddlePage,
   HuddleParams,
   HuddlePatch,
+  HuddlePatchQuery,
   HuddleScope,
   HuddleView,
   SeriesCreate,
@@ -20,6 +21,7 @@ import {
 import type { HuddlesService } from './huddles.service.js';
 import { huddleView, slotView, type Huddle } from './huddles.view.js';
 import { problem } from '../../errors.js';
+import { bookingWindow } from './huddles.settings.js';
 
 export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService; clusters: ClustersService }> = async (app, { huddles, clusters }) => {
   const baseUrl = app.config.publicBaseUrl;
@@ -103,13 +105,13 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
       tags: ['huddles'],
       summary: 'Edit or publish a huddle; a change of time or place notifies everyone invited',
       params: HuddleParams,
-      querystring: HuddleScope,
+      querystring: HuddlePatchQuery,
       body: HuddlePatch,
       response: { 200: HuddleView },
     },
     handler: async (request) => {
       const cluster = clusters.get(organiserOf(request).clusterSlug);
-      const huddle = huddles.update(request.params.id, cluster, request.body, request.query.scope ?? 'this', actorOf(request));
+      const huddle = huddles.update(request.params.id, cluster, request.body, request.query.scope ?? 'this', actorOf(request), request.query.bookings ?? 'refuse');
       return organiserView(huddle, cluster.slug);
     },
   });
@@ -137,7 +139,11 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
     schema: { operationId: 'listSlots', tags: ['huddles'], summary: 'List a huddle\'s pitch slots in order', params: HuddleParams, response: { 200: SlotList } },
     handler: async (request) => {
       const { huddle } = visibleHuddle(request, request.params.id);
-      return { items: huddles.slots(huddle.id).map((slot) => slotView(slot, huddle.timezone, huddle.status === 'published')) };
+      const taken = huddles.takenSlotIds(huddle.id);
+      const window = bookingWindow(huddle.startsAt, huddle);
+      const now = app.clock.now();
+      const open = huddle.status === 'published' && (window.opensAt === null || now >= window.opensAt) && now < window.closesAt;
+      return { items: huddles.slots(huddle.id).map((slot) => slotView(slot, huddle.timezone, open && !taken.has(slot.id))) };
     },
   });
 };

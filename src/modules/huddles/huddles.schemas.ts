@@ -86,12 +86,22 @@ export const HuddlePatch = Type.Object(
 );
 export type HuddlePatchBody = Static<typeof HuddlePatch>;
 
-export const HuddleScope = Type.Object(
+const Scope = Type.Optional(
+  Type.Union([Type.Literal('this'), Type.Literal('following')], {
+    description: 'For a huddle in a series: change this occurrence only (default) or this and all following',
+    default: 'this',
+  }),
+);
+
+export const HuddleScope = Type.Object({ scope: Scope }, { additionalProperties: false });
+
+export const HuddlePatchQuery = Type.Object(
   {
-    scope: Type.Optional(
-      Type.Union([Type.Literal('this'), Type.Literal('following')], {
-        description: 'For a huddle in a series: change this occurrence only (default) or this and all following',
-        default: 'this',
+    scope: Scope,
+    bookings: Type.Optional(
+      Type.Union([Type.Literal('refuse'), Type.Literal('move')], {
+        description: 'When the change moves booked pitch slots: refuse it (default, 409 BOOKINGS_AFFECTED) or move them and send each pitcher an updated invitation. Removing a booked slot is always refused.',
+        default: 'refuse',
       }),
     ),
   },
@@ -113,7 +123,7 @@ export const CancelBody = Type.Object(
   { additionalProperties: false },
 );
 
-const ZonedTime = Type.Object({
+export const ZonedTime = Type.Object({
   utc: Type.String({ format: 'date-time', description: 'UTC instant' }),
   local: Type.String({ description: 'Local time with its offset' }),
   timezone: Type.String({ description: 'IANA time zone' }),
@@ -198,6 +208,6 @@ export const SlotView = Type.Object({
   position: Type.Integer({ description: '1 for the first pitch' }),
   start: ZonedTime,
   end: ZonedTime,
-  available: Type.Boolean({ description: 'Whether the slot can be booked' }),
+  available: Type.Boolean({ description: 'Whether the slot can be booked now: booking is open and nobody holds it' }),
 });
 export const SlotList = Type.Object({ items: Type.Array(SlotView) });

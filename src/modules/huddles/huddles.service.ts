@@ -1,8 +1,8 @@
-// Huddles and series: create, edit (one or this-and-following), cancel; slots are rewritten with every change.
-import { and, asc, eq, gt, gte, lt, or, sql, type SQL } from 'drizzle-orm';
+// Huddles and series: create, edit (one or this-and-following), cancel; slots follow every change.
+import { and, asc, eq, gt, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { clusters, huddleSeries, huddles, slots } from '../../db/schema.js';
+import { bookings, clusters, huddleSeries, huddles, slots } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
@@ -16,8 +16,14 @@ import { expandRule } from './huddles.recurrence.js';
 import { localToInstant } from './huddles.time.js';
 import type { Huddle } from './huddles.view.js';
 
-/** What changed, for listeners that tell people (invitations now, bookings and registrations later). */
-export type HuddleChange = 'updated' | 'cancelled';
+/**
+ * What changed, for listeners that tell people: 'updated' (time, place or status), 'cancelled', or
+ * 'slots-moved' (only the pitch slots moved, by the organiser's choice; pitchers are told).
+ */
+export type HuddleChange = 'updated' | 'cancelled' | 'slots-moved';
+
+/** What an edit may do to existing bookings: refuse (the default) or move booked slots and tell the pitchers. */
+export type BookingsChoice = 'refuse' | 'move';
 export type HuddleChangeListener = (tx: DbOrTx, huddle: Huddle, change: HuddleChange) => void;
 
 const RECENTLY_CANCELLED_MS = 30 * 86_400_000;
@@ -94,15 +100,47 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
     tx.update(clusters).set({ huddlesVersion: sql`${clusters.huddlesVersion} + 1` }).where(eq(clusters.id, clusterId)).run();
   }
 
-  function writeSlots(tx: DbOrTx, huddle: Huddle) {
-    tx.delete(slots).where(eq(slots.huddleId, huddle.id)).run();
+  /**
+   * Brings the stored slots in line with the huddle, position by position, so a booking keeps its slot.
+   * Removing a booked slot is always refused; moving one is refused unless the organiser chose 'move'.
+   * Returns whether any booked slot moved.
+   */
+  function writeSlots(tx: DbOrTx, huddle: Huddle, choice: BookingsChoice = 'refuse'): boolean {
     const times = computeSlots(huddle.startsAt, {
       slotCount: huddle.slotCount,
       slotMinutes: huddle.slotMinutes,
       changeoverMinutes: huddle.changeoverMinutes,
       startOffsetMinutes: huddle.pitchOffsetMinutes,
     });
-    if (times.length > 0) tx.insert(slots).values(times.map((slot) => ({ id: newId(), huddleId: huddle.id, ...slot }))).run();
+    const existing = tx.select().from(slots).where(eq(slots.huddleId, huddle.id)).orderBy(asc(slots.position)).all();
+    const booked = new Set(
+      tx
+        .select({ slotId: bookings.slotId })
+        .from(bookings)
+        .where(and(eq(bookings.huddleId, huddle.id), inArray(bookings.status, ['pending', 'confirmed'])))
+        .all()
+        .map((row) => row.slotId),
+    );
+    const removedBooked = existing.slice(times.length).filter((slot) => booked.has(slot.id));
+    if (removedBooked.length > 0) {
+      throw problem('BOOKINGS_AFFECTED', `Slots ${removedBooked.map((slot) => slot.position).join(', ')} have bookings: cancel those bookings before removing their slots`);
+    }
+    let movedBooked = false;
+    for (const [index, slot] of existing.entries()) {
+      const next = times[index];
+      if (!next || (slot.startsAt.getTime() === next.startsAt.getTime() && slot.endsAt.getTime() === next.endsAt.getTime())) continue;
+      if (booked.has(slot.id)) {
+        if (choice !== 'move') {
+          throw problem('BOOKINGS_AFFECTED', `This change moves booked pitch slots; send it again with ?bookings=move to move them and tell the pitchers`);
+        }
+        movedBooked = true;
+      }
+      tx.update(slots).set({ startsAt: next.startsAt, endsAt: next.endsAt }).where(eq(slots.id, slot.id)).run();
+    }
+    if (existing.length > times.length) tx.delete(slots).where(and(eq(slots.huddleId, huddle.id), gt(slots.position, times.length))).run();
+    const added = times.slice(existing.length);
+    if (added.length > 0) tx.insert(slots).values(added.map((slot) => ({ id: newId(), huddleId: huddle.id, ...slot }))).run();
+    return movedBooked;
   }
 
   /** Checks and normalises a new huddle's fields (shared by one-off huddles and series templates). */
@@ -182,22 +220,38 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
   }
 
   /** Writes a changed huddle: SEQUENCE, slots, feed version, audit, and notices to the people concerned. */
-  function save(tx: DbOrTx, before: Huddle, after: Huddle, actor: Actor, action: string, change: HuddleChange): Huddle {
+  function save(tx: DbOrTx, before: Huddle, after: Huddle, actor: Actor, action: string, change: HuddleChange, choice: BookingsChoice = 'refuse'): Huddle {
     const changes = diff(snapshot(before), snapshot(after));
     if (Object.keys(changes.after).length === 0) return before;
     const scheduleChanged = isScheduleChange(before, after);
+    if (before.status === 'published' && after.status === 'draft' && hasActiveBookings(tx, before.id)) {
+      throw problem('BOOKINGS_AFFECTED', 'This huddle has bookings: cancel it (which tells the pitchers) rather than turning it back into a draft');
+    }
     const row = tx
       .update(huddles)
       .set({ ...after, id: before.id, sequence: before.sequence + (scheduleChanged ? 1 : 0), updatedAt: clock.now() })
       .where(eq(huddles.id, before.id))
       .returning()
       .get();
-    writeSlots(tx, row);
+    // A cancelled huddle keeps its slots as they were: its bookings are cancelled by the listeners.
+    const slotsMoved = change === 'cancelled' ? false : writeSlots(tx, row, choice);
     bumpFeed(tx, row.clusterId);
     audit.record(tx, actor, { clusterId: row.clusterId, action, targetType: 'huddle', targetId: row.id, ...changes });
     // Drafts have told nobody anything yet; published changes of time, place or status are announced.
-    if (scheduleChanged && before.status !== 'draft') for (const listener of listeners) listener(tx, row, change);
+    if (before.status !== 'draft') {
+      if (scheduleChanged) for (const listener of listeners) listener(tx, row, change);
+      else if (slotsMoved) for (const listener of listeners) listener(tx, row, 'slots-moved');
+    }
     return row;
+  }
+
+  function hasActiveBookings(tx: DbOrTx, huddleId: string): boolean {
+    return tx
+      .select({ id: bookings.id })
+      .from(bookings)
+      .where(and(eq(bookings.huddleId, huddleId), inArray(bookings.status, ['pending', 'confirmed'])))
+      .limit(1)
+      .get() !== undefined;
   }
 
   /** The huddle and, with scope 'following', the later occurrences of its series. */
@@ -256,7 +310,7 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
     },
 
     /** Edits one huddle, or it and the following occurrences of its series (same wall-clock shift for each). */
-    update(huddleId: string, cluster: Cluster, body: HuddlePatchBody, scope: 'this' | 'following', actor: Actor): Huddle {
+    update(huddleId: string, cluster: Cluster, body: HuddlePatchBody, scope: 'this' | 'following', actor: Actor, choice: BookingsChoice = 'refuse'): Huddle {
       return immediate(db, (tx) => {
         const target = getOwned(huddleId, cluster.id);
         const first = patched(target, cluster, body);
@@ -272,7 +326,7 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
             startOverride = localToInstant({ year: local.year, month: local.month, day: local.day, hour: newLocal.hour, minute: newLocal.minute }, first.timezone).toJSDate();
           }
           const next = occurrence.id === target.id ? first : patched(occurrence, cluster, body, startOverride);
-          const saved = save(tx, occurrence, next, actor, 'huddle.updated', 'updated');
+          const saved = save(tx, occurrence, next, actor, 'huddle.updated', 'updated', choice);
           if (occurrence.id === target.id) result = saved;
         }
         return result;
@@ -328,6 +382,18 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
 
     slots(huddleId: string) {
       return db.select().from(slots).where(eq(slots.huddleId, huddleId)).orderBy(asc(slots.position)).all();
+    },
+
+    /** Ids of the slots that hold a pending or confirmed booking. */
+    takenSlotIds(huddleId: string): Set<string> {
+      return new Set(
+        db
+          .select({ slotId: bookings.slotId })
+          .from(bookings)
+          .where(and(eq(bookings.huddleId, huddleId), inArray(bookings.status, ['pending', 'confirmed'])))
+          .all()
+          .map((row) => row.slotId),
+      );
     },
 
     seriesOf(seriesId: string) {

@@ -120,6 +120,8 @@ export function createInvitationsService(deps: {
 
     /** Tells everyone invited about a change of time, place or status, inside the change's transaction. */
     onHuddleChanged(tx: DbOrTx, huddle: Huddle, change: HuddleChange): void {
+      // Invitees are told about the huddle's time, place and status; pitch slots are the pitchers' business.
+      if (change === 'slots-moved') return;
       const invited = tx.select().from(invitations).where(and(eq(invitations.huddleId, huddle.id))).all();
       if (invited.length === 0) return;
       const cluster = deps.clusters.getById(huddle.clusterId);

@@ -11,7 +11,7 @@ export function welcomeEmail(name: string, clusterName: string, link: string): R
     greeting: `Hello ${name},`,
     paragraphs: [
       `${clusterName} has added you as a member. On Convene you can book a slot to pitch at a huddle, register to attend, and subscribe to the huddles in your calendar.`,
-      'The button signs you in. It works once, for 15 minutes; afterwards you can ask for a new link with your email address.',
+      'The button signs you in. It works once, for a week; afterwards you can ask for a new link with your email address.',
     ],
     action: { label: 'Sign in', url: link },
     footer: [`You are receiving this because ${clusterName} added you as a member.`],

@@ -51,13 +51,17 @@ export function parseMembersCsv(text: string): { rows: CsvRow[]; rejected: CsvRe
       info: true,
       columns: (header: string[]) => (columns = header.map(columnKey)),
       skip_records_with_error: true,
-      on_skip: (error: { message: string; lines?: number } | undefined) => {
+      on_skip: (error: { code?: string; message: string; lines?: number } | undefined) => {
+        // An unclosed quote swallows the rest of the file: that is a broken file, not one bad row.
+        if (error?.code === 'CSV_QUOTE_NOT_CLOSED') throw Object.assign(new Error(error.message), { code: error.code });
         rejected.push({ line: error?.lines ?? 0, reason: error?.message.replace(/^Invalid Record Length: /, '') ?? 'unreadable row' });
       },
     }) as typeof records;
   } catch (error) {
     return { rows: [], rejected, error: `the file is not readable CSV: ${(error as Error).message}` };
   }
+  const repeated = columns.filter((name, index) => name !== '' && columns.indexOf(name) !== index);
+  if (repeated.length > 0) return { rows: [], rejected, error: `the header row names ${[...new Set(repeated)].join(', ')} more than once` };
   const missing = REQUIRED.filter((name) => !columns.includes(name));
   if (columns.length === 0) return { rows: [], rejected, error: 'the file is empty: it needs a header row (email,name,organisation,organisation_type)' };
   if (missing.length > 0) return { rows: [], rejected, error: `the header row lacks ${missing.join(', ')} (expected email,name,organisation,organisation_type)` };

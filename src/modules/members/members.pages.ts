@@ -4,10 +4,10 @@ import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { isAppError } from '../../errors.js';
 import { escapeHtml } from '../../lib/html.js';
-import { p, postForm, renderPage } from '../../lib/page.js';
+import { p, postForm, renderPage, sameSiteOnly } from '../../lib/page.js';
 import { calendarLinks, memberCalendarUrl } from '../feeds/feeds.links.js';
 import type { MembersService } from './members.service.js';
-import { ACCEPTED_DETAIL, SIGN_IN_PER_MINUTE } from './members.routes.js';
+import { ACCEPTED_DETAIL, SIGN_IN_PER_MINUTE, sendLinkAfterResponse } from './members.routes.js';
 import type { SignIn } from './members.sign-in.js';
 
 const FORM_LIMIT_BYTES = 4096;
@@ -55,7 +55,7 @@ export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn:
     );
   });
 
-  app.post('/sign-in', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
+  app.post('/sign-in', { schema: { hide: true }, config: { rateLimit }, bodyLimit: FORM_LIMIT_BYTES, preHandler: sameSiteOnly }, async (request, reply) => {
     const code = field(request.body, 'code') ?? '';
     let issued;
     try {
@@ -66,7 +66,7 @@ export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn:
         reply,
         400,
         'This sign-in link no longer works',
-        [`<div class="error">${p('The link was used already, or it is more than 15 minutes old.')}</div>`, p('Ask for a new one:'), emailForm].join('\n'),
+        [`<div class="error">${p('The link was used already, or it has expired (sign-in links last 15 minutes; the one in the welcome email, a week).')}</div>`, p('Ask for a new one:'), emailForm].join('\n'),
       );
     }
     const member = members.byId(issued.memberId)!;
@@ -89,9 +89,15 @@ export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn:
     );
   });
 
-  app.post('/sign-in/link', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
-    const email = field(request.body, 'email') ?? '';
-    signIn.requestLink(email);
-    return send(reply, 200, 'Check your email', p(ACCEPTED_DETAIL));
+  app.post('/sign-in/link', {
+    schema: { hide: true },
+    config: { rateLimit },
+    bodyLimit: FORM_LIMIT_BYTES,
+    preHandler: sameSiteOnly,
+    handler: async (_request, reply) => send(reply, 200, 'Check your email', p(ACCEPTED_DETAIL)),
+    // Only a request answered normally sends mail (not one refused as cross-site or rate-limited).
+    onResponse: async (request, reply) => {
+      if (reply.statusCode === 200) sendLinkAfterResponse(signIn, field(request.body, 'email') ?? '', request.log);
+    },
   });
 };

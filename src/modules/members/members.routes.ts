@@ -1,10 +1,11 @@
 // Members over HTTP: organisers add, list, read and update members; members sign in and read /v1/me.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
+import type { BookingView } from '../bookings/bookings.schemas.js';
+import type { FastifyBaseLogger } from 'fastify';
 import { actorOf, memberOf, type MemberPrincipal } from '../../plugins/auth.js';
 import { problem } from '../../errors.js';
 import { decodeCursor, encodeCursor } from '../../lib/schema-types.js';
-import { isEmailAddress, normaliseEmail } from '../../lib/text.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { ClusterParams } from '../clusters/clusters.schemas.js';
 import { calendarLinks, memberCalendarUrl } from '../feeds/feeds.links.js';
@@ -42,11 +43,23 @@ export function memberView(member: Member, clusterSlug: string) {
   };
 }
 
+/** Emails the link (or nothing) once the 202 is out; a failure is logged, the client has its answer already. */
+export function sendLinkAfterResponse(signIn: SignIn, email: string, log: FastifyBaseLogger): void {
+  try {
+    signIn.requestLink(email);
+  } catch (error) {
+    log.error({ err: error }, 'could not send a sign-in link');
+  }
+}
+
 export const ACCEPTED_DETAIL = 'If this address belongs to an active member, a sign-in link is on its way. It works once, for 15 minutes.';
 
-export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService; signIn: SignIn; clusters: ClustersService }> = async (
+/** What the member's own view adds from other modules (their bookings now; registrations and waitlist places later). */
+export type MemberExtras = (member: Member) => { bookings: Static<typeof BookingView>[] };
+
+export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService; signIn: SignIn; clusters: ClustersService; extras: MemberExtras }> = async (
   app,
-  { members, signIn, clusters },
+  { members, signIn, clusters, extras },
 ) => {
   const baseUrl = app.config.publicBaseUrl;
   const feedLinks = (member: Member) => calendarLinks(memberCalendarUrl(baseUrl, members.feedToken(member)));
@@ -136,12 +149,10 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
       body: EmailLinkBody,
       response: { 202: Accepted },
     },
-    handler: async (request, reply) => {
-      if (!isEmailAddress(normaliseEmail(request.body.email))) {
-        throw problem('VALIDATION_FAILED', 'email is not an email address', { errors: [{ field: 'body/email', message: 'is not an email address' }] });
-      }
-      signIn.requestLink(request.body.email);
-      return reply.code(202).send({ status: 'accepted' as const, detail: ACCEPTED_DETAIL });
+    handler: async (_request, reply) => reply.code(202).send({ status: 'accepted' as const, detail: ACCEPTED_DETAIL }),
+    // The work happens after the answer is sent, so its timing cannot tell members from strangers.
+    onResponse: async (request, reply) => {
+      if (reply.statusCode === 202) sendLinkAfterResponse(signIn, request.body.email, request.log);
     },
   });
 
@@ -175,7 +186,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
     },
     handler: async (request, reply) => {
       signIn.revoke(memberOf(request));
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   });
 
@@ -185,7 +196,9 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
     handler: async (request, reply) => {
       const member = me(memberOf(request));
       const cluster = clusters.getById(member.clusterId);
-      return reply.header('cache-control', 'private, no-store').send({ member: memberView(member, cluster.slug), clusterName: cluster.name, calendar: feedLinks(member) });
+      return reply
+        .header('cache-control', 'private, no-store')
+        .send({ member: memberView(member, cluster.slug), clusterName: cluster.name, calendar: feedLinks(member), ...extras(member) });
     },
   });
 

@@ -2,6 +2,7 @@
 import { Type } from 'typebox';
 import { ORGANISATION_TYPES } from '../../db/schema.js';
 import { CursorQuery, Email, Id, Line, Page, Slug } from '../../lib/schema-types.js';
+import { BookingView } from '../bookings/bookings.schemas.js';
 
 export const OrganisationType = Type.Union(
   ORGANISATION_TYPES.map((name) => Type.Literal(name)),
@@ -91,5 +92,6 @@ export const MeView = Type.Object({
   member: MemberView,
   clusterName: Type.String({ description: 'The cluster\'s display name' }),
   calendar: CalendarLinks,
+  bookings: Type.Array(BookingView, { description: 'Your pitches at huddles from the last 30 days on, soonest first' }),
 });
 

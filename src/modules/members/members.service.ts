@@ -140,6 +140,7 @@ export function createMembersService(deps: {
         const after = tx.update(members).set({ ...values, updatedAt: now }).where(eq(members.id, id)).returning().get()!;
         if (before.status === 'active' && after.status === 'suspended') {
           tx.update(memberTokens).set({ revokedAt: now }).where(and(eq(memberTokens.memberId, id), sql`${memberTokens.revokedAt} IS NULL`)).run();
+          deps.signIn.spendCodes(tx, id);
         }
         audit.record(tx, actor, { clusterId: cluster.id, action: 'member.updated', targetType: 'member', targetId: id, before: snapshot(before), after: snapshot(after) });
         return after;

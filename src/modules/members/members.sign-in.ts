@@ -118,7 +118,8 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
           .where(and(eq(signInCodes.codeHash, hashToken(code)), isNull(signInCodes.usedAt), gt(signInCodes.expiresAt, now), eq(members.status, 'active')))
           .get();
         if (!row || !tokenMatches(code, row.codeHash)) throw invalid();
-        tx.update(signInCodes).set({ usedAt: now }).where(eq(signInCodes.id, row.id)).run();
+        // Using one code spends every other open code of the member too (an old welcome link included).
+        tx.update(signInCodes).set({ usedAt: now }).where(and(eq(signInCodes.memberId, row.memberId), isNull(signInCodes.usedAt))).run();
         const token = generateToken('memberToken');
         const tokenId = newId();
         const expiresAt = new Date(now.getTime() + MEMBER_TOKEN_DAYS * 86_400_000);
@@ -142,6 +143,11 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
         }
       }
       return { kind: 'member', memberId: row.memberId, clusterId: row.clusterId, clusterSlug: row.clusterSlug, tokenId: row.tokenId, label: row.memberName };
+    },
+
+    /** Spends every open sign-in code of a member (on suspension), so none works after reactivation. */
+    spendCodes(tx: DbOrTx, memberId: string): void {
+      tx.update(signInCodes).set({ usedAt: clock.now() }).where(and(eq(signInCodes.memberId, memberId), isNull(signInCodes.usedAt))).run();
     },
 
     /** Revokes one token (signing out); it stops working at once. */

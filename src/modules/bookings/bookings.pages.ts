@@ -1,0 +1,66 @@
+// The page behind "See or cancel your pitch" in booking emails. The link carries a signed token;
+// opening it (GET) only shows the pitch and a button, because mail scanners follow links. The
+// button POSTs, and cancels as the member would (so the cancellation cutoff applies).
+import formbody from '@fastify/formbody';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { isAppError } from '../../errors.js';
+import { p, postForm, renderPage, sameSiteOnly } from '../../lib/page.js';
+import { verifyLink } from '../../lib/signed-links.js';
+import { slotText } from './bookings.render.js';
+import { memberCancelDeadline } from './bookings.rules.js';
+import { CANCEL_LINK_PURPOSE, type BookingDetails, type BookingsService } from './bookings.service.js';
+
+const PAGE_RATE_LIMIT = { max: 30, timeWindow: 60_000 };
+
+function send(reply: FastifyReply, status: number, title: string, body: string) {
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderPage({ title, body }));
+}
+
+function describe(d: BookingDetails): string {
+  return [p(`"${d.booking.title}" at ${d.huddle.title}`), p(`Slot ${d.slot.position}: ${slotText(d.slot, d.huddle.timezone)}`)].join('\n');
+}
+
+export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secretKey: string }> = async (app, { bookings, secretKey }) => {
+  await app.register(formbody, { bodyLimit: 4096 });
+
+  function lookup(token: unknown): BookingDetails | undefined {
+    if (typeof token !== 'string') return undefined;
+    const id = verifyLink(secretKey, CANCEL_LINK_PURPOSE, token);
+    return id ? bookings.find(id) : undefined;
+  }
+
+  const unknown = (reply: FastifyReply) => send(reply, 404, 'This link does not work', p('The link is not complete, or not one of ours. Use the link in your most recent email about the pitch.'));
+
+  app.get('/pitches/cancel', { schema: { hide: true }, config: { rateLimit: PAGE_RATE_LIMIT } }, async (request, reply) => {
+    const token = (request.query as { token?: unknown }).token;
+    const d = lookup(token);
+    if (!d) return unknown(reply);
+    if (d.booking.status !== 'pending' && d.booking.status !== 'confirmed') {
+      return send(reply, 200, `This pitch is ${d.booking.status}`, describe(d));
+    }
+    const deadline = memberCancelDeadline(d.huddle);
+    if (app.clock.now() >= deadline) {
+      return send(reply, 200, 'Your pitch', [describe(d), p('It is too late to cancel it here; please contact the organisers.')].join('\n'));
+    }
+    return send(
+      reply,
+      200,
+      'Your pitch',
+      [describe(d), p(`You can cancel it until ${deadline.toISOString().replace('T', ' ').slice(0, 16)} UTC. The slot is then offered to the next organisation waiting.`), postForm('/pitches/cancel', { token: token as string }, 'Cancel my pitch')].join('\n'),
+    );
+  });
+
+  app.post('/pitches/cancel', { schema: { hide: true }, config: { rateLimit: PAGE_RATE_LIMIT }, bodyLimit: 4096, preHandler: sameSiteOnly }, async (request, reply) => {
+    const token = (request.body as Record<string, unknown> | undefined)?.token;
+    const d = lookup(token);
+    if (!d) return unknown(reply);
+    const member = { kind: 'member' as const, memberId: d.member.id, clusterId: d.member.clusterId, clusterSlug: '', tokenId: '', label: d.member.name };
+    try {
+      const after = bookings.cancel(d.booking.id, member, { type: 'member', id: d.member.id, label: `${d.member.name} (email link)` });
+      return send(reply, 200, 'Your pitch is cancelled', [describe(after), p('We have emailed you a confirmation that removes it from your calendar.')].join('\n'));
+    } catch (error) {
+      if (!isAppError(error) || error.statusCode >= 500) throw error;
+      return send(reply, 409, 'Your pitch was not cancelled', [describe(d), p(error.message)].join('\n'));
+    }
+  });
+};

@@ -1,0 +1,126 @@
+// A pitch as a calendar event (UID pitch-<id>@host) and the emails about it (pure).
+import ical, { foldLines, ICalAttendeeRole, ICalAttendeeStatus, ICalEventStatus } from 'ical-generator';
+import { DateTime } from 'luxon';
+import type { bookings } from '../../db/schema.js';
+import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
+import type { EventContext } from '../feeds/feeds.render.js';
+import type { Huddle, Slot } from '../huddles/huddles.view.js';
+import { whenText } from '../invitations/invitations.render.js';
+
+export type Booking = typeof bookings.$inferSelect;
+
+export function pitchUid(id: string, host: string): string {
+  return `pitch-${id}@${host}`;
+}
+
+export interface PitchEventOptions {
+  stamp: Date;
+  /** Invitations (REQUEST/CANCEL) name the pitcher; feeds (PUBLISH) name nobody. */
+  attendee?: { email: string; name: string };
+}
+
+/** "09:40–09:45 (Europe/London, GMT) on Tuesday 1 December 2026" */
+export function slotText(slot: Slot, zone: string): string {
+  const start = DateTime.fromJSDate(slot.startsAt, { zone }).setLocale('en-GB');
+  const end = DateTime.fromJSDate(slot.endsAt, { zone }).setLocale('en-GB');
+  return `${start.toFormat('HH:mm')}–${end.toFormat('HH:mm')} (${zone}, ${start.offsetNameShort ?? start.toFormat('ZZ')}) on ${start.toFormat('cccc d LLLL yyyy')}`;
+}
+
+function location(huddle: Huddle): string | null {
+  if (!huddle.venueName) return null;
+  return huddle.venueAddress ? `${huddle.venueName}, ${huddle.venueAddress.replace(/\s*\r?\n\s*/g, ', ')}` : huddle.venueName;
+}
+
+/** One folded VEVENT for the pitch slot; the pitcher's own calendar, so it carries the online link. */
+export function renderPitchEvent(booking: Booking, slot: Slot, huddle: Huddle, context: EventContext, options: PitchEventOptions): string {
+  const cancelled = booking.status === 'cancelled' || booking.status === 'rejected' || huddle.status === 'cancelled';
+  const details = [
+    `Your pitch at ${huddle.title} (slot ${slot.position}).`,
+    booking.summary.trim(),
+    huddle.onlineUrl ? `Join online: ${huddle.onlineUrl}` : '',
+    `Huddle: ${context.baseUrl}/v1/huddles/${huddle.id}`,
+  ].filter((part) => part !== '');
+  const calendar = ical();
+  const event = calendar.createEvent({
+    id: pitchUid(booking.id, context.host),
+    sequence: booking.sequence,
+    start: slot.startsAt,
+    end: slot.endsAt,
+    stamp: options.stamp,
+    lastModified: booking.updatedAt,
+    created: booking.createdAt,
+    summary: `${cancelled ? 'Cancelled: ' : ''}Pitch: ${booking.title}`,
+    description: details.join('\n\n'),
+    location: location(huddle),
+    url: `${context.baseUrl}/v1/huddles/${huddle.id}`,
+    status: cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
+    organizer: { name: context.organizer.name, email: context.organizer.email },
+  });
+  if (options.attendee) {
+    event.createAttendee({ email: options.attendee.email, name: options.attendee.name, role: ICalAttendeeRole.REQ, status: ICalAttendeeStatus.ACCEPTED, rsvp: false });
+  }
+  return foldLines(event.toString()).replace(/\r?\n?$/, '\r\n');
+}
+
+export type PitchEmailKind = 'confirmed' | 'pending' | 'approved' | 'rejected' | 'cancelled' | 'moved';
+
+export interface PitchEmailContext {
+  booking: Booking;
+  slot: Slot;
+  huddle: Huddle;
+  clusterName: string;
+  memberName: string;
+  /** Who cancelled, for 'cancelled': the member, an organiser, or the huddle's cancellation. */
+  cancelledBy?: 'member' | 'organiser' | 'system';
+  reason?: string | null;
+  /** Page where the member can cancel (GET shows a button; the POST cancels). */
+  manageUrl: string;
+}
+
+export function pitchEmail(kind: PitchEmailKind, c: PitchEmailContext): RenderedEmail {
+  const what = `"${c.booking.title}" at ${c.huddle.title}`;
+  const when = `Your slot: ${slotText(c.slot, c.huddle.timezone)}.\nThe huddle: ${whenText(c.huddle)}.`;
+  const subject = {
+    confirmed: `Pitch confirmed: ${c.huddle.title}`,
+    pending: `Pitch request received: ${c.huddle.title}`,
+    approved: `Pitch approved: ${c.huddle.title}`,
+    rejected: `Pitch not accepted: ${c.huddle.title}`,
+    cancelled: `Pitch cancelled: ${c.huddle.title}`,
+    moved: `Pitch updated: ${c.huddle.title}`,
+  }[kind];
+  const cancelledText =
+    c.cancelledBy === 'system'
+      ? `The huddle is cancelled${c.reason ? `: ${c.reason}` : '.'} So is your pitch ${what}.`
+      : c.cancelledBy === 'organiser'
+        ? `The organisers of ${c.clusterName} cancelled your pitch ${what}${c.reason ? `: ${c.reason}` : '.'}`
+        : `Your pitch ${what} is cancelled, as you asked.`;
+  const opening = {
+    confirmed: `Your pitch ${what} is booked.`,
+    pending: `Your request to pitch ${what} is in. The organisers approve pitches for this huddle; the slot is held for you meanwhile and you will hear from us either way.`,
+    approved: `The organisers approved your pitch ${what}.`,
+    rejected: `The organisers of ${c.clusterName} did not accept your pitch ${what}${c.reason ? `: ${c.reason}` : '.'} The slot is released.`,
+    cancelled: cancelledText,
+    moved: `The time or place of your pitch ${what} has changed. The attachment updates your calendar.`,
+  }[kind];
+  const hasCalendar = kind === 'confirmed' || kind === 'approved' || kind === 'moved';
+  const paragraphs = [opening, ...(kind === 'rejected' || kind === 'cancelled' ? [] : [when]), ...(hasCalendar && c.huddle.onlineUrl ? [`Online: ${c.huddle.onlineUrl}`] : [])];
+  return renderEmail({
+    subject,
+    greeting: `Hello ${c.memberName},`,
+    paragraphs,
+    ...(kind === 'rejected' || kind === 'cancelled' ? {} : { action: { label: 'See or cancel your pitch', url: c.manageUrl } }),
+    footer: [`You are receiving this because you booked a pitch with ${c.clusterName}.`],
+  });
+}
+
+/** To the organisers, when a pitch is cancelled after booking closed: the slot will likely stay empty. */
+export function lateCancellationEmail(c: Omit<PitchEmailContext, 'manageUrl'> & { organisation: string }): RenderedEmail {
+  return renderEmail({
+    subject: `Late pitch cancellation: ${c.huddle.title}`,
+    paragraphs: [
+      `${c.memberName} (${c.organisation}) cancelled the pitch "${c.booking.title}" after booking closed.`,
+      `Slot ${c.slot.position}: ${slotText(c.slot, c.huddle.timezone)}.`,
+    ],
+    footer: [`You are receiving this because you organise ${c.clusterName}.`],
+  });
+}

@@ -1,0 +1,184 @@
+// Pitch bookings over HTTP: members book and cancel; organisers approve, reject, cancel and list; anyone reads the agenda.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { stringify } from 'csv-stringify/sync';
+import { problem } from '../../errors.js';
+import { actorOf, memberOf, organiserOf, principalOf, type MemberPrincipal, type OrganiserPrincipal } from '../../plugins/auth.js';
+import { IdempotencyHeaders } from '../../plugins/idempotency.js';
+import type { HuddlesService } from '../huddles/huddles.service.js';
+import { HuddleParams } from '../huddles/huddles.schemas.js';
+import { zoned } from '../huddles/huddles.time.js';
+import type { Huddle, Slot } from '../huddles/huddles.view.js';
+import type { Member, MembersService } from '../members/members.service.js';
+import type { Booking } from './bookings.render.js';
+import { memberCancelDeadline } from './bookings.rules.js';
+import { Agenda, BookingCreate, BookingList, BookingListQuery, BookingParams, BookingView, CancelQuery, RejectBody } from './bookings.schemas.js';
+import type { BookingsService } from './bookings.service.js';
+
+export function bookingView(booking: Booking, slot: Slot, huddle: Huddle, member: Member) {
+  return {
+    id: booking.id,
+    huddleId: booking.huddleId,
+    status: booking.status,
+    slot: { id: slot.id, position: slot.position, start: zoned(slot.startsAt, huddle.timezone), end: zoned(slot.endsAt, huddle.timezone) },
+    title: booking.title,
+    summary: booking.summary,
+    organisation: member.organisation,
+    member: { id: member.id, name: member.name, email: member.email },
+    cancelledBy: booking.cancelledBy,
+    memberCanCancelUntil: memberCancelDeadline(huddle).toISOString(),
+    createdAt: booking.createdAt.toISOString(),
+    updatedAt: booking.updatedAt.toISOString(),
+  };
+}
+
+/** True when the client asks for CSV rather than JSON. */
+function wantsCsv(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const types = accept.split(',').map((part) => part.split(';')[0]!.trim().toLowerCase());
+  const csv = types.indexOf('text/csv');
+  const json = types.findIndex((type) => type === 'application/json' || type === 'application/*' || type === '*/*');
+  return csv !== -1 && (json === -1 || csv < json);
+}
+
+export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsService; huddles: HuddlesService; members: MembersService }> = async (
+  app,
+  { bookings, huddles, members },
+) => {
+  const who = (request: Parameters<typeof principalOf>[0]) => principalOf(request) as MemberPrincipal | OrganiserPrincipal;
+
+  app.post('/v1/huddles/:id/bookings', {
+    config: { auth: ['member'], idempotency: true },
+    schema: {
+      operationId: 'bookPitch',
+      tags: ['bookings'],
+      summary: 'Book a pitch slot (the given one or the first free one); pending when the huddle needs approval',
+      params: HuddleParams,
+      headers: IdempotencyHeaders,
+      body: BookingCreate,
+      response: { 201: BookingView },
+    },
+    handler: async (request, reply) => {
+      const member = members.byId(memberOf(request).memberId);
+      if (!member) throw problem('INVALID_CREDENTIALS');
+      const d = bookings.book(member, request.params.id, request.body, actorOf(request));
+      return reply.code(201).header('location', `/v1/bookings/${d.booking.id}`).send(bookingView(d.booking, d.slot, d.huddle, d.member));
+    },
+  });
+
+  app.get('/v1/huddles/:id/bookings', {
+    config: { auth: ['organiser'] },
+    schema: {
+      operationId: 'listBookings',
+      tags: ['bookings'],
+      summary: 'List a huddle\'s bookings in slot order, as JSON or (Accept: text/csv) CSV',
+      params: HuddleParams,
+      querystring: BookingListQuery,
+      response: {
+        200: {
+          description: 'The bookings',
+          content: { 'application/json': { schema: BookingList }, 'text/csv': { schema: { type: 'string' } } },
+        },
+      },
+    },
+    handler: async (request, reply) => {
+      const huddle = huddles.getOwned(request.params.id, organiserOf(request).clusterId);
+      const rows = bookings.forHuddle(huddle.id, request.query.status);
+      if (wantsCsv(request.headers.accept)) {
+        const csv = stringify(
+          rows.map(({ booking, slot, member }) => [
+            slot.position,
+            zoned(slot.startsAt, huddle.timezone).local,
+            zoned(slot.endsAt, huddle.timezone).local,
+            booking.status,
+            member.organisation,
+            member.organisationType,
+            member.name,
+            member.email,
+            booking.title,
+            booking.summary,
+            booking.createdAt.toISOString(),
+          ]),
+          { header: true, columns: ['slot', 'start', 'end', 'status', 'organisation', 'organisation_type', 'name', 'email', 'title', 'summary', 'booked_at'], cast: { string: neutraliseFormula } },
+        );
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="bookings-${huddle.id}.csv"`)
+          .send(csv);
+      }
+      return { items: rows.map(({ booking, slot, member }) => bookingView(booking, slot, huddle, member)) };
+    },
+  });
+
+  app.get('/v1/bookings/:id', {
+    config: { auth: ['member', 'organiser'] },
+    schema: { operationId: 'getBooking', tags: ['bookings'], summary: 'Get a booking (your own, or one of your cluster\'s)', params: BookingParams, response: { 200: BookingView } },
+    handler: async (request) => {
+      const d = bookings.get(request.params.id, who(request));
+      return bookingView(d.booking, d.slot, d.huddle, d.member);
+    },
+  });
+
+  app.delete('/v1/bookings/:id', {
+    config: { auth: ['member', 'organiser'] },
+    schema: {
+      operationId: 'cancelBooking',
+      tags: ['bookings'],
+      summary: 'Cancel a pitch: members until the cutoff, organisers at any time. The freed slot goes to the waitlist.',
+      params: BookingParams,
+      querystring: CancelQuery,
+      response: { 200: BookingView },
+    },
+    handler: async (request) => {
+      const d = bookings.cancel(request.params.id, who(request), actorOf(request), request.query.reason ?? null);
+      return bookingView(d.booking, d.slot, d.huddle, d.member);
+    },
+  });
+
+  app.post('/v1/bookings/:id/approve', {
+    config: { auth: ['organiser'] },
+    schema: { operationId: 'approveBooking', tags: ['bookings'], summary: 'Approve a pending pitch', params: BookingParams, response: { 200: BookingView } },
+    handler: async (request) => {
+      const d = bookings.approve(request.params.id, organiserOf(request), actorOf(request));
+      return bookingView(d.booking, d.slot, d.huddle, d.member);
+    },
+  });
+
+  app.post('/v1/bookings/:id/reject', {
+    config: { auth: ['organiser'] },
+    schema: { operationId: 'rejectBooking', tags: ['bookings'], summary: 'Reject a pending pitch; its slot is released', params: BookingParams, body: RejectBody, response: { 200: BookingView } },
+    handler: async (request) => {
+      const d = bookings.reject(request.params.id, organiserOf(request), actorOf(request), request.body.reason?.trim() || null);
+      return bookingView(d.booking, d.slot, d.huddle, d.member);
+    },
+  });
+
+  app.get('/v1/huddles/:id/agenda', {
+    config: { auth: { optional: ['organiser'] } },
+    schema: { operationId: 'getAgenda', tags: ['bookings'], summary: 'The run of show: confirmed pitches in slot order', params: HuddleParams, response: { 200: Agenda } },
+    handler: async (request) => {
+      const huddle = huddles.get(request.params.id);
+      const principal = request.principal;
+      const organiser = principal?.kind === 'organiser' && principal.clusterId === huddle.clusterId;
+      if (!organiser && !huddles.isPublic(huddle, app.clock.now())) throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddle.id}`);
+      return {
+        huddleId: huddle.id,
+        title: huddle.title,
+        items: bookings.agenda(huddle.id).map(({ booking, slot, member }) => ({
+          position: slot.position,
+          start: zoned(slot.startsAt, huddle.timezone),
+          end: zoned(slot.endsAt, huddle.timezone),
+          organisation: member.organisation,
+          organisationType: member.organisationType,
+          title: booking.title,
+          summary: booking.summary,
+          ...(organiser ? { presenter: { name: member.name, email: member.email } } : {}),
+        })),
+      };
+    },
+  });
+};
+
+/** Spreadsheet apps run cells that start with = + - @ as formulas: prefix them so they stay text. */
+export function neutraliseFormula(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}

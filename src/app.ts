@@ -27,6 +27,7 @@ import { createHuddlesService } from './modules/huddles/huddles.service.js';
 import { huddlesRoutes } from './modules/huddles/huddles.routes.js';
 import { createFeedsService } from './modules/feeds/feeds.service.js';
 import { feedsRoutes } from './modules/feeds/feeds.routes.js';
+import { memberFeedRoutes } from './modules/feeds/feeds.member.js';
 import { createInvitationsService } from './modules/invitations/invitations.service.js';
 import { invitationsRoutes } from './modules/invitations/invitations.routes.js';
 import { createSignIn } from './modules/members/members.sign-in.js';
@@ -142,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(membersPages, { members, signIn });
   await app.register(bookingsRoutes, { bookings, huddles, members });
   await app.register(bookingsPages, { bookings, secretKey });
+  await app.register(memberFeedRoutes, { members, bookings, clusters });
 
   return app;
 }

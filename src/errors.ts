@@ -19,6 +19,7 @@ export const catalogue = {
   HUDDLE_NOT_FOUND: { status: 404, title: 'No such huddle' },
   MEMBER_NOT_FOUND: { status: 404, title: 'No such member' },
   BOOKING_NOT_FOUND: { status: 404, title: 'No such booking' },
+  FEED_NOT_FOUND: { status: 404, title: 'No calendar at this address' },
   NOT_ACCEPTABLE: { status: 406, title: 'None of the accepted media types can be produced' },
   REQUEST_TIMEOUT: { status: 408, title: 'The request took too long to arrive' },
   CLUSTER_SLUG_TAKEN: { status: 409, title: 'A cluster with this slug exists already' },

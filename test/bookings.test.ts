@@ -340,3 +340,41 @@ t.test('a race over real HTTP: 200 organisations, 5 slots, exactly 5 bookings', 
   t.equal(results.filter((r) => r.body.code === 'BOOKING_LIMIT_REACHED').length, 19);
   t.equal(count2(), 1);
 });
+
+t.test('the private feed holds exactly the member\'s pitches, with the online link; public views leak nothing', async (t) => {
+  const { app, book, member, huddleId } = await setup(t);
+  const ada = member('ada@example.org', 'Acme');
+  const grace = member('grace@example.org', 'Navy');
+  const adaBooking = (await book(ada.auth, { title: 'Gears' })).json();
+  const graceBooking = (await book(grace.auth, { title: 'Compilers' })).json();
+  const feedOf = async (auth: Record<string, string>) => (await app.inject({ url: '/v1/me', headers: auth })).json().calendar.ics.replace('https://convene.test', '') as string;
+
+  const adaFeed = await app.inject({ url: await feedOf(ada.auth) });
+  t.equal(adaFeed.statusCode, 200);
+  t.match(adaFeed.headers['content-type'], /^text\/calendar; charset=utf-8/);
+  t.match(adaFeed.headers['cache-control'], /^private/);
+  const parsed = parseWithIcalJs(adaFeed.body);
+  t.equal(parsed.method, 'PUBLISH');
+  t.same(parsed.events.map((e) => e.uid), [`pitch-${adaBooking.id}@convene.test`], 'only Ada\'s pitch');
+  t.match(parsed.events[0]!.description, /secret-room/, 'with the online link');
+  t.same(parsed.events[0]!.attendees, [], 'no attendees in a published feed');
+  t.equal(checkWithLibical(adaFeed.body), 'ok');
+  t.equal(parseWithPython(adaFeed.body).events.length, 1);
+  t.notMatch(adaFeed.body, new RegExp(graceBooking.id), 'nothing of Grace\'s');
+
+  const again = await app.inject({ url: await feedOf(ada.auth), headers: { 'if-none-match': adaFeed.headers.etag as string } });
+  t.equal(again.statusCode, 304);
+
+  const publicFeed = await app.inject({ url: '/v1/clusters/north-west/calendar.ics' });
+  t.notMatch(publicFeed.body, /secret-room|pitch-|ada@example|ATTENDEE/, 'the public feed has no pitches, links or people');
+  const publicHuddle = await app.inject({ url: `/v1/huddles/${huddleId}` });
+  t.notMatch(publicHuddle.body, /secret-room/);
+
+  const old = await feedOf(ada.auth);
+  await app.inject({ method: 'POST', url: '/v1/me/calendar-feed/rotate', headers: ada.auth });
+  const gone = await app.inject({ url: old });
+  t.equal(gone.statusCode, 404);
+  t.equal(gone.json().code, 'FEED_NOT_FOUND');
+  t.equal((await app.inject({ url: await feedOf(ada.auth) })).statusCode, 200, 'the new address works');
+  t.equal((await app.inject({ url: '/v1/feeds/cnv_feed_made-up/calendar.ics' })).statusCode, 404);
+});

@@ -23,11 +23,11 @@ function notModified(request: FastifyRequest, calendar: RenderedCalendar): boole
 }
 
 /** Answers a calendar with caching headers; the body is not sent when the client's copy is current. */
-export function sendCalendar(request: FastifyRequest, reply: FastifyReply, calendar: RenderedCalendar, filename: string) {
+export function sendCalendar(request: FastifyRequest, reply: FastifyReply, calendar: RenderedCalendar, filename: string, privacy: 'public' | 'private' = 'public') {
   reply
     .header('etag', calendar.etag)
     .header('last-modified', calendar.lastModified.toUTCString())
-    .header('cache-control', `public, max-age=${Math.min(FEED_TTL_SECONDS, 300)}`);
+    .header('cache-control', `${privacy}, max-age=${Math.min(FEED_TTL_SECONDS, 300)}`);
   if (notModified(request, calendar)) return reply.code(304).send();
   return reply.type('text/calendar; charset=utf-8').header('content-disposition', `inline; filename="${filename}"`).send(calendar.body);
 }

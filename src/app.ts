@@ -28,6 +28,10 @@ import { huddlesRoutes } from './modules/huddles/huddles.routes.js';
 import { createFeedsService } from './modules/feeds/feeds.service.js';
 import { feedsRoutes } from './modules/feeds/feeds.routes.js';
 import { memberFeedRoutes } from './modules/feeds/feeds.member.js';
+import { createWaitlistService } from './modules/waitlist/waitlist.service.js';
+import { waitlistPlace, waitlistRoutes } from './modules/waitlist/waitlist.routes.js';
+import { waitlistPages } from './modules/waitlist/waitlist.pages.js';
+import jobsPlugin from './plugins/jobs.js';
 import { createInvitationsService } from './modules/invitations/invitations.service.js';
 import { invitationsRoutes } from './modules/invitations/invitations.routes.js';
 import { createSignIn } from './modules/members/members.sign-in.js';
@@ -89,7 +93,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const organisers = createOrganisersService({ db: database.db, clock, audit, clusters });
   const signIn = createSignIn({ db: database.db, clock, audit, outbox, baseUrl: config.publicBaseUrl });
   const secretKey = resolveSecretKey(config);
-  const bookings = createBookingsService({ db: database.db, clock, audit, outbox, clusters, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom, secretKey });
+  const bookings = createBookingsService({
+    db: database.db,
+    clock,
+    audit,
+    outbox,
+    clusters,
+    baseUrl: config.publicBaseUrl,
+    mailFrom: config.mailFrom,
+    secretKey,
+    onSlotFreed: (tx, huddle, slot) => waitlist.offerNext(tx, huddle, slot),
+  });
+  const waitlist = createWaitlistService({ db: database.db, clock, audit, outbox, clusters, bookings, baseUrl: config.publicBaseUrl, secretKey });
   const members = createMembersService({
     db: database.db,
     clock,
@@ -110,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     mailFrom: config.mailFrom,
     audiences: { members: members.activeRecipients },
   });
-  const huddles = createHuddlesService({ db: database.db, clock, audit, clusters, listeners: [invitations.onHuddleChanged, bookings.onHuddleChanged] });
+  const huddles = createHuddlesService({ db: database.db, clock, audit, clusters, listeners: [invitations.onHuddleChanged, bookings.onHuddleChanged, waitlist.onHuddleChanged] });
   const feeds = createFeedsService({ db: database.db, clock, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom });
 
   await app.register(dbPlugin, { database, clock, config });
@@ -138,12 +153,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clusters,
     extras: (member) => ({
       bookings: bookings.forMember(member.id, { since: new Date(clock.now().getTime() - 30 * 86_400_000) }).map(({ booking, slot, huddle }) => bookingView(booking, slot, huddle, member)),
+      waitlist: waitlist.forMember(member.id).map((place) => waitlistPlace(place.entry, place.huddle, place.position, place.offer)),
     }),
   });
   await app.register(membersPages, { members, signIn });
   await app.register(bookingsRoutes, { bookings, huddles, members });
   await app.register(bookingsPages, { bookings, secretKey });
   await app.register(memberFeedRoutes, { members, bookings, clusters });
+  await app.register(waitlistRoutes, { waitlist, members });
+  await app.register(waitlistPages, { waitlist, secretKey });
+  await app.register(jobsPlugin, { jobs: [{ name: 'waitlist-offers-expiry', run: () => waitlist.expireDue() }] });
 
   return app;
 }

@@ -24,6 +24,9 @@ export interface Config {
   publicRateLimitPerMinute: number;
   authFailureLimitPerMinute: number;
   mailWorker: boolean;
+  /** Run the timed jobs (offer expiry) in this process. */
+  jobs: boolean;
+  jobIntervalMs: number;
   mailMaxAttempts: number;
   mailConcurrency: number;
 }
@@ -180,6 +183,8 @@ export const settings = {
   MAIL_WORKER: { description: 'Run the outbox mail worker inside the server', example: 'true', parse: flag(true) },
   MAIL_MAX_ATTEMPTS: { description: 'Attempts before a temporarily failing email is given up', example: '8', parse: integer(8, 1, 50) },
   MAIL_CONCURRENCY: { description: 'Emails sent at once by the worker', example: '4', parse: integer(4, 1, 64) },
+  JOBS: { description: 'Run the timed jobs inside the server (waitlist offers expiring)', example: 'true', parse: flag(true) },
+  JOB_INTERVAL_MS: { description: 'How often the timed jobs look for due work', example: '30000', parse: integer(30_000, 10, 3_600_000) },
 } satisfies Record<string, Setting<unknown>>;
 
 /** Reads and checks every setting; throws ConfigError naming the first bad variable. */
@@ -207,5 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
     mailWorker: get('MAIL_WORKER'),
     mailMaxAttempts: get('MAIL_MAX_ATTEMPTS'),
     mailConcurrency: get('MAIL_CONCURRENCY'),
+    jobs: get('JOBS'),
+    jobIntervalMs: get('JOB_INTERVAL_MS'),
   };
 }

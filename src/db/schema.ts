@@ -340,3 +340,63 @@ export const idempotencyKeys = sqliteTable(
   },
   (t) => [uniqueIndex('idempotency_keys_scope_key').on(t.scope, t.key), index('idempotency_keys_expires').on(t.expiresAt)],
 );
+
+export type WaitlistStatus = 'waiting' | 'offered' | 'booked' | 'left' | 'passed';
+
+/** A member organisation waiting for a pitch slot at one huddle: one place per organisation. */
+export const waitlistEntries = sqliteTable(
+  'waitlist_entries',
+  {
+    id: text('id').primaryKey(),
+    huddleId: text('huddle_id')
+      .notNull()
+      .references(() => huddles.id, { onDelete: 'cascade' }),
+    memberId: text('member_id')
+      .notNull()
+      .references(() => members.id, { onDelete: 'cascade' }),
+    organisationKey: text('organisation_key').notNull(),
+    title: text('title').notNull(),
+    summary: text('summary').notNull().default(''),
+    /** waiting in line, offered a slot, booked (accepted), left (by choice), passed (declined or let an offer expire) */
+    status: text('status').$type<WaitlistStatus>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('waitlist_active_organisation')
+      .on(t.huddleId, t.organisationKey)
+      .where(sql`status IN ('waiting', 'offered')`),
+    index('waitlist_line').on(t.huddleId, t.status, t.createdAt),
+  ],
+);
+
+export type OfferStatus = 'open' | 'accepted' | 'declined' | 'expired' | 'withdrawn';
+
+/** A freed slot offered to the first in line; it holds the slot until it is accepted, declined or expires. */
+export const waitlistOffers = sqliteTable(
+  'waitlist_offers',
+  {
+    id: text('id').primaryKey(),
+    entryId: text('entry_id')
+      .notNull()
+      .references(() => waitlistEntries.id, { onDelete: 'cascade' }),
+    huddleId: text('huddle_id')
+      .notNull()
+      .references(() => huddles.id, { onDelete: 'cascade' }),
+    slotId: text('slot_id')
+      .notNull()
+      .references(() => slots.id, { onDelete: 'cascade' }),
+    status: text('status').$type<OfferStatus>().notNull(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    createdAt: createdAt(),
+    decidedAt: integer('decided_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [
+    uniqueIndex('waitlist_offers_open_slot')
+      .on(t.slotId)
+      .where(sql`status = 'open'`),
+    index('waitlist_offers_due')
+      .on(t.expiresAt)
+      .where(sql`status = 'open'`),
+  ],
+);

@@ -2,7 +2,7 @@
 // transaction, and the partial unique index bookings_active_slot makes a double booking impossible.
 import { and, asc, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { bookings, huddles, members, organisers, slots } from '../../db/schema.js';
+import { bookings, huddles, members, organisers, slots, waitlistOffers } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
@@ -147,6 +147,45 @@ export function createBookingsService(deps: {
     }
   }
 
+  /** A published huddle of the member's cluster whose booking window is open now. */
+  function bookableHuddle(tx: DbOrTx, member: Member, huddleId: string): Huddle {
+    const huddle = tx.select().from(huddles).where(eq(huddles.id, huddleId)).get();
+    if (!huddle || huddle.clusterId !== member.clusterId || huddle.status === 'draft') throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddleId}`);
+    if (huddle.status === 'cancelled') throw problem('HUDDLE_CANCELLED', 'This huddle is cancelled');
+    const closed = bookingClosedReason(bookingWindow(huddle.startsAt, huddle), clock.now());
+    if (closed) throw problem('BOOKING_CLOSED', closed);
+    return huddle;
+  }
+
+  function heldByOffer(tx: DbOrTx, slotId: string): boolean {
+    return tx.select({ id: waitlistOffers.id }).from(waitlistOffers).where(and(eq(waitlistOffers.slotId, slotId), eq(waitlistOffers.status, 'open'))).get() !== undefined;
+  }
+
+  function insertBooking(tx: DbOrTx, cluster: Cluster, huddle: Huddle, slot: Slot, member: Member, orgKey: string, request: BookingRequest, actor: Actor): BookingDetails {
+    const now = clock.now();
+    const booking = tx
+      .insert(bookings)
+      .values({
+        id: newId(),
+        huddleId: huddle.id,
+        slotId: slot.id,
+        memberId: member.id,
+        organisationKey: orgKey,
+        title: request.title.trim(),
+        summary: request.summary?.trim() ?? '',
+        status: huddle.approvalRequired ? 'pending' : 'confirmed',
+        sequence: 0,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning()
+      .get();
+    const d = { booking, slot, huddle, member };
+    tell(tx, booking.status === 'pending' ? 'pending' : 'confirmed', d, cluster);
+    audit.record(tx, actor, { clusterId: cluster.id, action: 'booking.created', targetType: 'booking', targetId: booking.id, after: { huddleId: huddle.id, slot: slot.position, status: booking.status, title: booking.title } });
+    return d;
+  }
+
   /** The booking as its member sees it, or as an organiser of its cluster sees it; anyone else gets 404. */
   function visible(tx: DbOrTx, bookingId: string, who: Canceller): BookingDetails {
     const d = details(tx, bookingId);
@@ -189,11 +228,7 @@ export function createBookingsService(deps: {
     /** Books a slot (the given one, or the first free one) for the member's organisation. */
     book(member: Member, huddleId: string, request: BookingRequest, actor: Actor): BookingDetails {
       return immediate(db, (tx) => {
-        const huddle = tx.select().from(huddles).where(eq(huddles.id, huddleId)).get();
-        if (!huddle || huddle.clusterId !== member.clusterId || huddle.status === 'draft') throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddleId}`);
-        if (huddle.status === 'cancelled') throw problem('HUDDLE_CANCELLED', 'This huddle is cancelled');
-        const closed = bookingClosedReason(bookingWindow(huddle.startsAt, huddle), clock.now());
-        if (closed) throw problem('BOOKING_CLOSED', closed);
+        const huddle = bookableHuddle(tx, member, huddleId);
         const cluster = deps.clusters.getById(huddle.clusterId);
         const orgKey = organisationKey(member.organisation);
         checkLimits(tx, cluster, huddle, orgKey);
@@ -203,41 +238,36 @@ export function createBookingsService(deps: {
           slot = tx.select().from(slots).where(and(eq(slots.id, request.slotId), eq(slots.huddleId, huddle.id))).get();
           if (!slot) throw problem('SLOT_NOT_FOUND', `Huddle ${huddle.id} has no slot ${request.slotId}`, { errors: [{ field: 'body/slotId', message: 'is not a slot of this huddle' }] });
           if (activeOnSlot(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
+          if (heldByOffer(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is offered to the waitlist`);
         } else {
           slot = tx
             .select()
             .from(slots)
-            .where(and(eq(slots.huddleId, huddle.id), sql`NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = ${slots.id} AND b.status IN ('pending', 'confirmed'))`))
+            .where(and(eq(slots.huddleId, huddle.id), sql`NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = ${slots.id} AND b.status IN ('pending', 'confirmed'))`, sql`NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.slot_id = ${slots.id} AND o.status = 'open')`))
             .orderBy(asc(slots.position))
             .limit(1)
             .get();
           if (!slot) throw problem('NO_SLOTS_LEFT', 'Every slot of this huddle is booked; join the waitlist to be offered one that frees up');
         }
-
-        const now = clock.now();
-        const booking = tx
-          .insert(bookings)
-          .values({
-            id: newId(),
-            huddleId: huddle.id,
-            slotId: slot.id,
-            memberId: member.id,
-            organisationKey: orgKey,
-            title: request.title.trim(),
-            summary: request.summary?.trim() ?? '',
-            status: huddle.approvalRequired ? 'pending' : 'confirmed',
-            sequence: 0,
-            createdAt: now,
-            updatedAt: now,
-          })
-          .returning()
-          .get();
-        const d = { booking, slot, huddle, member };
-        tell(tx, booking.status === 'pending' ? 'pending' : 'confirmed', d, cluster);
-        audit.record(tx, actor, { clusterId: cluster.id, action: 'booking.created', targetType: 'booking', targetId: booking.id, after: { huddleId: huddle.id, slot: slot.position, status: booking.status, title: booking.title } });
-        return d;
+        return insertBooking(tx, cluster, huddle, slot, member, orgKey, request, actor);
       });
     },
+
+    /**
+     * Books a slot the waitlist offered, inside the caller's transaction: the window and the
+     * organisation's limits are checked again; the slot was held for this member by the offer.
+     */
+    bookOffered(tx: DbOrTx, member: Member, huddleId: string, slot: Slot, request: BookingRequest, actor: Actor): BookingDetails {
+      const huddle = bookableHuddle(tx, member, huddleId);
+      const cluster = deps.clusters.getById(huddle.clusterId);
+      const orgKey = organisationKey(member.organisation);
+      checkLimits(tx, cluster, huddle, orgKey);
+      if (activeOnSlot(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
+      return insertBooking(tx, cluster, huddle, slot, member, orgKey, request, actor);
+    },
+
+    /** Whether the huddle can be booked now (for the waitlist's checks): the same rules as booking. */
+    bookableHuddle,
 
     /** Cancels a pending or confirmed pitch. Members only until the cutoff; organisers at any time. */
     cancel(bookingId: string, who: Canceller, actor: Actor, reason: string | null = null): BookingDetails {

@@ -2,7 +2,7 @@
 import { and, asc, eq, gt, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { bookings, clusters, huddleSeries, huddles, slots } from '../../db/schema.js';
+import { bookings, clusters, huddleSeries, huddles, slots, waitlistOffers } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
@@ -384,16 +384,19 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
       return db.select().from(slots).where(eq(slots.huddleId, huddleId)).orderBy(asc(slots.position)).all();
     },
 
-    /** Ids of the slots that hold a pending or confirmed booking. */
+    /** Ids of the slots that hold a pending or confirmed booking, or are offered to the waitlist. */
     takenSlotIds(huddleId: string): Set<string> {
-      return new Set(
-        db
-          .select({ slotId: bookings.slotId })
-          .from(bookings)
-          .where(and(eq(bookings.huddleId, huddleId), inArray(bookings.status, ['pending', 'confirmed'])))
-          .all()
-          .map((row) => row.slotId),
-      );
+      const booked = db
+        .select({ slotId: bookings.slotId })
+        .from(bookings)
+        .where(and(eq(bookings.huddleId, huddleId), inArray(bookings.status, ['pending', 'confirmed'])))
+        .all();
+      const offered = db
+        .select({ slotId: waitlistOffers.slotId })
+        .from(waitlistOffers)
+        .where(and(eq(waitlistOffers.huddleId, huddleId), eq(waitlistOffers.status, 'open')))
+        .all();
+      return new Set([...booked, ...offered].map((row) => row.slotId));
     },
 
     seriesOf(seriesId: string) {

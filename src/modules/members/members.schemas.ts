@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { ORGANISATION_TYPES } from '../../db/schema.js';
 import { CursorQuery, Email, Id, Line, Page, Slug } from '../../lib/schema-types.js';
 import { BookingView } from '../bookings/bookings.schemas.js';
+import { WaitlistPlace } from '../waitlist/waitlist.schemas.js';
 
 export const OrganisationType = Type.Union(
   ORGANISATION_TYPES.map((name) => Type.Literal(name)),
@@ -93,5 +94,6 @@ export const MeView = Type.Object({
   clusterName: Type.String({ description: 'The cluster\'s display name' }),
   calendar: CalendarLinks,
   bookings: Type.Array(BookingView, { description: 'Your pitches at huddles from the last 30 days on, soonest first' }),
+  waitlist: Type.Array(WaitlistPlace, { description: 'Your organisation\'s places in pitch waitlists, with any slot offered to you and its deadline' }),
 });
 

@@ -1,0 +1,98 @@
+// The pitch waitlist over HTTP (members): join, leave, and accept or decline an offered slot.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { problem } from '../../errors.js';
+import { Id, Line, Paragraphs } from '../../lib/schema-types.js';
+import { actorOf, memberOf } from '../../plugins/auth.js';
+import { bookingView } from '../bookings/bookings.routes.js';
+import { BookingView } from '../bookings/bookings.schemas.js';
+import { HuddleParams } from '../huddles/huddles.schemas.js';
+import { WaitlistPlace } from './waitlist.schemas.js';
+import { zoned } from '../huddles/huddles.time.js';
+import type { Huddle, Slot } from '../huddles/huddles.view.js';
+import type { MembersService } from '../members/members.service.js';
+import type { WaitlistEntry, WaitlistOffer, WaitlistService } from './waitlist.service.js';
+
+export function waitlistPlace(entry: WaitlistEntry, huddle: Huddle, position: number, offer: { offer: WaitlistOffer; slot: Slot } | null) {
+  return {
+    id: entry.id,
+    huddleId: huddle.id,
+    huddleTitle: huddle.title,
+    status: entry.status,
+    position,
+    title: entry.title,
+    offer: offer
+      ? {
+          id: offer.offer.id,
+          slot: { id: offer.slot.id, position: offer.slot.position, start: zoned(offer.slot.startsAt, huddle.timezone), end: zoned(offer.slot.endsAt, huddle.timezone) },
+          expiresAt: offer.offer.expiresAt.toISOString(),
+        }
+      : null,
+  };
+}
+
+const OfferParams = Type.Object({ id: Id });
+
+export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistService; members: MembersService }> = async (app, { waitlist, members }) => {
+  const memberFor = (request: Parameters<typeof memberOf>[0]) => {
+    const member = members.byId(memberOf(request).memberId);
+    if (!member) throw problem('INVALID_CREDENTIALS');
+    return member;
+  };
+
+  app.post('/v1/huddles/:id/waitlist', {
+    config: { auth: ['member'] },
+    schema: {
+      operationId: 'joinWaitlist',
+      tags: ['waitlist'],
+      summary: 'Join the pitch waitlist of a full huddle (once per organisation); returns your place in line',
+      params: HuddleParams,
+      body: Type.Object(
+        {
+          title: Line({ description: 'What you would pitch', maxLength: 200 }),
+          summary: Type.Optional(Paragraphs({ description: 'A few lines about it', maxLength: 2000 })),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 201: WaitlistPlace },
+    },
+    handler: async (request, reply) => {
+      const member = memberFor(request);
+      const { entry, position, huddle } = waitlist.join(member, request.params.id, request.body, actorOf(request));
+      return reply.code(201).send(waitlistPlace(entry, huddle, position, null));
+    },
+  });
+
+  app.delete('/v1/huddles/:id/waitlist/me', {
+    config: { auth: ['member'] },
+    schema: {
+      operationId: 'leaveWaitlist',
+      tags: ['waitlist'],
+      summary: 'Leave the waitlist (an offer you hold passes to the next in line)',
+      params: HuddleParams,
+      response: { 204: Type.Null({ description: 'Left' }) },
+    },
+    handler: async (request, reply) => {
+      waitlist.leave(memberFor(request), request.params.id, actorOf(request));
+      return reply.code(204).send(null);
+    },
+  });
+
+  app.post('/v1/waitlist-offers/:id/accept', {
+    config: { auth: ['member'] },
+    schema: { operationId: 'acceptWaitlistOffer', tags: ['waitlist'], summary: 'Accept an offered slot: it is booked for you', params: OfferParams, response: { 201: BookingView } },
+    handler: async (request, reply) => {
+      const d = waitlist.accept(request.params.id, memberFor(request), actorOf(request));
+      return reply.code(201).header('location', `/v1/bookings/${d.booking.id}`).send(bookingView(d.booking, d.slot, d.huddle, d.member));
+    },
+  });
+
+  app.post('/v1/waitlist-offers/:id/decline', {
+    config: { auth: ['member'] },
+    schema: { operationId: 'declineWaitlistOffer', tags: ['waitlist'], summary: 'Decline an offered slot: it goes to the next in line', params: OfferParams, response: { 204: Type.Null({ description: 'Declined' }) } },
+    handler: async (request, reply) => {
+      waitlist.decline(request.params.id, memberFor(request));
+      return reply.code(204).send(null);
+    },
+  });
+};

@@ -32,6 +32,9 @@ import { createWaitlistService } from './modules/waitlist/waitlist.service.js';
 import { waitlistPlace, waitlistRoutes } from './modules/waitlist/waitlist.routes.js';
 import { waitlistPages } from './modules/waitlist/waitlist.pages.js';
 import jobsPlugin from './plugins/jobs.js';
+import { createRemindersService } from './modules/reminders/reminders.service.js';
+import { createRegistrationsService } from './modules/registrations/registrations.service.js';
+import { registrationsRoutes, registrationView } from './modules/registrations/registrations.routes.js';
 import { createInvitationsService } from './modules/invitations/invitations.service.js';
 import { invitationsRoutes } from './modules/invitations/invitations.routes.js';
 import { createSignIn } from './modules/members/members.sign-in.js';
@@ -104,6 +107,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     secretKey,
     onSlotFreed: (tx, huddle, slot) => waitlist.offerNext(tx, huddle, slot),
   });
+  const registrations = createRegistrationsService({ db: database.db, clock, audit, outbox, clusters, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom });
+  const reminders = createRemindersService({ db: database.db, clock, outbox, clusters, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom });
   const waitlist = createWaitlistService({ db: database.db, clock, audit, outbox, clusters, bookings, baseUrl: config.publicBaseUrl, secretKey });
   const members = createMembersService({
     db: database.db,
@@ -125,7 +130,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     mailFrom: config.mailFrom,
     audiences: { members: members.activeRecipients },
   });
-  const huddles = createHuddlesService({ db: database.db, clock, audit, clusters, listeners: [invitations.onHuddleChanged, bookings.onHuddleChanged, waitlist.onHuddleChanged] });
+  const huddles = createHuddlesService({
+    db: database.db,
+    clock,
+    audit,
+    clusters,
+    listeners: [invitations.onHuddleChanged, bookings.onHuddleChanged, waitlist.onHuddleChanged, registrations.onHuddleChanged],
+    afterSave: [registrations.fillCapacity],
+  });
   const feeds = createFeedsService({ db: database.db, clock, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom });
 
   await app.register(dbPlugin, { database, clock, config });
@@ -154,15 +166,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     extras: (member) => ({
       bookings: bookings.forMember(member.id, { since: new Date(clock.now().getTime() - 30 * 86_400_000) }).map(({ booking, slot, huddle }) => bookingView(booking, slot, huddle, member)),
       waitlist: waitlist.forMember(member.id).map((place) => waitlistPlace(place.entry, place.huddle, place.position, place.offer)),
+      registrations: registrations.forMember(member.id).map((row) => registrationView(row.registration, row.huddle, row.position)),
     }),
   });
   await app.register(membersPages, { members, signIn });
   await app.register(bookingsRoutes, { bookings, huddles, members });
   await app.register(bookingsPages, { bookings, secretKey });
-  await app.register(memberFeedRoutes, { members, bookings, clusters });
+  await app.register(memberFeedRoutes, { members, bookings, registrations, clusters });
   await app.register(waitlistRoutes, { waitlist, members });
+  await app.register(registrationsRoutes, { registrations, huddles, members });
   await app.register(waitlistPages, { waitlist, secretKey });
-  await app.register(jobsPlugin, { jobs: [{ name: 'waitlist-offers-expiry', run: () => waitlist.expireDue() }] });
+  await app.register(jobsPlugin, {
+    jobs: [
+      { name: 'waitlist-offers-expiry', run: () => waitlist.expireDue() },
+      { name: 'reminders', run: () => reminders.sendDue() },
+    ],
+  });
 
   return app;
 }

@@ -400,3 +400,43 @@ export const waitlistOffers = sqliteTable(
       .where(sql`status = 'open'`),
   ],
 );
+
+export type RegistrationStatus = 'registered' | 'waitlisted' | 'cancelled';
+
+/** A member's place in a huddle's audience: registered, or waitlisted while the huddle is at capacity. */
+export const registrations = sqliteTable(
+  'registrations',
+  {
+    id: text('id').primaryKey(),
+    huddleId: text('huddle_id')
+      .notNull()
+      .references(() => huddles.id, { onDelete: 'cascade' }),
+    memberId: text('member_id')
+      .notNull()
+      .references(() => members.id, { onDelete: 'cascade' }),
+    status: text('status').$type<RegistrationStatus>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+    cancelledAt: integer('cancelled_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [
+    uniqueIndex('registrations_active_member')
+      .on(t.huddleId, t.memberId)
+      .where(sql`status IN ('registered', 'waitlisted')`),
+    index('registrations_huddle').on(t.huddleId, t.status, t.createdAt),
+    index('registrations_member').on(t.memberId, t.status),
+  ],
+);
+
+/** Reminders sent: one per huddle and address, so a restart never sends one twice. */
+export const reminders = sqliteTable(
+  'reminders',
+  {
+    huddleId: text('huddle_id')
+      .notNull()
+      .references(() => huddles.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    sentAt: integer('sent_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [uniqueIndex('reminders_huddle_email').on(t.huddleId, t.email)],
+);

@@ -1,7 +1,7 @@
 // Pitch bookings over HTTP: members book and cancel; organisers approve, reject, cancel and list; anyone reads the agenda.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { stringify } from 'csv-stringify/sync';
 import { problem } from '../../errors.js';
+import { jsonOrCsv, toCsv, wantsCsv } from '../../lib/csv.js';
 import { actorOf, memberOf, organiserOf, principalOf, type MemberPrincipal, type OrganiserPrincipal } from '../../plugins/auth.js';
 import { IdempotencyHeaders } from '../../plugins/idempotency.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
@@ -29,15 +29,6 @@ export function bookingView(booking: Booking, slot: Slot, huddle: Huddle, member
     createdAt: booking.createdAt.toISOString(),
     updatedAt: booking.updatedAt.toISOString(),
   };
-}
-
-/** True when the client asks for CSV rather than JSON. */
-function wantsCsv(accept: string | undefined): boolean {
-  if (!accept) return false;
-  const types = accept.split(',').map((part) => part.split(';')[0]!.trim().toLowerCase());
-  const csv = types.indexOf('text/csv');
-  const json = types.findIndex((type) => type === 'application/json' || type === 'application/*' || type === '*/*');
-  return csv !== -1 && (json === -1 || csv < json);
 }
 
 export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsService; huddles: HuddlesService; members: MembersService }> = async (
@@ -73,18 +64,14 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
       summary: 'List a huddle\'s bookings in slot order, as JSON or (Accept: text/csv) CSV',
       params: HuddleParams,
       querystring: BookingListQuery,
-      response: {
-        200: {
-          description: 'The bookings',
-          content: { 'application/json': { schema: BookingList }, 'text/csv': { schema: { type: 'string' } } },
-        },
-      },
+      response: { 200: jsonOrCsv(BookingList, 'The bookings') },
     },
     handler: async (request, reply) => {
       const huddle = huddles.getOwned(request.params.id, organiserOf(request).clusterId);
       const rows = bookings.forHuddle(huddle.id, request.query.status);
       if (wantsCsv(request.headers.accept)) {
-        const csv = stringify(
+        const csv = toCsv(
+          ['slot', 'start', 'end', 'status', 'organisation', 'organisation_type', 'name', 'email', 'title', 'summary', 'booked_at'],
           rows.map(({ booking, slot, member }) => [
             slot.position,
             zoned(slot.startsAt, huddle.timezone).local,
@@ -98,7 +85,6 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
             booking.summary,
             booking.createdAt.toISOString(),
           ]),
-          { header: true, columns: ['slot', 'start', 'end', 'status', 'organisation', 'organisation_type', 'name', 'email', 'title', 'summary', 'booked_at'], cast: { string: neutraliseFormula } },
         );
         return reply
           .type('text/csv; charset=utf-8')
@@ -177,8 +163,3 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
     },
   });
 };
-
-/** Spreadsheet apps run cells that start with = + - @ as formulas: prefix them so they stay text. */
-export function neutraliseFormula(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}

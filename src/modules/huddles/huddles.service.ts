@@ -90,7 +90,15 @@ function decodeListCursor(cursor: string): { startsAt: number; id: string } {
 
 export type HuddlesService = ReturnType<typeof createHuddlesService>;
 
-export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditService; clusters: ClustersService; listeners?: HuddleChangeListener[] }) {
+export function createHuddlesService(deps: {
+  db: Db;
+  clock: Clock;
+  audit: AuditService;
+  clusters: ClustersService;
+  listeners?: HuddleChangeListener[];
+  /** Called in the transaction after every saved edit (e.g. a raised capacity lets people in from the waiting line). */
+  afterSave?: ((tx: DbOrTx, huddle: Huddle) => void)[];
+}) {
   const { db, clock, audit } = deps;
   const listeners = deps.listeners ?? [];
 
@@ -242,6 +250,7 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
       if (scheduleChanged) for (const listener of listeners) listener(tx, row, change);
       else if (slotsMoved) for (const listener of listeners) listener(tx, row, 'slots-moved');
     }
+    for (const hook of deps.afterSave ?? []) hook(tx, row);
     return row;
   }
 

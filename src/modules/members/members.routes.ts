@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import type { BookingView } from '../bookings/bookings.schemas.js';
 import type { WaitlistPlace } from '../waitlist/waitlist.schemas.js';
+import type { RegistrationView } from '../registrations/registrations.routes.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { actorOf, memberOf, type MemberPrincipal } from '../../plugins/auth.js';
 import { problem } from '../../errors.js';
@@ -56,7 +57,11 @@ export function sendLinkAfterResponse(signIn: SignIn, email: string, log: Fastif
 export const ACCEPTED_DETAIL = 'If this address belongs to an active member, a sign-in link is on its way. It works once, for 15 minutes.';
 
 /** What the member's own view adds from other modules (their bookings now; registrations and waitlist places later). */
-export type MemberExtras = (member: Member) => { bookings: Static<typeof BookingView>[]; waitlist: Static<typeof WaitlistPlace>[] };
+export type MemberExtras = (member: Member) => {
+  bookings: Static<typeof BookingView>[];
+  waitlist: Static<typeof WaitlistPlace>[];
+  registrations: Static<typeof RegistrationView>[];
+};
 
 export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService; signIn: SignIn; clusters: ClustersService; extras: MemberExtras }> = async (
   app,

@@ -1,0 +1,28 @@
+// Emails about attending a huddle: registered, waitlisted, promoted from the waitlist, cancelled (pure).
+import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
+import type { Huddle } from '../huddles/huddles.view.js';
+import { whenText } from '../invitations/invitations.render.js';
+
+export type RegistrationEmailKind = 'registered' | 'waitlisted' | 'promoted' | 'cancelled';
+
+export function registrationEmail(kind: RegistrationEmailKind, c: { huddle: Huddle; clusterName: string; memberName: string; position?: number }): RenderedEmail {
+  const where = [c.huddle.venueName ? `Where: ${c.huddle.venueName}${c.huddle.venueAddress ? `, ${c.huddle.venueAddress.replace(/\s*\n\s*/g, ', ')}` : ''}` : '', c.huddle.onlineUrl ? `Online: ${c.huddle.onlineUrl}` : '']
+    .filter((line) => line !== '')
+    .join('\n');
+  const details = [`When: ${whenText(c.huddle)}`, where].filter((line) => line !== '').join('\n');
+  const content = {
+    registered: { subject: `You're registered: ${c.huddle.title}`, opening: `You have a place at ${c.huddle.title}. The attachment adds it to your calendar.` },
+    waitlisted: {
+      subject: `On the waiting list: ${c.huddle.title}`,
+      opening: `${c.huddle.title} is full, so you are number ${c.position ?? 1} on its waiting list. If a place frees up you get it automatically, and we email you.`,
+    },
+    promoted: { subject: `A place came free: ${c.huddle.title}`, opening: `A place came free at ${c.huddle.title} and it is yours. The attachment adds it to your calendar.` },
+    cancelled: { subject: `Registration cancelled: ${c.huddle.title}`, opening: `Your place at ${c.huddle.title} is cancelled, as you asked. The attachment removes it from your calendar.` },
+  }[kind];
+  return renderEmail({
+    subject: content.subject,
+    greeting: `Hello ${c.memberName},`,
+    paragraphs: [content.opening, ...(kind === 'cancelled' ? [] : [details])],
+    footer: [`You are receiving this because you registered for a ${c.clusterName} huddle.`],
+  });
+}

@@ -1,0 +1,111 @@
+// Attendance over HTTP: members register and cancel; organisers list the audience as JSON or CSV.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { problem } from '../../errors.js';
+import { jsonOrCsv, toCsv, wantsCsv } from '../../lib/csv.js';
+import { Id } from '../../lib/schema-types.js';
+import { actorOf, memberOf, organiserOf } from '../../plugins/auth.js';
+import type { HuddlesService } from '../huddles/huddles.service.js';
+import { HuddleParams } from '../huddles/huddles.schemas.js';
+import type { Huddle } from '../huddles/huddles.view.js';
+import type { MembersService } from '../members/members.service.js';
+import type { Registration, RegistrationsService } from './registrations.service.js';
+
+export const RegistrationView = Type.Object({
+  id: Id,
+  huddleId: Id,
+  huddleTitle: Type.String(),
+  status: Type.String({ description: 'registered, or waitlisted while the huddle is full (you are promoted automatically, in order)' }),
+  position: Type.Union([Type.Integer(), Type.Null()], { description: 'Place on the waiting list, 1 first; null when registered' }),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export function registrationView(registration: Registration, huddle: Huddle, position: number | null) {
+  return { id: registration.id, huddleId: huddle.id, huddleTitle: huddle.title, status: registration.status, position, createdAt: registration.createdAt.toISOString() };
+}
+
+const AudienceList = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Id,
+      status: Type.String({ description: 'registered, waitlisted or cancelled' }),
+      member: Type.Object({ id: Id, name: Type.String(), email: Type.String(), organisation: Type.String(), organisationType: Type.String() }),
+      createdAt: Type.String({ format: 'date-time' }),
+    }),
+  ),
+});
+
+export const registrationsRoutes: FastifyPluginAsyncTypebox<{ registrations: RegistrationsService; huddles: HuddlesService; members: MembersService }> = async (
+  app,
+  { registrations, huddles, members },
+) => {
+  const memberFor = (request: Parameters<typeof memberOf>[0]) => {
+    const member = members.byId(memberOf(request).memberId);
+    if (!member) throw problem('INVALID_CREDENTIALS');
+    return member;
+  };
+
+  app.post('/v1/huddles/:id/registrations', {
+    config: { auth: ['member'] },
+    schema: {
+      operationId: 'registerForHuddle',
+      tags: ['registrations'],
+      summary: 'Register to attend: registered, or waitlisted when the huddle is at capacity',
+      params: HuddleParams,
+      response: { 201: RegistrationView },
+    },
+    handler: async (request, reply) => {
+      const { registration, position, huddle } = registrations.register(memberFor(request), request.params.id, actorOf(request));
+      return reply.code(201).send(registrationView(registration, huddle, position));
+    },
+  });
+
+  app.delete('/v1/huddles/:id/registrations/me', {
+    config: { auth: ['member'] },
+    schema: {
+      operationId: 'cancelRegistration',
+      tags: ['registrations'],
+      summary: 'Cancel your registration (or waiting place); a freed place goes to the first waiting',
+      params: HuddleParams,
+      response: { 204: Type.Null({ description: 'Cancelled' }) },
+    },
+    handler: async (request, reply) => {
+      registrations.cancel(memberFor(request), request.params.id, actorOf(request));
+      return reply.code(204).send(null);
+    },
+  });
+
+  app.get('/v1/huddles/:id/registrations', {
+    config: { auth: ['organiser'] },
+    schema: {
+      operationId: 'listRegistrations',
+      tags: ['registrations'],
+      summary: 'List a huddle\'s registrations in order, as JSON or (Accept: text/csv) CSV',
+      params: HuddleParams,
+      response: { 200: jsonOrCsv(AudienceList, 'The registrations') },
+    },
+    handler: async (request, reply) => {
+      const huddle = huddles.getOwned(request.params.id, organiserOf(request).clusterId);
+      const rows = registrations.forHuddle(huddle.id);
+      if (wantsCsv(request.headers.accept)) {
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="registrations-${huddle.id}.csv"`)
+          .send(
+            toCsv(
+              ['status', 'name', 'email', 'organisation', 'organisation_type', 'registered_at'],
+              rows.map(({ registration, member }) => [registration.status, member.name, member.email, member.organisation, member.organisationType, registration.createdAt.toISOString()]),
+            ),
+          );
+      }
+      return {
+        items: rows.map(({ registration, member }) => ({
+          id: registration.id,
+          status: registration.status,
+          member: { id: member.id, name: member.name, email: member.email, organisation: member.organisation, organisationType: member.organisationType },
+          createdAt: registration.createdAt.toISOString(),
+        })),
+      };
+    },
+  });
+};

@@ -1,0 +1,23 @@
+// The reminder email: when and where, the online link, and the run of show (pure).
+import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
+import { DateTime } from 'luxon';
+import type { Huddle, Slot } from '../huddles/huddles.view.js';
+import { whenText } from '../invitations/invitations.render.js';
+
+export function reminderEmail(c: { huddle: Huddle; clusterName: string; memberName: string; agenda: { slot: Slot; organisation: string; title: string }[] }): RenderedEmail {
+  const where = [
+    c.huddle.venueName ? `Where: ${c.huddle.venueName}${c.huddle.venueAddress ? `, ${c.huddle.venueAddress.replace(/\s*\n\s*/g, ', ')}` : ''}` : '',
+    c.huddle.onlineUrl ? `Online: ${c.huddle.onlineUrl}` : '',
+  ].filter((line) => line !== '');
+  const time = (at: Date) => DateTime.fromJSDate(at, { zone: c.huddle.timezone }).toFormat('HH:mm');
+  const agenda =
+    c.agenda.length === 0
+      ? 'No pitches are booked yet.'
+      : ['Pitches:', ...c.agenda.map((item) => `${item.slot.position}. ${time(item.slot.startsAt)}–${time(item.slot.endsAt)}: ${item.organisation}, "${item.title}"`)].join('\n');
+  return renderEmail({
+    subject: `Tomorrow: ${c.huddle.title}`,
+    greeting: `Hello ${c.memberName},`,
+    paragraphs: [`A reminder that ${c.huddle.title} is coming up.`, [`When: ${whenText(c.huddle)}`, ...where].join('\n'), agenda],
+    footer: [`You are receiving this because you are attending or pitching at a ${c.clusterName} huddle.`],
+  });
+}

@@ -32,6 +32,9 @@ import { createWaitlistService } from './modules/waitlist/waitlist.service.js';
 import { waitlistPlace, waitlistRoutes } from './modules/waitlist/waitlist.routes.js';
 import { waitlistPages } from './modules/waitlist/waitlist.pages.js';
 import jobsPlugin from './plugins/jobs.js';
+import { createSubscribersService } from './modules/subscribers/subscribers.service.js';
+import { subscribersRoutes } from './modules/subscribers/subscribers.routes.js';
+import { subscribersPages } from './modules/subscribers/subscribers.pages.js';
 import { createRemindersService } from './modules/reminders/reminders.service.js';
 import { createRegistrationsService } from './modules/registrations/registrations.service.js';
 import { registrationsRoutes, registrationView } from './modules/registrations/registrations.routes.js';
@@ -120,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     baseUrl: config.publicBaseUrl,
     secretKey,
   });
+  const subscribers = createSubscribersService({ db: database.db, clock, outbox, audit, clusters, baseUrl: config.publicBaseUrl, secretKey });
   const invitations = createInvitationsService({
     db: database.db,
     clock,
@@ -128,7 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clusters,
     baseUrl: config.publicBaseUrl,
     mailFrom: config.mailFrom,
-    audiences: { members: members.activeRecipients },
+    audiences: { members: members.activeRecipients, subscribers: (tx, clusterId) => subscribers.recipients(tx, clusterId, 'huddle-invites') },
   });
   const huddles = createHuddlesService({
     db: database.db,
@@ -175,11 +179,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(memberFeedRoutes, { members, bookings, registrations, clusters });
   await app.register(waitlistRoutes, { waitlist, members });
   await app.register(registrationsRoutes, { registrations, huddles, members });
+  await app.register(subscribersRoutes, { subscribers, clusters });
+  await app.register(subscribersPages, { subscribers, clusters });
   await app.register(waitlistPages, { waitlist, secretKey });
   await app.register(jobsPlugin, {
     jobs: [
       { name: 'waitlist-offers-expiry', run: () => waitlist.expireDue() },
       { name: 'reminders', run: () => reminders.sendDue() },
+      { name: 'pending-sign-ups-expiry', run: () => subscribers.expirePending() },
     ],
   });
 

@@ -183,7 +183,7 @@ export const settings = {
   MAIL_WORKER: { description: 'Run the outbox mail worker inside the server', example: 'true', parse: flag(true) },
   MAIL_MAX_ATTEMPTS: { description: 'Attempts before a temporarily failing email is given up', example: '8', parse: integer(8, 1, 50) },
   MAIL_CONCURRENCY: { description: 'Emails sent at once by the worker', example: '4', parse: integer(4, 1, 64) },
-  JOBS: { description: 'Run the timed jobs inside the server (waitlist offers expiring, reminders)', example: 'true', parse: flag(true) },
+  JOBS: { description: 'Run the timed jobs inside the server (waitlist offers expiring, reminders, lapsed sign-ups)', example: 'true', parse: flag(true) },
   JOB_INTERVAL_MS: { description: 'How often the timed jobs look for due work', example: '30000', parse: integer(30_000, 10, 3_600_000) },
 } satisfies Record<string, Setting<unknown>>;
 

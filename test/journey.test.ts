@@ -43,7 +43,7 @@ t.test('sign in from the email, book, invitation, private feed, cancel, waitlist
       json: { title: 'Winter huddle', start: '2026-12-01T09:30', durationMinutes: 90, venue: { name: 'Hall' }, onlineUrl: 'https://meet.example.org/room', status: 'published', pitch: { slotCount: 1 } },
     })
   ).json();
-  for (const [email, organisation] of [['ada@example.org', 'Acme'], ['bob@example.org', 'Bob Co']]) {
+  for (const [email, organisation] of [['ada@example.org', 'Acme'], ['bob@example.org', 'Bob Co']] as const) {
     t.equal((await call('POST', '/v1/clusters/north-west/members', { auth: key, json: { email, name: email.split('@')[0], organisation, organisationType: 'company' } })).status, 201);
   }
 

@@ -440,3 +440,71 @@ export const reminders = sqliteTable(
   },
   (t) => [uniqueIndex('reminders_huddle_email').on(t.huddleId, t.email)],
 );
+
+export const TOPICS = ['newsletter', 'huddle-invites', 'pitch-digest'] as const;
+export type Topic = (typeof TOPICS)[number];
+export type SubscriberStatus = 'pending' | 'confirmed' | 'unsubscribed';
+
+/** Newsletter subscribers of a cluster. Nobody is mailed anything but the confirmation until confirmed. */
+export const subscribers = sqliteTable(
+  'subscribers',
+  {
+    id: text('id').primaryKey(),
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    /** Lower-cased and trimmed; dots and plus parts are kept. */
+    email: text('email').notNull(),
+    name: text('name'),
+    status: text('status').$type<SubscriberStatus>().notNull(),
+    topics: text('topics', { mode: 'json' }).$type<Topic[]>().notNull(),
+    themes: text('themes', { mode: 'json' }).$type<string[]>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+    confirmedAt: integer('confirmed_at', { mode: 'timestamp_ms' }),
+    unsubscribedAt: integer('unsubscribed_at', { mode: 'timestamp_ms' }),
+    /** When the last confirmation (or "already subscribed") email went out: repeat sign-ups are limited by it. */
+    lastNoticeAt: integer('last_notice_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [uniqueIndex('subscribers_cluster_email').on(t.clusterId, t.email), index('subscribers_cluster_status').on(t.clusterId, t.status, t.id)],
+);
+
+/** Addresses never to be mailed again (erased, or refused by their mail server), kept only as a hash. */
+export const suppressions = sqliteTable(
+  'suppressions',
+  {
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    /** SHA-256 of the normalised address. */
+    emailHash: text('email_hash').notNull(),
+    /** erased | bounced */
+    reason: text('reason').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('suppressions_cluster_hash').on(t.clusterId, t.emailHash)],
+);
+
+/** The consent ledger: append-only; erasure strips the person out but keeps the events. */
+export const consentEvents = sqliteTable(
+  'consent_events',
+  {
+    id: text('id').primaryKey(),
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    subscriberId: text('subscriber_id').references(() => subscribers.id, { onDelete: 'set null' }),
+    emailHash: text('email_hash').notNull(),
+    /** requested | confirmed | preferences-changed | unsubscribed | erased */
+    kind: text('kind').notNull(),
+    /** form | api | import | organiser | email-link | one-click */
+    source: text('source').notNull(),
+    /** Version of the consent wording the person was shown. */
+    wordingVersion: text('wording_version').notNull(),
+    topics: text('topics', { mode: 'json' }).$type<string[]>(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    at: integer('at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('consent_events_subscriber').on(t.subscriberId, t.at), index('consent_events_hash').on(t.clusterId, t.emailHash)],
+);

@@ -1,0 +1,182 @@
+// The newsletter over HTTP: the public sign-up (always 202), and the organisers' subscriber list, export and erasure.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { TOPICS } from '../../db/schema.js';
+import { problem } from '../../errors.js';
+import { jsonOrCsv, toCsv, wantsCsv } from '../../lib/csv.js';
+import { CursorQuery, decodeCursor, encodeCursor, Id, Page, Slug } from '../../lib/schema-types.js';
+import { isEmailAddress, normaliseEmail } from '../../lib/text.js';
+import { actorOf, organiserOf } from '../../plugins/auth.js';
+import type { ClustersService } from '../clusters/clusters.service.js';
+import type { Subscriber, SubscribersService } from './subscribers.service.js';
+
+export const SIGN_UPS_PER_MINUTE = 10;
+
+const Topic = Type.Union(
+  TOPICS.map((topic) => Type.Literal(topic)),
+  { description: 'newsletter, huddle-invites or pitch-digest' },
+);
+const Status = Type.Union([Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('unsubscribed')]);
+
+const SignUpBody = Type.Object(
+  {
+    email: Type.String({ minLength: 3, maxLength: 320, description: 'Email address; case and surrounding spaces do not matter' }),
+    name: Type.Optional(Type.String({ maxLength: 200, description: 'Name to greet you by' })),
+    topics: Type.Optional(Type.Array(Topic, { maxItems: 3, description: 'What to receive; the newsletter when left out' })),
+    themes: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { maxItems: 30, description: 'Only these themes (from the cluster\'s); all when left out' })),
+    website: Type.Optional(Type.String({ maxLength: 200, description: 'Leave empty: a trap for robots filling every field' })),
+  },
+  { additionalProperties: false },
+);
+
+const Accepted = Type.Object({
+  status: Type.Literal('pending-confirmation'),
+  detail: Type.String({ description: 'What happens next' }),
+});
+
+const SubscriberView = Type.Object({
+  id: Id,
+  email: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+  status: Type.String({ description: 'pending (not confirmed: receives nothing), confirmed or unsubscribed' }),
+  topics: Type.Array(Type.String()),
+  themes: Type.Array(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+  confirmedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  unsubscribedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+
+const ExportView = Type.Object({
+  subscriber: SubscriberView,
+  consent: Type.Array(
+    Type.Object({
+      kind: Type.String({ description: 'requested, confirmed, preferences-changed or unsubscribed' }),
+      source: Type.String({ description: 'form, api, import, organiser, email-link or one-click' }),
+      wordingVersion: Type.String({ description: 'Version of the consent wording shown' }),
+      topics: Type.Union([Type.Array(Type.String()), Type.Null()]),
+      ip: Type.Union([Type.String(), Type.Null()]),
+      userAgent: Type.Union([Type.String(), Type.Null()]),
+      at: Type.String({ format: 'date-time' }),
+    }),
+  ),
+});
+
+export const ACCEPTED_DETAIL = 'Check your inbox: we have sent a link to confirm. Nothing else is sent until you do.';
+
+function subscriberView(subscriber: Subscriber) {
+  return {
+    id: subscriber.id,
+    email: subscriber.email,
+    name: subscriber.name,
+    status: subscriber.status,
+    topics: subscriber.topics,
+    themes: subscriber.themes,
+    createdAt: subscriber.createdAt.toISOString(),
+    confirmedAt: subscriber.confirmedAt?.toISOString() ?? null,
+    unsubscribedAt: subscriber.unsubscribedAt?.toISOString() ?? null,
+  };
+}
+
+export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: SubscribersService; clusters: ClustersService }> = async (app, { subscribers, clusters }) => {
+  /** An organiser's subscriber, addressed by id: another cluster's is "not found". */
+  function owned(request: Parameters<typeof organiserOf>[0], id: string) {
+    const organiser = organiserOf(request);
+    if (subscribers.clusterOf(id) !== organiser.clusterId) throw problem('SUBSCRIBER_NOT_FOUND', `There is no subscriber ${id}`);
+    return subscribers.get(clusters.getById(organiser.clusterId), id);
+  }
+
+  app.post('/v1/clusters/:cluster/subscriptions', {
+    config: { auth: 'public', rateLimit: { max: SIGN_UPS_PER_MINUTE, timeWindow: 60_000 } },
+    schema: {
+      operationId: 'subscribe',
+      tags: ['newsletter'],
+      summary: 'Sign up for a cluster\'s emails (double opt-in). Always 202 with the same body, whoever the address belongs to.',
+      params: Type.Object({ cluster: Slug }),
+      body: SignUpBody,
+      response: { 202: Accepted },
+    },
+    handler: async (request, reply) => {
+      const cluster = clusters.get(request.params.cluster);
+      if (!isEmailAddress(normaliseEmail(request.body.email))) {
+        throw problem('VALIDATION_FAILED', 'email is not an email address', { errors: [{ field: 'body/email', message: 'is not an email address' }] });
+      }
+      subscribers.check(cluster, request.body);
+      return reply.code(202).send({ status: 'pending-confirmation' as const, detail: ACCEPTED_DETAIL });
+    },
+    // The work happens after the answer is sent, so neither the body nor the timing says who is subscribed.
+    onResponse: async (request, reply) => {
+      if (reply.statusCode !== 202 || (request.body.website ?? '') !== '') return;
+      try {
+        const cluster = clusters.get((request.params as { cluster: string }).cluster);
+        subscribers.signUp(cluster, request.body, { source: 'api', ip: request.ip, userAgent: request.headers['user-agent'] ?? null });
+      } catch (error) {
+        request.log.error({ err: error }, 'sign-up failed after the 202');
+      }
+    },
+  });
+
+  app.get('/v1/clusters/:cluster/subscribers', {
+    config: { auth: ['organiser'] },
+    schema: {
+      operationId: 'listSubscribers',
+      tags: ['newsletter'],
+      summary: 'List subscribers by status and topic, as JSON pages or (Accept: text/csv) one CSV',
+      params: Type.Object({ cluster: Slug }),
+      querystring: Type.Object({ status: Type.Optional(Status), topic: Type.Optional(Topic), ...CursorQuery }, { additionalProperties: false }),
+      response: { 200: jsonOrCsv(Page(SubscriberView), 'The subscribers') },
+    },
+    handler: async (request, reply) => {
+      const cluster = clusters.get(request.params.cluster);
+      const filter = { ...(request.query.status ? { status: request.query.status } : {}), ...(request.query.topic ? { topic: request.query.topic } : {}) };
+      if (wantsCsv(request.headers.accept)) {
+        const rows = subscribers.list(cluster, { ...filter, limit: 1_000_000 });
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="subscribers-${cluster.slug}.csv"`)
+          .send(
+            toCsv(
+              ['email', 'name', 'status', 'topics', 'themes', 'created_at', 'confirmed_at', 'unsubscribed_at'],
+              rows.map((s) => [s.email, s.name, s.status, s.topics.join(' '), s.themes.join(' '), s.createdAt.toISOString(), s.confirmedAt?.toISOString() ?? '', s.unsubscribedAt?.toISOString() ?? '']),
+            ),
+          );
+      }
+      const limit = request.query.limit ?? 50;
+      const rows = subscribers.list(cluster, { ...filter, afterId: decodeCursor(request.query.cursor), limit: limit + 1 });
+      const page = rows.slice(0, limit);
+      return { items: page.map(subscriberView), nextCursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null };
+    },
+  });
+
+  app.get('/v1/subscribers/:id/export', {
+    config: { auth: ['organiser'] },
+    schema: {
+      operationId: 'exportSubscriber',
+      tags: ['newsletter'],
+      summary: 'Everything held about one subscriber, with their consent record',
+      params: Type.Object({ id: Id }),
+      response: { 200: ExportView },
+    },
+    handler: async (request, reply) => {
+      const { subscriber, events } = subscribers.export(owned(request, request.params.id));
+      return reply.header('cache-control', 'no-store').send({
+        subscriber: subscriberView(subscriber),
+        consent: events.map((e) => ({ kind: e.kind, source: e.source, wordingVersion: e.wordingVersion, topics: e.topics, ip: e.ip, userAgent: e.userAgent, at: e.at.toISOString() })),
+      });
+    },
+  });
+
+  app.delete('/v1/subscribers/:id', {
+    config: { auth: ['organiser'] },
+    schema: {
+      operationId: 'eraseSubscriber',
+      tags: ['newsletter'],
+      summary: 'Erase a subscriber: their data is deleted and the address, kept only as a hash, is never mailed again',
+      params: Type.Object({ id: Id }),
+      response: { 204: Type.Null({ description: 'Erased' }) },
+    },
+    handler: async (request, reply) => {
+      subscribers.erase(owned(request, request.params.id), { source: 'organiser' }, actorOf(request));
+      return reply.code(204).send(null);
+    },
+  });
+};

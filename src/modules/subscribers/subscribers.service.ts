@@ -1,0 +1,276 @@
+// Newsletter subscribers: double opt-in sign-up, confirmation, preferences, one-click unsubscribe,
+// and erasure. Every change writes the consent ledger (and its email) in the same transaction.
+import { and, asc, eq, gt, lt, sql, type SQL } from 'drizzle-orm';
+import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { consentEvents, subscribers, suppressions, TOPICS, type SubscriberStatus, type Topic } from '../../db/schema.js';
+import { problem } from '../../errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { newId } from '../../lib/ids.js';
+import { signLink, verifyLink } from '../../lib/signed-links.js';
+import { cleanName, isEmailAddress, normaliseEmail } from '../../lib/text.js';
+import { hashToken } from '../../lib/tokens.js';
+import type { Actor, AuditService } from '../audit/audit.service.js';
+import type { Cluster, ClustersService } from '../clusters/clusters.service.js';
+import type { Outbox } from '../outbox/outbox.service.js';
+import { alreadySubscribedEmail, confirmationEmail } from './subscribers.emails.js';
+
+export type Subscriber = typeof subscribers.$inferSelect;
+export type ConsentSource = 'form' | 'api' | 'import' | 'organiser' | 'email-link' | 'one-click';
+
+/** The version of the consent wording shown on the sign-up form and in the confirmation email. */
+export const CONSENT_WORDING_VERSION = '2026-11-23';
+export const PENDING_DAYS = 30;
+/** A repeat sign-up re-sends the confirmation at most this often per address. */
+export const NOTICE_INTERVAL_MS = 10 * 60_000;
+
+export const LINK_PURPOSES = { confirm: 'subscription-confirm', unsubscribe: 'unsubscribe', preferences: 'subscription-preferences' } as const;
+export type LinkPurpose = keyof typeof LINK_PURPOSES;
+
+export interface SignUp {
+  email: string;
+  name?: string;
+  topics?: Topic[];
+  themes?: string[];
+}
+
+export interface RequestContext {
+  source: ConsentSource;
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+export function emailHash(email: string): string {
+  return hashToken(normaliseEmail(email));
+}
+
+export type SubscribersService = ReturnType<typeof createSubscribersService>;
+
+export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: Outbox; audit: AuditService; clusters: ClustersService; baseUrl: string; secretKey: string }) {
+  const { db, clock, outbox, audit } = deps;
+
+  function link(purpose: LinkPurpose, subscriberId: string): string {
+    const path = { confirm: '/subscriptions/confirm', unsubscribe: '/unsubscribe', preferences: '/preferences' }[purpose];
+    return `${deps.baseUrl}${path}?token=${encodeURIComponent(signLink(deps.secretKey, LINK_PURPOSES[purpose], subscriberId))}`;
+  }
+
+  function record(tx: DbOrTx, subscriber: Pick<Subscriber, 'id' | 'clusterId' | 'email'> | null, kind: string, context: RequestContext & { clusterId?: string; hash?: string; topics?: string[] }) {
+    tx.insert(consentEvents)
+      .values({
+        id: newId(),
+        clusterId: subscriber?.clusterId ?? context.clusterId!,
+        subscriberId: subscriber?.id ?? null,
+        emailHash: subscriber ? emailHash(subscriber.email) : context.hash!,
+        kind,
+        source: context.source,
+        wordingVersion: CONSENT_WORDING_VERSION,
+        topics: context.topics ?? null,
+        ip: context.ip ?? null,
+        userAgent: context.userAgent?.slice(0, 500) ?? null,
+        at: clock.now(),
+      })
+      .run();
+  }
+
+  function isSuppressed(tx: DbOrTx, clusterId: string, email: string): boolean {
+    return tx.select({ hash: suppressions.emailHash }).from(suppressions).where(and(eq(suppressions.clusterId, clusterId), eq(suppressions.emailHash, emailHash(email)))).get() !== undefined;
+  }
+
+  function checkThemes(cluster: Cluster, themes: string[]): string[] {
+    const unknown = themes.filter((theme) => !cluster.themes.includes(theme));
+    if (unknown.length > 0) throw problem('VALIDATION_FAILED', `themes ${unknown.join(', ')} are not among the cluster's (${cluster.themes.join(', ')})`, { errors: [{ field: 'body/themes', message: 'has unknown themes' }] });
+    return [...new Set(themes)];
+  }
+
+  function sendConfirmation(tx: DbOrTx, cluster: Cluster, subscriber: Subscriber) {
+    outbox.enqueue(tx, { kind: 'subscription.confirm', to: subscriber.email, clusterId: cluster.id, ...confirmationEmail({ clusterName: cluster.name, topics: subscriber.topics, url: link('confirm', subscriber.id) }) });
+    tx.update(subscribers).set({ lastNoticeAt: clock.now() }).where(eq(subscribers.id, subscriber.id)).run();
+  }
+
+  /** The subscriber behind a signed link of this purpose, or undefined when the link is not genuine. */
+  function fromLink(purpose: LinkPurpose, token: string): Subscriber | undefined {
+    const id = verifyLink(deps.secretKey, LINK_PURPOSES[purpose], token);
+    return id ? db.select().from(subscribers).where(eq(subscribers.id, id)).get() : undefined;
+  }
+
+  function pendingExpired(subscriber: Subscriber, now: Date): boolean {
+    return subscriber.status === 'pending' && now.getTime() - subscriber.createdAt.getTime() > PENDING_DAYS * 86_400_000;
+  }
+
+  return {
+    link,
+    fromLink,
+    pendingExpired,
+
+    /** Checks a sign-up's fields; throws a 400 problem before anything is answered or written. */
+    check(cluster: Cluster, input: SignUp): void {
+      if (input.themes) checkThemes(cluster, input.themes);
+    },
+
+    /**
+     * Handles a sign-up. The caller answers 202 before this runs, whatever the address's state:
+     * new (or unsubscribed) addresses get a confirmation; pending ones get it again; confirmed ones get
+     * an "already subscribed" note with their preferences link; suppressed addresses get nothing.
+     * Repeats within NOTICE_INTERVAL_MS send nothing.
+     */
+    signUp(cluster: Cluster, input: SignUp, context: RequestContext): void {
+      const email = normaliseEmail(input.email);
+      if (!isEmailAddress(email)) return;
+      const topics = [...new Set(input.topics && input.topics.length > 0 ? input.topics : (['newsletter'] as Topic[]))];
+      const themes = checkThemes(cluster, input.themes ?? []);
+      const name = input.name !== undefined ? cleanName(input.name) : null;
+      immediate(db, (tx) => {
+        if (isSuppressed(tx, cluster.id, email)) return;
+        const now = clock.now();
+        let subscriber = tx.select().from(subscribers).where(and(eq(subscribers.clusterId, cluster.id), eq(subscribers.email, email))).get();
+        const recentlyTold = subscriber?.lastNoticeAt && now.getTime() - subscriber.lastNoticeAt.getTime() < NOTICE_INTERVAL_MS;
+        if (subscriber?.status === 'confirmed') {
+          if (recentlyTold) return;
+          outbox.enqueue(tx, { kind: 'subscription.already', to: email, clusterId: cluster.id, ...alreadySubscribedEmail({ clusterName: cluster.name, url: link('preferences', subscriber.id) }) });
+          tx.update(subscribers).set({ lastNoticeAt: now }).where(eq(subscribers.id, subscriber.id)).run();
+          return;
+        }
+        if (subscriber && pendingExpired(subscriber, now)) {
+          tx.delete(subscribers).where(eq(subscribers.id, subscriber.id)).run();
+          subscriber = undefined;
+        }
+        if (!subscriber) {
+          subscriber = tx
+            .insert(subscribers)
+            .values({ id: newId(), clusterId: cluster.id, email, name, status: 'pending', topics, themes, createdAt: now, updatedAt: now })
+            .returning()
+            .get();
+        } else {
+          if (recentlyTold) return;
+          // Pending again (or re-subscribing after leaving): the newest choice of topics counts once confirmed.
+          subscriber = tx
+            .update(subscribers)
+            .set({ status: 'pending', topics, themes, name: name ?? subscriber.name, updatedAt: now, ...(subscriber.status === 'unsubscribed' ? { createdAt: now } : {}) })
+            .where(eq(subscribers.id, subscriber.id))
+            .returning()
+            .get()!;
+        }
+        record(tx, subscriber, 'requested', { ...context, topics });
+        sendConfirmation(tx, cluster, subscriber);
+      });
+    },
+
+    /** Confirms a pending subscription (the POST behind the confirmation email's button). */
+    confirm(subscriber: Subscriber, context: RequestContext): Subscriber {
+      return immediate(db, (tx) => {
+        const current = tx.select().from(subscribers).where(eq(subscribers.id, subscriber.id)).get();
+        if (!current) throw problem('SUBSCRIBER_NOT_FOUND');
+        if (current.status === 'confirmed') return current;
+        if (current.status !== 'pending' || pendingExpired(current, clock.now())) throw problem('CONFIRMATION_EXPIRED', 'This confirmation link has expired: sign up again');
+        const now = clock.now();
+        const confirmed = tx.update(subscribers).set({ status: 'confirmed', confirmedAt: now, unsubscribedAt: null, updatedAt: now }).where(eq(subscribers.id, current.id)).returning().get()!;
+        record(tx, confirmed, 'confirmed', { ...context, topics: confirmed.topics });
+        return confirmed;
+      });
+    },
+
+    /** Unsubscribes from everything. Idempotent: a second call changes nothing and records nothing. */
+    unsubscribe(subscriber: Subscriber, context: RequestContext): Subscriber {
+      return immediate(db, (tx) => {
+        const current = tx.select().from(subscribers).where(eq(subscribers.id, subscriber.id)).get();
+        if (!current) throw problem('SUBSCRIBER_NOT_FOUND');
+        if (current.status === 'unsubscribed') return current;
+        const now = clock.now();
+        const after = tx.update(subscribers).set({ status: 'unsubscribed', unsubscribedAt: now, updatedAt: now }).where(eq(subscribers.id, current.id)).returning().get()!;
+        record(tx, after, 'unsubscribed', context);
+        return after;
+      });
+    },
+
+    updatePreferences(subscriber: Subscriber, cluster: Cluster, choice: { topics: Topic[]; themes: string[] }, context: RequestContext): Subscriber {
+      const topics = [...new Set(choice.topics.filter((topic) => (TOPICS as readonly string[]).includes(topic)))];
+      const themes = checkThemes(cluster, choice.themes);
+      return immediate(db, (tx) => {
+        const now = clock.now();
+        // No topic left is the same as leaving.
+        // Ticking topics again after leaving re-subscribes: the signed link proves the address is theirs.
+        const status: SubscriberStatus = topics.length === 0 ? 'unsubscribed' : subscriber.status === 'unsubscribed' ? 'confirmed' : subscriber.status;
+        const after = tx
+          .update(subscribers)
+          .set({ topics: topics.length === 0 ? subscriber.topics : topics, themes, status, updatedAt: now, ...(status === 'unsubscribed' && subscriber.status !== 'unsubscribed' ? { unsubscribedAt: now } : {}) })
+          .where(eq(subscribers.id, subscriber.id))
+          .returning()
+          .get()!;
+        record(tx, after, status === 'unsubscribed' && subscriber.status !== 'unsubscribed' ? 'unsubscribed' : 'preferences-changed', { ...context, topics });
+        return after;
+      });
+    },
+
+    get(cluster: Cluster, id: string): Subscriber {
+      const subscriber = db.select().from(subscribers).where(eq(subscribers.id, id)).get();
+      if (!subscriber || subscriber.clusterId !== cluster.id) throw problem('SUBSCRIBER_NOT_FOUND', `There is no subscriber ${id}`);
+      return subscriber;
+    },
+
+    /** The cluster a subscriber belongs to (for organiser routes addressed by subscriber id). */
+    clusterOf(id: string): string | undefined {
+      return db.select({ clusterId: subscribers.clusterId }).from(subscribers).where(eq(subscribers.id, id)).get()?.clusterId;
+    },
+
+    list(cluster: Cluster, filter: { status?: SubscriberStatus; topic?: Topic; afterId?: string; limit: number }): Subscriber[] {
+      const conditions: SQL[] = [eq(subscribers.clusterId, cluster.id)];
+      if (filter.status) conditions.push(eq(subscribers.status, filter.status));
+      if (filter.topic) conditions.push(sql`EXISTS (SELECT 1 FROM json_each(${subscribers.topics}) WHERE value = ${filter.topic})`);
+      if (filter.afterId) conditions.push(gt(subscribers.id, filter.afterId));
+      return db.select().from(subscribers).where(and(...conditions)).orderBy(asc(subscribers.id)).limit(filter.limit).all();
+    },
+
+    /** Everything held about one person: the record and its consent events. */
+    export(subscriber: Subscriber) {
+      const events = db.select().from(consentEvents).where(eq(consentEvents.subscriberId, subscriber.id)).orderBy(asc(consentEvents.at), asc(consentEvents.id)).all();
+      return { subscriber, events };
+    },
+
+    /**
+     * Erases a person: the record goes, their consent events lose everything personal (IP, user agent),
+     * and the address's hash is suppressed so no sign-up or import can make them a recipient again.
+     */
+    erase(subscriber: Subscriber, context: RequestContext, actor: Actor): void {
+      immediate(db, (tx) => {
+        const hash = emailHash(subscriber.email);
+        tx.update(consentEvents).set({ ip: null, userAgent: null }).where(eq(consentEvents.subscriberId, subscriber.id)).run();
+        tx.delete(subscribers).where(eq(subscribers.id, subscriber.id)).run();
+        tx.insert(suppressions).values({ clusterId: subscriber.clusterId, emailHash: hash, reason: 'erased', createdAt: clock.now() }).onConflictDoNothing().run();
+        record(tx, null, 'erased', { ...context, clusterId: subscriber.clusterId, hash });
+        audit.record(tx, actor, { clusterId: subscriber.clusterId, action: 'subscriber.erased', targetType: 'subscriber', targetId: subscriber.id });
+      });
+    },
+
+    /** Never mail this address again (a permanent delivery failure). */
+    suppress(tx: DbOrTx, clusterId: string, email: string, reason: string): void {
+      tx.insert(suppressions).values({ clusterId, emailHash: emailHash(email), reason, createdAt: clock.now() }).onConflictDoNothing().run();
+    },
+
+    isSuppressed,
+
+    /** Confirmed subscribers of a topic who are not suppressed (invitations' "subscribers" audience, campaigns). */
+    recipients(tx: DbOrTx, clusterId: string, topic: Topic, theme?: string) {
+      const suppressed = new Set(tx.select({ hash: suppressions.emailHash }).from(suppressions).where(eq(suppressions.clusterId, clusterId)).all().map((row) => row.hash));
+      return tx
+        .select({ id: subscribers.id, email: subscribers.email, name: subscribers.name })
+        .from(subscribers)
+        .where(
+          and(
+            eq(subscribers.clusterId, clusterId),
+            eq(subscribers.status, 'confirmed'),
+            sql`EXISTS (SELECT 1 FROM json_each(${subscribers.topics}) WHERE value = ${topic})`,
+            ...(theme ? [sql`(json_array_length(${subscribers.themes}) = 0 OR EXISTS (SELECT 1 FROM json_each(${subscribers.themes}) WHERE value = ${theme}))`] : []),
+          ),
+        )
+        .orderBy(asc(subscribers.id))
+        .all()
+        .filter((row) => !suppressed.has(emailHash(row.email)));
+    },
+
+    /** The worker's job: pending sign-ups older than 30 days are removed (their ledger entries stay). */
+    expirePending(): number {
+      const cutoff = new Date(clock.now().getTime() - PENDING_DAYS * 86_400_000);
+      return db.delete(subscribers).where(and(eq(subscribers.status, 'pending'), lt(subscribers.createdAt, cutoff))).run().changes;
+    },
+
+  };
+}

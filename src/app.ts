@@ -35,6 +35,8 @@ import jobsPlugin from './plugins/jobs.js';
 import { createSubscribersService } from './modules/subscribers/subscribers.service.js';
 import { subscribersRoutes } from './modules/subscribers/subscribers.routes.js';
 import { subscribersPages } from './modules/subscribers/subscribers.pages.js';
+import { createCampaignsService } from './modules/campaigns/campaigns.service.js';
+import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
 import { createRemindersService } from './modules/reminders/reminders.service.js';
 import { createRegistrationsService } from './modules/registrations/registrations.service.js';
 import { registrationsRoutes, registrationView } from './modules/registrations/registrations.routes.js';
@@ -124,6 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     secretKey,
   });
   const subscribers = createSubscribersService({ db: database.db, clock, outbox, audit, clusters, baseUrl: config.publicBaseUrl, secretKey });
+  const campaigns = createCampaignsService({ db: database.db, clock, audit, outbox, clusters, subscribers, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom });
   const invitations = createInvitationsService({
     db: database.db,
     clock,
@@ -153,7 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(idempotencyPlugin);
   await app.register(openapiPlugin, { version });
-  await app.register(mailerPlugin, { outbox, clock, config, transport: deps.transport });
+  await app.register(mailerPlugin, { outbox, clock, config, transport: deps.transport, worker: { onPermanentFailure: (row) => subscribers.onPermanentFailure(row) } });
   await app.register(metricsPlugin, { outboxBacklog: () => app.outbox.backlog() });
   await app.register(healthPlugin);
   await app.register(assetsPlugin);
@@ -181,6 +184,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(registrationsRoutes, { registrations, huddles, members });
   await app.register(subscribersRoutes, { subscribers, clusters });
   await app.register(subscribersPages, { subscribers, clusters });
+  await app.register(campaignsRoutes, { campaigns, clusters });
   await app.register(waitlistPages, { waitlist, secretKey });
   await app.register(jobsPlugin, {
     jobs: [

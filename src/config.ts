@@ -183,8 +183,8 @@ export const settings = {
   MAIL_WORKER: { description: 'Run the outbox mail worker inside the server', example: 'true', parse: flag(true) },
   MAIL_MAX_ATTEMPTS: { description: 'Attempts before a temporarily failing email is given up', example: '8', parse: integer(8, 1, 50) },
   MAIL_CONCURRENCY: { description: 'Emails sent at once by the worker', example: '4', parse: integer(4, 1, 64) },
-  JOBS: { description: 'Run the timed jobs inside the server (waitlist offers expiring, reminders, lapsed sign-ups)', example: 'true', parse: flag(true) },
-  JOB_INTERVAL_MS: { description: 'How often the timed jobs look for due work', example: '30000', parse: integer(30_000, 10, 3_600_000) },
+  TIMED_JOBS: { description: 'Run the timed jobs inside the server (waitlist offers expiring, reminders, lapsed sign-ups)', example: 'true', parse: flag(true) },
+  TIMED_JOB_INTERVAL_MS: { description: 'How often the timed jobs look for due work', example: '30000', parse: integer(30_000, 10, 3_600_000) },
 } satisfies Record<string, Setting<unknown>>;
 
 /** Reads and checks every setting; throws ConfigError naming the first bad variable. */
@@ -212,7 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
     mailWorker: get('MAIL_WORKER'),
     mailMaxAttempts: get('MAIL_MAX_ATTEMPTS'),
     mailConcurrency: get('MAIL_CONCURRENCY'),
-    jobs: get('JOBS'),
-    jobIntervalMs: get('JOB_INTERVAL_MS'),
+    jobs: get('TIMED_JOBS'),
+    jobIntervalMs: get('TIMED_JOB_INTERVAL_MS'),
   };
 }

@@ -28,7 +28,7 @@ export function testConfig(t: TestContext, env: Record<string, string> = {}): Co
     DATABASE_PATH: ':memory:',
     LOG_LEVEL: 'silent',
     MAIL_WORKER: 'false',
-    JOBS: 'false',
+    TIMED_JOBS: 'false',
     SECRET_KEY: TEST_SECRET,
     PUBLIC_BASE_URL: 'https://convene.test',
     ...env,

@@ -13,7 +13,7 @@ t.test('attendees and pitchers get one reminder each, with the agenda, and a res
   t.teardown(() => transport.close());
   const clock = manualClock('2026-11-23T09:00:00Z');
   const database = testDatabase(t);
-  const env = { MAIL_WORKER: 'true', JOBS: 'true', JOB_INTERVAL_MS: '20' };
+  const env = { MAIL_WORKER: 'true', TIMED_JOBS: 'true', TIMED_JOB_INTERVAL_MS: '20' };
   const first = await buildTestApp(t, { clock, transport, database, env });
   const { app, config } = first;
   const org = createClusterWithOrganiser(database, 'north-west', clock);

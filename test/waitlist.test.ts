@@ -12,7 +12,7 @@ t.test('a freed slot is offered in turn: expire, next offer, decline, accept thr
   const transport = createTransport({ smtpUrl: sink.url, mailDir: '/nonexistent', mailConcurrency: 2 });
   t.teardown(() => transport.close());
   const clock = manualClock('2026-11-23T09:00:00Z');
-  const { app, database, config } = await buildTestApp(t, { clock, transport, env: { MAIL_WORKER: 'true', JOBS: 'true', JOB_INTERVAL_MS: '20' } });
+  const { app, database, config } = await buildTestApp(t, { clock, transport, env: { MAIL_WORKER: 'true', TIMED_JOBS: 'true', TIMED_JOB_INTERVAL_MS: '20' } });
   const org = createClusterWithOrganiser(database, 'north-west', clock);
   const huddle = (
     await app.inject({

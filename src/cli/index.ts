@@ -8,9 +8,10 @@ import { clusterCommands } from './cluster.js';
 import { CliFailure, dbCommands } from './db.js';
 import { organiserCommands } from './organiser.js';
 import { membersCommands, PartialImport } from './members.js';
+import { Interrupted, newsletterCommands } from './newsletter.js';
 import type { CliContext, CliIo } from './context.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, config: 78 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, config: 78, interrupted: 130 } as const;
 
 export interface RunOptions {
   env?: Record<string, string | undefined>;
@@ -47,6 +48,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
   clusterCommands(program, context);
   organiserCommands(program, context);
   membersCommands(program, context);
+  newsletterCommands(program, context);
   dbCommands(program, context);
   for (const command of program.commands) command.exitOverride();
 
@@ -67,6 +69,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
       return EXIT.failed;
     }
     if (error instanceof PartialImport) return EXIT.failed;
+    if (error instanceof Interrupted) return EXIT.interrupted;
     if (error instanceof CliFailure) {
       io.stderr(`error: ${error.message}\n`);
       return EXIT.failed;

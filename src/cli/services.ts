@@ -9,6 +9,8 @@ import { createMembersService } from '../modules/members/members.service.js';
 import { createSignIn } from '../modules/members/members.sign-in.js';
 import { createOrganisersService } from '../modules/organisers/organisers.service.js';
 import { createOutbox, messageIdDomain } from '../modules/outbox/outbox.service.js';
+import { createSubscribersService } from '../modules/subscribers/subscribers.service.js';
+import { createCampaignsService } from '../modules/campaigns/campaigns.service.js';
 
 export function cliServices(database: Database_, clock: Clock) {
   const audit = createAuditService({ db: database.db, clock });
@@ -32,5 +34,8 @@ export function cliMailingServices(database: Database_, clock: Clock, config: Co
     baseUrl: config.publicBaseUrl,
     secretKey: resolveSecretKey(config),
   });
-  return { ...base, outbox, signIn, members };
+  const secretKey = resolveSecretKey(config);
+  const subscribers = createSubscribersService({ db: database.db, clock, outbox, audit: base.audit, clusters: base.clusters, baseUrl: config.publicBaseUrl, secretKey });
+  const campaigns = createCampaignsService({ db: database.db, clock, audit: base.audit, outbox, clusters: base.clusters, subscribers, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom });
+  return { ...base, outbox, signIn, members, subscribers, campaigns };
 }

@@ -508,3 +508,51 @@ export const consentEvents = sqliteTable(
   },
   (t) => [index('consent_events_subscriber').on(t.subscriberId, t.at), index('consent_events_hash').on(t.clusterId, t.emailHash)],
 );
+
+export type CampaignStatus = 'draft' | 'sending' | 'paused' | 'sent';
+
+/** A newsletter: the Markdown body is rendered once per send; only per-recipient parts vary. */
+export const campaigns = sqliteTable(
+  'campaigns',
+  {
+    id: text('id').primaryKey(),
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    subject: text('subject').notNull(),
+    bodyMarkdown: text('body_markdown').notNull(),
+    topic: text('topic').$type<Topic>().notNull(),
+    theme: text('theme'),
+    status: text('status').$type<CampaignStatus>().notNull(),
+    /** Messages per second the sender aims for. */
+    rate: integer('rate').notNull(),
+    createdAt: createdAt(),
+    startedAt: integer('started_at', { mode: 'timestamp_ms' }),
+    finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('campaigns_cluster').on(t.clusterId, t.createdAt)],
+);
+
+export type DeliveryStatus = 'pending' | 'enqueued' | 'skipped';
+
+/** The recipients of a campaign, snapshotted when it starts: one row per subscriber, ever. */
+export const deliveries = sqliteTable(
+  'deliveries',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    subscriberId: text('subscriber_id').references(() => subscribers.id, { onDelete: 'set null' }),
+    email: text('email').notNull(),
+    /** pending (not yet handed to the outbox), enqueued (the outbox row says sent or failed), skipped (left or suppressed by send time) */
+    status: text('status').$type<DeliveryStatus>().notNull(),
+    outboxId: text('outbox_id').references(() => outbox.id, { onDelete: 'set null' }),
+    skipReason: text('skip_reason'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('deliveries_campaign_subscriber').on(t.campaignId, t.subscriberId),
+    index('deliveries_campaign_status').on(t.campaignId, t.status, t.id),
+  ],
+);

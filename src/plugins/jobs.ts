@@ -1,4 +1,4 @@
-// Timed jobs inside the server: each runs every JOB_INTERVAL_MS (one run at a time), reads "now"
+// Timed jobs inside the server: each runs every TIMED_JOB_INTERVAL_MS (one run at a time), reads "now"
 // from the app's clock, and stops with the server. Jobs are idempotent, so a second server running
 // them too would only repeat a query.
 import fp from 'fastify-plugin';

@@ -131,7 +131,7 @@ export interface MailerPluginOptions {
   transport?: MailTransport;
   logger?: MailLogger;
   /** Worker tuning beyond what config sets (poll interval, lease, backoff). */
-  worker?: Pick<MailWorkerOptions, 'pollIntervalMs' | 'leaseMs' | 'backoff'>;
+  worker?: Pick<MailWorkerOptions, 'pollIntervalMs' | 'leaseMs' | 'backoff' | 'onPermanentFailure'>;
 }
 
 export default fp<MailerPluginOptions>(

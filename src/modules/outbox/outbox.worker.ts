@@ -37,6 +37,8 @@ export interface MailWorkerOptions {
   leaseMs?: number;
   backoff?: Backoff;
   random?: () => number;
+  /** Told about every message refused for good (e.g. to stop mailing that address). */
+  onPermanentFailure?: (row: OutboxRow) => void;
 }
 
 export type MailWorker = ReturnType<typeof createMailWorker>;
@@ -104,7 +106,10 @@ export function createMailWorker(options: MailWorkerOptions) {
     } catch (err) {
       const error = describeFailure(err);
       if (isPermanentFailure(err)) {
-        record('a failure', row, () => outbox.markFailed(row, error));
+        record('a failure', row, () => {
+          outbox.markFailed(row, error);
+          options.onPermanentFailure?.(row);
+        });
         logger.warn({ ...context, error: redactText(error) }, 'email refused for good');
       } else if (row.attempts >= maxAttempts) {
         record('a failure', row, () => outbox.markFailed(row, `gave up after ${row.attempts} attempts: ${error}`));

@@ -59,6 +59,14 @@ const ExportView = Type.Object({
       at: Type.String({ format: 'date-time' }),
     }),
   ),
+  deliveries: Type.Array(
+    Type.Object({
+      campaignId: Id,
+      status: Type.String({ description: 'pending, queued, sending, sent, failed or skipped' }),
+      sentAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    }),
+    { description: 'Newsletters addressed to this person' },
+  ),
 });
 
 export const ACCEPTED_DETAIL = 'Check your inbox: we have sent a link to confirm. Nothing else is sent until you do.';
@@ -157,10 +165,11 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
       response: { 200: ExportView },
     },
     handler: async (request, reply) => {
-      const { subscriber, events } = subscribers.export(owned(request, request.params.id));
+      const { subscriber, events, deliveries } = subscribers.export(owned(request, request.params.id));
       return reply.header('cache-control', 'no-store').send({
         subscriber: subscriberView(subscriber),
         consent: events.map((e) => ({ kind: e.kind, source: e.source, wordingVersion: e.wordingVersion, topics: e.topics, ip: e.ip, userAgent: e.userAgent, at: e.at.toISOString() })),
+        deliveries: deliveries.map((d) => ({ campaignId: d.campaignId, status: d.status === 'enqueued' ? (d.outboxStatus ?? 'sent') : d.status, sentAt: d.sentAt?.toISOString() ?? null })),
       });
     },
   });

@@ -2,7 +2,7 @@
 // and erasure. Every change writes the consent ledger (and its email) in the same transaction.
 import { and, asc, eq, gt, lt, sql, type SQL } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { consentEvents, subscribers, suppressions, TOPICS, type SubscriberStatus, type Topic } from '../../db/schema.js';
+import { consentEvents, deliveries, outbox as outboxTable, subscribers, suppressions, TOPICS, type SubscriberStatus, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
@@ -222,7 +222,13 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
     /** Everything held about one person: the record and its consent events. */
     export(subscriber: Subscriber) {
       const events = db.select().from(consentEvents).where(eq(consentEvents.subscriberId, subscriber.id)).orderBy(asc(consentEvents.at), asc(consentEvents.id)).all();
-      return { subscriber, events };
+      const sent = db
+        .select({ campaignId: deliveries.campaignId, status: deliveries.status, outboxStatus: outboxTable.status, sentAt: outboxTable.sentAt })
+        .from(deliveries)
+        .leftJoin(outboxTable, eq(outboxTable.id, deliveries.outboxId))
+        .where(eq(deliveries.subscriberId, subscriber.id))
+        .all();
+      return { subscriber, events, deliveries: sent };
     },
 
     /**
@@ -233,11 +239,20 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
       immediate(db, (tx) => {
         const hash = emailHash(subscriber.email);
         tx.update(consentEvents).set({ ip: null, userAgent: null }).where(eq(consentEvents.subscriberId, subscriber.id)).run();
+        // Copies of the address elsewhere go too: campaign ledgers keep a placeholder, the outbox forgets the mail.
+        tx.update(deliveries).set({ email: 'erased' }).where(eq(deliveries.subscriberId, subscriber.id)).run();
+        tx.delete(outboxTable).where(and(eq(outboxTable.clusterId, subscriber.clusterId), eq(outboxTable.toAddress, subscriber.email), sql`${outboxTable.status} <> 'sending'`)).run();
         tx.delete(subscribers).where(eq(subscribers.id, subscriber.id)).run();
         tx.insert(suppressions).values({ clusterId: subscriber.clusterId, emailHash: hash, reason: 'erased', createdAt: clock.now() }).onConflictDoNothing().run();
         record(tx, null, 'erased', { ...context, clusterId: subscriber.clusterId, hash });
         audit.record(tx, actor, { clusterId: subscriber.clusterId, action: 'subscriber.erased', targetType: 'subscriber', targetId: subscriber.id });
       });
+    },
+
+    /** Outbox hook: a newsletter refused for good suppresses its address in that cluster. */
+    onPermanentFailure(row: { kind: string; clusterId: string | null; toAddress: string }): void {
+      if (row.kind !== 'newsletter' || !row.clusterId) return;
+      db.insert(suppressions).values({ clusterId: row.clusterId, emailHash: emailHash(row.toAddress), reason: 'bounced', createdAt: clock.now() }).onConflictDoNothing().run();
     },
 
     /** Never mail this address again (a permanent delivery failure). */

@@ -1,0 +1,232 @@
+// convene newsletter send|resume|status|list: the organiser's newsletter script.
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { SingleBar } from 'cli-progress';
+import { InvalidArgumentError, type Command } from 'commander';
+import { TOPICS, type Topic } from '../db/schema.js';
+import { redactText } from '../lib/logging.js';
+import { parseMailbox } from '../lib/text.js';
+import type { Database_ } from '../db/client.js';
+import { createTransport } from '../plugins/mailer.js';
+import { createMailWorker, type MailLogger } from '../modules/outbox/outbox.worker.js';
+import { sendCampaign } from '../modules/campaigns/campaigns.sender.js';
+import type { Campaign, CampaignStats } from '../modules/campaigns/campaigns.service.js';
+import { DEFAULT_RATE, MAX_RATE } from '../modules/campaigns/campaigns.service.js';
+import { CliFailure } from './db.js';
+import { cliActor, output, withDatabase, type CliContext } from './context.js';
+import { cliMailingServices } from './services.js';
+
+function parseRate(value: string): number {
+  const rate = Number(value);
+  if (!Number.isInteger(rate) || rate < 1 || rate > MAX_RATE) throw new InvalidArgumentError(`a whole number of messages per second, 1 to ${MAX_RATE}`);
+  return rate;
+}
+
+function parseTopic(value: string): Topic {
+  if (!(TOPICS as readonly string[]).includes(value)) throw new InvalidArgumentError(`one of ${TOPICS.join(', ')}`);
+  return value as Topic;
+}
+
+function readBody(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliFailure(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+function statsLine(stats: CampaignStats): string {
+  return `${stats.sent} sent, ${stats.queued} queued, ${stats.pending} waiting, ${stats.failed} failed, ${stats.skipped} skipped of ${stats.recipients}`;
+}
+
+/** The mail worker's log lines, as plain lines on stderr (warnings and errors only). */
+function stderrLogger(context: CliContext): MailLogger {
+  const line = (level: string) => (obj: object, msg?: string) => context.io.stderr(`${level}: ${msg ?? ''} ${redactText(JSON.stringify(obj))}\n`);
+  return { debug: () => {}, info: () => {}, warn: line('warning'), error: line('error') };
+}
+
+async function confirm(context: CliContext, question: string): Promise<boolean> {
+  if (!context.io.isTTY || !process.stdin.isTTY) throw new CliFailure('not a terminal, so nobody can confirm: add --yes to send');
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+/** Runs the sending loop for a started campaign with a progress bar (terminal) or lines (otherwise). */
+async function run(context: CliContext, database: Database_, campaign: Campaign, json: boolean) {
+  const services = cliMailingServices(database, context.clock, context.config);
+  const cluster = services.clusters.getById(campaign.clusterId);
+  const rendered = services.campaigns.render(campaign, cluster);
+  const transport = createTransport(context.config);
+  const worker = createMailWorker({
+    outbox: services.outbox,
+    transport,
+    clock: context.clock,
+    logger: stderrLogger(context),
+    concurrency: context.config.mailConcurrency,
+    maxAttempts: context.config.mailMaxAttempts,
+    pollIntervalMs: 500,
+    onPermanentFailure: (row) => services.subscribers.onPermanentFailure(row),
+  });
+  let stop = false;
+  const onSignal = () => {
+    if (!stop) context.io.stderr('\nstopping: finishing the messages being sent (Ctrl-C again to quit at once)\n');
+    else process.exit(130);
+    stop = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const bar = context.io.isTTY && !json ? new SingleBar({ format: 'sending {bar} {value}/{total} | {failed} failed, {skipped} skipped | ETA {eta_formatted}', hideCursor: true }) : undefined;
+  let lastLine = 0;
+  try {
+    bar?.start(services.campaigns.stats(campaign.id).recipients, 0, { failed: 0, skipped: 0 });
+    const result = await sendCampaign({
+      campaigns: services.campaigns,
+      campaign,
+      rendered,
+      worker,
+      rate: campaign.rate,
+      stopRequested: () => stop,
+      onProgress: (stats) => {
+        if (bar) bar.update(stats.sent + stats.failed + stats.skipped, { failed: stats.failed, skipped: stats.skipped });
+        else if (!json && Date.now() - lastLine >= 2000) {
+          lastLine = Date.now();
+          context.io.stdout(`${statsLine(stats)}\n`);
+        }
+      },
+    });
+    bar?.stop();
+    return result;
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    transport.close();
+  }
+}
+
+function report(context: CliContext, json: boolean, campaign: Campaign, result: { stats: CampaignStats; stopped: boolean; drained: boolean }) {
+  const state = result.stopped ? 'paused' : result.stats.pending > 0 ? 'paused' : 'sent';
+  output(context.io, json, { campaignId: campaign.id, status: state, ...result.stats }, [
+    `Campaign ${campaign.id}: ${statsLine(result.stats)}.`,
+    ...(state === 'paused' ? [`Stopped. Carry on with: convene newsletter resume ${campaign.id}`] : []),
+    ...(!result.stopped && !result.drained ? ['Some messages are still being retried; the server\'s mail worker carries on with them.'] : []),
+  ]);
+  if (result.stopped) throw new Interrupted();
+}
+
+export function newsletterCommands(program: Command, context: CliContext): void {
+  const newsletter = program.command('newsletter').description('Send newsletters to confirmed subscribers');
+  const jsonOf = (command: Command) => Boolean(command.optsWithGlobals<{ json?: boolean }>().json);
+
+  newsletter
+    .command('send')
+    .description('Send a Markdown file to the confirmed subscribers of a topic. Shows the count and asks first, unless --yes.')
+    .requiredOption('--cluster <slug>', 'the cluster')
+    .requiredOption('--subject <text>', 'the subject line')
+    .requiredOption('--body <file.md>', 'the message, in Markdown')
+    .option('--topic <topic>', `who receives it: ${TOPICS.join(', ')}`, parseTopic, 'newsletter' as Topic)
+    .option('--theme <theme>', 'only subscribers who follow this theme (or all themes)')
+    .option('--test-to <email>', 'send one copy to this address only, and nothing else')
+    .option('--dry-run', 'render every message and report counts and problems; send and write nothing')
+    .option('--rate <per-second>', 'messages per second', parseRate, DEFAULT_RATE)
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (options: { cluster: string; subject: string; body: string; topic: Topic; theme?: string; testTo?: string; dryRun?: boolean; rate: number; yes?: boolean }, command: Command) => {
+      const json = jsonOf(command);
+      const body = readBody(options.body);
+      await withDatabase(context, async (database) => {
+        const services = cliMailingServices(database, context.clock, context.config);
+        const cluster = services.clusters.get(options.cluster);
+        const draft = { subject: options.subject, body, topic: options.topic, rate: options.rate, ...(options.theme ? { theme: options.theme } : {}) };
+        const preview = services.campaigns.preview(cluster, draft);
+
+        if (options.dryRun) {
+          output(context.io, json, { dryRun: true, recipients: preview.recipients, problems: preview.problems, averageBytes: preview.averageBytes }, [
+            `Dry run: ${preview.recipients} confirmed subscriber${preview.recipients === 1 ? '' : 's'} of "${options.topic}"${options.theme ? ` (theme ${options.theme})` : ''} in ${cluster.slug} would receive "${options.subject}".`,
+            `Every message rendered; about ${preview.averageBytes} bytes each.`,
+            ...(preview.problems.length ? preview.problems.map((p) => `Problem: ${p}`) : ['No problems found.']),
+            'Nothing was sent or written.',
+          ]);
+          return;
+        }
+
+        if (options.testTo) {
+          const mailbox = parseMailbox(options.testTo);
+          if (!mailbox) throw new CliFailure(`--test-to ${options.testTo} is not an email address`);
+          const message = services.campaigns.messageFor(preview.rendered, 'test');
+          services.outbox.enqueue(database.db, { kind: 'newsletter.test', to: mailbox.address, clusterId: cluster.id, ...message, subject: `[Test] ${message.subject}` });
+          const transport = createTransport(context.config);
+          const worker = createMailWorker({ outbox: services.outbox, transport, clock: context.clock, logger: stderrLogger(context), concurrency: 1, pollIntervalMs: 200 });
+          worker.start();
+          const deadline = Date.now() + 60_000;
+          while (services.outbox.backlog().queued + services.outbox.backlog().sending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+          await worker.stop(10_000);
+          transport.close();
+          output(context.io, json, { testTo: mailbox.address, recipients: preview.recipients }, [`Sent one test copy to ${mailbox.address}. The real send would reach ${preview.recipients} subscribers.`]);
+          return;
+        }
+
+        if (preview.recipients === 0) throw new CliFailure(`nobody to send to: ${cluster.slug} has no confirmed subscribers of "${options.topic}"`);
+        if (!options.yes && !(await confirm(context, `Send "${options.subject}" to ${preview.recipients} subscribers of ${cluster.name} at ${options.rate}/s?`))) {
+          throw new CliFailure('not sent');
+        }
+        const campaign = services.campaigns.createDraft(cluster, draft, cliActor());
+        services.campaigns.start(campaign.id, cliActor());
+        if (!json) context.io.stdout(`Campaign ${campaign.id}: sending to ${preview.recipients} subscribers.\n`);
+        report(context, json, campaign, await run(context, database, services.campaigns.get(campaign.id), json));
+      });
+    });
+
+  newsletter
+    .command('resume')
+    .description('Carry on sending a campaign that was stopped or interrupted; nobody is mailed twice')
+    .argument('<campaignId>', 'the campaign')
+    .action(async (campaignId: string, _options: unknown, command: Command) => {
+      const json = jsonOf(command);
+      await withDatabase(context, async (database) => {
+        const services = cliMailingServices(database, context.clock, context.config);
+        const campaign = services.campaigns.get(campaignId);
+        if (campaign.status === 'draft') throw new CliFailure('this campaign was never started: use newsletter send');
+        const released = services.campaigns.releaseInterrupted(campaign.id);
+        if (released > 0 && !json) context.io.stdout(`${released} message${released === 1 ? ' was' : 's were'} being sent when the last run stopped; sending again.\n`);
+        services.campaigns.start(campaign.id, cliActor());
+        report(context, json, campaign, await run(context, database, services.campaigns.get(campaign.id), json));
+      });
+    });
+
+  newsletter
+    .command('status')
+    .description('Show how far a campaign has got: queued, sent, failed and skipped')
+    .argument('<campaignId>', 'the campaign')
+    .action(async (campaignId: string, _options: unknown, command: Command) => {
+      await withDatabase(context, (database) => {
+        const services = cliMailingServices(database, context.clock, context.config);
+        const campaign = services.campaigns.get(campaignId);
+        const stats = services.campaigns.stats(campaign.id);
+        output(context.io, jsonOf(command), { campaignId: campaign.id, subject: campaign.subject, status: campaign.status, ...stats }, [`${campaign.subject} (${campaign.status}): ${statsLine(stats)}`]);
+      });
+    });
+
+  newsletter
+    .command('list')
+    .description('List a cluster\'s campaigns, newest first')
+    .requiredOption('--cluster <slug>', 'the cluster')
+    .action(async (options: { cluster: string }, command: Command) => {
+      await withDatabase(context, (database) => {
+        const services = cliMailingServices(database, context.clock, context.config);
+        const rows = services.campaigns.list(services.clusters.get(options.cluster)).map((c) => ({ campaign: c, stats: services.campaigns.stats(c.id) }));
+        output(
+          context.io,
+          jsonOf(command),
+          rows.map(({ campaign, stats }) => ({ campaignId: campaign.id, subject: campaign.subject, status: campaign.status, createdAt: campaign.createdAt.toISOString(), ...stats })),
+          rows.length === 0 ? ['No campaigns yet.'] : rows.map(({ campaign, stats }) => `${campaign.id}  ${campaign.createdAt.toISOString().slice(0, 10)}  ${campaign.status}  "${campaign.subject}"  ${stats.sent}/${stats.recipients} sent`),
+        );
+      });
+    });
+}
+
+/** Stopped by Ctrl-C: the report is printed already; the exit code says so. */
+export class Interrupted extends Error {}

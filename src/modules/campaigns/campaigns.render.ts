@@ -1,0 +1,73 @@
+// A newsletter rendered once (Markdown to safe HTML and to text), then finished per recipient with
+// only their own links and headers (pure).
+import MarkdownIt from 'markdown-it';
+import { headerValue } from '../../lib/email-layout.js';
+import { escapeHtml } from '../../lib/html.js';
+
+// html: false escapes any HTML in the Markdown, so the output holds only what Markdown makes;
+// markdown-it also refuses javascript:, vbscript: and data: links (except images).
+const markdown = new MarkdownIt({ html: false, linkify: true, typographer: false });
+
+export interface RenderedCampaign {
+  subject: string;
+  /** The HTML document up to the footer, and after it: the footer is the only per-recipient part. */
+  htmlHead: string;
+  htmlTail: string;
+  text: string;
+  clusterName: string;
+  listId: string;
+  /** What a dry run reports: empty body, no links, images from elsewhere. */
+  problems: string[];
+}
+
+export interface RecipientLinks {
+  unsubscribeUrl: string;
+  preferencesUrl: string;
+  /** mailto: for List-Unsubscribe, for mail apps that do not POST. */
+  unsubscribeMailto: string;
+}
+
+const CARD =
+  'max-width:640px;margin:0 auto;padding:24px;background:#ffffff;color:#1f2937;' +
+  'font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.55;';
+const SMALL = 'font-size:13px;color:#4b5563;';
+
+export function renderCampaign(input: { subject: string; markdown: string; clusterName: string; listId: string }): RenderedCampaign {
+  const subject = headerValue(input.subject);
+  const source = input.markdown.replace(/\r\n?/g, '\n').trim();
+  const problems: string[] = [];
+  if (subject === '') problems.push('the subject is empty');
+  if (source === '') problems.push('the body is empty');
+  const body = markdown.render(source);
+  if (/<img [^>]*src="(?!https:)/.test(body)) problems.push('an image is not served over https; mail apps may block it');
+  const htmlHead = [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(subject)}</title></head>`,
+    '<body style="margin:0;padding:0;background:#f4f4f5;">',
+    `<div style="${CARD}">`,
+    body,
+    '<hr style="border:0;border-top:1px solid #e5e7eb;margin:24px 0;">',
+  ].join('\n');
+  const htmlTail = ['</div>', '</body>', '</html>', ''].join('\n');
+  return { subject, htmlHead, htmlTail, text: source, clusterName: input.clusterName, listId: input.listId, problems };
+}
+
+/** The message for one recipient: the shared body with their unsubscribe and preferences links. */
+export function forRecipient(campaign: RenderedCampaign, links: RecipientLinks) {
+  const why = `You receive this because you subscribed to ${campaign.clusterName} emails.`;
+  const footerHtml = `<p style="${SMALL}">${escapeHtml(why)} <a href="${escapeHtml(links.preferencesUrl)}">Choose what you receive</a> or <a href="${escapeHtml(links.unsubscribeUrl)}">unsubscribe</a>.</p>`;
+  return {
+    subject: campaign.subject,
+    text: `${campaign.text}\n\n-- \n${why}\nChoose what you receive: ${links.preferencesUrl}\nUnsubscribe: ${links.unsubscribeUrl}\n`,
+    html: campaign.htmlHead + footerHtml + '\n' + campaign.htmlTail,
+    headers: {
+      // One header with both addresses (RFC 2369); the POST form is RFC 8058 one-click.
+      'List-Unsubscribe': `<${links.unsubscribeUrl}>, <${links.unsubscribeMailto}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'List-Id': `${headerValue(campaign.clusterName).replace(/[<>"]/g, '')} <${campaign.listId}>`,
+      Precedence: 'bulk',
+    },
+  };
+}

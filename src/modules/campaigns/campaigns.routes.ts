@@ -1,0 +1,90 @@
+// Campaigns over HTTP for organisers: create a draft (sent from the command line) and read its figures.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { TOPICS } from '../../db/schema.js';
+import { problem } from '../../errors.js';
+import { Id, Line, Slug } from '../../lib/schema-types.js';
+import { actorOf, organiserOf } from '../../plugins/auth.js';
+import type { ClustersService } from '../clusters/clusters.service.js';
+import { MAX_RATE, type Campaign, type CampaignsService } from './campaigns.service.js';
+
+const CampaignView = Type.Object({
+  id: Id,
+  cluster: Type.String(),
+  subject: Type.String(),
+  topic: Type.String(),
+  theme: Type.Union([Type.String(), Type.Null()]),
+  status: Type.String({ description: 'draft, sending, paused or sent' }),
+  rate: Type.Integer({ description: 'Messages per second' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  stats: Type.Object({
+    recipients: Type.Integer(),
+    pending: Type.Integer({ description: 'Not yet handed to the mail queue' }),
+    queued: Type.Integer({ description: 'In the mail queue (or being retried)' }),
+    sent: Type.Integer(),
+    failed: Type.Integer(),
+    skipped: Type.Integer({ description: 'Unsubscribed or suppressed by the time their turn came' }),
+  }),
+  sendCommand: Type.String({ description: 'How to send a draft from the command line' }),
+});
+
+export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsService; clusters: ClustersService }> = async (app, { campaigns, clusters }) => {
+  const view = (campaign: Campaign, slug: string) => ({
+    id: campaign.id,
+    cluster: slug,
+    subject: campaign.subject,
+    topic: campaign.topic,
+    theme: campaign.theme,
+    status: campaign.status,
+    rate: campaign.rate,
+    createdAt: campaign.createdAt.toISOString(),
+    startedAt: campaign.startedAt?.toISOString() ?? null,
+    finishedAt: campaign.finishedAt?.toISOString() ?? null,
+    stats: campaigns.stats(campaign.id),
+    sendCommand: `npm run convene -- newsletter resume ${campaign.id}`,
+  });
+
+  app.post('/v1/clusters/:cluster/campaigns', {
+    config: { auth: ['organiser'] },
+    schema: {
+      operationId: 'createCampaign',
+      tags: ['newsletter'],
+      summary: 'Create a newsletter draft (Markdown body); send it with the command line',
+      params: Type.Object({ cluster: Slug }),
+      body: Type.Object(
+        {
+          subject: Line({ description: 'Subject line', maxLength: 200 }),
+          body: Type.String({ description: 'The message in Markdown', minLength: 1, maxLength: 200_000 }),
+          topic: Type.Optional(Type.Union(TOPICS.map((t) => Type.Literal(t)), { description: 'Who receives it (default: newsletter)' })),
+          theme: Type.Optional(Type.String({ maxLength: 40, description: 'Only subscribers who follow this theme' })),
+          rate: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_RATE, description: 'Messages per second' })),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 201: CampaignView },
+    },
+    handler: async (request, reply) => {
+      const cluster = clusters.get(request.params.cluster);
+      const campaign = campaigns.createDraft(cluster, request.body, actorOf(request));
+      return reply.code(201).header('location', `/v1/campaigns/${campaign.id}`).send(view(campaign, cluster.slug));
+    },
+  });
+
+  app.get('/v1/campaigns/:id', {
+    config: { auth: ['organiser'] },
+    schema: { operationId: 'getCampaign', tags: ['newsletter'], summary: 'A campaign and its delivery figures', params: Type.Object({ id: Id }), response: { 200: CampaignView } },
+    handler: async (request) => {
+      const organiser = organiserOf(request);
+      let campaign: Campaign;
+      try {
+        campaign = campaigns.get(request.params.id);
+      } catch {
+        throw problem('CAMPAIGN_NOT_FOUND', `There is no campaign ${request.params.id}`);
+      }
+      if (campaign.clusterId !== organiser.clusterId) throw problem('CAMPAIGN_NOT_FOUND', `There is no campaign ${request.params.id}`);
+      return view(campaign, organiser.clusterSlug);
+    },
+  });
+};

@@ -1,0 +1,72 @@
+// Sends a started campaign: hands recipients to the outbox at the chosen rate while a mail worker
+// delivers them, reports progress, and stops cleanly when asked (the campaign is then paused).
+import type { MailWorker } from '../outbox/outbox.worker.js';
+import type { Campaign, CampaignsService, CampaignStats } from './campaigns.service.js';
+import type { RenderedCampaign } from './campaigns.render.js';
+
+export interface SendOptions {
+  campaigns: CampaignsService;
+  campaign: Campaign;
+  rendered: RenderedCampaign;
+  worker: MailWorker;
+  /** Messages per second handed to the outbox. */
+  rate: number;
+  /** Called about every 200 ms with the current counts. */
+  onProgress?: (stats: CampaignStats) => void;
+  /** Resolves true once a stop (Ctrl-C) is asked for. */
+  stopRequested: () => boolean;
+  /** Give up waiting for the last messages after this long (they stay queued for the server). */
+  drainTimeoutMs?: number;
+}
+
+const TICK_MS = 200;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function sendCampaign(options: SendOptions): Promise<{ stats: CampaignStats; stopped: boolean; drained: boolean }> {
+  const { campaigns, campaign, rendered, worker } = options;
+  const perTick = Math.max(1, Math.round((options.rate * TICK_MS) / 1000));
+  worker.start();
+  let stopped = false;
+  try {
+    // Hand over at the rate: perTick rows every TICK_MS, never more than the worker can keep up with.
+    for (;;) {
+      if (options.stopRequested()) {
+        stopped = true;
+        break;
+      }
+      const started = Date.now();
+      const stats = campaigns.stats(campaign.id);
+      options.onProgress?.(stats);
+      if (stats.pending === 0) break;
+      // Backpressure: let the outbox hold at most a few seconds' worth.
+      if (stats.queued < options.rate * 5) {
+        const handled = campaigns.enqueueBatch(campaign, rendered, perTick);
+        worker.nudge();
+        if (handled === 0) break;
+      }
+      await sleep(Math.max(0, TICK_MS - (Date.now() - started)));
+    }
+    // Then wait for the messages already handed over (unless stopped: the worker finishes its own).
+    let drained = false;
+    const deadline = Date.now() + (options.drainTimeoutMs ?? 10 * 60_000);
+    while (!stopped && Date.now() < deadline) {
+      const stats = campaigns.stats(campaign.id);
+      options.onProgress?.(stats);
+      if (stats.queued === 0) {
+        drained = true;
+        break;
+      }
+      if (options.stopRequested()) {
+        stopped = true;
+        break;
+      }
+      await sleep(TICK_MS);
+    }
+    const stats = campaigns.stats(campaign.id);
+    campaigns.setStatus(campaign.id, stopped || stats.pending > 0 ? 'paused' : 'sent');
+    return { stats, stopped, drained };
+  } finally {
+    // Lets the messages being sent right now finish and be recorded; unsent ones stay queued.
+    await worker.stop(15_000);
+  }
+}

@@ -1,0 +1,220 @@
+// Newsletter campaigns: a draft, the recipients snapshotted into a delivery ledger (one row per
+// subscriber, ever), then handed to the outbox in batches. Each batch re-checks every recipient and
+// writes the outbox rows and the ledger in one transaction, so a crash at any point loses nothing and
+// a resume mails nobody twice (except messages that were in flight at the crash).
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { immediate, type Db } from '../../db/client.js';
+import { campaigns, deliveries, outbox as outboxTable, subscribers, type Topic } from '../../db/schema.js';
+import { problem } from '../../errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { newId } from '../../lib/ids.js';
+import type { Actor, AuditService } from '../audit/audit.service.js';
+import type { Cluster, ClustersService } from '../clusters/clusters.service.js';
+import type { Outbox } from '../outbox/outbox.service.js';
+import type { SubscribersService } from '../subscribers/subscribers.service.js';
+import { forRecipient, renderCampaign, type RenderedCampaign } from './campaigns.render.js';
+
+export type Campaign = typeof campaigns.$inferSelect;
+
+export interface CampaignDraft {
+  subject: string;
+  body: string;
+  topic?: Topic;
+  theme?: string;
+  rate?: number;
+}
+
+export interface CampaignStats {
+  recipients: number;
+  /** Not yet handed to the outbox. */
+  pending: number;
+  /** In the outbox, not yet sent (or being retried). */
+  queued: number;
+  sent: number;
+  failed: number;
+  /** Left, or suppressed, by the time their turn came. */
+  skipped: number;
+}
+
+export const DEFAULT_RATE = 50;
+export const MAX_RATE = 5000;
+
+export type CampaignsService = ReturnType<typeof createCampaignsService>;
+
+export function createCampaignsService(deps: {
+  db: Db;
+  clock: Clock;
+  audit: AuditService;
+  outbox: Outbox;
+  clusters: ClustersService;
+  subscribers: SubscribersService;
+  baseUrl: string;
+  mailFrom: string;
+}) {
+  const { db, clock, audit, outbox } = deps;
+  const host = new URL(deps.baseUrl).hostname || 'convene.invalid';
+  const fromAddress = /<([^>]+)>\s*$/.exec(deps.mailFrom)?.[1] ?? deps.mailFrom;
+
+  function get(id: string): Campaign {
+    const campaign = db.select().from(campaigns).where(eq(campaigns.id, id)).get();
+    if (!campaign) throw problem('CAMPAIGN_NOT_FOUND', `There is no campaign ${id}`);
+    return campaign;
+  }
+
+  function render(campaign: Pick<Campaign, 'subject' | 'bodyMarkdown'>, cluster: Cluster): RenderedCampaign {
+    return renderCampaign({ subject: campaign.subject, markdown: campaign.bodyMarkdown, clusterName: cluster.name, listId: `${cluster.slug}.${host}` });
+  }
+
+  function messageFor(rendered: RenderedCampaign, subscriberId: string) {
+    return forRecipient(rendered, {
+      unsubscribeUrl: deps.subscribers.link('unsubscribe', subscriberId),
+      preferencesUrl: deps.subscribers.link('preferences', subscriberId),
+      unsubscribeMailto: `mailto:${fromAddress}?subject=${encodeURIComponent(`unsubscribe ${subscriberId}`)}`,
+    });
+  }
+
+  function checkDraft(cluster: Cluster, draft: CampaignDraft) {
+    const rate = draft.rate ?? DEFAULT_RATE;
+    if (!Number.isInteger(rate) || rate < 1 || rate > MAX_RATE) throw problem('VALIDATION_FAILED', `rate must be 1 to ${MAX_RATE} messages per second`);
+    if (draft.theme !== undefined && !cluster.themes.includes(draft.theme)) throw problem('VALIDATION_FAILED', `theme ${draft.theme} is not one of ${cluster.themes.join(', ')}`);
+    const rendered = renderCampaign({ subject: draft.subject, markdown: draft.body, clusterName: cluster.name, listId: `${cluster.slug}.${host}` });
+    if (rendered.problems.some((p) => p.endsWith('is empty'))) throw problem('VALIDATION_FAILED', rendered.problems.join('; '));
+    return { rate, rendered };
+  }
+
+  return {
+    get,
+    render,
+    messageFor,
+
+    /** Who would receive it now (for the confirmation prompt and --dry-run); writes nothing. */
+    preview(cluster: Cluster, draft: CampaignDraft) {
+      const { rendered } = checkDraft(cluster, draft);
+      const recipients = deps.subscribers.recipients(db, cluster.id, draft.topic ?? 'newsletter', draft.theme);
+      // Render every message, as a send would, so a problem shows up now rather than halfway through.
+      let bytes = 0;
+      for (const recipient of recipients) {
+        const message = messageFor(rendered, recipient.id);
+        bytes += message.html.length + message.text.length;
+      }
+      return { recipients: recipients.length, problems: rendered.problems, averageBytes: recipients.length ? Math.round(bytes / recipients.length) : 0, rendered };
+    },
+
+    createDraft(cluster: Cluster, draft: CampaignDraft, actor: Actor): Campaign {
+      const { rate } = checkDraft(cluster, draft);
+      return immediate(db, (tx) => {
+        const campaign = tx
+          .insert(campaigns)
+          .values({ id: newId(), clusterId: cluster.id, subject: draft.subject.trim(), bodyMarkdown: draft.body, topic: draft.topic ?? 'newsletter', theme: draft.theme ?? null, status: 'draft', rate, createdAt: clock.now() })
+          .returning()
+          .get();
+        audit.record(tx, actor, { clusterId: cluster.id, action: 'campaign.created', targetType: 'campaign', targetId: campaign.id, after: { subject: campaign.subject, topic: campaign.topic } });
+        return campaign;
+      });
+    },
+
+    /** Snapshots the recipients (once) and marks the campaign sending. Returns how many there are. */
+    start(campaignId: string, actor: Actor): number {
+      return immediate(db, (tx) => {
+        const campaign = tx.select().from(campaigns).where(eq(campaigns.id, campaignId)).get();
+        if (!campaign) throw problem('CAMPAIGN_NOT_FOUND', `There is no campaign ${campaignId}`);
+        if (campaign.status === 'sent') throw problem('CAMPAIGN_SENT', 'This campaign has been sent');
+        if (campaign.status === 'draft') {
+          const now = clock.now();
+          const recipients = deps.subscribers.recipients(tx, campaign.clusterId, campaign.topic, campaign.theme ?? undefined);
+          for (const recipient of recipients) {
+            tx.insert(deliveries).values({ id: newId(), campaignId, subscriberId: recipient.id, email: recipient.email, status: 'pending', createdAt: now }).onConflictDoNothing().run();
+          }
+          tx.update(campaigns).set({ status: 'sending', startedAt: now }).where(eq(campaigns.id, campaignId)).run();
+          audit.record(tx, actor, { clusterId: campaign.clusterId, action: 'campaign.started', targetType: 'campaign', targetId: campaignId, after: { recipients: recipients.length } });
+        } else if (campaign.status === 'paused') {
+          tx.update(campaigns).set({ status: 'sending' }).where(eq(campaigns.id, campaignId)).run();
+        }
+        return tx.select({ n: sql<number>`count(*)` }).from(deliveries).where(eq(deliveries.campaignId, campaignId)).get()!.n;
+      });
+    },
+
+    /**
+     * Hands up to `limit` pending recipients to the outbox, in one transaction. Each is checked again
+     * first: still confirmed, still on the topic, not suppressed; otherwise it is skipped.
+     * Returns how many rows it handled (0: nothing left).
+     */
+    enqueueBatch(campaign: Campaign, rendered: RenderedCampaign, limit: number): number {
+      return immediate(db, (tx) => {
+        const batch = tx
+          .select({ delivery: deliveries, subscriber: subscribers })
+          .from(deliveries)
+          .leftJoin(subscribers, eq(subscribers.id, deliveries.subscriberId))
+          .where(and(eq(deliveries.campaignId, campaign.id), eq(deliveries.status, 'pending')))
+          .orderBy(asc(deliveries.id))
+          .limit(limit)
+          .all();
+        for (const { delivery, subscriber } of batch) {
+          let skip: string | null = null;
+          if (!subscriber) skip = 'erased';
+          else if (subscriber.status !== 'confirmed') skip = subscriber.status;
+          else if (!subscriber.topics.includes(campaign.topic)) skip = 'left the topic';
+          else if (deps.subscribers.isSuppressed(tx, campaign.clusterId, subscriber.email)) skip = 'suppressed';
+          if (skip || !subscriber) {
+            tx.update(deliveries).set({ status: 'skipped', skipReason: skip }).where(eq(deliveries.id, delivery.id)).run();
+            continue;
+          }
+          const message = messageFor(rendered, subscriber.id);
+          const outboxId = outbox.enqueue(tx, { kind: 'newsletter', to: subscriber.email, clusterId: campaign.clusterId, ...message });
+          tx.update(deliveries).set({ status: 'enqueued', outboxId }).where(eq(deliveries.id, delivery.id)).run();
+        }
+        return batch.length;
+      });
+    },
+
+    /**
+     * After a crash: this campaign's messages that the dead sender had claimed ("sending", lease not yet
+     * run out) go back to the queue now rather than when their lease expires. Any of them that had in fact
+     * reached the mail server are sent again: those are the duplicates a crash can cause.
+     */
+    releaseInterrupted(campaignId: string): number {
+      const stuck = db
+        .select({ id: outboxTable.id })
+        .from(deliveries)
+        .innerJoin(outboxTable, eq(outboxTable.id, deliveries.outboxId))
+        .where(and(eq(deliveries.campaignId, campaignId), eq(outboxTable.status, 'sending')))
+        .all()
+        .map((row) => row.id);
+      outbox.release(stuck);
+      return stuck.length;
+    },
+
+    stats(campaignId: string): CampaignStats {
+      const rows = db
+        .select({ status: deliveries.status, outboxStatus: outboxTable.status, n: sql<number>`count(*)` })
+        .from(deliveries)
+        .leftJoin(outboxTable, eq(outboxTable.id, deliveries.outboxId))
+        .where(eq(deliveries.campaignId, campaignId))
+        .groupBy(deliveries.status, outboxTable.status)
+        .all();
+      const stats: CampaignStats = { recipients: 0, pending: 0, queued: 0, sent: 0, failed: 0, skipped: 0 };
+      for (const row of rows) {
+        stats.recipients += row.n;
+        if (row.status === 'pending') stats.pending += row.n;
+        else if (row.status === 'skipped') stats.skipped += row.n;
+        else if (row.outboxStatus === 'sent' || row.outboxStatus === null) stats.sent += row.n;
+        else if (row.outboxStatus === 'failed') stats.failed += row.n;
+        else stats.queued += row.n;
+      }
+      return stats;
+    },
+
+    /** Marks the campaign paused (interrupted) or sent (nothing left to hand over). */
+    setStatus(campaignId: string, status: 'paused' | 'sent') {
+      db.update(campaigns)
+        .set({ status, ...(status === 'sent' ? { finishedAt: clock.now() } : {}) })
+        .where(eq(campaigns.id, campaignId))
+        .run();
+    },
+
+    list(cluster: Cluster): Campaign[] {
+      return db.select().from(campaigns).where(eq(campaigns.clusterId, cluster.id)).orderBy(desc(campaigns.createdAt), desc(campaigns.id)).all();
+    },
+
+  };
+}

@@ -1,0 +1,119 @@
+// `convene newsletter`: the organiser's script against a real SMTP server on 127.0.0.1.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { runCli } from '../src/cli/index.js';
+import { cliMailingServices } from '../src/cli/services.js';
+import { loadConfig } from '../src/config.js';
+import { closeDatabase, migrateDatabase, openDatabase } from '../src/db/client.js';
+import { systemClock } from '../src/lib/clock.js';
+import { startSmtpSink } from './helpers/smtp.js';
+import { tempDir, TEST_SECRET } from './helper.js';
+
+const BODY = `# Winter news
+
+Three things from **North West HealthTec**:
+
+- a new [member directory](https://example.org/members)
+- <script>alert('x')</script> stays text
+- [a bad link](javascript:alert(1))
+`;
+
+async function setup(t: Test) {
+  const sink = await startSmtpSink(t);
+  const dataDir = tempDir(t);
+  const env = { DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'silent', SMTP_URL: sink.url, PUBLIC_BASE_URL: 'https://convene.test', MAIL_FROM: 'North West <news@convene.test>' };
+  const config = loadConfig(env);
+  const database = openDatabase(config.databasePath);
+  migrateDatabase(database.db);
+  t.teardown(() => closeDatabase(database.sqlite));
+  const services = cliMailingServices(database, systemClock, config);
+  const cluster = services.clusters.create({ slug: 'north-west', name: 'North West HealthTec' }, { type: 'cli', label: 'test' });
+  const subscribe = (email: string, options: { topics?: ('newsletter' | 'huddle-invites' | 'pitch-digest')[]; confirm?: boolean } = {}) => {
+    services.subscribers.signUp(cluster, { email, ...(options.topics ? { topics: options.topics } : {}) }, { source: 'api' });
+    const row = database.sqlite.prepare('SELECT id FROM subscribers WHERE email = ?').get(email) as { id: string };
+    const subscriber = services.subscribers.get(cluster, row.id);
+    if (options.confirm !== false) services.subscribers.confirm(subscriber, { source: 'email-link' });
+    return row.id;
+  };
+  const body = join(dataDir, 'winter.md');
+  writeFileSync(body, BODY);
+  const run = async (...argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(argv, { env, io: { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), isTTY: false } });
+    return { code, stdout, stderr };
+  };
+  // Confirmation emails of the sign-ups above are in the outbox too; the CLI's worker sends them along.
+  const newsletters = () => sink.messages.filter((m) => m.parsed.subject === 'Winter news');
+  return { sink, services, cluster, database, subscribe, body, run, newsletters };
+}
+
+t.test('each confirmed subscriber of the topic gets exactly one copy, with one-click unsubscribe headers', async (t) => {
+  const { subscribe, run, body, newsletters, services, cluster } = await setup(t);
+  for (const name of ['ada', 'bob', 'cat']) subscribe(`${name}@example.org`);
+  subscribe('invites-only@example.org', { topics: ['huddle-invites'] });
+  subscribe('pending@example.org', { confirm: false });
+  const leaver = subscribe('leaver@example.org');
+  services.subscribers.unsubscribe(services.subscribers.get(cluster, leaver), { source: 'one-click' });
+  const erased = subscribe('erased@example.org');
+  services.subscribers.erase(services.subscribers.get(cluster, erased), { source: 'organiser' }, { type: 'cli', label: 'test' });
+
+  const dry = await run('newsletter', 'send', '--cluster', 'north-west', '--subject', 'Winter news', '--body', body, '--dry-run', '--json');
+  t.equal(dry.code, 0, dry.stderr);
+  t.match(JSON.parse(dry.stdout), { dryRun: true, recipients: 3 });
+  t.same(JSON.parse((await run('newsletter', 'list', '--cluster', 'north-west', '--json')).stdout), [], 'a dry run writes nothing');
+
+  const refused = await run('newsletter', 'send', '--cluster', 'north-west', '--subject', 'Winter news', '--body', body);
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /add --yes/, 'no terminal to confirm on: --yes is needed');
+
+  const sent = await run('newsletter', 'send', '--cluster', 'north-west', '--subject', 'Winter news', '--body', body, '--yes', '--rate', '100', '--json');
+  t.equal(sent.code, 0, sent.stderr);
+  const report = JSON.parse(sent.stdout);
+  t.match(report, { status: 'sent', recipients: 3, sent: 3, failed: 0, pending: 0 });
+  const recipients = newsletters().map((m) => m.envelope.to[0]).sort();
+  t.same(recipients, ['ada@example.org', 'bob@example.org', 'cat@example.org'], 'one copy each; pending, unsubscribed, erased and other topics got none');
+
+  const message = newsletters().find((m) => m.envelope.to[0] === 'ada@example.org')!;
+  const unsubscribeHeaders = message.raw.split(/\r?\n(?=\S)/).filter((line) => /^List-Unsubscribe:/i.test(line));
+  t.equal(unsubscribeHeaders.length, 1, 'one List-Unsubscribe header');
+  const line = (key: string) => message.parsed.headerLines.filter((h) => h.key === key).map((h) => h.line.replace(/\r?\n\s+/g, ' '));
+  t.equal(line('list-unsubscribe').length, 1, 'mailparser sees one List-Unsubscribe header');
+  t.match(line('list-unsubscribe')[0], /^List-Unsubscribe: <https:\/\/convene\.test\/unsubscribe\?token=[^>]+>, <mailto:news@convene\.test\?subject=[^>]+>$/, 'https and mailto in one header');
+  const parsedList = message.parsed.headers.get('list') as { unsubscribe?: { url?: string; mail?: string } };
+  t.match(parsedList.unsubscribe, { url: /^https:\/\/convene\.test\/unsubscribe\?token=/, mail: 'news@convene.test' }, 'mailparser reads both URIs');
+  t.same(line('list-unsubscribe-post'), ['List-Unsubscribe-Post: List-Unsubscribe=One-Click']);
+  t.match(line('list-id')[0], /^List-Id: North West HealthTec <north-west\.convene\.test>$/i);
+  t.match(message.parsed.text, /# Winter news/);
+  t.match(message.parsed.html as string, /<h1>Winter news<\/h1>/);
+  t.match(message.parsed.html as string, /<a href="https:\/\/example\.org\/members">member directory<\/a>/);
+  t.notMatch(message.parsed.html as string, /<script>/, 'HTML in the Markdown is escaped');
+  t.notMatch(message.parsed.html as string, /href="javascript:/i, 'no javascript: links');
+
+  const status = JSON.parse((await run('newsletter', 'status', report.campaignId, '--json')).stdout);
+  t.match(status, { status: 'sent', sent: 3, queued: 0, failed: 0, skipped: 0 });
+  const again = await run('newsletter', 'resume', report.campaignId, '--json');
+  t.equal(newsletters().length, 3, 'resuming a finished campaign mails nobody again');
+  t.not(again.code, 0);
+});
+
+t.test('--test-to sends one copy and nothing else; at send time, leavers are skipped', async (t) => {
+  const { subscribe, run, body, sink, services, cluster, newsletters } = await setup(t);
+  subscribe('ada@example.org');
+  const test = await run('newsletter', 'send', '--cluster', 'north-west', '--subject', 'Winter news', '--body', body, '--test-to', 'editor@example.org');
+  t.equal(test.code, 0, test.stderr);
+  const copies = sink.messages.filter((m) => m.parsed.subject === '[Test] Winter news');
+  t.same(copies.map((m) => m.envelope.to[0]), ['editor@example.org']);
+  t.equal(newsletters().length, 0);
+
+  // A campaign snapshotted with two recipients, one of whom leaves before their turn.
+  const bob = subscribe('bob@example.org');
+  const campaign = services.campaigns.createDraft(cluster, { subject: 'Winter news', body: 'Hello' }, { type: 'cli', label: 'test' });
+  services.campaigns.start(campaign.id, { type: 'cli', label: 'test' });
+  services.subscribers.unsubscribe(services.subscribers.get(cluster, bob), { source: 'one-click' });
+  const resumed = await run('newsletter', 'resume', campaign.id, '--json');
+  t.equal(resumed.code, 0, resumed.stderr);
+  t.match(JSON.parse(resumed.stdout), { sent: 1, skipped: 1 });
+  t.same(newsletters().map((m) => m.envelope.to[0]), ['ada@example.org']);
+});

@@ -20,6 +20,8 @@ export interface SmtpSink {
   setBehaviour(behaviour: SinkBehaviour): void;
   /** Resolves once `count` messages in total have been accepted. */
   waitFor(count: number): Promise<void>;
+  /** Resolves with the first message to `to` with this subject, once it has arrived (fails after 10 s). */
+  message(to: string, subject: string): Promise<ReceivedMessage>;
   stop(): Promise<void>;
   /** Listens again on the same port (after stop()). */
   restart(): Promise<void>;
@@ -116,6 +118,14 @@ export async function startSmtpSink(t: Teardown, opts: { failures?: Exclude<Sink
     waitFor(count) {
       if (messages.length >= count) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ count, resolve }));
+    },
+    async message(to, subject) {
+      for (let waited = 0; waited < 10_000; waited += 25) {
+        const found = messages.find((m) => m.envelope.to[0] === to && m.parsed.subject === subject);
+        if (found) return found;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error(`no "${subject}" to ${to}; received: ${messages.map((m) => `${m.envelope.to[0]}: ${m.parsed.subject}`).join('; ')}`);
     },
     stop,
     restart: async () => {

@@ -49,9 +49,7 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
       response: { 201: BookingView },
     },
     handler: async (request, reply) => {
-      const member = members.byId(memberOf(request).memberId);
-      if (!member) throw problem('INVALID_CREDENTIALS');
-      const d = bookings.book(member, request.params.id, request.body, actorOf(request));
+      const d = bookings.book(members.signedIn(memberOf(request)), request.params.id, request.body, actorOf(request));
       return reply.code(201).header('location', `/v1/bookings/${d.booking.id}`).send(bookingView(d.booking, d.slot, d.huddle, d.member));
     },
   });

@@ -6,7 +6,6 @@ import type { WaitlistPlace } from '../waitlist/waitlist.schemas.js';
 import type { RegistrationView } from '../registrations/registrations.routes.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { actorOf, memberOf, type MemberPrincipal } from '../../plugins/auth.js';
-import { problem } from '../../errors.js';
 import { decodeCursor, encodeCursor } from '../../lib/schema-types.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { ClusterParams } from '../clusters/clusters.schemas.js';
@@ -70,12 +69,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
   const baseUrl = app.config.publicBaseUrl;
   const feedLinks = (member: Member) => calendarLinks(memberCalendarUrl(baseUrl, members.feedToken(member)));
 
-  /** The signed-in member; a member whose record is gone or suspended has no valid token, so this always finds one. */
-  function me(principal: MemberPrincipal) {
-    const member = members.byId(principal.memberId);
-    if (!member) throw problem('INVALID_CREDENTIALS');
-    return member;
-  }
+  const me = (principal: MemberPrincipal) => members.signedIn(principal);
 
   app.post('/v1/clusters/:cluster/members', {
     config: { auth: ['organiser'] },

@@ -110,6 +110,13 @@ export function createMembersService(deps: {
     insert,
     get,
 
+    /** The member behind a member token (the resolver checked it is active a moment ago). */
+    signedIn(principal: { memberId: string }): Member {
+      const member = byId.get({ id: principal.memberId });
+      if (!member) throw problem('INVALID_CREDENTIALS');
+      return member;
+    },
+
     /** The member with this id, whatever the cluster (for a member's own token). */
     byId(id: string): Member | undefined {
       return byId.get({ id });

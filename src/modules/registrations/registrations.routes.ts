@@ -1,7 +1,6 @@
 // Attendance over HTTP: members register and cancel; organisers list the audience as JSON or CSV.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problem } from '../../errors.js';
 import { jsonOrCsv, toCsv, wantsCsv } from '../../lib/csv.js';
 import { Id } from '../../lib/schema-types.js';
 import { actorOf, memberOf, organiserOf } from '../../plugins/auth.js';
@@ -39,11 +38,7 @@ export const registrationsRoutes: FastifyPluginAsyncTypebox<{ registrations: Reg
   app,
   { registrations, huddles, members },
 ) => {
-  const memberFor = (request: Parameters<typeof memberOf>[0]) => {
-    const member = members.byId(memberOf(request).memberId);
-    if (!member) throw problem('INVALID_CREDENTIALS');
-    return member;
-  };
+  const memberFor = (request: Parameters<typeof memberOf>[0]) => members.signedIn(memberOf(request));
 
   app.post('/v1/huddles/:id/registrations', {
     config: { auth: ['member'] },

@@ -1,7 +1,6 @@
 // The pitch waitlist over HTTP (members): join, leave, and accept or decline an offered slot.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problem } from '../../errors.js';
 import { Id, Line, Paragraphs } from '../../lib/schema-types.js';
 import { actorOf, memberOf } from '../../plugins/auth.js';
 import { bookingView } from '../bookings/bookings.routes.js';
@@ -34,11 +33,7 @@ export function waitlistPlace(entry: WaitlistEntry, huddle: Huddle, position: nu
 const OfferParams = Type.Object({ id: Id });
 
 export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistService; members: MembersService }> = async (app, { waitlist, members }) => {
-  const memberFor = (request: Parameters<typeof memberOf>[0]) => {
-    const member = members.byId(memberOf(request).memberId);
-    if (!member) throw problem('INVALID_CREDENTIALS');
-    return member;
-  };
+  const memberFor = (request: Parameters<typeof memberOf>[0]) => members.signedIn(memberOf(request));
 
   app.post('/v1/huddles/:id/waitlist', {
     config: { auth: ['member'] },

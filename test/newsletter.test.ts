@@ -117,3 +117,20 @@ t.test('--test-to sends one copy and nothing else; at send time, leavers are ski
   t.match(JSON.parse(resumed.stdout), { sent: 1, skipped: 1 });
   t.same(newsletters().map((m) => m.envelope.to[0]), ['ada@example.org']);
 });
+
+t.test('a permanent refusal is recorded as failed and the address is never mailed again', async (t) => {
+  const { subscribe, run, sink, services, cluster, database } = await setup(t);
+  subscribe('gone@example.org');
+  // Let the CLI's worker deliver the sign-up's confirmation first, then refuse the newsletter for good.
+  const campaign = services.campaigns.createDraft(cluster, { subject: 'Winter news', body: 'Hello' }, { type: 'cli', label: 'test' });
+  services.campaigns.start(campaign.id, { type: 'cli', label: 'test' });
+  database.sqlite.prepare("UPDATE outbox SET status = 'sent' WHERE kind LIKE 'subscription.%'").run();
+  sink.setBehaviour('perm');
+  const resumed = await run('newsletter', 'resume', campaign.id, '--json');
+  t.equal(resumed.code, 0, resumed.stderr);
+  t.match(JSON.parse(resumed.stdout), { failed: 1, sent: 0 });
+  t.ok(services.subscribers.isSuppressed(database.db, cluster.id, 'gone@example.org'), 'suppressed after a 550');
+  sink.setBehaviour('ok');
+  const preview = services.campaigns.preview(cluster, { subject: 'Next', body: 'Hello again' });
+  t.equal(preview.recipients, 0, 'not a recipient of the next newsletter');
+});

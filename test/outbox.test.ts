@@ -305,3 +305,19 @@ t.test('the mailer plugin sends what is enqueued and stops cleanly on close', as
   t.equal(sink.messages.length, 1);
   t.same(app.outbox.backlog(), { queued: 0, sending: 0, failed: 0 });
 });
+
+t.test('inline styles in emails stay whole attributes (no double quote inside style="…")', async (t) => {
+  const { renderEmail: render } = await import('../src/lib/email-layout.js');
+  const { renderCampaign, forRecipient } = await import('../src/modules/campaigns/campaigns.render.js');
+  const transactional = render({ subject: 'Hi', paragraphs: ['Hello'], action: { label: 'Go', url: 'https://example.org' } }).html;
+  const campaign = forRecipient(renderCampaign({ subject: 'News', markdown: '# Hi', clusterName: 'C', listId: 'c.example' }), {
+    unsubscribeUrl: 'https://example.org/u',
+    preferencesUrl: 'https://example.org/p',
+    unsubscribeMailto: 'mailto:x@example.org',
+  }).html;
+  for (const html of [transactional, campaign]) {
+    const styles = [...html.matchAll(/style="([^"]*)"/g)].map((m) => m[1]!);
+    t.ok(styles.length > 0);
+    for (const style of styles) t.match(style, /;$/, `a complete style attribute: ${style.slice(0, 60)}…`);
+  }
+});

@@ -19,7 +19,7 @@ export function clusterCommands(program: Command, context: CliContext): void {
         const created = cliServices(database, context.clock).clusters.create(options, cliActor());
         output(context.io, Boolean(json), toProfile(created, context.config.publicBaseUrl), [
           `Created cluster "${created.name}" (${created.slug}), time zone ${created.timezone}.`,
-          `Next: convene organiser create --cluster ${created.slug} --email <email> --name <name>`,
+          `Next: npm run convene -- organiser create --cluster ${created.slug} --email <email> --name <name>`,
         ]);
       });
     });

@@ -165,17 +165,17 @@ export function newsletterCommands(program: Command, context: CliContext): void 
           while (services.outbox.backlog().queued + services.outbox.backlog().sending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
           await worker.stop(10_000);
           transport.close();
-          output(context.io, json, { testTo: mailbox.address, recipients: preview.recipients }, [`Sent one test copy to ${mailbox.address}. The real send would reach ${preview.recipients} subscribers.`]);
+          output(context.io, json, { testTo: mailbox.address, recipients: preview.recipients }, [`Sent one test copy to ${mailbox.address}. The real send would reach ${preview.recipients} subscriber${preview.recipients === 1 ? '' : 's'}.`]);
           return;
         }
 
         if (preview.recipients === 0) throw new CliFailure(`nobody to send to: ${cluster.slug} has no confirmed subscribers of "${options.topic}"`);
-        if (!options.yes && !(await confirm(context, `Send "${options.subject}" to ${preview.recipients} subscribers of ${cluster.name} at ${options.rate}/s?`))) {
+        if (!options.yes && !(await confirm(context, `Send "${options.subject}" to ${preview.recipients} subscriber${preview.recipients === 1 ? '' : 's'} of ${cluster.name} at ${options.rate}/s?`))) {
           throw new CliFailure('not sent');
         }
         const campaign = services.campaigns.createDraft(cluster, draft, cliActor());
         services.campaigns.start(campaign.id, cliActor());
-        if (!json) context.io.stdout(`Campaign ${campaign.id}: sending to ${preview.recipients} subscribers.\n`);
+        if (!json) context.io.stdout(`Campaign ${campaign.id}: sending to ${preview.recipients} subscriber${preview.recipients === 1 ? '' : 's'}.\n`);
         report(context, json, campaign, await run(context, database, services.campaigns.get(campaign.id), json));
       });
     });

@@ -58,7 +58,7 @@ function htmlLines(value: string): string {
 const BODY = 'margin:0;padding:0;background:#f4f4f5;';
 const CARD =
   'max-width:600px;margin:0 auto;padding:24px;background:#ffffff;color:#1f2937;' +
-  'font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;';
+  'font-family:-apple-system,BlinkMacSystemFont,\'Segoe UI\',Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;';
 const BUTTON =
   'display:inline-block;padding:12px 20px;background:#1d4ed8;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600;';
 const SMALL = 'font-size:13px;color:#4b5563;';

@@ -1,5 +1,6 @@
 // OpenAPI 3.1 generated from the route schemas, served at /openapi.json with offline interactive docs at /docs.
 import fp from 'fastify-plugin';
+import { catalogue, type ErrorCode } from '../errors.js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Type } from 'typebox';
@@ -27,20 +28,30 @@ export const Problem = Type.Object(
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The catalogue errors this route raises besides the ones every route can (documented in OpenAPI). */
+    errors?: ErrorCode[];
+  }
+}
+
 const RESPONSE_TEXT: Record<number, string> = {
   400: 'The request is not valid (VALIDATION_FAILED, MALFORMED_JSON)',
   401: 'No, or no valid, credentials (AUTH_REQUIRED, INVALID_CREDENTIALS)',
   403: 'The credentials may not do this (FORBIDDEN)',
   404: 'Not found',
   409: 'Conflicts with the current state',
+  410: 'Gone',
+  422: 'The request cannot be processed as sent',
   413: 'The body is too large (BODY_TOO_LARGE)',
   415: 'The body\'s media type is not accepted (UNSUPPORTED_MEDIA_TYPE)',
   429: 'Too many requests (RATE_LIMITED); see Retry-After',
   500: 'An error on our side (INTERNAL_ERROR)',
 };
 
-function problemResponse(status: number) {
-  return { description: RESPONSE_TEXT[status], content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } };
+function problemResponse(status: number, codes: ErrorCode[] = []) {
+  const description = codes.length === 0 ? RESPONSE_TEXT[status] : `${RESPONSE_TEXT[status] ?? 'Refused'}: ${codes.join(', ')}`;
+  return { description, content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } };
 }
 
 /** Adds the problem responses every route can give, so no route has to list them by hand. */
@@ -54,8 +65,14 @@ function addProblemResponses(route: RouteOptions) {
   if (Array.isArray(auth)) [401, 403, 429].forEach((s) => statuses.add(s));
   else if (auth && auth !== 'public') [401, 429].forEach((s) => statuses.add(s));
   else if (auth === 'public' && route.config?.rateLimit !== false) statuses.add(429);
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of route.config?.errors ?? []) {
+    const status = catalogue[code].status;
+    statuses.add(status);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
   const response = { ...(schema.response as Record<string, unknown> | undefined) };
-  for (const status of statuses) if (!(status in response)) response[status] = problemResponse(status);
+  for (const status of [...statuses].sort()) if (!(status in response)) response[status] = problemResponse(status, byStatus.get(status));
   route.schema = { ...schema, response };
 }
 
@@ -79,6 +96,13 @@ export default fp(
           { name: 'audit', description: 'The record of organisers\' changes' },
           { name: 'huddles', description: 'Huddles, series and pitch slots' },
           { name: 'calendars', description: 'iCalendar feeds that calendar apps subscribe to' },
+          { name: 'invitations', description: 'Calendar invitations to huddles, by email' },
+          { name: 'members', description: 'A cluster\'s members, and the signed-in member\'s own view' },
+          { name: 'sign-in', description: 'Email sign-in for members and their tokens' },
+          { name: 'bookings', description: 'Pitch slots booked by member organisations, and the agenda' },
+          { name: 'waitlist', description: 'The pitch waitlist and its offers' },
+          { name: 'registrations', description: 'Registering to attend a huddle' },
+          { name: 'newsletter', description: 'Sign-ups, subscribers and campaigns' },
         ],
         components: {
           securitySchemes: {
@@ -100,7 +124,13 @@ export default fp(
       },
     });
 
-    await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: true } });
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      staticCSP: true,
+      // Served over plain http on a private network, "upgrade-insecure-requests" would break the page.
+      transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/g, ''),
+      uiConfig: { docExpansion: 'list', deepLinking: true },
+    });
 
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   },

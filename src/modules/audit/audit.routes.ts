@@ -7,7 +7,7 @@ import type { AuditService } from './audit.service.js';
 
 export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = async (app, { audit }) => {
   app.get('/v1/clusters/:cluster/audit', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['CLUSTER_NOT_FOUND'], auth: ['organiser'] },
     schema: {
       operationId: 'listAuditEvents',
       tags: ['audit'],

@@ -38,7 +38,7 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
   const who = (request: Parameters<typeof principalOf>[0]) => principalOf(request) as MemberPrincipal | OrganiserPrincipal;
 
   app.post('/v1/huddles/:id/bookings', {
-    config: { auth: ['member'], idempotency: true },
+    config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_CANCELLED', 'SLOT_NOT_FOUND', 'SLOT_TAKEN', 'NO_SLOTS_LEFT', 'BOOKING_LIMIT_REACHED', 'BOOKING_CLOSED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT'], auth: ['member'], idempotency: true },
     schema: {
       operationId: 'bookPitch',
       tags: ['bookings'],
@@ -55,7 +55,7 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
   });
 
   app.get('/v1/huddles/:id/bookings', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['HUDDLE_NOT_FOUND'], auth: ['organiser'] },
     schema: {
       operationId: 'listBookings',
       tags: ['bookings'],
@@ -94,7 +94,7 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
   });
 
   app.get('/v1/bookings/:id', {
-    config: { auth: ['member', 'organiser'] },
+    config: { errors: ['BOOKING_NOT_FOUND'], auth: ['member', 'organiser'] },
     schema: { operationId: 'getBooking', tags: ['bookings'], summary: 'Get a booking (your own, or one of your cluster\'s)', params: BookingParams, response: { 200: BookingView } },
     handler: async (request) => {
       const d = bookings.get(request.params.id, who(request));
@@ -103,7 +103,7 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
   });
 
   app.delete('/v1/bookings/:id', {
-    config: { auth: ['member', 'organiser'] },
+    config: { errors: ['BOOKING_NOT_FOUND', 'BOOKING_CANCELLED', 'CANCELLATION_CUTOFF_PASSED'], auth: ['member', 'organiser'] },
     schema: {
       operationId: 'cancelBooking',
       tags: ['bookings'],
@@ -119,7 +119,7 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
   });
 
   app.post('/v1/bookings/:id/approve', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['BOOKING_NOT_FOUND', 'BOOKING_NOT_PENDING', 'HUDDLE_CANCELLED', 'BOOKING_LIMIT_REACHED'], auth: ['organiser'] },
     schema: { operationId: 'approveBooking', tags: ['bookings'], summary: 'Approve a pending pitch', params: BookingParams, response: { 200: BookingView } },
     handler: async (request) => {
       const d = bookings.approve(request.params.id, organiserOf(request), actorOf(request));
@@ -128,7 +128,7 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
   });
 
   app.post('/v1/bookings/:id/reject', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['BOOKING_NOT_FOUND', 'BOOKING_NOT_PENDING'], auth: ['organiser'] },
     schema: { operationId: 'rejectBooking', tags: ['bookings'], summary: 'Reject a pending pitch; its slot is released', params: BookingParams, body: RejectBody, response: { 200: BookingView } },
     handler: async (request) => {
       const d = bookings.reject(request.params.id, organiserOf(request), actorOf(request), request.body.reason?.trim() || null);
@@ -137,7 +137,7 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
   });
 
   app.get('/v1/huddles/:id/agenda', {
-    config: { auth: { optional: ['organiser'] } },
+    config: { errors: ['HUDDLE_NOT_FOUND'], auth: { optional: ['organiser'] } },
     schema: { operationId: 'getAgenda', tags: ['bookings'], summary: 'The run of show: confirmed pitches in slot order', params: HuddleParams, response: { 200: Agenda } },
     handler: async (request) => {
       const huddle = huddles.get(request.params.id);

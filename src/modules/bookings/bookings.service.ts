@@ -247,7 +247,10 @@ export function createBookingsService(deps: {
             .orderBy(asc(slots.position))
             .limit(1)
             .get();
-          if (!slot) throw problem('NO_SLOTS_LEFT', 'Every slot of this huddle is booked; join the waitlist to be offered one that frees up');
+          if (!slot) {
+            const any = tx.select({ id: slots.id }).from(slots).where(eq(slots.huddleId, huddle.id)).limit(1).get();
+            throw problem('NO_SLOTS_LEFT', any ? 'Every slot of this huddle is booked; join the waitlist to be offered one that frees up' : 'This huddle has no pitch slots (its pitch.slotCount is 0)');
+          }
         }
         return insertBooking(tx, cluster, huddle, slot, member, orgKey, request, actor);
       });

@@ -29,7 +29,7 @@ export interface RecipientLinks {
 
 const CARD =
   'max-width:640px;margin:0 auto;padding:24px;background:#ffffff;color:#1f2937;' +
-  'font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.55;';
+  'font-family:-apple-system,BlinkMacSystemFont,\'Segoe UI\',Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.55;';
 const SMALL = 'font-size:13px;color:#4b5563;';
 
 export function renderCampaign(input: { subject: string; markdown: string; clusterName: string; listId: string }): RenderedCampaign {

@@ -47,7 +47,7 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsSe
   });
 
   app.post('/v1/clusters/:cluster/campaigns', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['CLUSTER_NOT_FOUND'], auth: ['organiser'] },
     schema: {
       operationId: 'createCampaign',
       tags: ['newsletter'],
@@ -73,7 +73,7 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsSe
   });
 
   app.get('/v1/campaigns/:id', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['CAMPAIGN_NOT_FOUND'], auth: ['organiser'] },
     schema: { operationId: 'getCampaign', tags: ['newsletter'], summary: 'A campaign and its delivery figures', params: Type.Object({ id: Id }), response: { 200: CampaignView } },
     handler: async (request) => {
       const organiser = organiserOf(request);

@@ -23,7 +23,7 @@ export function toProfile(cluster: Cluster, baseUrl: string) {
 
 export const clustersRoutes: FastifyPluginAsyncTypebox<{ clusters: ClustersService }> = async (app, { clusters }) => {
   app.get('/v1/clusters/:cluster', {
-    config: { auth: 'public' },
+    config: { errors: ['CLUSTER_NOT_FOUND'], auth: 'public' },
     schema: {
       operationId: 'getCluster',
       tags: ['clusters'],
@@ -35,7 +35,7 @@ export const clustersRoutes: FastifyPluginAsyncTypebox<{ clusters: ClustersServi
   });
 
   app.patch('/v1/clusters/:cluster', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['CLUSTER_NOT_FOUND'], auth: ['organiser'] },
     schema: {
       operationId: 'updateCluster',
       tags: ['clusters'],

@@ -23,7 +23,7 @@ export const memberFeedRoutes: FastifyPluginAsyncTypebox<{ members: MembersServi
   { members, bookings, registrations, clusters },
 ) => {
   app.get('/v1/feeds/:feedToken/calendar.ics', {
-    config: { auth: 'public' },
+    config: { errors: ['FEED_NOT_FOUND'], auth: 'public' },
     schema: {
       operationId: 'getMemberCalendar',
       tags: ['calendars'],

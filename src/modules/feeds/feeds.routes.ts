@@ -37,7 +37,7 @@ export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clust
   { feeds, clusters, huddles },
 ) => {
   app.get('/v1/clusters/:cluster/calendar.ics', {
-    config: { auth: 'public' },
+    config: { errors: ['CLUSTER_NOT_FOUND'], auth: 'public' },
     schema: {
       operationId: 'getClusterCalendar',
       tags: ['calendars'],
@@ -56,7 +56,7 @@ export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clust
   });
 
   app.get('/v1/huddles/:id/calendar.ics', {
-    config: { auth: 'public' },
+    config: { errors: ['HUDDLE_NOT_FOUND'], auth: 'public' },
     schema: {
       operationId: 'getHuddleCalendar',
       tags: ['calendars'],

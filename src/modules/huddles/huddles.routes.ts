@@ -38,7 +38,7 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
   }
 
   app.post('/v1/clusters/:cluster/huddles', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['CLUSTER_NOT_FOUND', 'NONEXISTENT_LOCAL_TIME'], auth: ['organiser'] },
     schema: {
       operationId: 'createHuddle',
       tags: ['huddles'],
@@ -55,7 +55,7 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
   });
 
   app.post('/v1/clusters/:cluster/huddle-series', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['CLUSTER_NOT_FOUND', 'NONEXISTENT_LOCAL_TIME', 'INVALID_RECURRENCE', 'SERIES_TOO_LONG'], auth: ['organiser'] },
     schema: {
       operationId: 'createHuddleSeries',
       tags: ['huddles'],
@@ -72,7 +72,7 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
   });
 
   app.get('/v1/clusters/:cluster/huddles', {
-    config: { auth: { optional: ['organiser'] } },
+    config: { errors: ['CLUSTER_NOT_FOUND'], auth: { optional: ['organiser'] } },
     schema: {
       operationId: 'listHuddles',
       tags: ['huddles'],
@@ -90,7 +90,7 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
   });
 
   app.get('/v1/huddles/:id', {
-    config: { auth: { optional: ['organiser'] } },
+    config: { errors: ['HUDDLE_NOT_FOUND'], auth: { optional: ['organiser'] } },
     schema: { operationId: 'getHuddle', tags: ['huddles'], summary: 'Get one huddle', params: HuddleParams, response: { 200: HuddleView } },
     handler: async (request) => {
       const { huddle, cluster, audience } = visibleHuddle(request, request.params.id);
@@ -99,7 +99,7 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
   });
 
   app.patch('/v1/huddles/:id', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_CANCELLED', 'NONEXISTENT_LOCAL_TIME', 'BOOKINGS_AFFECTED'], auth: ['organiser'] },
     schema: {
       operationId: 'updateHuddle',
       tags: ['huddles'],
@@ -117,7 +117,7 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
   });
 
   app.post('/v1/huddles/:id/cancel', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_CANCELLED'], auth: ['organiser'] },
     schema: {
       operationId: 'cancelHuddle',
       tags: ['huddles'],
@@ -135,7 +135,7 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
   });
 
   app.get('/v1/huddles/:id/slots', {
-    config: { auth: { optional: ['organiser'] } },
+    config: { errors: ['HUDDLE_NOT_FOUND'], auth: { optional: ['organiser'] } },
     schema: { operationId: 'listSlots', tags: ['huddles'], summary: 'List a huddle\'s pitch slots in order', params: HuddleParams, response: { 200: SlotList } },
     handler: async (request) => {
       const { huddle } = visibleHuddle(request, request.params.id);

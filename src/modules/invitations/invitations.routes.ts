@@ -42,10 +42,10 @@ const InvitationList = Type.Object({
 
 export const invitationsRoutes: FastifyPluginAsyncTypebox<{ invitations: InvitationsService; huddles: HuddlesService }> = async (app, { invitations, huddles }) => {
   app.post('/v1/huddles/:id/invitations', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_NOT_PUBLISHED', 'HUDDLE_CANCELLED'], auth: ['organiser'] },
     schema: {
       operationId: 'inviteToHuddle',
-      tags: ['huddles'],
+      tags: ['invitations'],
       summary: 'Invite people; each new invitee gets one email with the huddle as a calendar invitation',
       params: Type.Object({ id: Id }),
       body: InviteBody,
@@ -58,10 +58,10 @@ export const invitationsRoutes: FastifyPluginAsyncTypebox<{ invitations: Invitat
   });
 
   app.get('/v1/huddles/:id/invitations', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['HUDDLE_NOT_FOUND'], auth: ['organiser'] },
     schema: {
       operationId: 'listInvitations',
-      tags: ['huddles'],
+      tags: ['invitations'],
       summary: 'List who is invited to a huddle',
       params: Type.Object({ id: Id }),
       response: { 200: InvitationList },

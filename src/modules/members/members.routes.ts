@@ -72,7 +72,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
   const me = (principal: MemberPrincipal) => members.signedIn(principal);
 
   app.post('/v1/clusters/:cluster/members', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['CLUSTER_NOT_FOUND', 'MEMBER_EXISTS'], auth: ['organiser'] },
     schema: {
       operationId: 'createMember',
       tags: ['members'],
@@ -89,7 +89,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
   });
 
   app.get('/v1/clusters/:cluster/members', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['CLUSTER_NOT_FOUND'], auth: ['organiser'] },
     schema: {
       operationId: 'listMembers',
       tags: ['members'],
@@ -116,7 +116,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
   });
 
   app.get('/v1/clusters/:cluster/members/:memberId', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['CLUSTER_NOT_FOUND', 'MEMBER_NOT_FOUND'], auth: ['organiser'] },
     schema: { operationId: 'getMember', tags: ['members'], summary: 'Get one member', params: MemberParams, response: { 200: MemberView } },
     handler: async (request) => {
       const cluster = clusters.get(request.params.cluster);
@@ -125,7 +125,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
   });
 
   app.patch('/v1/clusters/:cluster/members/:memberId', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['CLUSTER_NOT_FOUND', 'MEMBER_NOT_FOUND'], auth: ['organiser'] },
     schema: {
       operationId: 'updateMember',
       tags: ['members'],
@@ -157,7 +157,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
   });
 
   app.post('/v1/auth/tokens', {
-    config: { auth: 'public', rateLimit: { max: SIGN_IN_PER_MINUTE, timeWindow: 60_000 } },
+    config: { errors: ['SIGN_IN_CODE_INVALID'], auth: 'public', rateLimit: { max: SIGN_IN_PER_MINUTE, timeWindow: 60_000 } },
     schema: {
       operationId: 'createMemberToken',
       tags: ['sign-in'],

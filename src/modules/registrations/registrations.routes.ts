@@ -41,7 +41,7 @@ export const registrationsRoutes: FastifyPluginAsyncTypebox<{ registrations: Reg
   const memberFor = (request: Parameters<typeof memberOf>[0]) => members.signedIn(memberOf(request));
 
   app.post('/v1/huddles/:id/registrations', {
-    config: { auth: ['member'] },
+    config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_CANCELLED', 'REGISTRATION_CLOSED', 'ALREADY_REGISTERED'], auth: ['member'] },
     schema: {
       operationId: 'registerForHuddle',
       tags: ['registrations'],
@@ -56,7 +56,7 @@ export const registrationsRoutes: FastifyPluginAsyncTypebox<{ registrations: Reg
   });
 
   app.delete('/v1/huddles/:id/registrations/me', {
-    config: { auth: ['member'] },
+    config: { errors: ['HUDDLE_NOT_FOUND', 'NOT_REGISTERED'], auth: ['member'] },
     schema: {
       operationId: 'cancelRegistration',
       tags: ['registrations'],
@@ -71,7 +71,7 @@ export const registrationsRoutes: FastifyPluginAsyncTypebox<{ registrations: Reg
   });
 
   app.get('/v1/huddles/:id/registrations', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['HUDDLE_NOT_FOUND'], auth: ['organiser'] },
     schema: {
       operationId: 'listRegistrations',
       tags: ['registrations'],

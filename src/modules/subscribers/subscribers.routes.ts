@@ -94,7 +94,7 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
   }
 
   app.post('/v1/clusters/:cluster/subscriptions', {
-    config: { auth: 'public', rateLimit: { max: SIGN_UPS_PER_MINUTE, timeWindow: 60_000 } },
+    config: { errors: ['CLUSTER_NOT_FOUND'], auth: 'public', rateLimit: { max: SIGN_UPS_PER_MINUTE, timeWindow: 60_000 } },
     schema: {
       operationId: 'subscribe',
       tags: ['newsletter'],
@@ -124,7 +124,7 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
   });
 
   app.get('/v1/clusters/:cluster/subscribers', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['CLUSTER_NOT_FOUND'], auth: ['organiser'] },
     schema: {
       operationId: 'listSubscribers',
       tags: ['newsletter'],
@@ -156,7 +156,7 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
   });
 
   app.get('/v1/subscribers/:id/export', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['SUBSCRIBER_NOT_FOUND'], auth: ['organiser'] },
     schema: {
       operationId: 'exportSubscriber',
       tags: ['newsletter'],
@@ -175,7 +175,7 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
   });
 
   app.delete('/v1/subscribers/:id', {
-    config: { auth: ['organiser'] },
+    config: { errors: ['SUBSCRIBER_NOT_FOUND'], auth: ['organiser'] },
     schema: {
       operationId: 'eraseSubscriber',
       tags: ['newsletter'],

@@ -36,7 +36,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistServi
   const memberFor = (request: Parameters<typeof memberOf>[0]) => members.signedIn(memberOf(request));
 
   app.post('/v1/huddles/:id/waitlist', {
-    config: { auth: ['member'] },
+    config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_CANCELLED', 'BOOKING_CLOSED', 'ALREADY_ON_WAITLIST', 'SLOTS_AVAILABLE', 'BOOKING_LIMIT_REACHED'], auth: ['member'] },
     schema: {
       operationId: 'joinWaitlist',
       tags: ['waitlist'],
@@ -59,7 +59,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistServi
   });
 
   app.delete('/v1/huddles/:id/waitlist/me', {
-    config: { auth: ['member'] },
+    config: { errors: ['NOT_ON_WAITLIST'], auth: ['member'] },
     schema: {
       operationId: 'leaveWaitlist',
       tags: ['waitlist'],
@@ -74,7 +74,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistServi
   });
 
   app.post('/v1/waitlist-offers/:id/accept', {
-    config: { auth: ['member'] },
+    config: { errors: ['OFFER_NOT_FOUND', 'OFFER_CLOSED', 'HUDDLE_NOT_FOUND', 'HUDDLE_CANCELLED', 'BOOKING_CLOSED', 'BOOKING_LIMIT_REACHED', 'SLOT_TAKEN'], auth: ['member'] },
     schema: { operationId: 'acceptWaitlistOffer', tags: ['waitlist'], summary: 'Accept an offered slot: it is booked for you', params: OfferParams, response: { 201: BookingView } },
     handler: async (request, reply) => {
       const d = waitlist.accept(request.params.id, memberFor(request), actorOf(request));
@@ -83,7 +83,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistServi
   });
 
   app.post('/v1/waitlist-offers/:id/decline', {
-    config: { auth: ['member'] },
+    config: { errors: ['OFFER_NOT_FOUND', 'OFFER_CLOSED'], auth: ['member'] },
     schema: { operationId: 'declineWaitlistOffer', tags: ['waitlist'], summary: 'Decline an offered slot: it goes to the next in line', params: OfferParams, response: { 204: Type.Null({ description: 'Declined' }) } },
     handler: async (request, reply) => {
       waitlist.decline(request.params.id, memberFor(request));

@@ -22,6 +22,8 @@ export interface Config {
   requestTimeoutMs: number;
   shutdownGraceMs: number;
   publicRateLimitPerMinute: number;
+  /** Sign-ups, sign-in links and code exchanges per minute per client address (forms people fill in). */
+  formRateLimitPerMinute: number;
   authFailureLimitPerMinute: number;
   mailWorker: boolean;
   /** Run the timed jobs (offer expiry) in this process. */
@@ -175,6 +177,11 @@ export const settings = {
     example: '120',
     parse: integer(120, 1, 1_000_000),
   },
+  FORM_RATE_LIMIT_PER_MINUTE: {
+    description: 'Newsletter sign-ups and member sign-in requests per minute per client address',
+    example: '10',
+    parse: integer(10, 1, 1_000_000),
+  },
   AUTH_FAILURE_LIMIT_PER_MINUTE: {
     description: 'Failed authentications per minute per client address before 429',
     example: '20',
@@ -208,6 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutMs: get('REQUEST_TIMEOUT_MS'),
     shutdownGraceMs: get('SHUTDOWN_GRACE_MS'),
     publicRateLimitPerMinute: get('PUBLIC_RATE_LIMIT_PER_MINUTE'),
+    formRateLimitPerMinute: get('FORM_RATE_LIMIT_PER_MINUTE'),
     authFailureLimitPerMinute: get('AUTH_FAILURE_LIMIT_PER_MINUTE'),
     mailWorker: get('MAIL_WORKER'),
     mailMaxAttempts: get('MAIL_MAX_ATTEMPTS'),

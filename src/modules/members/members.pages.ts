@@ -7,7 +7,7 @@ import { escapeHtml } from '../../lib/html.js';
 import { p, postForm, renderPage, sameSiteOnly } from '../../lib/page.js';
 import { calendarLinks, memberCalendarUrl } from '../feeds/feeds.links.js';
 import type { MembersService } from './members.service.js';
-import { ACCEPTED_DETAIL, SIGN_IN_PER_MINUTE, sendLinkAfterResponse } from './members.routes.js';
+import { ACCEPTED_DETAIL, sendLinkAfterResponse } from './members.routes.js';
 import type { SignIn } from './members.sign-in.js';
 
 const FORM_LIMIT_BYTES = 4096;
@@ -36,7 +36,7 @@ function field(body: unknown, name: string): string | undefined {
 export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn: SignIn }> = async (app, { members, signIn }) => {
   await app.register(formbody, { bodyLimit: FORM_LIMIT_BYTES });
   const baseUrl = app.config.publicBaseUrl;
-  const rateLimit = { max: SIGN_IN_PER_MINUTE, timeWindow: 60_000 };
+  const rateLimit = { max: app.config.formRateLimitPerMinute, timeWindow: 60_000 };
 
   app.get('/sign-in', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
     const code = (request.query as { code?: unknown }).code;

@@ -27,8 +27,6 @@ import {
 import type { Member, MembersService } from './members.service.js';
 import type { SignIn } from './members.sign-in.js';
 
-/** Sign-in requests one client address may make a minute (on top of the per-address limit). */
-export const SIGN_IN_PER_MINUTE = 10;
 
 export function memberView(member: Member, clusterSlug: string) {
   return {
@@ -141,7 +139,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
   });
 
   app.post('/v1/auth/email-link', {
-    config: { auth: 'public', rateLimit: { max: SIGN_IN_PER_MINUTE, timeWindow: 60_000 } },
+    config: { auth: 'public', rateLimit: { max: app.config.formRateLimitPerMinute, timeWindow: 60_000 } },
     schema: {
       operationId: 'requestSignInLink',
       tags: ['sign-in'],
@@ -157,7 +155,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
   });
 
   app.post('/v1/auth/tokens', {
-    config: { errors: ['SIGN_IN_CODE_INVALID'], auth: 'public', rateLimit: { max: SIGN_IN_PER_MINUTE, timeWindow: 60_000 } },
+    config: { errors: ['SIGN_IN_CODE_INVALID'], auth: 'public', rateLimit: { max: app.config.formRateLimitPerMinute, timeWindow: 60_000 } },
     schema: {
       operationId: 'createMemberToken',
       tags: ['sign-in'],

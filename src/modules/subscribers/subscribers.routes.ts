@@ -10,7 +10,6 @@ import { actorOf, organiserOf } from '../../plugins/auth.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import type { Subscriber, SubscribersService } from './subscribers.service.js';
 
-export const SIGN_UPS_PER_MINUTE = 10;
 
 const Topic = Type.Union(
   TOPICS.map((topic) => Type.Literal(topic)),
@@ -94,7 +93,7 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
   }
 
   app.post('/v1/clusters/:cluster/subscriptions', {
-    config: { errors: ['CLUSTER_NOT_FOUND'], auth: 'public', rateLimit: { max: SIGN_UPS_PER_MINUTE, timeWindow: 60_000 } },
+    config: { errors: ['CLUSTER_NOT_FOUND'], auth: 'public', rateLimit: { max: app.config.formRateLimitPerMinute, timeWindow: 60_000 } },
     schema: {
       operationId: 'subscribe',
       tags: ['newsletter'],

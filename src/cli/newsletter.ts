@@ -141,7 +141,7 @@ export function newsletterCommands(program: Command, context: CliContext): void 
         const services = cliMailingServices(database, context.clock, context.config);
         const cluster = services.clusters.get(options.cluster);
         const draft = { subject: options.subject, body, topic: options.topic, rate: options.rate, ...(options.theme ? { theme: options.theme } : {}) };
-        const preview = services.campaigns.preview(cluster, draft);
+        const preview = services.campaigns.preview(cluster, draft, { renderAll: Boolean(options.dryRun) });
 
         if (options.dryRun) {
           output(context.io, json, { dryRun: true, recipients: preview.recipients, problems: preview.problems, averageBytes: preview.averageBytes }, [

@@ -48,6 +48,11 @@ export function renderPage(parts: PageParts): string {
   ].join('\n');
 }
 
+/** Answers with a page: never cached, since pages behind email links carry tokens and one-time state. */
+export function sendPage(reply: FastifyReply, status: number, title: string, body: string) {
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderPage({ title, body }));
+}
+
 /** A paragraph of text, escaped. */
 export function p(text: string, className?: string): string {
   return `<p${className ? ` class="${className}"` : ''}>${escapeHtml(text)}</p>`;
@@ -73,10 +78,6 @@ export async function sameSiteOnly(request: FastifyRequest, reply: FastifyReply)
   if (typeof site === 'string') allowed = site === 'same-origin' || site === 'none';
   else if (typeof origin === 'string') allowed = origin === `${request.protocol}://${request.host}`;
   if (!allowed) {
-    return reply
-      .code(403)
-      .header('cache-control', 'no-store')
-      .type('text/html; charset=utf-8')
-      .send(renderPage({ title: 'Not allowed from another site', body: p('This form only works on the page Convene showed you. Open the link from your email again.') }));
+    return sendPage(reply, 403, 'Not allowed from another site', p('This form only works on the page Convene showed you. Open the link from your email again.'));
   }
 }

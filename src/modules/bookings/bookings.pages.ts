@@ -4,7 +4,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { isAppError } from '../../errors.js';
-import { p, postForm, renderPage, sameSiteOnly } from '../../lib/page.js';
+import { p, postForm, sendPage, sameSiteOnly } from '../../lib/page.js';
 import { verifyLink } from '../../lib/signed-links.js';
 import { slotText } from './bookings.render.js';
 import { memberCancelDeadline } from './bookings.rules.js';
@@ -12,9 +12,6 @@ import { CANCEL_LINK_PURPOSE, type BookingDetails, type BookingsService } from '
 
 const PAGE_RATE_LIMIT = { max: 30, timeWindow: 60_000 };
 
-function send(reply: FastifyReply, status: number, title: string, body: string) {
-  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderPage({ title, body }));
-}
 
 function describe(d: BookingDetails): string {
   return [p(`"${d.booking.title}" at ${d.huddle.title}`), p(`Slot ${d.slot.position}: ${slotText(d.slot, d.huddle.timezone)}`)].join('\n');
@@ -29,20 +26,20 @@ export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secr
     return id ? bookings.find(id) : undefined;
   }
 
-  const unknown = (reply: FastifyReply) => send(reply, 404, 'This link does not work', p('The link is not complete, or not one of ours. Use the link in your most recent email about the pitch.'));
+  const unknown = (reply: FastifyReply) => sendPage(reply, 404, 'This link does not work', p('The link is not complete, or not one of ours. Use the link in your most recent email about the pitch.'));
 
   app.get('/pitches/cancel', { schema: { hide: true }, config: { rateLimit: PAGE_RATE_LIMIT } }, async (request, reply) => {
     const token = (request.query as { token?: unknown }).token;
     const d = lookup(token);
     if (!d) return unknown(reply);
     if (d.booking.status !== 'pending' && d.booking.status !== 'confirmed') {
-      return send(reply, 200, `This pitch is ${d.booking.status}`, describe(d));
+      return sendPage(reply, 200, `This pitch is ${d.booking.status}`, describe(d));
     }
     const deadline = memberCancelDeadline(d.huddle);
     if (app.clock.now() >= deadline) {
-      return send(reply, 200, 'Your pitch', [describe(d), p('It is too late to cancel it here; please contact the organisers.')].join('\n'));
+      return sendPage(reply, 200, 'Your pitch', [describe(d), p('It is too late to cancel it here; please contact the organisers.')].join('\n'));
     }
-    return send(
+    return sendPage(
       reply,
       200,
       'Your pitch',
@@ -57,10 +54,10 @@ export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secr
     const member = { kind: 'member' as const, memberId: d.member.id, clusterId: d.member.clusterId, clusterSlug: '', tokenId: '', label: d.member.name };
     try {
       const after = bookings.cancel(d.booking.id, member, { type: 'member', id: d.member.id, label: `${d.member.name} (email link)` });
-      return send(reply, 200, 'Your pitch is cancelled', [describe(after), p('We have emailed you a confirmation that removes it from your calendar.')].join('\n'));
+      return sendPage(reply, 200, 'Your pitch is cancelled', [describe(after), p('We have emailed you a confirmation that removes it from your calendar.')].join('\n'));
     } catch (error) {
       if (!isAppError(error) || error.statusCode >= 500) throw error;
-      return send(reply, 409, 'Your pitch was not cancelled', [describe(d), p(error.message)].join('\n'));
+      return sendPage(reply, 409, 'Your pitch was not cancelled', [describe(d), p(error.message)].join('\n'));
     }
   });
 };

@@ -3,7 +3,7 @@ import ical, { foldLines, ICalAttendeeRole, ICalAttendeeStatus, ICalEventStatus 
 import { DateTime } from 'luxon';
 import type { bookings } from '../../db/schema.js';
 import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
-import type { EventContext } from '../feeds/feeds.render.js';
+import { location, type EventContext } from '../feeds/feeds.render.js';
 import type { Huddle, Slot } from '../huddles/huddles.view.js';
 import { whenText } from '../invitations/invitations.render.js';
 
@@ -24,11 +24,6 @@ export function slotText(slot: Slot, zone: string): string {
   const start = DateTime.fromJSDate(slot.startsAt, { zone }).setLocale('en-GB');
   const end = DateTime.fromJSDate(slot.endsAt, { zone }).setLocale('en-GB');
   return `${start.toFormat('HH:mm')}–${end.toFormat('HH:mm')} (${zone}, ${start.offsetNameShort ?? start.toFormat('ZZ')}) on ${start.toFormat('cccc d LLLL yyyy')}`;
-}
-
-function location(huddle: Huddle): string | null {
-  if (!huddle.venueName) return null;
-  return huddle.venueAddress ? `${huddle.venueName}, ${huddle.venueAddress.replace(/\s*\r?\n\s*/g, ', ')}` : huddle.venueName;
 }
 
 /** One folded VEVENT for the pitch slot; the pitcher's own calendar, so it carries the online link. */

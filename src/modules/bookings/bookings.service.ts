@@ -157,6 +157,28 @@ export function createBookingsService(deps: {
     return huddle;
   }
 
+  /** The first slot that holds no pending or confirmed booking and is not offered to the waitlist. */
+  function firstFreeSlot(tx: DbOrTx, huddleId: string): Slot | undefined {
+    return tx
+      .select()
+      .from(slots)
+      .where(and(eq(slots.huddleId, huddleId), sql`NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = ${slots.id} AND b.status IN ('pending', 'confirmed'))`, sql`NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.slot_id = ${slots.id} AND o.status = 'open')`))
+      .orderBy(asc(slots.position))
+      .limit(1)
+      .get();
+  }
+
+  /** Whether this organisation holds a pending or confirmed pitch at the huddle. */
+  function organisationPitches(tx: DbOrTx, huddleId: string, orgKey: string): boolean {
+    return (
+      tx
+        .select({ id: bookings.id })
+        .from(bookings)
+        .where(and(eq(bookings.huddleId, huddleId), eq(bookings.organisationKey, orgKey), inArray(bookings.status, [...ACTIVE])))
+        .get() !== undefined
+    );
+  }
+
   function heldByOffer(tx: DbOrTx, slotId: string): boolean {
     return tx.select({ id: waitlistOffers.id }).from(waitlistOffers).where(and(eq(waitlistOffers.slotId, slotId), eq(waitlistOffers.status, 'open'))).get() !== undefined;
   }
@@ -240,13 +262,7 @@ export function createBookingsService(deps: {
           if (activeOnSlot(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
           if (heldByOffer(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is offered to the waitlist`);
         } else {
-          slot = tx
-            .select()
-            .from(slots)
-            .where(and(eq(slots.huddleId, huddle.id), sql`NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = ${slots.id} AND b.status IN ('pending', 'confirmed'))`, sql`NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.slot_id = ${slots.id} AND o.status = 'open')`))
-            .orderBy(asc(slots.position))
-            .limit(1)
-            .get();
+          slot = firstFreeSlot(tx, huddle.id);
           if (!slot) {
             const any = tx.select({ id: slots.id }).from(slots).where(eq(slots.huddleId, huddle.id)).limit(1).get();
             throw problem('NO_SLOTS_LEFT', any ? 'Every slot of this huddle is booked; join the waitlist to be offered one that frees up' : 'This huddle has no pitch slots (its pitch.slotCount is 0)');
@@ -271,6 +287,8 @@ export function createBookingsService(deps: {
 
     /** Whether the huddle can be booked now (for the waitlist's checks): the same rules as booking. */
     bookableHuddle,
+    firstFreeSlot,
+    organisationPitches,
 
     /** Cancels a pending or confirmed pitch. Members only until the cutoff; organisers at any time. */
     cancel(bookingId: string, who: Canceller, actor: Actor, reason: string | null = null): BookingDetails {

@@ -88,12 +88,13 @@ export function createCampaignsService(deps: {
     messageFor,
 
     /** Who would receive it now (for the confirmation prompt and --dry-run); writes nothing. */
-    preview(cluster: Cluster, draft: CampaignDraft) {
+    preview(cluster: Cluster, draft: CampaignDraft, options: { renderAll?: boolean } = {}) {
       const { rendered } = checkDraft(cluster, draft);
       const recipients = deps.subscribers.recipients(db, cluster.id, draft.topic ?? 'newsletter', draft.theme);
-      // Render every message, as a send would, so a problem shows up now rather than halfway through.
+      // A dry run renders every message, as a send would, so a problem shows up now rather than halfway
+      // through; a real send renders each one when it is handed to the outbox, so it skips this.
       let bytes = 0;
-      for (const recipient of recipients) {
+      for (const recipient of options.renderAll ? recipients : []) {
         const message = messageFor(rendered, recipient.id);
         bytes += message.html.length + message.text.length;
       }

@@ -30,7 +30,8 @@ export function hostOf(baseUrl: string): string {
   return new URL(baseUrl).hostname;
 }
 
-function location(huddle: Huddle): string | null {
+/** The LOCATION of a huddle's events: venue and address on one line. */
+export function location(huddle: Huddle): string | null {
   if (!huddle.venueName) return null;
   return huddle.venueAddress ? `${huddle.venueName}, ${huddle.venueAddress.replace(/\s*\r?\n\s*/g, ', ')}` : huddle.venueName;
 }

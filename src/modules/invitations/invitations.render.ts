@@ -14,7 +14,8 @@ export function whenText(huddle: Huddle): string {
   return `${start.toFormat('cccc d LLLL yyyy, HH:mm')}–${endText} (${huddle.timezone}, ${start.offsetNameShort ?? start.toFormat('ZZ')})`;
 }
 
-function whereText(huddle: Huddle): string[] {
+/** "Where: venue, address" and "Online: link" lines, for the emails that go to people attending. */
+export function whereText(huddle: Huddle): string[] {
   const lines: string[] = [];
   if (huddle.venueName) lines.push(`Where: ${huddle.venueName}${huddle.venueAddress ? `, ${huddle.venueAddress.replace(/\s*\n\s*/g, ', ')}` : ''}`);
   if (huddle.onlineUrl) lines.push(`Online: ${huddle.onlineUrl}`);

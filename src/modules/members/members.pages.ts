@@ -1,10 +1,10 @@
 // The sign-in pages a member reaches from an email. Opening the link (GET) changes nothing, since mail
 // scanners follow links; the button on the page POSTs the code and shows the new token once.
 import formbody from '@fastify/formbody';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { isAppError } from '../../errors.js';
 import { escapeHtml } from '../../lib/html.js';
-import { p, postForm, renderPage, sameSiteOnly } from '../../lib/page.js';
+import { p, postForm, sendPage, sameSiteOnly } from '../../lib/page.js';
 import { calendarLinks, memberCalendarUrl } from '../feeds/feeds.links.js';
 import type { MembersService } from './members.service.js';
 import { ACCEPTED_DETAIL, sendLinkAfterResponse } from './members.routes.js';
@@ -12,13 +12,6 @@ import type { SignIn } from './members.sign-in.js';
 
 const FORM_LIMIT_BYTES = 4096;
 
-function send(reply: FastifyReply, status: number, title: string, body: string) {
-  return reply
-    .code(status)
-    .header('cache-control', 'no-store')
-    .type('text/html; charset=utf-8')
-    .send(renderPage({ title, body }));
-}
 
 const emailForm = [
   '<form method="post" action="/sign-in/link">',
@@ -41,9 +34,9 @@ export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn:
   app.get('/sign-in', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
     const code = (request.query as { code?: unknown }).code;
     if (typeof code !== 'string' || code === '') {
-      return send(reply, 200, 'Sign in', [p('Convene emails you a link that signs you in. It works once, for 15 minutes.'), emailForm].join('\n'));
+      return sendPage(reply, 200, 'Sign in', [p('Convene emails you a link that signs you in. It works once, for 15 minutes.'), emailForm].join('\n'));
     }
-    return send(
+    return sendPage(
       reply,
       200,
       'Sign in to Convene',
@@ -62,7 +55,7 @@ export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn:
       issued = signIn.exchange(code);
     } catch (error) {
       if (!isAppError(error) || error.code !== 'SIGN_IN_CODE_INVALID') throw error;
-      return send(
+      return sendPage(
         reply,
         400,
         'This sign-in link no longer works',
@@ -71,7 +64,7 @@ export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn:
     }
     const member = members.byId(issued.memberId)!;
     const links = calendarLinks(memberCalendarUrl(baseUrl, members.feedToken(member)));
-    return send(
+    return sendPage(
       reply,
       200,
       `Signed in as ${member.name}`,
@@ -94,7 +87,7 @@ export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn:
     config: { rateLimit },
     bodyLimit: FORM_LIMIT_BYTES,
     preHandler: sameSiteOnly,
-    handler: async (_request, reply) => send(reply, 200, 'Check your email', p(ACCEPTED_DETAIL)),
+    handler: async (_request, reply) => sendPage(reply, 200, 'Check your email', p(ACCEPTED_DETAIL)),
     // Only a request answered normally sends mail (not one refused as cross-site or rate-limited).
     onResponse: async (request, reply) => {
       if (reply.statusCode === 200) sendLinkAfterResponse(signIn, field(request.body, 'email') ?? '', request.log);

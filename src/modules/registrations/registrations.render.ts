@@ -1,15 +1,12 @@
 // Emails about attending a huddle: registered, waitlisted, promoted from the waitlist, cancelled (pure).
 import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
 import type { Huddle } from '../huddles/huddles.view.js';
-import { whenText } from '../invitations/invitations.render.js';
+import { whenText, whereText } from '../invitations/invitations.render.js';
 
 export type RegistrationEmailKind = 'registered' | 'waitlisted' | 'promoted' | 'cancelled';
 
 export function registrationEmail(kind: RegistrationEmailKind, c: { huddle: Huddle; clusterName: string; memberName: string; position?: number }): RenderedEmail {
-  const where = [c.huddle.venueName ? `Where: ${c.huddle.venueName}${c.huddle.venueAddress ? `, ${c.huddle.venueAddress.replace(/\s*\n\s*/g, ', ')}` : ''}` : '', c.huddle.onlineUrl ? `Online: ${c.huddle.onlineUrl}` : '']
-    .filter((line) => line !== '')
-    .join('\n');
-  const details = [`When: ${whenText(c.huddle)}`, where].filter((line) => line !== '').join('\n');
+  const details = [`When: ${whenText(c.huddle)}`, ...whereText(c.huddle)].join('\n');
   const content = {
     registered: { subject: `You're registered: ${c.huddle.title}`, opening: `You have a place at ${c.huddle.title}. The attachment adds it to your calendar.` },
     waitlisted: {

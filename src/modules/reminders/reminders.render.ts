@@ -2,13 +2,10 @@
 import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
 import { DateTime } from 'luxon';
 import type { Huddle, Slot } from '../huddles/huddles.view.js';
-import { whenText } from '../invitations/invitations.render.js';
+import { whenText, whereText } from '../invitations/invitations.render.js';
 
 export function reminderEmail(c: { huddle: Huddle; clusterName: string; memberName: string; agenda: { slot: Slot; organisation: string; title: string }[] }): RenderedEmail {
-  const where = [
-    c.huddle.venueName ? `Where: ${c.huddle.venueName}${c.huddle.venueAddress ? `, ${c.huddle.venueAddress.replace(/\s*\n\s*/g, ', ')}` : ''}` : '',
-    c.huddle.onlineUrl ? `Online: ${c.huddle.onlineUrl}` : '',
-  ].filter((line) => line !== '');
+  const where = whereText(c.huddle);
   const time = (at: Date) => DateTime.fromJSDate(at, { zone: c.huddle.timezone }).toFormat('HH:mm');
   const agenda =
     c.agenda.length === 0

@@ -7,7 +7,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { TOPICS, type Topic } from '../../db/schema.js';
 import { isAppError } from '../../errors.js';
 import { escapeHtml } from '../../lib/html.js';
-import { p, postForm, renderPage, sameSiteOnly } from '../../lib/page.js';
+import { p, postForm, sendPage, sameSiteOnly } from '../../lib/page.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { topicList } from './subscribers.emails.js';
 import type { LinkPurpose, RequestContext, Subscriber, SubscribersService } from './subscribers.service.js';
@@ -15,9 +15,6 @@ import type { LinkPurpose, RequestContext, Subscriber, SubscribersService } from
 const FORM_LIMIT_BYTES = 4096;
 const TOPIC_LABELS: Record<Topic, string> = { newsletter: 'The newsletter', 'huddle-invites': 'Invitations to huddles', 'pitch-digest': 'A digest of the pitches' };
 
-function send(reply: FastifyReply, status: number, title: string, body: string) {
-  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderPage({ title, body }));
-}
 
 /** A form field, whether the body came form-urlencoded or multipart (both arrive as key-value objects). */
 function field(request: FastifyRequest, name: string): string | undefined {
@@ -48,15 +45,15 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     const token = tokenOf(request);
     return token ? subscribers.fromLink(purpose, token) : undefined;
   }
-  const unknown = (reply: FastifyReply) => send(reply, 404, 'This link does not work', p('The link is not complete, or not one of ours, or the subscription no longer exists. Use the link in your most recent email from us.'));
+  const unknown = (reply: FastifyReply) => sendPage(reply, 404, 'This link does not work', p('The link is not complete, or not one of ours, or the subscription no longer exists. Use the link in your most recent email from us.'));
 
   app.get('/subscriptions/confirm', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
     const subscriber = lookup('confirm', request);
     if (!subscriber) return unknown(reply);
     const cluster = clusters.getById(subscriber.clusterId);
-    if (subscriber.status === 'confirmed') return send(reply, 200, 'You are subscribed', p(`You receive ${topicList(subscriber.topics)} from ${cluster.name}.`));
-    if (subscriber.status !== 'pending' || subscribers.pendingExpired(subscriber, app.clock.now())) return send(reply, 410, 'This link has expired', p('Sign up again to get a new one.'));
-    return send(
+    if (subscriber.status === 'confirmed') return sendPage(reply, 200, 'You are subscribed', p(`You receive ${topicList(subscriber.topics)} from ${cluster.name}.`));
+    if (subscriber.status !== 'pending' || subscribers.pendingExpired(subscriber, app.clock.now())) return sendPage(reply, 410, 'This link has expired', p('Sign up again to get a new one.'));
+    return sendPage(
       reply,
       200,
       `Confirm your subscription to ${cluster.name}`,
@@ -70,7 +67,7 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     try {
       const confirmed = subscribers.confirm(subscriber, context(request, 'email-link'));
       const cluster = clusters.getById(confirmed.clusterId);
-      return send(
+      return sendPage(
         reply,
         200,
         'You are subscribed',
@@ -78,7 +75,7 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
       );
     } catch (error) {
       if (!isAppError(error) || error.statusCode >= 500) throw error;
-      return send(reply, error.statusCode, 'This link has expired', p('Sign up again to get a new one.'));
+      return sendPage(reply, error.statusCode, 'This link has expired', p('Sign up again to get a new one.'));
     }
   });
 
@@ -86,9 +83,9 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     const subscriber = lookup('unsubscribe', request);
     if (!subscriber) return unknown(reply);
     const cluster = clusters.getById(subscriber.clusterId);
-    if (subscriber.status === 'unsubscribed') return send(reply, 200, 'You are unsubscribed', p(`${subscriber.email} receives nothing more from ${cluster.name}.`));
+    if (subscriber.status === 'unsubscribed') return sendPage(reply, 200, 'You are unsubscribed', p(`${subscriber.email} receives nothing more from ${cluster.name}.`));
     const action = `/unsubscribe?token=${encodeURIComponent(tokenOf(request)!)}`;
-    return send(reply, 200, `Unsubscribe from ${cluster.name}`, [p(`Stop all emails from ${cluster.name} to ${subscriber.email}?`), postForm(action, { 'List-Unsubscribe': 'One-Click' }, 'Unsubscribe')].join('\n'));
+    return sendPage(reply, 200, `Unsubscribe from ${cluster.name}`, [p(`Stop all emails from ${cluster.name} to ${subscriber.email}?`), postForm(action, { 'List-Unsubscribe': 'One-Click' }, 'Unsubscribe')].join('\n'));
   });
 
   // No same-site check here: mail providers post one-click unsubscribes from their own servers.
@@ -98,7 +95,7 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     const oneClick = field(request, 'List-Unsubscribe') === 'One-Click';
     const after = subscribers.unsubscribe(subscriber, context(request, oneClick ? 'one-click' : 'email-link'));
     const cluster = clusters.getById(after.clusterId);
-    return send(reply, 200, 'You are unsubscribed', p(`${after.email} receives nothing more from ${cluster.name}. If this was a mistake, sign up again on the cluster's website.`));
+    return sendPage(reply, 200, 'You are unsubscribed', p(`${after.email} receives nothing more from ${cluster.name}. If this was a mistake, sign up again on the cluster's website.`));
   });
 
   function preferencesForm(subscriber: Subscriber, token: string, themes: string[]): string {
@@ -121,18 +118,18 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     const subscriber = lookup('preferences', request);
     if (!subscriber) return unknown(reply);
     const cluster = clusters.getById(subscriber.clusterId);
-    return send(reply, 200, `Your ${cluster.name} emails`, [p(subscriber.email), preferencesForm(subscriber, tokenOf(request)!, cluster.themes)].join('\n'));
+    return sendPage(reply, 200, `Your ${cluster.name} emails`, [p(subscriber.email), preferencesForm(subscriber, tokenOf(request)!, cluster.themes)].join('\n'));
   });
 
   app.post('/preferences', { schema: { hide: true }, config: { rateLimit }, bodyLimit: FORM_LIMIT_BYTES, preHandler: sameSiteOnly }, async (request, reply) => {
     const subscriber = lookup('preferences', request);
     if (!subscriber) return unknown(reply);
     const cluster = clusters.getById(subscriber.clusterId);
-    if (subscriber.status === 'pending') return send(reply, 409, 'Please confirm first', p('Use the confirmation link we emailed you; then you can choose what you receive.'));
+    if (subscriber.status === 'pending') return sendPage(reply, 409, 'Please confirm first', p('Use the confirmation link we emailed you; then you can choose what you receive.'));
     const topics = fields(request, 'topics').filter((topic): topic is Topic => (TOPICS as readonly string[]).includes(topic));
     const themes = fields(request, 'themes').filter((theme) => cluster.themes.includes(theme));
     const after = subscribers.updatePreferences(subscriber, cluster, { topics, themes }, context(request, 'email-link'));
     const summary = after.status === 'unsubscribed' ? p('You are unsubscribed: you receive nothing more.') : p(`Saved: you receive ${topicList(after.topics)}.`);
-    return send(reply, 200, 'Preferences saved', [summary, preferencesForm(after, field(request, 'token') ?? '', cluster.themes)].join('\n'));
+    return sendPage(reply, 200, 'Preferences saved', [summary, preferencesForm(after, field(request, 'token') ?? '', cluster.themes)].join('\n'));
   });
 };

@@ -4,14 +4,11 @@ import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { isAppError } from '../../errors.js';
 import { escapeHtml } from '../../lib/html.js';
-import { p, renderPage, sameSiteOnly } from '../../lib/page.js';
+import { p, sendPage, sameSiteOnly } from '../../lib/page.js';
 import { verifyLink } from '../../lib/signed-links.js';
 import { slotText } from '../bookings/bookings.render.js';
 import { OFFER_LINK_PURPOSE, type WaitlistService } from './waitlist.service.js';
 
-function send(reply: FastifyReply, status: number, title: string, body: string) {
-  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderPage({ title, body }));
-}
 
 export const waitlistPages: FastifyPluginAsync<{ waitlist: WaitlistService; secretKey: string }> = async (app, { waitlist, secretKey }) => {
   await app.register(formbody, { bodyLimit: 4096 });
@@ -22,7 +19,7 @@ export const waitlistPages: FastifyPluginAsync<{ waitlist: WaitlistService; secr
     const id = verifyLink(secretKey, OFFER_LINK_PURPOSE, token);
     return id ? waitlist.findOffer(id) : undefined;
   }
-  const unknown = (reply: FastifyReply) => send(reply, 404, 'This link does not work', p('The link is not complete, or not one of ours. Use the link in your most recent email.'));
+  const unknown = (reply: FastifyReply) => sendPage(reply, 404, 'This link does not work', p('The link is not complete, or not one of ours. Use the link in your most recent email.'));
 
   app.get('/waitlist/offer', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
     const token = (request.query as { token?: unknown }).token;
@@ -30,10 +27,10 @@ export const waitlistPages: FastifyPluginAsync<{ waitlist: WaitlistService; secr
     if (!found) return unknown(reply);
     const what = [p(`${found.huddle.title}, slot ${found.slot.position}: ${slotText(found.slot, found.huddle.timezone)}`), p(`Your pitch: "${found.entry.title}"`)].join('\n');
     if (found.offer.status !== 'open' || found.offer.expiresAt <= app.clock.now()) {
-      return send(reply, 200, 'This offer is closed', [what, p(`It was ${found.offer.status === 'open' ? 'expired' : found.offer.status}.`)].join('\n'));
+      return sendPage(reply, 200, 'This offer is closed', [what, p(`It was ${found.offer.status === 'open' ? 'expired' : found.offer.status}.`)].join('\n'));
     }
     const hidden = `<input type="hidden" name="token" value="${escapeHtml(token as string)}">`;
-    return send(
+    return sendPage(
       reply,
       200,
       'A pitch slot is yours if you want it',
@@ -54,16 +51,16 @@ export const waitlistPages: FastifyPluginAsync<{ waitlist: WaitlistService; secr
     try {
       if (body.action === 'accept') {
         const booked = waitlist.accept(found.offer.id, found.member, actor);
-        return send(reply, 200, booked.booking.status === 'pending' ? 'Slot held: waiting for approval' : 'Your pitch is booked', p('We have emailed you the details with a calendar invitation.'));
+        return sendPage(reply, 200, booked.booking.status === 'pending' ? 'Slot held: waiting for approval' : 'Your pitch is booked', p('We have emailed you the details with a calendar invitation.'));
       }
       if (body.action === 'decline') {
         waitlist.decline(found.offer.id, found.member);
-        return send(reply, 200, 'Offer declined', p('The slot goes to the next organisation in line. Thank you for letting us know.'));
+        return sendPage(reply, 200, 'Offer declined', p('The slot goes to the next organisation in line. Thank you for letting us know.'));
       }
-      return send(reply, 400, 'Choose accept or decline', p('Open the link from your email again and press one of the buttons.'));
+      return sendPage(reply, 400, 'Choose accept or decline', p('Open the link from your email again and press one of the buttons.'));
     } catch (error) {
       if (!isAppError(error) || error.statusCode >= 500) throw error;
-      return send(reply, 409, 'That did not work', p(error.message));
+      return sendPage(reply, 409, 'That did not work', p(error.message));
     }
   });
 };

@@ -2,7 +2,7 @@
 // line and held for a window; accepting books it, declining or letting it expire passes it on.
 import { and, asc, eq, inArray, lte, lt, or, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { bookings, huddles, members, slots, waitlistEntries, waitlistOffers } from '../../db/schema.js';
+import { huddles, members, slots, waitlistEntries, waitlistOffers } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
@@ -83,12 +83,7 @@ export function createWaitlistService(deps: {
       .orderBy(asc(waitlistEntries.createdAt), asc(waitlistEntries.id))
       .all();
     for (const { entry, member } of line) {
-      const hasPitch = tx
-        .select({ id: bookings.id })
-        .from(bookings)
-        .where(and(eq(bookings.huddleId, huddle.id), eq(bookings.organisationKey, entry.organisationKey), inArray(bookings.status, ['pending', 'confirmed'])))
-        .get();
-      if (hasPitch || member.status !== 'active') continue;
+      if (deps.bookings.organisationPitches(tx, huddle.id, entry.organisationKey) || member.status !== 'active') continue;
       const offer = tx
         .insert(waitlistOffers)
         .values({ id: newId(), entryId: entry.id, huddleId: huddle.id, slotId: slot.id, status: 'open', expiresAt, createdAt: now })
@@ -150,18 +145,8 @@ export function createWaitlistService(deps: {
           .where(and(eq(waitlistEntries.huddleId, huddle.id), eq(waitlistEntries.organisationKey, orgKey), inArray(waitlistEntries.status, [...ACTIVE_ENTRY])))
           .get();
         if (existing) throw problem('ALREADY_ON_WAITLIST', `Your organisation is number ${position(tx, existing)} in line already`);
-        const pitching = tx
-          .select({ id: bookings.id })
-          .from(bookings)
-          .where(and(eq(bookings.huddleId, huddle.id), eq(bookings.organisationKey, orgKey), inArray(bookings.status, ['pending', 'confirmed'])))
-          .get();
-        if (pitching) throw problem('BOOKING_LIMIT_REACHED', 'Your organisation has a pitch at this huddle already');
-        const free = tx
-          .select({ id: slots.id })
-          .from(slots)
-          .where(and(eq(slots.huddleId, huddle.id), sql`NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = ${slots.id} AND b.status IN ('pending', 'confirmed'))`, sql`NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.slot_id = ${slots.id} AND o.status = 'open')`))
-          .get();
-        if (free) throw problem('SLOTS_AVAILABLE', 'There are free slots at this huddle: book one');
+        if (deps.bookings.organisationPitches(tx, huddle.id, orgKey)) throw problem('BOOKING_LIMIT_REACHED', 'Your organisation has a pitch at this huddle already');
+        if (deps.bookings.firstFreeSlot(tx, huddle.id)) throw problem('SLOTS_AVAILABLE', 'There are free slots at this huddle: book one');
         const now = clock.now();
         const entry = tx
           .insert(waitlistEntries)

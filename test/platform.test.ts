@@ -46,6 +46,18 @@ t.test('every response carries security headers', async (t) => {
   t.match(generated.headers['content-security-policy'], /default-src 'none'/);
   t.match(generated.headers['strict-transport-security'], /max-age=/);
   t.equal(generated.headers['x-frame-options'], 'SAMEORIGIN');
+  // Errors too: an unknown route, a malformed body, and a problem raised by a handler.
+  for (const response of [
+    await app.inject('/nowhere'),
+    await app.inject({ method: 'POST', url: '/v1/clusters/north-west/subscriptions', headers: { 'content-type': 'application/json' }, payload: '{' }),
+    await app.inject('/v1/clusters/nowhere'),
+  ]) {
+    t.ok(response.statusCode >= 400, `${response.statusCode} is an error`);
+    t.equal(response.headers['x-content-type-options'], 'nosniff', `${response.statusCode} has nosniff`);
+    t.match(response.headers['content-security-policy'], /default-src 'none'/, `${response.statusCode} has the CSP`);
+  }
+  const docs = await app.inject('/docs/');
+  t.match(docs.headers['content-security-policy'], /script-src 'self'/, '/docs has its own CSP');
 });
 
 t.test('metrics shows request durations by route pattern and the outbox backlog', async (t) => {

@@ -11,6 +11,11 @@ import { immediate } from '../db/client.js';
 import { idempotencyKeys } from '../db/schema.js';
 import { problem } from '../errors.js';
 
+/** A route's hook option (absent, one function or a list) as a list. */
+function asList<T>(hooks: T | T[] | undefined): T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
+}
+
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 const KEY = /^[\x21-\x7e]{1,255}$/;
 const KEPT_HEADERS = ['content-type', 'location'];
@@ -87,13 +92,7 @@ export default fp(
       db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.scope, held.scope), eq(idempotencyKeys.key, held.key))).run();
     }
 
-    app.addHook('onRoute', (route) => {
-      if (route.config?.idempotency !== true) return;
-      const existing = route.preHandler ? (Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler]) : [];
-      route.preHandler = [begin, ...existing];
-    });
-
-    app.addHook('onSend', async (request, reply, payload) => {
+    async function record(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
       const held = request.idempotency;
       if (!held) return payload;
       if (reply.statusCode >= 500 || (payload !== null && typeof payload !== 'string')) {
@@ -111,11 +110,18 @@ export default fp(
         .run();
       request.idempotency = null;
       return payload;
-    });
+    }
+    const release = async (request: FastifyRequest) => forget(request);
 
-    // A client that hangs up before the answer must not leave its key stuck "in flight".
-    app.addHook('onRequestAbort', async (request) => forget(request));
-    app.addHook('onResponse', async (request) => forget(request));
+    // Only the routes that take an Idempotency-Key pay for these hooks. A client that hangs up
+    // before the answer must not leave its key stuck "in flight" (onRequestAbort).
+    app.addHook('onRoute', (route) => {
+      if (route.config?.idempotency !== true) return;
+      route.preHandler = [begin, ...asList(route.preHandler)];
+      route.onSend = [...asList(route.onSend), record];
+      route.onResponse = [...asList(route.onResponse), release];
+      route.onRequestAbort = [...asList(route.onRequestAbort), release];
+    });
   },
   { name: 'idempotency', dependencies: ['db', 'auth'] },
 );

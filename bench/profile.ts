@@ -1,11 +1,11 @@
-// Profiles the candidate server under one load: starts bench/servers/app.ts with --cpu-prof, loads it
+// Profiles the candidate server under one load: starts bench/servers/app.ts (profiling from the end of its seeding), loads it
 // with autocannon, stops it and prints the functions with the most self time (and the profile's path).
 //   npx tsx bench/profile.ts --path /healthz [--seed huddles:500] [--seconds 6] [--header 'if-none-match: {etag}']
 //   npx tsx bench/profile.ts --method POST --path /v1/clusters/bench/subscriptions --body '{"email":"x{n}@example.org"}'
 // "{n}" in the body is a counter (unique requests); "{random}" in the path one of the seeded huddle ids;
 // "{etag}" in a header the ETag the path answers with at the start.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,9 +32,10 @@ interface Node {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'convene-prof-'));
-const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--import', 'tsx', join(projectRoot, 'bench/servers/app.ts')], {
+const file = join(dir, 'app.cpuprofile');
+const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench/servers/app.ts')], {
   cwd: projectRoot,
-  env: { ...process.env, BENCH_SEED: values.seed },
+  env: { ...process.env, BENCH_SEED: values.seed, BENCH_PROFILE: file },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const info = await new Promise<{ url: string; ids: string[] }>((resolve) => createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line))));
@@ -54,9 +55,7 @@ await new Promise((resolve) => {
   child.once('exit', resolve);
   child.kill('SIGTERM');
 });
-const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
-if (!file) throw new Error('no profile written');
-const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[] };
+const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[] };
 const hits = new Map<number, number>();
 for (const sample of profile.samples) hits.set(sample, (hits.get(sample) ?? 0) + 1);
 const byFunction = new Map<string, number>();
@@ -70,4 +69,4 @@ const total = profile.samples.length;
 for (const [key, count] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) {
   process.stdout.write(`${((100 * count) / total).toFixed(1).padStart(5)}%  ${key}\n`);
 }
-process.stdout.write(`profile: ${join(dir, file)}\n`);
+process.stdout.write(`profile: ${file}\n`);

@@ -1,5 +1,6 @@
 // The candidate: the real Convene app (buildApp, every plugin), on a file database seeded for one scenario.
-// BENCH_SEED: "none", "huddles:<n>" (published huddles in weekly series of 50) .
+// BENCH_SEED: "none", "huddles:<n>" (published huddles in weekly series of 50).
+// BENCH_PROFILE=<file>: a CPU profile from the end of seeding until the process is stopped (bench/profile.ts).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { migrateDatabase, openDatabase } from '../../src/db/client.js';
 import { cliServices } from '../../src/cli/services.js';
 import { systemClock } from '../../src/lib/clock.js';
-import { announce } from './ready.js';
+import { announce, profileUntilExit } from './ready.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'convene-bench-'));
 const config = loadConfig({
@@ -50,4 +51,5 @@ if (huddles) {
     for (const huddle of series.json().huddles as { id: string }[]) ids.push(huddle.id);
   }
 }
+if (process.env.BENCH_PROFILE) await profileUntilExit(process.env.BENCH_PROFILE);
 await announce(app, { key, ids: ids.slice(0, 1000), count: ids.length });

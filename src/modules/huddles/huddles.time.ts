@@ -1,5 +1,5 @@
 // Wall-clock time done right: parse an instant or a local time in an IANA zone, and show both back.
-import { DateTime } from 'luxon';
+import { DateTime, Info } from 'luxon';
 import { problem } from '../../errors.js';
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
@@ -53,11 +53,29 @@ export function localToInstant(fields: { year: number; month: number; day: numbe
   return first.toUTC();
 }
 
+/**
+ * An instant in UTC and as local time in `zone`, to the second (milliseconds only when there are
+ * some), exactly as luxon's toISO({ suppressMilliseconds: true }) writes them. Luxon works out the
+ * zone's offset once; the strings are built from it, which keeps lists of huddles cheap to show.
+ */
 export function zoned(instant: Date | number, zone: string): ZonedTime {
-  const at = DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone: 'utc' });
-  return {
-    utc: at.toISO({ suppressMilliseconds: true }) ?? '',
-    local: at.setZone(zone).toISO({ suppressMilliseconds: true }) ?? '',
-    timezone: zone,
-  };
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  const resolved = Info.normalizeZone(zone);
+  const offset = resolved.offset(ms);
+  // Luxon writes Z for UTC itself and +00:00 for a zone that is at UTC's time just now (London in winter).
+  const suffix = resolved.isUniversal && offset === 0 ? 'Z' : offsetText(offset);
+  return { utc: isoAt(ms) + 'Z', local: isoAt(ms + offset * 60_000) + suffix, timezone: zone };
+}
+
+/** The date and time of `ms` as ISO 8601 without a zone designator. */
+function isoAt(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.endsWith('.000Z') ? iso.slice(0, 19) : iso.slice(0, 23);
+}
+
+function offsetText(minutes: number): string {
+  const sign = minutes < 0 ? '-' : '+';
+  // Whole minutes, as luxon writes them (a few historical zones were offset by seconds too).
+  const abs = Math.trunc(Math.abs(minutes));
+  return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }

@@ -106,6 +106,32 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     .where(inArray(outbox.id, due))
     .returning()
     .prepare();
+  // Every state change that sends mail calls enqueue, so it is one prepared statement. Values are
+  // given as the driver stores them (JSON text, epoch milliseconds): drizzle would map a null JSON
+  // column bound to a placeholder to the text "null".
+  const insertStatement = db
+    .insert(outbox)
+    .values({
+      id: param('id'),
+      messageId: param('messageId'),
+      clusterId: param('clusterId'),
+      kind: param('kind'),
+      toAddress: param('to'),
+      fromAddress: param('from'),
+      replyTo: param('replyTo'),
+      subject: param('subject'),
+      text: param('text'),
+      html: param('html'),
+      headers: param('headers'),
+      calendarMethod: param('calendarMethod'),
+      calendar: param('calendar'),
+      attachments: param('attachments'),
+      status: 'queued',
+      attempts: 0,
+      nextAttemptAt: param('now'),
+      createdAt: param('now'),
+    })
+    .prepare();
   const sentStatement = db
     .update(outbox)
     .set({ status: 'sent', sentAt: param('now'), smtpResponse: param('response'), leaseUntil: null, lastError: null })
@@ -161,36 +187,35 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
   }
 
   return {
-    /** Writes one message inside the caller's transaction; returns the row id. Never sends. */
-    enqueue(tx: DbOrTx, message: OutgoingMessage): string {
+    /**
+     * Writes one message inside the caller's transaction; returns the row id. Never sends.
+     * `_tx` names that transaction: it is on this outbox's connection (better-sqlite3 has one per
+     * database), so the prepared insert runs inside it.
+     */
+    enqueue(_tx: DbOrTx, message: OutgoingMessage): string {
       const to = checkAddress('to', message.to);
       const sender = checkAddress('from', message.from ?? from);
       const replyTo = message.replyTo === undefined ? null : checkAddress('replyTo', message.replyTo);
       checkMessage(message);
       const id = newId();
       const now = clock.now();
-      tx.insert(outbox)
-        .values({
-          id,
-          messageId: `<${id}@${domain}>`,
-          clusterId: message.clusterId ?? null,
-          kind: message.kind,
-          toAddress: to,
-          fromAddress: sender,
-          replyTo,
-          subject: message.subject,
-          text: message.text,
-          html: message.html,
-          headers: message.headers ?? {},
-          calendarMethod: message.calendar?.method ?? null,
-          calendar: message.calendar?.content ?? null,
-          attachments: message.attachments ?? null,
-          status: 'queued',
-          attempts: 0,
-          nextAttemptAt: now,
-          createdAt: now,
-        })
-        .run();
+      insertStatement.run({
+        id,
+        messageId: `<${id}@${domain}>`,
+        clusterId: message.clusterId ?? null,
+        kind: message.kind,
+        to,
+        from: sender,
+        replyTo,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+        headers: JSON.stringify(message.headers ?? {}),
+        calendarMethod: message.calendar?.method ?? null,
+        calendar: message.calendar?.content ?? null,
+        attachments: message.attachments ? JSON.stringify(message.attachments) : null,
+        now: now.getTime(),
+      });
       scheduleWakeup();
       return id;
     },

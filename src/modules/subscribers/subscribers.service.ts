@@ -47,32 +47,71 @@ export type SubscribersService = ReturnType<typeof createSubscribersService>;
 
 export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: Outbox; audit: AuditService; clusters: ClustersService; baseUrl: string; secretKey: string }) {
   const { db, clock, outbox, audit } = deps;
+  const param = (name: string) => sql`${sql.placeholder(name)}`;
+
+  // The sign-up path is public and busy, so its statements are prepared once. Values are given as the
+  // driver stores them (JSON text, epoch milliseconds).
+  const suppressedStatement = db
+    .select({ hash: suppressions.emailHash })
+    .from(suppressions)
+    .where(and(eq(suppressions.clusterId, sql.placeholder('clusterId')), eq(suppressions.emailHash, sql.placeholder('hash'))))
+    .prepare();
+  const byEmailStatement = db
+    .select()
+    .from(subscribers)
+    .where(and(eq(subscribers.clusterId, sql.placeholder('clusterId')), eq(subscribers.email, sql.placeholder('email'))))
+    .prepare();
+  const insertStatement = db
+    .insert(subscribers)
+    .values({ id: param('id'), clusterId: param('clusterId'), email: param('email'), name: param('name'), status: 'pending', topics: param('topics'), themes: param('themes'), createdAt: param('now'), updatedAt: param('now') })
+    .returning()
+    .prepare();
+  const consentStatement = db
+    .insert(consentEvents)
+    .values({
+      id: param('id'),
+      clusterId: param('clusterId'),
+      subscriberId: param('subscriberId'),
+      emailHash: param('hash'),
+      kind: param('kind'),
+      source: param('source'),
+      wordingVersion: CONSENT_WORDING_VERSION,
+      topics: param('topics'),
+      ip: param('ip'),
+      userAgent: param('userAgent'),
+      at: param('at'),
+    })
+    .prepare();
+  const noticeStatement = db
+    .update(subscribers)
+    .set({ lastNoticeAt: param('at') })
+    .where(eq(subscribers.id, sql.placeholder('id')))
+    .prepare();
 
   function link(purpose: LinkPurpose, subscriberId: string): string {
     const path = { confirm: '/subscriptions/confirm', unsubscribe: '/unsubscribe', preferences: '/preferences' }[purpose];
     return `${deps.baseUrl}${path}?token=${encodeURIComponent(signLink(deps.secretKey, LINK_PURPOSES[purpose], subscriberId))}`;
   }
 
-  function record(tx: DbOrTx, subscriber: Pick<Subscriber, 'id' | 'clusterId' | 'email'> | null, kind: string, context: RequestContext & { clusterId?: string; hash?: string; topics?: string[] }) {
-    tx.insert(consentEvents)
-      .values({
-        id: newId(),
-        clusterId: subscriber?.clusterId ?? context.clusterId!,
-        subscriberId: subscriber?.id ?? null,
-        emailHash: subscriber ? emailHash(subscriber.email) : context.hash!,
-        kind,
-        source: context.source,
-        wordingVersion: CONSENT_WORDING_VERSION,
-        topics: context.topics ?? null,
-        ip: context.ip ?? null,
-        userAgent: context.userAgent?.slice(0, 500) ?? null,
-        at: clock.now(),
-      })
-      .run();
+  // `_tx`: the caller's transaction; the prepared statement runs on its connection, so inside it.
+  function record(_tx: DbOrTx, subscriber: Pick<Subscriber, 'id' | 'clusterId' | 'email'> | null, kind: string, context: RequestContext & { clusterId?: string; hash?: string; topics?: string[] }) {
+    consentStatement.run({
+      id: newId(),
+      clusterId: subscriber?.clusterId ?? context.clusterId!,
+      subscriberId: subscriber?.id ?? null,
+      hash: subscriber ? emailHash(subscriber.email) : context.hash!,
+      kind,
+      source: context.source,
+      topics: context.topics ? JSON.stringify(context.topics) : null,
+      ip: context.ip ?? null,
+      userAgent: context.userAgent?.slice(0, 500) ?? null,
+      at: clock.now().getTime(),
+    });
   }
 
-  function isSuppressed(tx: DbOrTx, clusterId: string, email: string): boolean {
-    return tx.select({ hash: suppressions.emailHash }).from(suppressions).where(and(eq(suppressions.clusterId, clusterId), eq(suppressions.emailHash, emailHash(email)))).get() !== undefined;
+  /** `_tx`: the caller's transaction, on the connection the prepared statements use. */
+  function isSuppressed(_tx: DbOrTx, clusterId: string, email: string): boolean {
+    return suppressedStatement.get({ clusterId, hash: emailHash(email) }) !== undefined;
   }
 
   function checkThemes(cluster: Cluster, themes: string[]): string[] {
@@ -83,7 +122,7 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
 
   function sendConfirmation(tx: DbOrTx, cluster: Cluster, subscriber: Subscriber) {
     outbox.enqueue(tx, { kind: 'subscription.confirm', to: subscriber.email, clusterId: cluster.id, ...confirmationEmail({ clusterName: cluster.name, topics: subscriber.topics, url: link('confirm', subscriber.id) }) });
-    tx.update(subscribers).set({ lastNoticeAt: clock.now() }).where(eq(subscribers.id, subscriber.id)).run();
+    noticeStatement.run({ id: subscriber.id, at: clock.now().getTime() });
   }
 
   /** The subscriber behind a signed link of this purpose, or undefined when the link is not genuine. */
@@ -121,7 +160,7 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
       immediate(db, (tx) => {
         if (isSuppressed(tx, cluster.id, email)) return;
         const now = clock.now();
-        let subscriber = tx.select().from(subscribers).where(and(eq(subscribers.clusterId, cluster.id), eq(subscribers.email, email))).get();
+        let subscriber: Subscriber | undefined = byEmailStatement.get({ clusterId: cluster.id, email });
         const recentlyTold = subscriber?.lastNoticeAt && now.getTime() - subscriber.lastNoticeAt.getTime() < NOTICE_INTERVAL_MS;
         if (subscriber?.status === 'confirmed') {
           if (recentlyTold) return;
@@ -134,11 +173,7 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
           subscriber = undefined;
         }
         if (!subscriber) {
-          subscriber = tx
-            .insert(subscribers)
-            .values({ id: newId(), clusterId: cluster.id, email, name, status: 'pending', topics, themes, createdAt: now, updatedAt: now })
-            .returning()
-            .get();
+          subscriber = insertStatement.get({ id: newId(), clusterId: cluster.id, email, name, topics: JSON.stringify(topics), themes: JSON.stringify(themes), now: now.getTime() })!;
         } else {
           if (recentlyTold) return;
           // Pending again (or re-subscribing after leaving): the newest choice of topics counts once confirmed.

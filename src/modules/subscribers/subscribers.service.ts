@@ -63,7 +63,7 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
     .prepare();
   const insertStatement = db
     .insert(subscribers)
-    .values({ id: param('id'), clusterId: param('clusterId'), email: param('email'), name: param('name'), status: 'pending', topics: param('topics'), themes: param('themes'), createdAt: param('now'), updatedAt: param('now') })
+    .values({ id: param('id'), clusterId: param('clusterId'), email: param('email'), name: param('name'), status: 'pending', topics: param('topics'), themes: param('themes'), createdAt: param('now'), updatedAt: param('now'), lastNoticeAt: param('now') })
     .returning()
     .prepare();
   const consentStatement = db
@@ -122,7 +122,9 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
 
   function sendConfirmation(tx: DbOrTx, cluster: Cluster, subscriber: Subscriber) {
     outbox.enqueue(tx, { kind: 'subscription.confirm', to: subscriber.email, clusterId: cluster.id, ...confirmationEmail({ clusterName: cluster.name, topics: subscriber.topics, url: link('confirm', subscriber.id) }) });
-    noticeStatement.run({ id: subscriber.id, at: clock.now().getTime() });
+    const now = clock.now();
+    // A new row was written with this notice time already.
+    if (subscriber.lastNoticeAt?.getTime() !== now.getTime()) noticeStatement.run({ id: subscriber.id, at: now.getTime() });
   }
 
   /** The subscriber behind a signed link of this purpose, or undefined when the link is not genuine. */

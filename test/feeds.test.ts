@@ -3,6 +3,9 @@ import t, { type Test } from 'tap';
 import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
 import { checkWithLibical, parseWithIcalJs, parseWithPython } from './helpers/calendar.js';
+import { createFeedsService } from '../src/modules/feeds/feeds.service.js';
+import { createClustersService } from '../src/modules/clusters/clusters.service.js';
+import { createAuditService } from '../src/modules/audit/audit.service.js';
 
 const huddle = {
   title: 'Winter huddle',
@@ -133,4 +136,30 @@ t.test('one huddle\'s calendar file; the cluster profile links to the feed', asy
   const profile = (await app.inject('/v1/clusters/north-west')).json();
   t.same(profile.calendar.webcal, 'webcal://convene.test/v1/clusters/north-west/calendar.ics');
   t.equal((await app.inject('/v1/clusters/nowhere/calendar.ics')).statusCode, 404);
+});
+
+t.test('a feed built in pages is the feed built at once; concurrent requests share one build', async (t) => {
+  const { app, auth, database, config, clock, feed } = await setup(t);
+  const series = await app.inject({
+    method: 'POST',
+    url: '/v1/clusters/north-west/huddle-series',
+    headers: auth,
+    payload: { rrule: 'FREQ=WEEKLY;COUNT=20', status: 'published', template: { ...huddle, status: undefined, themes: ['digital'] } },
+  });
+  t.equal(series.statusCode, 201, series.body);
+  // Some huddles start at the same instant, so pages also split ties on the id.
+  await app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', headers: auth, payload: { ...huddle, title: 'Same time', themes: ['devices'] } });
+  const whole = await feed();
+  const themed = await feed('?theme=digital');
+  t.equal(parseWithIcalJs(whole.body).events.length, 21);
+  t.equal(parseWithIcalJs(themed.body).events.length, 20);
+
+  const paged = createFeedsService({ db: database.db, clock, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom, pageSize: 3 });
+  const cluster = createClustersService({ db: database.db, clock, audit: createAuditService({ db: database.db, clock }) }).get('north-west');
+  t.equal((await paged.clusterFeed(cluster, undefined)).body, whole.body, 'pages of 3 give the same bytes');
+  t.equal((await paged.clusterFeed(cluster, 'digital')).body, themed.body, 'and with a theme');
+
+  const fresh = createFeedsService({ db: database.db, clock, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom, pageSize: 3 });
+  const [a, b] = await Promise.all([fresh.clusterFeed(cluster, undefined), fresh.clusterFeed(cluster, undefined)]);
+  t.equal(a, b, 'two requests during one build get the same result object');
 });

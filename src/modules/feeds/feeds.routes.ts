@@ -51,7 +51,7 @@ export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clust
     },
     handler: async (request, reply) => {
       const cluster = clusters.get(request.params.cluster);
-      return sendCalendar(request, reply, feeds.clusterFeed(cluster, request.query.theme), `${cluster.slug}.ics`);
+      return sendCalendar(request, reply, await feeds.clusterFeed(cluster, request.query.theme), `${cluster.slug}.ics`);
     },
   });
 

@@ -1,5 +1,8 @@
 // Calendar feeds answered from a cache: a conditional GET never renders, and an edit re-renders only what changed.
+// A feed is built in pages of huddles, giving the event loop back between pages, so a feed of tens of
+// thousands of huddles never stalls other requests; requests that arrive meanwhile share the one build.
 import { createHash } from 'node:crypto';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { and, asc, eq, gte, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { huddles } from '../../db/schema.js';
@@ -16,6 +19,8 @@ const CANCELLED_DAYS = 30;
 export const FEED_TTL_SECONDS = 3600;
 const MAX_CACHED_FEEDS = 2000;
 const MAX_CACHED_EVENTS = 100_000;
+/** Huddles read and rendered between two turns of the event loop. */
+const PAGE_SIZE = 1000;
 
 export interface RenderedCalendar {
   body: string;
@@ -35,11 +40,16 @@ export function eventContext(cluster: Cluster, baseUrl: string, mailFrom: string
 
 export type FeedsService = ReturnType<typeof createFeedsService>;
 
-export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string; mailFrom: string }) {
+export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string; mailFrom: string; pageSize?: number }) {
   const { db, clock } = deps;
+  const pageSize = deps.pageSize ?? PAGE_SIZE;
   const feeds = new Map<string, RenderedCalendar>();
   const events = new Map<string, { version: string; text: string }>();
 
+  const building = new Map<string, Promise<RenderedCalendar>>();
+
+  // One page of the horizon, after the (start, id) the previous page ended with (keyset paging on
+  // the huddles_cluster_start index).
   const inHorizon = db
     .select()
     .from(huddles)
@@ -47,11 +57,13 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
       and(
         eq(huddles.clusterId, sql.placeholder('clusterId')),
         gte(huddles.startsAt, sql`${sql.placeholder('from')}`),
+        sql`(${huddles.startsAt}, ${huddles.id}) > (${sql.placeholder('afterStart')}, ${sql.placeholder('afterId')})`,
         lt(huddles.startsAt, sql`${sql.placeholder('to')}`),
         or(eq(huddles.status, 'published'), and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, sql`${sql.placeholder('cancelledSince')}`))),
       ),
     )
     .orderBy(asc(huddles.startsAt), asc(huddles.id))
+    .limit(pageSize)
     .prepare();
 
   /** The public VEVENT of a huddle, rendered once per version (sequence and last change). */
@@ -71,22 +83,55 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
     return { body, etag: etagOf(body), lastModified: new Date(Math.floor(lastModified.getTime() / 1000) * 1000) };
   }
 
+  /**
+   * Reads and renders the feed a page at a time. An edit that lands between two pages bumps the
+   * cluster's huddle version, so the next request builds the feed again under the new key.
+   */
+  async function buildFeed(cluster: Cluster, theme: string | undefined, day: number): Promise<RenderedCalendar> {
+    const context = eventContext(cluster, deps.baseUrl, deps.mailFrom);
+    const from = (day - PAST_DAYS) * DAY;
+    const range = { clusterId: cluster.id, from, to: (day + FUTURE_DAYS) * DAY, cancelledSince: (day - CANCELLED_DAYS) * DAY };
+    const events: string[] = [];
+    let lastModified = cluster.updatedAt;
+    let after = { afterStart: from, afterId: '' };
+    for (;;) {
+      const rows = inHorizon.all({ ...range, ...after });
+      for (const row of rows) {
+        if (theme !== undefined && !row.themes.includes(theme)) continue;
+        events.push(publicEvent(row, context));
+        if (row.updatedAt > lastModified) lastModified = row.updatedAt;
+      }
+      if (rows.length < pageSize) break;
+      const last = rows[rows.length - 1]!;
+      after = { afterStart: last.startsAt.getTime(), afterId: last.id };
+      await yieldToLoop();
+    }
+    const body = renderCalendar({ name: theme ? `${cluster.name} (${theme})` : cluster.name, ttlSeconds: FEED_TTL_SECONDS, method: 'PUBLISH' }, events);
+    return { body, etag: etagOf(body), lastModified: new Date(Math.floor(lastModified.getTime() / 1000) * 1000) };
+  }
+
   return {
     /** The public feed of a cluster (optionally one theme). Cached until a huddle or the cluster changes, or the day turns. */
-    clusterFeed(cluster: Cluster, theme: string | undefined): RenderedCalendar {
+    async clusterFeed(cluster: Cluster, theme: string | undefined): Promise<RenderedCalendar> {
       const day = Math.floor(clock.now().getTime() / DAY);
       const key = `${cluster.id}|${cluster.huddlesVersion}|${cluster.updatedAt.getTime()}|${day}|${theme ?? ''}`;
       const cached = feeds.get(key);
       if (cached) return cached;
-      const rows = inHorizon
-        .all({ clusterId: cluster.id, from: (day - PAST_DAYS) * DAY, to: (day + FUTURE_DAYS) * DAY, cancelledSince: (day - CANCELLED_DAYS) * DAY })
-        .filter((row) => theme === undefined || row.themes.includes(theme));
-      const feed = build(theme ? `${cluster.name} (${theme})` : cluster.name, rows, eventContext(cluster, deps.baseUrl, deps.mailFrom), cluster.updatedAt);
-      if (feeds.size >= MAX_CACHED_FEEDS) feeds.clear();
-      // Older versions of this feed can never be asked for again.
-      for (const old of feeds.keys()) if (old.startsWith(`${cluster.id}|`) && old.endsWith(`|${theme ?? ''}`)) feeds.delete(old);
-      feeds.set(key, feed);
-      return feed;
+      const pending = building.get(key);
+      if (pending) return pending;
+      const job = buildFeed(cluster, theme, day).then((feed) => {
+        if (feeds.size >= MAX_CACHED_FEEDS) feeds.clear();
+        // Older versions of this feed can never be asked for again.
+        for (const old of feeds.keys()) if (old.startsWith(`${cluster.id}|`) && old.endsWith(`|${theme ?? ''}`)) feeds.delete(old);
+        feeds.set(key, feed);
+        return feed;
+      });
+      building.set(key, job);
+      try {
+        return await job;
+      } finally {
+        building.delete(key);
+      }
     },
 
     /** One huddle as a calendar file. */

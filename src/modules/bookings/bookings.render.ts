@@ -1,5 +1,6 @@
 // A pitch as a calendar event (UID pitch-<id>@host) and the emails about it (pure).
-import ical, { foldLines, ICalAttendeeRole, ICalAttendeeStatus, ICalEventStatus } from 'ical-generator';
+import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalEventStatus } from 'ical-generator';
+import { foldLines } from '../../lib/ical-fold.js';
 import { DateTime } from 'luxon';
 import type { bookings } from '../../db/schema.js';
 import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';

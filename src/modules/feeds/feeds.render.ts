@@ -1,6 +1,7 @@
 // iCalendar text for huddles: one event at a time (so feeds can cache per event) and whole calendars.
 // Times are written in UTC, which every calendar app reads the same way.
-import ical, { foldLines, ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
+import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
+import { foldLines } from '../../lib/ical-fold.js';
 import type { Huddle } from '../huddles/huddles.view.js';
 
 export type CalendarMethod = 'PUBLISH' | 'REQUEST' | 'CANCEL';

@@ -1,6 +1,7 @@
 // Calendar feeds answered from a cache: a conditional GET never renders, and an edit re-renders only what changed.
-// A feed is built in pages of huddles, giving the event loop back between pages, so a feed of tens of
-// thousands of huddles never stalls other requests; requests that arrive meanwhile share the one build.
+// A feed is read in pages of huddles and rendered in slices of a few milliseconds, giving the event loop
+// back in between, so a feed of tens of thousands of huddles never stalls other requests; requests that
+// arrive meanwhile share the one build.
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { and, asc, eq, gte, lt, or, sql } from 'drizzle-orm';
@@ -19,8 +20,10 @@ const CANCELLED_DAYS = 30;
 export const FEED_TTL_SECONDS = 3600;
 const MAX_CACHED_FEEDS = 2000;
 const MAX_CACHED_EVENTS = 100_000;
-/** Huddles read and rendered between two turns of the event loop. */
+/** Huddles read at a time. */
 const PAGE_SIZE = 1000;
+/** Rendering gives the event loop back after this long, so other requests are never kept waiting. */
+const SLICE_MS = 20;
 
 export interface RenderedCalendar {
   body: string;
@@ -94,17 +97,23 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
     const events: string[] = [];
     let lastModified = cluster.updatedAt;
     let after = { afterStart: from, afterId: '' };
+    let sliceStart = performance.now();
     for (;;) {
       const rows = inHorizon.all({ ...range, ...after });
       for (const row of rows) {
         if (theme !== undefined && !row.themes.includes(theme)) continue;
         events.push(publicEvent(row, context));
         if (row.updatedAt > lastModified) lastModified = row.updatedAt;
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await yieldToLoop();
+          sliceStart = performance.now();
+        }
       }
       if (rows.length < pageSize) break;
       const last = rows[rows.length - 1]!;
       after = { afterStart: last.startsAt.getTime(), afterId: last.id };
       await yieldToLoop();
+      sliceStart = performance.now();
     }
     const body = renderCalendar({ name: theme ? `${cluster.name} (${theme})` : cluster.name, ttlSeconds: FEED_TTL_SECONDS, method: 'PUBLISH' }, events);
     return { body, etag: etagOf(body), lastModified: new Date(Math.floor(lastModified.getTime() / 1000) * 1000) };

@@ -13,11 +13,14 @@ import { haveTaskset, ROUNDS, SECONDS, short, type Outcome, type Scenario } from
 import { requestScenarios } from './scenarios/requests.js';
 import { bookingScenario } from './scenarios/bookings.js';
 import { bigFeedsScenario, feedAfterEditScenario } from './scenarios/feeds.js';
+import { newsletterScenario } from './scenarios/newsletter.js';
+import { startupScenario } from './scenarios/startup.js';
+import { soakScenario } from './scenarios/soak.js';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 
-const scenarios: Scenario[] = [...requestScenarios, bookingScenario, feedAfterEditScenario, bigFeedsScenario];
+const scenarios: Scenario[] = [...requestScenarios, bookingScenario, feedAfterEditScenario, bigFeedsScenario, newsletterScenario, soakScenario, startupScenario];
 
 const results: (Outcome & { scenario: string })[] = [];
 let brokenGates = 0;

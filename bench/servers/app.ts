@@ -16,18 +16,9 @@ import { subscribers } from '../../src/db/schema.js';
 import { cliMailingServices } from '../../src/cli/services.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { newId } from '../../src/lib/ids.js';
+import { BENCH_ENV } from './env.js';
 import { announce, profileUntilExit } from './ready.js';
 
-export const BENCH_ENV = {
-  LOG_LEVEL: 'silent',
-  SECRET_KEY: 'bench-secret-that-is-at-least-32-characters',
-  PUBLIC_BASE_URL: 'https://convene.bench',
-  PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000',
-  AUTH_FAILURE_LIMIT_PER_MINUTE: '1000000',
-  FORM_RATE_LIMIT_PER_MINUTE: '1000000',
-  MAIL_WORKER: 'false',
-  TIMED_JOBS: 'false',
-};
 
 const dataDir = process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'convene-bench-'));
 const config = loadConfig({ ...BENCH_ENV, DATA_DIR: dataDir });
@@ -102,6 +93,7 @@ if (process.env.BENCH_PROFILE) await profileUntilExit(process.env.BENCH_PROFILE)
 await announce(app, {
   key,
   dataDir,
+  databasePath: config.databasePath,
   count: huddles.length,
   ids: huddles.slice(0, 1000).map(([id]) => id),
   huddles: huddles.length <= 10_000 ? huddles : [],

@@ -1,0 +1,117 @@
+// A newsletter to 10,000 subscribers through the real CLI (`convene newsletter send`) to a local SMTP
+// sink while the API answers reads, against a bare nodemailer loop sending pre-rendered messages.
+// Gate: exactly one copy to each subscriber. Also: the CLI's peak resident memory.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+import { broken, pick, round2, short, spawnScript, start, stop, type Outcome, type Scenario, type Server } from '../lib.js';
+import { BENCH_ENV } from '../servers/env.js';
+
+interface SinkStats {
+  messages: number;
+  distinct: number;
+  duplicates: number;
+  seconds: number;
+}
+
+const sinkStats = async (sink: Server, reset = false, subject?: string): Promise<SinkStats> =>
+  (await fetch(`${sink.url}/stats${subject ? `?subject=${encodeURIComponent(subject)}` : ''}`, { method: reset ? 'POST' : 'GET' })).json() as Promise<SinkStats>;
+
+/** Waits for a process to exit, sampling its peak resident memory (VmHWM) meanwhile. */
+async function finish(child: ChildProcess, limitMs: number): Promise<{ code: number | null; peakMb: number; output: string }> {
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let peakKb = 0;
+  const sample = () => {
+    try {
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
+      peakKb = Math.max(peakKb, kb);
+    } catch {
+      // gone already
+    }
+  };
+  const timer = setInterval(sample, 100);
+  const code = await new Promise<number | null>((resolve) => {
+    const limit = setTimeout(() => child.kill('SIGKILL'), limitMs);
+    child.once('exit', (exitCode) => {
+      clearTimeout(limit);
+      resolve(exitCode);
+    });
+  });
+  clearInterval(timer);
+  return { code, peakMb: Math.round(peakKb / 1024), output };
+}
+
+export const newsletterScenario: Scenario = {
+  name: 'newsletter to 10,000 through the CLI while the API takes traffic',
+  run: async (): Promise<Outcome> => {
+    const readers = short ? 1000 : 10_000;
+    const rounds = short ? 1 : 2;
+    const goal = '≥ 0.85 × (stretch ≥ 1,000 msg/s); peak RSS ≤ 200 MB';
+    let sink: Server | undefined;
+    let app: Server | undefined;
+    try {
+      sink = await start('bench/servers/smtp-sink.ts', {}, '1');
+      const smtpUrl = String(sink.info.smtpUrl);
+      app = await start('bench/servers/app.ts', { BENCH_SEED: `subscribers:${readers},huddles:500` }, '1');
+      const dataDir = String(app.info.dataDir);
+      const body = join(mkdtempSync(join(tmpdir(), 'convene-bench-')), 'newsletter.md');
+      writeFileSync(body, `# News from the cluster\n\n${'Pitches, funding rounds and partnerships from our members. '.repeat(30)}\n\n- [Next huddle](https://convene.bench/v1/clusters/bench)\n`);
+      const mailEnv = { SMTP_URL: smtpUrl, MAIL_CONCURRENCY: '4' };
+      const b: number[] = [];
+      const c: number[] = [];
+      let peakMb = 0;
+      let apiAnswers = 0;
+      let apiWrong = 0;
+      for (let round = 0; round < rounds; round++) {
+        await sinkStats(sink, true);
+        const bare = await finish(spawnScript('bench/baselines/mail.ts', { ...mailEnv, BENCH_MESSAGES: String(readers) }), 600_000);
+        const baseline = await sinkStats(sink);
+        if (bare.code !== 0 || baseline.distinct !== readers) throw new Error(`the baseline sent ${baseline.distinct} of ${readers}: ${bare.output.slice(-300)}`);
+        b.push(readers / baseline.seconds);
+
+        await sinkStats(sink, true);
+        const ids = app.info.ids as string[];
+        const traffic = autocannon({ url: app.url, connections: 4, overallRate: 200, duration: 600, requests: [{ setupRequest: (request) => ({ ...request, path: `/v1/huddles/${pick(ids)}` }) }] }, () => {});
+        traffic.on('response', (_client: unknown, status: number) => {
+          apiAnswers += 1;
+          if (status !== 200) apiWrong += 1;
+        });
+        const cli = spawnScript(
+          'scripts/convene.ts',
+          { ...BENCH_ENV, ...mailEnv, DATA_DIR: dataDir },
+          ['newsletter', 'send', '--cluster', 'bench', '--subject', `Bench newsletter ${round}`, '--body', body, '--rate', '5000', '--yes'],
+        );
+        const sent = await finish(cli, 600_000);
+        traffic.stop();
+        const candidate = await sinkStats(sink, false, `Bench newsletter ${round}`);
+        peakMb = Math.max(peakMb, sent.peakMb);
+        if (sent.code !== 0) throw new Error(`the CLI exited with ${sent.code}: ${sent.output.slice(-300)}`);
+        if (candidate.messages !== readers || candidate.distinct !== readers || candidate.duplicates !== 0) {
+          throw new Error(`${candidate.messages} messages to ${candidate.distinct} of ${readers} subscribers, ${candidate.duplicates} duplicates`);
+        }
+        c.push(readers / candidate.seconds);
+      }
+      if (apiWrong > 0) throw new Error(`${apiWrong} of ${apiAnswers} API answers during the sends were not 200`);
+      const rate = (list: number[]) => list.reduce((sum, v) => sum + v, 0) / list.length;
+      const ratio = rate(c) / rate(b);
+      return {
+        baseline: `${Math.round(rate(b))} msg/s`,
+        candidate: `${Math.round(rate(c))} msg/s, peak RSS ${peakMb} MB`,
+        ratio: round2(ratio),
+        goal,
+        met: ratio >= 0.85 && peakMb <= 200,
+        gate: 'held',
+        notes: `${rounds} × ${readers} subscribers, each got exactly one copy; the API answered ${apiAnswers} reads (all 200) during the sends; stretch ${rate(c) >= 1000 ? 'met' : 'not met'}`,
+      };
+    } catch (error) {
+      return broken(goal, (error as Error).message);
+    } finally {
+      await stop(app);
+      await stop(sink);
+    }
+  },
+};

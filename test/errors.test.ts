@@ -227,4 +227,10 @@ t.test('requests the HTTP parser rejects get a problem+json answer', async (t) =
   const broken = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n');
   t.match(broken, /^HTTP\/1\.1 400/);
   t.match(broken, /"code":"VALIDATION_FAILED"/);
+  // Like every other problem, these carry a request id, in the body and the X-Request-Id header.
+  for (const answer of [huge, broken]) {
+    const requestId = (JSON.parse(answer.split('\r\n\r\n')[1]!) as { requestId?: string }).requestId;
+    t.match(requestId, /^[0-9a-f-]{36}$/);
+    t.match(answer, new RegExp(`X-Request-Id: ${requestId}\r\n`, 'i'));
+  }
 });

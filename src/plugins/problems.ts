@@ -1,4 +1,5 @@
 // Shapes every error, 404 and validation failure as RFC 9457 application/problem+json with a stable code.
+import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -98,16 +99,19 @@ export function clientErrorHandler(baseUrl: string) {
     if (!socket.writable) return socket.destroy();
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
     const status = tooLarge ? 431 : 400;
+    // No request was parsed, so there is no request id yet; this answer gets its own, like every other.
+    const requestId = randomUUID();
     const body = JSON.stringify({
       type: `${baseUrl}/problems/VALIDATION_FAILED`,
       title: catalogue.VALIDATION_FAILED.title,
       status,
       detail: tooLarge ? 'The request headers are too large' : 'The request is not valid HTTP',
       code: 'VALIDATION_FAILED',
+      requestId,
     });
     socket.end(
       `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
     );
   };
 }

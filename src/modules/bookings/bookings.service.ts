@@ -56,6 +56,30 @@ export function createBookingsService(deps: {
   onSlotFreed?: (tx: DbOrTx, huddle: Huddle, slot: Slot) => void;
 }) {
   const { db, clock, audit, outbox } = deps;
+  const p = (name: string) => sql.placeholder(name);
+
+  // A burst of requests for the same huddle is mostly refusals, which run only these reads; they are
+  // prepared once. They run on the connection every transaction here uses, so inside the caller's.
+  const huddleStatement = db.select().from(huddles).where(eq(huddles.id, p('id'))).prepare();
+  const organisationCountStatement = db
+    .select({ n: sql<number>`count(*)` })
+    .from(bookings)
+    .where(and(eq(bookings.huddleId, p('huddleId')), eq(bookings.organisationKey, p('orgKey')), inArray(bookings.status, [...ACTIVE])))
+    .prepare();
+  const firstFreeSlotStatement = db
+    .select()
+    .from(slots)
+    .where(
+      and(
+        eq(slots.huddleId, p('huddleId')),
+        sql`NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = ${slots.id} AND b.status IN ('pending', 'confirmed'))`,
+        sql`NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.slot_id = ${slots.id} AND o.status = 'open')`,
+      ),
+    )
+    .orderBy(asc(slots.position))
+    .limit(1)
+    .prepare();
+  const anySlotStatement = db.select({ id: slots.id }).from(slots).where(eq(slots.huddleId, p('huddleId'))).limit(1).prepare();
 
   function details(tx: DbOrTx, bookingId: string): BookingDetails | undefined {
     const row = tx
@@ -113,11 +137,13 @@ export function createBookingsService(deps: {
   /** Checks the organisation's limits for one more pitch at this huddle (pending ones count). */
   function checkLimits(tx: DbOrTx, cluster: Cluster, huddle: Huddle, orgKey: string, excludeBookingId?: string) {
     const exclude = excludeBookingId ? [ne(bookings.id, excludeBookingId)] : [];
-    const here = tx
-      .select({ n: sql<number>`count(*)` })
-      .from(bookings)
-      .where(and(eq(bookings.huddleId, huddle.id), eq(bookings.organisationKey, orgKey), inArray(bookings.status, [...ACTIVE]), ...exclude))
-      .get()!.n;
+    const here = excludeBookingId
+      ? tx
+          .select({ n: sql<number>`count(*)` })
+          .from(bookings)
+          .where(and(eq(bookings.huddleId, huddle.id), eq(bookings.organisationKey, orgKey), inArray(bookings.status, [...ACTIVE]), ...exclude))
+          .get()!.n
+      : organisationCountStatement.get({ huddleId: huddle.id, orgKey })!.n;
     const perHuddle = cluster.bookingPolicy.pitchesPerOrganisationPerHuddle;
     if (here >= perHuddle) {
       throw problem('BOOKING_LIMIT_REACHED', `Your organisation has ${here} active pitch${here === 1 ? '' : 'es'} at this huddle; the limit is ${perHuddle}`);
@@ -148,8 +174,8 @@ export function createBookingsService(deps: {
   }
 
   /** A published huddle of the member's cluster whose booking window is open now. */
-  function bookableHuddle(tx: DbOrTx, member: Member, huddleId: string): Huddle {
-    const huddle = tx.select().from(huddles).where(eq(huddles.id, huddleId)).get();
+  function bookableHuddle(_tx: DbOrTx, member: Member, huddleId: string): Huddle {
+    const huddle = huddleStatement.get({ id: huddleId });
     if (!huddle || huddle.clusterId !== member.clusterId || huddle.status === 'draft') throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddleId}`);
     if (huddle.status === 'cancelled') throw problem('HUDDLE_CANCELLED', 'This huddle is cancelled');
     const closed = bookingClosedReason(bookingWindow(huddle.startsAt, huddle), clock.now());
@@ -158,25 +184,13 @@ export function createBookingsService(deps: {
   }
 
   /** The first slot that holds no pending or confirmed booking and is not offered to the waitlist. */
-  function firstFreeSlot(tx: DbOrTx, huddleId: string): Slot | undefined {
-    return tx
-      .select()
-      .from(slots)
-      .where(and(eq(slots.huddleId, huddleId), sql`NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = ${slots.id} AND b.status IN ('pending', 'confirmed'))`, sql`NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.slot_id = ${slots.id} AND o.status = 'open')`))
-      .orderBy(asc(slots.position))
-      .limit(1)
-      .get();
+  function firstFreeSlot(_tx: DbOrTx, huddleId: string): Slot | undefined {
+    return firstFreeSlotStatement.get({ huddleId });
   }
 
   /** Whether this organisation holds a pending or confirmed pitch at the huddle. */
-  function organisationPitches(tx: DbOrTx, huddleId: string, orgKey: string): boolean {
-    return (
-      tx
-        .select({ id: bookings.id })
-        .from(bookings)
-        .where(and(eq(bookings.huddleId, huddleId), eq(bookings.organisationKey, orgKey), inArray(bookings.status, [...ACTIVE])))
-        .get() !== undefined
-    );
+  function organisationPitches(_tx: DbOrTx, huddleId: string, orgKey: string): boolean {
+    return organisationCountStatement.get({ huddleId, orgKey })!.n > 0;
   }
 
   function heldByOffer(tx: DbOrTx, slotId: string): boolean {
@@ -264,7 +278,7 @@ export function createBookingsService(deps: {
         } else {
           slot = firstFreeSlot(tx, huddle.id);
           if (!slot) {
-            const any = tx.select({ id: slots.id }).from(slots).where(eq(slots.huddleId, huddle.id)).limit(1).get();
+            const any = anySlotStatement.get({ huddleId: huddle.id });
             throw problem('NO_SLOTS_LEFT', any ? 'Every slot of this huddle is booked; join the waitlist to be offered one that frees up' : 'This huddle has no pitch slots (its pitch.slotCount is 0)');
           }
         }

@@ -1,6 +1,6 @@
 // Request validation: bodies are taken exactly as sent (no type coercion); query strings and
 // path parameters, which are always text, are coerced to the schema's types.
-import Ajv, { type Options } from 'ajv';
+import Ajv, { type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import fastUri from 'fast-uri';
 import type { FastifySchemaCompiler } from 'fastify';
@@ -20,8 +20,25 @@ function build(options: Options) {
   return ajv;
 }
 
+/**
+ * Fastify's validator compiler. Each schema is compiled by ajv when its route is first used rather
+ * than when the server starts: compiling every route's schemas took about a third of the start-up
+ * time (bench/FINDINGS.md). A schema ajv cannot compile still fails loudly, on that first request,
+ * and the test suite and contract fuzz call every route.
+ */
 export function validatorCompiler(): FastifySchemaCompiler<unknown> {
   const strict = build({ coerceTypes: false });
   const coercing = build({ coerceTypes: 'array' });
-  return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema as object);
+  return ({ schema, httpPart }) => {
+    const ajv = httpPart === 'body' ? strict : coercing;
+    let compiled: ValidateFunction | undefined;
+    const validate = (data: unknown): boolean => {
+      compiled ??= ajv.compile(schema as object);
+      const valid = compiled(data) as boolean;
+      validate.errors = compiled.errors;
+      return valid;
+    };
+    validate.errors = null as ErrorObject[] | null | undefined;
+    return validate;
+  };
 }

@@ -8,6 +8,9 @@ import { output, type CliContext } from './context.js';
 
 export class CliFailure extends Error {}
 
+/** The largest step better-sqlite3 accepts: every remaining page at once. */
+const ALL_REMAINING_PAGES = 0x7fffffff;
+
 /** Opens a backup read-only and runs SQLite's integrity check on it. */
 export function verifyBackup(file: string): string {
   const copy = new Database(file, { readonly: true, fileMustExist: true });
@@ -49,7 +52,10 @@ export function dbCommands(program: Command, context: CliContext): void {
       mkdirSync(dirname(target), { recursive: true });
       const database = openDatabase(context.config.databasePath, { mustExist: true });
       try {
-        await database.sqlite.backup(target);
+        // All pages in one step. SQLite restarts an online backup from the first page whenever another
+        // connection commits between two steps, so with better-sqlite3's default (100 pages a step) the
+        // backup of a database of a few tens of MB kept restarting, for ever, while the server wrote.
+        await database.sqlite.backup(target, { progress: () => ALL_REMAINING_PAGES });
       } finally {
         closeDatabase(database.sqlite);
       }

@@ -2,6 +2,7 @@
 // taskset exists, so the load generator in this process has CPU 1), loading them with autocannon, and
 // the outcome each scenario reports.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -185,4 +186,21 @@ export function throughput(spec: Throughput): Scenario {
       }
     },
   };
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ when it is missing or older than src/. */
+export function ensureBuilt(): void {
+  const server = join(projectRoot, 'dist/scripts/server.js');
+  if (existsSync(server) && statSync(server).mtimeMs >= Math.max(newestMtime(join(projectRoot, 'src')), newestMtime(join(projectRoot, 'scripts')))) return;
+  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: projectRoot, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed');
 }

@@ -1,8 +1,12 @@
-// Baseline: Fastify + better-sqlite3, a prepared range query for 50 rows by start time, each row's stored
-// JSON joined into one {"items":[...]} body: the raw list with the same serialised size as a huddle page.
+// Baseline for lists: Fastify + better-sqlite3, a prepared range query for 50 rows by start time, and the
+// same serialisation as the app: each row holds a huddle's public view (made by the app's own huddleView
+// from a synthetic row) as JSON, and the page goes out through Fastify with the app's HuddlePage
+// response schema (fast-json-stringify). What the app adds on top is its own work per request.
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import Database from '../../src/db/driver.js';
+import { HuddlePage } from '../../src/modules/huddles/huddles.schemas.js';
+import { huddleView, type Huddle } from '../../src/modules/huddles/huddles.view.js';
 import { announce } from '../servers/ready.js';
 
 const db = new Database(':memory:');
@@ -10,20 +14,49 @@ db.exec('CREATE TABLE items (id TEXT PRIMARY KEY, starts_at INTEGER NOT NULL, bo
 const insert = db.prepare('INSERT INTO items (id, starts_at, body) VALUES (?, ?, ?)');
 const starts: number[] = [];
 const first = Date.now() + 86_400_000;
+const now = new Date();
 db.transaction(() => {
   for (let i = 0; i < 10_000; i++) {
     const id = randomUUID();
     const start = first + Math.floor(i / 50) * 1_800_000 + (i % 50) * 7 * 86_400_000;
     starts.push(start);
-    // About the size of one huddle's public view.
-    insert.run(id, start, JSON.stringify({ id, title: `Item ${i}`, description: 'x'.repeat(900), start: new Date(start).toISOString(), themes: ['data'] }));
+    const row: Huddle = {
+      id,
+      clusterId: 'bench',
+      seriesId: null,
+      title: `Huddle ${i}`,
+      description: 'Pitches and news from the cluster.',
+      startsAt: new Date(start),
+      endsAt: new Date(start + 90 * 60_000),
+      timezone: 'Europe/London',
+      venueName: 'Hall',
+      venueAddress: '1 Science Park',
+      onlineUrl: null,
+      capacity: null,
+      themes: ['data'],
+      status: 'published',
+      cancelReason: null,
+      cancelledAt: null,
+      sequence: 0,
+      slotCount: 0,
+      slotMinutes: 5,
+      changeoverMinutes: 1,
+      pitchOffsetMinutes: 10,
+      bookingOpensDaysBefore: null,
+      bookingClosesHoursBefore: 48,
+      cancellationCutoffHours: 24,
+      approvalRequired: false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    insert.run(id, start, JSON.stringify(huddleView(row, 'bench', 'https://convene.bench', 'public')));
   }
 })();
 const page = db.prepare('SELECT body FROM items WHERE starts_at >= ? AND starts_at < ? ORDER BY starts_at, id LIMIT 50').pluck();
 const app = Fastify({ logger: false });
-app.get('/items', async (request, reply) => {
+app.get('/items', { schema: { response: { 200: HuddlePage } } }, async (request) => {
   const query = request.query as { from: string; to: string };
   const bodies = page.all(Date.parse(query.from), Date.parse(query.to)) as string[];
-  return reply.type('application/json').send(`{"items":[${bodies.join(',')}],"nextCursor":null}`);
+  return { items: bodies.map((body) => JSON.parse(body) as unknown), nextCursor: null };
 });
 await announce(app, { starts: starts.slice(0, 1000) });

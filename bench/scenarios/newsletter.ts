@@ -1,4 +1,4 @@
-// A newsletter to 10,000 subscribers through the real CLI (`convene newsletter send`) to a local SMTP
+// A newsletter to 10,000 subscribers through the real CLI (`convene newsletter send`, built) to a local SMTP
 // sink while the API answers reads, against a bare nodemailer loop sending pre-rendered messages.
 // Gate: exactly one copy to each subscriber. Also: the CLI's peak resident memory.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
-import { broken, pick, round2, short, spawnScript, start, stop, type Outcome, type Scenario, type Server } from '../lib.js';
+import { broken, ensureBuilt, pick, round2, short, spawnScript, start, stop, type Outcome, type Scenario, type Server } from '../lib.js';
 import { BENCH_ENV } from '../servers/env.js';
 
 interface SinkStats {
@@ -54,6 +54,8 @@ export const newsletterScenario: Scenario = {
     let sink: Server | undefined;
     let app: Server | undefined;
     try {
+      // The CLI as installed (`convene`, the built copy), not through the TypeScript loader.
+      ensureBuilt();
       sink = await start('bench/servers/smtp-sink.ts', {}, '1');
       const smtpUrl = String(sink.info.smtpUrl);
       app = await start('bench/servers/app.ts', { BENCH_SEED: `subscribers:${readers},huddles:500` }, '1');
@@ -81,7 +83,7 @@ export const newsletterScenario: Scenario = {
           if (status !== 200) apiWrong += 1;
         });
         const cli = spawnScript(
-          'scripts/convene.ts',
+          'dist/scripts/convene.js',
           { ...BENCH_ENV, ...mailEnv, DATA_DIR: dataDir },
           ['newsletter', 'send', '--cluster', 'bench', '--subject', `Bench newsletter ${round}`, '--body', body, '--rate', '5000', '--yes'],
         );

@@ -6,7 +6,7 @@ import { statSync, existsSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { broken, checkNoBusy, pick, round2, short, spawnScript, start, stop, type Outcome, type Scenario, type Server } from '../lib.js';
+import { broken, ensureBuilt, checkNoBusy, pick, round2, short, spawnScript, start, stop, type Outcome, type Scenario, type Server } from '../lib.js';
 import { BENCH_ENV } from '../servers/env.js';
 
 interface Route {
@@ -88,6 +88,7 @@ export const soakScenario: Scenario = {
     let sink: Server | undefined;
     let app: Server | undefined;
     try {
+      ensureBuilt();
       sink = await start('bench/servers/smtp-sink.ts', {}, '1');
       app = await start('bench/servers/app.ts', { BENCH_SEED: `huddles:500,bookings:40,subscribers:${readers}` });
       app.info.etag = (await fetch(`${app.url}/v1/clusters/bench/calendar.ics`)).headers.get('etag');
@@ -101,7 +102,7 @@ export const soakScenario: Scenario = {
       writeFileSync(body, '# Soak\n\nNews from the cluster.\n');
       // The newsletter goes at a steady 200 messages a second for the whole soak, in its own process.
       const cli = spawnScript(
-        'scripts/convene.ts',
+        'dist/scripts/convene.js',
         { ...BENCH_ENV, DATA_DIR: String(app.info.dataDir), SMTP_URL: String(sink.info.smtpUrl), MAIL_CONCURRENCY: '4' },
         ['newsletter', 'send', '--cluster', 'bench', '--subject', 'Soak newsletter', '--body', body, '--rate', String(Math.ceil(readers / seconds)), '--yes'],
         '1',

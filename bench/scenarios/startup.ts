@@ -1,30 +1,11 @@
 // Start-up: from spawning `node dist/scripts/server.js` (what `npm start` runs) on a migrated database
 // to the first 200 from /readyz, against plain Node with Fastify and a database (bench/baselines/startup.mjs).
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../../src/lib/paths.js';
-import { broken, round2, short, spawnScript, type Outcome, type Scenario } from '../lib.js';
+import { broken, ensureBuilt, round2, short, spawnScript, type Outcome, type Scenario } from '../lib.js';
 import { BENCH_ENV } from '../servers/env.js';
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ when it is missing or older than src/. */
-function ensureBuilt(): void {
-  const server = join(projectRoot, 'dist/scripts/server.js');
-  if (existsSync(server) && statSync(server).mtimeMs >= Math.max(newestMtime(join(projectRoot, 'src')), newestMtime(join(projectRoot, 'scripts')))) return;
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: projectRoot, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('npm run build failed');
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();

@@ -87,8 +87,8 @@ export interface CalendarOptions {
 
 const PRODUCT_ID = { company: 'Convene', product: 'Convene huddles', language: 'EN' };
 
-/** The VCALENDAR around already-rendered events: header and footer once, events as given. */
-export function renderCalendar(options: CalendarOptions, events: string[]): string {
+/** The VCALENDAR's lines before and after its events. */
+export function calendarFrame(options: CalendarOptions): { header: string; footer: string } {
   const calendar = ical({
     prodId: PRODUCT_ID,
     name: options.name,
@@ -98,6 +98,11 @@ export function renderCalendar(options: CalendarOptions, events: string[]): stri
   });
   const empty = calendar.toString();
   const footer = 'END:VCALENDAR';
-  const header = empty.slice(0, empty.lastIndexOf(footer));
-  return header + events.join('') + footer + '\r\n';
+  return { header: empty.slice(0, empty.lastIndexOf(footer)), footer: footer + '\r\n' };
+}
+
+/** The VCALENDAR around already-rendered events: header and footer once, events as given. */
+export function renderCalendar(options: CalendarOptions, events: string[]): string {
+  const { header, footer } = calendarFrame(options);
+  return header + events.join('') + footer;
 }

@@ -2,7 +2,7 @@
 // A feed is read in pages of huddles and rendered in slices of a few milliseconds, giving the event loop
 // back in between, so a feed of tens of thousands of huddles never stalls other requests; requests that
 // arrive meanwhile share the one build.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { and, asc, eq, gte, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
@@ -10,7 +10,7 @@ import { huddles } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Cluster } from '../clusters/clusters.service.js';
 import type { Huddle } from '../huddles/huddles.view.js';
-import { hostOf, renderCalendar, renderEvent, type EventContext } from './feeds.render.js';
+import { calendarFrame, hostOf, renderCalendar, renderEvent, type EventContext } from './feeds.render.js';
 
 const DAY = 86_400_000;
 /** Feeds show huddles from 31 days ago to a year ahead, and cancellations for 30 days. */
@@ -32,7 +32,11 @@ export interface RenderedCalendar {
 }
 
 export function etagOf(body: string): string {
-  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+  return etagFromHash(createHash('sha256').update(body));
+}
+
+function etagFromHash(hash: Hash): string {
+  return `"${hash.digest('base64url').slice(0, 27)}"`;
 }
 
 /** The organiser named in calendar data: the cluster's public contact, else the service's From address. */
@@ -52,9 +56,10 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
   const building = new Map<string, Promise<RenderedCalendar>>();
 
   // One page of the horizon, after the (start, id) the previous page ended with (keyset paging on
-  // the huddles_cluster_start index).
+  // the huddles_cluster_start index). Only what tells whether the cached event is current is read;
+  // the whole row only for events that changed, so an edit costs one row, not the feed.
   const inHorizon = db
-    .select()
+    .select({ id: huddles.id, startsAt: huddles.startsAt, updatedAt: huddles.updatedAt, sequence: huddles.sequence, themes: huddles.themes })
     .from(huddles)
     .where(
       and(
@@ -69,15 +74,28 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
     .limit(pageSize)
     .prepare();
 
+  const wholeRow = db.select().from(huddles).where(eq(huddles.id, sql.placeholder('id'))).prepare();
+
+  const versionOf = (huddle: Pick<Huddle, 'sequence' | 'updatedAt'>, context: EventContext) =>
+    `${huddle.sequence}:${huddle.updatedAt.getTime()}:${context.organizer.email}:${context.organizer.name}`;
+
   /** The public VEVENT of a huddle, rendered once per version (sequence and last change). */
   function publicEvent(huddle: Huddle, context: EventContext): string {
-    const version = `${huddle.sequence}:${huddle.updatedAt.getTime()}:${context.organizer.email}:${context.organizer.name}`;
     const cached = events.get(huddle.id);
+    const version = versionOf(huddle, context);
     if (cached && cached.version === version) return cached.text;
     const text = renderEvent(huddle, context, { audience: 'public', stamp: huddle.updatedAt });
     if (events.size >= MAX_CACHED_EVENTS) events.clear();
     events.set(huddle.id, { version, text });
     return text;
+  }
+
+  /** The same, from a feed row's version: the cached text when current, else the row read and rendered. */
+  function feedEvent(entry: { id: string } & Pick<Huddle, 'sequence' | 'updatedAt'>, context: EventContext): string | undefined {
+    const cached = events.get(entry.id);
+    if (cached && cached.version === versionOf(entry, context)) return cached.text;
+    const huddle = wholeRow.get({ id: entry.id });
+    return huddle ? publicEvent(huddle, context) : undefined;
   }
 
   function build(name: string, rows: Huddle[], context: EventContext, changedAt: Date): RenderedCalendar {
@@ -95,6 +113,9 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
     const from = (day - PAST_DAYS) * DAY;
     const range = { clusterId: cluster.id, from, to: (day + FUTURE_DAYS) * DAY, cancelledSince: (day - CANCELLED_DAYS) * DAY };
     const events: string[] = [];
+    // The ETag is the hash of the body; it is worked out event by event, in the same slices.
+    const { header, footer } = calendarFrame({ name: theme ? `${cluster.name} (${theme})` : cluster.name, ttlSeconds: FEED_TTL_SECONDS, method: 'PUBLISH' });
+    const hash = createHash('sha256').update(header);
     let lastModified = cluster.updatedAt;
     let after = { afterStart: from, afterId: '' };
     let sliceStart = performance.now();
@@ -102,7 +123,10 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
       const rows = inHorizon.all({ ...range, ...after });
       for (const row of rows) {
         if (theme !== undefined && !row.themes.includes(theme)) continue;
-        events.push(publicEvent(row, context));
+        const event = feedEvent(row, context);
+        if (event === undefined) continue; // deleted since the page was read
+        events.push(event);
+        hash.update(event);
         if (row.updatedAt > lastModified) lastModified = row.updatedAt;
         if (performance.now() - sliceStart > SLICE_MS) {
           await yieldToLoop();
@@ -115,8 +139,8 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
       await yieldToLoop();
       sliceStart = performance.now();
     }
-    const body = renderCalendar({ name: theme ? `${cluster.name} (${theme})` : cluster.name, ttlSeconds: FEED_TTL_SECONDS, method: 'PUBLISH' }, events);
-    return { body, etag: etagOf(body), lastModified: new Date(Math.floor(lastModified.getTime() / 1000) * 1000) };
+    const body = header + events.join('') + footer;
+    return { body, etag: etagFromHash(hash.update(footer)), lastModified: new Date(Math.floor(lastModified.getTime() / 1000) * 1000) };
   }
 
   return {

@@ -58,15 +58,16 @@ export async function backupDrill(t: Teardown, o: BackupOptions): Promise<DrillR
   // The backup, as an operator runs it, while the writers carry on.
   const backupFile = join(tempDataDir(t), 'backup.db');
   const acknowledged = () => new Set(writes.filter((w) => w.outcome.status === 201).map((w) => w.email));
-  // The backup has begun once its file exists (the copy's snapshot is taken after): what was
-  // acknowledged by then must be in it. Until the process gets there, the launch time stands in.
+  // The copy's snapshot is taken after its file is created, so what was acknowledged at the last
+  // look that did not find the file yet must be in it (a look that finds the file may come after the
+  // snapshot). Until the process gets there, the launch time stands in.
   let before = acknowledged();
   let sawBegin = false;
   const watch = setInterval(() => {
-    if (!sawBegin && existsSync(backupFile)) {
-      sawBegin = true;
-      before = acknowledged();
-    }
+    if (sawBegin) return;
+    const acked = acknowledged();
+    if (existsSync(backupFile)) sawBegin = true;
+    else before = acked;
   }, 2);
   const writesBefore = writes.length;
   const backup = await startCli(t, ['db', 'backup', backupFile, '--json'], env, o.backupTimeoutMs).done;

@@ -38,6 +38,10 @@ export interface CampaignStats {
 
 export const DEFAULT_RATE = 50;
 export const MAX_RATE = 5000;
+/** Recipients handed to the outbox in one transaction, at most. */
+const ROWS_PER_TRANSACTION = 50;
+/** Deliveries written in one transaction when a campaign starts. */
+const DELIVERIES_PER_TRANSACTION = 1000;
 
 export type CampaignsService = ReturnType<typeof createCampaignsService>;
 
@@ -54,6 +58,22 @@ export function createCampaignsService(deps: {
   const { db, clock, audit, outbox } = deps;
   const host = new URL(deps.baseUrl).hostname || 'convene.invalid';
   const fromAddress = /<([^>]+)>\s*$/.exec(deps.mailFrom)?.[1] ?? deps.mailFrom;
+  const param = (name: string) => sql`${sql.placeholder(name)}`;
+
+  // A send runs beside the server, in another process, and SQLite lets one writer at a time: the
+  // server's writes wait (and its event loop with them) while this process holds the lock. So the
+  // statements that run once per recipient are prepared, and no transaction handles more than
+  // ROWS_PER_TRANSACTION recipients (bench/FINDINGS.md, mixed soak).
+  const insertDelivery = db
+    .insert(deliveries)
+    .values({ id: param('id'), campaignId: param('campaignId'), subscriberId: param('subscriberId'), email: param('email'), status: 'pending', createdAt: param('now') })
+    .onConflictDoNothing()
+    .prepare();
+  const markDelivery = db
+    .update(deliveries)
+    .set({ status: param('status'), skipReason: param('skipReason'), outboxId: param('outboxId') })
+    .where(eq(deliveries.id, sql.placeholder('id')))
+    .prepare();
 
   function get(id: string): Campaign {
     const campaign = db.select().from(campaigns).where(eq(campaigns.id, id)).get();
@@ -63,6 +83,35 @@ export function createCampaignsService(deps: {
 
   function render(campaign: Pick<Campaign, 'subject' | 'bodyMarkdown'>, cluster: Cluster): RenderedCampaign {
     return renderCampaign({ subject: campaign.subject, markdown: campaign.bodyMarkdown, clusterName: cluster.name, listId: `${cluster.slug}.${host}` });
+  }
+
+  /** One transaction's worth of enqueueBatch. */
+  function enqueueSome(campaign: Campaign, rendered: RenderedCampaign, limit: number): number {
+    return immediate(db, (tx) => {
+      const batch = tx
+        .select({ delivery: deliveries, subscriber: subscribers })
+        .from(deliveries)
+        .leftJoin(subscribers, eq(subscribers.id, deliveries.subscriberId))
+        .where(and(eq(deliveries.campaignId, campaign.id), eq(deliveries.status, 'pending')))
+        .orderBy(asc(deliveries.id))
+        .limit(limit)
+        .all();
+      for (const { delivery, subscriber } of batch) {
+        let skip: string | null = null;
+        if (!subscriber) skip = 'erased';
+        else if (subscriber.status !== 'confirmed') skip = subscriber.status;
+        else if (!subscriber.topics.includes(campaign.topic)) skip = 'left the topic';
+        else if (deps.subscribers.isSuppressed(tx, campaign.clusterId, subscriber.email)) skip = 'suppressed';
+        if (skip || !subscriber) {
+          markDelivery.run({ id: delivery.id, status: 'skipped', skipReason: skip, outboxId: null });
+          continue;
+        }
+        const message = messageFor(rendered, subscriber.id);
+        const outboxId = outbox.enqueue(tx, { kind: 'newsletter', to: subscriber.email, clusterId: campaign.clusterId, ...message });
+        markDelivery.run({ id: delivery.id, status: 'enqueued', skipReason: null, outboxId });
+      }
+      return batch.length;
+    });
   }
 
   function messageFor(rendered: RenderedCampaign, subscriberId: string) {
@@ -116,16 +165,28 @@ export function createCampaignsService(deps: {
 
     /** Snapshots the recipients (once) and marks the campaign sending. Returns how many there are. */
     start(campaignId: string, actor: Actor): number {
+      // Who gets it is read before any write lock is taken (a read does not block the server), and
+      // their deliveries go in a slice per transaction; the campaign turns "sending" in the last one.
+      // A crash in between leaves a draft with some deliveries: starting it again adds the rest (the
+      // campaign and subscriber pair is unique). Each recipient is checked again when handed over.
+      const draft = db.select().from(campaigns).where(eq(campaigns.id, campaignId)).get();
+      const snapshot = draft?.status === 'draft' ? deps.subscribers.recipients(db, draft.clusterId, draft.topic, draft.theme ?? undefined) : [];
+      const addDeliveries = (recipients: { id: string; email: string }[], now: Date) => {
+        for (const recipient of recipients) insertDelivery.run({ id: newId(), campaignId, subscriberId: recipient.id, email: recipient.email, now: now.getTime() });
+      };
+      for (let from = 0; from < snapshot.length - DELIVERIES_PER_TRANSACTION; from += DELIVERIES_PER_TRANSACTION) {
+        immediate(db, () => addDeliveries(snapshot.slice(from, from + DELIVERIES_PER_TRANSACTION), clock.now()));
+      }
       return immediate(db, (tx) => {
         const campaign = tx.select().from(campaigns).where(eq(campaigns.id, campaignId)).get();
         if (!campaign) throw problem('CAMPAIGN_NOT_FOUND', `There is no campaign ${campaignId}`);
         if (campaign.status === 'sent') throw problem('CAMPAIGN_SENT', 'This campaign has been sent');
         if (campaign.status === 'draft') {
           const now = clock.now();
-          const recipients = deps.subscribers.recipients(tx, campaign.clusterId, campaign.topic, campaign.theme ?? undefined);
-          for (const recipient of recipients) {
-            tx.insert(deliveries).values({ id: newId(), campaignId, subscriberId: recipient.id, email: recipient.email, status: 'pending', createdAt: now }).onConflictDoNothing().run();
-          }
+          const sameAudience = draft?.status === 'draft' && draft.topic === campaign.topic && draft.theme === campaign.theme;
+          // The last slice, or everyone when the draft changed meanwhile (the others are then already in).
+          const recipients = sameAudience ? snapshot : deps.subscribers.recipients(tx, campaign.clusterId, campaign.topic, campaign.theme ?? undefined);
+          addDeliveries(sameAudience ? recipients.slice(Math.max(0, Math.ceil(recipients.length / DELIVERIES_PER_TRANSACTION) - 1) * DELIVERIES_PER_TRANSACTION) : recipients, now);
           tx.update(campaigns).set({ status: 'sending', startedAt: now }).where(eq(campaigns.id, campaignId)).run();
           audit.record(tx, actor, { clusterId: campaign.clusterId, action: 'campaign.started', targetType: 'campaign', targetId: campaignId, after: { recipients: recipients.length } });
         } else if (campaign.status === 'paused') {
@@ -136,36 +197,18 @@ export function createCampaignsService(deps: {
     },
 
     /**
-     * Hands up to `limit` pending recipients to the outbox, in one transaction. Each is checked again
+     * Hands up to `limit` pending recipients to the outbox, in transactions of at most ROWS_PER_TRANSACTION. Each is checked again
      * first: still confirmed, still on the topic, not suppressed; otherwise it is skipped.
      * Returns how many rows it handled (0: nothing left).
      */
     enqueueBatch(campaign: Campaign, rendered: RenderedCampaign, limit: number): number {
-      return immediate(db, (tx) => {
-        const batch = tx
-          .select({ delivery: deliveries, subscriber: subscribers })
-          .from(deliveries)
-          .leftJoin(subscribers, eq(subscribers.id, deliveries.subscriberId))
-          .where(and(eq(deliveries.campaignId, campaign.id), eq(deliveries.status, 'pending')))
-          .orderBy(asc(deliveries.id))
-          .limit(limit)
-          .all();
-        for (const { delivery, subscriber } of batch) {
-          let skip: string | null = null;
-          if (!subscriber) skip = 'erased';
-          else if (subscriber.status !== 'confirmed') skip = subscriber.status;
-          else if (!subscriber.topics.includes(campaign.topic)) skip = 'left the topic';
-          else if (deps.subscribers.isSuppressed(tx, campaign.clusterId, subscriber.email)) skip = 'suppressed';
-          if (skip || !subscriber) {
-            tx.update(deliveries).set({ status: 'skipped', skipReason: skip }).where(eq(deliveries.id, delivery.id)).run();
-            continue;
-          }
-          const message = messageFor(rendered, subscriber.id);
-          const outboxId = outbox.enqueue(tx, { kind: 'newsletter', to: subscriber.email, clusterId: campaign.clusterId, ...message });
-          tx.update(deliveries).set({ status: 'enqueued', outboxId }).where(eq(deliveries.id, delivery.id)).run();
-        }
-        return batch.length;
-      });
+      let handled = 0;
+      while (handled < limit) {
+        const rows = enqueueSome(campaign, rendered, Math.min(limit - handled, ROWS_PER_TRANSACTION));
+        handled += rows;
+        if (rows === 0) break;
+      }
+      return handled;
     },
 
     /**

@@ -9,7 +9,7 @@ import { cliMailingServices } from '../../src/cli/services.js';
 import { loadConfig } from '../../src/config.js';
 import { closeDatabase, openDatabase } from '../../src/db/client.js';
 import { systemClock } from '../../src/lib/clock.js';
-import { sendCampaign } from '../../src/modules/campaigns/campaigns.sender.js';
+import { outboxWaiting, sendCampaign } from '../../src/modules/campaigns/campaigns.sender.js';
 import { createMailWorker, type Backoff } from '../../src/modules/outbox/outbox.worker.js';
 import { createTransport } from '../../src/plugins/mailer.js';
 import { startSmtpSink, type SmtpSink } from '../../test/helpers/smtp.js';
@@ -86,7 +86,7 @@ async function sendInProcess(env: Record<string, string>, rate: number, backoff:
       ...(backoff ? { backoff } : {}),
       onPermanentFailure: (row) => services.subscribers.onPermanentFailure(row),
     });
-    const sent = await sendCampaign({ campaigns: services.campaigns, campaign, rendered: services.campaigns.render(campaign, cluster), worker, rate, stopRequested: () => false });
+    const sent = await sendCampaign({ campaigns: services.campaigns, campaign, rendered: services.campaigns.render(campaign, cluster), worker, rate, stopRequested: () => false, outboxBacklog: () => outboxWaiting(services.outbox) });
     return { code: 0, status: sent.stopped || sent.stats.pending > 0 ? 'paused' : 'sent', ...sent.stats, temporaryFailures };
   } finally {
     transport.close();

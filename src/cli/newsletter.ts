@@ -9,7 +9,7 @@ import { parseMailbox } from '../lib/text.js';
 import type { Database_ } from '../db/client.js';
 import { createTransport } from '../plugins/mailer.js';
 import { createMailWorker, type MailLogger } from '../modules/outbox/outbox.worker.js';
-import { sendCampaign } from '../modules/campaigns/campaigns.sender.js';
+import { outboxWaiting, sendCampaign } from '../modules/campaigns/campaigns.sender.js';
 import type { Campaign, CampaignStats } from '../modules/campaigns/campaigns.service.js';
 import { DEFAULT_RATE, MAX_RATE } from '../modules/campaigns/campaigns.service.js';
 import { CliFailure } from './db.js';
@@ -90,6 +90,7 @@ async function run(context: CliContext, database: Database_, campaign: Campaign,
       worker,
       rate: campaign.rate,
       stopRequested: () => stop,
+      outboxBacklog: () => outboxWaiting(services.outbox),
       onProgress: (stats) => {
         if (bar) bar.update(stats.sent + stats.failed + stats.skipped, { failed: stats.failed, skipped: stats.skipped });
         else if (!json && Date.now() - lastLine >= 2000) {

@@ -1,5 +1,6 @@
 // Sends a started campaign: hands recipients to the outbox at the chosen rate while a mail worker
 // delivers them, reports progress, and stops cleanly when asked (the campaign is then paused).
+import type { Outbox } from '../outbox/outbox.service.js';
 import type { MailWorker } from '../outbox/outbox.worker.js';
 import type { Campaign, CampaignsService, CampaignStats } from './campaigns.service.js';
 import type { RenderedCampaign } from './campaigns.render.js';
@@ -17,9 +18,19 @@ export interface SendOptions {
   stopRequested: () => boolean;
   /** Give up waiting for the last messages after this long (they stay queued for the server). */
   drainTimeoutMs?: number;
+  /** Messages queued or being sent in the whole outbox (a cheap count, for backpressure). */
+  outboxBacklog: () => number;
+}
+
+/** What the outbox holds to send (queued or being sent), for SendOptions.outboxBacklog. */
+export function outboxWaiting(outbox: Outbox): number {
+  const backlog = outbox.backlog();
+  return backlog.queued + backlog.sending;
 }
 
 const TICK_MS = 200;
+/** Full counts (a join over every delivery of the campaign) are taken at most this often. */
+const STATS_MS = 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function sendCampaign(options: SendOptions): Promise<{ stats: CampaignStats; stopped: boolean; drained: boolean }> {
@@ -27,6 +38,12 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
   const perTick = Math.max(1, Math.round((options.rate * TICK_MS) / 1000));
   worker.start();
   let stopped = false;
+  let reported = 0;
+  const report = () => {
+    if (!options.onProgress || Date.now() - reported < STATS_MS) return;
+    reported = Date.now();
+    options.onProgress(campaigns.stats(campaign.id));
+  };
   try {
     // Hand over at the rate: perTick rows every TICK_MS, never more than the worker can keep up with.
     for (;;) {
@@ -35,11 +52,10 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
         break;
       }
       const started = Date.now();
-      const stats = campaigns.stats(campaign.id);
-      options.onProgress?.(stats);
-      if (stats.pending === 0) break;
+      report();
+      if (campaigns.pendingCount(campaign.id) === 0) break;
       // Backpressure: let the outbox hold at most a few seconds' worth.
-      if (stats.queued < options.rate * 5) {
+      if (options.outboxBacklog() < options.rate * 5) {
         const handled = campaigns.enqueueBatch(campaign, rendered, perTick);
         worker.nudge();
         if (handled === 0) break;
@@ -50,9 +66,8 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
     let drained = false;
     const deadline = Date.now() + (options.drainTimeoutMs ?? 10 * 60_000);
     while (!stopped && Date.now() < deadline) {
-      const stats = campaigns.stats(campaign.id);
-      options.onProgress?.(stats);
-      if (stats.queued === 0) {
+      report();
+      if (campaigns.waitingCount(campaign.id) === 0) {
         drained = true;
         break;
       }

@@ -2,7 +2,7 @@
 // subscriber, ever), then handed to the outbox in batches. Each batch re-checks every recipient and
 // writes the outbox rows and the ledger in one transaction, so a crash at any point loses nothing and
 // a resume mails nobody twice (except messages that were in flight at the crash).
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, inArray, desc, eq, sql } from 'drizzle-orm';
 import { immediate, type Db } from '../../db/client.js';
 import { campaigns, deliveries, outbox as outboxTable, subscribers, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
@@ -68,6 +68,18 @@ export function createCampaignsService(deps: {
     .insert(deliveries)
     .values({ id: param('id'), campaignId: param('campaignId'), subscriberId: param('subscriberId'), email: param('email'), status: 'pending', createdAt: param('now') })
     .onConflictDoNothing()
+    .prepare();
+  const pendingStatement = db
+    .select({ n: sql<number>`count(*)` })
+    .from(deliveries)
+    .where(and(eq(deliveries.campaignId, sql.placeholder('campaignId')), eq(deliveries.status, 'pending')))
+    .prepare();
+  // Handed to the outbox and not yet sent or given up.
+  const waitingStatement = db
+    .select({ n: sql<number>`count(*)` })
+    .from(deliveries)
+    .innerJoin(outboxTable, eq(outboxTable.id, deliveries.outboxId))
+    .where(and(eq(deliveries.campaignId, sql.placeholder('campaignId')), eq(deliveries.status, 'enqueued'), inArray(outboxTable.status, ['queued', 'sending'])))
     .prepare();
   const markDelivery = db
     .update(deliveries)
@@ -226,6 +238,16 @@ export function createCampaignsService(deps: {
         .map((row) => row.id);
       outbox.release(stuck);
       return stuck.length;
+    },
+
+    /** Recipients not yet handed to the outbox (an index count). */
+    pendingCount(campaignId: string): number {
+      return pendingStatement.get({ campaignId })!.n;
+    },
+
+    /** Messages of this campaign in the outbox and not yet sent or given up. */
+    waitingCount(campaignId: string): number {
+      return waitingStatement.get({ campaignId })!.n;
     },
 
     stats(campaignId: string): CampaignStats {

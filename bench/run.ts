@@ -6,6 +6,7 @@
 //   npm run bench -- --profile short   a few seconds per scenario; fails only on a broken gate (CI)
 //   npm run bench -- --only <text>     the scenarios whose name contains <text>; writes no results,
 //                                      unless --write: then their rows replace those of the last full run
+//   npm run bench -- --report          only rewrites bench/RESULTS.md from bench/results and FINDINGS.md
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -20,13 +21,14 @@ import { soakScenario } from './scenarios/soak.js';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const write = !short && (!only || args.includes('--write'));
+const reportOnly = args.includes('--report');
+const write = !short && !reportOnly && (!only || args.includes('--write'));
 
 const scenarios: Scenario[] = [...requestScenarios, bookingScenario, feedAfterEditScenario, bigFeedsScenario, newsletterScenario, soakScenario, startupScenario];
 
 const results: (Outcome & { scenario: string; at: string })[] = [];
 let brokenGates = 0;
-for (const scenario of scenarios.filter((s) => !only || s.name.includes(only))) {
+for (const scenario of scenarios.filter((s) => !reportOnly && (!only || s.name.includes(only)))) {
   const started = Date.now();
   const outcome = await scenario.run();
   results.push({ scenario: scenario.name, ...outcome, at: new Date().toISOString() });
@@ -48,6 +50,7 @@ if (write) {
   writeFileSync(file, JSON.stringify({ machine: previous?.machine ?? machine, results: merged }, null, 2) + '\n');
   writeFileSync(join(projectRoot, 'bench/RESULTS.md'), resultsMarkdown());
 }
+if (reportOnly) writeFileSync(join(projectRoot, 'bench/RESULTS.md'), resultsMarkdown());
 process.stdout.write(`${brokenGates === 0 ? 'every correctness gate held' : `${brokenGates} scenario(s) broke their gate`}\n`);
 process.exitCode = brokenGates === 0 ? 0 : 1;
 

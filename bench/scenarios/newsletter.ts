@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
-import { broken, ensureBuilt, pick, round2, short, spawnScript, start, stop, type Outcome, type Scenario, type Server } from '../lib.js';
+import { broken, ensureBuilt, mean, pick, round2, short, spawnScript, start, stop, type Outcome, type Scenario, type Server } from '../lib.js';
 import { BENCH_ENV } from '../servers/env.js';
 
 interface SinkStats {
@@ -98,16 +98,15 @@ export const newsletterScenario: Scenario = {
         c.push(readers / candidate.seconds);
       }
       if (apiWrong > 0) throw new Error(`${apiWrong} of ${apiAnswers} API answers during the sends were not 200`);
-      const rate = (list: number[]) => list.reduce((sum, v) => sum + v, 0) / list.length;
-      const ratio = rate(c) / rate(b);
+      const ratio = mean(c) / mean(b);
       return {
-        baseline: `${Math.round(rate(b))} msg/s`,
-        candidate: `${Math.round(rate(c))} msg/s, peak RSS ${peakMb} MB`,
+        baseline: `${Math.round(mean(b))} msg/s`,
+        candidate: `${Math.round(mean(c))} msg/s, peak RSS ${peakMb} MB`,
         ratio: round2(ratio),
         goal,
         met: ratio >= 0.85 && peakMb <= 200,
         gate: 'held',
-        notes: `${rounds} × ${readers} subscribers, each got exactly one copy; the API answered ${apiAnswers} reads (all 200) during the sends; stretch ${rate(c) >= 1000 ? 'met' : 'not met'}`,
+        notes: `${rounds} × ${readers} subscribers, each got exactly one copy; the API answered ${apiAnswers} reads (all 200) during the sends; stretch ${mean(c) >= 1000 ? 'met' : 'not met'}`,
       };
     } catch (error) {
       return broken(goal, (error as Error).message);

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { broken, ensureBuilt, round2, short, spawnScript, type Outcome, type Scenario } from '../lib.js';
+import { broken, ensureBuilt, percentile, round2, short, spawnScript, type Outcome, type Scenario } from '../lib.js';
 import { BENCH_ENV } from '../servers/env.js';
 
 async function freePort(): Promise<number> {
@@ -40,7 +40,7 @@ async function timeToReady(script: string, env: Record<string, string>): Promise
   return ms;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (values: number[]) => percentile(values, 50);
 
 export const startupScenario: Scenario = {
   name: 'start-up to /readyz',

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import Database from './driver.js';
+import { sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
@@ -17,6 +18,13 @@ export interface Database_ {
 }
 
 export { migrationsFolder };
+
+/**
+ * A prepared statement's placeholder whose value is bound as given, as the driver stores it (JSON
+ * text, epoch milliseconds). Drizzle's own placeholders map values through the column, which turns a
+ * null JSON value into the text "null" and cannot take a null timestamp.
+ */
+export const rawPlaceholder = (name: string) => sql`${sql.placeholder(name)}`;
 
 export function openDatabase(path: string, options: { mustExist?: boolean } = {}): Database_ {
   if (path !== ':memory:' && !options.mustExist) mkdirSync(dirname(path), { recursive: true });

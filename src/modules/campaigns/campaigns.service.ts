@@ -3,7 +3,7 @@
 // writes the outbox rows and the ledger in one transaction, so a crash at any point loses nothing and
 // a resume mails nobody twice (except messages that were in flight at the crash).
 import { and, asc, inArray, desc, eq, sql } from 'drizzle-orm';
-import { immediate, type Db } from '../../db/client.js';
+import { rawPlaceholder, immediate, type Db } from '../../db/client.js';
 import { campaigns, deliveries, outbox as outboxTable, subscribers, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
@@ -58,7 +58,6 @@ export function createCampaignsService(deps: {
   const { db, clock, audit, outbox } = deps;
   const host = new URL(deps.baseUrl).hostname || 'convene.invalid';
   const fromAddress = /<([^>]+)>\s*$/.exec(deps.mailFrom)?.[1] ?? deps.mailFrom;
-  const param = (name: string) => sql`${sql.placeholder(name)}`;
 
   // A send runs beside the server, in another process, and SQLite lets one writer at a time: the
   // server's writes wait (and its event loop with them) while this process holds the lock. So the
@@ -66,7 +65,7 @@ export function createCampaignsService(deps: {
   // ROWS_PER_TRANSACTION recipients (bench/FINDINGS.md, mixed soak).
   const insertDelivery = db
     .insert(deliveries)
-    .values({ id: param('id'), campaignId: param('campaignId'), subscriberId: param('subscriberId'), email: param('email'), status: 'pending', createdAt: param('now') })
+    .values({ id: rawPlaceholder('id'), campaignId: rawPlaceholder('campaignId'), subscriberId: rawPlaceholder('subscriberId'), email: rawPlaceholder('email'), status: 'pending', createdAt: rawPlaceholder('now') })
     .onConflictDoNothing()
     .prepare();
   const pendingStatement = db
@@ -83,7 +82,7 @@ export function createCampaignsService(deps: {
     .prepare();
   const markDelivery = db
     .update(deliveries)
-    .set({ status: param('status'), skipReason: param('skipReason'), outboxId: param('outboxId') })
+    .set({ status: rawPlaceholder('status'), skipReason: rawPlaceholder('skipReason'), outboxId: rawPlaceholder('outboxId') })
     .where(eq(deliveries.id, sql.placeholder('id')))
     .prepare();
 
@@ -178,27 +177,25 @@ export function createCampaignsService(deps: {
     /** Snapshots the recipients (once) and marks the campaign sending. Returns how many there are. */
     start(campaignId: string, actor: Actor): number {
       // Who gets it is read before any write lock is taken (a read does not block the server), and
-      // their deliveries go in a slice per transaction; the campaign turns "sending" in the last one.
-      // A crash in between leaves a draft with some deliveries: starting it again adds the rest (the
-      // campaign and subscriber pair is unique). Each recipient is checked again when handed over.
+      // their deliveries go in a slice per transaction; the campaign turns "sending" with the last one.
+      // A crash in between leaves a draft, which is never sent. Each recipient is checked again when
+      // handed to the outbox. (A campaign's audience cannot change once it is created.)
       const draft = db.select().from(campaigns).where(eq(campaigns.id, campaignId)).get();
-      const snapshot = draft?.status === 'draft' ? deps.subscribers.recipients(db, draft.clusterId, draft.topic, draft.theme ?? undefined) : [];
-      const addDeliveries = (recipients: { id: string; email: string }[], now: Date) => {
-        for (const recipient of recipients) insertDelivery.run({ id: newId(), campaignId, subscriberId: recipient.id, email: recipient.email, now: now.getTime() });
+      const recipients = draft?.status === 'draft' ? deps.subscribers.recipients(db, draft.clusterId, draft.topic, draft.theme ?? undefined) : [];
+      const slices: (typeof recipients)[] = [];
+      for (let from = 0; from < recipients.length; from += DELIVERIES_PER_TRANSACTION) slices.push(recipients.slice(from, from + DELIVERIES_PER_TRANSACTION));
+      const lastSlice = slices.pop() ?? [];
+      const addDeliveries = (slice: typeof recipients, now: Date) => {
+        for (const recipient of slice) insertDelivery.run({ id: newId(), campaignId, subscriberId: recipient.id, email: recipient.email, now: now.getTime() });
       };
-      for (let from = 0; from < snapshot.length - DELIVERIES_PER_TRANSACTION; from += DELIVERIES_PER_TRANSACTION) {
-        immediate(db, () => addDeliveries(snapshot.slice(from, from + DELIVERIES_PER_TRANSACTION), clock.now()));
-      }
+      for (const slice of slices) immediate(db, () => addDeliveries(slice, clock.now()));
       return immediate(db, (tx) => {
         const campaign = tx.select().from(campaigns).where(eq(campaigns.id, campaignId)).get();
         if (!campaign) throw problem('CAMPAIGN_NOT_FOUND', `There is no campaign ${campaignId}`);
         if (campaign.status === 'sent') throw problem('CAMPAIGN_SENT', 'This campaign has been sent');
         if (campaign.status === 'draft') {
           const now = clock.now();
-          const sameAudience = draft?.status === 'draft' && draft.topic === campaign.topic && draft.theme === campaign.theme;
-          // The last slice, or everyone when the draft changed meanwhile (the others are then already in).
-          const recipients = sameAudience ? snapshot : deps.subscribers.recipients(tx, campaign.clusterId, campaign.topic, campaign.theme ?? undefined);
-          addDeliveries(sameAudience ? recipients.slice(Math.max(0, Math.ceil(recipients.length / DELIVERIES_PER_TRANSACTION) - 1) * DELIVERIES_PER_TRANSACTION) : recipients, now);
+          addDeliveries(lastSlice, now);
           tx.update(campaigns).set({ status: 'sending', startedAt: now }).where(eq(campaigns.id, campaignId)).run();
           audit.record(tx, actor, { clusterId: campaign.clusterId, action: 'campaign.started', targetType: 'campaign', targetId: campaignId, after: { recipients: recipients.length } });
         } else if (campaign.status === 'paused') {

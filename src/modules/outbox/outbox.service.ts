@@ -1,6 +1,6 @@
 // The outbox, the one road every email takes: rows written in the caller's transaction, leased out to the mail worker.
 import { asc, inArray, sql } from 'drizzle-orm';
-import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { rawPlaceholder, immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { outbox, type OutboxAttachment, type OutboxStatus } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
@@ -83,7 +83,6 @@ function checkMessage(message: OutgoingMessage): void {
 }
 
 // Wrapped in sql`` so Drizzle hands the value to SQLite as is: every instant below is epoch milliseconds.
-const param = (name: string) => sql`${sql.placeholder(name)}`;
 
 export function createOutbox({ db, clock, from, messageIdDomain: domain }: OutboxOptions) {
   checkAddress('from', from);
@@ -102,39 +101,37 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     .limit(sql.placeholder('limit'));
   const claimStatement = db
     .update(outbox)
-    .set({ status: 'sending', leaseUntil: param('leaseUntil'), attempts: sql`${outbox.attempts} + 1` })
+    .set({ status: 'sending', leaseUntil: rawPlaceholder('leaseUntil'), attempts: sql`${outbox.attempts} + 1` })
     .where(inArray(outbox.id, due))
     .returning()
     .prepare();
-  // Every state change that sends mail calls enqueue, so it is one prepared statement. Values are
-  // given as the driver stores them (JSON text, epoch milliseconds): drizzle would map a null JSON
-  // column bound to a placeholder to the text "null".
+  // Every state change that sends mail calls enqueue, so it is one prepared statement.
   const insertStatement = db
     .insert(outbox)
     .values({
-      id: param('id'),
-      messageId: param('messageId'),
-      clusterId: param('clusterId'),
-      kind: param('kind'),
-      toAddress: param('to'),
-      fromAddress: param('from'),
-      replyTo: param('replyTo'),
-      subject: param('subject'),
-      text: param('text'),
-      html: param('html'),
-      headers: param('headers'),
-      calendarMethod: param('calendarMethod'),
-      calendar: param('calendar'),
-      attachments: param('attachments'),
+      id: rawPlaceholder('id'),
+      messageId: rawPlaceholder('messageId'),
+      clusterId: rawPlaceholder('clusterId'),
+      kind: rawPlaceholder('kind'),
+      toAddress: rawPlaceholder('to'),
+      fromAddress: rawPlaceholder('from'),
+      replyTo: rawPlaceholder('replyTo'),
+      subject: rawPlaceholder('subject'),
+      text: rawPlaceholder('text'),
+      html: rawPlaceholder('html'),
+      headers: rawPlaceholder('headers'),
+      calendarMethod: rawPlaceholder('calendarMethod'),
+      calendar: rawPlaceholder('calendar'),
+      attachments: rawPlaceholder('attachments'),
       status: 'queued',
       attempts: 0,
-      nextAttemptAt: param('now'),
-      createdAt: param('now'),
+      nextAttemptAt: rawPlaceholder('now'),
+      createdAt: rawPlaceholder('now'),
     })
     .prepare();
   const sentStatement = db
     .update(outbox)
-    .set({ status: 'sent', sentAt: param('now'), smtpResponse: param('response'), leaseUntil: null, lastError: null })
+    .set({ status: 'sent', sentAt: rawPlaceholder('now'), smtpResponse: rawPlaceholder('response'), leaseUntil: null, lastError: null })
     .where(sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending' AND ${outbox.attempts} = ${sql.placeholder('attempts')}`)
     .prepare();
   // Sent, retry and failure only touch the row as this worker claimed it (status sending, and
@@ -142,12 +139,12 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
   // another must not turn that row back into a queued one.
   const retryStatement = db
     .update(outbox)
-    .set({ status: 'queued', nextAttemptAt: param('next'), leaseUntil: null, lastError: param('error') })
+    .set({ status: 'queued', nextAttemptAt: rawPlaceholder('next'), leaseUntil: null, lastError: rawPlaceholder('error') })
     .where(sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending' AND ${outbox.attempts} = ${sql.placeholder('attempts')}`)
     .prepare();
   const failedStatement = db
     .update(outbox)
-    .set({ status: 'failed', leaseUntil: null, lastError: param('error') })
+    .set({ status: 'failed', leaseUntil: null, lastError: rawPlaceholder('error') })
     .where(sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending' AND ${outbox.attempts} = ${sql.placeholder('attempts')}`)
     .prepare();
   // The claim counted an attempt that never happened; give it back.

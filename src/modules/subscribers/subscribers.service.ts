@@ -1,7 +1,7 @@
 // Newsletter subscribers: double opt-in sign-up, confirmation, preferences, one-click unsubscribe,
 // and erasure. Every change writes the consent ledger (and its email) in the same transaction.
 import { and, asc, eq, gt, lt, sql, type SQL } from 'drizzle-orm';
-import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { rawPlaceholder, immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { consentEvents, deliveries, outbox as outboxTable, subscribers, suppressions, TOPICS, type SubscriberStatus, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
@@ -47,10 +47,8 @@ export type SubscribersService = ReturnType<typeof createSubscribersService>;
 
 export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: Outbox; audit: AuditService; clusters: ClustersService; baseUrl: string; secretKey: string }) {
   const { db, clock, outbox, audit } = deps;
-  const param = (name: string) => sql`${sql.placeholder(name)}`;
 
-  // The sign-up path is public and busy, so its statements are prepared once. Values are given as the
-  // driver stores them (JSON text, epoch milliseconds).
+  // The sign-up path is public and busy, so its statements are prepared once.
   const suppressedStatement = db
     .select({ hash: suppressions.emailHash })
     .from(suppressions)
@@ -63,28 +61,28 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
     .prepare();
   const insertStatement = db
     .insert(subscribers)
-    .values({ id: param('id'), clusterId: param('clusterId'), email: param('email'), name: param('name'), status: 'pending', topics: param('topics'), themes: param('themes'), createdAt: param('now'), updatedAt: param('now'), lastNoticeAt: param('now') })
+    .values({ id: rawPlaceholder('id'), clusterId: rawPlaceholder('clusterId'), email: rawPlaceholder('email'), name: rawPlaceholder('name'), status: 'pending', topics: rawPlaceholder('topics'), themes: rawPlaceholder('themes'), createdAt: rawPlaceholder('now'), updatedAt: rawPlaceholder('now'), lastNoticeAt: rawPlaceholder('now') })
     .returning()
     .prepare();
   const consentStatement = db
     .insert(consentEvents)
     .values({
-      id: param('id'),
-      clusterId: param('clusterId'),
-      subscriberId: param('subscriberId'),
-      emailHash: param('hash'),
-      kind: param('kind'),
-      source: param('source'),
+      id: rawPlaceholder('id'),
+      clusterId: rawPlaceholder('clusterId'),
+      subscriberId: rawPlaceholder('subscriberId'),
+      emailHash: rawPlaceholder('hash'),
+      kind: rawPlaceholder('kind'),
+      source: rawPlaceholder('source'),
       wordingVersion: CONSENT_WORDING_VERSION,
-      topics: param('topics'),
-      ip: param('ip'),
-      userAgent: param('userAgent'),
-      at: param('at'),
+      topics: rawPlaceholder('topics'),
+      ip: rawPlaceholder('ip'),
+      userAgent: rawPlaceholder('userAgent'),
+      at: rawPlaceholder('at'),
     })
     .prepare();
   const noticeStatement = db
     .update(subscribers)
-    .set({ lastNoticeAt: param('at') })
+    .set({ lastNoticeAt: rawPlaceholder('at') })
     .where(eq(subscribers.id, sql.placeholder('id')))
     .prepare();
 

@@ -97,6 +97,18 @@ t.test('ETag and Last-Modified give 304; an edit gives a new ETag and a higher S
   t.equal(event.uid, `huddle-${winter.id}@convene.test`, 'the UID is stable');
 });
 
+t.test('an edit shows in the feed even when it lands in the same millisecond as the last one', async (t) => {
+  // The test clock does not move, as two edits within one millisecond would not: the row's version tells them apart.
+  const { app, auth, create, feed } = await setup(t);
+  const winter = await create();
+  t.equal(parseWithIcalJs((await feed()).body).events[0]!.summary, 'Winter huddle');
+  const renamed = await app.inject({ method: 'PATCH', url: `/v1/huddles/${winter.id}`, headers: auth, payload: { title: 'Renamed huddle' } });
+  t.equal(renamed.statusCode, 200);
+  t.equal(parseWithIcalJs((await feed()).body).events[0]!.summary, 'Renamed huddle');
+  const shown = await app.inject({ url: `/v1/huddles/${winter.id}` });
+  t.equal(shown.json().title, 'Renamed huddle', 'and in the public view');
+});
+
 t.test('a cancelled huddle stays in the feed as STATUS:CANCELLED for 30 days', async (t) => {
   const { app, auth, create, feed, clock } = await setup(t);
   const winter = await create({ start: '2027-02-01T09:30' });

@@ -58,6 +58,28 @@ t.test('an organiser creates a draft; the public cannot see it until it is publi
   t.notMatch(list.body, /secret-room/);
 });
 
+t.test('a huddle read again is the same answer, follows every edit, and never mixes the public and organiser views', async (t) => {
+  // Views are kept per row version; the test clock stands still, so the edits below share one millisecond.
+  const { app, auth, create } = await setup(t);
+  const huddle = (await create({ status: 'published' })).json();
+  const first = await app.inject(`/v1/huddles/${huddle.id}`);
+  const again = await app.inject(`/v1/huddles/${huddle.id}`);
+  t.equal(again.body, first.body, 'byte-identical');
+  t.equal(again.headers['content-type'], 'application/json; charset=utf-8');
+  t.equal(first.headers['content-type'], again.headers['content-type']);
+  const organiser = await app.inject({ url: `/v1/huddles/${huddle.id}`, headers: auth });
+  t.equal(organiser.json().onlineUrl, 'https://meet.example.org/secret-room', 'the organiser sees the link');
+  t.notMatch((await app.inject(`/v1/huddles/${huddle.id}`)).body, /secret-room/, 'the public still does not');
+  for (const title of ['First rename', 'Second rename']) {
+    t.equal((await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddle.id}`, headers: auth, payload: { title } })).statusCode, 200);
+    t.equal((await app.inject(`/v1/huddles/${huddle.id}`)).json().title, title, `public view after "${title}"`);
+    t.equal((await app.inject({ url: `/v1/huddles/${huddle.id}`, headers: auth })).json().title, title, `organiser view after "${title}"`);
+  }
+  const cancelled = await app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/cancel`, headers: auth, payload: { reason: 'Snow' } });
+  t.equal(cancelled.statusCode, 200);
+  t.match((await app.inject(`/v1/huddles/${huddle.id}`)).json(), { status: 'cancelled', cancellation: { reason: 'Snow' } }, 'the cancellation shows at once');
+});
+
 t.test('times: a summer huddle shows its BST offset; an explicit offset is an instant', async (t) => {
   const { create } = await setup(t);
   const summer = (await create({ start: '2026-07-07T09:30' })).json();

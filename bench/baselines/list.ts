@@ -38,6 +38,7 @@ db.transaction(() => {
       cancelReason: null,
       cancelledAt: null,
       sequence: 0,
+      version: 1,
       slotCount: 0,
       slotMinutes: 5,
       changeoverMinutes: 1,

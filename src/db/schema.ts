@@ -173,6 +173,8 @@ export const huddles = sqliteTable(
     cancelledAt: integer('cancelled_at', { mode: 'timestamp_ms' }),
     /** iCalendar SEQUENCE: grows with every change of time, place or status. */
     sequence: integer('sequence').notNull().default(0),
+    /** Grows with every saved change: what caches of the huddle's views and calendar event are keyed on (two edits can share a millisecond). */
+    version: integer('version').notNull().default(1),
     slotCount: integer('slot_count').notNull(),
     slotMinutes: integer('slot_minutes').notNull(),
     changeoverMinutes: integer('changeover_minutes').notNull(),

@@ -59,7 +59,7 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
   // the huddles_cluster_start index). Only what tells whether the cached event is current is read;
   // the whole row only for events that changed, so an edit costs one row, not the feed.
   const inHorizon = db
-    .select({ id: huddles.id, startsAt: huddles.startsAt, updatedAt: huddles.updatedAt, sequence: huddles.sequence, themes: huddles.themes })
+    .select({ id: huddles.id, startsAt: huddles.startsAt, updatedAt: huddles.updatedAt, version: huddles.version, themes: huddles.themes })
     .from(huddles)
     .where(
       and(
@@ -76,10 +76,9 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
 
   const wholeRow = db.select().from(huddles).where(eq(huddles.id, sql.placeholder('id'))).prepare();
 
-  const versionOf = (huddle: Pick<Huddle, 'sequence' | 'updatedAt'>, context: EventContext) =>
-    `${huddle.sequence}:${huddle.updatedAt.getTime()}:${context.organizer.email}:${context.organizer.name}`;
+  const versionOf = (huddle: Pick<Huddle, 'version'>, context: EventContext) => `${huddle.version}:${context.organizer.email}:${context.organizer.name}`;
 
-  /** The public VEVENT of a huddle, rendered once per version (sequence and last change). */
+  /** The public VEVENT of a huddle, rendered once per version of the row (and of the organiser it names). */
   function publicEvent(huddle: Huddle, context: EventContext): string {
     const cached = events.get(huddle.id);
     const version = versionOf(huddle, context);
@@ -91,7 +90,7 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
   }
 
   /** The same, from a feed row's version: the cached text when current, else the row read and rendered. */
-  function feedEvent(entry: { id: string } & Pick<Huddle, 'sequence' | 'updatedAt'>, context: EventContext): string | undefined {
+  function feedEvent(entry: Pick<Huddle, 'id' | 'version'>, context: EventContext): string | undefined {
     const cached = events.get(entry.id);
     if (cached && cached.version === versionOf(entry, context)) return cached.text;
     const huddle = wholeRow.get({ id: entry.id });

@@ -20,12 +20,14 @@ import {
 } from './huddles.schemas.js';
 import type { HuddlesService } from './huddles.service.js';
 import { huddleView, slotView, type Huddle } from './huddles.view.js';
+import { createViewCache } from './huddles.view-cache.js';
 import { problem } from '../../errors.js';
 import { bookingWindow } from './huddles.settings.js';
 
 export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService; clusters: ClustersService }> = async (app, { huddles, clusters }) => {
   const baseUrl = app.config.publicBaseUrl;
   const organiserView = (huddle: Huddle, slug: string) => huddleView(huddle, slug, baseUrl, 'organiser');
+  const views = createViewCache();
 
   /** The organiser's own huddle, or a published one for everybody else; drafts of others are "not found". */
   function visibleHuddle(request: FastifyRequest, id: string) {
@@ -92,9 +94,21 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
   app.get('/v1/huddles/:id', {
     config: { errors: ['HUDDLE_NOT_FOUND'], auth: { optional: ['organiser'] } },
     schema: { operationId: 'getHuddle', tags: ['huddles'], summary: 'Get one huddle', params: HuddleParams, response: { 200: HuddleView } },
-    handler: async (request) => {
-      const { huddle, cluster, audience } = visibleHuddle(request, request.params.id);
-      return huddleView(huddle, cluster.slug, baseUrl, audience);
+    handler: async (request, reply) => {
+      const id = request.params.id;
+      const stamp = huddles.stamp(id);
+      const principal = request.principal;
+      const audience = principal?.kind === 'organiser' && principal.clusterId === stamp.clusterId ? 'organiser' : 'public';
+      if (audience === 'public' && !huddles.isPublic(stamp, app.clock.now())) throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${id}`);
+      const key = `${audience}:${id}`;
+      let body = views.get(key, stamp.version);
+      if (body === undefined) {
+        const huddle = huddles.get(id);
+        body = reply.serialize(huddleView(huddle, clusters.getById(huddle.clusterId).slug, baseUrl, audience)) as string;
+        views.set(key, huddle.version, body);
+      }
+      // A string is sent as it is: it was serialised with this route's response schema.
+      return reply.type('application/json; charset=utf-8').send(body as never);
     },
   });
 

@@ -25,6 +25,8 @@ export type HuddleChange = 'updated' | 'cancelled' | 'slots-moved';
 /** What an edit may do to existing bookings: refuse (the default) or move booked slots and tell the pitchers. */
 export type BookingsChoice = 'refuse' | 'move';
 export type HuddleChangeListener = (tx: DbOrTx, huddle: Huddle, change: HuddleChange) => void;
+/** The columns that decide who may see a huddle, and its row version. */
+export type HuddleStamp = Pick<Huddle, 'id' | 'clusterId' | 'status' | 'cancelledAt' | 'version'>;
 
 const RECENTLY_CANCELLED_MS = 30 * 86_400_000;
 
@@ -103,6 +105,11 @@ export function createHuddlesService(deps: {
   const listeners = deps.listeners ?? [];
 
   const byId = db.select().from(huddles).where(eq(huddles.id, sql.placeholder('id'))).prepare();
+  const stampById = db
+    .select({ id: huddles.id, clusterId: huddles.clusterId, status: huddles.status, cancelledAt: huddles.cancelledAt, version: huddles.version })
+    .from(huddles)
+    .where(eq(huddles.id, sql.placeholder('id')))
+    .prepare();
 
   function bumpFeed(tx: DbOrTx, clusterId: string) {
     tx.update(clusters).set({ huddlesVersion: sql`${clusters.huddlesVersion} + 1` }).where(eq(clusters.id, clusterId)).run();
@@ -195,7 +202,7 @@ export function createHuddlesService(deps: {
     return huddle;
   }
 
-  function isPublic(huddle: Huddle, now: Date): boolean {
+  function isPublic(huddle: Pick<Huddle, 'status' | 'cancelledAt'>, now: Date): boolean {
     return huddle.status === 'published' || (huddle.status === 'cancelled' && huddle.cancelledAt !== null && now.getTime() - huddle.cancelledAt.getTime() <= RECENTLY_CANCELLED_MS);
   }
 
@@ -237,7 +244,7 @@ export function createHuddlesService(deps: {
     }
     const row = tx
       .update(huddles)
-      .set({ ...after, id: before.id, sequence: before.sequence + (scheduleChanged ? 1 : 0), updatedAt: clock.now() })
+      .set({ ...after, id: before.id, sequence: before.sequence + (scheduleChanged ? 1 : 0), version: before.version + 1, updatedAt: clock.now() })
       .where(eq(huddles.id, before.id))
       .returning()
       .get();
@@ -279,6 +286,13 @@ export function createHuddlesService(deps: {
     get,
     getOwned,
     isPublic,
+
+    /** What says who may see a huddle and whether a cached view of it is current, without reading the whole row. */
+    stamp(id: string): HuddleStamp {
+      const stamp = stampById.get({ id });
+      if (!stamp) throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${id}`);
+      return stamp;
+    },
 
     create(cluster: Cluster, body: HuddleCreateBody, actor: Actor): Huddle {
       const fields = newHuddleFields(cluster, body);

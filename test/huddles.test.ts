@@ -70,10 +70,16 @@ t.test('a huddle read again is the same answer, follows every edit, and never mi
   const organiser = await app.inject({ url: `/v1/huddles/${huddle.id}`, headers: auth });
   t.equal(organiser.json().onlineUrl, 'https://meet.example.org/secret-room', 'the organiser sees the link');
   t.notMatch((await app.inject(`/v1/huddles/${huddle.id}`)).body, /secret-room/, 'the public still does not');
+  const listed = await app.inject('/v1/clusters/north-west/huddles');
+  t.equal(listed.headers['content-type'], 'application/json; charset=utf-8');
+  t.same(listed.json(), { items: [first.json()], nextCursor: null }, 'a list shows the same view');
+  t.ok(listed.body.includes(first.body), 'serialised the same way');
   for (const title of ['First rename', 'Second rename']) {
     t.equal((await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddle.id}`, headers: auth, payload: { title } })).statusCode, 200);
     t.equal((await app.inject(`/v1/huddles/${huddle.id}`)).json().title, title, `public view after "${title}"`);
     t.equal((await app.inject({ url: `/v1/huddles/${huddle.id}`, headers: auth })).json().title, title, `organiser view after "${title}"`);
+    t.equal((await app.inject('/v1/clusters/north-west/huddles')).json().items[0].title, title, `public list after "${title}"`);
+    t.equal((await app.inject({ url: '/v1/clusters/north-west/huddles', headers: auth })).json().items[0].title, title, `organiser list after "${title}"`);
   }
   const cancelled = await app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/cancel`, headers: auth, payload: { reason: 'Snow' } });
   t.equal(cancelled.statusCode, 200);

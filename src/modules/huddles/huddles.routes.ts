@@ -1,6 +1,6 @@
 // Huddles over HTTP: organisers create, edit and cancel; everyone reads published ones.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf, organiserOf } from '../../plugins/auth.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import {
@@ -20,7 +20,7 @@ import {
 } from './huddles.schemas.js';
 import type { HuddlesService } from './huddles.service.js';
 import { huddleView, slotView, type Huddle } from './huddles.view.js';
-import { createViewCache } from './huddles.view-cache.js';
+import { createViewCache, sendJson } from './huddles.view-cache.js';
 import { problem } from '../../errors.js';
 import { bookingWindow } from './huddles.settings.js';
 
@@ -28,6 +28,29 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
   const baseUrl = app.config.publicBaseUrl;
   const organiserView = (huddle: Huddle, slug: string) => huddleView(huddle, slug, baseUrl, 'organiser');
   const views = createViewCache();
+  /** Compiled once by Fastify (per schema object), as it compiles the routes' response schemas. */
+  const viewSchema = HuddleView as unknown as Record<string, unknown>;
+
+  /** A huddle's view serialised with its schema: kept per row version, shaped and serialised only when it changed. */
+  function viewBody(reply: FastifyReply, row: Pick<Huddle, 'id' | 'version'>, audience: 'public' | 'organiser', clusterSlug?: string): string {
+    return views.get(`${audience}:${row.id}`, row.version) ?? serialiseView(reply, huddles.get(row.id), audience, clusterSlug);
+  }
+
+  function serialiseView(reply: FastifyReply, huddle: Huddle, audience: 'public' | 'organiser', clusterSlug?: string): string {
+    const view = huddleView(huddle, clusterSlug ?? clusters.getById(huddle.clusterId).slug, baseUrl, audience);
+    const body = reply.serializeInput(view, viewSchema);
+    views.set(`${audience}:${huddle.id}`, huddle.version, body);
+    return body;
+  }
+
+  /** The views of a page of huddles; the ones not kept are read in one query. */
+  function viewBodies(reply: FastifyReply, rows: Pick<Huddle, 'id' | 'version'>[], audience: 'public' | 'organiser', clusterSlug: string): string[] {
+    const bodies = rows.map((row) => views.get(`${audience}:${row.id}`, row.version));
+    const missing = rows.filter((_row, i) => bodies[i] === undefined).map((row) => row.id);
+    if (missing.length === 0) return bodies as string[];
+    const read = new Map(huddles.getMany(missing).map((huddle) => [huddle.id, huddle]));
+    return rows.map((row, i) => bodies[i] ?? serialiseView(reply, read.get(row.id) ?? huddles.get(row.id), audience, clusterSlug));
+  }
 
   /** The organiser's own huddle, or a published one for everybody else; drafts of others are "not found". */
   function visibleHuddle(request: FastifyRequest, id: string) {
@@ -83,11 +106,12 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
       querystring: HuddleListQuery,
       response: { 200: HuddlePage },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const cluster = clusters.get(request.params.cluster);
       const audience = request.principal?.kind === 'organiser' ? 'organiser' : 'public';
       const { rows, nextCursor } = huddles.list(cluster.id, request.query, audience);
-      return { items: rows.map((h) => huddleView(h, cluster.slug, baseUrl, audience)), nextCursor };
+      const items = viewBodies(reply, rows, audience, cluster.slug);
+      return sendJson(reply, `{"items":[${items.join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`);
     },
   });
 
@@ -100,15 +124,7 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
       const principal = request.principal;
       const audience = principal?.kind === 'organiser' && principal.clusterId === stamp.clusterId ? 'organiser' : 'public';
       if (audience === 'public' && !huddles.isPublic(stamp, app.clock.now())) throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${id}`);
-      const key = `${audience}:${id}`;
-      let body = views.get(key, stamp.version);
-      if (body === undefined) {
-        const huddle = huddles.get(id);
-        body = reply.serialize(huddleView(huddle, clusters.getById(huddle.clusterId).slug, baseUrl, audience)) as string;
-        views.set(key, huddle.version, body);
-      }
-      // A string is sent as it is: it was serialised with this route's response schema.
-      return reply.type('application/json; charset=utf-8').send(body as never);
+      return sendJson(reply, viewBody(reply, stamp, audience));
     },
   });
 

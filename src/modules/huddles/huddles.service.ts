@@ -287,6 +287,11 @@ export function createHuddlesService(deps: {
     getOwned,
     isPublic,
 
+    /** Whole rows of these huddles, in no particular order (ids that do not exist are left out). */
+    getMany(ids: string[]): Huddle[] {
+      return db.select().from(huddles).where(inArray(huddles.id, ids)).all();
+    },
+
     /** What says who may see a huddle and whether a cached view of it is current, without reading the whole row. */
     stamp(id: string): HuddleStamp {
       const stamp = stampById.get({ id });
@@ -387,8 +392,9 @@ export function createHuddlesService(deps: {
         const after = decodeListCursor(query.cursor);
         conditions.push(or(gt(huddles.startsAt, new Date(after.startsAt)), and(eq(huddles.startsAt, new Date(after.startsAt)), gt(huddles.id, after.id))));
       }
+      // Only what names a huddle and its version: the views are shaped (or kept) per huddle.
       const rows = db
-        .select()
+        .select({ id: huddles.id, version: huddles.version, startsAt: huddles.startsAt })
         .from(huddles)
         .where(and(...conditions))
         .orderBy(asc(huddles.startsAt), asc(huddles.id))

@@ -28,3 +28,11 @@ t.test('the views kept stay within the budget; the oldest go first', async (t) =
   t.equal(views.get('big', 1), 'w'.repeat(50), 'a view larger than the budget is still kept, alone');
   t.equal(views.get('c', 2), undefined);
 });
+
+t.test('replacing a view many times frees its room each time', async (t) => {
+  const views = createViewCache(30);
+  views.set('kept', 1, 'k'.repeat(10));
+  for (let version = 1; version <= 10; version++) views.set('edited', version, 'e'.repeat(10));
+  t.equal(views.get('kept', 1), 'k'.repeat(10), 'the other view is still there');
+  t.equal(views.get('edited', 10), 'e'.repeat(10));
+});

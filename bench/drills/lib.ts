@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { settings } from '../../src/config.js';
 import { projectRoot } from '../../src/lib/paths.js';
 import { tempDir, TEST_SECRET } from '../../test/helper.js';
+import type { SmtpSink } from '../../test/helpers/smtp.js';
 
 export const root = projectRoot;
 
@@ -180,6 +181,25 @@ export function startCli(t: Teardown, args: string[], env: Record<string, string
     return { ...exit, stdout, stderr, ms: Date.now() - started };
   });
   return { child, done };
+}
+
+/** The JSON a `--json` command printed, or what it wrote instead (for the check's detail). */
+export function jsonOutput(run: CliRun): Record<string, unknown> {
+  try {
+    return JSON.parse(run.stdout) as Record<string, unknown>;
+  } catch {
+    return { stdout: run.stdout.slice(0, 300), stderr: run.stderr.slice(-300) };
+  }
+}
+
+/** Copies received by each recipient whose address starts with `prefix` (reader..., member...). */
+export function recipients(sink: SmtpSink, prefix: string): Map<string, number> {
+  const copies = new Map<string, number>();
+  for (const m of sink.messages) {
+    const to = m.envelope.to[0] ?? '';
+    if (to.startsWith(prefix)) copies.set(to, (copies.get(to) ?? 0) + 1);
+  }
+  return copies;
 }
 
 export interface Check {

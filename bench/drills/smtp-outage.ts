@@ -12,9 +12,9 @@ import { systemClock } from '../../src/lib/clock.js';
 import { outboxWaiting, sendCampaign } from '../../src/modules/campaigns/campaigns.sender.js';
 import { createMailWorker, type Backoff } from '../../src/modules/outbox/outbox.worker.js';
 import { createTransport } from '../../src/plugins/mailer.js';
-import { startSmtpSink, type SmtpSink } from '../../test/helpers/smtp.js';
+import { startSmtpSink } from '../../test/helpers/smtp.js';
 import { call, keepAliveAgent } from './http.js';
-import { DrillResult, drillEnv, isMain, runDrill, sleep, startCli, startServer, tempDataDir, waitUntil, type Teardown } from './lib.js';
+import { DrillResult, drillEnv, isMain, jsonOutput, recipients, runDrill, sleep, startCli, startServer, tempDataDir, waitUntil, type Teardown } from './lib.js';
 import { CLUSTER, seedCluster, seedSubscribers, withDatabase } from './seed.js';
 
 export interface OutageOptions {
@@ -51,15 +51,6 @@ function outboxState(env: Record<string, string>) {
     errors: (sqlite.prepare("SELECT DISTINCT last_error AS e FROM outbox WHERE status = 'failed' LIMIT 3").all() as { e: string }[]).map((r) => r.e),
     suppressed: (sqlite.prepare('SELECT count(*) AS n FROM suppressions').get() as { n: number }).n,
   }));
-}
-
-function recipients(sink: SmtpSink, prefix: string): Map<string, number> {
-  const copies = new Map<string, number>();
-  for (const m of sink.messages) {
-    const to = m.envelope.to[0] ?? '';
-    if (to.startsWith(prefix)) copies.set(to, (copies.get(to) ?? 0) + 1);
-  }
-  return copies;
 }
 
 /** The newsletter send as `convene newsletter send` runs it, in this process, with a given retry schedule. */
@@ -130,14 +121,7 @@ export async function smtpOutageDrill(t: Teardown, o: OutageOptions): Promise<Dr
     if (o.mode === 'in-process') return sendInProcess(newsletterEnv, o.rate, o.backoff);
     const cli = startCli(t, ['newsletter', 'send', '--cluster', CLUSTER, '--subject', SUBJECT, '--body', body, '--yes', '--rate', String(o.rate), '--json'], newsletterEnv, 8 * 60_000);
     const run = await cli.done;
-    const report = (() => {
-      try {
-        return JSON.parse(run.stdout) as Record<string, unknown>;
-      } catch {
-        return { stdout: run.stdout.slice(0, 300), stderr: run.stderr.slice(-300) };
-      }
-    })();
-    return { ...report, code: run.code, temporaryFailures: (run.stderr.match(/failed temporarily/g) ?? []).length };
+    return { ...jsonOutput(run), code: run.code, temporaryFailures: (run.stderr.match(/failed temporarily/g) ?? []).length };
   })().finally(() => (cliDone = true));
 
   // The outage: once a fifth of the newsletter is out, the SMTP server stops; it listens again on the same port.

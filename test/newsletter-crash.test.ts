@@ -1,5 +1,5 @@
-// The crash drill in the suite: the newsletter CLI, a real process, is killed with SIGKILL halfway
-// through 2,000 recipients; `resume` finishes the job. Everyone gets the newsletter; duplicates are
+// The crash drill in the suite: the newsletter CLI, a real process, is killed with SIGKILL a quarter of the
+// way through 2,000 recipients; `resume` finishes the job. Everyone gets the newsletter; duplicates are
 // at most the messages that were in flight at the kill.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';

@@ -1,5 +1,7 @@
 // `convene newsletter`: the organiser's script against a real SMTP server on 127.0.0.1.
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { runCli } from '../src/cli/index.js';
@@ -7,6 +9,7 @@ import { cliMailingServices } from '../src/cli/services.js';
 import { loadConfig } from '../src/config.js';
 import { closeDatabase, migrateDatabase, openDatabase } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
+import { hasStopped, thisProcess } from '../src/lib/processes.js';
 import { startSmtpSink } from './helpers/smtp.js';
 import { tempDir, TEST_SECRET } from './helper.js';
 
@@ -133,4 +136,40 @@ t.test('a permanent refusal is recorded as failed and the address is never maile
   sink.setBehaviour('ok');
   const preview = services.campaigns.preview(cluster, { subject: 'Next', body: 'Hello again' });
   t.equal(preview.recipients, 0, 'not a recipient of the next newsletter');
+});
+
+t.test('resume takes back only the claims of a sender that has stopped; a live one keeps its messages', async (t) => {
+  const { subscribe, services, cluster, database } = await setup(t);
+  for (const name of ['ada', 'bob', 'cat']) subscribe(`${name}@example.org`);
+  database.sqlite.prepare("UPDATE outbox SET status = 'sent'").run(); // the sign-ups' confirmations
+  const campaign = services.campaigns.createDraft(cluster, { subject: 'Winter news', body: 'Hello' }, { type: 'cli', label: 'test' });
+  services.campaigns.start(campaign.id, { type: 'cli', label: 'test' });
+  const started = services.campaigns.get(campaign.id);
+  t.equal(services.campaigns.enqueueBatch(started, services.campaigns.render(started, cluster), 10), 3);
+  const claimed = services.outbox.claim(10, 60_000);
+  t.equal(claimed.length, 3);
+  t.same(new Set(claimed.map((row) => row.claimedBy)), new Set([thisProcess]), 'a claim names the process');
+
+  // One claim of a sender on this host that has exited, one of a process on another host, one of this live process.
+  const exited = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => exited.once('exit', resolve));
+  const [dead, elsewhere, live] = claimed.map((row) => row.id);
+  const setClaimer = database.sqlite.prepare('UPDATE outbox SET claimed_by = ? WHERE id = ?');
+  setClaimer.run(`${hostname()}:${exited.pid}`, dead);
+  setClaimer.run('another-host:1', elsewhere);
+  t.same(services.campaigns.releaseInterrupted(campaign.id), { released: 1, heldByLiveProcess: 2 });
+  const statusOf = (id: string | undefined) => (database.sqlite.prepare('SELECT status FROM outbox WHERE id = ?').get(id) as { status: string }).status;
+  t.equal(statusOf(dead), 'queued', 'the exited sender\'s message is queued again');
+  t.equal(statusOf(elsewhere), 'sending', 'another host\'s claim is left to its lease');
+  t.equal(statusOf(live), 'sending', 'a live sender keeps its message');
+});
+
+t.test('hasStopped: only a process of this host that no longer exists', async (t) => {
+  const exited = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => exited.once('exit', resolve));
+  t.equal(hasStopped(`${hostname()}:${exited.pid}`), true);
+  t.equal(hasStopped(thisProcess), false);
+  t.equal(hasStopped(`${hostname()}:1`), false, 'pid 1 runs (or is not ours to signal)');
+  t.equal(hasStopped(`another-host:${exited.pid}`), false);
+  for (const holder of [null, '', 'garbage', `${hostname()}:`, `${hostname()}:-5`, `${hostname()}:1.5`]) t.equal(hasStopped(holder), false, String(holder));
 });

@@ -191,8 +191,14 @@ export function newsletterCommands(program: Command, context: CliContext): void 
         const services = cliMailingServices(database, context.clock, context.config);
         const campaign = services.campaigns.get(campaignId);
         if (campaign.status === 'draft') throw new CliFailure('this campaign was never started: use newsletter send');
-        const released = services.campaigns.releaseInterrupted(campaign.id);
+        const { released, heldByLiveProcess } = services.campaigns.releaseInterrupted(campaign.id);
         if (released > 0 && !json) context.io.stdout(`${released} message${released === 1 ? ' was' : 's were'} being sent when the last run stopped; sending again.\n`);
+        if (heldByLiveProcess > 0) {
+          context.io.stderr(
+            `${heldByLiveProcess} message${heldByLiveProcess === 1 ? ' is' : 's are'} claimed by a process that may still be running (another send or resume, or the server); ` +
+              'they are left to it, or to their lease if it has stopped (up to 5 minutes).\n',
+          );
+        }
         services.campaigns.start(campaign.id, cliActor());
         report(context, json, campaign, await run(context, database, services.campaigns.get(campaign.id), json));
       });

@@ -120,6 +120,8 @@ export const outbox = sqliteTable(
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: integer('next_attempt_at', { mode: 'timestamp_ms' }).notNull(),
     leaseUntil: integer('lease_until', { mode: 'timestamp_ms' }),
+    /** The process that last claimed the row (host:pid): a run after a crash releases only a dead process's claims. */
+    claimedBy: text('claimed_by'),
     lastError: text('last_error'),
     smtpResponse: text('smtp_response'),
     createdAt: createdAt(),

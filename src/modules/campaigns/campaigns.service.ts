@@ -8,6 +8,7 @@ import { campaigns, deliveries, outbox as outboxTable, subscribers, type Topic }
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
+import { hasStopped } from '../../lib/processes.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { Cluster, ClustersService } from '../clusters/clusters.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
@@ -221,20 +222,22 @@ export function createCampaignsService(deps: {
     },
 
     /**
-     * After a crash: this campaign's messages that the dead sender had claimed ("sending", lease not yet
-     * run out) go back to the queue now rather than when their lease expires. Any of them that had in fact
+     * After a crash: this campaign's messages that a dead sender on this host had claimed ("sending", lease
+     * not yet run out) go back to the queue now rather than when their lease expires. Any of them that had in fact
      * reached the mail server are sent again: those are the duplicates a crash can cause.
      */
-    releaseInterrupted(campaignId: string): number {
-      const stuck = db
-        .select({ id: outboxTable.id })
+    releaseInterrupted(campaignId: string): { released: number; heldByLiveProcess: number } {
+      const claimed = db
+        .select({ id: outboxTable.id, claimedBy: outboxTable.claimedBy })
         .from(deliveries)
         .innerJoin(outboxTable, eq(outboxTable.id, deliveries.outboxId))
         .where(and(eq(deliveries.campaignId, campaignId), eq(outboxTable.status, 'sending')))
-        .all()
-        .map((row) => row.id);
+        .all();
+      // A claim of a process that may still be sending (another run, the server's worker) is left to
+      // that process, or to its lease if it dies: releasing it would mail those people twice.
+      const stuck = claimed.filter((row) => hasStopped(row.claimedBy)).map((row) => row.id);
       outbox.release(stuck);
-      return stuck.length;
+      return { released: stuck.length, heldByLiveProcess: claimed.length - stuck.length };
     },
 
     /** Recipients not yet handed to the outbox (an index count). */

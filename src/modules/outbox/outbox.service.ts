@@ -4,6 +4,7 @@ import { rawPlaceholder, immediate, type Db, type DbOrTx } from '../../db/client
 import { outbox, type OutboxAttachment, type OutboxStatus } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
+import { thisProcess } from '../../lib/processes.js';
 import { parseMailbox } from '../../lib/text.js';
 
 export type OutboxRow = typeof outbox.$inferSelect;
@@ -101,7 +102,7 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     .limit(sql.placeholder('limit'));
   const claimStatement = db
     .update(outbox)
-    .set({ status: 'sending', leaseUntil: rawPlaceholder('leaseUntil'), attempts: sql`${outbox.attempts} + 1` })
+    .set({ status: 'sending', leaseUntil: rawPlaceholder('leaseUntil'), claimedBy: thisProcess, attempts: sql`${outbox.attempts} + 1` })
     .where(inArray(outbox.id, due))
     .returning()
     .prepare();

@@ -107,6 +107,11 @@ t.test('an edit shows in the feed even when it lands in the same millisecond as 
   t.equal(parseWithIcalJs((await feed()).body).events[0]!.summary, 'Renamed huddle');
   const shown = await app.inject({ url: `/v1/huddles/${winter.id}` });
   t.equal(shown.json().title, 'Renamed huddle', 'and in the public view');
+  for (const name of ['North West Health', 'North West HealthTech']) {
+    const cluster = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: auth, payload: { name } });
+    t.equal(cluster.statusCode, 200, cluster.body);
+    t.match((await feed()).body, new RegExp(`X-WR-CALNAME:${name}\r\n`), `the cluster renamed "${name}", twice in one millisecond`);
+  }
 });
 
 t.test('a cancelled huddle stays in the feed as STATUS:CANCELLED for 30 days', async (t) => {
@@ -168,10 +173,10 @@ t.test('a feed built in pages is the feed built at once; concurrent requests sha
 
   const paged = createFeedsService({ db: database.db, clock, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom, pageSize: 3 });
   const cluster = createClustersService({ db: database.db, clock, audit: createAuditService({ db: database.db, clock }) }).get('north-west');
-  t.equal((await paged.clusterFeed(cluster, undefined)).body, whole.body, 'pages of 3 give the same bytes');
-  t.equal((await paged.clusterFeed(cluster, 'digital')).body, themed.body, 'and with a theme');
+  t.equal((await paged.clusterFeed(cluster, undefined, () => cluster)).body, whole.body, 'pages of 3 give the same bytes');
+  t.equal((await paged.clusterFeed(cluster, 'digital', () => cluster)).body, themed.body, 'and with a theme');
 
   const fresh = createFeedsService({ db: database.db, clock, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom, pageSize: 3 });
-  const [a, b] = await Promise.all([fresh.clusterFeed(cluster, undefined), fresh.clusterFeed(cluster, undefined)]);
+  const [a, b] = await Promise.all([fresh.clusterFeed(cluster, undefined, () => cluster), fresh.clusterFeed(cluster, undefined, () => cluster)]);
   t.equal(a, b, 'two requests during one build get the same result object');
 });

@@ -26,7 +26,7 @@ export const clusters = sqliteTable('clusters', {
   websiteUrl: text('website_url'),
   themes: text('themes', { mode: 'json' }).$type<string[]>().notNull(),
   bookingPolicy: text('booking_policy', { mode: 'json' }).$type<BookingPolicy>().notNull(),
-  /** Bumped in the same transaction as any change to the cluster's huddles: the feed cache's key. */
+  /** Bumped in the same transaction as any change to the cluster or its huddles: the feed cache's key (two changes can share a millisecond). */
   huddlesVersion: integer('huddles_version').notNull().default(0),
   createdAt: createdAt(),
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),

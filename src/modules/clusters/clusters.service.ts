@@ -57,10 +57,16 @@ function snapshot(cluster: Cluster): Record<string, unknown> {
 }
 
 export type ClustersService = ReturnType<typeof createClustersService>;
+export type ClusterStamp = Pick<Cluster, 'id' | 'slug' | 'huddlesVersion' | 'updatedAt'>;
 
 export function createClustersService({ db, clock, audit }: { db: Db; clock: Clock; audit: AuditService }) {
   const bySlug = db.select().from(clusters).where(eq(clusters.slug, sql.placeholder('slug'))).prepare();
   const byId = db.select().from(clusters).where(eq(clusters.id, sql.placeholder('id'))).prepare();
+  const stampBySlug = db
+    .select({ id: clusters.id, slug: clusters.slug, huddlesVersion: clusters.huddlesVersion, updatedAt: clusters.updatedAt })
+    .from(clusters)
+    .where(eq(clusters.slug, sql.placeholder('slug')))
+    .prepare();
 
   function find(slug: string): Cluster | undefined {
     return bySlug.get({ slug });
@@ -75,6 +81,13 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
   return {
     find,
     get,
+
+    /** What tells whether a cluster or its huddles changed, without reading (and parsing) the whole row. */
+    stamp(slug: string): ClusterStamp {
+      const stamp = stampBySlug.get({ slug });
+      if (!stamp) throw problem('CLUSTER_NOT_FOUND', `There is no cluster "${slug}"`);
+      return stamp;
+    },
 
     /** The cluster a record belongs to; it always exists (foreign keys). */
     getById(id: string): Cluster {
@@ -140,7 +153,7 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
         if (Object.keys(changed.after).length === 0) return current;
         const row = tx
           .update(clusters)
-          .set({ ...next, updatedAt: clock.now() })
+          .set({ ...next, huddlesVersion: sql`${clusters.huddlesVersion} + 1`, updatedAt: clock.now() })
           .where(eq(clusters.id, current.id))
           .returning()
           .get();

@@ -50,8 +50,9 @@ export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clust
       response: CalendarResponse,
     },
     handler: async (request, reply) => {
-      const cluster = clusters.get(request.params.cluster);
-      return sendCalendar(request, reply, await feeds.clusterFeed(cluster, request.query.theme), `${cluster.slug}.ics`);
+      const cluster = clusters.stamp(request.params.cluster);
+      const feed = await feeds.clusterFeed(cluster, request.query.theme, () => clusters.getById(cluster.id));
+      return sendCalendar(request, reply, feed, `${cluster.slug}.ics`);
     },
   });
 

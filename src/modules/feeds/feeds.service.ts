@@ -8,7 +8,7 @@ import { and, asc, eq, gte, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { huddles } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
-import type { Cluster } from '../clusters/clusters.service.js';
+import type { Cluster, ClusterStamp } from '../clusters/clusters.service.js';
 import type { Huddle } from '../huddles/huddles.view.js';
 import { calendarFrame, hostOf, renderCalendar, renderEvent, type EventContext } from './feeds.render.js';
 
@@ -143,15 +143,18 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
   }
 
   return {
-    /** The public feed of a cluster (optionally one theme). Cached until a huddle or the cluster changes, or the day turns. */
-    async clusterFeed(cluster: Cluster, theme: string | undefined): Promise<RenderedCalendar> {
+    /**
+     * The public feed of a cluster (optionally one theme). Cached until a huddle or the cluster changes, or the
+     * day turns; `load` reads the whole cluster only when the feed is built.
+     */
+    async clusterFeed(cluster: ClusterStamp, theme: string | undefined, load: () => Cluster): Promise<RenderedCalendar> {
       const day = Math.floor(clock.now().getTime() / DAY);
       const key = `${cluster.id}|${cluster.huddlesVersion}|${cluster.updatedAt.getTime()}|${day}|${theme ?? ''}`;
       const cached = feeds.get(key);
       if (cached) return cached;
       const pending = building.get(key);
       if (pending) return pending;
-      const job = buildFeed(cluster, theme, day).then((feed) => {
+      const job = buildFeed(load(), theme, day).then((feed) => {
         if (feeds.size >= MAX_CACHED_FEEDS) feeds.clear();
         // Older versions of this feed can never be asked for again.
         for (const old of feeds.keys()) if (old.startsWith(`${cluster.id}|`) && old.endsWith(`|${theme ?? ''}`)) feeds.delete(old);

@@ -7,6 +7,7 @@ import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
 import { cliServices } from '../src/cli/services.js';
 import { manualClock } from '../src/lib/clock.js';
+import { problem } from '../src/errors.js';
 
 function expectProblem(t: Test, response: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, status: number, code: string) {
   t.equal(response.statusCode, status, `status ${status}`);
@@ -233,4 +234,13 @@ t.test('requests the HTTP parser rejects get a problem+json answer', async (t) =
     t.match(requestId, /^[0-9a-f-]{36}$/);
     t.match(answer, new RegExp(`X-Request-Id: ${requestId}\r\n`, 'i'));
   }
+});
+
+t.test('a client error carries no stack trace; a server error keeps its own', async (t) => {
+  const notFound = problem('CLUSTER_NOT_FOUND', 'There is no cluster "x"');
+  t.equal(notFound.statusCode, 404);
+  t.notMatch(notFound.stack ?? '', /\n\s+at /, 'no frames captured for a 4xx');
+  const internal = problem('INTERNAL_ERROR');
+  t.equal(internal.statusCode, 500);
+  t.match(internal.stack ?? '', /\n\s+at /, 'a 5xx has its frames');
 });

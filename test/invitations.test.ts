@@ -5,6 +5,8 @@ import { createClusterWithOrganiser } from './fixtures.js';
 import { startSmtpSink, type ReceivedMessage } from './helpers/smtp.js';
 import { checkWithLibical, parseWithIcalJs, parseWithPython } from './helpers/calendar.js';
 import { createTransport } from '../src/plugins/mailer.js';
+import { whenText } from '../src/modules/invitations/invitations.render.js';
+import type { Huddle } from '../src/modules/huddles/huddles.view.js';
 
 const huddle = {
   title: 'Winter huddle',
@@ -115,4 +117,14 @@ t.test('invitations are refused for drafts, bad input, unknown audiences and oth
   t.equal(foreign.statusCode, 404);
   const list = await app.inject({ url: `/v1/huddles/${huddleId}/invitations`, headers: auth });
   t.same(list.json().items, [], 'nothing was invited');
+});
+
+t.test('the "when" line follows the huddle\'s times and zone, however often it is asked for', async (t) => {
+  const at = (start: string, end: string, timezone: string) => ({ startsAt: new Date(start), endsAt: new Date(end), timezone }) as Huddle;
+  const winter = at('2026-12-01T09:30:00Z', '2026-12-01T11:30:00Z', 'Europe/London');
+  t.equal(whenText(winter), 'Tuesday 1 December 2026, 09:30–11:30 (Europe/London, GMT)');
+  t.equal(whenText(winter), 'Tuesday 1 December 2026, 09:30–11:30 (Europe/London, GMT)', 'asked again');
+  t.equal(whenText(at('2026-12-01T09:30:00Z', '2026-12-01T11:30:00Z', 'Europe/Paris')), 'Tuesday 1 December 2026, 10:30–12:30 (Europe/Paris, CET)', 'same instants, another zone');
+  t.equal(whenText(at('2026-12-02T10:00:00Z', '2026-12-02T12:00:00Z', 'Europe/London')), 'Wednesday 2 December 2026, 10:00–12:00 (Europe/London, GMT)', 'moved');
+  t.equal(whenText(at('2026-12-01T09:30:00Z', '2026-12-01T12:30:00Z', 'Europe/London')), 'Tuesday 1 December 2026, 09:30–12:30 (Europe/London, GMT)', 'longer');
 });

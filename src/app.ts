@@ -9,6 +9,7 @@ import { loggerOptions, requestIdFrom } from './lib/logging.js';
 import { version } from './lib/paths.js';
 import { TOKEN_PREFIXES } from './lib/tokens.js';
 import { validatorCompiler } from './lib/validation.js';
+import { lazySerializerFactory } from './lib/serialization.js';
 import dbPlugin from './plugins/db.js';
 import problemsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/problems.js';
 import securityPlugin from './plugins/security.js';
@@ -86,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkErrorHandler(config.publicBaseUrl),
     clientErrorHandler: clientErrorHandler(config.publicBaseUrl),
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (request, reply) => {

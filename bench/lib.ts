@@ -201,6 +201,6 @@ function newestMtime(dir: string): number {
 export function ensureBuilt(): void {
   const server = join(projectRoot, 'dist/scripts/server.js');
   if (existsSync(server) && statSync(server).mtimeMs >= Math.max(newestMtime(join(projectRoot, 'src')), newestMtime(join(projectRoot, 'scripts')))) return;
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: projectRoot, stdio: 'inherit' });
+  const build = spawnSync('npm', ['run', 'build'], { cwd: projectRoot, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('npm run build failed');
 }

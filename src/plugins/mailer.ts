@@ -2,7 +2,7 @@
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fp from 'fastify-plugin';
-import nodemailer from 'nodemailer';
+import type nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer/lib/mailer';
 import type { Config } from '../config.js';
 import type { Clock } from '../lib/clock.js';
@@ -23,6 +23,22 @@ export interface TransportOptions {
   /** A send taking longer is aborted (and retried); keep it below the worker's lease. */
   sendTimeoutMs?: number;
   logger?: MailLogger;
+}
+
+type Nodemailer = typeof nodemailer;
+type Transporter = ReturnType<Nodemailer['createTransport']>;
+
+/**
+ * nodemailer is loaded, and the transporter made, when the first message is sent rather than at
+ * start-up, where it was the largest package in the server bundle (~0.65 MB to parse and run); the
+ * bundle keeps it in a file of its own. `close` closes the transporter if one was made.
+ */
+function lazyTransporter(make: (nodemailer: Nodemailer) => Transporter) {
+  let transporter: Promise<Transporter> | undefined;
+  return {
+    get: () => (transporter ??= import('nodemailer').then((module) => make(module.default))),
+    close: () => void transporter?.then((made) => made.close()),
+  };
 }
 
 /** The MIME message for one outbox row. Nothing is ever read from a file or URL. */
@@ -51,28 +67,30 @@ function messageOf(row: OutboxRow): SendMailOptions {
 }
 
 function smtpTransport(smtpUrl: string, concurrency: number, sendTimeoutMs: number, logger?: MailLogger): MailTransport {
-  const mailer = nodemailer.createTransport({
-    url: smtpUrl,
-    pool: true,
-    maxConnections: concurrency,
-    // nodemailer's defaults (2 min to connect, 10 min of silence) outlast a sensible lease.
-    connectionTimeout: 30_000,
-    greetingTimeout: 30_000,
-    socketTimeout: 60_000,
-    disableFileAccess: true,
-    disableUrlAccess: true,
+  const mailer = lazyTransporter((nodemailer) => {
+    const transporter = nodemailer.createTransport({
+      url: smtpUrl,
+      pool: true,
+      maxConnections: concurrency,
+      // nodemailer's defaults (2 min to connect, 10 min of silence) outlast a sensible lease.
+      connectionTimeout: 30_000,
+      greetingTimeout: 30_000,
+      socketTimeout: 60_000,
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    });
+    // An unhandled 'error' event would crash the process; failures of a send reach its promise anyway.
+    transporter.on('error', (err) => logger?.error({ err }, 'SMTP transport error'));
+    return transporter;
   });
-  // An unhandled 'error' event would crash the process; failures of a send reach its promise anyway.
-  mailer.on('error', (err) => logger?.error({ err }, 'SMTP transport error'));
   return {
     async send(row, signal) {
       const timeout = AbortSignal.timeout(sendTimeoutMs);
-      const info = await mailer.sendMail({ ...messageOf(row), signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
+      const transporter = await mailer.get();
+      const info = await transporter.sendMail({ ...messageOf(row), signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
       return { response: info.response };
     },
-    close() {
-      mailer.close();
-    },
+    close: mailer.close,
   };
 }
 
@@ -82,16 +100,18 @@ export function emlFileName(row: Pick<OutboxRow, 'createdAt' | 'id'>): string {
 }
 
 function fileTransport(mailDir: string): MailTransport {
-  const composer = nodemailer.createTransport({
-    streamTransport: true,
-    buffer: true,
-    newline: 'windows',
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  });
+  const composer = lazyTransporter((nodemailer) =>
+    nodemailer.createTransport({
+      streamTransport: true,
+      buffer: true,
+      newline: 'windows',
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    }),
+  );
   return {
     async send(row) {
-      const info = await composer.sendMail(messageOf(row));
+      const info = await (await composer.get()).sendMail(messageOf(row));
       const file = join(mailDir, emlFileName(row));
       // Written beside the target then renamed, so a reader never sees half a message.
       const temporary = join(mailDir, `.${row.id}.${process.pid}.tmp`);
@@ -105,9 +125,7 @@ function fileTransport(mailDir: string): MailTransport {
       }
       return { response: `written to ${file}` };
     },
-    close() {
-      composer.close();
-    },
+    close: composer.close,
   };
 }
 

@@ -30,8 +30,8 @@ type Transporter = ReturnType<Nodemailer['createTransport']>;
 
 /**
  * nodemailer is loaded, and the transporter made, when the first message is sent rather than at
- * start-up, where it was the largest package in the server bundle (~0.65 MB to parse and run); the
- * bundle keeps it in a file of its own. `close` closes the transporter if one was made.
+ * start-up, where it was the largest package in the server bundle (~0.65 MB); in the bundle its
+ * modules then run only on that first send. `close` closes the transporter if one was made.
  */
 function lazyTransporter(make: (nodemailer: Nodemailer) => Transporter) {
   let transporter: Promise<Transporter> | undefined;

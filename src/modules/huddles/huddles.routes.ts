@@ -18,7 +18,7 @@ import {
   SeriesView,
   SlotList,
 } from './huddles.schemas.js';
-import type { HuddlesService } from './huddles.service.js';
+import type { HuddleStamp, HuddlesService } from './huddles.service.js';
 import { huddleView, slotView, type Huddle } from './huddles.view.js';
 import { createViewCache, sendJson } from './huddles.view-cache.js';
 import { problem } from '../../errors.js';
@@ -52,14 +52,12 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
     return rows.map((row, i) => bodies[i] ?? serialiseView(reply, read.get(row.id) ?? huddles.get(row.id), audience, clusterSlug));
   }
 
-  /** The organiser's own huddle, or a published one for everybody else; drafts of others are "not found". */
-  function visibleHuddle(request: FastifyRequest, id: string) {
-    const huddle = huddles.get(id);
+  /** Who sees a huddle: its own cluster's organisers, or the public, who see published ones only (drafts are "not found"). */
+  function audienceOf(request: FastifyRequest, huddle: HuddleStamp): 'organiser' | 'public' {
     const principal = request.principal;
-    const cluster = clusters.getById(huddle.clusterId);
-    if (principal?.kind === 'organiser' && principal.clusterId === huddle.clusterId) return { huddle, cluster, audience: 'organiser' as const };
-    if (!huddles.isPublic(huddle, app.clock.now())) throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${id}`);
-    return { huddle, cluster, audience: 'public' as const };
+    if (principal?.kind === 'organiser' && principal.clusterId === huddle.clusterId) return 'organiser';
+    if (!huddles.isPublic(huddle, app.clock.now())) throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddle.id}`);
+    return 'public';
   }
 
   app.post('/v1/clusters/:cluster/huddles', {
@@ -119,12 +117,8 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
     config: { errors: ['HUDDLE_NOT_FOUND'], auth: { optional: ['organiser'] } },
     schema: { operationId: 'getHuddle', tags: ['huddles'], summary: 'Get one huddle', params: HuddleParams, response: { 200: HuddleView } },
     handler: async (request, reply) => {
-      const id = request.params.id;
-      const stamp = huddles.stamp(id);
-      const principal = request.principal;
-      const audience = principal?.kind === 'organiser' && principal.clusterId === stamp.clusterId ? 'organiser' : 'public';
-      if (audience === 'public' && !huddles.isPublic(stamp, app.clock.now())) throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${id}`);
-      return sendJson(reply, viewBody(reply, stamp, audience));
+      const stamp = huddles.stamp(request.params.id);
+      return sendJson(reply, viewBody(reply, stamp, audienceOf(request, stamp)));
     },
   });
 
@@ -168,7 +162,8 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
     config: { errors: ['HUDDLE_NOT_FOUND'], auth: { optional: ['organiser'] } },
     schema: { operationId: 'listSlots', tags: ['huddles'], summary: 'List a huddle\'s pitch slots in order', params: HuddleParams, response: { 200: SlotList } },
     handler: async (request) => {
-      const { huddle } = visibleHuddle(request, request.params.id);
+      const huddle = huddles.get(request.params.id);
+      audienceOf(request, huddle); // "not found" unless the caller may see it
       const taken = huddles.takenSlotIds(huddle.id);
       const window = bookingWindow(huddle.startsAt, huddle);
       const now = app.clock.now();

@@ -57,13 +57,13 @@ function snapshot(cluster: Cluster): Record<string, unknown> {
 }
 
 export type ClustersService = ReturnType<typeof createClustersService>;
-export type ClusterStamp = Pick<Cluster, 'id' | 'slug' | 'huddlesVersion' | 'updatedAt'>;
+export type ClusterStamp = Pick<Cluster, 'id' | 'slug' | 'huddlesVersion'>;
 
 export function createClustersService({ db, clock, audit }: { db: Db; clock: Clock; audit: AuditService }) {
   const bySlug = db.select().from(clusters).where(eq(clusters.slug, sql.placeholder('slug'))).prepare();
   const byId = db.select().from(clusters).where(eq(clusters.id, sql.placeholder('id'))).prepare();
   const stampBySlug = db
-    .select({ id: clusters.id, slug: clusters.slug, huddlesVersion: clusters.huddlesVersion, updatedAt: clusters.updatedAt })
+    .select({ id: clusters.id, slug: clusters.slug, huddlesVersion: clusters.huddlesVersion })
     .from(clusters)
     .where(eq(clusters.slug, sql.placeholder('slug')))
     .prepare();
@@ -82,7 +82,7 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
     find,
     get,
 
-    /** What tells whether a cluster or its huddles changed, without reading (and parsing) the whole row. */
+    /** What tells whether a cluster or its huddles changed (any change bumps huddlesVersion), without reading and parsing the whole row. */
     stamp(slug: string): ClusterStamp {
       const stamp = stampBySlug.get({ slug });
       if (!stamp) throw problem('CLUSTER_NOT_FOUND', `There is no cluster "${slug}"`);

@@ -149,7 +149,7 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
      */
     async clusterFeed(cluster: ClusterStamp, theme: string | undefined, load: () => Cluster): Promise<RenderedCalendar> {
       const day = Math.floor(clock.now().getTime() / DAY);
-      const key = `${cluster.id}|${cluster.huddlesVersion}|${cluster.updatedAt.getTime()}|${day}|${theme ?? ''}`;
+      const key = `${cluster.id}|${cluster.huddlesVersion}|${day}|${theme ?? ''}`;
       const cached = feeds.get(key);
       if (cached) return cached;
       const pending = building.get(key);

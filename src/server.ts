@@ -1,9 +1,12 @@
-// The process: config -> database -> app -> listen; on SIGTERM/SIGINT close gracefully and exit 0.
+// The process: config -> database -> services -> app -> listen; on SIGTERM/SIGINT close gracefully and exit 0.
 import closeWithGrace from 'close-with-grace';
+import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { closeDatabase, migrateDatabase, openDatabase } from './db/client.js';
-import { resolveSecretKey } from './lib/secret.js';
+import { migrateDatabase, openDatabase } from './db/client.js';
+import { systemClock } from './lib/clock.js';
+import { loggerOptions } from './lib/logging.js';
+import { createServices } from './services.js';
 
 export async function main(): Promise<void> {
   let config;
@@ -16,17 +19,18 @@ export async function main(): Promise<void> {
     }
     throw error;
   }
-  const secretKey = resolveSecretKey(config);
+  const logger = pino(loggerOptions(config.logLevel));
   const database = openDatabase(config.databasePath);
   migrateDatabase(database.db);
-  const app = await buildApp({ config: { ...config, secretKey }, database });
+  const services = createServices({ db: database.db, clock: systemClock, config, mail: { logger: logger.child({ component: 'mailer' }) } });
+  // From here the app owns the database and the services, and closes them when it closes.
+  const app = await buildApp({ database, services, logger });
 
   closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
-    // app.close() stops accepting, lets in-flight requests finish and stops the mail worker after its current message.
+    // Stops accepting, lets in-flight requests finish, stops the mail worker after its current message, closes the database.
     await app.close();
-    closeDatabase(database.sqlite, { checkpoint: true });
   });
 
   await app.listen({ host: config.host, port: config.port });

@@ -4,7 +4,7 @@ import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser, createMemberWithToken } from './fixtures.js';
 import { startSmtpSink, type ReceivedMessage } from './helpers/smtp.js';
 import { checkWithLibical, parseWithIcalJs, parseWithPython } from './helpers/calendar.js';
-import { createTransport } from '../src/plugins/mailer.js';
+import { createTransport } from '../src/modules/outbox/outbox.transport.js';
 import { manualClock } from '../src/lib/clock.js';
 
 const HUDDLE = {

@@ -9,6 +9,8 @@ import { verifyBackup } from '../src/cli/db.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { closeDatabase, openDatabase } from '../src/db/client.js';
+import { systemClock } from '../src/lib/clock.js';
+import { createServices } from '../src/services.js';
 import { tempDir, TEST_SECRET, type TestContext } from './helper.js';
 
 function cli(t: TestContext) {
@@ -47,11 +49,8 @@ t.test('cluster create, then organiser create prints a working API key once', as
   // The key works against the real app on the same database file.
   const config = loadConfig(env);
   const database = openDatabase(config.databasePath);
-  const app = await buildApp({ config, database, logger: false });
-  t.teardown(async () => {
-    await app.close();
-    closeDatabase(database.sqlite);
-  });
+  const app = await buildApp({ database, services: createServices({ db: database.db, clock: systemClock, config }), logger: false });
+  t.teardown(() => app.close());
   const patched = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: `Bearer ${apiKey}` }, payload: { name: 'Renamed' } });
   t.equal(patched.statusCode, 200);
 

@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
-import { cliServices } from '../src/cli/services.js';
 import { manualClock } from '../src/lib/clock.js';
 import { problem } from '../src/errors.js';
 
@@ -93,7 +92,7 @@ t.test('a missing key is 401 AUTH_REQUIRED with a Bearer challenge', async (t) =
 });
 
 t.test('a bad, malformed or revoked key is 401 INVALID_CREDENTIALS', async (t) => {
-  const { app, database } = await buildTestApp(t);
+  const { app, database, services } = await buildTestApp(t);
   const { apiKey } = createClusterWithOrganiser(database);
   const bad = [`cnv_org_${'A'.repeat(43)}`, 'nonsense', `${apiKey}x`, apiKey.slice(0, -1)];
   for (const key of bad) {
@@ -105,7 +104,7 @@ t.test('a bad, malformed or revoked key is 401 INVALID_CREDENTIALS', async (t) =
   expectProblem(t, basic, 401, 'AUTH_REQUIRED');
   t.equal(basic.headers['www-authenticate'], 'Bearer realm="convene"', 'another scheme gets a plain Bearer challenge');
 
-  cliServices(database, app.clock).organisers.revoke('north-west', 'organiser@north-west.example', { type: 'cli' });
+  services.organisers.revoke('north-west', 'organiser@north-west.example', { type: 'cli' });
   const revoked = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: `Bearer ${apiKey}` }, payload: { name: 'x' } });
   expectProblem(t, revoked, 401, 'INVALID_CREDENTIALS');
 });

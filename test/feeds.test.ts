@@ -4,8 +4,6 @@ import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
 import { checkWithLibical, parseWithIcalJs, parseWithPython } from './helpers/calendar.js';
 import { createFeedsService } from '../src/modules/feeds/feeds.service.js';
-import { createClustersService } from '../src/modules/clusters/clusters.service.js';
-import { createAuditService } from '../src/modules/audit/audit.service.js';
 
 const huddle = {
   title: 'Winter huddle',
@@ -156,7 +154,7 @@ t.test('one huddle\'s calendar file; the cluster profile links to the feed', asy
 });
 
 t.test('a feed built in pages is the feed built at once; concurrent requests share one build', async (t) => {
-  const { app, auth, database, config, clock, feed } = await setup(t);
+  const { app, auth, services, feed } = await setup(t);
   const series = await app.inject({
     method: 'POST',
     url: '/v1/clusters/north-west/huddle-series',
@@ -171,12 +169,13 @@ t.test('a feed built in pages is the feed built at once; concurrent requests sha
   t.equal(parseWithIcalJs(whole.body).events.length, 21);
   t.equal(parseWithIcalJs(themed.body).events.length, 20);
 
-  const paged = createFeedsService({ db: database.db, clock, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom, pageSize: 3 });
-  const cluster = createClustersService({ db: database.db, clock, audit: createAuditService({ db: database.db, clock }) }).get('north-west');
-  t.equal((await paged.clusterFeed(cluster, undefined, () => cluster)).body, whole.body, 'pages of 3 give the same bytes');
-  t.equal((await paged.clusterFeed(cluster, 'digital', () => cluster)).body, themed.body, 'and with a theme');
+  const feedsIn = (pageSize: number) => createFeedsService({ ...services, pageSize });
+  const paged = feedsIn(3);
+  const cluster = services.clusters.stamp('north-west');
+  t.equal((await paged.clusterFeed(cluster, undefined)).body, whole.body, 'pages of 3 give the same bytes');
+  t.equal((await paged.clusterFeed(cluster, 'digital')).body, themed.body, 'and with a theme');
 
-  const fresh = createFeedsService({ db: database.db, clock, baseUrl: config.publicBaseUrl, mailFrom: config.mailFrom, pageSize: 3 });
-  const [a, b] = await Promise.all([fresh.clusterFeed(cluster, undefined, () => cluster), fresh.clusterFeed(cluster, undefined, () => cluster)]);
+  const fresh = feedsIn(3);
+  const [a, b] = await Promise.all([fresh.clusterFeed(cluster, undefined), fresh.clusterFeed(cluster, undefined)]);
   t.equal(a, b, 'two requests during one build get the same result object');
 });

@@ -1,18 +1,25 @@
 // Test data made through the real services (the same ones the CLI uses).
 import type { Database_ } from '../src/db/client.js';
 import { systemClock, type Clock } from '../src/lib/clock.js';
-import { cliMailingServices, cliServices } from '../src/cli/services.js';
-import type { Config } from '../src/config.js';
+import { loadConfig, type Config } from '../src/config.js';
 import type { OrganisationType } from '../src/db/schema.js';
+import { createServices } from '../src/services.js';
+import { TEST_SECRET } from './helper.js';
+
+/** The services over a test's database, as the CLI and the app build them (with the test apps' settings unless given). */
+export function servicesFor(database: Database_, clock: Clock = systemClock, config?: Config) {
+  const settings = config ?? loadConfig({ DATABASE_PATH: ':memory:', SECRET_KEY: TEST_SECRET, PUBLIC_BASE_URL: 'https://convene.test', LOG_LEVEL: 'silent' });
+  return createServices({ db: database.db, clock, config: settings });
+}
 
 export function createCluster(database: Database_, slug = 'north-west', clock: Clock = systemClock) {
-  return cliServices(database, clock).clusters.create({ slug, name: `Cluster ${slug}` }, { type: 'cli', label: 'test' });
+  return servicesFor(database, clock).clusters.create({ slug, name: `Cluster ${slug}` }, { type: 'cli', label: 'test' });
 }
 
 /** A cluster with one organiser; returns the organiser's API key. */
 export function createClusterWithOrganiser(database: Database_, slug = 'north-west', clock: Clock = systemClock) {
   const cluster = createCluster(database, slug, clock);
-  const issued = cliServices(database, clock).organisers.create(
+  const issued = servicesFor(database, clock).organisers.create(
     slug,
     { email: `organiser@${slug}.example`, name: 'Olivia Organiser' },
     { type: 'cli', label: 'test' },
@@ -28,7 +35,7 @@ export function createMemberWithToken(
   clusterSlug: string,
   input: { email: string; name?: string; organisation: string; organisationType?: OrganisationType },
 ) {
-  const services = cliMailingServices(database, clock, config);
+  const services = servicesFor(database, clock, config);
   const cluster = services.clusters.get(clusterSlug);
   const member = services.members.create(
     cluster,

@@ -7,7 +7,8 @@ import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { closeDatabase, migrateDatabase, openDatabase, type Database_ } from '../src/db/client.js';
 import { manualClock, type Clock } from '../src/lib/clock.js';
-import type { MailTransport } from '../src/plugins/mailer.js';
+import type { MailTransport } from '../src/modules/outbox/outbox.worker.js';
+import { createServices, type Services } from '../src/services.js';
 
 export interface TestContext {
   teardown(fn: () => unknown): void;
@@ -47,23 +48,26 @@ export interface BuiltTestApp {
   database: Database_;
   config: Config;
   clock: Clock;
+  /** The app's own service graph. */
+  services: Services;
 }
 
+/**
+ * An app over a fresh in-memory database (or over `database`, a file the test opened: each app
+ * closes the database it is given, so a restart opens the file again).
+ */
 export async function buildTestApp(
   t: TestContext,
   options: { env?: Record<string, string>; clock?: Clock; transport?: MailTransport; database?: Database_ } = {},
 ): Promise<BuiltTestApp> {
   const config = testConfig(t, options.env);
-  const ownDatabase = !options.database;
   const database = options.database ?? openDatabase(':memory:');
-  if (ownDatabase) migrateDatabase(database.db);
+  if (!options.database) migrateDatabase(database.db);
   const clock = options.clock ?? manualClock('2026-11-23T09:00:00Z');
-  const app = await buildApp({ config, database, clock, logger: false, transport: options.transport });
-  // One teardown, so the app (and its mail worker) stops before the database closes.
-  t.teardown(async () => {
-    await app.close();
-    if (ownDatabase) closeDatabase(database.sqlite);
-  });
+  const services = createServices({ db: database.db, clock, config, mail: { transport: options.transport } });
+  const app = await buildApp({ database, services, logger: false });
+  // The app stops its mail worker, then closes the database.
+  t.teardown(() => app.close());
   await app.ready();
-  return { app, database, config, clock };
+  return { app, database, config, clock, services };
 }

@@ -4,9 +4,9 @@ import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
 import { startSmtpSink, type ReceivedMessage } from './helpers/smtp.js';
 import { checkWithLibical, parseWithIcalJs, parseWithPython } from './helpers/calendar.js';
-import { createTransport } from '../src/plugins/mailer.js';
-import { whenText } from '../src/modules/invitations/invitations.render.js';
-import type { Huddle } from '../src/modules/huddles/huddles.view.js';
+import { createTransport } from '../src/modules/outbox/outbox.transport.js';
+import type { Huddle } from '../src/db/schema.js';
+import { whenText } from '../src/shared/huddle-text.js';
 
 const huddle = {
   title: 'Winter huddle',

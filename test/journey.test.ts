@@ -6,7 +6,7 @@ import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
 import { startSmtpSink } from './helpers/smtp.js';
 import { parseWithIcalJs, parseWithPython } from './helpers/calendar.js';
-import { createTransport } from '../src/plugins/mailer.js';
+import { createTransport } from '../src/modules/outbox/outbox.transport.js';
 import { manualClock } from '../src/lib/clock.js';
 
 t.test('sign in from the email, book, invitation, private feed, cancel, waitlist offer', async (t) => {

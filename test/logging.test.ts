@@ -2,7 +2,9 @@
 import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { buildApp } from '../src/app.js';
+import { systemClock } from '../src/lib/clock.js';
 import { redactUrl } from '../src/lib/logging.js';
+import { createServices } from '../src/services.js';
 import { testConfig, testDatabase } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
 
@@ -20,7 +22,8 @@ t.test('request logs are JSON with request ids and no secrets', async (t) => {
   stream.on('data', (chunk) => (logs += chunk.toString()));
   const database = testDatabase(t);
   const { apiKey } = createClusterWithOrganiser(database);
-  const app = await buildApp({ config: testConfig(t, { LOG_LEVEL: 'info', TRUST_PROXY: '127.0.0.1' }), database, logStream: stream });
+  const config = testConfig(t, { LOG_LEVEL: 'info', TRUST_PROXY: '127.0.0.1' });
+  const app = await buildApp({ database, services: createServices({ db: database.db, clock: systemClock, config }), logStream: stream });
   t.teardown(() => app.close());
   await app.inject({ url: '/v1/clusters/north-west/audit?token=secret-token-value', headers: { authorization: `Bearer ${apiKey}`, 'x-request-id': 'req-log-test-1' } });
   await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: `Bearer ${apiKey}` }, payload: { contactEmail: 'private@example.org' } });

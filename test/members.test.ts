@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
 import { startSmtpSink, type ReceivedMessage } from './helpers/smtp.js';
-import { createTransport } from '../src/plugins/mailer.js';
+import { createTransport } from '../src/modules/outbox/outbox.transport.js';
 import { manualClock } from '../src/lib/clock.js';
 
 const ada = { email: 'Ada@Example.org', name: 'Ada Lovelace', organisation: 'Analytical Engines Ltd', organisationType: 'company' };

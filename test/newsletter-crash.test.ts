@@ -6,12 +6,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { runCli } from '../src/cli/index.js';
-import { cliServices } from '../src/cli/services.js';
 import { loadConfig } from '../src/config.js';
 import { closeDatabase, migrateDatabase, openDatabase } from '../src/db/client.js';
 import { newId } from '../src/lib/ids.js';
 import { systemClock } from '../src/lib/clock.js';
 import { projectRoot as repoRoot } from '../src/lib/paths.js';
+import { createServices } from '../src/services.js';
 import { startSmtpSink } from './helpers/smtp.js';
 import { tempDir, TEST_SECRET } from './helper.js';
 
@@ -25,7 +25,7 @@ t.test('SIGKILL the sending CLI midway, then resume: everyone gets one copy, dup
   const config = loadConfig(env);
   const database = openDatabase(config.databasePath);
   migrateDatabase(database.db);
-  const cluster = cliServices(database, systemClock).clusters.create({ slug: 'north-west', name: 'North West' }, { type: 'cli', label: 'test' });
+  const cluster = createServices({ db: database.db, clock: systemClock, config }).clusters.create({ slug: 'north-west', name: 'North West' }, { type: 'cli', label: 'test' });
   const insert = database.sqlite.prepare(
     "INSERT INTO subscribers (id, cluster_id, email, status, topics, themes, created_at, updated_at, confirmed_at) VALUES (?, ?, ?, 'confirmed', '[\"newsletter\"]', '[]', ?, ?, ?)",
   );

@@ -5,11 +5,11 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { runCli } from '../src/cli/index.js';
-import { cliMailingServices } from '../src/cli/services.js';
 import { loadConfig } from '../src/config.js';
 import { closeDatabase, migrateDatabase, openDatabase } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
 import { hasStopped, thisProcess } from '../src/lib/processes.js';
+import { createServices } from '../src/services.js';
 import { startSmtpSink } from './helpers/smtp.js';
 import { tempDir, TEST_SECRET } from './helper.js';
 
@@ -30,7 +30,7 @@ async function setup(t: Test) {
   const database = openDatabase(config.databasePath);
   migrateDatabase(database.db);
   t.teardown(() => closeDatabase(database.sqlite));
-  const services = cliMailingServices(database, systemClock, config);
+  const services = createServices({ db: database.db, clock: systemClock, config });
   const cluster = services.clusters.create({ slug: 'north-west', name: 'North West HealthTec' }, { type: 'cli', label: 'test' });
   const subscribe = (email: string, options: { topics?: ('newsletter' | 'huddle-invites' | 'pitch-digest')[]; confirm?: boolean } = {}) => {
     services.subscribers.signUp(cluster, { email, ...(options.topics ? { topics: options.topics } : {}) }, { source: 'api' });

@@ -11,9 +11,11 @@ import { closeDatabase, immediate, migrateDatabase, openDatabase } from '../src/
 import { outbox as outboxTable } from '../src/db/schema.js';
 import { manualClock, systemClock } from '../src/lib/clock.js';
 import { renderEmail } from '../src/lib/email-layout.js';
-import { createOutbox, messageIdDomain, type OutgoingMessage } from '../src/modules/outbox/outbox.service.js';
+import { createOutbox, type OutgoingMessage } from '../src/modules/outbox/outbox.service.js';
+import { createTransport } from '../src/modules/outbox/outbox.transport.js';
 import { createMailWorker, type MailLogger, type MailTransport } from '../src/modules/outbox/outbox.worker.js';
-import mailer, { createTransport } from '../src/plugins/mailer.js';
+import mailer from '../src/plugins/mailer.js';
+import { siteOf } from '../src/shared/site.js';
 import { startSmtpSink } from './helpers/smtp.js';
 
 const quiet: MailLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -63,7 +65,7 @@ async function setup(t: T, opts: { failures?: ('temp' | 'perm')[]; smtp?: boolea
   const dataDir = await mkdtemp(join(tmpdir(), 'convene-outbox-'));
   const config = configFor(dataDir, opts.smtp === false ? undefined : sink.url);
   const transport = createTransport(config);
-  const outbox = createOutbox({ db, clock, from: config.mailFrom, messageIdDomain: messageIdDomain(config) });
+  const outbox = createOutbox({ db, clock, from: config.mailFrom, messageIdDomain: siteOf(config).messageIdDomain });
   const worker = (via: MailTransport = transport) =>
     createMailWorker({
       outbox,
@@ -291,19 +293,25 @@ t.test('the mailer plugin sends what is enqueued and stops cleanly on close', as
   const sink = await startSmtpSink(t);
   const config = configFor(tmpdir(), sink.url);
   const transport = createTransport(config);
-  t.teardown(() => transport.close());
+  let closed = false;
 
   const app = Fastify();
-  const outbox = createOutbox({ db, clock: systemClock, from: config.mailFrom, messageIdDomain: messageIdDomain(config) });
-  await app.register(mailer, { outbox, clock: systemClock, config, transport, logger: quiet });
+  const outbox = createOutbox({ db, clock: systemClock, from: config.mailFrom, messageIdDomain: siteOf(config).messageIdDomain });
+  const worker = createMailWorker({ outbox, transport, clock: systemClock, logger: quiet });
+  const close = () => {
+    closed = true;
+    transport.close();
+  };
+  await app.register(mailer, { worker, enabled: true, graceMs: 5_000, close });
   await app.ready();
   // The enqueue nudges the running worker once the transaction has committed.
-  immediate(db, (tx) => app.outbox.enqueue(tx, message()));
+  immediate(db, (tx) => outbox.enqueue(tx, message()));
   await sink.waitFor(1);
   await app.close();
 
   t.equal(sink.messages.length, 1);
-  t.same(app.outbox.backlog(), { queued: 0, sending: 0, failed: 0 });
+  t.same(outbox.backlog(), { queued: 0, sending: 0, failed: 0 });
+  t.ok(closed, 'the transport is closed once the worker has stopped');
 });
 
 t.test('inline styles in emails stay whole attributes (no double quote inside style="…")', async (t) => {

@@ -4,7 +4,7 @@ import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser, createMemberWithToken } from './fixtures.js';
 import { startSmtpSink } from './helpers/smtp.js';
 import { checkWithLibical, parseWithIcalJs } from './helpers/calendar.js';
-import { createTransport } from '../src/plugins/mailer.js';
+import { createTransport } from '../src/modules/outbox/outbox.transport.js';
 import { manualClock } from '../src/lib/clock.js';
 
 t.test('registration up to capacity, a waiting line promoted in order, and change notices', async (t) => {

@@ -1,18 +1,23 @@
 // Reminders 24 hours ahead, from the real jobs worker: once per person, with the agenda and the calendar entry, even across a restart.
 import t from 'tap';
-import { buildTestApp, testDatabase } from './helper.js';
+import { join } from 'node:path';
+import { buildTestApp, tempDir } from './helper.js';
 import { createClusterWithOrganiser, createMemberWithToken } from './fixtures.js';
 import { startSmtpSink } from './helpers/smtp.js';
 import { parseWithIcalJs } from './helpers/calendar.js';
-import { createTransport } from '../src/plugins/mailer.js';
+import { createTransport } from '../src/modules/outbox/outbox.transport.js';
 import { manualClock } from '../src/lib/clock.js';
+import { migrateDatabase, openDatabase } from '../src/db/client.js';
 
 t.test('attendees and pitchers get one reminder each, with the agenda, and a restarted server sends none again', async (t) => {
   const sink = await startSmtpSink(t);
   const transport = createTransport({ smtpUrl: sink.url, mailDir: '/nonexistent', mailConcurrency: 2 });
   t.teardown(() => transport.close());
   const clock = manualClock('2026-11-23T09:00:00Z');
-  const database = testDatabase(t);
+  // A database file, as a server has: the restart below opens it again.
+  const file = join(tempDir(t), 'convene.db');
+  const database = openDatabase(file);
+  migrateDatabase(database.db);
   const env = { MAIL_WORKER: 'true', TIMED_JOBS: 'true', TIMED_JOB_INTERVAL_MS: '20' };
   const first = await buildTestApp(t, { clock, transport, database, env });
   const { app, config } = first;
@@ -48,9 +53,9 @@ t.test('attendees and pitchers get one reminder each, with the agenda, and a res
   const part = toAda.parsed.attachments.find((a) => a.contentType === 'text/calendar')!;
   t.match(parseWithIcalJs(part.content.toString('utf8')).events[0], { uid: `huddle-${huddle.id}@convene.test` });
 
-  // A restart: a new app on the same database runs the job again and sends nothing new.
+  // A restart: a new app on the same database file runs the job again and sends nothing new.
   await app.close();
-  await buildTestApp(t, { clock, transport, database, env });
+  await buildTestApp(t, { clock, transport, database: openDatabase(file), env });
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.equal(reminders().length, 3, 'sent once, even across restarts');
 });

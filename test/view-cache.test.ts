@@ -1,38 +1,61 @@
-// The cache of serialised huddle views: exact versions only, and a bounded size, oldest out first.
-import t from 'tap';
-import { createViewCache } from '../src/modules/huddles/huddles.view-cache.js';
+// The serialised huddle views: served only at the row version they were made for, within their budget.
+import t, { type Test } from 'tap';
+import { createHuddleViews } from '../src/modules/huddles/huddles.view-cache.js';
+import { buildTestApp } from './helper.js';
+import { createClusterWithOrganiser } from './fixtures.js';
 
-t.test('a view is served only at the version it was kept for', async (t) => {
-  const views = createViewCache(100);
-  views.set('public:a', 1, '{"v":1}');
-  t.equal(views.get('public:a', 1), '{"v":1}');
-  t.equal(views.get('public:a', 2), undefined, 'a newer row is not served an old view');
-  t.equal(views.get('organiser:a', 1), undefined, 'audiences are kept apart');
-  views.set('public:a', 2, '{"v":2}');
-  t.equal(views.get('public:a', 1), undefined);
-  t.equal(views.get('public:a', 2), '{"v":2}');
+const huddle = { title: 'Winter huddle', start: '2026-12-01T09:30', durationMinutes: 90, venue: { name: 'Hall' }, status: 'published' };
+
+async function setup(t: Test) {
+  const built = await buildTestApp(t);
+  const org = createClusterWithOrganiser(built.database);
+  const create = async (title: string, extra: Record<string, unknown> = {}) =>
+    (await built.app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', headers: org.auth, payload: { ...huddle, ...extra, title } })).json() as { id: string };
+  return { ...built, org, create };
+}
+
+t.test('a kept view is served only at its row version: a change written elsewhere shows at once', async (t) => {
+  const { app, database, create } = await setup(t);
+  const { id } = await create('Winter huddle');
+  t.equal((await app.inject(`/v1/huddles/${id}`)).json().title, 'Winter huddle', 'shaped and kept');
+  t.equal((await app.inject(`/v1/huddles/${id}`)).json().title, 'Winter huddle', 'served as kept');
+  // Another process (a second server, the CLI) saves a change: the row's version moves on.
+  database.sqlite.prepare("UPDATE huddles SET title = 'Spring huddle', version = version + 1 WHERE id = ?").run(id);
+  t.equal((await app.inject(`/v1/huddles/${id}`)).json().title, 'Spring huddle');
+  // The same row at the same version keeps its view: the version, not the clock, says what is current.
+  database.sqlite.prepare("UPDATE huddles SET title = 'Not shown' WHERE id = ?").run(id);
+  t.equal((await app.inject(`/v1/huddles/${id}`)).json().title, 'Spring huddle');
 });
 
-t.test('the views kept stay within the budget; the oldest go first', async (t) => {
-  const views = createViewCache(30);
-  for (const key of ['a', 'b', 'c']) views.set(key, 1, 'x'.repeat(10));
-  t.equal(views.get('a', 1), 'x'.repeat(10), 'three of ten fit in thirty');
-  views.set('d', 1, 'y'.repeat(15));
-  t.equal(views.get('a', 1), undefined, 'the oldest went');
-  t.equal(views.get('b', 1), undefined, 'and the next, to make room');
-  t.equal(views.get('c', 1), 'x'.repeat(10));
-  t.equal(views.get('d', 1), 'y'.repeat(15));
-  views.set('c', 2, 'z'.repeat(15));
-  t.equal(views.get('d', 1), 'y'.repeat(15), 'replacing a view frees its own room first');
-  views.set('big', 1, 'w'.repeat(50));
-  t.equal(views.get('big', 1), 'w'.repeat(50), 'a view larger than the budget is still kept, alone');
-  t.equal(views.get('c', 2), undefined);
+t.test('organisers and the public get their own views of one huddle', async (t) => {
+  const { app, org, create } = await setup(t);
+  const { id } = await create('Winter huddle', { onlineUrl: 'https://meet.example.org/room' });
+  t.notOk('onlineUrl' in (await app.inject(`/v1/huddles/${id}`)).json(), 'the public view has no online link');
+  t.equal((await app.inject({ url: `/v1/huddles/${id}`, headers: org.auth })).json().onlineUrl, 'https://meet.example.org/room');
+  t.notOk('onlineUrl' in (await app.inject(`/v1/huddles/${id}`)).json(), 'the organiser view, now kept too, is not served to the public');
 });
 
-t.test('replacing a view many times frees its room each time', async (t) => {
-  const views = createViewCache(30);
-  views.set('kept', 1, 'k'.repeat(10));
-  for (let version = 1; version <= 10; version++) views.set('edited', version, 'e'.repeat(10));
-  t.equal(views.get('kept', 1), 'k'.repeat(10), 'the other view is still there');
-  t.equal(views.get('edited', 10), 'e'.repeat(10));
+t.test('the views kept stay within their budget: the least recently shown are read again', async (t) => {
+  const { services, database, create } = await setup(t);
+  const ids = [(await create('A')).id, (await create('B')).id, (await create('C')).id];
+  // The real reads, counted: a view that is kept is served without reading the row.
+  let reads = 0;
+  const read = {
+    one: (id: string) => (reads++, services.huddles.get(id)),
+    many: (list: string[]) => ((reads += list.length), services.huddles.getMany(database.db, list)),
+  };
+  const one = services.huddles.views.one(services.huddles.stamp(ids[0]!), 'public');
+  const views = createHuddleViews({ read, clusters: services.clusters, baseUrl: 'https://convene.test', maxChars: one.length * 2 + 10 });
+  const show = (id: string) => views.one(services.huddles.stamp(id), 'public');
+  show(ids[0]!);
+  show(ids[1]!);
+  t.equal(reads, 2, 'each shaped once');
+  show(ids[0]!);
+  t.equal(reads, 2, 'both fit: the first is served as kept');
+  show(ids[2]!);
+  t.equal(reads, 3);
+  show(ids[0]!);
+  t.equal(reads, 3, 'the most recently shown stayed');
+  show(ids[1]!);
+  t.equal(reads, 4, 'the least recently shown went to make room');
 });

@@ -4,7 +4,7 @@ import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser, createMemberWithToken } from './fixtures.js';
 import { startSmtpSink } from './helpers/smtp.js';
 import { parseWithIcalJs } from './helpers/calendar.js';
-import { createTransport } from '../src/plugins/mailer.js';
+import { createTransport } from '../src/modules/outbox/outbox.transport.js';
 import { manualClock } from '../src/lib/clock.js';
 
 t.test('a freed slot is offered in turn: expire, next offer, decline, accept through the email page', async (t) => {

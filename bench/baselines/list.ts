@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import Database from '../../src/db/driver.js';
 import { HuddlePage } from '../../src/modules/huddles/huddles.schemas.js';
-import { huddleView, type Huddle } from '../../src/modules/huddles/huddles.view.js';
+import type { Huddle } from '../../src/db/schema.js';
+import { huddleView } from '../../src/modules/huddles/huddles.view.js';
 import { announce } from '../servers/ready.js';
 
 const db = new Database(':memory:');

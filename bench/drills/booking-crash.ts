@@ -5,9 +5,8 @@
 import { loadConfig } from '../../src/config.js';
 import { closeDatabase, openDatabase } from '../../src/db/client.js';
 import { manualClock } from '../../src/lib/clock.js';
-import { createOutbox, messageIdDomain } from '../../src/modules/outbox/outbox.service.js';
-import { createMailWorker } from '../../src/modules/outbox/outbox.worker.js';
-import { createTransport } from '../../src/plugins/mailer.js';
+import { createTransport } from '../../src/modules/outbox/outbox.transport.js';
+import { createServices } from '../../src/services.js';
 import { startSmtpSink, type ReceivedMessage } from '../../test/helpers/smtp.js';
 import { call, formatTally, keepAliveAgent, tally, type Outcome } from './http.js';
 import { DrillResult, drillEnv, isMain, runDrill, startServer, tempDataDir, waitUntil, type Exit, type Teardown } from './lib.js';
@@ -151,9 +150,7 @@ export async function bookingCrashDrill(t: Teardown, o: BookingCrashOptions): Pr
     const transport = createTransport({ smtpUrl: sink.url, mailDir: config.mailDir, mailConcurrency: 2 });
     const database = openDatabase(config.databasePath);
     try {
-      const outbox = createOutbox({ db: database.db, clock, from: config.mailFrom, messageIdDomain: messageIdDomain(config) });
-      const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-      await createMailWorker({ outbox, transport, clock, logger: silent, concurrency: 2 }).drain();
+      await createServices({ db: database.db, clock, config, mail: { transport } }).mail.worker({ concurrency: 2 }).drain();
     } finally {
       closeDatabase(database.sqlite);
       transport.close();

@@ -5,13 +5,12 @@
 //   npx tsx bench/drills/smtp-outage.ts
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliMailingServices } from '../../src/cli/services.js';
 import { loadConfig } from '../../src/config.js';
 import { closeDatabase, openDatabase } from '../../src/db/client.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { outboxWaiting, sendCampaign } from '../../src/modules/campaigns/campaigns.sender.js';
-import { createMailWorker, type Backoff } from '../../src/modules/outbox/outbox.worker.js';
-import { createTransport } from '../../src/plugins/mailer.js';
+import type { Backoff } from '../../src/modules/outbox/outbox.worker.js';
+import { createServices } from '../../src/services.js';
 import { startSmtpSink } from '../../test/helpers/smtp.js';
 import { call, keepAliveAgent } from './http.js';
 import { DrillResult, drillEnv, isMain, jsonOutput, recipients, runDrill, sleep, startCli, startServer, tempDataDir, waitUntil, type Teardown } from './lib.js';
@@ -57,30 +56,20 @@ function outboxState(env: Record<string, string>) {
 async function sendInProcess(env: Record<string, string>, rate: number, backoff: Backoff | undefined) {
   const config = loadConfig(env);
   const database = openDatabase(config.databasePath);
-  const transport = createTransport(config);
+  let temporaryFailures = 0;
+  const logger = { ...silent, warn: (_obj: object, msg?: string) => void (msg?.includes('will retry') && temporaryFailures++) };
+  const services = createServices({ db: database.db, clock: systemClock, config, mail: { logger } });
   try {
-    const services = cliMailingServices(database, systemClock, config);
     const cluster = services.clusters.get(CLUSTER);
     const actor = { type: 'cli' as const, label: 'drill' };
     const draft = services.campaigns.createDraft(cluster, { subject: SUBJECT, body: '# News\n\nHello from the drill.', rate }, actor);
     services.campaigns.start(draft.id, actor);
     const campaign = services.campaigns.get(draft.id);
-    let temporaryFailures = 0;
-    const worker = createMailWorker({
-      outbox: services.outbox,
-      transport,
-      clock: systemClock,
-      logger: { ...silent, warn: (_obj, msg) => void (msg?.includes('will retry') && temporaryFailures++) },
-      concurrency: config.mailConcurrency,
-      maxAttempts: config.mailMaxAttempts,
-      pollIntervalMs: 100,
-      ...(backoff ? { backoff } : {}),
-      onPermanentFailure: (row) => services.subscribers.onPermanentFailure(row),
-    });
+    const worker = services.mail.worker({ pollIntervalMs: 100, ...(backoff ? { backoff } : {}) });
     const sent = await sendCampaign({ campaigns: services.campaigns, campaign, rendered: services.campaigns.render(campaign, cluster), worker, rate, stopRequested: () => false, outboxBacklog: () => outboxWaiting(services.outbox) });
     return { code: 0, status: sent.stopped || sent.stats.pending > 0 ? 'paused' : 'sent', ...sent.stats, temporaryFailures };
   } finally {
-    transport.close();
+    services.close();
     closeDatabase(database.sqlite);
   }
 }

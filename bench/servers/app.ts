@@ -13,8 +13,8 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { migrateDatabase, openDatabase } from '../../src/db/client.js';
 import { subscribers } from '../../src/db/schema.js';
-import { cliMailingServices } from '../../src/cli/services.js';
 import { systemClock } from '../../src/lib/clock.js';
+import { createServices } from '../../src/services.js';
 import { newId } from '../../src/lib/ids.js';
 import { BENCH_ENV } from './env.js';
 import { announce, profileUntilExit } from './ready.js';
@@ -24,14 +24,14 @@ const dataDir = process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'conven
 const config = loadConfig({ ...BENCH_ENV, DATA_DIR: dataDir });
 const database = openDatabase(config.databasePath);
 migrateDatabase(database.db);
-const services = cliMailingServices(database, systemClock, config);
+const services = createServices({ db: database.db, clock: systemClock, config });
 const actor = { type: 'cli', label: 'bench' } as const;
 services.clusters.create({ slug: 'bench', name: 'Bench Cluster' }, actor);
 const key = services.organisers.create('bench', { email: 'organiser@bench.example', name: 'Bench' }, actor).apiKey;
 const auth = { authorization: `Bearer ${key}` };
 
 // No request log (as in the earlier runs); an SQLITE_BUSY would surface as a 5xx answer, which breaks the gates.
-const app = await buildApp({ config, database, logger: false });
+const app = await buildApp({ database, services, logger: false });
 const seeds = new Map((process.env.BENCH_SEED ?? 'none').split(',').map((seed) => seed.split(':') as [string, string]));
 const huddles: [string, number][] = [];
 const slotted: string[] = [];

@@ -1,8 +1,7 @@
 // convene cluster create|show
 import type { Command } from 'commander';
-import { cliActor, output, withDatabase, type CliContext } from './context.js';
-import { cliServices } from './services.js';
-import { toProfile } from '../modules/clusters/clusters.routes.js';
+import { clusterProfile } from '../modules/clusters/clusters.view.js';
+import { cliActor, output, withServices, type CliContext } from './context.js';
 
 export function clusterCommands(program: Command, context: CliContext): void {
   const cluster = program.command('cluster').description('Create and inspect clusters');
@@ -15,9 +14,9 @@ export function clusterCommands(program: Command, context: CliContext): void {
     .option('--timezone <zone>', 'IANA time zone the cluster meets in', 'Europe/London')
     .action(async (options: { slug: string; name: string; timezone: string }, command: Command) => {
       const { json } = command.optsWithGlobals<{ json?: boolean }>();
-      await withDatabase(context, (database) => {
-        const created = cliServices(database, context.clock).clusters.create(options, cliActor());
-        output(context.io, Boolean(json), toProfile(created, context.config.publicBaseUrl), [
+      await withServices(context, (services) => {
+        const created = services.clusters.create(options, cliActor());
+        output(context.io, Boolean(json), clusterProfile(created, context.config.publicBaseUrl), [
           `Created cluster "${created.name}" (${created.slug}), time zone ${created.timezone}.`,
           `Next: npm run convene -- organiser create --cluster ${created.slug} --email <email> --name <name>`,
         ]);
@@ -30,8 +29,8 @@ export function clusterCommands(program: Command, context: CliContext): void {
     .argument('<slug>', 'the cluster\'s slug')
     .action(async (slug: string, _options: unknown, command: Command) => {
       const { json } = command.optsWithGlobals<{ json?: boolean }>();
-      await withDatabase(context, (database) => {
-        const profile = toProfile(cliServices(database, context.clock).clusters.get(slug), context.config.publicBaseUrl);
+      await withServices(context, (services) => {
+        const profile = clusterProfile(services.clusters.get(slug), context.config.publicBaseUrl);
         output(context.io, Boolean(json), profile, Object.entries(profile).map(([key, value]) => `${key}: ${JSON.stringify(value)}`));
       });
     });

@@ -1,9 +1,12 @@
-// What every CLI command gets: config, output that honours --json, the database, and the CLI actor.
+// What every CLI command gets: config, output that honours --json, the services over the database, and the CLI actor.
 import { userInfo } from 'node:os';
 import type { Config } from '../config.js';
 import { closeDatabase, migrateDatabase, openDatabase, type Database_ } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
+import { redactText } from '../lib/logging.js';
 import type { Actor } from '../modules/audit/audit.service.js';
+import type { MailLogger } from '../modules/outbox/outbox.worker.js';
+import { createServices, type Services } from '../services.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -32,13 +35,22 @@ export function cliActor(): Actor {
   return { type: 'cli', label };
 }
 
-/** Opens (and migrates) the configured database for one command, and always closes it. */
-export async function withDatabase<T>(context: CliContext, work: (database: Database_) => T | Promise<T>): Promise<T> {
+/** Mail workers' log lines, as plain lines on stderr (warnings and errors only). */
+export function stderrLogger(io: CliIo): MailLogger {
+  const line = (level: string) => (obj: object, msg?: string) => io.stderr(`${level}: ${msg ?? ''} ${redactText(JSON.stringify(obj))}\n`);
+  return { debug: () => {}, info: () => {}, warn: line('warning'), error: line('error') };
+}
+
+/** Opens (and migrates) the configured database and builds the services over it for one command; always closes both. */
+export async function withServices<T>(context: CliContext, work: (services: Services, database: Database_) => T | Promise<T>): Promise<T> {
   const database = openDatabase(context.config.databasePath);
+  let services: Services | undefined;
   try {
     migrateDatabase(database.db);
-    return await work(database);
+    services = createServices({ db: database.db, clock: context.clock, config: context.config, mail: { logger: stderrLogger(context.io) } });
+    return await work(services, database);
   } finally {
+    services?.close();
     closeDatabase(database.sqlite);
   }
 }

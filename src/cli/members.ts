@@ -5,8 +5,7 @@ import { immediate } from '../db/client.js';
 import { isAppError } from '../errors.js';
 import { parseMembersCsv, type CsvRejection } from '../modules/members/members.import.js';
 import { CliFailure } from './db.js';
-import { cliActor, output, withDatabase, type CliContext } from './context.js';
-import { cliMailingServices } from './services.js';
+import { cliActor, output, withServices, type CliContext } from './context.js';
 
 function readFile(file: string): string {
   try {
@@ -31,8 +30,7 @@ export function membersCommands(program: Command, context: CliContext): void {
     .action(async (file: string, options: { cluster: string; dryRun?: boolean }, command: Command) => {
       const parsed = parseMembersCsv(readFile(file));
       if (parsed.error) throw new CliFailure(`${file}: ${parsed.error}`);
-      const result = await withDatabase(context, (database) => {
-        const services = cliMailingServices(database, context.clock, context.config);
+      const result = await withServices(context, (services, database) => {
         const cluster = services.clusters.get(options.cluster);
         const rejected: CsvRejection[] = [...parsed.rejected];
         let imported = 0;
@@ -77,10 +75,9 @@ export function membersCommands(program: Command, context: CliContext): void {
       if (options.status !== undefined && options.status !== 'active' && options.status !== 'suspended') {
         throw new CliFailure('--status must be active or suspended');
       }
-      await withDatabase(context, (database) => {
-        const services = cliMailingServices(database, context.clock, context.config);
+      await withServices(context, (services) => {
         const cluster = services.clusters.get(options.cluster);
-        const rows = services.members.list(cluster, { ...(options.status ? { status: options.status as 'active' | 'suspended' } : {}), limit: 1_000_000 });
+        const rows = services.members.list(cluster, { ...(options.status ? { status: options.status as 'active' | 'suspended' } : {}), limit: 1_000_000 }).items;
         output(
           context.io,
           jsonOf(command),

@@ -4,17 +4,13 @@ import { createInterface } from 'node:readline/promises';
 import { SingleBar } from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { TOPICS, type Topic } from '../db/schema.js';
-import { redactText } from '../lib/logging.js';
 import { parseMailbox } from '../lib/text.js';
-import type { Database_ } from '../db/client.js';
-import { createTransport } from '../plugins/mailer.js';
-import { createMailWorker, type MailLogger } from '../modules/outbox/outbox.worker.js';
 import { outboxWaiting, sendCampaign } from '../modules/campaigns/campaigns.sender.js';
 import type { Campaign, CampaignStats } from '../modules/campaigns/campaigns.service.js';
 import { DEFAULT_RATE, MAX_RATE } from '../modules/campaigns/campaigns.service.js';
+import type { Services } from '../services.js';
 import { CliFailure } from './db.js';
-import { cliActor, output, withDatabase, type CliContext } from './context.js';
-import { cliMailingServices } from './services.js';
+import { cliActor, output, withServices, type CliContext } from './context.js';
 
 function parseRate(value: string): number {
   const rate = Number(value);
@@ -39,12 +35,6 @@ function statsLine(stats: CampaignStats): string {
   return `${stats.sent} sent, ${stats.queued} queued, ${stats.pending} waiting, ${stats.failed} failed, ${stats.skipped} skipped of ${stats.recipients}`;
 }
 
-/** The mail worker's log lines, as plain lines on stderr (warnings and errors only). */
-function stderrLogger(context: CliContext): MailLogger {
-  const line = (level: string) => (obj: object, msg?: string) => context.io.stderr(`${level}: ${msg ?? ''} ${redactText(JSON.stringify(obj))}\n`);
-  return { debug: () => {}, info: () => {}, warn: line('warning'), error: line('error') };
-}
-
 async function confirm(context: CliContext, question: string): Promise<boolean> {
   if (!context.io.isTTY || !process.stdin.isTTY) throw new CliFailure('not a terminal, so nobody can confirm: add --yes to send');
   const prompt = createInterface({ input: process.stdin, output: process.stdout });
@@ -56,21 +46,10 @@ async function confirm(context: CliContext, question: string): Promise<boolean> 
 }
 
 /** Runs the sending loop for a started campaign with a progress bar (terminal) or lines (otherwise). */
-async function run(context: CliContext, database: Database_, campaign: Campaign, json: boolean) {
-  const services = cliMailingServices(database, context.clock, context.config);
+async function run(context: CliContext, services: Services, campaign: Campaign, json: boolean) {
   const cluster = services.clusters.getById(campaign.clusterId);
   const rendered = services.campaigns.render(campaign, cluster);
-  const transport = createTransport(context.config);
-  const worker = createMailWorker({
-    outbox: services.outbox,
-    transport,
-    clock: context.clock,
-    logger: stderrLogger(context),
-    concurrency: context.config.mailConcurrency,
-    maxAttempts: context.config.mailMaxAttempts,
-    pollIntervalMs: 500,
-    onPermanentFailure: (row) => services.subscribers.onPermanentFailure(row),
-  });
+  const worker = services.mail.worker({ pollIntervalMs: 500 });
   let stop = false;
   const onSignal = () => {
     if (!stop) context.io.stderr('\nstopping: finishing the messages being sent (Ctrl-C again to quit at once)\n');
@@ -105,7 +84,6 @@ async function run(context: CliContext, database: Database_, campaign: Campaign,
     bar?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    transport.close();
   }
 }
 
@@ -138,8 +116,7 @@ export function newsletterCommands(program: Command, context: CliContext): void 
     .action(async (options: { cluster: string; subject: string; body: string; topic: Topic; theme?: string; testTo?: string; dryRun?: boolean; rate: number; yes?: boolean }, command: Command) => {
       const json = jsonOf(command);
       const body = readBody(options.body);
-      await withDatabase(context, async (database) => {
-        const services = cliMailingServices(database, context.clock, context.config);
+      await withServices(context, async (services, database) => {
         const cluster = services.clusters.get(options.cluster);
         const draft = { subject: options.subject, body, topic: options.topic, rate: options.rate, ...(options.theme ? { theme: options.theme } : {}) };
         const preview = services.campaigns.preview(cluster, draft, { renderAll: Boolean(options.dryRun) });
@@ -158,14 +135,10 @@ export function newsletterCommands(program: Command, context: CliContext): void 
           const mailbox = parseMailbox(options.testTo);
           if (!mailbox) throw new CliFailure(`--test-to ${options.testTo} is not an email address`);
           const message = services.campaigns.messageFor(preview.rendered, 'test');
-          services.outbox.enqueue(database.db, { kind: 'newsletter.test', to: mailbox.address, clusterId: cluster.id, ...message, subject: `[Test] ${message.subject}` });
-          const transport = createTransport(context.config);
-          const worker = createMailWorker({ outbox: services.outbox, transport, clock: context.clock, logger: stderrLogger(context), concurrency: 1, pollIntervalMs: 200 });
-          worker.start();
-          const deadline = Date.now() + 60_000;
-          while (services.outbox.backlog().queued + services.outbox.backlog().sending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-          await worker.stop(10_000);
-          transport.close();
+          const id = services.outbox.enqueue(database.db, { kind: 'newsletter.test', to: mailbox.address, clusterId: cluster.id, ...message, subject: `[Test] ${message.subject}` });
+          await services.mail.worker({ concurrency: 1 }).drain();
+          const status = services.outbox.statusOf([id]).get(id)?.status;
+          if (status !== 'sent') throw new CliFailure(`the test copy to ${mailbox.address} was not sent (${status ?? 'unknown'}): see the warning above`);
           output(context.io, json, { testTo: mailbox.address, recipients: preview.recipients }, [`Sent one test copy to ${mailbox.address}. The real send would reach ${preview.recipients} subscriber${preview.recipients === 1 ? '' : 's'}.`]);
           return;
         }
@@ -177,7 +150,7 @@ export function newsletterCommands(program: Command, context: CliContext): void 
         const campaign = services.campaigns.createDraft(cluster, draft, cliActor());
         services.campaigns.start(campaign.id, cliActor());
         if (!json) context.io.stdout(`Campaign ${campaign.id}: sending to ${preview.recipients} subscriber${preview.recipients === 1 ? '' : 's'}.\n`);
-        report(context, json, campaign, await run(context, database, services.campaigns.get(campaign.id), json));
+        report(context, json, campaign, await run(context, services, services.campaigns.get(campaign.id), json));
       });
     });
 
@@ -187,8 +160,7 @@ export function newsletterCommands(program: Command, context: CliContext): void 
     .argument('<campaignId>', 'the campaign')
     .action(async (campaignId: string, _options: unknown, command: Command) => {
       const json = jsonOf(command);
-      await withDatabase(context, async (database) => {
-        const services = cliMailingServices(database, context.clock, context.config);
+      await withServices(context, async (services) => {
         const campaign = services.campaigns.get(campaignId);
         if (campaign.status === 'draft') throw new CliFailure('this campaign was never started: use newsletter send');
         const { released, heldByLiveProcess } = services.campaigns.releaseInterrupted(campaign.id);
@@ -200,7 +172,7 @@ export function newsletterCommands(program: Command, context: CliContext): void 
           );
         }
         services.campaigns.start(campaign.id, cliActor());
-        report(context, json, campaign, await run(context, database, services.campaigns.get(campaign.id), json));
+        report(context, json, campaign, await run(context, services, services.campaigns.get(campaign.id), json));
       });
     });
 
@@ -209,8 +181,7 @@ export function newsletterCommands(program: Command, context: CliContext): void 
     .description('Show how far a campaign has got: queued, sent, failed and skipped')
     .argument('<campaignId>', 'the campaign')
     .action(async (campaignId: string, _options: unknown, command: Command) => {
-      await withDatabase(context, (database) => {
-        const services = cliMailingServices(database, context.clock, context.config);
+      await withServices(context, (services) => {
         const campaign = services.campaigns.get(campaignId);
         const stats = services.campaigns.stats(campaign.id);
         output(context.io, jsonOf(command), { campaignId: campaign.id, subject: campaign.subject, status: campaign.status, ...stats }, [`${campaign.subject} (${campaign.status}): ${statsLine(stats)}`]);
@@ -222,8 +193,7 @@ export function newsletterCommands(program: Command, context: CliContext): void 
     .description('List a cluster\'s campaigns, newest first')
     .requiredOption('--cluster <slug>', 'the cluster')
     .action(async (options: { cluster: string }, command: Command) => {
-      await withDatabase(context, (database) => {
-        const services = cliMailingServices(database, context.clock, context.config);
+      await withServices(context, (services) => {
         const rows = services.campaigns.list(services.clusters.get(options.cluster)).map((c) => ({ campaign: c, stats: services.campaigns.stats(c.id) }));
         output(
           context.io,

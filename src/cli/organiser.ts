@@ -1,7 +1,6 @@
 // convene organiser create|new-key|revoke|list
 import { InvalidArgumentError, type Command } from 'commander';
-import { cliActor, output, withDatabase, type CliContext } from './context.js';
-import { cliServices } from './services.js';
+import { cliActor, output, withServices, type CliContext } from './context.js';
 import { DEFAULT_KEY_DAYS } from '../modules/organisers/organisers.service.js';
 
 interface Target {
@@ -37,8 +36,8 @@ export function organiserCommands(program: Command, context: CliContext): void {
     .requiredOption('--name <name>', 'the organiser\'s name')
     .option('--valid-days <days>', 'days until the key expires', parseDays, DEFAULT_KEY_DAYS)
     .action(async (options: Target & { name: string; validDays: number }, command: Command) => {
-      await withDatabase(context, (database) => {
-        const issued = cliServices(database, context.clock).organisers.create(options.cluster, options, cliActor());
+      await withServices(context, (services) => {
+        const issued = services.organisers.create(options.cluster, options, cliActor());
         output(
           context.io,
           jsonOf(command),
@@ -66,8 +65,8 @@ export function organiserCommands(program: Command, context: CliContext): void {
     .requiredOption('--email <email>', 'the organiser\'s email address')
     .option('--valid-days <days>', 'days until the key expires', parseDays, DEFAULT_KEY_DAYS)
     .action(async (options: Target & { validDays: number }, command: Command) => {
-      await withDatabase(context, (database) => {
-        const issued = cliServices(database, context.clock).organisers.issueKey(options.cluster, options.email, cliActor(), options.validDays);
+      await withServices(context, (services) => {
+        const issued = services.organisers.issueKey(options.cluster, options.email, cliActor(), options.validDays);
         output(
           context.io,
           jsonOf(command),
@@ -84,8 +83,8 @@ export function organiserCommands(program: Command, context: CliContext): void {
     .requiredOption('--email <email>', 'the organiser\'s email address')
     .option('--key <prefix>', 'revoke only the key starting with this prefix (as shown by organiser list)')
     .action(async (options: Target & { key?: string }, command: Command) => {
-      await withDatabase(context, (database) => {
-        const result = cliServices(database, context.clock).organisers.revoke(options.cluster, options.email, cliActor(), options.key);
+      await withServices(context, (services) => {
+        const result = services.organisers.revoke(options.cluster, options.email, cliActor(), options.key);
         output(context.io, jsonOf(command), result, [
           result.revoked.length ? `Revoked ${result.revoked.join(', ')}.` : 'No active keys to revoke.',
         ]);
@@ -97,8 +96,8 @@ export function organiserCommands(program: Command, context: CliContext): void {
     .description('List a cluster\'s organisers and their keys (prefixes only)')
     .requiredOption('--cluster <slug>', 'the cluster')
     .action(async (options: { cluster: string }, command: Command) => {
-      await withDatabase(context, (database) => {
-        const organisers = cliServices(database, context.clock).organisers.list(options.cluster);
+      await withServices(context, (services) => {
+        const organisers = services.organisers.list(options.cluster);
         const lines = organisers.flatMap((o) => [
           `${o.name} <${o.email}>`,
           ...o.keys.map(keyLine),

@@ -287,6 +287,8 @@ export const memberTokens = sqliteTable(
 );
 
 export type BookingStatus = 'pending' | 'confirmed' | 'rejected' | 'cancelled';
+/** A booking holds its slot while it is pending (waiting for approval) or confirmed: "active". The one place this is said. */
+export const ACTIVE_BOOKING_STATUSES = ['pending', 'confirmed'] as const satisfies readonly BookingStatus[];
 
 /** A member organisation's pitch in one slot. A slot holds at most one pending or confirmed booking. */
 export const bookings = sqliteTable(
@@ -319,7 +321,7 @@ export const bookings = sqliteTable(
   (t) => [
     uniqueIndex('bookings_active_slot')
       .on(t.slotId)
-      .where(sql`status IN ('pending', 'confirmed')`),
+      .where(sql.raw(`status IN (${ACTIVE_BOOKING_STATUSES.map((status) => `'${status}'`).join(', ')})`)),
     index('bookings_huddle').on(t.huddleId, t.status),
     index('bookings_member').on(t.memberId, t.status),
     index('bookings_organisation').on(t.organisationKey, t.status),
@@ -560,3 +562,20 @@ export const deliveries = sqliteTable(
     index('deliveries_campaign_status').on(t.campaignId, t.status, t.id),
   ],
 );
+
+// Row types, as Drizzle reads them. Every module names its rows by these; only the owning module's
+// service reads or writes the table itself.
+export type Cluster = typeof clusters.$inferSelect;
+export type Organiser = typeof organisers.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;
+export type Huddle = typeof huddles.$inferSelect;
+export type HuddleSeries = typeof huddleSeries.$inferSelect;
+export type Slot = typeof slots.$inferSelect;
+export type Invitation = typeof invitations.$inferSelect;
+export type Member = typeof members.$inferSelect;
+export type Booking = typeof bookings.$inferSelect;
+export type WaitlistEntry = typeof waitlistEntries.$inferSelect;
+export type WaitlistOffer = typeof waitlistOffers.$inferSelect;
+export type Registration = typeof registrations.$inferSelect;
+export type Subscriber = typeof subscribers.$inferSelect;
+export type Campaign = typeof campaigns.$inferSelect;

@@ -1,6 +1,5 @@
-// TypeBox building blocks shared by every module's schemas: safe text, slugs, zones, pagination.
+// TypeBox building blocks shared by every module's schemas: safe text, slugs, zones, pages.
 import { Type, type TSchema } from 'typebox';
-import { problem } from '../errors.js';
 import { SLUG } from './text.js';
 
 // No control characters on one line; multi-line text may also hold tab, CR and LF.
@@ -38,8 +37,6 @@ export const TimeZone = Type.String({
   pattern: '^[A-Za-z][A-Za-z0-9_+\\-]*(?:/[A-Za-z0-9_+\\-]+)*$',
 });
 
-export const Instant = Type.String({ description: 'UTC instant, ISO 8601', format: 'date-time' });
-
 export const Id = Type.String({ description: 'Identifier', format: 'uuid' });
 
 export const CursorQuery = {
@@ -52,20 +49,4 @@ export function Page<T extends TSchema>(item: T) {
     items: Type.Array(item),
     nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page' }),
   });
-}
-
-export function encodeCursor(id: string): string {
-  return Buffer.from(id, 'utf8').toString('base64url');
-}
-
-/** Decodes a cursor from a previous page; a cursor we did not make is a client error. */
-export function decodeCursor(cursor: string | undefined): string | undefined {
-  if (!cursor) return undefined;
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
-    throw problem('VALIDATION_FAILED', 'querystring/cursor is not a cursor this service gave out', {
-      errors: [{ field: 'querystring/cursor', message: 'is not valid' }],
-    });
-  }
-  return id;
 }

@@ -15,3 +15,12 @@ export const lazySerializerFactory: SerializerFactory = (externalSchemas, option
     return (data: unknown) => (serialize ??= compile(route))(data);
   };
 };
+
+/**
+ * A JSON serializer for one response schema, made by the same compiler Fastify uses for responses
+ * (so a body serialised ahead of time is exactly what the route would send); compiled on first use.
+ */
+export function jsonSerializer(schema: unknown): (data: unknown) => string {
+  let serialize: ((data: unknown) => string) | undefined;
+  return (data) => (serialize ??= SerializerSelector()({}, {})({ schema: schema as object, method: 'GET', url: '', httpStatus: '200' }))(data);
+}

@@ -1,6 +1,7 @@
 // What people type: email addresses, mailboxes ("Name <address>"), names, slugs and time zones, checked one way everywhere.
-import addressparser from 'nodemailer/lib/addressparser/index.js';
-import { fullFormats } from 'ajv-formats/dist/formats.js';
+import addressparser from 'nodemailer/lib/addressparser';
+import addFormats from 'ajv-formats';
+import { problem } from '../errors.js';
 
 const EMAIL = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\]+$/;
 const LOCALHOST_EMAIL = /^[^\s@<>,;:"()[\]\\]+@localhost$/;
@@ -13,7 +14,7 @@ export function normaliseEmail(email: string): string {
 
 // The same rule as the API schemas' "email" format (ajv-formats' full email format), so the CLI, the
 // CSV import and the services accept exactly what the HTTP API accepts.
-const FULL_EMAIL = fullFormats.email as RegExp;
+const FULL_EMAIL = addFormats.default.get('email', 'full') as RegExp;
 
 export function isEmailAddress(value: string, options: { allowLocalhost?: boolean } = {}): boolean {
   return value.length <= 254 && ((EMAIL.test(value) && FULL_EMAIL.test(value)) || (options.allowLocalhost === true && LOCALHOST_EMAIL.test(value)));
@@ -45,6 +46,9 @@ export function canonicalTimeZone(zone: string): string | null {
   }
 }
 
-export function isValidTimeZone(zone: string): boolean {
-  return canonicalTimeZone(zone) !== null;
+/** A time zone from a request, as its canonical IANA name; anything else is a 400 naming the field. */
+export function checkTimeZone(zone: string, field = 'body/timezone'): string {
+  const canonical = canonicalTimeZone(zone);
+  if (!canonical) throw problem('VALIDATION_FAILED', `timezone "${zone}" is not an IANA time zone`, { errors: [{ field, message: 'is not an IANA time zone' }] });
+  return canonical;
 }

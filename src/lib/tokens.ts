@@ -38,3 +38,38 @@ export function looksLikeToken(token: string, kind: TokenKind): boolean {
   const prefix = TOKEN_PREFIXES[kind];
   return token.length === prefix.length + 43 && token.startsWith(prefix) && /^[A-Za-z0-9_-]+$/.test(token.slice(prefix.length));
 }
+
+/** What is stored of a bearer token (an organiser key or a member token). */
+export interface StoredToken {
+  tokenHash: string;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+/** last_used_at is written at most this often per token, so reads do not turn into writes. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/**
+ * The stored row behind a presented token of this kind, or null unless it is well-formed, found by
+ * its hash (a 256-bit random token: the lookup leaks nothing through timing), equal in constant
+ * time, not revoked and not expired. A current token is marked used, at most once a minute.
+ */
+export function findCurrentToken<Row extends StoredToken>(
+  token: string,
+  kind: TokenKind,
+  now: Date,
+  store: { find: (hash: string) => Row | undefined; markUsed: (row: Row, now: Date) => void },
+): Row | null {
+  if (!looksLikeToken(token, kind)) return null;
+  const row = store.find(hashToken(token));
+  if (!row || !tokenMatches(token, row.tokenHash) || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) return null;
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+    try {
+      store.markUsed(row, now);
+    } catch {
+      // Bookkeeping only: a busy database must not turn a valid token into an error.
+    }
+  }
+  return row;
+}

@@ -3,37 +3,13 @@ import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { problem } from '../errors.js';
 import { createFailureLimiter } from '../lib/failure-limiter.js';
-
-export type PrincipalKind = 'organiser' | 'member';
-
-export interface OrganiserPrincipal {
-  kind: 'organiser';
-  organiserId: string;
-  clusterId: string;
-  clusterSlug: string;
-  keyId: string;
-  label: string;
-}
-
-export interface MemberPrincipal {
-  kind: 'member';
-  memberId: string;
-  clusterId: string;
-  clusterSlug: string;
-  tokenId: string;
-  label: string;
-}
-
-export type Principal = OrganiserPrincipal | MemberPrincipal;
+import type { MemberPrincipal, OrganiserPrincipal, Principal, PrincipalKind, TokenResolver } from '../shared/principals.js';
 
 /**
  * 'public'; the kinds of principal that must call the route; or `{ optional }`: public, but a
  * valid token of those kinds (for the route's cluster) gets a fuller view.
  */
 export type RouteAuth = 'public' | PrincipalKind[] | { optional: PrincipalKind[] };
-
-/** Turns a presented token into a principal, or null when it is unknown, revoked or expired. */
-export type TokenResolver = (token: string, now: Date) => Principal | null;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -136,7 +112,7 @@ export default fp<AuthPluginOptions>(
       route.onRequest = [optional ? optionalGuard(kinds) : guard(kinds), ...existing];
     });
   },
-  { name: 'auth', dependencies: ['db'] },
+  { name: 'auth', dependencies: ['context'] },
 );
 
 /** The authenticated principal of a route that declared auth; throws if misused on a public route. */

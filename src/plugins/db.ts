@@ -1,30 +1,25 @@
-// Decorates the app with the database, clock and config. Whoever opened the database closes it (server.ts, tests).
+// The database: decorated onto the app for the plugins that read it (health, idempotency), and closed
+// when the app closes (last, since plugins close in reverse order), folding the WAL back into the file.
 import fp from 'fastify-plugin';
-import type { Config } from '../config.js';
-import { type Database_, type Db, type Sqlite } from '../db/client.js';
-import type { Clock } from '../lib/clock.js';
+import { closeDatabase, type Database_, type Db, type Sqlite } from '../db/client.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: Db;
     sqlite: Sqlite;
-    clock: Clock;
-    config: Config;
   }
 }
 
 export interface DbPluginOptions {
+  /** An open, migrated database; from now on the app owns it. */
   database: Database_;
-  clock: Clock;
-  config: Config;
 }
 
 export default fp<DbPluginOptions>(
-  async (app, opts) => {
-    app.decorate('db', opts.database.db);
-    app.decorate('sqlite', opts.database.sqlite);
-    app.decorate('clock', opts.clock);
-    app.decorate('config', opts.config);
+  async (app, { database }) => {
+    app.decorate('db', database.db);
+    app.decorate('sqlite', database.sqlite);
+    app.addHook('onClose', async () => closeDatabase(database.sqlite, { checkpoint: true }));
   },
   { name: 'db' },
 );

@@ -3,11 +3,13 @@ import fp from 'fastify-plugin';
 import { Type } from 'typebox';
 import { migrationState } from '../db/client.js';
 import { problem } from '../errors.js';
+import { declareTag } from './openapi.js';
 
 const Status = Type.Object({ status: Type.String({ description: 'ok or ready' }) });
 
 export default fp(
   async (app) => {
+    declareTag(app, { name: 'platform', description: 'Health, readiness and metrics' });
     let accepting = false;
     app.addHook('onReady', async () => {
       accepting = true;

@@ -1,23 +1,22 @@
-// Timed jobs inside the server: each runs every TIMED_JOB_INTERVAL_MS (one run at a time), reads "now"
-// from the app's clock, and stops with the server. Jobs are idempotent, so a second server running
-// them too would only repeat a query.
+// Runs the modules' timed jobs inside the server: each every `intervalMs` (one at a time, in order),
+// stopping with the server. Jobs are idempotent, so a second server running them too only repeats a query.
 import fp from 'fastify-plugin';
+import type { TimedJob } from '../lib/jobs.js';
 
-export interface Job {
-  name: string;
-  /** Does the due work; returns how many things it handled (for the log). */
-  run: () => number;
+export interface JobsPluginOptions {
+  jobs: TimedJob[];
+  /** TIMED_JOBS: a deployment may run the jobs in one process only. */
+  enabled: boolean;
+  intervalMs: number;
 }
 
-export default fp<{ jobs: Job[] }>(
-  async (app, opts) => {
-    if (!app.config.jobs) return;
+export default fp<JobsPluginOptions>(
+  async (app, { jobs, enabled, intervalMs }) => {
+    if (!enabled) return;
     let timer: NodeJS.Timeout | undefined;
-    let running = false;
+    // Every job is synchronous, so one tick always ends before the next can start.
     const tick = () => {
-      if (running) return;
-      running = true;
-      for (const job of opts.jobs) {
+      for (const job of jobs) {
         try {
           const handled = job.run();
           if (handled > 0) app.log.info({ job: job.name, handled }, 'job ran');
@@ -25,13 +24,12 @@ export default fp<{ jobs: Job[] }>(
           app.log.error({ err: error, job: job.name }, 'job failed; it runs again next time');
         }
       }
-      running = false;
     };
     app.addHook('onReady', async () => {
-      timer = setInterval(tick, app.config.jobIntervalMs);
+      timer = setInterval(tick, intervalMs);
       timer.unref();
     });
     app.addHook('onClose', async () => clearInterval(timer));
   },
-  { name: 'jobs', dependencies: ['db'] },
+  { name: 'jobs' },
 );

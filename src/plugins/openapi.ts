@@ -4,8 +4,14 @@ import { catalogue, type ErrorCode } from '../errors.js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Type } from 'typebox';
-import type { RouteOptions } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import { SECURITY_SCHEMES } from './auth.js';
+
+/** A group of operations in the document; each module declares its own (declareTag) before its routes. */
+export interface OpenApiTag {
+  name: string;
+  description: string;
+}
 
 export const Problem = Type.Object(
   {
@@ -33,6 +39,15 @@ declare module 'fastify' {
     /** The catalogue errors this route raises besides the ones every route can (documented in OpenAPI). */
     errors?: ErrorCode[];
   }
+  interface FastifyInstance {
+    /** The tags declared so far, in the order the modules registered: the document's tag list. */
+    openapiTags: OpenApiTag[];
+  }
+}
+
+/** Declares a tag a module's routes use; the document lists tags in the order they were declared. */
+export function declareTag(app: FastifyInstance, tag: OpenApiTag): void {
+  if (!app.openapiTags.some((known) => known.name === tag.name)) app.openapiTags.push(tag);
 }
 
 const RESPONSE_TEXT: Record<number, string> = {
@@ -79,6 +94,12 @@ function addProblemResponses(route: RouteOptions) {
 export default fp(
   async (app, opts: { version: string }) => {
     app.addSchema(Problem);
+    app.decorate('openapiTags', [] as OpenApiTag[]);
+    app.addHook('onRoute', (route) => {
+      for (const tag of (route.schema?.hide ? [] : route.schema?.tags) ?? []) {
+        if (!app.openapiTags.some((known) => known.name === tag)) throw new Error(`${route.method} ${route.url}: tag "${tag}" is not declared (declareTag)`);
+      }
+    });
     app.addHook('onRoute', addProblemResponses);
 
     await app.register(swagger, {
@@ -90,20 +111,6 @@ export default fp(
           description:
             'Huddles, pitch slots, calendar feeds and the newsletter of innovation clusters. Every error is application/problem+json with a stable `code`.',
         },
-        tags: [
-          { name: 'platform', description: 'Health, readiness and metrics' },
-          { name: 'clusters', description: 'Cluster profiles and settings' },
-          { name: 'audit', description: 'The record of organisers\' changes' },
-          { name: 'huddles', description: 'Huddles, series and pitch slots' },
-          { name: 'calendars', description: 'iCalendar feeds that calendar apps subscribe to' },
-          { name: 'invitations', description: 'Calendar invitations to huddles, by email' },
-          { name: 'members', description: 'A cluster\'s members, and the signed-in member\'s own view' },
-          { name: 'sign-in', description: 'Email sign-in for members and their tokens' },
-          { name: 'bookings', description: 'Pitch slots booked by member organisations, and the agenda' },
-          { name: 'waitlist', description: 'The pitch waitlist and its offers' },
-          { name: 'registrations', description: 'Registering to attend a huddle' },
-          { name: 'newsletter', description: 'Sign-ups, subscribers and campaigns' },
-        ],
         components: {
           securitySchemes: {
             [SECURITY_SCHEMES.organiser]: {
@@ -122,6 +129,7 @@ export default fp(
       refResolver: {
         buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
       },
+      transformObject: (documentObject) => ({ ...(documentObject as { openapiObject: object }).openapiObject, tags: app.openapiTags }),
     });
 
     await app.register(swaggerUi, {

@@ -1,11 +1,12 @@
 // GET /v1/clusters/{cluster}/audit: the organiser's view of the audit log.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { organiserOf } from '../../plugins/auth.js';
-import { decodeCursor, encodeCursor } from '../../lib/schema-types.js';
+import { declareTag } from '../../plugins/openapi.js';
 import { AuditPage, AuditParams, AuditQuery } from './audit.schemas.js';
 import type { AuditService } from './audit.service.js';
 
 export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = async (app, { audit }) => {
+  declareTag(app, { name: 'audit', description: 'The record of organisers\' changes' });
   app.get('/v1/clusters/:cluster/audit', {
     config: { errors: ['CLUSTER_NOT_FOUND'], auth: ['organiser'] },
     schema: {
@@ -18,10 +19,9 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
     },
     handler: async (request) => {
       const { clusterId } = organiserOf(request);
-      const limit = request.query.limit ?? 50;
-      const { rows, more } = audit.list(clusterId, { beforeId: decodeCursor(request.query.cursor), limit });
+      const page = audit.list(clusterId, { cursor: request.query.cursor, limit: request.query.limit ?? 50 });
       return {
-        items: rows.map((row) => ({
+        items: page.items.map((row) => ({
           id: row.id,
           at: row.at.toISOString(),
           actor: { type: row.actorType as 'organiser', id: row.actorId, label: row.actorLabel },
@@ -31,7 +31,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
           after: row.after,
           requestId: row.requestId,
         })),
-        nextCursor: more ? encodeCursor(rows[rows.length - 1]!.id) : null,
+        nextCursor: page.nextCursor,
       };
     },
   });

@@ -4,6 +4,7 @@ import type { Db, DbOrTx } from '../../db/client.js';
 import { auditEvents } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import type { Clock } from '../../lib/clock.js';
+import { decodeCursor, pageOf } from '../../lib/pagination.js';
 
 export interface Actor {
   type: 'organiser' | 'cli' | 'member' | 'system';
@@ -45,21 +46,17 @@ export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
         .run();
     },
 
-    /** Newest first; `beforeId` continues from a previous page. */
-    list(clusterId: string, options: { beforeId?: string; limit: number }) {
+    /** A page of a cluster's events, newest first. */
+    list(clusterId: string, options: { cursor?: string; limit: number }) {
+      const before = decodeCursor(options.cursor, ['id']);
       const rows = db
         .select()
         .from(auditEvents)
-        .where(
-          options.beforeId
-            ? and(eq(auditEvents.clusterId, clusterId), lt(auditEvents.id, options.beforeId))
-            : eq(auditEvents.clusterId, clusterId),
-        )
+        .where(before ? and(eq(auditEvents.clusterId, clusterId), lt(auditEvents.id, before[0] as string)) : eq(auditEvents.clusterId, clusterId))
         .orderBy(desc(auditEvents.id))
         .limit(options.limit + 1)
         .all();
-      const more = rows.length > options.limit;
-      return { rows: more ? rows.slice(0, options.limit) : rows, more };
+      return pageOf(rows, options.limit, (row) => [row.id]);
     },
   };
 }

@@ -6,8 +6,8 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { isAppError } from '../../errors.js';
 import { p, postForm, sendPage, sameSiteOnly } from '../../lib/page.js';
 import { verifyLink } from '../../lib/signed-links.js';
-import { slotText } from './bookings.render.js';
-import { memberCancelDeadline } from './bookings.rules.js';
+import { slotText } from '../../shared/huddle-text.js';
+import { isActiveBooking, memberCancelDeadline } from './bookings.rules.js';
 import { CANCEL_LINK_PURPOSE, type BookingDetails, type BookingsService } from './bookings.service.js';
 
 const PAGE_RATE_LIMIT = { max: 30, timeWindow: 60_000 };
@@ -32,7 +32,7 @@ export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secr
     const token = (request.query as { token?: unknown }).token;
     const d = lookup(token);
     if (!d) return unknown(reply);
-    if (d.booking.status !== 'pending' && d.booking.status !== 'confirmed') {
+    if (!isActiveBooking(d.booking)) {
       return sendPage(reply, 200, `This pitch is ${d.booking.status}`, describe(d));
     }
     const deadline = memberCancelDeadline(d.huddle);

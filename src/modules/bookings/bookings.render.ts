@@ -1,14 +1,10 @@
 // A pitch as a calendar event (UID pitch-<id>@host) and the emails about it (pure).
 import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalEventStatus } from 'ical-generator';
-import { foldLines } from '../../lib/ical-fold.js';
-import { DateTime } from 'luxon';
-import type { bookings } from '../../db/schema.js';
+import type { Booking, Huddle, Slot } from '../../db/schema.js';
 import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
-import { location, type EventContext } from '../feeds/feeds.render.js';
-import type { Huddle, Slot } from '../huddles/huddles.view.js';
-import { whenText } from '../invitations/invitations.render.js';
-
-export type Booking = typeof bookings.$inferSelect;
+import { foldLines } from '../../lib/ical-fold.js';
+import type { EventContext } from '../../shared/calendar.js';
+import { placeText, slotText, whenText } from '../../shared/huddle-text.js';
 
 export function pitchUid(id: string, host: string): string {
   return `pitch-${id}@${host}`;
@@ -20,15 +16,9 @@ export interface PitchEventOptions {
   attendee?: { email: string; name: string };
 }
 
-/** "09:40–09:45 (Europe/London, GMT) on Tuesday 1 December 2026" */
-export function slotText(slot: Slot, zone: string): string {
-  const start = DateTime.fromJSDate(slot.startsAt, { zone }).setLocale('en-GB');
-  const end = DateTime.fromJSDate(slot.endsAt, { zone }).setLocale('en-GB');
-  return `${start.toFormat('HH:mm')}–${end.toFormat('HH:mm')} (${zone}, ${start.offsetNameShort ?? start.toFormat('ZZ')}) on ${start.toFormat('cccc d LLLL yyyy')}`;
-}
-
 /** One folded VEVENT for the pitch slot; the pitcher's own calendar, so it carries the online link. */
-export function renderPitchEvent(booking: Booking, slot: Slot, huddle: Huddle, context: EventContext, options: PitchEventOptions): string {
+export function renderPitchEvent(pitch: { booking: Booking; slot: Slot; huddle: Huddle }, context: EventContext, options: PitchEventOptions): string {
+  const { booking, slot, huddle } = pitch;
   const cancelled = booking.status === 'cancelled' || booking.status === 'rejected' || huddle.status === 'cancelled';
   const details = [
     `Your pitch at ${huddle.title} (slot ${slot.position}).`,
@@ -47,7 +37,7 @@ export function renderPitchEvent(booking: Booking, slot: Slot, huddle: Huddle, c
     created: booking.createdAt,
     summary: `${cancelled ? 'Cancelled: ' : ''}Pitch: ${booking.title}`,
     description: details.join('\n\n'),
-    location: location(huddle),
+    location: placeText(huddle),
     url: `${context.baseUrl}/v1/huddles/${huddle.id}`,
     status: cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
     organizer: { name: context.organizer.name, email: context.organizer.email },

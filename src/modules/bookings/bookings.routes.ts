@@ -1,41 +1,39 @@
-// Pitch bookings over HTTP: members book and cancel; organisers approve, reject, cancel and list; anyone reads the agenda.
+// Pitch slots and bookings over HTTP: anyone lists a huddle's slots and reads the agenda; members book
+// and cancel; organisers approve, reject, cancel and list.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { problem } from '../../errors.js';
 import { jsonOrCsv, toCsv, wantsCsv } from '../../lib/csv.js';
-import { actorOf, memberOf, organiserOf, principalOf, type MemberPrincipal, type OrganiserPrincipal } from '../../plugins/auth.js';
+import { actorOf, organiserOf, principalOf } from '../../plugins/auth.js';
 import { IdempotencyHeaders } from '../../plugins/idempotency.js';
+import { declareTag } from '../../plugins/openapi.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
 import { HuddleParams } from '../huddles/huddles.schemas.js';
+import { bookingWindow } from '../huddles/huddles.settings.js';
 import { zoned } from '../huddles/huddles.time.js';
-import type { Huddle, Slot } from '../huddles/huddles.view.js';
-import type { Member, MembersService } from '../members/members.service.js';
-import type { Booking } from './bookings.render.js';
-import { memberCancelDeadline } from './bookings.rules.js';
-import { Agenda, BookingCreate, BookingList, BookingListQuery, BookingParams, BookingView, CancelQuery, RejectBody } from './bookings.schemas.js';
+import { signedInMember } from '../members/members.http.js';
+import type { MembersService } from '../members/members.service.js';
+import { Agenda, BookingCreate, BookingList, BookingListQuery, BookingParams, BookingView, CancelQuery, RejectBody, SlotList } from './bookings.schemas.js';
 import type { BookingsService } from './bookings.service.js';
-
-export function bookingView(booking: Booking, slot: Slot, huddle: Huddle, member: Member) {
-  return {
-    id: booking.id,
-    huddleId: booking.huddleId,
-    status: booking.status,
-    slot: { id: slot.id, position: slot.position, start: zoned(slot.startsAt, huddle.timezone), end: zoned(slot.endsAt, huddle.timezone) },
-    title: booking.title,
-    summary: booking.summary,
-    organisation: member.organisation,
-    member: { id: member.id, name: member.name, email: member.email },
-    cancelledBy: booking.cancelledBy,
-    memberCanCancelUntil: memberCancelDeadline(huddle).toISOString(),
-    createdAt: booking.createdAt.toISOString(),
-    updatedAt: booking.updatedAt.toISOString(),
-  };
-}
+import { bookingView, slotView } from './bookings.view.js';
 
 export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsService; huddles: HuddlesService; members: MembersService }> = async (
   app,
   { bookings, huddles, members },
 ) => {
-  const who = (request: Parameters<typeof principalOf>[0]) => principalOf(request) as MemberPrincipal | OrganiserPrincipal;
+  declareTag(app, { name: 'bookings', description: 'Pitch slots booked by member organisations, and the agenda' });
+
+  app.get('/v1/huddles/:id/slots', {
+    config: { errors: ['HUDDLE_NOT_FOUND'], auth: { optional: ['organiser'] } },
+    schema: { operationId: 'listSlots', tags: ['huddles'], summary: 'List a huddle\'s pitch slots in order', params: HuddleParams, response: { 200: SlotList } },
+    handler: async (request) => {
+      const huddle = huddles.get(request.params.id);
+      huddles.audience(huddle, request.principal); // "not found" unless the caller may see it
+      const taken = bookings.takenSlotIds(huddle.id);
+      const window = bookingWindow(huddle.startsAt, huddle);
+      const now = app.clock.now();
+      const open = huddle.status === 'published' && (window.opensAt === null || now >= window.opensAt) && now < window.closesAt;
+      return { items: bookings.slots(huddle.id).map((slot) => slotView(slot, huddle.timezone, open && !taken.has(slot.id))) };
+    },
+  });
 
   app.post('/v1/huddles/:id/bookings', {
     config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_CANCELLED', 'SLOT_NOT_FOUND', 'SLOT_TAKEN', 'NO_SLOTS_LEFT', 'BOOKING_LIMIT_REACHED', 'BOOKING_CLOSED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT'], auth: ['member'], idempotency: true },
@@ -49,7 +47,7 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
       response: { 201: BookingView },
     },
     handler: async (request, reply) => {
-      const d = bookings.book(members.signedIn(memberOf(request)), request.params.id, request.body, actorOf(request));
+      const d = bookings.book(signedInMember(members, request), request.params.id, request.body, actorOf(request));
       return reply.code(201).header('location', `/v1/bookings/${d.booking.id}`).send(bookingView(d.booking, d.slot, d.huddle, d.member));
     },
   });
@@ -97,7 +95,7 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
     config: { errors: ['BOOKING_NOT_FOUND'], auth: ['member', 'organiser'] },
     schema: { operationId: 'getBooking', tags: ['bookings'], summary: 'Get a booking (your own, or one of your cluster\'s)', params: BookingParams, response: { 200: BookingView } },
     handler: async (request) => {
-      const d = bookings.get(request.params.id, who(request));
+      const d = bookings.get(request.params.id, principalOf(request));
       return bookingView(d.booking, d.slot, d.huddle, d.member);
     },
   });
@@ -113,7 +111,7 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
       response: { 200: BookingView },
     },
     handler: async (request) => {
-      const d = bookings.cancel(request.params.id, who(request), actorOf(request), request.query.reason ?? null);
+      const d = bookings.cancel(request.params.id, principalOf(request), actorOf(request), request.query.reason ?? null);
       return bookingView(d.booking, d.slot, d.huddle, d.member);
     },
   });
@@ -141,13 +139,11 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
     schema: { operationId: 'getAgenda', tags: ['bookings'], summary: 'The run of show: confirmed pitches in slot order', params: HuddleParams, response: { 200: Agenda } },
     handler: async (request) => {
       const huddle = huddles.get(request.params.id);
-      const principal = request.principal;
-      const organiser = principal?.kind === 'organiser' && principal.clusterId === huddle.clusterId;
-      if (!organiser && !huddles.isPublic(huddle, app.clock.now())) throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddle.id}`);
+      const organiser = huddles.audience(huddle, request.principal) === 'organiser';
       return {
         huddleId: huddle.id,
         title: huddle.title,
-        items: bookings.agenda(huddle.id).map(({ booking, slot, member }) => ({
+        items: bookings.agenda(app.db, huddle.id).map(({ booking, slot, member }) => ({
           position: slot.position,
           start: zoned(slot.startsAt, huddle.timezone),
           end: zoned(slot.endsAt, huddle.timezone),

@@ -1,9 +1,14 @@
-// The booking rules as pure functions: the booking window, the member's cancellation cutoff and the
-// organisation limits. The service applies them inside one IMMEDIATE transaction.
+// The booking rules as pure functions: which bookings hold a slot, the booking window, the member's
+// cancellation cutoff and the organisation limits. The service applies them inside one IMMEDIATE transaction.
+import { ACTIVE_BOOKING_STATUSES, type Booking, type Huddle } from '../../db/schema.js';
 import { bookingWindow } from '../huddles/huddles.settings.js';
-import type { Huddle } from '../huddles/huddles.view.js';
 
-export { bookingWindow };
+export { ACTIVE_BOOKING_STATUSES, bookingWindow };
+
+/** Whether the booking holds its slot (pending approval, or confirmed). */
+export function isActiveBooking(booking: Pick<Booking, 'status'>): boolean {
+  return (ACTIVE_BOOKING_STATUSES as readonly string[]).includes(booking.status);
+}
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;

@@ -69,3 +69,11 @@ export const Agenda = Type.Object(
   },
   { description: 'The run of show. The public sees organisations, titles and summaries; presenters\' names and emails are for organisers only.' },
 );
+export const SlotView = Type.Object({
+  id: Id,
+  position: Type.Integer({ description: '1 for the first pitch' }),
+  start: ZonedTime,
+  end: ZonedTime,
+  available: Type.Boolean({ description: 'Whether the slot can be booked now: booking is open and nobody holds it' }),
+});
+export const SlotList = Type.Object({ items: Type.Array(SlotView) });

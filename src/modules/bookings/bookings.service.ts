@@ -1,27 +1,29 @@
 // Pitch bookings: book a slot, approve or reject, cancel; every check-then-write is one IMMEDIATE
 // transaction, and the partial unique index bookings_active_slot makes a double booking impossible.
-import { and, asc, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
+// The module owns the pitch slots too: it lays them out whenever a huddle is saved.
+import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { bookings, huddles, members, organisers, slots, waitlistOffers } from '../../db/schema.js';
+import { bookings, slots, type Booking, type Cluster, type Huddle, type Member, type Slot } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
+import { hook } from '../../lib/hooks.js';
 import { newId } from '../../lib/ids.js';
 import { signLink } from '../../lib/signed-links.js';
-import type { MemberPrincipal, OrganiserPrincipal } from '../../plugins/auth.js';
+import { eventContext, renderCalendar, type CalendarMethod } from '../../shared/calendar.js';
+import type { MemberPrincipal, OrganiserPrincipal } from '../../shared/principals.js';
+import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
-import type { Cluster, ClustersService } from '../clusters/clusters.service.js';
-import { eventContext } from '../feeds/feeds.service.js';
-import { renderCalendar, type CalendarMethod } from '../feeds/feeds.render.js';
-import type { HuddleChange } from '../huddles/huddles.service.js';
-import type { Huddle, Slot } from '../huddles/huddles.view.js';
-import type { Member } from '../members/members.service.js';
+import type { ClustersService } from '../clusters/clusters.service.js';
+import { noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
+import type { MembersService } from '../members/members.service.js';
+import type { OrganisersService } from '../organisers/organisers.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
-import { lateCancellationEmail, pitchEmail, renderPitchEvent, type Booking, type PitchEmailKind } from './bookings.render.js';
-import { bookingClosedReason, bookingWindow, exceedsRollingLimit, memberCancelDeadline, organisationKey } from './bookings.rules.js';
+import { lateCancellationEmail, pitchEmail, renderPitchEvent, type PitchEmailKind } from './bookings.render.js';
+import { ACTIVE_BOOKING_STATUSES, bookingClosedReason, bookingWindow, exceedsRollingLimit, isActiveBooking, memberCancelDeadline, organisationKey } from './bookings.rules.js';
+import { createSlotStore } from './bookings.slots.js';
 
-export type { Booking };
+export type { Booking, Slot };
 
-const ACTIVE = ['pending', 'confirmed'] as const;
 export const CANCEL_LINK_PURPOSE = 'cancel-booking';
 
 export interface BookingRequest {
@@ -41,6 +43,8 @@ export interface BookingDetails {
 /** Someone who may cancel: the member who booked, or an organiser of the huddle's cluster. */
 export type Canceller = MemberPrincipal | OrganiserPrincipal;
 
+type CancelledBy = 'member' | 'organiser' | 'system';
+
 export type BookingsService = ReturnType<typeof createBookingsService>;
 
 export function createBookingsService(deps: {
@@ -49,80 +53,77 @@ export function createBookingsService(deps: {
   audit: AuditService;
   outbox: Outbox;
   clusters: ClustersService;
-  baseUrl: string;
-  mailFrom: string;
+  huddles: HuddlesService;
+  members: MembersService;
+  organisers: OrganisersService;
+  site: Site;
   secretKey: string;
-  /** Called in the same transaction when a slot frees up (the waitlist offers it). */
-  onSlotFreed?: (tx: DbOrTx, huddle: Huddle, slot: Slot) => void;
 }) {
-  const { db, clock, audit, outbox } = deps;
+  const { db, clock, audit, outbox, huddles } = deps;
+  const hooks = {
+    /** A booked slot of a huddle still to come was given up (cancelled or rejected): in that transaction. */
+    slotFreed: hook<[tx: DbOrTx, huddle: Huddle, slot: Slot]>(),
+    /** Slots of a huddle held for someone by another module (the waitlist's open offers): nobody else may book them. */
+    slotHolds: hook<[tx: DbOrTx, huddleId: string], Set<string>>(),
+  };
+  const slotStore = createSlotStore(db);
   const p = (name: string) => sql.placeholder(name);
+  const active = inArray(bookings.status, [...ACTIVE_BOOKING_STATUSES]);
 
-  // A burst of requests for the same huddle is mostly refusals, which run only these reads; they are
-  // prepared once. They run on the connection every transaction here uses, so inside the caller's.
-  const huddleStatement = db.select().from(huddles).where(eq(huddles.id, p('id'))).prepare();
+  // The reads a burst of requests for one huddle repeats, prepared once (on the connection every
+  // transaction uses, so they run inside the caller's).
   const organisationCountStatement = db
     .select({ n: sql<number>`count(*)` })
     .from(bookings)
-    .where(and(eq(bookings.huddleId, p('huddleId')), eq(bookings.organisationKey, p('orgKey')), inArray(bookings.status, [...ACTIVE])))
+    .where(and(eq(bookings.huddleId, p('huddleId')), eq(bookings.organisationKey, p('orgKey')), active))
     .prepare();
-  const firstFreeSlotStatement = db
-    .select()
-    .from(slots)
-    .where(
-      and(
-        eq(slots.huddleId, p('huddleId')),
-        sql`NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = ${slots.id} AND b.status IN ('pending', 'confirmed'))`,
-        sql`NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.slot_id = ${slots.id} AND o.status = 'open')`,
-      ),
-    )
-    .orderBy(asc(slots.position))
-    .limit(1)
-    .prepare();
-  const anySlotStatement = db.select({ id: slots.id }).from(slots).where(eq(slots.huddleId, p('huddleId'))).limit(1).prepare();
+  const activeOnSlotStatement = db.select({ id: bookings.id }).from(bookings).where(and(eq(bookings.slotId, p('slotId')), active)).prepare();
+
+  function heldSlots(tx: DbOrTx, huddleId: string): Set<string> {
+    return new Set(hooks.slotHolds.emit(tx, huddleId).flatMap((held) => [...held]));
+  }
 
   function details(tx: DbOrTx, bookingId: string): BookingDetails | undefined {
-    const row = tx
-      .select({ booking: bookings, slot: slots, huddle: huddles, member: members })
-      .from(bookings)
-      .innerJoin(slots, eq(slots.id, bookings.slotId))
-      .innerJoin(huddles, eq(huddles.id, bookings.huddleId))
-      .innerJoin(members, eq(members.id, bookings.memberId))
-      .where(eq(bookings.id, bookingId))
-      .get();
-    return row;
+    const row = tx.select({ booking: bookings, slot: slots }).from(bookings).innerJoin(slots, eq(slots.id, bookings.slotId)).where(eq(bookings.id, bookingId)).get();
+    if (!row) return undefined;
+    return { ...row, huddle: huddles.get(row.booking.huddleId), member: deps.members.byId(row.booking.memberId)! };
+  }
+
+  /** Bookings with their slots and members, in slot order. */
+  function withMembers(tx: DbOrTx, rows: { booking: Booking; slot: Slot }[]) {
+    const people = deps.members.getMany(tx, rows.map((row) => row.booking.memberId));
+    return rows.map((row) => ({ ...row, member: people.get(row.booking.memberId)! }));
   }
 
   function manageUrl(bookingId: string): string {
-    return `${deps.baseUrl}/pitches/cancel?token=${encodeURIComponent(signLink(deps.secretKey, CANCEL_LINK_PURPOSE, bookingId))}`;
+    return `${deps.site.baseUrl}/pitches/cancel?token=${encodeURIComponent(signLink(deps.secretKey, CANCEL_LINK_PURPOSE, bookingId))}`;
   }
 
   /** Emails the pitcher; confirmations and moves carry the slot as METHOD:REQUEST, cancellations as CANCEL. */
-  function tell(tx: DbOrTx, kind: PitchEmailKind, d: BookingDetails, cluster: Cluster, extra: { cancelledBy?: 'member' | 'organiser' | 'system'; reason?: string | null; wasConfirmed?: boolean } = {}) {
+  function tell(tx: DbOrTx, message: { kind: PitchEmailKind; pitch: BookingDetails; cluster: Cluster; cancelledBy?: CancelledBy; reason?: string | null; wasConfirmed?: boolean }) {
+    const { kind, pitch, cluster } = message;
     const email = pitchEmail(kind, {
-      booking: d.booking,
-      slot: d.slot,
-      huddle: d.huddle,
+      booking: pitch.booking,
+      slot: pitch.slot,
+      huddle: pitch.huddle,
       clusterName: cluster.name,
-      memberName: d.member.name,
-      manageUrl: manageUrl(d.booking.id),
-      ...extra,
+      memberName: pitch.member.name,
+      manageUrl: manageUrl(pitch.booking.id),
+      cancelledBy: message.cancelledBy,
+      reason: message.reason,
     });
-    const method: CalendarMethod | null = kind === 'confirmed' || kind === 'approved' || kind === 'moved' ? 'REQUEST' : kind === 'cancelled' && extra.wasConfirmed ? 'CANCEL' : null;
+    const method: CalendarMethod | null = kind === 'confirmed' || kind === 'approved' || kind === 'moved' ? 'REQUEST' : kind === 'cancelled' && message.wasConfirmed ? 'CANCEL' : null;
     const calendar = method
       ? {
           method,
           content: renderCalendar({ name: cluster.name, method }, [
-            renderPitchEvent(d.booking, d.slot, d.huddle, eventContext(cluster, deps.baseUrl, deps.mailFrom), {
-              stamp: clock.now(),
-              attendee: { email: d.member.email, name: d.member.name },
-            }),
+            renderPitchEvent(pitch, eventContext(cluster, deps.site), { stamp: clock.now(), attendee: { email: pitch.member.email, name: pitch.member.name } }),
           ]),
         }
       : undefined;
     outbox.enqueue(tx, {
       kind: `pitch.${kind}`,
-      to: d.member.email,
+      to: pitch.member.email,
       clusterId: cluster.id,
       ...email,
       ...(cluster.contactEmail ? { replyTo: cluster.contactEmail } : {}),
@@ -130,18 +131,15 @@ export function createBookingsService(deps: {
     });
   }
 
-  function activeOnSlot(tx: DbOrTx, slotId: string) {
-    return tx.select({ id: bookings.id }).from(bookings).where(and(eq(bookings.slotId, slotId), inArray(bookings.status, [...ACTIVE]))).get();
-  }
-
   /** Checks the organisation's limits for one more pitch at this huddle (pending ones count). */
-  function checkLimits(tx: DbOrTx, cluster: Cluster, huddle: Huddle, orgKey: string, excludeBookingId?: string) {
+  function checkLimits(tx: DbOrTx, request: { cluster: Cluster; huddle: Huddle; orgKey: string; excludeBookingId?: string }) {
+    const { cluster, huddle, orgKey, excludeBookingId } = request;
     const exclude = excludeBookingId ? [ne(bookings.id, excludeBookingId)] : [];
     const here = excludeBookingId
       ? tx
           .select({ n: sql<number>`count(*)` })
           .from(bookings)
-          .where(and(eq(bookings.huddleId, huddle.id), eq(bookings.organisationKey, orgKey), inArray(bookings.status, [...ACTIVE]), ...exclude))
+          .where(and(eq(bookings.huddleId, huddle.id), eq(bookings.organisationKey, orgKey), active, ...exclude))
           .get()!.n
       : organisationCountStatement.get({ huddleId: huddle.id, orgKey })!.n;
     const perHuddle = cluster.bookingPolicy.pitchesPerOrganisationPerHuddle;
@@ -151,22 +149,11 @@ export function createBookingsService(deps: {
     const rolling = cluster.bookingPolicy.rollingLimit;
     if (rolling) {
       const span = rolling.days * 86_400_000;
-      const others = tx
-        .select({ startsAt: huddles.startsAt })
-        .from(bookings)
-        .innerJoin(huddles, eq(huddles.id, bookings.huddleId))
-        .where(
-          and(
-            eq(huddles.clusterId, cluster.id),
-            eq(bookings.organisationKey, orgKey),
-            inArray(bookings.status, [...ACTIVE]),
-            gt(huddles.startsAt, new Date(huddle.startsAt.getTime() - span)),
-            lt(huddles.startsAt, new Date(huddle.startsAt.getTime() + span)),
-            ...exclude,
-          ),
-        )
-        .all()
-        .map((row) => row.startsAt);
+      const theirs = tx.select({ huddleId: bookings.huddleId }).from(bookings).where(and(eq(bookings.organisationKey, orgKey), active, ...exclude)).all();
+      const starts = huddles.startsOf(tx, cluster.id, theirs.map((row) => row.huddleId));
+      const others = theirs
+        .map((row) => starts.get(row.huddleId))
+        .filter((start): start is Date => start !== undefined && Math.abs(start.getTime() - huddle.startsAt.getTime()) < span);
       if (exceedsRollingLimit(others, huddle.startsAt, rolling)) {
         throw problem('BOOKING_LIMIT_REACHED', `Your organisation may pitch at most ${rolling.max} times in any ${rolling.days} days`);
       }
@@ -175,17 +162,20 @@ export function createBookingsService(deps: {
 
   /** A published huddle of the member's cluster whose booking window is open now. */
   function bookableHuddle(_tx: DbOrTx, member: Member, huddleId: string): Huddle {
-    const huddle = huddleStatement.get({ id: huddleId });
-    if (!huddle || huddle.clusterId !== member.clusterId || huddle.status === 'draft') throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddleId}`);
+    const huddle = huddles.get(huddleId);
+    if (huddle.clusterId !== member.clusterId || huddle.status === 'draft') throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddleId}`);
     if (huddle.status === 'cancelled') throw problem('HUDDLE_CANCELLED', 'This huddle is cancelled');
     const closed = bookingClosedReason(bookingWindow(huddle.startsAt, huddle), clock.now());
     if (closed) throw problem('BOOKING_CLOSED', closed);
     return huddle;
   }
 
-  /** The first slot that holds no pending or confirmed booking and is not offered to the waitlist. */
-  function firstFreeSlot(_tx: DbOrTx, huddleId: string): Slot | undefined {
-    return firstFreeSlotStatement.get({ huddleId });
+  /** The first slot that holds no pending or confirmed booking and is not held for someone else. */
+  function firstFreeSlot(tx: DbOrTx, huddleId: string): Slot | undefined {
+    const unbooked = slotStore.unbooked(tx, huddleId);
+    if (unbooked.length === 0) return undefined;
+    const held = heldSlots(tx, huddleId);
+    return unbooked.find((slot) => !held.has(slot.id));
   }
 
   /** Whether this organisation holds a pending or confirmed pitch at the huddle. */
@@ -193,11 +183,8 @@ export function createBookingsService(deps: {
     return organisationCountStatement.get({ huddleId, orgKey })!.n > 0;
   }
 
-  function heldByOffer(tx: DbOrTx, slotId: string): boolean {
-    return tx.select({ id: waitlistOffers.id }).from(waitlistOffers).where(and(eq(waitlistOffers.slotId, slotId), eq(waitlistOffers.status, 'open'))).get() !== undefined;
-  }
-
-  function insertBooking(tx: DbOrTx, cluster: Cluster, huddle: Huddle, slot: Slot, member: Member, orgKey: string, request: BookingRequest, actor: Actor): BookingDetails {
+  function insertBooking(tx: DbOrTx, request: { cluster: Cluster; huddle: Huddle; slot: Slot; member: Member; orgKey: string; pitch: BookingRequest; actor: Actor }): BookingDetails {
+    const { cluster, huddle, slot, member, pitch } = request;
     const now = clock.now();
     const booking = tx
       .insert(bookings)
@@ -206,9 +193,9 @@ export function createBookingsService(deps: {
         huddleId: huddle.id,
         slotId: slot.id,
         memberId: member.id,
-        organisationKey: orgKey,
-        title: request.title.trim(),
-        summary: request.summary?.trim() ?? '',
+        organisationKey: request.orgKey,
+        title: pitch.title.trim(),
+        summary: pitch.summary?.trim() ?? '',
         status: huddle.approvalRequired ? 'pending' : 'confirmed',
         sequence: 0,
         createdAt: now,
@@ -217,8 +204,14 @@ export function createBookingsService(deps: {
       .returning()
       .get();
     const d = { booking, slot, huddle, member };
-    tell(tx, booking.status === 'pending' ? 'pending' : 'confirmed', d, cluster);
-    audit.record(tx, actor, { clusterId: cluster.id, action: 'booking.created', targetType: 'booking', targetId: booking.id, after: { huddleId: huddle.id, slot: slot.position, status: booking.status, title: booking.title } });
+    tell(tx, { kind: booking.status === 'pending' ? 'pending' : 'confirmed', pitch: d, cluster });
+    audit.record(tx, request.actor, {
+      clusterId: cluster.id,
+      action: 'booking.created',
+      targetType: 'booking',
+      targetId: booking.id,
+      after: { huddleId: huddle.id, slot: slot.position, status: booking.status, title: booking.title },
+    });
     return d;
   }
 
@@ -239,17 +232,50 @@ export function createBookingsService(deps: {
       .get()!;
   }
 
-  function cancelIn(tx: DbOrTx, d: BookingDetails, by: 'member' | 'organiser' | 'system', actor: Actor, reason: string | null, cluster: Cluster) {
+  function cancelIn(tx: DbOrTx, request: { pitch: BookingDetails; by: CancelledBy; actor: Actor; reason: string | null; cluster: Cluster }) {
+    const { pitch: d, by, reason, cluster } = request;
     const wasConfirmed = d.booking.status === 'confirmed';
-    const now = clock.now();
-    const booking = setStatus(tx, d.booking, { status: 'cancelled', cancelledBy: by, cancelledAt: now, sequence: d.booking.sequence + (wasConfirmed ? 1 : 0) });
+    const booking = setStatus(tx, d.booking, { status: 'cancelled', cancelledBy: by, cancelledAt: clock.now(), sequence: d.booking.sequence + (wasConfirmed ? 1 : 0) });
     const after = { ...d, booking };
-    tell(tx, 'cancelled', after, cluster, { cancelledBy: by, reason, wasConfirmed });
-    audit.record(tx, actor, { clusterId: cluster.id, action: 'booking.cancelled', targetType: 'booking', targetId: booking.id, before: { status: d.booking.status }, after: { status: 'cancelled', by, ...(reason ? { reason } : {}) } });
+    tell(tx, { kind: 'cancelled', pitch: after, cluster, cancelledBy: by, reason, wasConfirmed });
+    audit.record(tx, request.actor, {
+      clusterId: cluster.id,
+      action: 'booking.cancelled',
+      targetType: 'booking',
+      targetId: booking.id,
+      before: { status: d.booking.status },
+      after: { status: 'cancelled', by, ...(reason ? { reason } : {}) },
+    });
     return after;
   }
 
+  // A huddle was created or saved: lay out its slots, and tell its pitchers what changed.
+  huddles.hooks.changed.on((tx, change) => {
+    const { before, after } = change;
+    if (!before) {
+      slotStore.layOut(tx, after, 'refuse');
+      return;
+    }
+    // A cancelled huddle keeps its slots as they were; its pitches are cancelled below.
+    const slotsMoved = after.status === 'cancelled' ? false : slotStore.layOut(tx, after, change.bookings);
+    const notice = noticeOf(change);
+    if (!notice && !(slotsMoved && before.status !== 'draft')) return;
+    const activeIds = tx.select({ id: bookings.id }).from(bookings).where(and(eq(bookings.huddleId, after.id), active)).all();
+    if (activeIds.length === 0) return;
+    const cluster = deps.clusters.getById(after.clusterId);
+    for (const { id } of activeIds) {
+      const d = details(tx, id)!;
+      if (notice === 'cancelled') {
+        cancelIn(tx, { pitch: d, by: 'system', actor: { type: 'system', label: 'huddle cancelled' }, reason: after.cancelReason, cluster });
+      } else if (d.booking.status === 'confirmed') {
+        const booking = setStatus(tx, d.booking, { sequence: d.booking.sequence + 1 });
+        tell(tx, { kind: 'moved', pitch: { ...d, booking }, cluster });
+      }
+    }
+  });
+
   return {
+    hooks,
     manageUrl,
 
     get(bookingId: string, who: Canceller): BookingDetails {
@@ -262,27 +288,31 @@ export function createBookingsService(deps: {
     },
 
     /** Books a slot (the given one, or the first free one) for the member's organisation. */
-    book(member: Member, huddleId: string, request: BookingRequest, actor: Actor): BookingDetails {
+    book(member: Member, huddleId: string, pitch: BookingRequest, actor: Actor): BookingDetails {
       return immediate(db, (tx) => {
         const huddle = bookableHuddle(tx, member, huddleId);
         const cluster = deps.clusters.getById(huddle.clusterId);
         const orgKey = organisationKey(member.organisation);
-        checkLimits(tx, cluster, huddle, orgKey);
+        checkLimits(tx, { cluster, huddle, orgKey });
 
         let slot: Slot | undefined;
-        if (request.slotId) {
-          slot = tx.select().from(slots).where(and(eq(slots.id, request.slotId), eq(slots.huddleId, huddle.id))).get();
-          if (!slot) throw problem('SLOT_NOT_FOUND', `Huddle ${huddle.id} has no slot ${request.slotId}`, { errors: [{ field: 'body/slotId', message: 'is not a slot of this huddle' }] });
-          if (activeOnSlot(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
-          if (heldByOffer(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is offered to the waitlist`);
+        if (pitch.slotId) {
+          slot = slotStore.get(tx, pitch.slotId);
+          if (!slot || slot.huddleId !== huddle.id) {
+            throw problem('SLOT_NOT_FOUND', `Huddle ${huddle.id} has no slot ${pitch.slotId}`, { errors: [{ field: 'body/slotId', message: 'is not a slot of this huddle' }] });
+          }
+          if (activeOnSlotStatement.get({ slotId: slot.id })) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
+          if (heldSlots(tx, huddle.id).has(slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is offered to the waitlist`);
         } else {
           slot = firstFreeSlot(tx, huddle.id);
           if (!slot) {
-            const any = anySlotStatement.get({ huddleId: huddle.id });
-            throw problem('NO_SLOTS_LEFT', any ? 'Every slot of this huddle is booked; join the waitlist to be offered one that frees up' : 'This huddle has no pitch slots (its pitch.slotCount is 0)');
+            throw problem(
+              'NO_SLOTS_LEFT',
+              slotStore.hasAny(huddle.id) ? 'Every slot of this huddle is booked; join the waitlist to be offered one that frees up' : 'This huddle has no pitch slots (its pitch.slotCount is 0)',
+            );
           }
         }
-        return insertBooking(tx, cluster, huddle, slot, member, orgKey, request, actor);
+        return insertBooking(tx, { cluster, huddle, slot, member, orgKey, pitch, actor });
       });
     },
 
@@ -290,13 +320,14 @@ export function createBookingsService(deps: {
      * Books a slot the waitlist offered, inside the caller's transaction: the window and the
      * organisation's limits are checked again; the slot was held for this member by the offer.
      */
-    bookOffered(tx: DbOrTx, member: Member, huddleId: string, slot: Slot, request: BookingRequest, actor: Actor): BookingDetails {
-      const huddle = bookableHuddle(tx, member, huddleId);
+    bookOffered(tx: DbOrTx, offered: { member: Member; huddleId: string; slot: Slot; pitch: BookingRequest; actor: Actor }): BookingDetails {
+      const { member, slot } = offered;
+      const huddle = bookableHuddle(tx, member, offered.huddleId);
       const cluster = deps.clusters.getById(huddle.clusterId);
       const orgKey = organisationKey(member.organisation);
-      checkLimits(tx, cluster, huddle, orgKey);
-      if (activeOnSlot(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
-      return insertBooking(tx, cluster, huddle, slot, member, orgKey, request, actor);
+      checkLimits(tx, { cluster, huddle, orgKey });
+      if (activeOnSlotStatement.get({ slotId: slot.id })) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
+      return insertBooking(tx, { cluster, huddle, slot, member, orgKey, pitch: offered.pitch, actor: offered.actor });
     },
 
     /** Whether the huddle can be booked now (for the waitlist's checks): the same rules as booking. */
@@ -304,26 +335,41 @@ export function createBookingsService(deps: {
     firstFreeSlot,
     organisationPitches,
 
+    /** One slot (a waitlist offer's). */
+    slot(tx: DbOrTx, id: string): Slot | undefined {
+      return slotStore.get(tx, id);
+    },
+
+    /** The huddle's slots in order. */
+    slots(huddleId: string): Slot[] {
+      return slotStore.all(huddleId);
+    },
+
+    /** Ids of the slots that hold a pending or confirmed booking, or are held for someone (an offer). */
+    takenSlotIds(huddleId: string): Set<string> {
+      return new Set([...slotStore.bookedSlotIds(db, huddleId), ...heldSlots(db, huddleId)]);
+    },
+
     /** Cancels a pending or confirmed pitch. Members only until the cutoff; organisers at any time. */
     cancel(bookingId: string, who: Canceller, actor: Actor, reason: string | null = null): BookingDetails {
       return immediate(db, (tx) => {
         const d = visible(tx, bookingId, who);
-        if (d.booking.status !== 'pending' && d.booking.status !== 'confirmed') throw problem('BOOKING_CANCELLED', `This booking is ${d.booking.status} already`);
+        if (!isActiveBooking(d.booking)) throw problem('BOOKING_CANCELLED', `This booking is ${d.booking.status} already`);
         const now = clock.now();
         if (who.kind === 'member') {
           const deadline = memberCancelDeadline(d.huddle);
           if (now >= deadline) throw problem('CANCELLATION_CUTOFF_PASSED', `Members can cancel until ${deadline.toISOString()}; ask the organisers`);
         }
         const cluster = deps.clusters.getById(d.huddle.clusterId);
-        const after = cancelIn(tx, d, who.kind, actor, reason, cluster);
+        const after = cancelIn(tx, { pitch: d, by: who.kind, actor, reason, cluster });
         const late = now >= bookingWindow(d.huddle.startsAt, d.huddle).closesAt && d.huddle.startsAt > now;
         if (late && who.kind === 'member') {
           const email = lateCancellationEmail({ booking: after.booking, slot: d.slot, huddle: d.huddle, clusterName: cluster.name, memberName: d.member.name, organisation: d.member.organisation });
-          for (const organiser of tx.select({ email: organisers.email }).from(organisers).where(eq(organisers.clusterId, cluster.id)).all()) {
-            outbox.enqueue(tx, { kind: 'pitch.late_cancellation', to: organiser.email, clusterId: cluster.id, ...email });
+          for (const organiser of deps.organisers.contactsOf(tx, cluster.id)) {
+            outbox.enqueue(tx, { kind: 'pitch.late_cancellation', to: organiser, clusterId: cluster.id, ...email });
           }
         }
-        if (d.huddle.startsAt > now) deps.onSlotFreed?.(tx, d.huddle, d.slot);
+        if (d.huddle.startsAt > now) hooks.slotFreed.emit(tx, d.huddle, d.slot);
         return after;
       });
     },
@@ -335,10 +381,10 @@ export function createBookingsService(deps: {
         if (d.booking.status !== 'pending') throw problem('BOOKING_NOT_PENDING', `This booking is ${d.booking.status}`);
         if (d.huddle.status === 'cancelled') throw problem('HUDDLE_CANCELLED', 'This huddle is cancelled');
         const cluster = deps.clusters.getById(d.huddle.clusterId);
-        checkLimits(tx, cluster, d.huddle, d.booking.organisationKey, d.booking.id);
+        checkLimits(tx, { cluster, huddle: d.huddle, orgKey: d.booking.organisationKey, excludeBookingId: d.booking.id });
         const booking = setStatus(tx, d.booking, { status: 'confirmed', decidedAt: clock.now() });
         const after = { ...d, booking };
-        tell(tx, 'approved', after, cluster);
+        tell(tx, { kind: 'approved', pitch: after, cluster });
         audit.record(tx, actor, { clusterId: cluster.id, action: 'booking.approved', targetType: 'booking', targetId: booking.id, before: { status: 'pending' }, after: { status: 'confirmed' } });
         return after;
       });
@@ -351,63 +397,57 @@ export function createBookingsService(deps: {
         const cluster = deps.clusters.getById(d.huddle.clusterId);
         const booking = setStatus(tx, d.booking, { status: 'rejected', decidedAt: clock.now() });
         const after = { ...d, booking };
-        tell(tx, 'rejected', after, cluster, { reason });
-        audit.record(tx, actor, { clusterId: cluster.id, action: 'booking.rejected', targetType: 'booking', targetId: booking.id, before: { status: 'pending' }, after: { status: 'rejected', ...(reason ? { reason } : {}) } });
-        if (d.huddle.startsAt > clock.now()) deps.onSlotFreed?.(tx, d.huddle, d.slot);
+        tell(tx, { kind: 'rejected', pitch: after, cluster, reason });
+        audit.record(tx, actor, {
+          clusterId: cluster.id,
+          action: 'booking.rejected',
+          targetType: 'booking',
+          targetId: booking.id,
+          before: { status: 'pending' },
+          after: { status: 'rejected', ...(reason ? { reason } : {}) },
+        });
+        if (d.huddle.startsAt > clock.now()) hooks.slotFreed.emit(tx, d.huddle, d.slot);
         return after;
       });
     },
 
     /** Every booking of a huddle, in slot order, for its organisers. */
     forHuddle(huddleId: string, status?: Booking['status']) {
-      return db
-        .select({ booking: bookings, slot: slots, member: members })
+      const rows = db
+        .select({ booking: bookings, slot: slots })
         .from(bookings)
         .innerJoin(slots, eq(slots.id, bookings.slotId))
-        .innerJoin(members, eq(members.id, bookings.memberId))
         .where(and(eq(bookings.huddleId, huddleId), ...(status ? [eq(bookings.status, status)] : [])))
         .orderBy(asc(slots.position), asc(bookings.createdAt))
         .all();
+      return withMembers(db, rows);
     },
 
-    /** The run of show: confirmed pitches in slot order. */
-    agenda(huddleId: string) {
-      return db
-        .select({ booking: bookings, slot: slots, member: members })
+    /** The run of show: confirmed pitches in slot order (the agenda, and the reminder email in the job's transaction). */
+    agenda(tx: DbOrTx, huddleId: string) {
+      const rows = tx
+        .select({ booking: bookings, slot: slots })
         .from(bookings)
         .innerJoin(slots, eq(slots.id, bookings.slotId))
-        .innerJoin(members, eq(members.id, bookings.memberId))
         .where(and(eq(bookings.huddleId, huddleId), eq(bookings.status, 'confirmed')))
         .orderBy(asc(slots.position))
         .all();
+      return withMembers(tx, rows);
     },
 
-    /** A member's bookings with their huddles, soonest first (for /v1/me and the private feed). */
+    /** A member's bookings with their huddles, soonest first (for /v1/me and the private feed); `since` keeps huddles starting after it. */
     forMember(memberId: string, options: { since?: Date } = {}) {
-      return db
-        .select({ booking: bookings, slot: slots, huddle: huddles })
+      const rows = db
+        .select({ booking: bookings, slot: slots })
         .from(bookings)
         .innerJoin(slots, eq(slots.id, bookings.slotId))
-        .innerJoin(huddles, eq(huddles.id, bookings.huddleId))
-        .where(and(eq(bookings.memberId, memberId), ...(options.since ? [gt(huddles.startsAt, options.since)] : [])))
+        .where(eq(bookings.memberId, memberId))
         .orderBy(asc(slots.startsAt))
         .all();
-    },
-
-    /** Huddle listener: a cancelled huddle cancels its pitches; a moved one (or moved slots) updates them. */
-    onHuddleChanged(tx: DbOrTx, huddle: Huddle, change: HuddleChange): void {
-      const active = tx.select({ id: bookings.id }).from(bookings).where(and(eq(bookings.huddleId, huddle.id), inArray(bookings.status, [...ACTIVE]))).all();
-      if (active.length === 0) return;
-      const cluster = deps.clusters.getById(huddle.clusterId);
-      for (const { id } of active) {
-        const d = details(tx, id)!;
-        if (change === 'cancelled') {
-          cancelIn(tx, d, 'system', { type: 'system', label: 'huddle cancelled' }, huddle.cancelReason, cluster);
-        } else if (d.booking.status === 'confirmed') {
-          const booking = setStatus(tx, d.booking, { sequence: d.booking.sequence + 1 });
-          tell(tx, 'moved', { ...d, booking }, cluster);
-        }
-      }
+      const theirHuddles = huddles.getMany(db, rows.map((row) => row.booking.huddleId));
+      return rows
+        .map((row) => ({ ...row, huddle: theirHuddles.get(row.booking.huddleId)! }))
+        .filter((row) => !options.since || row.huddle.startsAt > options.since);
     },
   };
 }

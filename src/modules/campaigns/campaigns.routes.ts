@@ -7,6 +7,7 @@ import { Id, Line, Slug } from '../../lib/schema-types.js';
 import { actorOf, organiserOf } from '../../plugins/auth.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { MAX_RATE, type Campaign, type CampaignsService } from './campaigns.service.js';
+import { campaignView } from './campaigns.view.js';
 
 const CampaignView = Type.Object({
   id: Id,
@@ -31,20 +32,8 @@ const CampaignView = Type.Object({
 });
 
 export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsService; clusters: ClustersService }> = async (app, { campaigns, clusters }) => {
-  const view = (campaign: Campaign, slug: string) => ({
-    id: campaign.id,
-    cluster: slug,
-    subject: campaign.subject,
-    topic: campaign.topic,
-    theme: campaign.theme,
-    status: campaign.status,
-    rate: campaign.rate,
-    createdAt: campaign.createdAt.toISOString(),
-    startedAt: campaign.startedAt?.toISOString() ?? null,
-    finishedAt: campaign.finishedAt?.toISOString() ?? null,
-    stats: campaigns.stats(campaign.id),
-    sendCommand: `npm run convene -- newsletter resume ${campaign.id}`,
-  });
+  // The newsletter tag is the subscribers module's; these routes share it.
+  const view = (campaign: Campaign, slug: string) => campaignView(campaign, slug, campaigns.stats(campaign.id));
 
   app.post('/v1/clusters/:cluster/campaigns', {
     config: { errors: ['CLUSTER_NOT_FOUND'], auth: ['organiser'] },
@@ -77,12 +66,7 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsSe
     schema: { operationId: 'getCampaign', tags: ['newsletter'], summary: 'A campaign and its delivery figures', params: Type.Object({ id: Id }), response: { 200: CampaignView } },
     handler: async (request) => {
       const organiser = organiserOf(request);
-      let campaign: Campaign;
-      try {
-        campaign = campaigns.get(request.params.id);
-      } catch {
-        throw problem('CAMPAIGN_NOT_FOUND', `There is no campaign ${request.params.id}`);
-      }
+      const campaign = campaigns.get(request.params.id);
       if (campaign.clusterId !== organiser.clusterId) throw problem('CAMPAIGN_NOT_FOUND', `There is no campaign ${request.params.id}`);
       return view(campaign, organiser.clusterSlug);
     },

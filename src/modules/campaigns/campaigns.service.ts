@@ -2,20 +2,20 @@
 // subscriber, ever), then handed to the outbox in batches. Each batch re-checks every recipient and
 // writes the outbox rows and the ledger in one transaction, so a crash at any point loses nothing and
 // a resume mails nobody twice (except messages that were in flight at the crash).
-import { and, asc, inArray, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { rawPlaceholder, immediate, type Db } from '../../db/client.js';
-import { campaigns, deliveries, outbox as outboxTable, subscribers, type Topic } from '../../db/schema.js';
+import { campaigns, deliveries, type Campaign, type Cluster, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { hasStopped } from '../../lib/processes.js';
+import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
-import type { Cluster, ClustersService } from '../clusters/clusters.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import type { SubscribersService } from '../subscribers/subscribers.service.js';
 import { forRecipient, renderCampaign, type RenderedCampaign } from './campaigns.render.js';
 
-export type Campaign = typeof campaigns.$inferSelect;
+export type { Campaign };
 
 export interface CampaignDraft {
   subject: string;
@@ -51,14 +51,11 @@ export function createCampaignsService(deps: {
   clock: Clock;
   audit: AuditService;
   outbox: Outbox;
-  clusters: ClustersService;
   subscribers: SubscribersService;
-  baseUrl: string;
-  mailFrom: string;
+  site: Site;
 }) {
   const { db, clock, audit, outbox } = deps;
-  const host = new URL(deps.baseUrl).hostname || 'convene.invalid';
-  const fromAddress = /<([^>]+)>\s*$/.exec(deps.mailFrom)?.[1] ?? deps.mailFrom;
+  const { host, fromAddress } = deps.site;
 
   // A send runs beside the server, in another process, and SQLite lets one writer at a time: the
   // server's writes wait (and its event loop with them) while this process holds the lock. So the
@@ -74,18 +71,30 @@ export function createCampaignsService(deps: {
     .from(deliveries)
     .where(and(eq(deliveries.campaignId, sql.placeholder('campaignId')), eq(deliveries.status, 'pending')))
     .prepare();
-  // Handed to the outbox and not yet sent or given up.
-  const waitingStatement = db
-    .select({ n: sql<number>`count(*)` })
+  // The campaign's messages in the outbox, counted there by status.
+  const handedOver = db
+    .select({ id: deliveries.outboxId })
     .from(deliveries)
-    .innerJoin(outboxTable, eq(outboxTable.id, deliveries.outboxId))
-    .where(and(eq(deliveries.campaignId, sql.placeholder('campaignId')), eq(deliveries.status, 'enqueued'), inArray(outboxTable.status, ['queued', 'sending'])))
-    .prepare();
+    .where(and(eq(deliveries.campaignId, sql.placeholder('campaignId')), eq(deliveries.status, 'enqueued')));
+  const outboxCounts = outbox.statusCounter(handedOver);
   const markDelivery = db
     .update(deliveries)
     .set({ status: rawPlaceholder('status'), skipReason: rawPlaceholder('skipReason'), outboxId: rawPlaceholder('outboxId') })
     .where(eq(deliveries.id, sql.placeholder('id')))
     .prepare();
+
+  // An erased person's address leaves the ledger (a placeholder keeps the count); their export lists what they were sent.
+  deps.subscribers.hooks.erased.on((tx, subscriber) => {
+    tx.update(deliveries).set({ email: 'erased' }).where(eq(deliveries.subscriberId, subscriber.id)).run();
+  });
+  deps.subscribers.hooks.exported.on((subscriber) => {
+    const rows = db.select().from(deliveries).where(eq(deliveries.subscriberId, subscriber.id)).all();
+    const sent = outbox.statusOf(rows.flatMap((row) => (row.outboxId ? [row.outboxId] : [])));
+    return rows.map((row) => {
+      const message = row.outboxId ? sent.get(row.outboxId) : undefined;
+      return { campaignId: row.campaignId, status: row.status === 'enqueued' ? (message?.status ?? 'sent') : row.status, sentAt: message?.sentAt ?? null };
+    });
+  });
 
   function get(id: string): Campaign {
     const campaign = db.select().from(campaigns).where(eq(campaigns.id, id)).get();
@@ -101,14 +110,15 @@ export function createCampaignsService(deps: {
   function enqueueSome(campaign: Campaign, rendered: RenderedCampaign, limit: number): number {
     return immediate(db, (tx) => {
       const batch = tx
-        .select({ delivery: deliveries, subscriber: subscribers })
+        .select()
         .from(deliveries)
-        .leftJoin(subscribers, eq(subscribers.id, deliveries.subscriberId))
         .where(and(eq(deliveries.campaignId, campaign.id), eq(deliveries.status, 'pending')))
         .orderBy(asc(deliveries.id))
         .limit(limit)
         .all();
-      for (const { delivery, subscriber } of batch) {
+      const people = deps.subscribers.getMany(tx, batch.flatMap((delivery) => (delivery.subscriberId ? [delivery.subscriberId] : [])));
+      for (const delivery of batch) {
+        const subscriber = delivery.subscriberId ? people.get(delivery.subscriberId) : undefined;
         let skip: string | null = null;
         if (!subscriber) skip = 'erased';
         else if (subscriber.status !== 'confirmed') skip = subscriber.status;
@@ -227,12 +237,7 @@ export function createCampaignsService(deps: {
      * reached the mail server are sent again: those are the duplicates a crash can cause.
      */
     releaseInterrupted(campaignId: string): { released: number; heldByLiveProcess: number } {
-      const claimed = db
-        .select({ id: outboxTable.id, claimedBy: outboxTable.claimedBy })
-        .from(deliveries)
-        .innerJoin(outboxTable, eq(outboxTable.id, deliveries.outboxId))
-        .where(and(eq(deliveries.campaignId, campaignId), eq(outboxTable.status, 'sending')))
-        .all();
+      const claimed = outbox.claimsAmong(db.select({ id: deliveries.outboxId }).from(deliveries).where(eq(deliveries.campaignId, campaignId)));
       // A claim of a process that may still be sending (another run, the server's worker) is left to
       // that process, or to its lease if it dies: releasing it would mail those people twice.
       const stuck = claimed.filter((row) => hasStopped(row.claimedBy)).map((row) => row.id);
@@ -247,27 +252,24 @@ export function createCampaignsService(deps: {
 
     /** Messages of this campaign in the outbox and not yet sent or given up. */
     waitingCount(campaignId: string): number {
-      return waitingStatement.get({ campaignId })!.n;
+      const counts = outboxCounts({ campaignId });
+      return (counts.queued ?? 0) + (counts.sending ?? 0);
     },
 
     stats(campaignId: string): CampaignStats {
       const rows = db
-        .select({ status: deliveries.status, outboxStatus: outboxTable.status, n: sql<number>`count(*)` })
+        .select({ status: deliveries.status, n: sql<number>`count(*)` })
         .from(deliveries)
-        .leftJoin(outboxTable, eq(outboxTable.id, deliveries.outboxId))
         .where(eq(deliveries.campaignId, campaignId))
-        .groupBy(deliveries.status, outboxTable.status)
+        .groupBy(deliveries.status)
         .all();
-      const stats: CampaignStats = { recipients: 0, pending: 0, queued: 0, sent: 0, failed: 0, skipped: 0 };
-      for (const row of rows) {
-        stats.recipients += row.n;
-        if (row.status === 'pending') stats.pending += row.n;
-        else if (row.status === 'skipped') stats.skipped += row.n;
-        else if (row.outboxStatus === 'sent' || row.outboxStatus === null) stats.sent += row.n;
-        else if (row.outboxStatus === 'failed') stats.failed += row.n;
-        else stats.queued += row.n;
-      }
-      return stats;
+      const count = (status: string) => rows.find((row) => row.status === status)?.n ?? 0;
+      const handed = count('enqueued');
+      const inOutbox = handed > 0 ? outboxCounts({ campaignId }) : {};
+      const queued = (inOutbox.queued ?? 0) + (inOutbox.sending ?? 0);
+      const failed = inOutbox.failed ?? 0;
+      // A message no longer in the outbox (its person was erased since) counts as sent.
+      return { recipients: count('pending') + count('skipped') + handed, pending: count('pending'), queued, sent: handed - queued - failed, failed, skipped: count('skipped') };
     },
 
     /** Marks the campaign paused (interrupted) or sent (nothing left to hand over). */

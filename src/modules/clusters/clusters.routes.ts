@@ -1,27 +1,14 @@
 // GET and PATCH /v1/clusters/{cluster}: the public profile and the organiser's settings.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../../plugins/auth.js';
+import { declareTag } from '../../plugins/openapi.js';
 import { normaliseEmail } from '../../lib/text.js';
-import { calendarLinks, clusterCalendarUrl } from '../feeds/feeds.links.js';
 import { ClusterParams, ClusterPatch, ClusterProfile } from './clusters.schemas.js';
-import type { Cluster, ClustersService } from './clusters.service.js';
-
-export function toProfile(cluster: Cluster, baseUrl: string) {
-  return {
-    slug: cluster.slug,
-    name: cluster.name,
-    timezone: cluster.timezone,
-    contactEmail: cluster.contactEmail,
-    websiteUrl: cluster.websiteUrl,
-    themes: cluster.themes,
-    bookingPolicy: cluster.bookingPolicy,
-    calendar: calendarLinks(clusterCalendarUrl(baseUrl, cluster.slug)),
-    createdAt: cluster.createdAt.toISOString(),
-    updatedAt: cluster.updatedAt.toISOString(),
-  };
-}
+import type { ClustersService } from './clusters.service.js';
+import { clusterProfile } from './clusters.view.js';
 
 export const clustersRoutes: FastifyPluginAsyncTypebox<{ clusters: ClustersService }> = async (app, { clusters }) => {
+  declareTag(app, { name: 'clusters', description: 'Cluster profiles and settings' });
   app.get('/v1/clusters/:cluster', {
     config: { errors: ['CLUSTER_NOT_FOUND'], auth: 'public' },
     schema: {
@@ -31,7 +18,7 @@ export const clustersRoutes: FastifyPluginAsyncTypebox<{ clusters: ClustersServi
       params: ClusterParams,
       response: { 200: ClusterProfile },
     },
-    handler: async (request) => toProfile(clusters.get(request.params.cluster), app.config.publicBaseUrl),
+    handler: async (request) => clusterProfile(clusters.get(request.params.cluster), app.config.publicBaseUrl),
   });
 
   app.patch('/v1/clusters/:cluster', {
@@ -51,7 +38,7 @@ export const clustersRoutes: FastifyPluginAsyncTypebox<{ clusters: ClustersServi
         { ...rest, ...(contactEmail !== undefined ? { contactEmail: contactEmail && normaliseEmail(contactEmail) } : {}) },
         actorOf(request),
       );
-      return toProfile(updated, app.config.publicBaseUrl);
+      return clusterProfile(updated, app.config.publicBaseUrl);
     },
   });
 };

@@ -1,14 +1,14 @@
 // Clusters: creation (CLI), the public profile, and the organiser's settings, each change audited.
 import { eq, sql } from 'drizzle-orm';
-import { immediate, type Db } from '../../db/client.js';
-import { clusters, type BookingPolicy } from '../../db/schema.js';
+import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { clusters, type BookingPolicy, type Cluster } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
-import { canonicalTimeZone, cleanName, SLUG } from '../../lib/text.js';
+import { checkTimeZone, cleanName, SLUG } from '../../lib/text.js';
 import { diff, type Actor, type AuditService } from '../audit/audit.service.js';
 
-export type Cluster = typeof clusters.$inferSelect;
+export type { Cluster };
 
 export const DEFAULT_THEMES = ['data', 'devices', 'diagnostics', 'digital'];
 
@@ -35,16 +35,6 @@ export interface ClusterChanges {
   bookingPolicy?: Partial<BookingPolicy>;
 }
 
-function checkTimeZone(zone: string): string {
-  const canonical = canonicalTimeZone(zone);
-  if (!canonical) {
-    throw problem('VALIDATION_FAILED', `timezone "${zone}" is not an IANA time zone`, {
-      errors: [{ field: 'body/timezone', message: 'is not an IANA time zone' }],
-    });
-  }
-  return canonical;
-}
-
 function checkName(value: string): string {
   const name = cleanName(value);
   if (!name) throw problem('VALIDATION_FAILED', 'name must be 1-200 characters on one line', { errors: [{ field: 'body/name', message: 'is empty or too long' }] });
@@ -67,6 +57,7 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
     .from(clusters)
     .where(eq(clusters.slug, sql.placeholder('slug')))
     .prepare();
+  const slugById = db.select({ slug: clusters.slug }).from(clusters).where(eq(clusters.id, sql.placeholder('id'))).prepare();
 
   function find(slug: string): Cluster | undefined {
     return bySlug.get({ slug });
@@ -94,6 +85,18 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
       const cluster = byId.get({ id });
       if (!cluster) throw new Error(`cluster ${id} vanished`);
       return cluster;
+    },
+
+    /** The slug of the cluster a record belongs to (a principal's cluster): one small indexed read. */
+    slugOf(id: string): string {
+      const row = slugById.get({ id });
+      if (!row) throw new Error(`cluster ${id} vanished`);
+      return row.slug;
+    },
+
+    /** Marks the cluster's public calendar as changed (a huddle was saved), in the change's transaction. */
+    bumpFeedVersion(tx: DbOrTx, id: string): void {
+      tx.update(clusters).set({ huddlesVersion: sql`${clusters.huddlesVersion} + 1` }).where(eq(clusters.id, id)).run();
     },
 
     create(input: NewCluster, actor: Actor): Cluster {

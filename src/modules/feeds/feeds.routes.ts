@@ -1,11 +1,15 @@
-// The public calendar feeds: a cluster's published huddles, and one huddle's .ics, with ETag and 304.
+// The calendar feeds, with ETag and 304: a cluster's published huddles, one huddle's .ics, and a
+// member's private feed (/v1/feeds/{feedToken}/calendar.ics: the token in the address is the only
+// credential; POST /v1/me/calendar-feed/rotate kills the old address at once).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { problem } from '../../errors.js';
 import { Id, Slug } from '../../lib/schema-types.js';
+import { declareTag } from '../../plugins/openapi.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
+import type { MembersService } from '../members/members.service.js';
 import { FEED_TTL_SECONDS, type FeedsService, type RenderedCalendar } from './feeds.service.js';
 
 const CalendarResponse = {
@@ -23,7 +27,7 @@ function notModified(request: FastifyRequest, calendar: RenderedCalendar): boole
 }
 
 /** Answers a calendar with caching headers; the body is not sent when the client's copy is current. */
-export function sendCalendar(request: FastifyRequest, reply: FastifyReply, calendar: RenderedCalendar, filename: string, privacy: 'public' | 'private' = 'public') {
+function sendCalendar(request: FastifyRequest, reply: FastifyReply, calendar: RenderedCalendar, filename: string, privacy: 'public' | 'private' = 'public') {
   reply
     .header('etag', calendar.etag)
     .header('last-modified', calendar.lastModified.toUTCString())
@@ -32,10 +36,12 @@ export function sendCalendar(request: FastifyRequest, reply: FastifyReply, calen
   return reply.type('text/calendar; charset=utf-8').header('content-disposition', `inline; filename="${filename}"`).send(calendar.body);
 }
 
-export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clusters: ClustersService; huddles: HuddlesService }> = async (
+export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clusters: ClustersService; huddles: HuddlesService; members: MembersService }> = async (
   app,
-  { feeds, clusters, huddles },
+  { feeds, clusters, huddles, members },
 ) => {
+  declareTag(app, { name: 'calendars', description: 'iCalendar feeds that calendar apps subscribe to' });
+
   app.get('/v1/clusters/:cluster/calendar.ics', {
     config: { errors: ['CLUSTER_NOT_FOUND'], auth: 'public' },
     schema: {
@@ -51,7 +57,7 @@ export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clust
     },
     handler: async (request, reply) => {
       const cluster = clusters.stamp(request.params.cluster);
-      const feed = await feeds.clusterFeed(cluster, request.query.theme, () => clusters.getById(cluster.id));
+      const feed = await feeds.clusterFeed(cluster, request.query.theme);
       return sendCalendar(request, reply, feed, `${cluster.slug}.ics`);
     },
   });
@@ -67,8 +73,24 @@ export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clust
     },
     handler: async (request, reply) => {
       const huddle = huddles.get(request.params.id);
-      if (!huddles.isPublic(huddle, app.clock.now())) throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${request.params.id}`);
-      return sendCalendar(request, reply, feeds.huddleCalendar(clusters.getById(huddle.clusterId), huddle), `huddle-${huddle.id}.ics`);
+      huddles.audience(huddle, null); // the public's view: a draft is "not found" to everyone here
+      return sendCalendar(request, reply, feeds.huddleCalendar(huddle), `huddle-${huddle.id}.ics`);
+    },
+  });
+
+  app.get('/v1/feeds/:feedToken/calendar.ics', {
+    config: { errors: ['FEED_NOT_FOUND'], auth: 'public' },
+    schema: {
+      operationId: 'getMemberCalendar',
+      tags: ['calendars'],
+      summary: 'A member\'s private calendar: huddles they registered for and their pitch slots, with online links. The address is the credential.',
+      params: Type.Object({ feedToken: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$', description: 'The token from GET /v1/me' }) }),
+      response: CalendarResponse,
+    },
+    handler: async (request, reply) => {
+      const member = members.byFeedToken(request.params.feedToken);
+      if (!member) throw problem('FEED_NOT_FOUND', 'There is no calendar at this address (it may have been changed)');
+      return sendCalendar(request, reply, feeds.memberCalendar(member), 'convene.ics', 'private');
     },
   });
 };

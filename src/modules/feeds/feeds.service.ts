@@ -4,19 +4,25 @@
 // arrive meanwhile share the one build.
 import { createHash, type Hash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { and, asc, eq, gte, lt, or, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
-import { huddles } from '../../db/schema.js';
+import { LRUCache } from 'lru-cache';
+import type { Cluster, Huddle, Member } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
-import type { Cluster, ClusterStamp } from '../clusters/clusters.service.js';
-import type { Huddle } from '../huddles/huddles.view.js';
-import { calendarFrame, hostOf, renderCalendar, renderEvent, type EventContext } from './feeds.render.js';
+import { calendarFrame, eventContext, renderCalendar, renderEvent, type EventContext } from '../../shared/calendar.js';
+import type { Site } from '../../shared/site.js';
+import { renderPitchEvent } from '../bookings/bookings.render.js';
+import type { BookingsService } from '../bookings/bookings.service.js';
+import type { ClustersService, ClusterStamp } from '../clusters/clusters.service.js';
+import type { HuddlesService } from '../huddles/huddles.service.js';
+import type { RegistrationsService } from '../registrations/registrations.service.js';
 
 const DAY = 86_400_000;
 /** Feeds show huddles from 31 days ago to a year ahead, and cancellations for 30 days. */
 const PAST_DAYS = 31;
 const FUTURE_DAYS = 366;
 const CANCELLED_DAYS = 30;
+/** A member's feed keeps cancelled pitches this long as STATUS:CANCELLED, so subscribed calendars drop them. */
+const CANCELLED_KEPT_MS = CANCELLED_DAYS * DAY;
+const PAST_MS = PAST_DAYS * DAY;
 export const FEED_TTL_SECONDS = 3600;
 const MAX_CACHED_FEEDS = 2000;
 const MAX_CACHED_EVENTS = 100_000;
@@ -39,42 +45,24 @@ function etagFromHash(hash: Hash): string {
   return `"${hash.digest('base64url').slice(0, 27)}"`;
 }
 
-/** The organiser named in calendar data: the cluster's public contact, else the service's From address. */
-export function eventContext(cluster: Cluster, baseUrl: string, mailFrom: string): EventContext {
-  const fromAddress = /<([^>]+)>\s*$/.exec(mailFrom)?.[1] ?? mailFrom;
-  return { host: hostOf(baseUrl), baseUrl, organizer: { name: cluster.name, email: cluster.contactEmail ?? fromAddress } };
-}
-
 export type FeedsService = ReturnType<typeof createFeedsService>;
 
-export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string; mailFrom: string; pageSize?: number }) {
-  const { db, clock } = deps;
+export function createFeedsService(deps: {
+  clock: Clock;
+  clusters: ClustersService;
+  huddles: HuddlesService;
+  bookings: BookingsService;
+  registrations: RegistrationsService;
+  site: Site;
+  pageSize?: number;
+}) {
+  const { clock, huddles } = deps;
   const pageSize = deps.pageSize ?? PAGE_SIZE;
-  const feeds = new Map<string, RenderedCalendar>();
-  const events = new Map<string, { version: string; text: string }>();
-
+  // Built feeds by cluster, version, day and theme; rendered events by huddle and version. An edit
+  // re-renders only the events that changed; the least recently used go first when full.
+  const feeds = new LRUCache<string, RenderedCalendar>({ max: MAX_CACHED_FEEDS });
+  const events = new LRUCache<string, { version: string; text: string }>({ max: MAX_CACHED_EVENTS });
   const building = new Map<string, Promise<RenderedCalendar>>();
-
-  // One page of the horizon, after the (start, id) the previous page ended with (keyset paging on
-  // the huddles_cluster_start index). Only what tells whether the cached event is current is read;
-  // the whole row only for events that changed, so an edit costs one row, not the feed.
-  const inHorizon = db
-    .select({ id: huddles.id, startsAt: huddles.startsAt, updatedAt: huddles.updatedAt, version: huddles.version, themes: huddles.themes })
-    .from(huddles)
-    .where(
-      and(
-        eq(huddles.clusterId, sql.placeholder('clusterId')),
-        gte(huddles.startsAt, sql`${sql.placeholder('from')}`),
-        sql`(${huddles.startsAt}, ${huddles.id}) > (${sql.placeholder('afterStart')}, ${sql.placeholder('afterId')})`,
-        lt(huddles.startsAt, sql`${sql.placeholder('to')}`),
-        or(eq(huddles.status, 'published'), and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, sql`${sql.placeholder('cancelledSince')}`))),
-      ),
-    )
-    .orderBy(asc(huddles.startsAt), asc(huddles.id))
-    .limit(pageSize)
-    .prepare();
-
-  const wholeRow = db.select().from(huddles).where(eq(huddles.id, sql.placeholder('id'))).prepare();
 
   const versionOf = (huddle: Pick<Huddle, 'version'>, context: EventContext) => `${huddle.version}:${context.organizer.email}:${context.organizer.name}`;
 
@@ -84,7 +72,6 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
     const version = versionOf(huddle, context);
     if (cached && cached.version === version) return cached.text;
     const text = renderEvent(huddle, context, { audience: 'public', stamp: huddle.updatedAt });
-    if (events.size >= MAX_CACHED_EVENTS) events.clear();
     events.set(huddle.id, { version, text });
     return text;
   }
@@ -93,7 +80,7 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
   function feedEvent(entry: Pick<Huddle, 'id' | 'version'>, context: EventContext): string | undefined {
     const cached = events.get(entry.id);
     if (cached && cached.version === versionOf(entry, context)) return cached.text;
-    const huddle = wholeRow.get({ id: entry.id });
+    const huddle = huddles.find(entry.id);
     return huddle ? publicEvent(huddle, context) : undefined;
   }
 
@@ -108,9 +95,9 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
    * cluster's huddle version, so the next request builds the feed again under the new key.
    */
   async function buildFeed(cluster: Cluster, theme: string | undefined, day: number): Promise<RenderedCalendar> {
-    const context = eventContext(cluster, deps.baseUrl, deps.mailFrom);
+    const context = eventContext(cluster, deps.site);
     const from = (day - PAST_DAYS) * DAY;
-    const range = { clusterId: cluster.id, from, to: (day + FUTURE_DAYS) * DAY, cancelledSince: (day - CANCELLED_DAYS) * DAY };
+    const range = { clusterId: cluster.id, from, to: (day + FUTURE_DAYS) * DAY, cancelledSince: (day - CANCELLED_DAYS) * DAY, limit: pageSize };
     const events: string[] = [];
     // The ETag is the hash of the body; it is worked out event by event, in the same slices.
     const { header, footer } = calendarFrame({ name: theme ? `${cluster.name} (${theme})` : cluster.name, ttlSeconds: FEED_TTL_SECONDS, method: 'PUBLISH' });
@@ -119,7 +106,7 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
     let after = { afterStart: from, afterId: '' };
     let sliceStart = performance.now();
     for (;;) {
-      const rows = inHorizon.all({ ...range, ...after });
+      const rows = huddles.feedPage({ ...range, ...after });
       for (const row of rows) {
         if (theme !== undefined && !row.themes.includes(theme)) continue;
         const event = feedEvent(row, context);
@@ -145,19 +132,18 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
   return {
     /**
      * The public feed of a cluster (optionally one theme). Cached until a huddle or the cluster changes, or the
-     * day turns; `load` reads the whole cluster only when the feed is built.
+     * day turns; the whole cluster is read only when the feed is built.
      */
-    async clusterFeed(cluster: ClusterStamp, theme: string | undefined, load: () => Cluster): Promise<RenderedCalendar> {
+    async clusterFeed(cluster: ClusterStamp, theme: string | undefined): Promise<RenderedCalendar> {
       const day = Math.floor(clock.now().getTime() / DAY);
       const key = `${cluster.id}|${cluster.huddlesVersion}|${day}|${theme ?? ''}`;
       const cached = feeds.get(key);
       if (cached) return cached;
       const pending = building.get(key);
       if (pending) return pending;
-      const job = buildFeed(load(), theme, day).then((feed) => {
-        if (feeds.size >= MAX_CACHED_FEEDS) feeds.clear();
+      const job = buildFeed(deps.clusters.getById(cluster.id), theme, day).then((feed) => {
         // Older versions of this feed can never be asked for again.
-        for (const old of feeds.keys()) if (old.startsWith(`${cluster.id}|`) && old.endsWith(`|${theme ?? ''}`)) feeds.delete(old);
+        for (const old of [...feeds.keys()]) if (old.startsWith(`${cluster.id}|`) && old.endsWith(`|${theme ?? ''}`)) feeds.delete(old);
         feeds.set(key, feed);
         return feed;
       });
@@ -170,8 +156,35 @@ export function createFeedsService(deps: { db: Db; clock: Clock; baseUrl: string
     },
 
     /** One huddle as a calendar file. */
-    huddleCalendar(cluster: Cluster, huddle: Huddle): RenderedCalendar {
-      return build(`${cluster.name}: ${huddle.title}`, [huddle], eventContext(cluster, deps.baseUrl, deps.mailFrom), huddle.updatedAt);
+    huddleCalendar(huddle: Huddle): RenderedCalendar {
+      const cluster = deps.clusters.getById(huddle.clusterId);
+      return build(`${cluster.name}: ${huddle.title}`, [huddle], eventContext(cluster, deps.site), huddle.updatedAt);
+    },
+
+    /**
+     * A member's private feed: the huddles they registered for and their pitch slots, with the online
+     * link public feeds never show. DTSTAMP is each item's last change, so the text (and its ETag)
+     * changes only when one does.
+     */
+    memberCalendar(member: Member): RenderedCalendar {
+      const cluster = deps.clusters.getById(member.clusterId);
+      const now = clock.now().getTime();
+      const context = eventContext(cluster, deps.site);
+      const pitches = deps.bookings
+        .forMember(member.id, { since: new Date(now - PAST_MS) })
+        .filter(({ booking }) => booking.status === 'confirmed' || (booking.status === 'cancelled' && booking.cancelledAt !== null && now - booking.cancelledAt.getTime() <= CANCELLED_KEPT_MS));
+      const attending = deps.registrations
+        .forMember(member.id)
+        .filter(({ registration, huddle }) => registration.status === 'registered' && huddle.startsAt.getTime() > now - PAST_MS && huddle.status !== 'draft');
+      const events = [
+        ...attending.map(({ huddle }) => renderEvent(huddle, context, { audience: 'private', stamp: huddle.updatedAt })),
+        ...pitches.map((pitch) => renderPitchEvent(pitch, context, { stamp: pitch.booking.updatedAt })),
+      ];
+      const body = renderCalendar({ name: `${cluster.name}: ${member.name}`, ttlSeconds: FEED_TTL_SECONDS, method: 'PUBLISH' }, events);
+      const changed = [...pitches.map(({ booking, huddle }) => [booking, huddle]), ...attending.map(({ registration, huddle }) => [registration, huddle])]
+        .flat()
+        .reduce((latest, row) => Math.max(latest, row.updatedAt.getTime()), member.updatedAt.getTime());
+      return { body, etag: etagOf(body), lastModified: new Date(Math.floor(changed / 1000) * 1000) };
     },
   };
 }

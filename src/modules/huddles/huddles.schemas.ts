@@ -177,7 +177,6 @@ export const HuddleView = Type.Object(
 );
 
 export const HuddleParams = Type.Object({ id: Id });
-export const ClusterParams = Type.Object({ cluster: Slug });
 
 export const HuddleListQuery = Type.Object(
   {
@@ -202,12 +201,3 @@ export const SeriesView = Type.Object({
   timezone: Type.String({ description: 'Zone the rule is expanded in' }),
   huddles: Type.Array(HuddleView, { description: 'Every occurrence, in order' }),
 });
-
-export const SlotView = Type.Object({
-  id: Id,
-  position: Type.Integer({ description: '1 for the first pitch' }),
-  start: ZonedTime,
-  end: ZonedTime,
-  available: Type.Boolean({ description: 'Whether the slot can be booked now: booking is open and nobody holds it' }),
-});
-export const SlotList = Type.Object({ items: Type.Array(SlotView) });

@@ -1,32 +1,54 @@
-// Huddles and series: create, edit (one or this-and-following), cancel; slots follow every change.
-import { and, asc, eq, gt, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+// Huddles and series: create, edit (one or this-and-following), cancel, list, and who may see them.
+// Every saved change is announced on hooks.changed in its own transaction: pitch slots and bookings,
+// waitlists, invitations and registrations react there (each in its own module).
+import { and, asc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { bookings, clusters, huddleSeries, huddles, slots, waitlistOffers } from '../../db/schema.js';
+import { huddleSeries, huddles, type Cluster, type Huddle } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
+import { hook } from '../../lib/hooks.js';
 import { newId } from '../../lib/ids.js';
+import { decodeCursor, pageOf } from '../../lib/pagination.js';
+import { checkTimeZone } from '../../lib/text.js';
+import type { Principal } from '../../shared/principals.js';
+import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import { diff } from '../audit/audit.service.js';
-import type { Cluster, ClustersService } from '../clusters/clusters.service.js';
+import type { ClustersService } from '../clusters/clusters.service.js';
 import type { HuddleCreateBody, HuddlePatchBody, SeriesCreateBody } from './huddles.schemas.js';
-import { checkPlace, checkThemes, checkTimeZone, defaultPitchSettings, pitchSettings, timesFrom, type PitchSettings } from './huddles.settings.js';
-import { computeSlots } from './huddles.slots.js';
+import { checkPlace, checkThemes, defaultPitchSettings, pitchSettings, timesFrom, type PitchSettings } from './huddles.settings.js';
 import { expandRule } from './huddles.recurrence.js';
 import { localToInstant } from './huddles.time.js';
-import type { Huddle } from './huddles.view.js';
+import { createHuddleViews } from './huddles.view-cache.js';
 
-/**
- * What changed, for listeners that tell people: 'updated' (time, place or status), 'cancelled', or
- * 'slots-moved' (only the pitch slots moved, by the organiser's choice; pitchers are told).
- */
-export type HuddleChange = 'updated' | 'cancelled' | 'slots-moved';
+export type { Huddle };
 
-/** What an edit may do to existing bookings: refuse (the default) or move booked slots and tell the pitchers. */
+/** What an edit may do to booked pitch slots: refuse (the default) or move them and tell the pitchers. */
 export type BookingsChoice = 'refuse' | 'move';
-export type HuddleChangeListener = (tx: DbOrTx, huddle: Huddle, change: HuddleChange) => void;
+
+/** A saved huddle, as hooks.changed announces it. */
+export interface HuddleChange {
+  /** The huddle before the change; null when it was just created. */
+  before: Huddle | null;
+  after: Huddle;
+  /** Its time, place or status changed: calendars must be told (SEQUENCE grew). */
+  scheduleChanged: boolean;
+  /** The organiser's choice for booked slots this change moves. */
+  bookings: BookingsChoice;
+}
+
 /** The columns that decide who may see a huddle, and its row version. */
 export type HuddleStamp = Pick<Huddle, 'id' | 'clusterId' | 'status' | 'cancelledAt' | 'version'>;
+
+/**
+ * Whether people are told about a change, and how: a published (or once-published) huddle whose
+ * time, place or status changed is 'updated' or 'cancelled'. Drafts have told nobody anything.
+ */
+export function noticeOf(change: HuddleChange): 'updated' | 'cancelled' | null {
+  if (!change.before || change.before.status === 'draft' || !change.scheduleChanged) return null;
+  return change.after.status === 'cancelled' ? 'cancelled' : 'updated';
+}
 
 const RECENTLY_CANCELLED_MS = 30 * 86_400_000;
 
@@ -78,31 +100,14 @@ export interface ListQuery {
   limit?: number;
 }
 
-function decodeListCursor(cursor: string): { startsAt: number; id: string } {
-  try {
-    const [startsAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof startsAt === 'number' && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) return { startsAt, id };
-  } catch {
-    // Falls through to the problem below.
-  }
-  throw problem('VALIDATION_FAILED', 'querystring/cursor is not a cursor this service gave out', {
-    errors: [{ field: 'querystring/cursor', message: 'is not valid' }],
-  });
-}
-
 export type HuddlesService = ReturnType<typeof createHuddlesService>;
 
-export function createHuddlesService(deps: {
-  db: Db;
-  clock: Clock;
-  audit: AuditService;
-  clusters: ClustersService;
-  listeners?: HuddleChangeListener[];
-  /** Called in the transaction after every saved edit (e.g. a raised capacity lets people in from the waiting line). */
-  afterSave?: ((tx: DbOrTx, huddle: Huddle) => void)[];
-}) {
-  const { db, clock, audit } = deps;
-  const listeners = deps.listeners ?? [];
+export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditService; clusters: ClustersService; site: Site }) {
+  const { db, clock, audit, clusters } = deps;
+  const hooks = {
+    /** A huddle was created or saved: inside its transaction, after the row is written. Handlers may refuse it by throwing. */
+    changed: hook<[tx: DbOrTx, change: HuddleChange]>(),
+  };
 
   const byId = db.select().from(huddles).where(eq(huddles.id, sql.placeholder('id'))).prepare();
   const stampById = db
@@ -110,53 +115,23 @@ export function createHuddlesService(deps: {
     .from(huddles)
     .where(eq(huddles.id, sql.placeholder('id')))
     .prepare();
-
-  function bumpFeed(tx: DbOrTx, clusterId: string) {
-    tx.update(clusters).set({ huddlesVersion: sql`${clusters.huddlesVersion} + 1` }).where(eq(clusters.id, clusterId)).run();
-  }
-
-  /**
-   * Brings the stored slots in line with the huddle, position by position, so a booking keeps its slot.
-   * Removing a booked slot is always refused; moving one is refused unless the organiser chose 'move'.
-   * Returns whether any booked slot moved.
-   */
-  function writeSlots(tx: DbOrTx, huddle: Huddle, choice: BookingsChoice = 'refuse'): boolean {
-    const times = computeSlots(huddle.startsAt, {
-      slotCount: huddle.slotCount,
-      slotMinutes: huddle.slotMinutes,
-      changeoverMinutes: huddle.changeoverMinutes,
-      startOffsetMinutes: huddle.pitchOffsetMinutes,
-    });
-    const existing = tx.select().from(slots).where(eq(slots.huddleId, huddle.id)).orderBy(asc(slots.position)).all();
-    const booked = new Set(
-      tx
-        .select({ slotId: bookings.slotId })
-        .from(bookings)
-        .where(and(eq(bookings.huddleId, huddle.id), inArray(bookings.status, ['pending', 'confirmed'])))
-        .all()
-        .map((row) => row.slotId),
-    );
-    const removedBooked = existing.slice(times.length).filter((slot) => booked.has(slot.id));
-    if (removedBooked.length > 0) {
-      throw problem('BOOKINGS_AFFECTED', `Slots ${removedBooked.map((slot) => slot.position).join(', ')} have bookings: cancel those bookings before removing their slots`);
-    }
-    let movedBooked = false;
-    for (const [index, slot] of existing.entries()) {
-      const next = times[index];
-      if (!next || (slot.startsAt.getTime() === next.startsAt.getTime() && slot.endsAt.getTime() === next.endsAt.getTime())) continue;
-      if (booked.has(slot.id)) {
-        if (choice !== 'move') {
-          throw problem('BOOKINGS_AFFECTED', `This change moves booked pitch slots; send it again with ?bookings=move to move them and tell the pitchers`);
-        }
-        movedBooked = true;
-      }
-      tx.update(slots).set({ startsAt: next.startsAt, endsAt: next.endsAt }).where(eq(slots.id, slot.id)).run();
-    }
-    if (existing.length > times.length) tx.delete(slots).where(and(eq(slots.huddleId, huddle.id), gt(slots.position, times.length))).run();
-    const added = times.slice(existing.length);
-    if (added.length > 0) tx.insert(slots).values(added.map((slot) => ({ id: newId(), huddleId: huddle.id, ...slot }))).run();
-    return movedBooked;
-  }
+  // One page of a cluster's public feed horizon, after the (start, id) the previous page ended with
+  // (keyset paging on huddles_cluster_start). Only what tells whether a cached event is current.
+  const feedPage = db
+    .select({ id: huddles.id, startsAt: huddles.startsAt, updatedAt: huddles.updatedAt, version: huddles.version, themes: huddles.themes })
+    .from(huddles)
+    .where(
+      and(
+        eq(huddles.clusterId, sql.placeholder('clusterId')),
+        gte(huddles.startsAt, sql`${sql.placeholder('from')}`),
+        sql`(${huddles.startsAt}, ${huddles.id}) > (${sql.placeholder('afterStart')}, ${sql.placeholder('afterId')})`,
+        lt(huddles.startsAt, sql`${sql.placeholder('to')}`),
+        or(eq(huddles.status, 'published'), and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, sql`${sql.placeholder('cancelledSince')}`))),
+      ),
+    )
+    .orderBy(asc(huddles.startsAt), asc(huddles.id))
+    .limit(sql.placeholder('limit'))
+    .prepare();
 
   /** Checks and normalises a new huddle's fields (shared by one-off huddles and series templates). */
   function newHuddleFields(cluster: Cluster, body: Omit<HuddleCreateBody, 'status'>) {
@@ -178,15 +153,16 @@ export function createHuddlesService(deps: {
     };
   }
 
-  function insertHuddle(tx: DbOrTx, fields: ReturnType<typeof newHuddleFields>, times: { startsAt: Date; endsAt: Date }, status: 'draft' | 'published', seriesId: string | null) {
+  function insertHuddle(tx: DbOrTx, row: { fields: ReturnType<typeof newHuddleFields>; startsAt: Date; endsAt: Date; status: 'draft' | 'published'; seriesId: string | null }) {
     const now = clock.now();
-    const row = tx
+    const { fields, startsAt, endsAt, status, seriesId } = row;
+    const huddle = tx
       .insert(huddles)
-      .values({ id: newId(), ...fields, ...times, seriesId, status, sequence: 0, createdAt: now, updatedAt: now })
+      .values({ id: newId(), ...fields, startsAt, endsAt, seriesId, status, sequence: 0, createdAt: now, updatedAt: now })
       .returning()
       .get();
-    writeSlots(tx, row);
-    return row;
+    hooks.changed.emit(tx, { before: null, after: huddle, scheduleChanged: false, bookings: 'refuse' });
+    return huddle;
   }
 
   function get(id: string): Huddle {
@@ -234,40 +210,22 @@ export function createHuddlesService(deps: {
     };
   }
 
-  /** Writes a changed huddle: SEQUENCE, slots, feed version, audit, and notices to the people concerned. */
-  function save(tx: DbOrTx, before: Huddle, after: Huddle, actor: Actor, action: string, change: HuddleChange, choice: BookingsChoice = 'refuse'): Huddle {
+  /** Writes a changed huddle (SEQUENCE, version, the cluster's feed version, audit) and announces it. */
+  function save(tx: DbOrTx, change: { before: Huddle; after: Huddle; actor: Actor; action: string; bookings: BookingsChoice }): Huddle {
+    const { before, after } = change;
     const changes = diff(snapshot(before), snapshot(after));
     if (Object.keys(changes.after).length === 0) return before;
     const scheduleChanged = isScheduleChange(before, after);
-    if (before.status === 'published' && after.status === 'draft' && hasActiveBookings(tx, before.id)) {
-      throw problem('BOOKINGS_AFFECTED', 'This huddle has bookings: cancel it (which tells the pitchers) rather than turning it back into a draft');
-    }
     const row = tx
       .update(huddles)
       .set({ ...after, id: before.id, sequence: before.sequence + (scheduleChanged ? 1 : 0), version: before.version + 1, updatedAt: clock.now() })
       .where(eq(huddles.id, before.id))
       .returning()
       .get();
-    // A cancelled huddle keeps its slots as they were: its bookings are cancelled by the listeners.
-    const slotsMoved = change === 'cancelled' ? false : writeSlots(tx, row, choice);
-    bumpFeed(tx, row.clusterId);
-    audit.record(tx, actor, { clusterId: row.clusterId, action, targetType: 'huddle', targetId: row.id, ...changes });
-    // Drafts have told nobody anything yet; published changes of time, place or status are announced.
-    if (before.status !== 'draft') {
-      if (scheduleChanged) for (const listener of listeners) listener(tx, row, change);
-      else if (slotsMoved) for (const listener of listeners) listener(tx, row, 'slots-moved');
-    }
-    for (const hook of deps.afterSave ?? []) hook(tx, row);
+    clusters.bumpFeedVersion(tx, row.clusterId);
+    audit.record(tx, change.actor, { clusterId: row.clusterId, action: change.action, targetType: 'huddle', targetId: row.id, ...changes });
+    hooks.changed.emit(tx, { before, after: row, scheduleChanged, bookings: change.bookings });
     return row;
-  }
-
-  function hasActiveBookings(tx: DbOrTx, huddleId: string): boolean {
-    return tx
-      .select({ id: bookings.id })
-      .from(bookings)
-      .where(and(eq(bookings.huddleId, huddleId), inArray(bookings.status, ['pending', 'confirmed'])))
-      .limit(1)
-      .get() !== undefined;
   }
 
   /** The huddle and, with scope 'following', the later occurrences of its series. */
@@ -282,14 +240,20 @@ export function createHuddlesService(deps: {
       .filter((h) => h.status !== 'cancelled' || h.id === huddle.id);
   }
 
-  return {
+  const service = {
+    hooks,
     get,
     getOwned,
-    isPublic,
 
-    /** Whole rows of these huddles, in no particular order (ids that do not exist are left out). */
-    getMany(ids: string[]): Huddle[] {
-      return db.select().from(huddles).where(inArray(huddles.id, ids)).all();
+    /** The huddle with this id, or undefined (it may have been deleted since its id was read). */
+    find(id: string): Huddle | undefined {
+      return byId.get({ id });
+    },
+
+    /** Whole rows of these huddles by id (ids that do not exist are left out), in the caller's transaction. */
+    getMany(tx: DbOrTx, ids: string[]): Map<string, Huddle> {
+      if (ids.length === 0) return new Map();
+      return new Map(tx.select().from(huddles).where(inArray(huddles.id, [...new Set(ids)])).all().map((huddle) => [huddle.id, huddle]));
     },
 
     /** What says who may see a huddle and whether a cached view of it is current, without reading the whole row. */
@@ -299,12 +263,22 @@ export function createHuddlesService(deps: {
       return stamp;
     },
 
+    /**
+     * Who is asking to see a huddle: an organiser of its own cluster, or the public, who see published
+     * ones and those cancelled in the last 30 days. Anything else is "not found", so drafts never leak.
+     */
+    audience(huddle: HuddleStamp, principal: Principal | null): 'organiser' | 'public' {
+      if (principal?.kind === 'organiser' && principal.clusterId === huddle.clusterId) return 'organiser';
+      if (!isPublic(huddle, clock.now())) throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddle.id}`);
+      return 'public';
+    },
+
     create(cluster: Cluster, body: HuddleCreateBody, actor: Actor): Huddle {
       const fields = newHuddleFields(cluster, body);
       const times = timesFrom(body.start, fields.timezone, body.durationMinutes);
       return immediate(db, (tx) => {
-        const row = insertHuddle(tx, fields, times, body.status ?? 'draft', null);
-        bumpFeed(tx, cluster.id);
+        const row = insertHuddle(tx, { fields, startsAt: times.startsAt, endsAt: times.endsAt, status: body.status ?? 'draft', seriesId: null });
+        clusters.bumpFeedVersion(tx, cluster.id);
         audit.record(tx, actor, { clusterId: cluster.id, action: 'huddle.created', targetType: 'huddle', targetId: row.id, after: snapshot(row) });
         return row;
       });
@@ -323,9 +297,9 @@ export function createHuddlesService(deps: {
           .get();
         const rows = starts.map((start) => {
           const startsAt = start.toJSDate();
-          return insertHuddle(tx, fields, { startsAt, endsAt: new Date(startsAt.getTime() + durationMs) }, body.status ?? 'draft', series.id);
+          return insertHuddle(tx, { fields, startsAt, endsAt: new Date(startsAt.getTime() + durationMs), status: body.status ?? 'draft', seriesId: series.id });
         });
-        bumpFeed(tx, cluster.id);
+        clusters.bumpFeedVersion(tx, cluster.id);
         audit.record(tx, actor, {
           clusterId: cluster.id,
           action: 'series.created',
@@ -338,15 +312,16 @@ export function createHuddlesService(deps: {
     },
 
     /** Edits one huddle, or it and the following occurrences of its series (same wall-clock shift for each). */
-    update(huddleId: string, cluster: Cluster, body: HuddlePatchBody, scope: 'this' | 'following', actor: Actor, choice: BookingsChoice = 'refuse'): Huddle {
+    update(request: { huddleId: string; cluster: Cluster; body: HuddlePatchBody; scope: 'this' | 'following'; actor: Actor; bookings: BookingsChoice }): Huddle {
+      const { cluster, body } = request;
       return immediate(db, (tx) => {
-        const target = getOwned(huddleId, cluster.id);
+        const target = getOwned(request.huddleId, cluster.id);
         const first = patched(target, cluster, body);
         const oldLocal = DateTime.fromJSDate(target.startsAt, { zone: target.timezone });
         const newLocal = DateTime.fromJSDate(first.startsAt, { zone: first.timezone });
         const dayShift = Math.round((calendarDay(newLocal) - calendarDay(oldLocal)) / 86_400_000);
         let result = target;
-        for (const occurrence of inScope(tx, target, scope)) {
+        for (const occurrence of inScope(tx, target, request.scope)) {
           let startOverride: Date | undefined;
           if (occurrence.id !== target.id && body.start !== undefined) {
             // Same local time of day and the same day shift in each occurrence's own zone.
@@ -354,31 +329,34 @@ export function createHuddlesService(deps: {
             startOverride = localToInstant({ year: local.year, month: local.month, day: local.day, hour: newLocal.hour, minute: newLocal.minute }, first.timezone).toJSDate();
           }
           const next = occurrence.id === target.id ? first : patched(occurrence, cluster, body, startOverride);
-          const saved = save(tx, occurrence, next, actor, 'huddle.updated', 'updated', choice);
+          const saved = save(tx, { before: occurrence, after: next, actor: request.actor, action: 'huddle.updated', bookings: request.bookings });
           if (occurrence.id === target.id) result = saved;
         }
         return result;
       });
     },
 
-    cancel(huddleId: string, cluster: Cluster, reason: string, scope: 'this' | 'following', actor: Actor): Huddle {
+    cancel(request: { huddleId: string; cluster: Cluster; reason: string; scope: 'this' | 'following'; actor: Actor }): Huddle {
       return immediate(db, (tx) => {
-        const target = getOwned(huddleId, cluster.id);
+        const target = getOwned(request.huddleId, request.cluster.id);
         if (target.status === 'cancelled') throw problem('HUDDLE_CANCELLED', 'This huddle is cancelled already');
         const now = clock.now();
         let result = target;
-        for (const occurrence of inScope(tx, target, scope)) {
+        for (const occurrence of inScope(tx, target, request.scope)) {
           if (occurrence.status === 'cancelled') continue;
-          const saved = save(tx, occurrence, { ...occurrence, status: 'cancelled', cancelReason: reason.trim(), cancelledAt: now }, actor, 'huddle.cancelled', 'cancelled');
+          const after: Huddle = { ...occurrence, status: 'cancelled', cancelReason: request.reason.trim(), cancelledAt: now };
+          const saved = save(tx, { before: occurrence, after, actor: request.actor, action: 'huddle.cancelled', bookings: 'refuse' });
           if (occurrence.id === target.id) result = saved;
         }
         return result;
       });
     },
 
+    /** A page of a cluster's huddles by start: ids and versions (the views are shaped, or kept, per huddle). */
     list(clusterId: string, query: ListQuery, audience: 'public' | 'organiser') {
       const now = clock.now();
       const limit = query.limit ?? 50;
+      const after = decodeCursor(query.cursor, ['number', 'id']);
       const conditions: (SQL | undefined)[] = [eq(huddles.clusterId, clusterId)];
       const from = query.from ? new Date(query.from) : new Date(now.getTime() - 86_400_000);
       conditions.push(gte(huddles.startsAt, from));
@@ -388,11 +366,10 @@ export function createHuddlesService(deps: {
         conditions.push(or(eq(huddles.status, 'published'), and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, new Date(now.getTime() - RECENTLY_CANCELLED_MS)))));
       }
       if (query.theme) conditions.push(sql`EXISTS (SELECT 1 FROM json_each(${huddles.themes}) WHERE json_each.value = ${query.theme})`);
-      if (query.cursor) {
-        const after = decodeListCursor(query.cursor);
-        conditions.push(or(gt(huddles.startsAt, new Date(after.startsAt)), and(eq(huddles.startsAt, new Date(after.startsAt)), gt(huddles.id, after.id))));
+      if (after) {
+        const [startsAt, id] = after as [number, string];
+        conditions.push(or(gt(huddles.startsAt, new Date(startsAt)), and(eq(huddles.startsAt, new Date(startsAt)), gt(huddles.id, id))));
       }
-      // Only what names a huddle and its version: the views are shaped (or kept) per huddle.
       const rows = db
         .select({ id: huddles.id, version: huddles.version, startsAt: huddles.startsAt })
         .from(huddles)
@@ -400,36 +377,36 @@ export function createHuddlesService(deps: {
         .orderBy(asc(huddles.startsAt), asc(huddles.id))
         .limit(limit + 1)
         .all();
-      const more = rows.length > limit;
-      const page = more ? rows.slice(0, limit) : rows;
-      const last = page[page.length - 1];
-      return {
-        rows: page,
-        nextCursor: more && last ? Buffer.from(JSON.stringify([last.startsAt.getTime(), last.id])).toString('base64url') : null,
-      };
+      return pageOf(rows, limit, (row) => [row.startsAt.getTime(), row.id]);
     },
 
-    slots(huddleId: string) {
-      return db.select().from(slots).where(eq(slots.huddleId, huddleId)).orderBy(asc(slots.position)).all();
+    /** One page of a cluster's public feed horizon (published, and cancelled since `cancelledSince`), after (afterStart, afterId). */
+    feedPage(range: { clusterId: string; from: number; to: number; cancelledSince: number; afterStart: number; afterId: string; limit: number }) {
+      return feedPage.all(range);
     },
 
-    /** Ids of the slots that hold a pending or confirmed booking, or are offered to the waitlist. */
-    takenSlotIds(huddleId: string): Set<string> {
-      const booked = db
-        .select({ slotId: bookings.slotId })
-        .from(bookings)
-        .where(and(eq(bookings.huddleId, huddleId), inArray(bookings.status, ['pending', 'confirmed'])))
+    /** Published huddles starting in [from, to], soonest first (the reminders job). */
+    publishedStartingBetween(from: Date, to: Date): Huddle[] {
+      return db
+        .select()
+        .from(huddles)
+        .where(and(eq(huddles.status, 'published'), gt(huddles.startsAt, from), lte(huddles.startsAt, to)))
+        .orderBy(asc(huddles.startsAt))
         .all();
-      const offered = db
-        .select({ slotId: waitlistOffers.slotId })
-        .from(waitlistOffers)
-        .where(and(eq(waitlistOffers.huddleId, huddleId), eq(waitlistOffers.status, 'open')))
-        .all();
-      return new Set([...booked, ...offered].map((row) => row.slotId));
     },
 
-    seriesOf(seriesId: string) {
-      return db.select().from(huddleSeries).where(eq(huddleSeries.id, seriesId)).get();
+    /** The start of each of these huddles that belongs to this cluster, by id (a rolling pitch limit counts them). */
+    startsOf(tx: DbOrTx, clusterId: string, ids: string[]): Map<string, Date> {
+      if (ids.length === 0) return new Map();
+      const rows = tx
+        .select({ id: huddles.id, startsAt: huddles.startsAt })
+        .from(huddles)
+        .where(and(eq(huddles.clusterId, clusterId), inArray(huddles.id, [...new Set(ids)])))
+        .all();
+      return new Map(rows.map((row) => [row.id, row.startsAt]));
     },
   };
+
+  const read = { one: get, many: (ids: string[]) => service.getMany(db, ids) };
+  return { ...service, views: createHuddleViews({ read, clusters, baseUrl: deps.site.baseUrl }) };
 }

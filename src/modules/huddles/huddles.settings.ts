@@ -2,7 +2,6 @@
 import type { DateTime } from 'luxon';
 import type { BookingPolicy } from '../../db/schema.js';
 import { problem, type FieldError } from '../../errors.js';
-import { canonicalTimeZone } from '../../lib/text.js';
 import { pitchBlockEnd } from './huddles.slots.js';
 import { resolveTime } from './huddles.time.js';
 
@@ -33,12 +32,6 @@ const MINUTE = 60_000;
 function invalid(field: string, message: string) {
   const error: FieldError = { field: `body/${field}`, message };
   return problem('VALIDATION_FAILED', `${field} ${message}`, { errors: [error] });
-}
-
-export function checkTimeZone(zone: string): string {
-  const canonical = canonicalTimeZone(zone);
-  if (!canonical) throw invalid('timezone', 'is not an IANA time zone');
-  return canonical;
 }
 
 /** Start and end instants from a request time, a zone and a duration. */

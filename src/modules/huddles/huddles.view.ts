@@ -1,11 +1,8 @@
 // How a huddle is shown over the API: the public view never carries the online link.
-import type { huddles, slots } from '../../db/schema.js';
+import type { Huddle } from '../../db/schema.js';
+import { calendarLinks, huddleCalendarUrl } from '../../shared/calendar-links.js';
 import { bookingWindow } from './huddles.settings.js';
 import { zoned } from './huddles.time.js';
-import { calendarLinks, huddleCalendarUrl } from '../feeds/feeds.links.js';
-
-export type Huddle = typeof huddles.$inferSelect;
-export type Slot = typeof slots.$inferSelect;
 
 export function huddleView(huddle: Huddle, clusterSlug: string, baseUrl: string, audience: 'public' | 'organiser') {
   const window = bookingWindow(huddle.startsAt, huddle);
@@ -42,8 +39,4 @@ export function huddleView(huddle: Huddle, clusterSlug: string, baseUrl: string,
   };
   if (audience === 'public') return view;
   return { ...view, onlineUrl: huddle.onlineUrl, createdAt: huddle.createdAt.toISOString() };
-}
-
-export function slotView(slot: Slot, zone: string, available: boolean) {
-  return { id: slot.id, position: slot.position, start: zoned(slot.startsAt, zone), end: zoned(slot.endsAt, zone), available };
 }

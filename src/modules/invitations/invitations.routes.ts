@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf, organiserOf } from '../../plugins/auth.js';
 import { Email, Id, Line } from '../../lib/schema-types.js';
+import { declareTag } from '../../plugins/openapi.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
 import { AUDIENCES, MAX_ADDRESSES, type InvitationsService } from './invitations.service.js';
 
@@ -41,6 +42,7 @@ const InvitationList = Type.Object({
 });
 
 export const invitationsRoutes: FastifyPluginAsyncTypebox<{ invitations: InvitationsService; huddles: HuddlesService }> = async (app, { invitations, huddles }) => {
+  declareTag(app, { name: 'invitations', description: 'Calendar invitations to huddles, by email' });
   app.post('/v1/huddles/:id/invitations', {
     config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_NOT_PUBLISHED', 'HUDDLE_CANCELLED'], auth: ['organiser'] },
     schema: {

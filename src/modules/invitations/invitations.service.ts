@@ -1,18 +1,17 @@
 // Invitations: who is invited to a huddle, and the calendar emails they get when it is created, changed or cancelled.
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { invitations } from '../../db/schema.js';
+import { invitations, type Cluster, type Huddle } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { isEmailAddress, normaliseEmail } from '../../lib/text.js';
+import { eventContext, renderCalendar, renderEvent, type CalendarMethod } from '../../shared/calendar.js';
+import { huddleCalendarUrl } from '../../shared/calendar-links.js';
+import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
-import type { Cluster, ClustersService } from '../clusters/clusters.service.js';
-import { eventContext } from '../feeds/feeds.service.js';
-import { renderCalendar, renderEvent, type CalendarMethod } from '../feeds/feeds.render.js';
-import { huddleCalendarUrl } from '../feeds/feeds.links.js';
-import type { HuddleChange } from '../huddles/huddles.service.js';
-import type { Huddle } from '../huddles/huddles.view.js';
+import type { ClustersService } from '../clusters/clusters.service.js';
+import { noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import { invitationEmail, type InvitationKind } from './invitations.render.js';
 
@@ -42,22 +41,24 @@ export function createInvitationsService(deps: {
   outbox: Outbox;
   audit: AuditService;
   clusters: ClustersService;
-  baseUrl: string;
-  mailFrom: string;
+  huddles: HuddlesService;
+  site: Site;
+  /** Where each audience's people come from (members, subscribers): given by createServices. */
   audiences: Partial<Record<AudienceName, AudienceResolver>>;
 }) {
   const { db, clock, outbox, audit } = deps;
 
   /** One email with a METHOD:REQUEST or CANCEL calendar part naming the recipient as ATTENDEE. */
-  function send(tx: DbOrTx, kind: InvitationKind, huddle: Huddle, cluster: Cluster, recipient: Recipient) {
+  function send(tx: DbOrTx, message: { kind: InvitationKind; huddle: Huddle; cluster: Cluster; recipient: Recipient }) {
+    const { kind, huddle, cluster, recipient } = message;
     const method: CalendarMethod = kind === 'cancellation' ? 'CANCEL' : 'REQUEST';
-    const event = renderEvent(huddle, eventContext(cluster, deps.baseUrl, deps.mailFrom), {
+    const event = renderEvent(huddle, eventContext(cluster, deps.site), {
       audience: 'private',
       stamp: clock.now(),
       attendee: recipient,
     });
     const calendar = renderCalendar({ name: cluster.name, method }, [event]);
-    const email = invitationEmail(kind, huddle, cluster.name, huddleCalendarUrl(deps.baseUrl, huddle.id));
+    const email = invitationEmail(kind, huddle, cluster.name, huddleCalendarUrl(deps.site.baseUrl, huddle.id));
     outbox.enqueue(tx, {
       kind: `huddle.${kind}`,
       to: recipient.email,
@@ -84,6 +85,16 @@ export function createInvitationsService(deps: {
     return [...new Map(recipients.map((r) => [normaliseEmail(r.email), { ...r, email: normaliseEmail(r.email) }])).values()];
   }
 
+  // Everyone invited hears about a change of time, place or status (pitch slots are the pitchers' business).
+  deps.huddles.hooks.changed.on((tx, change) => {
+    const notice = noticeOf(change);
+    if (!notice) return;
+    const invited = tx.select().from(invitations).where(eq(invitations.huddleId, change.after.id)).all();
+    if (invited.length === 0) return;
+    const cluster = deps.clusters.getById(change.after.clusterId);
+    for (const person of invited) send(tx, { kind: notice === 'cancelled' ? 'cancellation' : 'update', huddle: change.after, cluster, recipient: person });
+  });
+
   return {
     /** Invites people who are not invited yet; each gets one email. Returns how many were new. */
     invite(huddle: Huddle, request: InviteRequest, actor: Actor): { invited: number; alreadyInvited: number } {
@@ -101,7 +112,7 @@ export function createInvitationsService(deps: {
             .run();
           if (inserted.changes === 0) continue;
           invited += 1;
-          send(tx, 'invitation', huddle, cluster, recipient);
+          send(tx, { kind: 'invitation', huddle, cluster, recipient });
         }
         audit.record(tx, actor, {
           clusterId: cluster.id,
@@ -118,14 +129,9 @@ export function createInvitationsService(deps: {
       return db.select().from(invitations).where(eq(invitations.huddleId, huddleId)).all();
     },
 
-    /** Tells everyone invited about a change of time, place or status, inside the change's transaction. */
-    onHuddleChanged(tx: DbOrTx, huddle: Huddle, change: HuddleChange): void {
-      // Invitees are told about the huddle's time, place and status; pitch slots are the pitchers' business.
-      if (change === 'slots-moved') return;
-      const invited = tx.select().from(invitations).where(and(eq(invitations.huddleId, huddle.id))).all();
-      if (invited.length === 0) return;
-      const cluster = deps.clusters.getById(huddle.clusterId);
-      for (const person of invited) send(tx, change === 'cancelled' ? 'cancellation' : 'update', huddle, cluster, person);
+    /** The addresses invited to a huddle (registrations leave them out of their own notices: the invitation's update tells them). */
+    invitedEmails(tx: DbOrTx, huddleId: string): Set<string> {
+      return new Set(tx.select({ email: invitations.email }).from(invitations).where(eq(invitations.huddleId, huddleId)).all().map((row) => row.email));
     },
   };
 }

@@ -5,10 +5,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import { isAppError } from '../../errors.js';
 import { escapeHtml } from '../../lib/html.js';
 import { p, postForm, sendPage, sameSiteOnly } from '../../lib/page.js';
-import { calendarLinks, memberCalendarUrl } from '../feeds/feeds.links.js';
 import type { MembersService } from './members.service.js';
 import { ACCEPTED_DETAIL, sendLinkAfterResponse } from './members.routes.js';
 import type { SignIn } from './members.sign-in.js';
+import { memberFeedLinks } from './members.view.js';
 
 const FORM_LIMIT_BYTES = 4096;
 
@@ -63,7 +63,7 @@ export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn:
       );
     }
     const member = members.byId(issued.memberId)!;
-    const links = calendarLinks(memberCalendarUrl(baseUrl, members.feedToken(member)));
+    const links = memberFeedLinks(baseUrl, members.feedToken(member));
     return sendPage(
       reply,
       200,

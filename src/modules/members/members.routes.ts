@@ -1,46 +1,17 @@
-// Members over HTTP: organisers add, list, read and update members; members sign in and read /v1/me.
+// Members over HTTP: organisers add, list, read and update members; members sign in, sign out and
+// rotate their private feed (their own view, /v1/me, is the account module's).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from 'typebox';
-import type { BookingView } from '../bookings/bookings.schemas.js';
-import type { WaitlistPlace } from '../waitlist/waitlist.schemas.js';
-import type { RegistrationView } from '../registrations/registrations.routes.js';
+import { Type } from 'typebox';
 import type { FastifyBaseLogger } from 'fastify';
-import { actorOf, memberOf, type MemberPrincipal } from '../../plugins/auth.js';
-import { decodeCursor, encodeCursor } from '../../lib/schema-types.js';
+import { actorOf, memberOf } from '../../plugins/auth.js';
+import { declareTag } from '../../plugins/openapi.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { ClusterParams } from '../clusters/clusters.schemas.js';
-import { calendarLinks, memberCalendarUrl } from '../feeds/feeds.links.js';
-import {
-  Accepted,
-  EmailLinkBody,
-  IssuedToken,
-  MemberCreate,
-  MemberListQuery,
-  MemberPage,
-  MemberParams,
-  MemberPatch,
-  MemberView,
-  MeView,
-  TokenBody,
-  CalendarLinks,
-} from './members.schemas.js';
+import { Accepted, EmailLinkBody, IssuedToken, MemberCreate, MemberListQuery, MemberPage, MemberParams, MemberPatch, MemberView, TokenBody, CalendarLinks } from './members.schemas.js';
+import { signedInMember } from './members.http.js';
 import type { Member, MembersService } from './members.service.js';
 import type { SignIn } from './members.sign-in.js';
-
-
-export function memberView(member: Member, clusterSlug: string) {
-  return {
-    id: member.id,
-    cluster: clusterSlug,
-    email: member.email,
-    name: member.name,
-    organisation: member.organisation,
-    organisationType: member.organisationType,
-    status: member.status,
-    createdAt: member.createdAt.toISOString(),
-    updatedAt: member.updatedAt.toISOString(),
-  };
-}
+import { memberFeedLinks, memberView } from './members.view.js';
 
 /** Emails the link (or nothing) once the 202 is out; a failure is logged, the client has its answer already. */
 export function sendLinkAfterResponse(signIn: SignIn, email: string, log: FastifyBaseLogger): void {
@@ -53,21 +24,10 @@ export function sendLinkAfterResponse(signIn: SignIn, email: string, log: Fastif
 
 export const ACCEPTED_DETAIL = 'If this address belongs to an active member, a sign-in link is on its way. It works once, for 15 minutes.';
 
-/** What the member's own view adds from other modules (their bookings now; registrations and waitlist places later). */
-export type MemberExtras = (member: Member) => {
-  bookings: Static<typeof BookingView>[];
-  waitlist: Static<typeof WaitlistPlace>[];
-  registrations: Static<typeof RegistrationView>[];
-};
-
-export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService; signIn: SignIn; clusters: ClustersService; extras: MemberExtras }> = async (
-  app,
-  { members, signIn, clusters, extras },
-) => {
-  const baseUrl = app.config.publicBaseUrl;
-  const feedLinks = (member: Member) => calendarLinks(memberCalendarUrl(baseUrl, members.feedToken(member)));
-
-  const me = (principal: MemberPrincipal) => members.signedIn(principal);
+export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService; signIn: SignIn; clusters: ClustersService }> = async (app, { members, signIn, clusters }) => {
+  declareTag(app, { name: 'members', description: 'A cluster\'s members, and the signed-in member\'s own view' });
+  declareTag(app, { name: 'sign-in', description: 'Email sign-in for members and their tokens' });
+  const feedLinks = (member: Member) => memberFeedLinks(app.config.publicBaseUrl, members.feedToken(member));
 
   app.post('/v1/clusters/:cluster/members', {
     config: { errors: ['CLUSTER_NOT_FOUND', 'MEMBER_EXISTS'], auth: ['organiser'] },
@@ -98,18 +58,9 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
     },
     handler: async (request) => {
       const cluster = clusters.get(request.params.cluster);
-      const limit = request.query.limit ?? 50;
-      const rows = members.list(cluster, {
-        ...(request.query.status ? { status: request.query.status } : {}),
-        ...(request.query.organisationType ? { organisationType: request.query.organisationType } : {}),
-        afterId: decodeCursor(request.query.cursor),
-        limit: limit + 1,
-      });
-      const page = rows.slice(0, limit);
-      return {
-        items: page.map((member) => memberView(member, cluster.slug)),
-        nextCursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null,
-      };
+      const { status, organisationType, cursor, limit } = request.query;
+      const page = members.list(cluster, { status, organisationType, cursor, limit: limit ?? 50 });
+      return { items: page.items.map((member) => memberView(member, cluster.slug)), nextCursor: page.nextCursor };
     },
   });
 
@@ -188,18 +139,6 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
     },
   });
 
-  app.get('/v1/me', {
-    config: { auth: ['member'] },
-    schema: { operationId: 'getMe', tags: ['members'], summary: 'The signed-in member and their private calendar feed', response: { 200: MeView } },
-    handler: async (request, reply) => {
-      const member = me(memberOf(request));
-      const cluster = clusters.getById(member.clusterId);
-      return reply
-        .header('cache-control', 'private, no-store')
-        .send({ member: memberView(member, cluster.slug), clusterName: cluster.name, calendar: feedLinks(member), ...extras(member) });
-    },
-  });
-
   app.post('/v1/me/calendar-feed/rotate', {
     config: { auth: ['member'] },
     schema: {
@@ -209,7 +148,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
       response: { 200: CalendarLinks },
     },
     handler: async (request, reply) => {
-      const member = members.rotateFeed(me(memberOf(request)), actorOf(request));
+      const member = members.rotateFeed(signedInMember(members, request), actorOf(request));
       return reply.header('cache-control', 'no-store').send(feedLinks(member));
     },
   });

@@ -1,10 +1,7 @@
-// The members API contract: members as organisers manage them, sign-in, and the member's own view.
+// The members API contract: members as organisers manage them, sign-in, and the private feed's addresses.
 import { Type } from 'typebox';
 import { ORGANISATION_TYPES } from '../../db/schema.js';
 import { CursorQuery, Email, Id, Line, Page, Slug } from '../../lib/schema-types.js';
-import { BookingView } from '../bookings/bookings.schemas.js';
-import { WaitlistPlace } from '../waitlist/waitlist.schemas.js';
-import { RegistrationView } from '../registrations/registrations.routes.js';
 
 export const OrganisationType = Type.Union(
   ORGANISATION_TYPES.map((name) => Type.Literal(name)),
@@ -89,13 +86,3 @@ export const IssuedToken = Type.Object({
   member: MemberView,
   calendar: CalendarLinks,
 });
-
-export const MeView = Type.Object({
-  member: MemberView,
-  clusterName: Type.String({ description: 'The cluster\'s display name' }),
-  calendar: CalendarLinks,
-  bookings: Type.Array(BookingView, { description: 'Your pitches at huddles from the last 30 days on, soonest first' }),
-  registrations: Type.Array(RegistrationView, { description: 'Huddles you are registered for or waiting to attend, soonest first' }),
-  waitlist: Type.Array(WaitlistPlace, { description: 'Your organisation\'s places in pitch waitlists, with any slot offered to you and its deadline' }),
-});
-

@@ -1,20 +1,22 @@
 // Members of a cluster: added by organisers (API or CSV import), listed, updated and suspended.
-import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { members, memberTokens, type MemberStatus, type OrganisationType } from '../../db/schema.js';
+import { members, memberTokens, type Member, type MemberStatus, type OrganisationType } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
+import { decodeCursor, pageOf, type Page } from '../../lib/pagination.js';
 import { cleanName, isEmailAddress, normaliseEmail } from '../../lib/text.js';
 import { hashToken } from '../../lib/tokens.js';
+import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
-import type { Cluster, ClustersService } from '../clusters/clusters.service.js';
+import type { Cluster } from '../clusters/clusters.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import { feedToken, feedTokenHash } from './members.feed-token.js';
 import { signInUrl, welcomeEmail } from './members.emails.js';
 import type { SignIn } from './members.sign-in.js';
 
-export type Member = typeof members.$inferSelect;
+export type { Member };
 
 export interface NewMember {
   email: string;
@@ -33,7 +35,8 @@ export interface MemberChanges {
 export interface MemberFilter {
   status?: MemberStatus;
   organisationType?: OrganisationType;
-  afterId?: string;
+  /** From a previous page's nextCursor. */
+  cursor?: string;
   limit: number;
 }
 
@@ -42,16 +45,7 @@ export const WELCOME_CODE_MINUTES = 7 * 24 * 60;
 
 export type MembersService = ReturnType<typeof createMembersService>;
 
-export function createMembersService(deps: {
-  db: Db;
-  clock: Clock;
-  audit: AuditService;
-  clusters: ClustersService;
-  outbox: Outbox;
-  signIn: SignIn;
-  baseUrl: string;
-  secretKey: string;
-}) {
+export function createMembersService(deps: { db: Db; clock: Clock; audit: AuditService; outbox: Outbox; signIn: SignIn; site: Site; secretKey: string }) {
   const { db, clock, audit, outbox } = deps;
 
   const byId = db.select().from(members).where(eq(members.id, sql.placeholder('id'))).prepare();
@@ -95,7 +89,7 @@ export function createMembersService(deps: {
       .returning()
       .get();
     const code = deps.signIn.issueCode(tx, member.id, WELCOME_CODE_MINUTES);
-    outbox.enqueue(tx, { kind: 'member.welcome', to: email, clusterId: cluster.id, ...welcomeEmail(name, cluster.name, signInUrl(deps.baseUrl, code)) });
+    outbox.enqueue(tx, { kind: 'member.welcome', to: email, clusterId: cluster.id, ...welcomeEmail(name, cluster.name, signInUrl(deps.site.baseUrl, code)) });
     audit.record(tx, actor, { clusterId: cluster.id, action: 'member.created', targetType: 'member', targetId: id, after: snapshot(member) });
     return member;
   }
@@ -122,16 +116,25 @@ export function createMembersService(deps: {
       return byId.get({ id });
     },
 
+    /** These members by id (for lists of bookings, registrations and waiting lines), in the caller's transaction. */
+    getMany(tx: DbOrTx, ids: string[]): Map<string, Member> {
+      if (ids.length === 0) return new Map();
+      return new Map(tx.select().from(members).where(inArray(members.id, [...new Set(ids)])).all().map((member) => [member.id, member]));
+    },
+
     create(cluster: Cluster, input: NewMember, actor: Actor): Member {
       return immediate(db, (tx) => insert(tx, cluster, input, actor));
     },
 
-    list(cluster: Cluster, filter: MemberFilter): Member[] {
+    /** A page of a cluster's members, in the order they were added. */
+    list(cluster: Cluster, filter: MemberFilter): Page<Member> {
+      const after = decodeCursor(filter.cursor, ['id']);
       const conditions: SQL[] = [eq(members.clusterId, cluster.id)];
       if (filter.status) conditions.push(eq(members.status, filter.status));
       if (filter.organisationType) conditions.push(eq(members.organisationType, filter.organisationType));
-      if (filter.afterId) conditions.push(gt(members.id, filter.afterId));
-      return db.select().from(members).where(and(...conditions)).orderBy(asc(members.id)).limit(filter.limit).all();
+      if (after) conditions.push(gt(members.id, after[0] as string));
+      const rows = db.select().from(members).where(and(...conditions)).orderBy(asc(members.id)).limit(filter.limit + 1).all();
+      return pageOf(rows, filter.limit, (member) => [member.id]);
     },
 
     /** Changes details or status. Suspending also revokes the member's tokens; they cannot sign in until reactivated. */

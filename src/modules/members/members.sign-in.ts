@@ -1,14 +1,16 @@
 // Member sign-in: one-time codes sent by email, exchanged for member tokens that expire and can be revoked.
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { clusters, members, memberTokens, signInCodes } from '../../db/schema.js';
+import { members, memberTokens, signInCodes } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { isEmailAddress, normaliseEmail } from '../../lib/text.js';
-import { generateToken, hashToken, looksLikeToken, tokenMatches } from '../../lib/tokens.js';
-import type { MemberPrincipal } from '../../plugins/auth.js';
+import { findCurrentToken, generateToken, hashToken, looksLikeToken, tokenMatches } from '../../lib/tokens.js';
+import type { MemberPrincipal } from '../../shared/principals.js';
+import type { Site } from '../../shared/site.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { ClustersService } from '../clusters/clusters.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import { signInEmail, signInUrl } from './members.emails.js';
 
@@ -17,7 +19,6 @@ export const MEMBER_TOKEN_DAYS = 90;
 /** Sign-in emails one address can trigger in a window; more requests still answer 202 but send nothing. */
 export const LINKS_PER_ADDRESS = 3;
 const LINK_WINDOW_MS = 15 * 60_000;
-const LAST_USED_RESOLUTION_MS = 60_000;
 const MAX_TRACKED_ADDRESSES = 50_000;
 
 export interface IssuedMemberToken {
@@ -29,7 +30,7 @@ export interface IssuedMemberToken {
 
 export type SignIn = ReturnType<typeof createSignIn>;
 
-export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; outbox: Outbox; baseUrl: string }) {
+export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; outbox: Outbox; clusters: ClustersService; site: Site }) {
   const { db, clock, audit, outbox } = deps;
   const recentLinks = new Map<string, number[]>();
 
@@ -43,12 +44,10 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
       memberId: members.id,
       memberName: members.name,
       memberStatus: members.status,
-      clusterId: clusters.id,
-      clusterSlug: clusters.slug,
+      clusterId: members.clusterId,
     })
     .from(memberTokens)
     .innerJoin(members, eq(members.id, memberTokens.memberId))
-    .innerJoin(clusters, eq(clusters.id, members.clusterId))
     .where(eq(memberTokens.tokenHash, sql.placeholder('hash')))
     .prepare();
   const touchToken = db
@@ -91,15 +90,14 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
       const now = clock.now();
       immediate(db, (tx) => {
         const memberships = tx
-          .select({ id: members.id, name: members.name, clusterId: members.clusterId, clusterName: clusters.name })
+          .select({ id: members.id, name: members.name, clusterId: members.clusterId })
           .from(members)
-          .innerJoin(clusters, eq(clusters.id, members.clusterId))
           .where(and(eq(members.email, email), eq(members.status, 'active')))
           .all();
         if (memberships.length === 0 || !allowLink(email, now.getTime())) return;
         for (const membership of memberships) {
           const code = issueCode(tx, membership.id);
-          const message = signInEmail(membership.name, membership.clusterName, signInUrl(deps.baseUrl, code));
+          const message = signInEmail(membership.name, deps.clusters.getById(membership.clusterId).name, signInUrl(deps.site.baseUrl, code));
           outbox.enqueue(tx, { kind: 'member.sign_in', to: email, clusterId: membership.clusterId, ...message });
         }
       });
@@ -131,18 +129,12 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
 
     /** The member behind a presented token, or null when it is unknown, revoked, expired or the member is suspended. */
     resolveToken(token: string, now: Date): MemberPrincipal | null {
-      if (!looksLikeToken(token, 'memberToken')) return null;
-      const row = tokenByHash.get({ hash: hashToken(token) });
-      if (!row || !tokenMatches(token, row.tokenHash)) return null;
-      if (row.revokedAt || row.expiresAt <= now || row.memberStatus !== 'active') return null;
-      if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
-        try {
-          touchToken.run({ id: row.tokenId, now: now.getTime() });
-        } catch {
-          // Bookkeeping only: a busy database must not turn a valid token into an error.
-        }
-      }
-      return { kind: 'member', memberId: row.memberId, clusterId: row.clusterId, clusterSlug: row.clusterSlug, tokenId: row.tokenId, label: row.memberName };
+      const row = findCurrentToken(token, 'memberToken', now, {
+        find: (hash) => tokenByHash.get({ hash }),
+        markUsed: (current, at) => touchToken.run({ id: current.tokenId, now: at.getTime() }),
+      });
+      if (!row || row.memberStatus !== 'active') return null;
+      return { kind: 'member', memberId: row.memberId, clusterId: row.clusterId, clusterSlug: deps.clusters.slugOf(row.clusterId), tokenId: row.tokenId, label: row.memberName };
     },
 
     /** Spends every open sign-in code of a member (on suspension), so none works after reactivation. */

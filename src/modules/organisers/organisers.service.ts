@@ -1,20 +1,18 @@
 // Organisers and their API keys: created and revoked from the CLI, resolved on every organiser request.
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { apiKeys, clusters, organisers } from '../../db/schema.js';
+import { apiKeys, organisers, type Organiser } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { cleanName, isEmailAddress, normaliseEmail } from '../../lib/text.js';
-import { generateToken, hashToken, looksLikeToken, tokenDisplayPrefix, tokenMatches } from '../../lib/tokens.js';
-import type { OrganiserPrincipal } from '../../plugins/auth.js';
+import { findCurrentToken, generateToken, hashToken, tokenDisplayPrefix } from '../../lib/tokens.js';
+import type { OrganiserPrincipal } from '../../shared/principals.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 
-export type Organiser = typeof organisers.$inferSelect;
+export type { Organiser };
 
-/** last_used_at is written at most this often per key, so reads do not turn into writes. */
-const LAST_USED_RESOLUTION_MS = 60_000;
 export const DEFAULT_KEY_DAYS = 365;
 const MAX_KEY_DAYS = 3650;
 
@@ -40,12 +38,10 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
       lastUsedAt: apiKeys.lastUsedAt,
       organiserId: organisers.id,
       organiserName: organisers.name,
-      clusterId: clusters.id,
-      clusterSlug: clusters.slug,
+      clusterId: apiKeys.clusterId,
     })
     .from(apiKeys)
     .innerJoin(organisers, eq(organisers.id, apiKeys.organiserId))
-    .innerJoin(clusters, eq(clusters.id, apiKeys.clusterId))
     .where(eq(apiKeys.tokenHash, sql.placeholder('hash')))
     .prepare();
   const touchKey = db
@@ -177,24 +173,23 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
       }));
     },
 
+    /** The addresses of a cluster's organisers (told about late pitch cancellations). */
+    contactsOf(tx: DbOrTx, clusterId: string): string[] {
+      return tx.select({ email: organisers.email }).from(organisers).where(eq(organisers.clusterId, clusterId)).all().map((row) => row.email);
+    },
+
     /** The auth plugin's resolver for cnv_org_ keys. */
     resolveKey(token: string, now: Date): OrganiserPrincipal | null {
-      if (!looksLikeToken(token, 'organiserKey')) return null;
-      // Lookup by the hash of a 256-bit random key: nothing about the key leaks through timing.
-      const row = keyByHash.get({ hash: hashToken(token) });
-      if (!row || !tokenMatches(token, row.tokenHash) || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) return null;
-      if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-        try {
-          touchKey.run({ id: row.keyId, now: now.getTime() });
-        } catch {
-          // Bookkeeping only: a busy database must not turn a valid key into an error.
-        }
-      }
+      const row = findCurrentToken(token, 'organiserKey', now, {
+        find: (hash) => keyByHash.get({ hash }),
+        markUsed: (key, at) => touchKey.run({ id: key.keyId, now: at.getTime() }),
+      });
+      if (!row) return null;
       return {
         kind: 'organiser',
         organiserId: row.organiserId,
         clusterId: row.clusterId,
-        clusterSlug: row.clusterSlug,
+        clusterSlug: deps.clusters.slugOf(row.clusterId),
         keyId: row.keyId,
         label: row.organiserName,
       };

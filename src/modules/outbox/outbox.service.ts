@@ -1,14 +1,15 @@
 // The outbox, the one road every email takes: rows written in the caller's transaction, leased out to the mail worker.
-import { asc, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql, type SQLWrapper } from 'drizzle-orm';
 import { rawPlaceholder, immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { outbox, type OutboxAttachment, type OutboxStatus } from '../../db/schema.js';
+import { outbox, type OutboxAttachment, type OutboxRow, type OutboxStatus } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
+import { hook } from '../../lib/hooks.js';
 import { newId } from '../../lib/ids.js';
 import { thisProcess } from '../../lib/processes.js';
 import { parseMailbox } from '../../lib/text.js';
+import type { CalendarMethod } from '../../shared/calendar.js';
 
-export type OutboxRow = typeof outbox.$inferSelect;
-export type CalendarMethod = 'REQUEST' | 'CANCEL' | 'PUBLISH';
+export type { OutboxRow };
 
 export interface OutgoingMessage {
   /** What caused the message (e.g. organiser.welcome): for logs and metrics. */
@@ -34,20 +35,15 @@ export interface OutboxOptions {
   clock: Clock;
   /** Default From of every message (config.mailFrom). */
   from: string;
-  /** Right-hand side of every Message-ID (see messageIdDomain()). */
+  /** Right-hand side of every Message-ID (Site.messageIdDomain). */
   messageIdDomain: string;
 }
 
+/** A query over a caller's own table that selects outbox ids (e.g. a campaign's deliveries); its placeholders are given at each call. */
+export type OutboxIds = SQLWrapper;
+
 export type Backlog = Record<Exclude<OutboxStatus, 'sent'>, number>;
 export type Outbox = ReturnType<typeof createOutbox>;
-
-/** Message-IDs name a domain we control: the public host, or the From address's domain when the host is a bare IP. */
-export function messageIdDomain(config: { publicBaseUrl: string; mailFrom: string }): string {
-  const host = new URL(config.publicBaseUrl).hostname;
-  if (host !== '' && !/^[\d.]+$/.test(host) && !host.startsWith('[')) return host;
-  const address = /<([^>]+)>\s*$/.exec(config.mailFrom)?.[1] ?? config.mailFrom;
-  return address.split('@')[1] ?? 'localhost';
-}
 
 const HEADER_NAME = /^[!-9;-~]+$/;
 // Set from the row's own fields; a custom header must not override them or add recipients.
@@ -83,12 +79,14 @@ function checkMessage(message: OutgoingMessage): void {
   }
 }
 
-// Wrapped in sql`` so Drizzle hands the value to SQLite as is: every instant below is epoch milliseconds.
-
 export function createOutbox({ db, clock, from, messageIdDomain: domain }: OutboxOptions) {
   checkAddress('from', from);
   const listeners = new Set<() => void>();
   let wakeupScheduled = false;
+  const hooks = {
+    /** A message the mail server refused for good (emitted by the mail worker, outside any transaction). */
+    refused: hook<[row: OutboxRow]>(),
+  };
 
   // Repeats the partial index's own term (status IN ...) so SQLite may use outbox_due; ties broken by id (time-ordered).
   const due = db
@@ -185,11 +183,9 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
   }
 
   return {
-    /**
-     * Writes one message inside the caller's transaction; returns the row id. Never sends.
-     * `_tx` names that transaction: it is on this outbox's connection (better-sqlite3 has one per
-     * database), so the prepared insert runs inside it.
-     */
+    hooks,
+
+    /** Writes one message inside the caller's transaction; returns the row id. Never sends. */
     enqueue(_tx: DbOrTx, message: OutgoingMessage): string {
       const to = checkAddress('to', message.to);
       const sender = checkAddress('from', message.from ?? from);
@@ -253,6 +249,42 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
       const counts: Backlog = { queued: 0, sending: 0, failed: failedCountStatement.get()?.count ?? 0 };
       for (const row of pendingStatement.all()) counts[row.status as 'queued' | 'sending'] = row.count;
       return counts;
+    },
+
+    /**
+     * Forgets the messages to an address that are not on their way yet (erasure): queued, failed or
+     * sent copies go, so the address is not kept in the outbox; one being sent right now stays.
+     */
+    forgetRecipient(tx: DbOrTx, clusterId: string, address: string): void {
+      tx.delete(outbox).where(and(eq(outbox.clusterId, clusterId), eq(outbox.toAddress, address), sql`${outbox.status} <> 'sending'`)).run();
+    },
+
+    /** Counts, by status, the messages `ids` selects; prepared once, run with the query's placeholders. */
+    statusCounter(ids: OutboxIds) {
+      const statement = db
+        .select({ status: outbox.status, n: sql<number>`count(*)` })
+        .from(outbox)
+        .where(inArray(outbox.id, ids))
+        .groupBy(outbox.status)
+        .prepare();
+      return (params: Record<string, unknown> = {}): Partial<Record<OutboxStatus, number>> =>
+        Object.fromEntries(statement.all(params).map((row) => [row.status, row.n]));
+    },
+
+    /** The messages `ids` selects that are being sent now, with the process that claimed each. */
+    claimsAmong(ids: OutboxIds): { id: string; claimedBy: string | null }[] {
+      return db
+        .select({ id: outbox.id, claimedBy: outbox.claimedBy })
+        .from(outbox)
+        .where(and(inArray(outbox.id, ids), eq(outbox.status, 'sending')))
+        .all();
+    },
+
+    /** Status and sending time of these messages (a person's export). */
+    statusOf(ids: string[]): Map<string, Pick<OutboxRow, 'status' | 'sentAt'>> {
+      if (ids.length === 0) return new Map();
+      const rows = db.select({ id: outbox.id, status: outbox.status, sentAt: outbox.sentAt }).from(outbox).where(inArray(outbox.id, ids)).all();
+      return new Map(rows.map(({ id, ...rest }) => [id, rest]));
     },
 
     /** Called (once per burst) after enqueue, outside the caller's transaction. Returns an unsubscribe. */

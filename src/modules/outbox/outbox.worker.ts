@@ -3,7 +3,7 @@ import type { Clock } from '../../lib/clock.js';
 import { redactText } from '../../lib/logging.js';
 import type { Outbox, OutboxRow } from './outbox.service.js';
 
-/** What the worker needs from a mail transport (SMTP or .eml files; see plugins/mailer.ts). */
+/** What the worker needs from a mail transport (SMTP or .eml files; see outbox.transport.ts). */
 export interface MailTransport {
   /** `signal` aborts a send that outlives a shutdown's grace period. */
   send(row: OutboxRow, signal?: AbortSignal): Promise<{ response: string }>;
@@ -37,8 +37,6 @@ export interface MailWorkerOptions {
   leaseMs?: number;
   backoff?: Backoff;
   random?: () => number;
-  /** Told about every message refused for good (e.g. to stop mailing that address). */
-  onPermanentFailure?: (row: OutboxRow) => void;
 }
 
 export type MailWorker = ReturnType<typeof createMailWorker>;
@@ -108,7 +106,7 @@ export function createMailWorker(options: MailWorkerOptions) {
       if (isPermanentFailure(err)) {
         record('a failure', row, () => {
           outbox.markFailed(row, error);
-          options.onPermanentFailure?.(row);
+          outbox.hooks.refused.emit(row);
         });
         logger.warn({ ...context, error: redactText(error) }, 'email refused for good');
       } else if (row.attempts >= maxAttempts) {
@@ -197,17 +195,13 @@ export function createMailWorker(options: MailWorkerOptions) {
       }
     },
 
-    /** Sends until nothing is due any more (by the worker's clock); for the CLI and tests. */
+    /** Sends until nothing is due any more (by the worker's clock), without starting the poll: `newsletter send --test-to`. */
     async drain(): Promise<void> {
       for (;;) {
         fill();
         if (inFlight.size === 0) return;
         await Promise.race(inFlight);
       }
-    },
-
-    get inFlight(): number {
-      return inFlight.size;
     },
   };
 }

@@ -1,7 +1,7 @@
 // Emails about attending a huddle: registered, waitlisted, promoted from the waitlist, cancelled (pure).
+import type { Huddle } from '../../db/schema.js';
 import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
-import type { Huddle } from '../huddles/huddles.view.js';
-import { whenText, whereText } from '../invitations/invitations.render.js';
+import { whenText, whereText } from '../../shared/huddle-text.js';
 
 export type RegistrationEmailKind = 'registered' | 'waitlisted' | 'promoted' | 'cancelled';
 

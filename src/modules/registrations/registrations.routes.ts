@@ -2,43 +2,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { jsonOrCsv, toCsv, wantsCsv } from '../../lib/csv.js';
-import { Id } from '../../lib/schema-types.js';
-import { actorOf, memberOf, organiserOf } from '../../plugins/auth.js';
+import { actorOf, organiserOf } from '../../plugins/auth.js';
+import { declareTag } from '../../plugins/openapi.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
 import { HuddleParams } from '../huddles/huddles.schemas.js';
-import type { Huddle } from '../huddles/huddles.view.js';
+import { signedInMember } from '../members/members.http.js';
 import type { MembersService } from '../members/members.service.js';
-import type { Registration, RegistrationsService } from './registrations.service.js';
-
-export const RegistrationView = Type.Object({
-  id: Id,
-  huddleId: Id,
-  huddleTitle: Type.String(),
-  status: Type.String({ description: 'registered, or waitlisted while the huddle is full (you are promoted automatically, in order)' }),
-  position: Type.Union([Type.Integer(), Type.Null()], { description: 'Place on the waiting list, 1 first; null when registered' }),
-  createdAt: Type.String({ format: 'date-time' }),
-});
-
-export function registrationView(registration: Registration, huddle: Huddle, position: number | null) {
-  return { id: registration.id, huddleId: huddle.id, huddleTitle: huddle.title, status: registration.status, position, createdAt: registration.createdAt.toISOString() };
-}
-
-const AudienceList = Type.Object({
-  items: Type.Array(
-    Type.Object({
-      id: Id,
-      status: Type.String({ description: 'registered, waitlisted or cancelled' }),
-      member: Type.Object({ id: Id, name: Type.String(), email: Type.String(), organisation: Type.String(), organisationType: Type.String() }),
-      createdAt: Type.String({ format: 'date-time' }),
-    }),
-  ),
-});
+import { AudienceList, RegistrationView } from './registrations.schemas.js';
+import type { RegistrationsService } from './registrations.service.js';
+import { registrationView } from './registrations.view.js';
 
 export const registrationsRoutes: FastifyPluginAsyncTypebox<{ registrations: RegistrationsService; huddles: HuddlesService; members: MembersService }> = async (
   app,
   { registrations, huddles, members },
 ) => {
-  const memberFor = (request: Parameters<typeof memberOf>[0]) => members.signedIn(memberOf(request));
+  declareTag(app, { name: 'registrations', description: 'Registering to attend a huddle' });
 
   app.post('/v1/huddles/:id/registrations', {
     config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_CANCELLED', 'REGISTRATION_CLOSED', 'ALREADY_REGISTERED'], auth: ['member'] },
@@ -50,7 +28,7 @@ export const registrationsRoutes: FastifyPluginAsyncTypebox<{ registrations: Reg
       response: { 201: RegistrationView },
     },
     handler: async (request, reply) => {
-      const { registration, position, huddle } = registrations.register(memberFor(request), request.params.id, actorOf(request));
+      const { registration, position, huddle } = registrations.register(signedInMember(members, request), request.params.id, actorOf(request));
       return reply.code(201).send(registrationView(registration, huddle, position));
     },
   });
@@ -65,7 +43,7 @@ export const registrationsRoutes: FastifyPluginAsyncTypebox<{ registrations: Reg
       response: { 204: Type.Null({ description: 'Cancelled' }) },
     },
     handler: async (request, reply) => {
-      registrations.cancel(memberFor(request), request.params.id, actorOf(request));
+      registrations.cancel(signedInMember(members, request), request.params.id, actorOf(request));
       return reply.code(204).send(null);
     },
   });

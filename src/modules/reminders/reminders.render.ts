@@ -1,8 +1,8 @@
 // The reminder email: when and where, the online link, and the run of show (pure).
-import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
 import { DateTime } from 'luxon';
-import type { Huddle, Slot } from '../huddles/huddles.view.js';
-import { whenText, whereText } from '../invitations/invitations.render.js';
+import type { Huddle, Slot } from '../../db/schema.js';
+import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
+import { whenText, whereText } from '../../shared/huddle-text.js';
 
 export function reminderEmail(c: { huddle: Huddle; clusterName: string; memberName: string; agenda: { slot: Slot; organisation: string; title: string }[] }): RenderedEmail {
   const where = whereText(c.huddle);

@@ -4,11 +4,13 @@ import { Type } from 'typebox';
 import { TOPICS } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import { jsonOrCsv, toCsv, wantsCsv } from '../../lib/csv.js';
-import { CursorQuery, decodeCursor, encodeCursor, Id, Page, Slug } from '../../lib/schema-types.js';
+import { CursorQuery, Id, Page, Slug } from '../../lib/schema-types.js';
 import { isEmailAddress, normaliseEmail } from '../../lib/text.js';
 import { actorOf, organiserOf } from '../../plugins/auth.js';
+import { declareTag } from '../../plugins/openapi.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
-import type { Subscriber, SubscribersService } from './subscribers.service.js';
+import type { SubscribersService } from './subscribers.service.js';
+import { subscriberView } from './subscribers.view.js';
 
 
 const Topic = Type.Union(
@@ -70,21 +72,8 @@ const ExportView = Type.Object({
 
 export const ACCEPTED_DETAIL = 'Check your inbox: we have sent a link to confirm. Nothing else is sent until you do.';
 
-function subscriberView(subscriber: Subscriber) {
-  return {
-    id: subscriber.id,
-    email: subscriber.email,
-    name: subscriber.name,
-    status: subscriber.status,
-    topics: subscriber.topics,
-    themes: subscriber.themes,
-    createdAt: subscriber.createdAt.toISOString(),
-    confirmedAt: subscriber.confirmedAt?.toISOString() ?? null,
-    unsubscribedAt: subscriber.unsubscribedAt?.toISOString() ?? null,
-  };
-}
-
 export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: SubscribersService; clusters: ClustersService }> = async (app, { subscribers, clusters }) => {
+  declareTag(app, { name: 'newsletter', description: 'Sign-ups, subscribers and campaigns' });
   /** An organiser's subscriber, addressed by id: another cluster's is "not found". */
   function owned(request: Parameters<typeof organiserOf>[0], id: string) {
     const organiser = organiserOf(request);
@@ -134,9 +123,9 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
     },
     handler: async (request, reply) => {
       const cluster = clusters.get(request.params.cluster);
-      const filter = { ...(request.query.status ? { status: request.query.status } : {}), ...(request.query.topic ? { topic: request.query.topic } : {}) };
+      const { status, topic, cursor, limit } = request.query;
       if (wantsCsv(request.headers.accept)) {
-        const rows = subscribers.list(cluster, { ...filter, limit: 1_000_000 });
+        const rows = subscribers.list(cluster, { status, topic, limit: 1_000_000 }).items;
         return reply
           .type('text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="subscribers-${cluster.slug}.csv"`)
@@ -147,10 +136,8 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
             ),
           );
       }
-      const limit = request.query.limit ?? 50;
-      const rows = subscribers.list(cluster, { ...filter, afterId: decodeCursor(request.query.cursor), limit: limit + 1 });
-      const page = rows.slice(0, limit);
-      return { items: page.map(subscriberView), nextCursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null };
+      const page = subscribers.list(cluster, { status, topic, cursor, limit: limit ?? 50 });
+      return { items: page.items.map(subscriberView), nextCursor: page.nextCursor };
     },
   });
 
@@ -168,7 +155,7 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
       return reply.header('cache-control', 'no-store').send({
         subscriber: subscriberView(subscriber),
         consent: events.map((e) => ({ kind: e.kind, source: e.source, wordingVersion: e.wordingVersion, topics: e.topics, ip: e.ip, userAgent: e.userAgent, at: e.at.toISOString() })),
-        deliveries: deliveries.map((d) => ({ campaignId: d.campaignId, status: d.status === 'enqueued' ? (d.outboxStatus ?? 'sent') : d.status, sentAt: d.sentAt?.toISOString() ?? null })),
+        deliveries: deliveries.map((d) => ({ campaignId: d.campaignId, status: d.status, sentAt: d.sentAt?.toISOString() ?? null })),
       });
     },
   });

@@ -1,20 +1,31 @@
 // Newsletter subscribers: double opt-in sign-up, confirmation, preferences, one-click unsubscribe,
 // and erasure. Every change writes the consent ledger (and its email) in the same transaction.
-import { and, asc, eq, gt, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { rawPlaceholder, immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { consentEvents, deliveries, outbox as outboxTable, subscribers, suppressions, TOPICS, type SubscriberStatus, type Topic } from '../../db/schema.js';
+import { consentEvents, subscribers, suppressions, TOPICS, type Cluster, type Subscriber, type SubscriberStatus, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
+import { hook } from '../../lib/hooks.js';
 import { newId } from '../../lib/ids.js';
+import type { TimedJob } from '../../lib/jobs.js';
+import { decodeCursor, pageOf, type Page } from '../../lib/pagination.js';
 import { signLink, verifyLink } from '../../lib/signed-links.js';
 import { cleanName, isEmailAddress, normaliseEmail } from '../../lib/text.js';
 import { hashToken } from '../../lib/tokens.js';
+import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
-import type { Cluster, ClustersService } from '../clusters/clusters.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import { alreadySubscribedEmail, confirmationEmail } from './subscribers.emails.js';
 
-export type Subscriber = typeof subscribers.$inferSelect;
+export type { Subscriber };
+
+/** One newsletter addressed to a person, as their export shows it. */
+export interface DeliveryRecord {
+  campaignId: string;
+  /** pending, queued, sending, sent, failed or skipped */
+  status: string;
+  sentAt: Date | null;
+}
 export type ConsentSource = 'form' | 'api' | 'import' | 'organiser' | 'email-link' | 'one-click';
 
 /** The version of the consent wording shown on the sign-up form and in the confirmation email. */
@@ -45,8 +56,14 @@ export function emailHash(email: string): string {
 
 export type SubscribersService = ReturnType<typeof createSubscribersService>;
 
-export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: Outbox; audit: AuditService; clusters: ClustersService; baseUrl: string; secretKey: string }) {
+export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: Outbox; audit: AuditService; site: Site; secretKey: string }) {
   const { db, clock, outbox, audit } = deps;
+  const hooks = {
+    /** A person was erased: a module that keeps a copy of their address removes it, in the erasure's transaction. */
+    erased: hook<[tx: DbOrTx, subscriber: Subscriber]>(),
+    /** A person's export: each module answers with the newsletters it addressed to them. */
+    exported: hook<[subscriber: Subscriber], DeliveryRecord[]>(),
+  };
 
   // The sign-up path is public and busy, so its statements are prepared once.
   const suppressedStatement = db
@@ -88,10 +105,9 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
 
   function link(purpose: LinkPurpose, subscriberId: string): string {
     const path = { confirm: '/subscriptions/confirm', unsubscribe: '/unsubscribe', preferences: '/preferences' }[purpose];
-    return `${deps.baseUrl}${path}?token=${encodeURIComponent(signLink(deps.secretKey, LINK_PURPOSES[purpose], subscriberId))}`;
+    return `${deps.site.baseUrl}${path}?token=${encodeURIComponent(signLink(deps.secretKey, LINK_PURPOSES[purpose], subscriberId))}`;
   }
 
-  // `_tx`: the caller's transaction; the prepared statement runs on its connection, so inside it.
   function record(_tx: DbOrTx, subscriber: Pick<Subscriber, 'id' | 'clusterId' | 'email'> | null, kind: string, context: RequestContext & { clusterId?: string; hash?: string; topics?: string[] }) {
     consentStatement.run({
       id: newId(),
@@ -107,7 +123,6 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
     });
   }
 
-  /** `_tx`: the caller's transaction, on the connection the prepared statements use. */
   function isSuppressed(_tx: DbOrTx, clusterId: string, email: string): boolean {
     return suppressedStatement.get({ clusterId, hash: emailHash(email) }) !== undefined;
   }
@@ -135,7 +150,24 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
     return subscriber.status === 'pending' && now.getTime() - subscriber.createdAt.getTime() > PENDING_DAYS * 86_400_000;
   }
 
+  /** The worker's job: pending sign-ups older than 30 days are removed (their ledger entries stay). */
+  function expirePending(): number {
+    const cutoff = new Date(clock.now().getTime() - PENDING_DAYS * 86_400_000);
+    return db.delete(subscribers).where(and(eq(subscribers.status, 'pending'), lt(subscribers.createdAt, cutoff))).run().changes;
+  }
+
+  // A newsletter refused for good suppresses its address in that cluster.
+  outbox.hooks.refused.on((row) => {
+    if (row.kind !== 'newsletter' || !row.clusterId) return;
+    db.insert(suppressions).values({ clusterId: row.clusterId, emailHash: emailHash(row.toAddress), reason: 'bounced', createdAt: clock.now() }).onConflictDoNothing().run();
+  });
+
+  const jobs: TimedJob[] = [{ name: 'pending-sign-ups-expiry', run: expirePending }];
+
   return {
+    hooks,
+    jobs,
+    expirePending,
     link,
     fromLink,
     pendingExpired,
@@ -246,24 +278,27 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
       return db.select({ clusterId: subscribers.clusterId }).from(subscribers).where(eq(subscribers.id, id)).get()?.clusterId;
     },
 
-    list(cluster: Cluster, filter: { status?: SubscriberStatus; topic?: Topic; afterId?: string; limit: number }): Subscriber[] {
+    /** A page of a cluster's subscribers, in the order they signed up. */
+    list(cluster: Cluster, filter: { status?: SubscriberStatus; topic?: Topic; cursor?: string; limit: number }): Page<Subscriber> {
+      const after = decodeCursor(filter.cursor, ['id']);
       const conditions: SQL[] = [eq(subscribers.clusterId, cluster.id)];
       if (filter.status) conditions.push(eq(subscribers.status, filter.status));
       if (filter.topic) conditions.push(sql`EXISTS (SELECT 1 FROM json_each(${subscribers.topics}) WHERE value = ${filter.topic})`);
-      if (filter.afterId) conditions.push(gt(subscribers.id, filter.afterId));
-      return db.select().from(subscribers).where(and(...conditions)).orderBy(asc(subscribers.id)).limit(filter.limit).all();
+      if (after) conditions.push(gt(subscribers.id, after[0] as string));
+      const rows = db.select().from(subscribers).where(and(...conditions)).orderBy(asc(subscribers.id)).limit(filter.limit + 1).all();
+      return pageOf(rows, filter.limit, (subscriber) => [subscriber.id]);
     },
 
-    /** Everything held about one person: the record and its consent events. */
+    /** These subscribers by id, in the caller's transaction (a campaign checks each recipient again before sending). */
+    getMany(tx: DbOrTx, ids: string[]): Map<string, Subscriber> {
+      if (ids.length === 0) return new Map();
+      return new Map(tx.select().from(subscribers).where(inArray(subscribers.id, ids)).all().map((subscriber) => [subscriber.id, subscriber]));
+    },
+
+    /** Everything held about one person: the record, its consent events and the newsletters addressed to them. */
     export(subscriber: Subscriber) {
       const events = db.select().from(consentEvents).where(eq(consentEvents.subscriberId, subscriber.id)).orderBy(asc(consentEvents.at), asc(consentEvents.id)).all();
-      const sent = db
-        .select({ campaignId: deliveries.campaignId, status: deliveries.status, outboxStatus: outboxTable.status, sentAt: outboxTable.sentAt })
-        .from(deliveries)
-        .leftJoin(outboxTable, eq(outboxTable.id, deliveries.outboxId))
-        .where(eq(deliveries.subscriberId, subscriber.id))
-        .all();
-      return { subscriber, events, deliveries: sent };
+      return { subscriber, events, deliveries: hooks.exported.emit(subscriber).flat() };
     },
 
     /**
@@ -274,20 +309,14 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
       immediate(db, (tx) => {
         const hash = emailHash(subscriber.email);
         tx.update(consentEvents).set({ ip: null, userAgent: null }).where(eq(consentEvents.subscriberId, subscriber.id)).run();
-        // Copies of the address elsewhere go too: campaign ledgers keep a placeholder, the outbox forgets the mail.
-        tx.update(deliveries).set({ email: 'erased' }).where(eq(deliveries.subscriberId, subscriber.id)).run();
-        tx.delete(outboxTable).where(and(eq(outboxTable.clusterId, subscriber.clusterId), eq(outboxTable.toAddress, subscriber.email), sql`${outboxTable.status} <> 'sending'`)).run();
+        // Copies of the address elsewhere go too: the outbox forgets the mail, other modules their own copies.
+        outbox.forgetRecipient(tx, subscriber.clusterId, subscriber.email);
+        hooks.erased.emit(tx, subscriber);
         tx.delete(subscribers).where(eq(subscribers.id, subscriber.id)).run();
         tx.insert(suppressions).values({ clusterId: subscriber.clusterId, emailHash: hash, reason: 'erased', createdAt: clock.now() }).onConflictDoNothing().run();
         record(tx, null, 'erased', { ...context, clusterId: subscriber.clusterId, hash });
         audit.record(tx, actor, { clusterId: subscriber.clusterId, action: 'subscriber.erased', targetType: 'subscriber', targetId: subscriber.id });
       });
-    },
-
-    /** Outbox hook: a newsletter refused for good suppresses its address in that cluster. */
-    onPermanentFailure(row: { kind: string; clusterId: string | null; toAddress: string }): void {
-      if (row.kind !== 'newsletter' || !row.clusterId) return;
-      db.insert(suppressions).values({ clusterId: row.clusterId, emailHash: emailHash(row.toAddress), reason: 'bounced', createdAt: clock.now() }).onConflictDoNothing().run();
     },
 
     /** Never mail this address again (a permanent delivery failure). */
@@ -315,12 +344,5 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
         .all()
         .filter((row) => !suppressed.has(emailHash(row.email)));
     },
-
-    /** The worker's job: pending sign-ups older than 30 days are removed (their ledger entries stay). */
-    expirePending(): number {
-      const cutoff = new Date(clock.now().getTime() - PENDING_DAYS * 86_400_000);
-      return db.delete(subscribers).where(and(eq(subscribers.status, 'pending'), lt(subscribers.createdAt, cutoff))).run().changes;
-    },
-
   };
 }

@@ -6,7 +6,7 @@ import { isAppError } from '../../errors.js';
 import { escapeHtml } from '../../lib/html.js';
 import { p, sendPage, sameSiteOnly } from '../../lib/page.js';
 import { verifyLink } from '../../lib/signed-links.js';
-import { slotText } from '../bookings/bookings.render.js';
+import { slotText } from '../../shared/huddle-text.js';
 import { OFFER_LINK_PURPOSE, type WaitlistService } from './waitlist.service.js';
 
 

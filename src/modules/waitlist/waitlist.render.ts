@@ -1,7 +1,7 @@
 // The waitlist's emails: a slot offered (with its deadline) and an offer that lapsed (pure).
+import type { Huddle, Slot } from '../../db/schema.js';
 import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
-import { slotText } from '../bookings/bookings.render.js';
-import type { Huddle, Slot } from '../huddles/huddles.view.js';
+import { slotText } from '../../shared/huddle-text.js';
 
 export function offerEmail(c: { huddle: Huddle; slot: Slot; clusterName: string; memberName: string; title: string; expiresAt: Date; url: string }): RenderedEmail {
   return renderEmail({

@@ -2,38 +2,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Id, Line, Paragraphs } from '../../lib/schema-types.js';
-import { actorOf, memberOf } from '../../plugins/auth.js';
-import { bookingView } from '../bookings/bookings.routes.js';
+import { actorOf } from '../../plugins/auth.js';
+import { declareTag } from '../../plugins/openapi.js';
 import { BookingView } from '../bookings/bookings.schemas.js';
+import { bookingView } from '../bookings/bookings.view.js';
 import { HuddleParams } from '../huddles/huddles.schemas.js';
-import { WaitlistPlace } from './waitlist.schemas.js';
-import { zoned } from '../huddles/huddles.time.js';
-import type { Huddle, Slot } from '../huddles/huddles.view.js';
+import { signedInMember } from '../members/members.http.js';
 import type { MembersService } from '../members/members.service.js';
-import type { WaitlistEntry, WaitlistOffer, WaitlistService } from './waitlist.service.js';
-
-export function waitlistPlace(entry: WaitlistEntry, huddle: Huddle, position: number, offer: { offer: WaitlistOffer; slot: Slot } | null) {
-  return {
-    id: entry.id,
-    huddleId: huddle.id,
-    huddleTitle: huddle.title,
-    status: entry.status,
-    position,
-    title: entry.title,
-    offer: offer
-      ? {
-          id: offer.offer.id,
-          slot: { id: offer.slot.id, position: offer.slot.position, start: zoned(offer.slot.startsAt, huddle.timezone), end: zoned(offer.slot.endsAt, huddle.timezone) },
-          expiresAt: offer.offer.expiresAt.toISOString(),
-        }
-      : null,
-  };
-}
+import { WaitlistPlace } from './waitlist.schemas.js';
+import type { WaitlistService } from './waitlist.service.js';
+import { waitlistPlace } from './waitlist.view.js';
 
 const OfferParams = Type.Object({ id: Id });
 
 export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistService; members: MembersService }> = async (app, { waitlist, members }) => {
-  const memberFor = (request: Parameters<typeof memberOf>[0]) => members.signedIn(memberOf(request));
+  declareTag(app, { name: 'waitlist', description: 'The pitch waitlist and its offers' });
 
   app.post('/v1/huddles/:id/waitlist', {
     config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_CANCELLED', 'BOOKING_CLOSED', 'ALREADY_ON_WAITLIST', 'SLOTS_AVAILABLE', 'BOOKING_LIMIT_REACHED'], auth: ['member'] },
@@ -52,7 +35,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistServi
       response: { 201: WaitlistPlace },
     },
     handler: async (request, reply) => {
-      const member = memberFor(request);
+      const member = signedInMember(members, request);
       const { entry, position, huddle } = waitlist.join(member, request.params.id, request.body, actorOf(request));
       return reply.code(201).send(waitlistPlace(entry, huddle, position, null));
     },
@@ -68,7 +51,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistServi
       response: { 204: Type.Null({ description: 'Left' }) },
     },
     handler: async (request, reply) => {
-      waitlist.leave(memberFor(request), request.params.id, actorOf(request));
+      waitlist.leave(signedInMember(members, request), request.params.id, actorOf(request));
       return reply.code(204).send(null);
     },
   });
@@ -77,7 +60,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistServi
     config: { errors: ['OFFER_NOT_FOUND', 'OFFER_CLOSED', 'HUDDLE_NOT_FOUND', 'HUDDLE_CANCELLED', 'BOOKING_CLOSED', 'BOOKING_LIMIT_REACHED', 'SLOT_TAKEN'], auth: ['member'] },
     schema: { operationId: 'acceptWaitlistOffer', tags: ['waitlist'], summary: 'Accept an offered slot: it is booked for you', params: OfferParams, response: { 201: BookingView } },
     handler: async (request, reply) => {
-      const d = waitlist.accept(request.params.id, memberFor(request), actorOf(request));
+      const d = waitlist.accept(request.params.id, signedInMember(members, request), actorOf(request));
       return reply.code(201).header('location', `/v1/bookings/${d.booking.id}`).send(bookingView(d.booking, d.slot, d.huddle, d.member));
     },
   });
@@ -86,7 +69,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistServi
     config: { errors: ['OFFER_NOT_FOUND', 'OFFER_CLOSED'], auth: ['member'] },
     schema: { operationId: 'declineWaitlistOffer', tags: ['waitlist'], summary: 'Decline an offered slot: it goes to the next in line', params: OfferParams, response: { 204: Type.Null({ description: 'Declined' }) } },
     handler: async (request, reply) => {
-      waitlist.decline(request.params.id, memberFor(request));
+      waitlist.decline(request.params.id, signedInMember(members, request));
       return reply.code(204).send(null);
     },
   });

@@ -2,23 +2,23 @@
 // line and held for a window; accepting books it, declining or letting it expire passes it on.
 import { and, asc, eq, inArray, lte, lt, or, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { huddles, members, slots, waitlistEntries, waitlistOffers } from '../../db/schema.js';
+import { waitlistEntries, waitlistOffers, type Huddle, type Member, type Slot, type WaitlistEntry, type WaitlistOffer } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
+import type { TimedJob } from '../../lib/jobs.js';
 import { signLink } from '../../lib/signed-links.js';
+import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { BookingDetails, BookingsService } from '../bookings/bookings.service.js';
 import { bookingWindow, organisationKey } from '../bookings/bookings.rules.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
-import type { HuddleChange } from '../huddles/huddles.service.js';
-import type { Huddle, Slot } from '../huddles/huddles.view.js';
-import type { Member } from '../members/members.service.js';
+import { noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
+import type { MembersService } from '../members/members.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import { offerEmail, offerLapsedEmail } from './waitlist.render.js';
 
-export type WaitlistEntry = typeof waitlistEntries.$inferSelect;
-export type WaitlistOffer = typeof waitlistOffers.$inferSelect;
+export type { WaitlistEntry, WaitlistOffer };
 
 export const OFFER_LINK_PURPOSE = 'waitlist-offer';
 const ACTIVE_ENTRY = ['waiting', 'offered'] as const;
@@ -31,12 +31,19 @@ export function createWaitlistService(deps: {
   audit: AuditService;
   outbox: Outbox;
   clusters: ClustersService;
+  huddles: HuddlesService;
+  members: MembersService;
   bookings: BookingsService;
-  baseUrl: string;
+  site: Site;
   secretKey: string;
 }) {
-  const { db, clock, audit, outbox } = deps;
+  const { db, clock, audit, outbox, huddles, members, bookings } = deps;
   const system: Actor = { type: 'system', label: 'waitlist' };
+  const openOfferSlots = db
+    .select({ slotId: waitlistOffers.slotId })
+    .from(waitlistOffers)
+    .where(and(eq(waitlistOffers.huddleId, sql.placeholder('huddleId')), eq(waitlistOffers.status, 'open')))
+    .prepare();
 
   function position(tx: DbOrTx, entry: WaitlistEntry): number {
     return (
@@ -56,7 +63,7 @@ export function createWaitlistService(deps: {
   }
 
   function offerUrl(offerId: string): string {
-    return `${deps.baseUrl}/waitlist/offer?token=${encodeURIComponent(signLink(deps.secretKey, OFFER_LINK_PURPOSE, offerId))}`;
+    return `${deps.site.baseUrl}/waitlist/offer?token=${encodeURIComponent(signLink(deps.secretKey, OFFER_LINK_PURPOSE, offerId))}`;
   }
 
   function setEntry(tx: DbOrTx, entryId: string, status: WaitlistEntry['status']) {
@@ -76,45 +83,55 @@ export function createWaitlistService(deps: {
     const expiresAt = new Date(Math.min(now.getTime() + cluster.bookingPolicy.waitlistOfferHours * 3_600_000, closesAt.getTime()));
     if (expiresAt <= now) return;
     const line = tx
-      .select({ entry: waitlistEntries, member: members })
+      .select()
       .from(waitlistEntries)
-      .innerJoin(members, eq(members.id, waitlistEntries.memberId))
       .where(and(eq(waitlistEntries.huddleId, huddle.id), eq(waitlistEntries.status, 'waiting')))
       .orderBy(asc(waitlistEntries.createdAt), asc(waitlistEntries.id))
       .all();
-    for (const { entry, member } of line) {
-      if (deps.bookings.organisationPitches(tx, huddle.id, entry.organisationKey) || member.status !== 'active') continue;
+    const people = members.getMany(tx, line.map((entry) => entry.memberId));
+    for (const entry of line) {
+      const member = people.get(entry.memberId)!;
+      if (bookings.organisationPitches(tx, huddle.id, entry.organisationKey) || member.status !== 'active') continue;
       const offer = tx
         .insert(waitlistOffers)
         .values({ id: newId(), entryId: entry.id, huddleId: huddle.id, slotId: slot.id, status: 'open', expiresAt, createdAt: now })
         .returning()
         .get();
       setEntry(tx, entry.id, 'offered');
-      outbox.enqueue(tx, { kind: 'waitlist.offer', to: member.email, clusterId: cluster.id, ...offerEmail({ huddle, slot, clusterName: cluster.name, memberName: member.name, title: entry.title, expiresAt, url: offerUrl(offer.id) }) });
-      audit.record(tx, system, { clusterId: cluster.id, action: 'waitlist.offered', targetType: 'waitlist_offer', targetId: offer.id, after: { entryId: entry.id, slot: slot.position, expiresAt: expiresAt.toISOString() } });
+      outbox.enqueue(tx, {
+        kind: 'waitlist.offer',
+        to: member.email,
+        clusterId: cluster.id,
+        ...offerEmail({ huddle, slot, clusterName: cluster.name, memberName: member.name, title: entry.title, expiresAt, url: offerUrl(offer.id) }),
+      });
+      audit.record(tx, system, {
+        clusterId: cluster.id,
+        action: 'waitlist.offered',
+        targetType: 'waitlist_offer',
+        targetId: offer.id,
+        after: { entryId: entry.id, slot: slot.position, expiresAt: expiresAt.toISOString() },
+      });
       return;
     }
+  }
+
+  /** An offer with its entry, member, huddle and slot. */
+  function withParts(tx: DbOrTx, offer: WaitlistOffer, entry: WaitlistEntry) {
+    return { offer, entry, member: members.byId(entry.memberId)!, huddle: huddles.get(offer.huddleId), slot: bookings.slot(tx, offer.slotId)! };
   }
 
   /** Closes an open offer (declined, expired or withdrawn) and passes its slot on to the next in line. */
   function lapse(tx: DbOrTx, offer: WaitlistOffer, status: 'declined' | 'expired', tellMember: boolean) {
     tx.update(waitlistOffers).set({ status, decidedAt: clock.now() }).where(eq(waitlistOffers.id, offer.id)).run();
     setEntry(tx, offer.entryId, 'passed');
-    const row = tx
-      .select({ huddle: huddles, slot: slots, member: members })
-      .from(waitlistOffers)
-      .innerJoin(huddles, eq(huddles.id, waitlistOffers.huddleId))
-      .innerJoin(slots, eq(slots.id, waitlistOffers.slotId))
-      .innerJoin(waitlistEntries, eq(waitlistEntries.id, waitlistOffers.entryId))
-      .innerJoin(members, eq(members.id, waitlistEntries.memberId))
-      .where(eq(waitlistOffers.id, offer.id))
-      .get()!;
-    const cluster = deps.clusters.getById(row.huddle.clusterId);
+    const entry = tx.select().from(waitlistEntries).where(eq(waitlistEntries.id, offer.entryId)).get()!;
+    const { member, huddle, slot } = withParts(tx, offer, entry);
+    const cluster = deps.clusters.getById(huddle.clusterId);
     if (tellMember) {
-      outbox.enqueue(tx, { kind: 'waitlist.offer_lapsed', to: row.member.email, clusterId: cluster.id, ...offerLapsedEmail({ huddle: row.huddle, clusterName: cluster.name, memberName: row.member.name }) });
+      outbox.enqueue(tx, { kind: 'waitlist.offer_lapsed', to: member.email, clusterId: cluster.id, ...offerLapsedEmail({ huddle, clusterName: cluster.name, memberName: member.name }) });
     }
     audit.record(tx, system, { clusterId: cluster.id, action: `waitlist.offer_${status}`, targetType: 'waitlist_offer', targetId: offer.id });
-    offerNext(tx, row.huddle, row.slot);
+    offerNext(tx, huddle, slot);
   }
 
   /** The open offer with this id made to this member, or a problem. */
@@ -131,13 +148,43 @@ export function createWaitlistService(deps: {
     return row;
   }
 
+  /** The worker's job: offers past their deadline lapse, and their slots go to the next in line. */
+  function expireDue(): number {
+    const now = clock.now();
+    const due = db.select().from(waitlistOffers).where(and(eq(waitlistOffers.status, 'open'), lte(waitlistOffers.expiresAt, now))).limit(100).all();
+    for (const offer of due) {
+      immediate(db, (tx) => {
+        const current = tx.select().from(waitlistOffers).where(eq(waitlistOffers.id, offer.id)).get();
+        if (current?.status === 'open') lapse(tx, current, 'expired', true);
+      });
+    }
+    return due.length;
+  }
+
+  // A freed slot goes to the first in line; an open offer holds its slot against bookings.
+  bookings.hooks.slotFreed.on((tx, huddle, slot) => offerNext(tx, huddle, slot));
+  bookings.hooks.slotHolds.on((_tx, huddleId) => new Set(openOfferSlots.all({ huddleId }).map((row) => row.slotId)));
+  // A cancelled huddle withdraws its offers and closes its line.
+  huddles.hooks.changed.on((tx, change) => {
+    if (noticeOf(change) !== 'cancelled') return;
+    const huddleId = change.after.id;
+    tx.update(waitlistOffers).set({ status: 'withdrawn', decidedAt: clock.now() }).where(and(eq(waitlistOffers.huddleId, huddleId), eq(waitlistOffers.status, 'open'))).run();
+    tx.update(waitlistEntries)
+      .set({ status: 'passed', updatedAt: clock.now() })
+      .where(and(eq(waitlistEntries.huddleId, huddleId), inArray(waitlistEntries.status, [...ACTIVE_ENTRY])))
+      .run();
+  });
+
+  const jobs: TimedJob[] = [{ name: 'waitlist-offers-expiry', run: expireDue }];
+
   return {
-    offerNext,
+    jobs,
+    expireDue,
 
     /** Puts the member's organisation in line; only when every slot is taken, and once per organisation. */
     join(member: Member, huddleId: string, pitch: { title: string; summary?: string }, actor: Actor): { entry: WaitlistEntry; position: number; huddle: Huddle } {
       return immediate(db, (tx) => {
-        const huddle = deps.bookings.bookableHuddle(tx, member, huddleId);
+        const huddle = bookings.bookableHuddle(tx, member, huddleId);
         const orgKey = organisationKey(member.organisation);
         const existing = tx
           .select()
@@ -145,12 +192,22 @@ export function createWaitlistService(deps: {
           .where(and(eq(waitlistEntries.huddleId, huddle.id), eq(waitlistEntries.organisationKey, orgKey), inArray(waitlistEntries.status, [...ACTIVE_ENTRY])))
           .get();
         if (existing) throw problem('ALREADY_ON_WAITLIST', `Your organisation is number ${position(tx, existing)} in line already`);
-        if (deps.bookings.organisationPitches(tx, huddle.id, orgKey)) throw problem('BOOKING_LIMIT_REACHED', 'Your organisation has a pitch at this huddle already');
-        if (deps.bookings.firstFreeSlot(tx, huddle.id)) throw problem('SLOTS_AVAILABLE', 'There are free slots at this huddle: book one');
+        if (bookings.organisationPitches(tx, huddle.id, orgKey)) throw problem('BOOKING_LIMIT_REACHED', 'Your organisation has a pitch at this huddle already');
+        if (bookings.firstFreeSlot(tx, huddle.id)) throw problem('SLOTS_AVAILABLE', 'There are free slots at this huddle: book one');
         const now = clock.now();
         const entry = tx
           .insert(waitlistEntries)
-          .values({ id: newId(), huddleId: huddle.id, memberId: member.id, organisationKey: orgKey, title: pitch.title.trim(), summary: pitch.summary?.trim() ?? '', status: 'waiting', createdAt: now, updatedAt: now })
+          .values({
+            id: newId(),
+            huddleId: huddle.id,
+            memberId: member.id,
+            organisationKey: orgKey,
+            title: pitch.title.trim(),
+            summary: pitch.summary?.trim() ?? '',
+            status: 'waiting',
+            createdAt: now,
+            updatedAt: now,
+          })
           .returning()
           .get();
         audit.record(tx, actor, { clusterId: huddle.clusterId, action: 'waitlist.joined', targetType: 'waitlist_entry', targetId: entry.id });
@@ -178,10 +235,10 @@ export function createWaitlistService(deps: {
     accept(offerId: string, member: Member, actor: Actor): BookingDetails {
       return immediate(db, (tx) => {
         const { offer, entry } = ownOffer(tx, offerId, member);
-        const slot = tx.select().from(slots).where(eq(slots.id, offer.slotId)).get()!;
+        const slot = bookings.slot(tx, offer.slotId)!;
         // The offer stops holding the slot first, so the booking below sees it free.
         tx.update(waitlistOffers).set({ status: 'accepted', decidedAt: clock.now() }).where(eq(waitlistOffers.id, offer.id)).run();
-        const booked = deps.bookings.bookOffered(tx, member, offer.huddleId, slot, { title: entry.title, summary: entry.summary }, actor);
+        const booked = bookings.bookOffered(tx, { member, huddleId: offer.huddleId, slot, pitch: { title: entry.title, summary: entry.summary }, actor });
         setEntry(tx, entry.id, 'booked');
         return booked;
       });
@@ -191,55 +248,35 @@ export function createWaitlistService(deps: {
       immediate(db, (tx) => lapse(tx, ownOffer(tx, offerId, member).offer, 'declined', false));
     },
 
-    /** The worker's job: offers past their deadline lapse, and their slots go to the next in line. */
-    expireDue(): number {
-      const now = clock.now();
-      const due = db.select().from(waitlistOffers).where(and(eq(waitlistOffers.status, 'open'), lte(waitlistOffers.expiresAt, now))).limit(100).all();
-      for (const offer of due) {
-        immediate(db, (tx) => {
-          const current = tx.select().from(waitlistOffers).where(eq(waitlistOffers.id, offer.id)).get();
-          if (current?.status === 'open') lapse(tx, current, 'expired', true);
-        });
-      }
-      return due.length;
-    },
-
-    /** The member's places in line and open offers (for /v1/me). */
+    /** The member's places in line and open offers, soonest huddle first (for /v1/me). */
     forMember(memberId: string) {
-      return immediate(db, (tx) =>
-        tx
-          .select({ entry: waitlistEntries, huddle: huddles })
+      return immediate(db, (tx) => {
+        const entries = tx
+          .select()
           .from(waitlistEntries)
-          .innerJoin(huddles, eq(huddles.id, waitlistEntries.huddleId))
           .where(and(eq(waitlistEntries.memberId, memberId), inArray(waitlistEntries.status, [...ACTIVE_ENTRY])))
-          .orderBy(asc(huddles.startsAt))
-          .all()
+          .all();
+        const theirHuddles = huddles.getMany(tx, entries.map((entry) => entry.huddleId));
+        return entries
+          .map((entry) => ({ entry, huddle: theirHuddles.get(entry.huddleId)! }))
+          .sort((a, b) => a.huddle.startsAt.getTime() - b.huddle.startsAt.getTime())
           .map(({ entry, huddle }) => {
             const offer = tx.select().from(waitlistOffers).where(and(eq(waitlistOffers.entryId, entry.id), eq(waitlistOffers.status, 'open'))).get();
-            const slot = offer ? tx.select().from(slots).where(eq(slots.id, offer.slotId)).get() : undefined;
+            const slot = offer ? bookings.slot(tx, offer.slotId) : undefined;
             return { entry, huddle, position: position(tx, entry), offer: offer && slot ? { offer, slot } : null };
-          }),
-      );
+          });
+      });
     },
 
-    /** Offer pages behind signed links: the offer and its member. */
+    /** Offer pages behind signed links: the offer with its entry, member, huddle and slot. */
     findOffer(offerId: string) {
-      return db
-        .select({ offer: waitlistOffers, entry: waitlistEntries, member: members, huddle: huddles, slot: slots })
+      const row = db
+        .select({ offer: waitlistOffers, entry: waitlistEntries })
         .from(waitlistOffers)
         .innerJoin(waitlistEntries, eq(waitlistEntries.id, waitlistOffers.entryId))
-        .innerJoin(members, eq(members.id, waitlistEntries.memberId))
-        .innerJoin(huddles, eq(huddles.id, waitlistOffers.huddleId))
-        .innerJoin(slots, eq(slots.id, waitlistOffers.slotId))
         .where(eq(waitlistOffers.id, offerId))
         .get();
-    },
-
-    /** Huddle listener: a cancelled huddle withdraws its offers and closes its line. */
-    onHuddleChanged(tx: DbOrTx, huddle: Huddle, change: HuddleChange): void {
-      if (change !== 'cancelled') return;
-      tx.update(waitlistOffers).set({ status: 'withdrawn', decidedAt: clock.now() }).where(and(eq(waitlistOffers.huddleId, huddle.id), eq(waitlistOffers.status, 'open'))).run();
-      tx.update(waitlistEntries).set({ status: 'passed', updatedAt: clock.now() }).where(and(eq(waitlistEntries.huddleId, huddle.id), inArray(waitlistEntries.status, [...ACTIVE_ENTRY]))).run();
+      return row ? withParts(db, row.offer, row.entry) : undefined;
     },
   };
 }

@@ -1,8 +1,11 @@
-// iCalendar text for huddles: one event at a time (so feeds can cache per event) and whole calendars.
-// Times are written in UTC, which every calendar app reads the same way.
+// iCalendar text for huddles: one event at a time (so feeds can cache per event) and whole calendars,
+// for the feeds and for every email that carries a calendar part (pure). Times are written in UTC,
+// which every calendar app reads the same way.
 import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
-import { foldLines } from '../../lib/ical-fold.js';
-import type { Huddle } from '../huddles/huddles.view.js';
+import type { Cluster, Huddle } from '../db/schema.js';
+import { foldLines } from '../lib/ical-fold.js';
+import { placeText } from './huddle-text.js';
+import type { Site } from './site.js';
 
 export type CalendarMethod = 'PUBLISH' | 'REQUEST' | 'CANCEL';
 
@@ -27,14 +30,9 @@ export function huddleUid(id: string, host: string): string {
   return `huddle-${id}@${host}`;
 }
 
-export function hostOf(baseUrl: string): string {
-  return new URL(baseUrl).hostname;
-}
-
-/** The LOCATION of a huddle's events: venue and address on one line. */
-export function location(huddle: Huddle): string | null {
-  if (!huddle.venueName) return null;
-  return huddle.venueAddress ? `${huddle.venueName}, ${huddle.venueAddress.replace(/\s*\r?\n\s*/g, ', ')}` : huddle.venueName;
+/** The organiser named in a cluster's calendar data: its public contact, else the instance's From address. */
+export function eventContext(cluster: Pick<Cluster, 'name' | 'contactEmail'>, site: Site): EventContext {
+  return { host: site.host, baseUrl: site.baseUrl, organizer: { name: cluster.name, email: cluster.contactEmail ?? site.fromAddress } };
 }
 
 function description(huddle: Huddle, context: EventContext, audience: 'public' | 'private'): string {
@@ -59,7 +57,7 @@ export function renderEvent(huddle: Huddle, context: EventContext, options: Even
     created: huddle.createdAt,
     summary: cancelled ? `Cancelled: ${huddle.title}` : huddle.title,
     description: description(huddle, context, options.audience),
-    location: location(huddle),
+    location: placeText(huddle),
     url: `${context.baseUrl}/v1/huddles/${huddle.id}`,
     status: cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
     organizer: { name: context.organizer.name, email: context.organizer.email },

@@ -1,0 +1,165 @@
+// Mail transports: a pooled SMTP connection to SMTP_URL, or (the embedded default) one .eml file per
+// message under DATA_DIR/mail; and the mailer that owns the one it makes and builds the workers that use it.
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type nodemailer from 'nodemailer';
+import type { SendMailOptions } from 'nodemailer/lib/mailer';
+import type { Config } from '../../config.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Outbox, OutboxRow } from './outbox.service.js';
+import { createMailWorker, type MailLogger, type MailTransport, type MailWorker, type MailWorkerOptions } from './outbox.worker.js';
+
+export interface TransportOptions {
+  /** Pooled SMTP connections; defaults to config.mailConcurrency so every worker slot has one. */
+  concurrency?: number;
+  /** A send taking longer is aborted (and retried); keep it below the worker's lease. */
+  sendTimeoutMs?: number;
+  logger?: MailLogger;
+}
+
+type Nodemailer = typeof nodemailer;
+type Transporter = ReturnType<Nodemailer['createTransport']>;
+
+/**
+ * nodemailer is loaded, and the transporter made, when the first message is sent rather than at
+ * start-up, where it was the largest package in the server bundle (~0.65 MB); in the bundle its
+ * modules then run only on that first send. `close` closes the transporter if one was made.
+ */
+function lazyTransporter(make: (nodemailer: Nodemailer) => Transporter) {
+  let transporter: Promise<Transporter> | undefined;
+  return {
+    get: () => (transporter ??= import('nodemailer').then((module) => make(module.default))),
+    close: () => void transporter?.then((made) => made.close()),
+  };
+}
+
+/** The MIME message for one outbox row. Nothing is ever read from a file or URL. */
+function messageOf(row: OutboxRow): SendMailOptions {
+  return {
+    messageId: row.messageId,
+    date: row.createdAt,
+    from: row.fromAddress,
+    to: row.toAddress,
+    ...(row.replyTo ? { replyTo: row.replyTo } : {}),
+    subject: row.subject,
+    text: row.text,
+    html: row.html,
+    headers: row.headers,
+    // nodemailer labels the part method=PUBLISH unless told; it must match the calendar's METHOD.
+    ...(row.calendar ? { icalEvent: { method: row.calendarMethod ?? 'PUBLISH', content: row.calendar } } : {}),
+    attachments: (row.attachments ?? []).map((a) => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      content: a.content,
+      encoding: 'base64',
+    })),
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
+}
+
+function smtpTransport(smtpUrl: string, concurrency: number, sendTimeoutMs: number, logger?: MailLogger): MailTransport {
+  const mailer = lazyTransporter((nodemailer) => {
+    const transporter = nodemailer.createTransport({
+      url: smtpUrl,
+      pool: true,
+      maxConnections: concurrency,
+      // nodemailer's defaults (2 min to connect, 10 min of silence) outlast a sensible lease.
+      connectionTimeout: 30_000,
+      greetingTimeout: 30_000,
+      socketTimeout: 60_000,
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    });
+    // An unhandled 'error' event would crash the process; failures of a send reach its promise anyway.
+    transporter.on('error', (err) => logger?.error({ err }, 'SMTP transport error'));
+    return transporter;
+  });
+  return {
+    async send(row, signal) {
+      const timeout = AbortSignal.timeout(sendTimeoutMs);
+      const transporter = await mailer.get();
+      const info = await transporter.sendMail({ ...messageOf(row), signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
+      return { response: info.response };
+    },
+    close: mailer.close,
+  };
+}
+
+/** Colons and dots are awkward in file names on some systems; the name still sorts by time. */
+export function emlFileName(row: Pick<OutboxRow, 'createdAt' | 'id'>): string {
+  return `${row.createdAt.toISOString().replace(/[:.]/g, '-')}-${row.id}.eml`;
+}
+
+function fileTransport(mailDir: string): MailTransport {
+  const composer = lazyTransporter((nodemailer) =>
+    nodemailer.createTransport({
+      streamTransport: true,
+      buffer: true,
+      newline: 'windows',
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    }),
+  );
+  return {
+    async send(row) {
+      const info = await (await composer.get()).sendMail(messageOf(row));
+      const file = join(mailDir, emlFileName(row));
+      // Written beside the target then renamed, so a reader never sees half a message.
+      const temporary = join(mailDir, `.${row.id}.${process.pid}.tmp`);
+      await mkdir(mailDir, { recursive: true });
+      try {
+        await writeFile(temporary, info.message as Buffer);
+        await rename(temporary, file);
+      } catch (err) {
+        await unlink(temporary).catch(() => undefined);
+        throw err;
+      }
+      return { response: `written to ${file}` };
+    },
+    close: composer.close,
+  };
+}
+
+/** SMTP when config.smtpUrl is set; otherwise every message becomes an .eml file under config.mailDir. */
+export function createTransport(
+  config: Pick<Config, 'smtpUrl' | 'mailDir' | 'mailConcurrency'>,
+  opts: TransportOptions = {},
+): MailTransport {
+  if (config.smtpUrl) {
+    return smtpTransport(config.smtpUrl, opts.concurrency ?? config.mailConcurrency, opts.sendTimeoutMs ?? 120_000, opts.logger);
+  }
+  return fileTransport(config.mailDir);
+}
+
+
+/** Worker settings beyond the config's (the CLI polls faster and logs to stderr; tests shorten leases). */
+export type WorkerOverrides = Partial<Pick<MailWorkerOptions, 'logger' | 'concurrency' | 'pollIntervalMs' | 'leaseMs' | 'backoff'>>;
+
+export type Mailer = ReturnType<typeof createMailer>;
+
+/** The transport the workers send with (one the caller passes, which it closes; or one made from the config, closed by close()). */
+export function createMailer(deps: { outbox: Outbox; clock: Clock; config: Config; transport?: MailTransport; logger?: MailLogger }) {
+  const logger = deps.logger ?? SILENT;
+  const transport = deps.transport ?? createTransport(deps.config, { logger });
+  return {
+    transport,
+    /** A mail worker over the outbox with the configured concurrency and attempts; started and stopped by its user. */
+    worker(overrides: WorkerOverrides = {}): MailWorker {
+      return createMailWorker({
+        outbox: deps.outbox,
+        transport,
+        clock: deps.clock,
+        logger,
+        concurrency: deps.config.mailConcurrency,
+        maxAttempts: deps.config.mailMaxAttempts,
+        ...overrides,
+      });
+    },
+    close(): void {
+      if (!deps.transport) transport.close();
+    },
+  };
+}
+
+const SILENT: MailLogger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,103 @@
+// The service graph: every domain service, built once from explicit dependencies, in dependency order.
+// The server (buildApp), the command line and the tests all build it here, so they run the same
+// services wired the same way. A module that reacts to another subscribes to that module's hooks
+// where it is built (see src/lib/hooks.ts); the order below is the order of the modules' layers.
+import type { Config } from './config.js';
+import type { Db } from './db/client.js';
+import type { Clock } from './lib/clock.js';
+import type { TimedJob } from './lib/jobs.js';
+import { resolveSecretKey } from './lib/secret.js';
+import { siteOf } from './shared/site.js';
+import { createAuditService } from './modules/audit/audit.service.js';
+import { createBookingsService } from './modules/bookings/bookings.service.js';
+import { createCampaignsService } from './modules/campaigns/campaigns.service.js';
+import { createClustersService } from './modules/clusters/clusters.service.js';
+import { createFeedsService } from './modules/feeds/feeds.service.js';
+import { createHuddlesService } from './modules/huddles/huddles.service.js';
+import { createInvitationsService } from './modules/invitations/invitations.service.js';
+import { createMembersService } from './modules/members/members.service.js';
+import { createSignIn } from './modules/members/members.sign-in.js';
+import { createOrganisersService } from './modules/organisers/organisers.service.js';
+import { createOutbox } from './modules/outbox/outbox.service.js';
+import { createMailer } from './modules/outbox/outbox.transport.js';
+import type { MailLogger, MailTransport } from './modules/outbox/outbox.worker.js';
+import { createRegistrationsService } from './modules/registrations/registrations.service.js';
+import { createRemindersService } from './modules/reminders/reminders.service.js';
+import { createSubscribersService } from './modules/subscribers/subscribers.service.js';
+import { createWaitlistService } from './modules/waitlist/waitlist.service.js';
+
+export interface ServicesDeps {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  /**
+   * Mail infrastructure: a transport (tests pass one to a loopback SMTP server, and close it; by
+   * default SMTP_URL or .eml files, closed by close()) and where the mail workers log.
+   */
+  mail?: { transport?: MailTransport; logger?: MailLogger };
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+export function createServices(deps: ServicesDeps) {
+  const { db, clock, config } = deps;
+  const secretKey = resolveSecretKey(config);
+  const site = siteOf(config);
+
+  const audit = createAuditService({ db, clock });
+  const outbox = createOutbox({ db, clock, from: config.mailFrom, messageIdDomain: site.messageIdDomain });
+  const clusters = createClustersService({ db, clock, audit });
+  const organisers = createOrganisersService({ db, clock, audit, clusters });
+  const signIn = createSignIn({ db, clock, audit, outbox, clusters, site });
+  const members = createMembersService({ db, clock, audit, outbox, signIn, site, secretKey });
+  const subscribers = createSubscribersService({ db, clock, outbox, audit, site, secretKey });
+  const campaigns = createCampaignsService({ db, clock, audit, outbox, subscribers, site });
+  const huddles = createHuddlesService({ db, clock, audit, clusters, site });
+  const bookings = createBookingsService({ db, clock, audit, outbox, clusters, huddles, members, organisers, site, secretKey });
+  const waitlist = createWaitlistService({ db, clock, audit, outbox, clusters, huddles, members, bookings, site, secretKey });
+  const invitations = createInvitationsService({
+    db,
+    clock,
+    outbox,
+    audit,
+    clusters,
+    huddles,
+    site,
+    audiences: { members: members.activeRecipients, subscribers: (tx, clusterId) => subscribers.recipients(tx, clusterId, 'huddle-invites') },
+  });
+  const registrations = createRegistrationsService({ db, clock, audit, outbox, clusters, huddles, members, invitations, site });
+  const reminders = createRemindersService({ db, clock, outbox, clusters, huddles, bookings, registrations, site });
+  const feeds = createFeedsService({ clock, clusters, huddles, bookings, registrations, site });
+  const mail = createMailer({ outbox, clock, config, transport: deps.mail?.transport, logger: deps.mail?.logger });
+
+  /** The timed jobs every module declares, in the order the server runs them. */
+  const jobs: TimedJob[] = [...waitlist.jobs, ...reminders.jobs, ...subscribers.jobs];
+
+  return {
+    config,
+    clock,
+    site,
+    secretKey,
+    audit,
+    outbox,
+    clusters,
+    organisers,
+    signIn,
+    members,
+    subscribers,
+    campaigns,
+    huddles,
+    bookings,
+    waitlist,
+    invitations,
+    registrations,
+    reminders,
+    feeds,
+    mail,
+    jobs,
+    /** Closes what the graph opened (the mail transport it made); the database is its opener's to close. */
+    close(): void {
+      mail.close();
+    },
+  };
+}

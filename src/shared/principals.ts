@@ -1,0 +1,27 @@
+// Who is calling: the principals a bearer token or session resolves to. The auth plugin makes them;
+// modules read them (who may cancel a booking, whose cluster a key belongs to).
+
+export type PrincipalKind = 'organiser' | 'member';
+
+export interface OrganiserPrincipal {
+  kind: 'organiser';
+  organiserId: string;
+  clusterId: string;
+  clusterSlug: string;
+  keyId: string;
+  label: string;
+}
+
+export interface MemberPrincipal {
+  kind: 'member';
+  memberId: string;
+  clusterId: string;
+  clusterSlug: string;
+  tokenId: string;
+  label: string;
+}
+
+export type Principal = OrganiserPrincipal | MemberPrincipal;
+
+/** Turns a presented token into a principal, or null when it is unknown, revoked or expired. */
+export type TokenResolver = (token: string, now: Date) => Principal | null;

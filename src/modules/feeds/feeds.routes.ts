@@ -27,13 +27,14 @@ function notModified(request: FastifyRequest, calendar: RenderedCalendar): boole
 }
 
 /** Answers a calendar with caching headers; the body is not sent when the client's copy is current. */
-function sendCalendar(request: FastifyRequest, reply: FastifyReply, calendar: RenderedCalendar, filename: string, privacy: 'public' | 'private' = 'public') {
+function sendCalendar(request: FastifyRequest, reply: FastifyReply, calendar: RenderedCalendar, file: { name: string; privacy?: 'public' | 'private' }) {
+  const privacy = file.privacy ?? 'public';
   reply
     .header('etag', calendar.etag)
     .header('last-modified', calendar.lastModified.toUTCString())
     .header('cache-control', `${privacy}, max-age=${Math.min(FEED_TTL_SECONDS, 300)}`);
   if (notModified(request, calendar)) return reply.code(304).send();
-  return reply.type('text/calendar; charset=utf-8').header('content-disposition', `inline; filename="${filename}"`).send(calendar.body);
+  return reply.type('text/calendar; charset=utf-8').header('content-disposition', `inline; filename="${file.name}"`).send(calendar.body);
 }
 
 export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clusters: ClustersService; huddles: HuddlesService; members: MembersService }> = async (
@@ -58,7 +59,7 @@ export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clust
     handler: async (request, reply) => {
       const cluster = clusters.stamp(request.params.cluster);
       const feed = await feeds.clusterFeed(cluster, request.query.theme);
-      return sendCalendar(request, reply, feed, `${cluster.slug}.ics`);
+      return sendCalendar(request, reply, feed, { name: `${cluster.slug}.ics` });
     },
   });
 
@@ -74,7 +75,7 @@ export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clust
     handler: async (request, reply) => {
       const huddle = huddles.get(request.params.id);
       huddles.audience(huddle, null); // the public's view: a draft is "not found" to everyone here
-      return sendCalendar(request, reply, feeds.huddleCalendar(huddle), `huddle-${huddle.id}.ics`);
+      return sendCalendar(request, reply, feeds.huddleCalendar(huddle), { name: `huddle-${huddle.id}.ics` });
     },
   });
 
@@ -90,7 +91,7 @@ export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clust
     handler: async (request, reply) => {
       const member = members.byFeedToken(request.params.feedToken);
       if (!member) throw problem('FEED_NOT_FOUND', 'There is no calendar at this address (it may have been changed)');
-      return sendCalendar(request, reply, feeds.memberCalendar(member), 'convene.ics', 'private');
+      return sendCalendar(request, reply, feeds.memberCalendar(member), { name: 'convene.ics', privacy: 'private' });
     },
   });
 };

@@ -1,7 +1,7 @@
 // Build step after tsc: the server that `npm start` runs (dist/scripts/server.js), made for a fast start.
 //
-// Loading ~1,200 modules one by one was about half of the start-up time on Node 20, and compiling
-// the code was most of the rest (bench/FINDINGS.md). So the server (src/server.ts and everything it
+// Loading the server's modules one by one, and compiling them, was most of its start-up time on Node 20
+// (bench/FINDINGS.md). So the server (src/server.ts and everything it
 // imports) is bundled into one CommonJS file, dist/scripts/server-app.cjs, and V8's code cache for
 // it is made here, at build time, into server-app.cjs.cache. dist/scripts/server.js, written below,
 // compiles the bundle with that cache (Node 20 has no module compile cache of its own) and calls main().

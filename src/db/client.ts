@@ -69,7 +69,12 @@ export function closeDatabase(sqlite: Sqlite, options: { checkpoint?: boolean } 
   }
 }
 
-/** A database handle or an open transaction: functions that write inside a caller's transaction take this. */
+/**
+ * A database handle or an open transaction. The rule for functions that run inside their caller's
+ * transaction: they take it as their first parameter, `tx`. One that runs only prepared statements
+ * still takes it, named `_tx`: better-sqlite3 has one connection per database, so a prepared
+ * statement runs inside whatever transaction is open on it, and the parameter says where it runs.
+ */
 export type DbOrTx = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /** Runs `work` in one synchronous IMMEDIATE transaction (the write lock is taken up front, so no SQLITE_BUSY mid-way). */

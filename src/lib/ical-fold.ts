@@ -1,8 +1,8 @@
 // RFC 5545 section 3.1 line folding: a content line longer than 75 octets continues on the next line
 // after CRLF and one space, never splitting a UTF-8 character. This folds exactly as ical-generator's
 // foldLines does (74 octets, then the space and 74 more), so calendars are byte-for-byte what they were;
-// ical-generator's version builds a TextEncoder for every character, which was most of a feed's
-// render time (about 200 µs per event, see bench/FINDINGS.md).
+// ical-generator's version builds a TextEncoder for every character, which dominated a feed's render
+// time (bench/FINDINGS.md).
 const LIMIT = 74;
 
 function utf8Length(codePoint: number): number {

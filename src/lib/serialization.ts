@@ -4,9 +4,9 @@ import { SerializerSelector, type SerializerFactory } from '@fastify/fast-json-s
 /**
  * Fastify's default serializer factory (the package Fastify itself uses for it), except that each
  * response schema is compiled when a route first sends that status rather than when the server
- * starts: compiling all of them was most of `app.ready`'s ~480 ms at start-up (bench/FINDINGS.md),
- * for the same output. As with the validators, a schema fast-json-stringify cannot compile fails on that first
- * response, and the tests send every route.
+ * starts (compiling them all was most of `app.ready`; bench/FINDINGS.md), for the same output. As
+ * with the validators, a schema fast-json-stringify cannot compile fails on that first response, and
+ * the tests send every route.
  */
 export const lazySerializerFactory: SerializerFactory = (externalSchemas, options) => {
   const compile = SerializerSelector()(externalSchemas, options);

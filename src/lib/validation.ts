@@ -22,12 +22,11 @@ function build(options: Options) {
 
 /**
  * Fastify's validator compiler. Each schema is compiled by ajv when its route is first used rather
- * than when the server starts: compiling every route's schemas took about a third of the start-up
- * time (bench/FINDINGS.md). A schema ajv cannot compile still fails loudly, on that first request,
- * and the test suite and contract fuzz call every route.
+ * than when the server starts, which kept start-up short (bench/FINDINGS.md). A schema ajv cannot
+ * compile still fails loudly, on that first request, and the test suite and contract fuzz call every route.
  */
 export function validatorCompiler(): FastifySchemaCompiler<unknown> {
-  // The two ajv instances are made on first use too (with their formats, ~9 ms of the start-up).
+  // The two ajv instances, with their formats, are made on first use too.
   let strict: Ajv.default | undefined;
   let coercing: Ajv.default | undefined;
   const ajvFor = (httpPart: string | undefined) =>

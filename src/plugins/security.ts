@@ -44,8 +44,8 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
 export default fp(
   async (app, opts: { publicPerMinute: number }) => {
     // Helmet decides the headers; they are the same for every request, so they are worked out once
-    // and set with one call (running helmet's middleware per request cost about half of /healthz's
-    // throughput; see bench/FINDINGS.md). /docs replaces the CSP with its own.
+    // and set with one call (helmet's middleware per request was a large share of every request's
+    // time; bench/FINDINGS.md). /docs replaces the CSP with its own.
     const headers = securityHeaders(HELMET_OPTIONS);
     app.addHook('onRequest', async (_request, reply) => {
       reply.headers(headers);

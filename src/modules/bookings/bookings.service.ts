@@ -1,15 +1,13 @@
 // Pitch bookings: book a slot, approve or reject, cancel; every check-then-write is one IMMEDIATE
 // transaction, and the partial unique index bookings_active_slot makes a double booking impossible.
 // The module owns the pitch slots too: it lays them out whenever a huddle is saved.
-import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { bookings, slots, type Booking, type Cluster, type Huddle, type Member, type Slot } from '../../db/schema.js';
+import { bookings, type Booking, type Cluster, type Huddle, type Member, type Slot } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { hook } from '../../lib/hooks.js';
 import { newId } from '../../lib/ids.js';
-import { signLink } from '../../lib/signed-links.js';
-import { eventContext, renderCalendar, type CalendarMethod } from '../../shared/calendar.js';
 import type { MemberPrincipal, OrganiserPrincipal } from '../../shared/principals.js';
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
@@ -18,13 +16,14 @@ import { noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
 import type { MembersService } from '../members/members.service.js';
 import type { OrganisersService } from '../organisers/organisers.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
-import { lateCancellationEmail, pitchEmail, renderPitchEvent, type PitchEmailKind } from './bookings.render.js';
-import { ACTIVE_BOOKING_STATUSES, bookingClosedReason, bookingWindow, exceedsRollingLimit, isActiveBooking, memberCancelDeadline, organisationKey } from './bookings.rules.js';
+import { createLimits } from './bookings.limits.js';
+import { CANCEL_LINK_PURPOSE, createPitchNotices, type CancelledBy } from './bookings.notices.js';
+import { createBookingQueries } from './bookings.queries.js';
+import { bookingClosedReason, bookingWindow, isActiveBooking, memberCancelDeadline, organisationKey } from './bookings.rules.js';
 import { createSlotStore } from './bookings.slots.js';
 
 export type { Booking, Slot };
-
-export const CANCEL_LINK_PURPOSE = 'cancel-booking';
+export { CANCEL_LINK_PURPOSE };
 
 export interface BookingRequest {
   slotId?: string;
@@ -42,8 +41,6 @@ export interface BookingDetails {
 
 /** Someone who may cancel: the member who booked, or an organiser of the huddle's cluster. */
 export type Canceller = MemberPrincipal | OrganiserPrincipal;
-
-type CancelledBy = 'member' | 'organiser' | 'system';
 
 export type BookingsService = ReturnType<typeof createBookingsService>;
 
@@ -67,97 +64,14 @@ export function createBookingsService(deps: {
     slotHolds: hook<[tx: DbOrTx, huddleId: string], Set<string>>(),
   };
   const slotStore = createSlotStore(db);
-  const p = (name: string) => sql.placeholder(name);
-  const active = inArray(bookings.status, [...ACTIVE_BOOKING_STATUSES]);
-
-  // The reads a burst of requests for one huddle repeats, prepared once (on the connection every
-  // transaction uses, so they run inside the caller's).
-  const organisationCountStatement = db
-    .select({ n: sql<number>`count(*)` })
-    .from(bookings)
-    .where(and(eq(bookings.huddleId, p('huddleId')), eq(bookings.organisationKey, p('orgKey')), active))
-    .prepare();
-  const activeOnSlotStatement = db.select({ id: bookings.id }).from(bookings).where(and(eq(bookings.slotId, p('slotId')), active)).prepare();
+  const limits = createLimits({ db, huddles });
+  const queries = createBookingQueries({ db, huddles, members: deps.members });
+  const notices = createPitchNotices({ outbox, clock, site: deps.site, secretKey: deps.secretKey });
+  const { details } = queries;
+  const { tell } = notices;
 
   function heldSlots(tx: DbOrTx, huddleId: string): Set<string> {
     return new Set(hooks.slotHolds.emit(tx, huddleId).flatMap((held) => [...held]));
-  }
-
-  function details(tx: DbOrTx, bookingId: string): BookingDetails | undefined {
-    const row = tx.select({ booking: bookings, slot: slots }).from(bookings).innerJoin(slots, eq(slots.id, bookings.slotId)).where(eq(bookings.id, bookingId)).get();
-    if (!row) return undefined;
-    return { ...row, huddle: huddles.get(row.booking.huddleId), member: deps.members.byId(row.booking.memberId)! };
-  }
-
-  /** Bookings with their slots and members, in slot order. */
-  function withMembers(tx: DbOrTx, rows: { booking: Booking; slot: Slot }[]) {
-    const people = deps.members.getMany(tx, rows.map((row) => row.booking.memberId));
-    return rows.map((row) => ({ ...row, member: people.get(row.booking.memberId)! }));
-  }
-
-  function manageUrl(bookingId: string): string {
-    return `${deps.site.baseUrl}/pitches/cancel?token=${encodeURIComponent(signLink(deps.secretKey, CANCEL_LINK_PURPOSE, bookingId))}`;
-  }
-
-  /** Emails the pitcher; confirmations and moves carry the slot as METHOD:REQUEST, cancellations as CANCEL. */
-  function tell(tx: DbOrTx, message: { kind: PitchEmailKind; pitch: BookingDetails; cluster: Cluster; cancelledBy?: CancelledBy; reason?: string | null; wasConfirmed?: boolean }) {
-    const { kind, pitch, cluster } = message;
-    const email = pitchEmail(kind, {
-      booking: pitch.booking,
-      slot: pitch.slot,
-      huddle: pitch.huddle,
-      clusterName: cluster.name,
-      memberName: pitch.member.name,
-      manageUrl: manageUrl(pitch.booking.id),
-      cancelledBy: message.cancelledBy,
-      reason: message.reason,
-    });
-    const method: CalendarMethod | null = kind === 'confirmed' || kind === 'approved' || kind === 'moved' ? 'REQUEST' : kind === 'cancelled' && message.wasConfirmed ? 'CANCEL' : null;
-    const calendar = method
-      ? {
-          method,
-          content: renderCalendar({ name: cluster.name, method }, [
-            renderPitchEvent(pitch, eventContext(cluster, deps.site), { stamp: clock.now(), attendee: { email: pitch.member.email, name: pitch.member.name } }),
-          ]),
-        }
-      : undefined;
-    outbox.enqueue(tx, {
-      kind: `pitch.${kind}`,
-      to: pitch.member.email,
-      clusterId: cluster.id,
-      ...email,
-      ...(cluster.contactEmail ? { replyTo: cluster.contactEmail } : {}),
-      ...(calendar ? { calendar } : {}),
-    });
-  }
-
-  /** Checks the organisation's limits for one more pitch at this huddle (pending ones count). */
-  function checkLimits(tx: DbOrTx, request: { cluster: Cluster; huddle: Huddle; orgKey: string; excludeBookingId?: string }) {
-    const { cluster, huddle, orgKey, excludeBookingId } = request;
-    const exclude = excludeBookingId ? [ne(bookings.id, excludeBookingId)] : [];
-    const here = excludeBookingId
-      ? tx
-          .select({ n: sql<number>`count(*)` })
-          .from(bookings)
-          .where(and(eq(bookings.huddleId, huddle.id), eq(bookings.organisationKey, orgKey), active, ...exclude))
-          .get()!.n
-      : organisationCountStatement.get({ huddleId: huddle.id, orgKey })!.n;
-    const perHuddle = cluster.bookingPolicy.pitchesPerOrganisationPerHuddle;
-    if (here >= perHuddle) {
-      throw problem('BOOKING_LIMIT_REACHED', `Your organisation has ${here} active pitch${here === 1 ? '' : 'es'} at this huddle; the limit is ${perHuddle}`);
-    }
-    const rolling = cluster.bookingPolicy.rollingLimit;
-    if (rolling) {
-      const span = rolling.days * 86_400_000;
-      const theirs = tx.select({ huddleId: bookings.huddleId }).from(bookings).where(and(eq(bookings.organisationKey, orgKey), active, ...exclude)).all();
-      const starts = huddles.startsOf(tx, cluster.id, theirs.map((row) => row.huddleId));
-      const others = theirs
-        .map((row) => starts.get(row.huddleId))
-        .filter((start): start is Date => start !== undefined && Math.abs(start.getTime() - huddle.startsAt.getTime()) < span);
-      if (exceedsRollingLimit(others, huddle.startsAt, rolling)) {
-        throw problem('BOOKING_LIMIT_REACHED', `Your organisation may pitch at most ${rolling.max} times in any ${rolling.days} days`);
-      }
-    }
   }
 
   /** A published huddle of the member's cluster whose booking window is open now. */
@@ -176,11 +90,6 @@ export function createBookingsService(deps: {
     if (unbooked.length === 0) return undefined;
     const held = heldSlots(tx, huddleId);
     return unbooked.find((slot) => !held.has(slot.id));
-  }
-
-  /** Whether this organisation holds a pending or confirmed pitch at the huddle. */
-  function organisationPitches(_tx: DbOrTx, huddleId: string, orgKey: string): boolean {
-    return organisationCountStatement.get({ huddleId, orgKey })!.n > 0;
   }
 
   function insertBooking(tx: DbOrTx, request: { cluster: Cluster; huddle: Huddle; slot: Slot; member: Member; orgKey: string; pitch: BookingRequest; actor: Actor }): BookingDetails {
@@ -260,10 +169,10 @@ export function createBookingsService(deps: {
     const slotsMoved = after.status === 'cancelled' ? false : slotStore.layOut(tx, after, change.bookings);
     const notice = noticeOf(change);
     if (!notice && !(slotsMoved && before.status !== 'draft')) return;
-    const activeIds = tx.select({ id: bookings.id }).from(bookings).where(and(eq(bookings.huddleId, after.id), active)).all();
+    const activeIds = queries.activeIn(tx, after.id);
     if (activeIds.length === 0) return;
     const cluster = deps.clusters.getById(after.clusterId);
-    for (const { id } of activeIds) {
+    for (const id of activeIds) {
       const d = details(tx, id)!;
       if (notice === 'cancelled') {
         cancelIn(tx, { pitch: d, by: 'system', actor: { type: 'system', label: 'huddle cancelled' }, reason: after.cancelReason, cluster });
@@ -276,7 +185,7 @@ export function createBookingsService(deps: {
 
   return {
     hooks,
-    manageUrl,
+    manageUrl: notices.manageUrl,
 
     get(bookingId: string, who: Canceller): BookingDetails {
       return visible(db, bookingId, who);
@@ -293,7 +202,7 @@ export function createBookingsService(deps: {
         const huddle = bookableHuddle(tx, member, huddleId);
         const cluster = deps.clusters.getById(huddle.clusterId);
         const orgKey = organisationKey(member.organisation);
-        checkLimits(tx, { cluster, huddle, orgKey });
+        limits.check(tx, { cluster, huddle, orgKey });
 
         let slot: Slot | undefined;
         if (pitch.slotId) {
@@ -301,7 +210,7 @@ export function createBookingsService(deps: {
           if (!slot || slot.huddleId !== huddle.id) {
             throw problem('SLOT_NOT_FOUND', `Huddle ${huddle.id} has no slot ${pitch.slotId}`, { errors: [{ field: 'body/slotId', message: 'is not a slot of this huddle' }] });
           }
-          if (activeOnSlotStatement.get({ slotId: slot.id })) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
+          if (slotStore.isBooked(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
           if (heldSlots(tx, huddle.id).has(slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is offered to the waitlist`);
         } else {
           slot = firstFreeSlot(tx, huddle.id);
@@ -325,15 +234,15 @@ export function createBookingsService(deps: {
       const huddle = bookableHuddle(tx, member, offered.huddleId);
       const cluster = deps.clusters.getById(huddle.clusterId);
       const orgKey = organisationKey(member.organisation);
-      checkLimits(tx, { cluster, huddle, orgKey });
-      if (activeOnSlotStatement.get({ slotId: slot.id })) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
+      limits.check(tx, { cluster, huddle, orgKey });
+      if (slotStore.isBooked(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
       return insertBooking(tx, { cluster, huddle, slot, member, orgKey, pitch: offered.pitch, actor: offered.actor });
     },
 
     /** Whether the huddle can be booked now (for the waitlist's checks): the same rules as booking. */
     bookableHuddle,
     firstFreeSlot,
-    organisationPitches,
+    organisationPitches: limits.organisationPitches,
 
     /** One slot (a waitlist offer's). */
     slot(tx: DbOrTx, id: string): Slot | undefined {
@@ -363,12 +272,7 @@ export function createBookingsService(deps: {
         const cluster = deps.clusters.getById(d.huddle.clusterId);
         const after = cancelIn(tx, { pitch: d, by: who.kind, actor, reason, cluster });
         const late = now >= bookingWindow(d.huddle.startsAt, d.huddle).closesAt && d.huddle.startsAt > now;
-        if (late && who.kind === 'member') {
-          const email = lateCancellationEmail({ booking: after.booking, slot: d.slot, huddle: d.huddle, clusterName: cluster.name, memberName: d.member.name, organisation: d.member.organisation });
-          for (const organiser of deps.organisers.contactsOf(tx, cluster.id)) {
-            outbox.enqueue(tx, { kind: 'pitch.late_cancellation', to: organiser, clusterId: cluster.id, ...email });
-          }
-        }
+        if (late && who.kind === 'member') notices.tellOrganisersOfLateCancellation(tx, after, cluster, deps.organisers.contactsOf(tx, cluster.id));
         if (d.huddle.startsAt > now) hooks.slotFreed.emit(tx, d.huddle, d.slot);
         return after;
       });
@@ -381,7 +285,7 @@ export function createBookingsService(deps: {
         if (d.booking.status !== 'pending') throw problem('BOOKING_NOT_PENDING', `This booking is ${d.booking.status}`);
         if (d.huddle.status === 'cancelled') throw problem('HUDDLE_CANCELLED', 'This huddle is cancelled');
         const cluster = deps.clusters.getById(d.huddle.clusterId);
-        checkLimits(tx, { cluster, huddle: d.huddle, orgKey: d.booking.organisationKey, excludeBookingId: d.booking.id });
+        limits.check(tx, { cluster, huddle: d.huddle, orgKey: d.booking.organisationKey, excludeBookingId: d.booking.id });
         const booking = setStatus(tx, d.booking, { status: 'confirmed', decidedAt: clock.now() });
         const after = { ...d, booking };
         tell(tx, { kind: 'approved', pitch: after, cluster });
@@ -411,43 +315,8 @@ export function createBookingsService(deps: {
       });
     },
 
-    /** Every booking of a huddle, in slot order, for its organisers. */
-    forHuddle(huddleId: string, status?: Booking['status']) {
-      const rows = db
-        .select({ booking: bookings, slot: slots })
-        .from(bookings)
-        .innerJoin(slots, eq(slots.id, bookings.slotId))
-        .where(and(eq(bookings.huddleId, huddleId), ...(status ? [eq(bookings.status, status)] : [])))
-        .orderBy(asc(slots.position), asc(bookings.createdAt))
-        .all();
-      return withMembers(db, rows);
-    },
-
-    /** The run of show: confirmed pitches in slot order (the agenda, and the reminder email in the job's transaction). */
-    agenda(tx: DbOrTx, huddleId: string) {
-      const rows = tx
-        .select({ booking: bookings, slot: slots })
-        .from(bookings)
-        .innerJoin(slots, eq(slots.id, bookings.slotId))
-        .where(and(eq(bookings.huddleId, huddleId), eq(bookings.status, 'confirmed')))
-        .orderBy(asc(slots.position))
-        .all();
-      return withMembers(tx, rows);
-    },
-
-    /** A member's bookings with their huddles, soonest first (for /v1/me and the private feed); `since` keeps huddles starting after it. */
-    forMember(memberId: string, options: { since?: Date } = {}) {
-      const rows = db
-        .select({ booking: bookings, slot: slots })
-        .from(bookings)
-        .innerJoin(slots, eq(slots.id, bookings.slotId))
-        .where(eq(bookings.memberId, memberId))
-        .orderBy(asc(slots.startsAt))
-        .all();
-      const theirHuddles = huddles.getMany(db, rows.map((row) => row.booking.huddleId));
-      return rows
-        .map((row) => ({ ...row, huddle: theirHuddles.get(row.booking.huddleId)! }))
-        .filter((row) => !options.since || row.huddle.startsAt > options.since);
-    },
+    forHuddle: queries.forHuddle,
+    agenda: queries.agenda,
+    forMember: queries.forMember,
   };
 }

@@ -24,6 +24,7 @@ export function createSlotStore(db: Db) {
     .orderBy(asc(slots.position))
     .prepare();
   const anySlot = db.select({ id: slots.id }).from(slots).where(eq(slots.huddleId, p('huddleId'))).limit(1).prepare();
+  const bookingOnSlot = db.select({ id: bookings.id }).from(bookings).where(and(eq(bookings.slotId, p('slotId')), active)).prepare();
   const byId = db.select().from(slots).where(eq(slots.id, p('id'))).prepare();
 
   function bookedSlotIds(tx: DbOrTx, huddleId: string): Set<string> {
@@ -52,6 +53,11 @@ export function createSlotStore(db: Db) {
     /** The huddle's slots that hold no pending or confirmed booking, in order. */
     unbooked(_tx: DbOrTx, huddleId: string): Slot[] {
       return freeSlots.all({ huddleId });
+    },
+
+    /** Whether the slot holds a pending or confirmed booking. */
+    isBooked(_tx: DbOrTx, slotId: string): boolean {
+      return bookingOnSlot.get({ slotId }) !== undefined;
     },
 
     hasAny(huddleId: string): boolean {

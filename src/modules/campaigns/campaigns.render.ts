@@ -6,7 +6,7 @@ import { escapeHtml } from '../../lib/html.js';
 
 // html: false escapes any HTML in the Markdown, so the output holds only what Markdown makes;
 // markdown-it also refuses javascript:, vbscript: and data: links (except images).
-// Made on the first render: building it (linkify's patterns) cost the server's start-up ~9 ms.
+// Made on the first render, not at start-up: building it (linkify's patterns) takes a while.
 let markdown: MarkdownIt | undefined;
 const markdownIt = () => (markdown ??= new MarkdownIt({ html: false, linkify: true, typographer: false }));
 

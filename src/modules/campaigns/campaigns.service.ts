@@ -60,7 +60,7 @@ export function createCampaignsService(deps: {
   // A send runs beside the server, in another process, and SQLite lets one writer at a time: the
   // server's writes wait (and its event loop with them) while this process holds the lock. So the
   // statements that run once per recipient are prepared, and no transaction handles more than
-  // ROWS_PER_TRANSACTION recipients (bench/FINDINGS.md, mixed soak).
+  // ROWS_PER_TRANSACTION recipients (bench/FINDINGS.md: the mixed soak).
   const insertDelivery = db
     .insert(deliveries)
     .values({ id: rawPlaceholder('id'), campaignId: rawPlaceholder('campaignId'), subscriberId: rawPlaceholder('subscriberId'), email: rawPlaceholder('email'), status: 'pending', createdAt: rawPlaceholder('now') })

@@ -70,7 +70,6 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
   }
 
   return {
-    find,
     get,
 
     /** What tells whether a cluster or its huddles changed (any change bumps huddlesVersion), without reading and parsing the whole row. */

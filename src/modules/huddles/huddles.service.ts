@@ -1,7 +1,7 @@
 // Huddles and series: create, edit (one or this-and-following), cancel, list, and who may see them.
 // Every saved change is announced on hooks.changed in its own transaction: pitch slots and bookings,
 // waitlists, invitations and registrations react there (each in its own module).
-import { and, asc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { huddleSeries, huddles, type Cluster, type Huddle } from '../../db/schema.js';
@@ -9,7 +9,6 @@ import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { hook } from '../../lib/hooks.js';
 import { newId } from '../../lib/ids.js';
-import { decodeCursor, pageOf } from '../../lib/pagination.js';
 import { checkTimeZone } from '../../lib/text.js';
 import type { Principal } from '../../shared/principals.js';
 import type { Site } from '../../shared/site.js';
@@ -17,88 +16,20 @@ import type { Actor, AuditService } from '../audit/audit.service.js';
 import { diff } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import type { HuddleCreateBody, HuddlePatchBody, SeriesCreateBody } from './huddles.schemas.js';
-import { checkPlace, checkThemes, defaultPitchSettings, pitchSettings, timesFrom, type PitchSettings } from './huddles.settings.js';
+import { checkPlace, checkThemes, defaultPitchSettings, pitchSettings, timesFrom } from './huddles.settings.js';
 import { expandRule } from './huddles.recurrence.js';
 import { localToInstant } from './huddles.time.js';
 import { createHuddleViews } from './huddles.view-cache.js';
+import { calendarDay, isScheduleChange, pitchOf, snapshot, type BookingsChoice, type HuddleChange } from './huddles.changes.js';
+import { createHuddleQueries, isPublic, type ListQuery } from './huddles.queries.js';
 
 export type { Huddle };
-
-/** What an edit may do to booked pitch slots: refuse (the default) or move them and tell the pitchers. */
-export type BookingsChoice = 'refuse' | 'move';
-
-/** A saved huddle, as hooks.changed announces it. */
-export interface HuddleChange {
-  /** The huddle before the change; null when it was just created. */
-  before: Huddle | null;
-  after: Huddle;
-  /** Its time, place or status changed: calendars must be told (SEQUENCE grew). */
-  scheduleChanged: boolean;
-  /** The organiser's choice for booked slots this change moves. */
-  bookings: BookingsChoice;
-}
+export { noticeOf, type BookingsChoice, type HuddleChange } from './huddles.changes.js';
+export type { ListQuery };
 
 /** The columns that decide who may see a huddle, and its row version. */
 export type HuddleStamp = Pick<Huddle, 'id' | 'clusterId' | 'status' | 'cancelledAt' | 'version'>;
 
-/**
- * Whether people are told about a change, and how: a published (or once-published) huddle whose
- * time, place or status changed is 'updated' or 'cancelled'. Drafts have told nobody anything.
- */
-export function noticeOf(change: HuddleChange): 'updated' | 'cancelled' | null {
-  if (!change.before || change.before.status === 'draft' || !change.scheduleChanged) return null;
-  return change.after.status === 'cancelled' ? 'cancelled' : 'updated';
-}
-
-const RECENTLY_CANCELLED_MS = 30 * 86_400_000;
-
-function pitchOf(huddle: Huddle): PitchSettings {
-  const { slotCount, slotMinutes, changeoverMinutes, pitchOffsetMinutes, bookingOpensDaysBefore, bookingClosesHoursBefore, cancellationCutoffHours, approvalRequired } = huddle;
-  return { slotCount, slotMinutes, changeoverMinutes, pitchOffsetMinutes, bookingOpensDaysBefore, bookingClosesHoursBefore, cancellationCutoffHours, approvalRequired };
-}
-
-function snapshot(h: Huddle): Record<string, unknown> {
-  return {
-    title: h.title,
-    description: h.description,
-    startsAt: h.startsAt.toISOString(),
-    endsAt: h.endsAt.toISOString(),
-    timezone: h.timezone,
-    venueName: h.venueName,
-    venueAddress: h.venueAddress,
-    onlineUrl: h.onlineUrl ? '(set)' : null,
-    capacity: h.capacity,
-    themes: h.themes,
-    status: h.status,
-    pitch: pitchOf(h),
-  };
-}
-
-/** A change of time, place or status is one calendar apps must see: SEQUENCE grows. */
-function isScheduleChange(before: Huddle, after: Huddle): boolean {
-  return (
-    before.startsAt.getTime() !== after.startsAt.getTime() ||
-    before.endsAt.getTime() !== after.endsAt.getTime() ||
-    before.venueName !== after.venueName ||
-    before.venueAddress !== after.venueAddress ||
-    before.onlineUrl !== after.onlineUrl ||
-    before.status !== after.status
-  );
-}
-
-/** A local date as a number of milliseconds, for counting whole days between dates. */
-function calendarDay(local: DateTime): number {
-  return Date.UTC(local.year, local.month - 1, local.day);
-}
-
-export interface ListQuery {
-  from?: string;
-  to?: string;
-  theme?: string;
-  status?: 'draft' | 'published' | 'cancelled';
-  cursor?: string;
-  limit?: number;
-}
 
 export type HuddlesService = ReturnType<typeof createHuddlesService>;
 
@@ -109,30 +40,13 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
     changed: hook<[tx: DbOrTx, change: HuddleChange]>(),
   };
 
+  const queries = createHuddleQueries({ db, clock });
   const byId = db.select().from(huddles).where(eq(huddles.id, sql.placeholder('id'))).prepare();
   const stampById = db
     .select({ id: huddles.id, clusterId: huddles.clusterId, status: huddles.status, cancelledAt: huddles.cancelledAt, version: huddles.version })
     .from(huddles)
     .where(eq(huddles.id, sql.placeholder('id')))
     .prepare();
-  // One page of a cluster's public feed horizon, after the (start, id) the previous page ended with
-  // (keyset paging on huddles_cluster_start). Only what tells whether a cached event is current.
-  const feedPage = db
-    .select({ id: huddles.id, startsAt: huddles.startsAt, updatedAt: huddles.updatedAt, version: huddles.version, themes: huddles.themes })
-    .from(huddles)
-    .where(
-      and(
-        eq(huddles.clusterId, sql.placeholder('clusterId')),
-        gte(huddles.startsAt, sql`${sql.placeholder('from')}`),
-        sql`(${huddles.startsAt}, ${huddles.id}) > (${sql.placeholder('afterStart')}, ${sql.placeholder('afterId')})`,
-        lt(huddles.startsAt, sql`${sql.placeholder('to')}`),
-        or(eq(huddles.status, 'published'), and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, sql`${sql.placeholder('cancelledSince')}`))),
-      ),
-    )
-    .orderBy(asc(huddles.startsAt), asc(huddles.id))
-    .limit(sql.placeholder('limit'))
-    .prepare();
-
   /** Checks and normalises a new huddle's fields (shared by one-off huddles and series templates). */
   function newHuddleFields(cluster: Cluster, body: Omit<HuddleCreateBody, 'status'>) {
     const timezone = checkTimeZone(body.timezone ?? cluster.timezone);
@@ -176,10 +90,6 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
     const huddle = byId.get({ id });
     if (!huddle || huddle.clusterId !== clusterId) throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${id}`);
     return huddle;
-  }
-
-  function isPublic(huddle: Pick<Huddle, 'status' | 'cancelledAt'>, now: Date): boolean {
-    return huddle.status === 'published' || (huddle.status === 'cancelled' && huddle.cancelledAt !== null && now.getTime() - huddle.cancelledAt.getTime() <= RECENTLY_CANCELLED_MS);
   }
 
   /** Applies a patch to one huddle; returns the new row (not yet written). */
@@ -248,12 +158,6 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
     /** The huddle with this id, or undefined (it may have been deleted since its id was read). */
     find(id: string): Huddle | undefined {
       return byId.get({ id });
-    },
-
-    /** Whole rows of these huddles by id (ids that do not exist are left out), in the caller's transaction. */
-    getMany(tx: DbOrTx, ids: string[]): Map<string, Huddle> {
-      if (ids.length === 0) return new Map();
-      return new Map(tx.select().from(huddles).where(inArray(huddles.id, [...new Set(ids)])).all().map((huddle) => [huddle.id, huddle]));
     },
 
     /** What says who may see a huddle and whether a cached view of it is current, without reading the whole row. */
@@ -352,61 +256,13 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
       });
     },
 
-    /** A page of a cluster's huddles by start: ids and versions (the views are shaped, or kept, per huddle). */
-    list(clusterId: string, query: ListQuery, audience: 'public' | 'organiser') {
-      const now = clock.now();
-      const limit = query.limit ?? 50;
-      const after = decodeCursor(query.cursor, ['number', 'id']);
-      const conditions: (SQL | undefined)[] = [eq(huddles.clusterId, clusterId)];
-      const from = query.from ? new Date(query.from) : new Date(now.getTime() - 86_400_000);
-      conditions.push(gte(huddles.startsAt, from));
-      if (query.to) conditions.push(lt(huddles.startsAt, new Date(query.to)));
-      if (query.status) conditions.push(eq(huddles.status, query.status));
-      if (audience === 'public') {
-        conditions.push(or(eq(huddles.status, 'published'), and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, new Date(now.getTime() - RECENTLY_CANCELLED_MS)))));
-      }
-      if (query.theme) conditions.push(sql`EXISTS (SELECT 1 FROM json_each(${huddles.themes}) WHERE json_each.value = ${query.theme})`);
-      if (after) {
-        const [startsAt, id] = after as [number, string];
-        conditions.push(or(gt(huddles.startsAt, new Date(startsAt)), and(eq(huddles.startsAt, new Date(startsAt)), gt(huddles.id, id))));
-      }
-      const rows = db
-        .select({ id: huddles.id, version: huddles.version, startsAt: huddles.startsAt })
-        .from(huddles)
-        .where(and(...conditions))
-        .orderBy(asc(huddles.startsAt), asc(huddles.id))
-        .limit(limit + 1)
-        .all();
-      return pageOf(rows, limit, (row) => [row.startsAt.getTime(), row.id]);
-    },
-
-    /** One page of a cluster's public feed horizon (published, and cancelled since `cancelledSince`), after (afterStart, afterId). */
-    feedPage(range: { clusterId: string; from: number; to: number; cancelledSince: number; afterStart: number; afterId: string; limit: number }) {
-      return feedPage.all(range);
-    },
-
-    /** Published huddles starting in [from, to], soonest first (the reminders job). */
-    publishedStartingBetween(from: Date, to: Date): Huddle[] {
-      return db
-        .select()
-        .from(huddles)
-        .where(and(eq(huddles.status, 'published'), gt(huddles.startsAt, from), lte(huddles.startsAt, to)))
-        .orderBy(asc(huddles.startsAt))
-        .all();
-    },
-
-    /** The start of each of these huddles that belongs to this cluster, by id (a rolling pitch limit counts them). */
-    startsOf(tx: DbOrTx, clusterId: string, ids: string[]): Map<string, Date> {
-      if (ids.length === 0) return new Map();
-      const rows = tx
-        .select({ id: huddles.id, startsAt: huddles.startsAt })
-        .from(huddles)
-        .where(and(eq(huddles.clusterId, clusterId), inArray(huddles.id, [...new Set(ids)])))
-        .all();
-      return new Map(rows.map((row) => [row.id, row.startsAt]));
-    },
+    getMany: queries.getMany,
+    list: queries.list,
+    feedPage: queries.feedPage,
+    publishedStartingBetween: queries.publishedStartingBetween,
+    startsOf: queries.startsOf,
   };
 
-  const read = { one: get, many: (ids: string[]) => service.getMany(db, ids) };
+  const read = { one: get, many: (ids: string[]) => queries.getMany(db, ids) };
   return { ...service, views: createHuddleViews({ read, clusters, baseUrl: deps.site.baseUrl }) };
 }

@@ -1,7 +1,6 @@
 // Serialised views of huddles, kept per row version. Showing an unchanged huddle then costs one small
 // indexed read (its version) instead of reading, mapping, shaping and serialising the whole row
-// (GET one huddle went from 0.31x to ~0.6x of a raw read; bench/FINDINGS.md). A saved change bumps
-// the version, so a stale view is never served.
+// (bench/FINDINGS.md: the view cache). A saved change bumps the version, so a stale view is never served.
 import { LRUCache } from 'lru-cache';
 import type { Huddle } from '../../db/schema.js';
 import { jsonSerializer } from '../../lib/serialization.js';

@@ -22,8 +22,8 @@ type Transporter = ReturnType<Nodemailer['createTransport']>;
 
 /**
  * nodemailer is loaded, and the transporter made, when the first message is sent rather than at
- * start-up, where it was the largest package in the server bundle (~0.65 MB); in the bundle its
- * modules then run only on that first send. `close` closes the transporter if one was made.
+ * start-up (it is the largest package in the server bundle); in the bundle its modules then run only
+ * on that first send. `close` closes the transporter if one was made.
  */
 function lazyTransporter(make: (nodemailer: Nodemailer) => Transporter) {
   let transporter: Promise<Transporter> | undefined;

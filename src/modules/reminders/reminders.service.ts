@@ -67,5 +67,5 @@ export function createRemindersService(deps: {
   }
 
   const jobs: TimedJob[] = [{ name: 'reminders', run: sendDue }];
-  return { jobs, sendDue };
+  return { jobs };
 }

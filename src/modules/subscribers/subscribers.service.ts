@@ -2,7 +2,7 @@
 // and erasure. Every change writes the consent ledger (and its email) in the same transaction.
 import { and, asc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { rawPlaceholder, immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { consentEvents, subscribers, suppressions, TOPICS, type Cluster, type Subscriber, type SubscriberStatus, type Topic } from '../../db/schema.js';
+import { subscribers, TOPICS, type Cluster, type Subscriber, type SubscriberStatus, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { hook } from '../../lib/hooks.js';
@@ -11,10 +11,10 @@ import type { TimedJob } from '../../lib/jobs.js';
 import { decodeCursor, pageOf, type Page } from '../../lib/pagination.js';
 import { signLink, verifyLink } from '../../lib/signed-links.js';
 import { cleanName, isEmailAddress, normaliseEmail } from '../../lib/text.js';
-import { hashToken } from '../../lib/tokens.js';
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
+import { createConsentLedger, emailHash, type RequestContext } from './subscribers.consent.js';
 import { alreadySubscribedEmail, confirmationEmail } from './subscribers.emails.js';
 
 export type { Subscriber };
@@ -26,10 +26,8 @@ export interface DeliveryRecord {
   status: string;
   sentAt: Date | null;
 }
-export type ConsentSource = 'form' | 'api' | 'import' | 'organiser' | 'email-link' | 'one-click';
+export { CONSENT_WORDING_VERSION, emailHash, type ConsentSource, type RequestContext } from './subscribers.consent.js';
 
-/** The version of the consent wording shown on the sign-up form and in the confirmation email. */
-export const CONSENT_WORDING_VERSION = '2026-11-23';
 export const PENDING_DAYS = 30;
 /** A repeat sign-up re-sends the confirmation at most this often per address. */
 export const NOTICE_INTERVAL_MS = 10 * 60_000;
@@ -44,16 +42,6 @@ export interface SignUp {
   themes?: string[];
 }
 
-export interface RequestContext {
-  source: ConsentSource;
-  ip?: string | null;
-  userAgent?: string | null;
-}
-
-export function emailHash(email: string): string {
-  return hashToken(normaliseEmail(email));
-}
-
 export type SubscribersService = ReturnType<typeof createSubscribersService>;
 
 export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: Outbox; audit: AuditService; site: Site; secretKey: string }) {
@@ -65,12 +53,9 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
     exported: hook<[subscriber: Subscriber], DeliveryRecord[]>(),
   };
 
+  const consent = createConsentLedger({ db, clock });
+  const { record, isSuppressed } = consent;
   // The sign-up path is public and busy, so its statements are prepared once.
-  const suppressedStatement = db
-    .select({ hash: suppressions.emailHash })
-    .from(suppressions)
-    .where(and(eq(suppressions.clusterId, sql.placeholder('clusterId')), eq(suppressions.emailHash, sql.placeholder('hash'))))
-    .prepare();
   const byEmailStatement = db
     .select()
     .from(subscribers)
@@ -81,22 +66,6 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
     .values({ id: rawPlaceholder('id'), clusterId: rawPlaceholder('clusterId'), email: rawPlaceholder('email'), name: rawPlaceholder('name'), status: 'pending', topics: rawPlaceholder('topics'), themes: rawPlaceholder('themes'), createdAt: rawPlaceholder('now'), updatedAt: rawPlaceholder('now'), lastNoticeAt: rawPlaceholder('now') })
     .returning()
     .prepare();
-  const consentStatement = db
-    .insert(consentEvents)
-    .values({
-      id: rawPlaceholder('id'),
-      clusterId: rawPlaceholder('clusterId'),
-      subscriberId: rawPlaceholder('subscriberId'),
-      emailHash: rawPlaceholder('hash'),
-      kind: rawPlaceholder('kind'),
-      source: rawPlaceholder('source'),
-      wordingVersion: CONSENT_WORDING_VERSION,
-      topics: rawPlaceholder('topics'),
-      ip: rawPlaceholder('ip'),
-      userAgent: rawPlaceholder('userAgent'),
-      at: rawPlaceholder('at'),
-    })
-    .prepare();
   const noticeStatement = db
     .update(subscribers)
     .set({ lastNoticeAt: rawPlaceholder('at') })
@@ -106,25 +75,6 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
   function link(purpose: LinkPurpose, subscriberId: string): string {
     const path = { confirm: '/subscriptions/confirm', unsubscribe: '/unsubscribe', preferences: '/preferences' }[purpose];
     return `${deps.site.baseUrl}${path}?token=${encodeURIComponent(signLink(deps.secretKey, LINK_PURPOSES[purpose], subscriberId))}`;
-  }
-
-  function record(_tx: DbOrTx, subscriber: Pick<Subscriber, 'id' | 'clusterId' | 'email'> | null, kind: string, context: RequestContext & { clusterId?: string; hash?: string; topics?: string[] }) {
-    consentStatement.run({
-      id: newId(),
-      clusterId: subscriber?.clusterId ?? context.clusterId!,
-      subscriberId: subscriber?.id ?? null,
-      hash: subscriber ? emailHash(subscriber.email) : context.hash!,
-      kind,
-      source: context.source,
-      topics: context.topics ? JSON.stringify(context.topics) : null,
-      ip: context.ip ?? null,
-      userAgent: context.userAgent?.slice(0, 500) ?? null,
-      at: clock.now().getTime(),
-    });
-  }
-
-  function isSuppressed(_tx: DbOrTx, clusterId: string, email: string): boolean {
-    return suppressedStatement.get({ clusterId, hash: emailHash(email) }) !== undefined;
   }
 
   function checkThemes(cluster: Cluster, themes: string[]): string[] {
@@ -159,7 +109,7 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
   // A newsletter refused for good suppresses its address in that cluster.
   outbox.hooks.refused.on((row) => {
     if (row.kind !== 'newsletter' || !row.clusterId) return;
-    db.insert(suppressions).values({ clusterId: row.clusterId, emailHash: emailHash(row.toAddress), reason: 'bounced', createdAt: clock.now() }).onConflictDoNothing().run();
+    consent.suppress(db, row.clusterId, row.toAddress, 'bounced');
   });
 
   const jobs: TimedJob[] = [{ name: 'pending-sign-ups-expiry', run: expirePending }];
@@ -167,7 +117,6 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
   return {
     hooks,
     jobs,
-    expirePending,
     link,
     fromLink,
     pendingExpired,
@@ -297,7 +246,7 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
 
     /** Everything held about one person: the record, its consent events and the newsletters addressed to them. */
     export(subscriber: Subscriber) {
-      const events = db.select().from(consentEvents).where(eq(consentEvents.subscriberId, subscriber.id)).orderBy(asc(consentEvents.at), asc(consentEvents.id)).all();
+      const events = consent.eventsOf(subscriber.id);
       return { subscriber, events, deliveries: hooks.exported.emit(subscriber).flat() };
     },
 
@@ -308,27 +257,22 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
     erase(subscriber: Subscriber, context: RequestContext, actor: Actor): void {
       immediate(db, (tx) => {
         const hash = emailHash(subscriber.email);
-        tx.update(consentEvents).set({ ip: null, userAgent: null }).where(eq(consentEvents.subscriberId, subscriber.id)).run();
+        consent.forgetRequester(tx, subscriber.id);
         // Copies of the address elsewhere go too: the outbox forgets the mail, other modules their own copies.
         outbox.forgetRecipient(tx, subscriber.clusterId, subscriber.email);
         hooks.erased.emit(tx, subscriber);
         tx.delete(subscribers).where(eq(subscribers.id, subscriber.id)).run();
-        tx.insert(suppressions).values({ clusterId: subscriber.clusterId, emailHash: hash, reason: 'erased', createdAt: clock.now() }).onConflictDoNothing().run();
+        consent.suppress(tx, subscriber.clusterId, subscriber.email, 'erased');
         record(tx, null, 'erased', { ...context, clusterId: subscriber.clusterId, hash });
         audit.record(tx, actor, { clusterId: subscriber.clusterId, action: 'subscriber.erased', targetType: 'subscriber', targetId: subscriber.id });
       });
-    },
-
-    /** Never mail this address again (a permanent delivery failure). */
-    suppress(tx: DbOrTx, clusterId: string, email: string, reason: string): void {
-      tx.insert(suppressions).values({ clusterId, emailHash: emailHash(email), reason, createdAt: clock.now() }).onConflictDoNothing().run();
     },
 
     isSuppressed,
 
     /** Confirmed subscribers of a topic who are not suppressed (invitations' "subscribers" audience, campaigns). */
     recipients(tx: DbOrTx, clusterId: string, topic: Topic, theme?: string) {
-      const suppressed = new Set(tx.select({ hash: suppressions.emailHash }).from(suppressions).where(eq(suppressions.clusterId, clusterId)).all().map((row) => row.hash));
+      const suppressed = consent.suppressedIn(tx, clusterId);
       return tx
         .select({ id: subscribers.id, email: subscribers.email, name: subscribers.name })
         .from(subscribers)

@@ -179,7 +179,6 @@ export function createWaitlistService(deps: {
 
   return {
     jobs,
-    expireDue,
 
     /** Puts the member's organisation in line; only when every slot is taken, and once per organisation. */
     join(member: Member, huddleId: string, pitch: { title: string; summary?: string }, actor: Actor): { entry: WaitlistEntry; position: number; huddle: Huddle } {

@@ -1,0 +1,76 @@
+// The bookings read with their slots, huddles and members: for the API's views, the agenda, the
+// member's own view and feed, and the reminder email.
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../../db/client.js';
+import { ACTIVE_BOOKING_STATUSES, bookings, slots, type Booking, type Slot } from '../../db/schema.js';
+import type { HuddlesService } from '../huddles/huddles.service.js';
+import type { MembersService } from '../members/members.service.js';
+import type { BookingDetails } from './bookings.service.js';
+
+export function createBookingQueries(deps: { db: Db; huddles: HuddlesService; members: MembersService }) {
+  const { db, huddles, members } = deps;
+
+  /** Bookings with their slots, and their members read in one query. */
+  function withMembers(tx: DbOrTx, rows: { booking: Booking; slot: Slot }[]) {
+    const people = members.getMany(tx, rows.map((row) => row.booking.memberId));
+    return rows.map((row) => ({ ...row, member: people.get(row.booking.memberId)! }));
+  }
+
+  return {
+    /** The ids of a huddle's pending and confirmed bookings. */
+    activeIn(tx: DbOrTx, huddleId: string): string[] {
+      return tx
+        .select({ id: bookings.id })
+        .from(bookings)
+        .where(and(eq(bookings.huddleId, huddleId), inArray(bookings.status, [...ACTIVE_BOOKING_STATUSES])))
+        .all()
+        .map((row) => row.id);
+    },
+
+    /** One booking with its slot, huddle and member. */
+    details(tx: DbOrTx, bookingId: string): BookingDetails | undefined {
+      const row = tx.select({ booking: bookings, slot: slots }).from(bookings).innerJoin(slots, eq(slots.id, bookings.slotId)).where(eq(bookings.id, bookingId)).get();
+      if (!row) return undefined;
+      return { ...row, huddle: huddles.get(row.booking.huddleId), member: members.byId(row.booking.memberId)! };
+    },
+
+    /** Every booking of a huddle, in slot order, for its organisers. */
+    forHuddle(huddleId: string, status?: Booking['status']) {
+      const rows = db
+        .select({ booking: bookings, slot: slots })
+        .from(bookings)
+        .innerJoin(slots, eq(slots.id, bookings.slotId))
+        .where(and(eq(bookings.huddleId, huddleId), ...(status ? [eq(bookings.status, status)] : [])))
+        .orderBy(asc(slots.position), asc(bookings.createdAt))
+        .all();
+      return withMembers(db, rows);
+    },
+
+    /** The run of show: confirmed pitches in slot order (the agenda, and the reminder email in the job's transaction). */
+    agenda(tx: DbOrTx, huddleId: string) {
+      const rows = tx
+        .select({ booking: bookings, slot: slots })
+        .from(bookings)
+        .innerJoin(slots, eq(slots.id, bookings.slotId))
+        .where(and(eq(bookings.huddleId, huddleId), eq(bookings.status, 'confirmed')))
+        .orderBy(asc(slots.position))
+        .all();
+      return withMembers(tx, rows);
+    },
+
+    /** A member's bookings with their huddles, soonest first (for /v1/me and the private feed); `since` keeps huddles starting after it. */
+    forMember(memberId: string, options: { since?: Date } = {}) {
+      const rows = db
+        .select({ booking: bookings, slot: slots })
+        .from(bookings)
+        .innerJoin(slots, eq(slots.id, bookings.slotId))
+        .where(eq(bookings.memberId, memberId))
+        .orderBy(asc(slots.startsAt))
+        .all();
+      const theirHuddles = huddles.getMany(db, rows.map((row) => row.booking.huddleId));
+      return rows
+        .map((row) => ({ ...row, huddle: theirHuddles.get(row.booking.huddleId)! }))
+        .filter((row) => !options.since || row.huddle.startsAt > options.since);
+    },
+  };
+}

@@ -1,4 +1,5 @@
 // Counts failures per client (an IPv4 address or an IPv6 /64) in fixed one-minute windows, to slow down token guessing.
+import { LRUCache } from 'lru-cache';
 export interface FailureLimiter {
   /** Seconds until this client address may try again, or 0 when it is not blocked. */
   blockedFor(ip: string, now: number): number;
@@ -19,11 +20,8 @@ export function clientKey(ip: string): string {
 }
 
 export function createFailureLimiter(maxPerWindow: number): FailureLimiter {
-  const windows = new Map<string, { count: number; resetAt: number }>();
-
-  function prune(now: number) {
-    for (const [key, window] of windows) if (window.resetAt <= now) windows.delete(key);
-  }
+  // The clients seen most recently; one unheard of for longest makes room (its window is long over).
+  const windows = new LRUCache<string, { count: number; resetAt: number }>({ max: MAX_KEYS });
 
   return {
     blockedFor(ip, now) {
@@ -35,9 +33,6 @@ export function createFailureLimiter(maxPerWindow: number): FailureLimiter {
       const key = clientKey(ip);
       const window = windows.get(key);
       if (!window || window.resetAt <= now) {
-        if (windows.size >= MAX_KEYS) prune(now);
-        // Still full of live windows: forget the oldest (Map keeps insertion order) rather than grow.
-        if (windows.size >= MAX_KEYS) windows.delete(windows.keys().next().value as string);
         windows.set(key, { count: 1, resetAt: now + WINDOW_MS });
       } else {
         window.count += 1;

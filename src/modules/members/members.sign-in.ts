@@ -1,5 +1,6 @@
 // Member sign-in: one-time codes sent by email, exchanged for member tokens that expire and can be revoked.
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { members, memberTokens, signInCodes } from '../../db/schema.js';
 import { problem } from '../../errors.js';
@@ -32,7 +33,8 @@ export type SignIn = ReturnType<typeof createSignIn>;
 
 export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; outbox: Outbox; clusters: ClustersService; site: Site }) {
   const { db, clock, audit, outbox } = deps;
-  const recentLinks = new Map<string, number[]>();
+  // When each address was last sent links; the addresses heard of longest ago go first when full.
+  const recentLinks = new LRUCache<string, number[]>({ max: MAX_TRACKED_ADDRESSES });
 
   const tokenByHash = db
     .select({
@@ -60,10 +62,6 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
   function allowLink(email: string, now: number): boolean {
     const recent = (recentLinks.get(email) ?? []).filter((at) => at > now - LINK_WINDOW_MS);
     if (recent.length >= LINKS_PER_ADDRESS) return false;
-    if (!recentLinks.has(email) && recentLinks.size >= MAX_TRACKED_ADDRESSES) {
-      for (const [key, times] of recentLinks) if (times.every((at) => at <= now - LINK_WINDOW_MS)) recentLinks.delete(key);
-      if (recentLinks.size >= MAX_TRACKED_ADDRESSES) recentLinks.delete(recentLinks.keys().next().value as string);
-    }
     recentLinks.set(email, [...recent, now]);
     return true;
   }

@@ -289,6 +289,12 @@ export const memberTokens = sqliteTable(
 export type BookingStatus = 'pending' | 'confirmed' | 'rejected' | 'cancelled';
 /** A booking holds its slot while it is pending (waiting for approval) or confirmed: "active". The one place this is said. */
 export const ACTIVE_BOOKING_STATUSES = ['pending', 'confirmed'] as const satisfies readonly BookingStatus[];
+const ACTIVE_LIST = ACTIVE_BOOKING_STATUSES.map((status) => `'${status}'`).join(', ');
+/**
+ * The same as a query condition, written out rather than bound: SQLite uses the partial index
+ * bookings_active_slot only for a query whose condition is the index's own, word for word.
+ */
+export const activeBooking = sql.raw(`"bookings"."status" IN (${ACTIVE_LIST})`);
 
 /** A member organisation's pitch in one slot. A slot holds at most one pending or confirmed booking. */
 export const bookings = sqliteTable(
@@ -321,7 +327,7 @@ export const bookings = sqliteTable(
   (t) => [
     uniqueIndex('bookings_active_slot')
       .on(t.slotId)
-      .where(sql.raw(`status IN (${ACTIVE_BOOKING_STATUSES.map((status) => `'${status}'`).join(', ')})`)),
+      .where(sql.raw(`status IN (${ACTIVE_LIST})`)),
     index('bookings_huddle').on(t.huddleId, t.status),
     index('bookings_member').on(t.memberId, t.status),
     index('bookings_organisation').on(t.organisationKey, t.status),

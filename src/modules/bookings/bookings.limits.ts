@@ -1,8 +1,8 @@
 // The organisation limits, read inside the booking's transaction: pitches per organisation per huddle,
 // and the cluster's rolling limit over any window of days (a pending pitch counts as much as a confirmed one).
-import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.js';
-import { ACTIVE_BOOKING_STATUSES, bookings, type Cluster, type Huddle } from '../../db/schema.js';
+import { activeBooking as active, bookings, type Cluster, type Huddle } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
 import { exceedsRollingLimit } from './bookings.rules.js';
@@ -16,7 +16,6 @@ export interface LimitCheck {
 }
 
 export function createLimits(deps: { db: Db; huddles: HuddlesService }) {
-  const active = inArray(bookings.status, [...ACTIVE_BOOKING_STATUSES]);
   // A burst of requests for one huddle runs this again and again: prepared once, on the connection
   // every transaction uses, so it runs inside the caller's.
   const organisationCount = deps.db

@@ -1,8 +1,8 @@
 // The bookings read with their slots, huddles and members: for the API's views, the agenda, the
 // member's own view and feed, and the reminder email.
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.js';
-import { ACTIVE_BOOKING_STATUSES, bookings, slots, type Booking, type Slot } from '../../db/schema.js';
+import { activeBooking, bookings, slots, type Booking, type Slot } from '../../db/schema.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
 import type { MembersService } from '../members/members.service.js';
 import type { BookingDetails } from './bookings.service.js';
@@ -22,7 +22,7 @@ export function createBookingQueries(deps: { db: Db; huddles: HuddlesService; me
       return tx
         .select({ id: bookings.id })
         .from(bookings)
-        .where(and(eq(bookings.huddleId, huddleId), inArray(bookings.status, [...ACTIVE_BOOKING_STATUSES])))
+        .where(and(eq(bookings.huddleId, huddleId), activeBooking))
         .all()
         .map((row) => row.id);
     },

@@ -60,8 +60,8 @@ export function createBookingsService(deps: {
   const hooks = {
     /** A booked slot of a huddle still to come was given up (cancelled or rejected): in that transaction. */
     slotFreed: hook<[tx: DbOrTx, huddle: Huddle, slot: Slot]>(),
-    /** Slots of a huddle held for someone by another module (the waitlist's open offers): nobody else may book them. */
-    slotHolds: hook<[tx: DbOrTx, huddleId: string], Set<string>>(),
+    /** Which of these slots another module holds for someone (the waitlist's open offers): nobody else may book them. */
+    slotHolds: hook<[tx: DbOrTx, slotIds: string[]], Set<string>>(),
   };
   const slotStore = createSlotStore(db);
   const limits = createLimits({ db, huddles });
@@ -70,8 +70,9 @@ export function createBookingsService(deps: {
   const { details } = queries;
   const { tell } = notices;
 
-  function heldSlots(tx: DbOrTx, huddleId: string): Set<string> {
-    return new Set(hooks.slotHolds.emit(tx, huddleId).flatMap((held) => [...held]));
+  /** Which of these slots are held for someone (the waitlist's open offers). */
+  function heldSlots(tx: DbOrTx, slotIds: string[]): Set<string> {
+    return new Set(slotIds.length === 0 ? [] : hooks.slotHolds.emit(tx, slotIds).flatMap((held) => [...held]));
   }
 
   /** A published huddle of the member's cluster whose booking window is open now. */
@@ -88,7 +89,7 @@ export function createBookingsService(deps: {
   function firstFreeSlot(tx: DbOrTx, huddleId: string): Slot | undefined {
     const unbooked = slotStore.unbooked(tx, huddleId);
     if (unbooked.length === 0) return undefined;
-    const held = heldSlots(tx, huddleId);
+    const held = heldSlots(tx, unbooked.map((slot) => slot.id));
     return unbooked.find((slot) => !held.has(slot.id));
   }
 
@@ -211,7 +212,7 @@ export function createBookingsService(deps: {
             throw problem('SLOT_NOT_FOUND', `Huddle ${huddle.id} has no slot ${pitch.slotId}`, { errors: [{ field: 'body/slotId', message: 'is not a slot of this huddle' }] });
           }
           if (slotStore.isBooked(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
-          if (heldSlots(tx, huddle.id).has(slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is offered to the waitlist`);
+          if (heldSlots(tx, [slot.id]).has(slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is offered to the waitlist`);
         } else {
           slot = firstFreeSlot(tx, huddle.id);
           if (!slot) {
@@ -256,7 +257,7 @@ export function createBookingsService(deps: {
 
     /** Ids of the slots that hold a pending or confirmed booking, or are held for someone (an offer). */
     takenSlotIds(huddleId: string): Set<string> {
-      return new Set([...slotStore.bookedSlotIds(db, huddleId), ...heldSlots(db, huddleId)]);
+      return new Set([...slotStore.bookedSlotIds(db, huddleId), ...heldSlots(db, slotStore.all(huddleId).map((slot) => slot.id))]);
     },
 
     /** Cancels a pending or confirmed pitch. Members only until the cutoff; organisers at any time. */

@@ -1,8 +1,8 @@
 // Pitch slots: laid out from each huddle's pitch settings whenever it is saved, position by position so
 // a booking keeps its slot; read for booking, for the slot list and for the waitlist's offers.
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.js';
-import { ACTIVE_BOOKING_STATUSES, bookings, slots, type Huddle, type Slot } from '../../db/schema.js';
+import { activeBooking, bookings, slots, type Huddle, type Slot } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
 import type { BookingsChoice } from '../huddles/huddles.service.js';
@@ -14,7 +14,7 @@ export type SlotStore = ReturnType<typeof createSlotStore>;
 
 export function createSlotStore(db: Db) {
   const p = (name: string) => sql.placeholder(name);
-  const active = inArray(bookings.status, [...ACTIVE_BOOKING_STATUSES]);
+  const active = activeBooking;
   // A burst of requests for one huddle runs these reads again and again: prepared once, on the
   // connection every transaction uses, so they run inside the caller's.
   const freeSlots = db

@@ -39,11 +39,6 @@ export function createWaitlistService(deps: {
 }) {
   const { db, clock, audit, outbox, huddles, members, bookings } = deps;
   const system: Actor = { type: 'system', label: 'waitlist' };
-  const openOfferSlots = db
-    .select({ slotId: waitlistOffers.slotId })
-    .from(waitlistOffers)
-    .where(and(eq(waitlistOffers.huddleId, sql.placeholder('huddleId')), eq(waitlistOffers.status, 'open')))
-    .prepare();
 
   function position(tx: DbOrTx, entry: WaitlistEntry): number {
     return (
@@ -163,7 +158,11 @@ export function createWaitlistService(deps: {
 
   // A freed slot goes to the first in line; an open offer holds its slot against bookings.
   bookings.hooks.slotFreed.on((tx, huddle, slot) => offerNext(tx, huddle, slot));
-  bookings.hooks.slotHolds.on((_tx, huddleId) => new Set(openOfferSlots.all({ huddleId }).map((row) => row.slotId)));
+  bookings.hooks.slotHolds.on((tx, slotIds) => {
+    // 'open' written out, not bound: the partial index waitlist_offers_open_slot answers it.
+    const open = tx.select({ slotId: waitlistOffers.slotId }).from(waitlistOffers).where(and(inArray(waitlistOffers.slotId, slotIds), sql`${waitlistOffers.status} = 'open'`)).all();
+    return new Set(open.map((row) => row.slotId));
+  });
   // A cancelled huddle withdraws its offers and closes its line.
   huddles.hooks.changed.on((tx, change) => {
     if (noticeOf(change) !== 'cancelled') return;

@@ -7,7 +7,6 @@ import { bookings, type Booking, type Cluster, type Huddle, type Member, type Sl
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { hook } from '../../lib/hooks.js';
-import { newId } from '../../lib/ids.js';
 import type { MemberPrincipal, OrganiserPrincipal } from '../../shared/principals.js';
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
@@ -18,8 +17,9 @@ import type { OrganisersService } from '../organisers/organisers.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import { createLimits } from './bookings.limits.js';
 import { CANCEL_LINK_PURPOSE, createPitchNotices, type CancelledBy } from './bookings.notices.js';
+import { createBooker } from './bookings.booking.js';
 import { createBookingQueries } from './bookings.queries.js';
-import { bookingClosedReason, bookingWindow, isActiveBooking, memberCancelDeadline, organisationKey } from './bookings.rules.js';
+import { bookingWindow, isActiveBooking, memberCancelDeadline } from './bookings.rules.js';
 import { createSlotStore } from './bookings.slots.js';
 
 export type { Booking, Slot };
@@ -69,60 +69,11 @@ export function createBookingsService(deps: {
   const notices = createPitchNotices({ outbox, clock, site: deps.site, secretKey: deps.secretKey });
   const { details } = queries;
   const { tell } = notices;
+  const booker = createBooker({ db, clock, audit, clusters: deps.clusters, huddles, slotStore, limits, notices, heldSlots: (tx, slotIds) => heldSlots(tx, slotIds) });
 
   /** Which of these slots are held for someone (the waitlist's open offers). */
   function heldSlots(tx: DbOrTx, slotIds: string[]): Set<string> {
     return new Set(slotIds.length === 0 ? [] : hooks.slotHolds.emit(tx, slotIds).flatMap((held) => [...held]));
-  }
-
-  /** A published huddle of the member's cluster whose booking window is open now. */
-  function bookableHuddle(_tx: DbOrTx, member: Member, huddleId: string): Huddle {
-    const huddle = huddles.get(huddleId);
-    if (huddle.clusterId !== member.clusterId || huddle.status === 'draft') throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddleId}`);
-    if (huddle.status === 'cancelled') throw problem('HUDDLE_CANCELLED', 'This huddle is cancelled');
-    const closed = bookingClosedReason(bookingWindow(huddle.startsAt, huddle), clock.now());
-    if (closed) throw problem('BOOKING_CLOSED', closed);
-    return huddle;
-  }
-
-  /** The first slot that holds no pending or confirmed booking and is not held for someone else. */
-  function firstFreeSlot(tx: DbOrTx, huddleId: string): Slot | undefined {
-    const unbooked = slotStore.unbooked(tx, huddleId);
-    if (unbooked.length === 0) return undefined;
-    const held = heldSlots(tx, unbooked.map((slot) => slot.id));
-    return unbooked.find((slot) => !held.has(slot.id));
-  }
-
-  function insertBooking(tx: DbOrTx, request: { cluster: Cluster; huddle: Huddle; slot: Slot; member: Member; orgKey: string; pitch: BookingRequest; actor: Actor }): BookingDetails {
-    const { cluster, huddle, slot, member, pitch } = request;
-    const now = clock.now();
-    const booking = tx
-      .insert(bookings)
-      .values({
-        id: newId(),
-        huddleId: huddle.id,
-        slotId: slot.id,
-        memberId: member.id,
-        organisationKey: request.orgKey,
-        title: pitch.title.trim(),
-        summary: pitch.summary?.trim() ?? '',
-        status: huddle.approvalRequired ? 'pending' : 'confirmed',
-        sequence: 0,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning()
-      .get();
-    const d = { booking, slot, huddle, member };
-    tell(tx, { kind: booking.status === 'pending' ? 'pending' : 'confirmed', pitch: d, cluster });
-    audit.record(tx, request.actor, {
-      clusterId: cluster.id,
-      action: 'booking.created',
-      targetType: 'booking',
-      targetId: booking.id,
-      after: { huddleId: huddle.id, slot: slot.position, status: booking.status, title: booking.title },
-    });
-    return d;
   }
 
   /** The booking as its member sees it, or as an organiser of its cluster sees it; anyone else gets 404. */
@@ -197,52 +148,12 @@ export function createBookingsService(deps: {
       return details(db, bookingId);
     },
 
-    /** Books a slot (the given one, or the first free one) for the member's organisation. */
-    book(member: Member, huddleId: string, pitch: BookingRequest, actor: Actor): BookingDetails {
-      return immediate(db, (tx) => {
-        const huddle = bookableHuddle(tx, member, huddleId);
-        const cluster = deps.clusters.getById(huddle.clusterId);
-        const orgKey = organisationKey(member.organisation);
-        limits.check(tx, { cluster, huddle, orgKey });
-
-        let slot: Slot | undefined;
-        if (pitch.slotId) {
-          slot = slotStore.get(tx, pitch.slotId);
-          if (!slot || slot.huddleId !== huddle.id) {
-            throw problem('SLOT_NOT_FOUND', `Huddle ${huddle.id} has no slot ${pitch.slotId}`, { errors: [{ field: 'body/slotId', message: 'is not a slot of this huddle' }] });
-          }
-          if (slotStore.isBooked(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
-          if (heldSlots(tx, [slot.id]).has(slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is offered to the waitlist`);
-        } else {
-          slot = firstFreeSlot(tx, huddle.id);
-          if (!slot) {
-            throw problem(
-              'NO_SLOTS_LEFT',
-              slotStore.hasAny(huddle.id) ? 'Every slot of this huddle is booked; join the waitlist to be offered one that frees up' : 'This huddle has no pitch slots (its pitch.slotCount is 0)',
-            );
-          }
-        }
-        return insertBooking(tx, { cluster, huddle, slot, member, orgKey, pitch, actor });
-      });
-    },
-
-    /**
-     * Books a slot the waitlist offered, inside the caller's transaction: the window and the
-     * organisation's limits are checked again; the slot was held for this member by the offer.
-     */
-    bookOffered(tx: DbOrTx, offered: { member: Member; huddleId: string; slot: Slot; pitch: BookingRequest; actor: Actor }): BookingDetails {
-      const { member, slot } = offered;
-      const huddle = bookableHuddle(tx, member, offered.huddleId);
-      const cluster = deps.clusters.getById(huddle.clusterId);
-      const orgKey = organisationKey(member.organisation);
-      limits.check(tx, { cluster, huddle, orgKey });
-      if (slotStore.isBooked(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
-      return insertBooking(tx, { cluster, huddle, slot, member, orgKey, pitch: offered.pitch, actor: offered.actor });
-    },
+    book: booker.book,
+    bookOffered: booker.bookOffered,
 
     /** Whether the huddle can be booked now (for the waitlist's checks): the same rules as booking. */
-    bookableHuddle,
-    firstFreeSlot,
+    bookableHuddle: booker.bookableHuddle,
+    firstFreeSlot: booker.firstFreeSlot,
     organisationPitches: limits.organisationPitches,
 
     /** One slot (a waitlist offer's). */

@@ -4,23 +4,22 @@
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { huddleSeries, huddles, type Cluster, type Huddle } from '../../db/schema.js';
+import { huddles, type Cluster, type Huddle } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { hook } from '../../lib/hooks.js';
-import { newId } from '../../lib/ids.js';
 import { checkTimeZone } from '../../lib/text.js';
 import type { Principal } from '../../shared/principals.js';
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import { diff } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
-import type { HuddleCreateBody, HuddlePatchBody, SeriesCreateBody } from './huddles.schemas.js';
-import { checkPlace, checkThemes, defaultPitchSettings, pitchSettings, timesFrom } from './huddles.settings.js';
-import { expandRule } from './huddles.recurrence.js';
+import type { HuddlePatchBody } from './huddles.schemas.js';
+import { checkPlace, checkThemes, pitchSettings, timesFrom } from './huddles.settings.js';
 import { localToInstant } from './huddles.time.js';
 import { createHuddleViews } from './huddles.view-cache.js';
 import { calendarDay, isScheduleChange, pitchOf, snapshot, type BookingsChoice, type HuddleChange } from './huddles.changes.js';
+import { createHuddleCreator } from './huddles.create.js';
 import { createHuddleQueries, isPublic, type ListQuery } from './huddles.queries.js';
 
 export type { Huddle };
@@ -41,44 +40,13 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
   };
 
   const queries = createHuddleQueries({ db, clock });
+  const creator = createHuddleCreator({ db, clock, audit, clusters, changed: hooks.changed });
   const byId = db.select().from(huddles).where(eq(huddles.id, sql.placeholder('id'))).prepare();
   const stampById = db
     .select({ id: huddles.id, clusterId: huddles.clusterId, status: huddles.status, cancelledAt: huddles.cancelledAt, version: huddles.version })
     .from(huddles)
     .where(eq(huddles.id, sql.placeholder('id')))
     .prepare();
-  /** Checks and normalises a new huddle's fields (shared by one-off huddles and series templates). */
-  function newHuddleFields(cluster: Cluster, body: Omit<HuddleCreateBody, 'status'>) {
-    const timezone = checkTimeZone(body.timezone ?? cluster.timezone);
-    const venue = body.venue ?? null;
-    const onlineUrl = body.onlineUrl ?? null;
-    checkPlace(venue, onlineUrl);
-    return {
-      clusterId: cluster.id,
-      title: body.title.trim(),
-      description: body.description ?? '',
-      timezone,
-      venueName: venue?.name.trim() ?? null,
-      venueAddress: venue?.address ?? null,
-      onlineUrl,
-      capacity: body.capacity ?? null,
-      themes: checkThemes(body.themes ?? [], cluster.themes),
-      ...pitchSettings(body.pitch, defaultPitchSettings(cluster.bookingPolicy), body.durationMinutes),
-    };
-  }
-
-  function insertHuddle(tx: DbOrTx, row: { fields: ReturnType<typeof newHuddleFields>; startsAt: Date; endsAt: Date; status: 'draft' | 'published'; seriesId: string | null }) {
-    const now = clock.now();
-    const { fields, startsAt, endsAt, status, seriesId } = row;
-    const huddle = tx
-      .insert(huddles)
-      .values({ id: newId(), ...fields, startsAt, endsAt, seriesId, status, sequence: 0, createdAt: now, updatedAt: now })
-      .returning()
-      .get();
-    hooks.changed.emit(tx, { before: null, after: huddle, scheduleChanged: false, bookings: 'refuse' });
-    return huddle;
-  }
-
   function get(id: string): Huddle {
     const huddle = byId.get({ id });
     if (!huddle) throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${id}`);
@@ -177,43 +145,8 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
       return 'public';
     },
 
-    create(cluster: Cluster, body: HuddleCreateBody, actor: Actor): Huddle {
-      const fields = newHuddleFields(cluster, body);
-      const times = timesFrom(body.start, fields.timezone, body.durationMinutes);
-      return immediate(db, (tx) => {
-        const row = insertHuddle(tx, { fields, startsAt: times.startsAt, endsAt: times.endsAt, status: body.status ?? 'draft', seriesId: null });
-        clusters.bumpFeedVersion(tx, cluster.id);
-        audit.record(tx, actor, { clusterId: cluster.id, action: 'huddle.created', targetType: 'huddle', targetId: row.id, after: snapshot(row) });
-        return row;
-      });
-    },
-
-    createSeries(cluster: Cluster, body: SeriesCreateBody, actor: Actor) {
-      const fields = newHuddleFields(cluster, body.template);
-      const first = timesFrom(body.template.start, fields.timezone, body.template.durationMinutes);
-      const starts = expandRule(body.rrule, first.start, fields.timezone);
-      const durationMs = body.template.durationMinutes * 60_000;
-      return immediate(db, (tx) => {
-        const series = tx
-          .insert(huddleSeries)
-          .values({ id: newId(), clusterId: cluster.id, rrule: body.rrule.trim().replace(/^RRULE:/i, '').toUpperCase(), timezone: fields.timezone, createdAt: clock.now() })
-          .returning()
-          .get();
-        const rows = starts.map((start) => {
-          const startsAt = start.toJSDate();
-          return insertHuddle(tx, { fields, startsAt, endsAt: new Date(startsAt.getTime() + durationMs), status: body.status ?? 'draft', seriesId: series.id });
-        });
-        clusters.bumpFeedVersion(tx, cluster.id);
-        audit.record(tx, actor, {
-          clusterId: cluster.id,
-          action: 'series.created',
-          targetType: 'series',
-          targetId: series.id,
-          after: { rrule: series.rrule, timezone: series.timezone, occurrences: rows.length, title: fields.title },
-        });
-        return { series, huddles: rows };
-      });
-    },
+    create: creator.create,
+    createSeries: creator.createSeries,
 
     /** Edits one huddle, or it and the following occurrences of its series (same wall-clock shift for each). */
     update(request: { huddleId: string; cluster: Cluster; body: HuddlePatchBody; scope: 'this' | 'following'; actor: Actor; bookings: BookingsChoice }): Huddle {

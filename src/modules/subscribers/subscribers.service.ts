@@ -1,21 +1,19 @@
 // Newsletter subscribers: double opt-in sign-up, confirmation, preferences, one-click unsubscribe,
 // and erasure. Every change writes the consent ledger (and its email) in the same transaction.
 import { and, asc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { rawPlaceholder, immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { subscribers, TOPICS, type Cluster, type Subscriber, type SubscriberStatus, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { hook } from '../../lib/hooks.js';
-import { newId } from '../../lib/ids.js';
 import type { TimedJob } from '../../lib/jobs.js';
 import { decodeCursor, pageOf, type Page } from '../../lib/pagination.js';
 import { signLink, verifyLink } from '../../lib/signed-links.js';
-import { cleanName, isEmailAddress, normaliseEmail } from '../../lib/text.js';
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import { createConsentLedger, emailHash, type RequestContext } from './subscribers.consent.js';
-import { alreadySubscribedEmail, confirmationEmail } from './subscribers.emails.js';
+import { checkThemes, createSignUp, PENDING_DAYS, pendingExpired, type SignUp } from './subscribers.sign-up.js';
 
 export type { Subscriber };
 
@@ -27,20 +25,10 @@ export interface DeliveryRecord {
   sentAt: Date | null;
 }
 export { CONSENT_WORDING_VERSION, emailHash, type ConsentSource, type RequestContext } from './subscribers.consent.js';
-
-export const PENDING_DAYS = 30;
-/** A repeat sign-up re-sends the confirmation at most this often per address. */
-export const NOTICE_INTERVAL_MS = 10 * 60_000;
+export { NOTICE_INTERVAL_MS, PENDING_DAYS, type SignUp } from './subscribers.sign-up.js';
 
 export const LINK_PURPOSES = { confirm: 'subscription-confirm', unsubscribe: 'unsubscribe', preferences: 'subscription-preferences' } as const;
 export type LinkPurpose = keyof typeof LINK_PURPOSES;
-
-export interface SignUp {
-  email: string;
-  name?: string;
-  topics?: Topic[];
-  themes?: string[];
-}
 
 export type SubscribersService = ReturnType<typeof createSubscribersService>;
 
@@ -55,39 +43,9 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
 
   const consent = createConsentLedger({ db, clock });
   const { record, isSuppressed } = consent;
-  // The sign-up path is public and busy, so its statements are prepared once.
-  const byEmailStatement = db
-    .select()
-    .from(subscribers)
-    .where(and(eq(subscribers.clusterId, sql.placeholder('clusterId')), eq(subscribers.email, sql.placeholder('email'))))
-    .prepare();
-  const insertStatement = db
-    .insert(subscribers)
-    .values({ id: rawPlaceholder('id'), clusterId: rawPlaceholder('clusterId'), email: rawPlaceholder('email'), name: rawPlaceholder('name'), status: 'pending', topics: rawPlaceholder('topics'), themes: rawPlaceholder('themes'), createdAt: rawPlaceholder('now'), updatedAt: rawPlaceholder('now'), lastNoticeAt: rawPlaceholder('now') })
-    .returning()
-    .prepare();
-  const noticeStatement = db
-    .update(subscribers)
-    .set({ lastNoticeAt: rawPlaceholder('at') })
-    .where(eq(subscribers.id, sql.placeholder('id')))
-    .prepare();
-
   function link(purpose: LinkPurpose, subscriberId: string): string {
     const path = { confirm: '/subscriptions/confirm', unsubscribe: '/unsubscribe', preferences: '/preferences' }[purpose];
     return `${deps.site.baseUrl}${path}?token=${encodeURIComponent(signLink(deps.secretKey, LINK_PURPOSES[purpose], subscriberId))}`;
-  }
-
-  function checkThemes(cluster: Cluster, themes: string[]): string[] {
-    const unknown = themes.filter((theme) => !cluster.themes.includes(theme));
-    if (unknown.length > 0) throw problem('VALIDATION_FAILED', `themes ${unknown.join(', ')} are not among the cluster's (${cluster.themes.join(', ')})`, { errors: [{ field: 'body/themes', message: 'has unknown themes' }] });
-    return [...new Set(themes)];
-  }
-
-  function sendConfirmation(tx: DbOrTx, cluster: Cluster, subscriber: Subscriber) {
-    outbox.enqueue(tx, { kind: 'subscription.confirm', to: subscriber.email, clusterId: cluster.id, ...confirmationEmail({ clusterName: cluster.name, topics: subscriber.topics, url: link('confirm', subscriber.id) }) });
-    const now = clock.now();
-    // A new row was written with this notice time already.
-    if (subscriber.lastNoticeAt?.getTime() !== now.getTime()) noticeStatement.run({ id: subscriber.id, at: now.getTime() });
   }
 
   /** The subscriber behind a signed link of this purpose, or undefined when the link is not genuine. */
@@ -96,15 +54,13 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
     return id ? db.select().from(subscribers).where(eq(subscribers.id, id)).get() : undefined;
   }
 
-  function pendingExpired(subscriber: Subscriber, now: Date): boolean {
-    return subscriber.status === 'pending' && now.getTime() - subscriber.createdAt.getTime() > PENDING_DAYS * 86_400_000;
-  }
-
   /** The worker's job: pending sign-ups older than 30 days are removed (their ledger entries stay). */
   function expirePending(): number {
     const cutoff = new Date(clock.now().getTime() - PENDING_DAYS * 86_400_000);
     return db.delete(subscribers).where(and(eq(subscribers.status, 'pending'), lt(subscribers.createdAt, cutoff))).run().changes;
   }
+
+  const { signUp } = createSignUp({ db, clock, outbox, consent, link });
 
   // A newsletter refused for good suppresses its address in that cluster.
   outbox.hooks.refused.on((row) => {
@@ -126,49 +82,7 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
       if (input.themes) checkThemes(cluster, input.themes);
     },
 
-    /**
-     * Handles a sign-up. The caller answers 202 before this runs, whatever the address's state:
-     * new (or unsubscribed) addresses get a confirmation; pending ones get it again; confirmed ones get
-     * an "already subscribed" note with their preferences link; suppressed addresses get nothing.
-     * Repeats within NOTICE_INTERVAL_MS send nothing.
-     */
-    signUp(cluster: Cluster, input: SignUp, context: RequestContext): void {
-      const email = normaliseEmail(input.email);
-      if (!isEmailAddress(email)) return;
-      const topics = [...new Set(input.topics && input.topics.length > 0 ? input.topics : (['newsletter'] as Topic[]))];
-      const themes = checkThemes(cluster, input.themes ?? []);
-      const name = input.name !== undefined ? cleanName(input.name) : null;
-      immediate(db, (tx) => {
-        if (isSuppressed(tx, cluster.id, email)) return;
-        const now = clock.now();
-        let subscriber: Subscriber | undefined = byEmailStatement.get({ clusterId: cluster.id, email });
-        const recentlyTold = subscriber?.lastNoticeAt && now.getTime() - subscriber.lastNoticeAt.getTime() < NOTICE_INTERVAL_MS;
-        if (subscriber?.status === 'confirmed') {
-          if (recentlyTold) return;
-          outbox.enqueue(tx, { kind: 'subscription.already', to: email, clusterId: cluster.id, ...alreadySubscribedEmail({ clusterName: cluster.name, url: link('preferences', subscriber.id) }) });
-          tx.update(subscribers).set({ lastNoticeAt: now }).where(eq(subscribers.id, subscriber.id)).run();
-          return;
-        }
-        if (subscriber && pendingExpired(subscriber, now)) {
-          tx.delete(subscribers).where(eq(subscribers.id, subscriber.id)).run();
-          subscriber = undefined;
-        }
-        if (!subscriber) {
-          subscriber = insertStatement.get({ id: newId(), clusterId: cluster.id, email, name, topics: JSON.stringify(topics), themes: JSON.stringify(themes), now: now.getTime() })!;
-        } else {
-          if (recentlyTold) return;
-          // Pending again (or re-subscribing after leaving): the newest choice of topics counts once confirmed.
-          subscriber = tx
-            .update(subscribers)
-            .set({ status: 'pending', topics, themes, name: name ?? subscriber.name, updatedAt: now, ...(subscriber.status === 'unsubscribed' ? { createdAt: now } : {}) })
-            .where(eq(subscribers.id, subscriber.id))
-            .returning()
-            .get()!;
-        }
-        record(tx, subscriber, 'requested', { ...context, topics });
-        sendConfirmation(tx, cluster, subscriber);
-      });
-    },
+    signUp,
 
     /** Confirms a pending subscription (the POST behind the confirmation email's button). */
     confirm(subscriber: Subscriber, context: RequestContext): Subscriber {

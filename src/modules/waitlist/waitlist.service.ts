@@ -1,26 +1,25 @@
 // The pitch waitlist: organisations queue for a full huddle; a freed slot is offered to the first in
 // line and held for a window; accepting books it, declining or letting it expire passes it on.
-import { and, asc, eq, inArray, lte, lt, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { waitlistEntries, waitlistOffers, type Huddle, type Member, type Slot, type WaitlistEntry, type WaitlistOffer } from '../../db/schema.js';
+import { waitlistEntries, waitlistOffers, type Huddle, type Member, type WaitlistEntry, type WaitlistOffer } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import type { TimedJob } from '../../lib/jobs.js';
-import { signLink } from '../../lib/signed-links.js';
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { BookingDetails, BookingsService } from '../bookings/bookings.service.js';
-import { bookingWindow, organisationKey } from '../bookings/bookings.rules.js';
+import { organisationKey } from '../bookings/bookings.rules.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
 import type { MembersService } from '../members/members.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
-import { offerEmail, offerLapsedEmail } from './waitlist.render.js';
+import { createOffers } from './waitlist.offers.js';
 
 export type { WaitlistEntry, WaitlistOffer };
 
-export const OFFER_LINK_PURPOSE = 'waitlist-offer';
+export { OFFER_LINK_PURPOSE } from './waitlist.offers.js';
 const ACTIVE_ENTRY = ['waiting', 'offered'] as const;
 
 export type WaitlistService = ReturnType<typeof createWaitlistService>;
@@ -38,7 +37,6 @@ export function createWaitlistService(deps: {
   secretKey: string;
 }) {
   const { db, clock, audit, outbox, huddles, members, bookings } = deps;
-  const system: Actor = { type: 'system', label: 'waitlist' };
 
   function position(tx: DbOrTx, entry: WaitlistEntry): number {
     return (
@@ -57,104 +55,8 @@ export function createWaitlistService(deps: {
     );
   }
 
-  function offerUrl(offerId: string): string {
-    return `${deps.site.baseUrl}/waitlist/offer?token=${encodeURIComponent(signLink(deps.secretKey, OFFER_LINK_PURPOSE, offerId))}`;
-  }
-
-  function setEntry(tx: DbOrTx, entryId: string, status: WaitlistEntry['status']) {
-    tx.update(waitlistEntries).set({ status, updatedAt: clock.now() }).where(eq(waitlistEntries.id, entryId)).run();
-  }
-
-  /**
-   * Offers a freed slot to the first organisation in line that has no pitch at the huddle yet. The
-   * offer holds the slot for the cluster's offer window, or until booking closes if that is sooner;
-   * when booking has closed already, nobody is offered anything and the slot stays free.
-   */
-  function offerNext(tx: DbOrTx, huddle: Huddle, slot: Slot): void {
-    if (huddle.status !== 'published') return;
-    const now = clock.now();
-    const cluster = deps.clusters.getById(huddle.clusterId);
-    const closesAt = bookingWindow(huddle.startsAt, huddle).closesAt;
-    const expiresAt = new Date(Math.min(now.getTime() + cluster.bookingPolicy.waitlistOfferHours * 3_600_000, closesAt.getTime()));
-    if (expiresAt <= now) return;
-    const line = tx
-      .select()
-      .from(waitlistEntries)
-      .where(and(eq(waitlistEntries.huddleId, huddle.id), eq(waitlistEntries.status, 'waiting')))
-      .orderBy(asc(waitlistEntries.createdAt), asc(waitlistEntries.id))
-      .all();
-    const people = members.getMany(tx, line.map((entry) => entry.memberId));
-    for (const entry of line) {
-      const member = people.get(entry.memberId)!;
-      if (bookings.organisationPitches(tx, huddle.id, entry.organisationKey) || member.status !== 'active') continue;
-      const offer = tx
-        .insert(waitlistOffers)
-        .values({ id: newId(), entryId: entry.id, huddleId: huddle.id, slotId: slot.id, status: 'open', expiresAt, createdAt: now })
-        .returning()
-        .get();
-      setEntry(tx, entry.id, 'offered');
-      outbox.enqueue(tx, {
-        kind: 'waitlist.offer',
-        to: member.email,
-        clusterId: cluster.id,
-        ...offerEmail({ huddle, slot, clusterName: cluster.name, memberName: member.name, title: entry.title, expiresAt, url: offerUrl(offer.id) }),
-      });
-      audit.record(tx, system, {
-        clusterId: cluster.id,
-        action: 'waitlist.offered',
-        targetType: 'waitlist_offer',
-        targetId: offer.id,
-        after: { entryId: entry.id, slot: slot.position, expiresAt: expiresAt.toISOString() },
-      });
-      return;
-    }
-  }
-
-  /** An offer with its entry, member, huddle and slot. */
-  function withParts(tx: DbOrTx, offer: WaitlistOffer, entry: WaitlistEntry) {
-    return { offer, entry, member: members.byId(entry.memberId)!, huddle: huddles.get(offer.huddleId), slot: bookings.slot(tx, offer.slotId)! };
-  }
-
-  /** Closes an open offer (declined, expired or withdrawn) and passes its slot on to the next in line. */
-  function lapse(tx: DbOrTx, offer: WaitlistOffer, status: 'declined' | 'expired', tellMember: boolean) {
-    tx.update(waitlistOffers).set({ status, decidedAt: clock.now() }).where(eq(waitlistOffers.id, offer.id)).run();
-    setEntry(tx, offer.entryId, 'passed');
-    const entry = tx.select().from(waitlistEntries).where(eq(waitlistEntries.id, offer.entryId)).get()!;
-    const { member, huddle, slot } = withParts(tx, offer, entry);
-    const cluster = deps.clusters.getById(huddle.clusterId);
-    if (tellMember) {
-      outbox.enqueue(tx, { kind: 'waitlist.offer_lapsed', to: member.email, clusterId: cluster.id, ...offerLapsedEmail({ huddle, clusterName: cluster.name, memberName: member.name }) });
-    }
-    audit.record(tx, system, { clusterId: cluster.id, action: `waitlist.offer_${status}`, targetType: 'waitlist_offer', targetId: offer.id });
-    offerNext(tx, huddle, slot);
-  }
-
-  /** The open offer with this id made to this member, or a problem. */
-  function ownOffer(tx: DbOrTx, offerId: string, member: Member) {
-    const row = tx
-      .select({ offer: waitlistOffers, entry: waitlistEntries })
-      .from(waitlistOffers)
-      .innerJoin(waitlistEntries, eq(waitlistEntries.id, waitlistOffers.entryId))
-      .where(eq(waitlistOffers.id, offerId))
-      .get();
-    if (!row || row.entry.memberId !== member.id) throw problem('OFFER_NOT_FOUND', `There is no waitlist offer ${offerId}`);
-    if (row.offer.status !== 'open') throw problem('OFFER_CLOSED', `This offer was ${row.offer.status}`);
-    if (row.offer.expiresAt <= clock.now()) throw problem('OFFER_CLOSED', `This offer expired at ${row.offer.expiresAt.toISOString()}`);
-    return row;
-  }
-
-  /** The worker's job: offers past their deadline lapse, and their slots go to the next in line. */
-  function expireDue(): number {
-    const now = clock.now();
-    const due = db.select().from(waitlistOffers).where(and(eq(waitlistOffers.status, 'open'), lte(waitlistOffers.expiresAt, now))).limit(100).all();
-    for (const offer of due) {
-      immediate(db, (tx) => {
-        const current = tx.select().from(waitlistOffers).where(eq(waitlistOffers.id, offer.id)).get();
-        if (current?.status === 'open') lapse(tx, current, 'expired', true);
-      });
-    }
-    return due.length;
-  }
+  const offers = createOffers({ db, clock, audit, outbox, clusters: deps.clusters, huddles, members, bookings, site: deps.site, secretKey: deps.secretKey });
+  const { offerNext, lapse, ownOffer, setEntry } = offers;
 
   // A freed slot goes to the first in line; an open offer holds its slot against bookings.
   bookings.hooks.slotFreed.on((tx, huddle, slot) => offerNext(tx, huddle, slot));
@@ -174,7 +76,7 @@ export function createWaitlistService(deps: {
       .run();
   });
 
-  const jobs: TimedJob[] = [{ name: 'waitlist-offers-expiry', run: expireDue }];
+  const jobs: TimedJob[] = [{ name: 'waitlist-offers-expiry', run: offers.expireDue }];
 
   return {
     jobs,
@@ -266,15 +168,6 @@ export function createWaitlistService(deps: {
       });
     },
 
-    /** Offer pages behind signed links: the offer with its entry, member, huddle and slot. */
-    findOffer(offerId: string) {
-      const row = db
-        .select({ offer: waitlistOffers, entry: waitlistEntries })
-        .from(waitlistOffers)
-        .innerJoin(waitlistEntries, eq(waitlistEntries.id, waitlistOffers.entryId))
-        .where(eq(waitlistOffers.id, offerId))
-        .get();
-      return row ? withParts(db, row.offer, row.entry) : undefined;
-    },
+    findOffer: offers.findOffer,
   };
 }

@@ -1,0 +1,176 @@
+// A campaign's delivery ledger: one row per recipient, snapshotted when it starts, each handed to the
+// outbox in its turn after a last check of the person's consent, and the counts of how far it got.
+// A send runs beside the server, in another process, and SQLite lets one writer at a time: the
+// server's writes wait (and its event loop with them) while this process holds the lock. So the
+// statements that run once per recipient are prepared, and no transaction handles more than
+// ROWS_PER_TRANSACTION recipients (bench/FINDINGS.md: the mixed soak).
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { immediate, rawPlaceholder, type Db, type DbOrTx } from '../../db/client.js';
+import { deliveries, type Campaign } from '../../db/schema.js';
+import { newId } from '../../lib/ids.js';
+import { hasStopped } from '../../lib/processes.js';
+import type { Site } from '../../shared/site.js';
+import type { Outbox } from '../outbox/outbox.service.js';
+import type { SubscribersService } from '../subscribers/subscribers.service.js';
+import { forRecipient, type RenderedCampaign } from './campaigns.render.js';
+
+/** Recipients handed to the outbox in one transaction, at most. */
+const ROWS_PER_TRANSACTION = 50;
+
+export interface CampaignStats {
+  recipients: number;
+  /** Not yet handed to the outbox. */
+  pending: number;
+  /** In the outbox, not yet sent (or being retried). */
+  queued: number;
+  sent: number;
+  failed: number;
+  /** Left, or suppressed, by the time their turn came. */
+  skipped: number;
+}
+
+export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: SubscribersService; site: Site }) {
+  const { db, outbox, subscribers } = deps;
+  const insertDelivery = db
+    .insert(deliveries)
+    .values({ id: rawPlaceholder('id'), campaignId: rawPlaceholder('campaignId'), subscriberId: rawPlaceholder('subscriberId'), email: rawPlaceholder('email'), status: 'pending', createdAt: rawPlaceholder('now') })
+    .onConflictDoNothing()
+    .prepare();
+  const pendingStatement = db
+    .select({ n: sql<number>`count(*)` })
+    .from(deliveries)
+    .where(and(eq(deliveries.campaignId, sql.placeholder('campaignId')), eq(deliveries.status, 'pending')))
+    .prepare();
+  // The campaign's messages in the outbox, counted there by status.
+  const handedOver = db
+    .select({ id: deliveries.outboxId })
+    .from(deliveries)
+    .where(and(eq(deliveries.campaignId, sql.placeholder('campaignId')), eq(deliveries.status, 'enqueued')));
+  const outboxCounts = outbox.statusCounter(handedOver);
+  const markDelivery = db
+    .update(deliveries)
+    .set({ status: rawPlaceholder('status'), skipReason: rawPlaceholder('skipReason'), outboxId: rawPlaceholder('outboxId') })
+    .where(eq(deliveries.id, sql.placeholder('id')))
+    .prepare();
+
+  // An erased person's address leaves the ledger (a placeholder keeps the count); their export lists what they were sent.
+  subscribers.hooks.erased.on((tx, subscriber) => {
+    tx.update(deliveries).set({ email: 'erased' }).where(eq(deliveries.subscriberId, subscriber.id)).run();
+  });
+  subscribers.hooks.exported.on((subscriber) => {
+    const rows = db.select().from(deliveries).where(eq(deliveries.subscriberId, subscriber.id)).all();
+    const sent = outbox.statusOf(rows.flatMap((row) => (row.outboxId ? [row.outboxId] : [])));
+    return rows.map((row) => {
+      const message = row.outboxId ? sent.get(row.outboxId) : undefined;
+      return { campaignId: row.campaignId, status: row.status === 'enqueued' ? (message?.status ?? 'sent') : row.status, sentAt: message?.sentAt ?? null };
+    });
+  });
+
+  /** One person's copy: their own unsubscribe and preferences links. */
+  function messageFor(rendered: RenderedCampaign, subscriberId: string) {
+    return forRecipient(rendered, {
+      unsubscribeUrl: subscribers.link('unsubscribe', subscriberId),
+      preferencesUrl: subscribers.link('preferences', subscriberId),
+      unsubscribeMailto: `mailto:${deps.site.fromAddress}?subject=${encodeURIComponent(`unsubscribe ${subscriberId}`)}`,
+    });
+  }
+
+  /** One transaction's worth of handOver. */
+  function handOverSome(campaign: Campaign, rendered: RenderedCampaign, limit: number): number {
+    return immediate(db, (tx) => {
+      const batch = tx
+        .select()
+        .from(deliveries)
+        .where(and(eq(deliveries.campaignId, campaign.id), eq(deliveries.status, 'pending')))
+        .orderBy(asc(deliveries.id))
+        .limit(limit)
+        .all();
+      const people = subscribers.getMany(tx, batch.flatMap((delivery) => (delivery.subscriberId ? [delivery.subscriberId] : [])));
+      for (const delivery of batch) {
+        const subscriber = delivery.subscriberId ? people.get(delivery.subscriberId) : undefined;
+        let skip: string | null = null;
+        if (!subscriber) skip = 'erased';
+        else if (subscriber.status !== 'confirmed') skip = subscriber.status;
+        else if (!subscriber.topics.includes(campaign.topic)) skip = 'left the topic';
+        else if (subscribers.isSuppressed(tx, campaign.clusterId, subscriber.email)) skip = 'suppressed';
+        if (skip || !subscriber) {
+          markDelivery.run({ id: delivery.id, status: 'skipped', skipReason: skip, outboxId: null });
+          continue;
+        }
+        const message = messageFor(rendered, subscriber.id);
+        const outboxId = outbox.enqueue(tx, { kind: 'newsletter', to: subscriber.email, clusterId: campaign.clusterId, ...message });
+        markDelivery.run({ id: delivery.id, status: 'enqueued', skipReason: null, outboxId });
+      }
+      return batch.length;
+    });
+  }
+
+  return {
+    messageFor,
+
+    /** Adds recipients to a campaign's ledger (once each), inside the caller's transaction. */
+    add(_tx: DbOrTx, campaignId: string, recipients: { id: string; email: string }[], now: Date): void {
+      for (const recipient of recipients) insertDelivery.run({ id: newId(), campaignId, subscriberId: recipient.id, email: recipient.email, now: now.getTime() });
+    },
+
+    count(campaignId: string): number {
+      return db.select({ n: sql<number>`count(*)` }).from(deliveries).where(eq(deliveries.campaignId, campaignId)).get()!.n;
+    },
+
+    /**
+     * Hands up to `limit` pending recipients to the outbox, in transactions of at most ROWS_PER_TRANSACTION. Each is checked again
+     * first: still confirmed, still on the topic, not suppressed; otherwise it is skipped.
+     * Returns how many rows it handled (0: nothing left).
+     */
+    handOver(campaign: Campaign, rendered: RenderedCampaign, limit: number): number {
+      let handled = 0;
+      while (handled < limit) {
+        const rows = handOverSome(campaign, rendered, Math.min(limit - handled, ROWS_PER_TRANSACTION));
+        handled += rows;
+        if (rows === 0) break;
+      }
+      return handled;
+    },
+
+    /**
+     * After a crash: this campaign's messages that a dead sender on this host had claimed ("sending", lease
+     * not yet run out) go back to the queue now rather than when their lease expires. Any of them that had in fact
+     * reached the mail server are sent again: those are the duplicates a crash can cause.
+     */
+    releaseInterrupted(campaignId: string): { released: number; heldByLiveProcess: number } {
+      const claimed = outbox.claimsAmong(db.select({ id: deliveries.outboxId }).from(deliveries).where(eq(deliveries.campaignId, campaignId)));
+      // A claim of a process that may still be sending (another run, the server's worker) is left to
+      // that process, or to its lease if it dies: releasing it would mail those people twice.
+      const stuck = claimed.filter((row) => hasStopped(row.claimedBy)).map((row) => row.id);
+      outbox.release(stuck);
+      return { released: stuck.length, heldByLiveProcess: claimed.length - stuck.length };
+    },
+
+    /** Recipients not yet handed to the outbox (an index count). */
+    pendingCount(campaignId: string): number {
+      return pendingStatement.get({ campaignId })!.n;
+    },
+
+    /** Messages of this campaign in the outbox and not yet sent or given up. */
+    waitingCount(campaignId: string): number {
+      const counts = outboxCounts({ campaignId });
+      return (counts.queued ?? 0) + (counts.sending ?? 0);
+    },
+
+    stats(campaignId: string): CampaignStats {
+      const rows = db
+        .select({ status: deliveries.status, n: sql<number>`count(*)` })
+        .from(deliveries)
+        .where(eq(deliveries.campaignId, campaignId))
+        .groupBy(deliveries.status)
+        .all();
+      const count = (status: string) => rows.find((row) => row.status === status)?.n ?? 0;
+      const handed = count('enqueued');
+      const inOutbox = handed > 0 ? outboxCounts({ campaignId }) : {};
+      const queued = (inOutbox.queued ?? 0) + (inOutbox.sending ?? 0);
+      const failed = inOutbox.failed ?? 0;
+      // A message no longer in the outbox (its person was erased since) counts as sent.
+      return { recipients: count('pending') + count('skipped') + handed, pending: count('pending'), queued, sent: handed - queued - failed, failed, skipped: count('skipped') };
+    },
+  };
+}

@@ -60,12 +60,14 @@ env.JOBS ??= 'max'; // node-gyp's make -j: about half the time on two cores
 // npm puts node_modules/.bin and its own node-gyp on PATH for this script; add ours for a direct run.
 env.PATH = [join(dir, 'node_modules/.bin'), join(root, 'node_modules/.bin'), env.PATH].join(delimiter);
 say(`building better-sqlite3 ${version} for Node ${process.version} (nodedir ${env.npm_config_nodedir || 'not set: node-gyp downloads the headers'}); a few minutes`);
-const built = spawnSync('sh', ['-c', scripts.install], { cwd: dir, env, stdio: 'inherit' });
+// The compiler's output (pages of warnings from SQLite's sources) is shown only when the build fails.
+const built = spawnSync('sh', ['-c', `exec 2>&1; ${scripts.install}`], { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
 if (built.status === 0 && loads()) {
   say(`better-sqlite3 ${version} built and loads`);
 } else {
+  process.stdout.write(`${String(built.stdout ?? '').split('\n').slice(-60).join('\n')}\n`);
   say(
-    `could not build better-sqlite3 ${version} (exit code ${built.status ?? built.signal}; see above), so Node 20 has no SQLite driver. ` +
+    `could not build better-sqlite3 ${version} (exit code ${built.status ?? built.signal}; the end of its output is above), so Node 20 has no SQLite driver. ` +
       'It needs python3, make and g++, and Node\'s headers (npm_config_nodedir, or a download). Fix that and run `npm install` again, or use Node 24.',
   );
 }

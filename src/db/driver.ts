@@ -40,7 +40,7 @@ function load(): typeof BetterSqlite3 {
   try {
     new Database(':memory:').close();
   } catch (error) {
-    const reason = String((error as Error).message ?? error).split('\n')[0];
+    const reason = String((error as Error).message ?? error).split('\n')[0]!.replace(/\.? Tried:$/, '');
     throw new Error(`${what} is installed but does not load (${reason}): ${remedy}.`, { cause: error });
   }
   return Database;

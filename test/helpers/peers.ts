@@ -46,7 +46,7 @@ const peers: Record<PeerName, () => { missing?: string; install: string }> = {
     return { install: '' };
   },
   chromium: () => ({
-    missing: isExecutable(chromiumPath) ? undefined : `no browser at ${chromiumPath}${process.env.CHROMIUM_PATH ? ' (CHROMIUM_PATH)' : ''}`,
+    missing: isExecutable(chromiumPath) ? undefined : process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${chromiumPath} is not a program` : `no ${chromiumPath}`,
     install: 'sudo apt-get install chromium',
   }),
 };

@@ -1,20 +1,18 @@
 // The newsletter's confirm and unsubscribe pages in a real headless Chromium (Debian's, driven by
 // playwright-core): a person opens the link, presses the button, and the database says so.
-import { existsSync } from 'node:fs';
+// Skipped without Chromium (test/helpers/peers.ts says how to install it).
 import t from 'tap';
 import { chromium, type Browser } from 'playwright-core';
 import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
+import { chromiumPath, peerTest } from './helpers/peers.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-t.test('confirm, then unsubscribe, by clicking the buttons in Chromium', async (t) => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
+peerTest(t, ['chromium'], 'confirm, then unsubscribe, by clicking the buttons in Chromium', async (t) => {
   const { app, database } = await buildTestApp(t);
   createClusterWithOrganiser(database, 'north-west');
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: chromiumPath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
   t.teardown(() => browser.close());

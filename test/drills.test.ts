@@ -55,12 +55,15 @@ t.test('a backup under write load restores to an intact database with every earl
 // Regression: better-sqlite3 copies 100 pages per step by default, and SQLite restarts an online
 // backup whenever another connection commits between two steps, so while the server kept writing,
 // the backup of a database of a few tens of MB restarted for ever (src/cli/db.ts now copies in one step).
+// The writer says `writing` only once its first row is committed, so the backup always starts after
+// some of the writer's commits (before, it said so before its first insert and the backup could win).
 const WRITER = `
 import { openDatabase } from ${JSON.stringify(join(projectRoot, 'src/db/client.ts'))};
 const { sqlite } = openDatabase(process.env.DRILL_DB);
 const insert = sqlite.prepare('INSERT INTO filler (v) VALUES (?)');
-setInterval(() => insert.run('w'), 1);
+insert.run('w');
 process.stdout.write('writing\\n');
+setInterval(() => insert.run('w'), 1);
 `;
 
 t.test('db backup finishes while another process commits every millisecond', { timeout: 60_000 }, async (t) => {
@@ -82,6 +85,11 @@ t.test('db backup finishes while another process commits every millisecond', { t
   });
   t.teardown(() => writer.kill('SIGKILL'));
   await once(writer.stdout, 'data');
+  // What is committed now, the backup must hold: the 120,000 rows and at least the writer's first.
+  const reader = openDatabase(file, { mustExist: true });
+  const committedBefore = (reader.sqlite.prepare('SELECT count(*) AS n FROM filler').get() as { n: number }).n;
+  closeDatabase(reader.sqlite);
+  t.ok(committedBefore > 120_000, `the writer had committed before the backup started (${committedBefore - 120_000} rows)`);
 
   let stdout = '';
   let stderr = '';
@@ -98,5 +106,6 @@ t.test('db backup finishes while another process commits every millisecond', { t
   t.match(JSON.parse(stdout), { integrity: 'ok' });
   const copy = openDatabase(target);
   t.teardown(() => closeDatabase(copy.sqlite));
-  t.ok((copy.sqlite.prepare('SELECT count(*) AS n FROM filler').get() as { n: number }).n > 120_000, 'it holds rows the writer committed before it');
+  const copied = (copy.sqlite.prepare('SELECT count(*) AS n FROM filler').get() as { n: number }).n;
+  t.ok(copied >= committedBefore, `it holds rows the writer committed before it (${copied} of at least ${committedBefore})`);
 });

@@ -3,7 +3,7 @@ import t from 'tap';
 import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser, createMemberWithToken } from './fixtures.js';
 import { startSmtpSink } from './helpers/smtp.js';
-import { checkWithLibical, parseWithIcalJs } from './helpers/calendar.js';
+import { libicalAccepts, parseWithIcalJs } from './helpers/calendar.js';
 import { createTransport } from '../src/modules/outbox/outbox.transport.js';
 import { manualClock } from '../src/lib/clock.js';
 
@@ -39,7 +39,7 @@ t.test('registration up to capacity, a waiting line promoted in order, and chang
   t.match(parsed.events[0], { uid: `huddle-${huddle.id}@convene.test` });
   t.same(parsed.events[0]!.attendees.map((a) => a.toLowerCase()), ['mailto:ada@example.org']);
   t.match(parsed.events[0]!.description, /private-room/);
-  t.equal(checkWithLibical(request), 'ok');
+  await libicalAccepts(t, request, 'libical: a valid REQUEST');
   await mail('cat@example.org', 'On the waiting list: Winter huddle');
 
   // Ada cancels: Cat (first waiting) is promoted and told.

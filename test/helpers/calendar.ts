@@ -1,9 +1,12 @@
-// Real iCalendar parsers for tests: Mozilla's ical.js in process, and Python's icalendar library as a second, independent peer.
+// Real iCalendar parsers for tests: Mozilla's ical.js in process (always), and two independent
+// peers from Debian when installed (test/helpers/peers.ts): Python's icalendar library and libical.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ICAL from 'ical.js';
+import type { Test } from 'tap';
+import { peerTest, systemPython } from './peers.js';
 
 export interface ParsedEvent {
   uid: string;
@@ -56,9 +59,17 @@ export interface PythonParsed {
 }
 
 /** Parses with Debian's python3-icalendar (the system python, which sees Debian's packages). */
-export function parseWithPython(text: string): PythonParsed {
+function parseWithPython(text: string): PythonParsed {
   const script = new URL('../peers/icalendar_parse.py', import.meta.url).pathname;
-  return JSON.parse(execFileSync('/usr/bin/python3', [script], { input: text, encoding: 'utf8' })) as PythonParsed;
+  return JSON.parse(execFileSync(systemPython, [script], { input: text, encoding: 'utf8' })) as PythonParsed;
+}
+
+/**
+ * The subtest `name`, given the calendar as Python's icalendar parsed it; skipped (or failed, see
+ * peers.ts) without python3-icalendar.
+ */
+export function withPythonParse(t: Test, text: string, name: string, fn: (t: Test, parsed: PythonParsed) => void) {
+  return peerTest(t, ['python3-icalendar'], name, (t) => fn(t, parseWithPython(text)));
 }
 
 let libicalChecker: string | undefined;
@@ -67,7 +78,7 @@ let libicalChecker: string | undefined;
  * Runs libical (the C reference implementation) over a calendar with the RFC 5546 restrictions of
  * its METHOD; returns "ok" or the problems it reports. The small checker is compiled on first use.
  */
-export function checkWithLibical(text: string): string {
+function checkWithLibical(text: string): string {
   if (!libicalChecker) {
     const source = new URL('../peers/libical_check.c', import.meta.url).pathname;
     const binary = join(mkdtempSync(join(tmpdir(), 'libical-')), 'check');
@@ -80,4 +91,11 @@ export function checkWithLibical(text: string): string {
   } catch (error) {
     return String((error as { stdout?: string }).stdout ?? error).trim();
   }
+}
+
+/** The subtest `name`: libical finds the calendar valid under its METHOD's RFC 5546 rules; skipped (or failed, see peers.ts) without libical. */
+export function libicalAccepts(t: Test, text: string, name: string) {
+  return peerTest(t, ['libical'], name, (t) => {
+    t.equal(checkWithLibical(text), 'ok', name);
+  });
 }

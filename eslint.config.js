@@ -21,6 +21,11 @@ export default tseslint.config(
     // Only config.ts reads the environment.
     files: ['src/**/*.ts'],
     ignores: ['src/config.ts'],
-    rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings through loadConfig() in src/config.ts.' }] },
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read settings through loadConfig() in src/config.ts.' },
+      ],
+    },
   },
 );

@@ -56,7 +56,9 @@ process.on('exit', () => {
 
 /** Runs a TypeScript file (or a .js/.mjs one) as its own process, pinned to CPU 0 unless `cpu` says otherwise. */
 export function spawnScript(script: string, env: Record<string, string> = {}, args: string[] = [], cpu: string | null = '0'): ChildProcess {
-  const command = script.endsWith('.ts') ? [process.execPath, '--import', 'tsx', join(projectRoot, script), ...args] : [process.execPath, join(projectRoot, script), ...args];
+  const command = script.endsWith('.ts')
+    ? [process.execPath, '--import', 'tsx', join(projectRoot, script), ...args]
+    : [process.execPath, join(projectRoot, script), ...args];
   const argv = haveTaskset && cpu !== null ? ['taskset', '-c', cpu, ...command] : command;
   const child = spawn(argv[0]!, argv.slice(1), { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
@@ -96,12 +98,19 @@ export async function measure(options: autocannon.Options, expect: number | numb
   const statuses: Record<string, number> = {};
   const expected = Array.isArray(expect) ? expect : [expect];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({ connections, pipelining: 1, duration: SECONDS, timeout: 10, ...options }, (error, done) => (error ? reject(error) : resolve(done)));
+    const instance = autocannon({ connections, pipelining: 1, duration: SECONDS, timeout: 10, ...options }, (error, done) =>
+      error ? reject(error) : resolve(done),
+    );
     instance.on('response', (_client: unknown, status: number) => {
       statuses[status] = (statuses[status] ?? 0) + 1;
     });
   });
-  const wrong = Object.entries(statuses).filter(([status]) => !expected.includes(Number(status))).reduce((sum, [, n]) => sum + n, 0) + result.errors + result.timeouts;
+  const wrong =
+    Object.entries(statuses)
+      .filter(([status]) => !expected.includes(Number(status)))
+      .reduce((sum, [, n]) => sum + n, 0) +
+    result.errors +
+    result.timeouts;
   return { requests: result.requests.average, p99: result.latency.p99, wrong, statuses };
 }
 
@@ -200,7 +209,11 @@ function newestMtime(dir: string): number {
 /** Builds dist/ when it is missing or older than src/. */
 export function ensureBuilt(): void {
   const server = join(projectRoot, 'dist/scripts/server.js');
-  if (existsSync(server) && statSync(server).mtimeMs >= Math.max(newestMtime(join(projectRoot, 'src')), newestMtime(join(projectRoot, 'scripts')))) return;
+  if (
+    existsSync(server) &&
+    statSync(server).mtimeMs >= Math.max(newestMtime(join(projectRoot, 'src')), newestMtime(join(projectRoot, 'scripts')))
+  )
+    return;
   const build = spawnSync('npm', ['run', 'build'], { cwd: projectRoot, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('npm run build failed');
 }

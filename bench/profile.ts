@@ -38,7 +38,9 @@ const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'ben
   env: { ...process.env, BENCH_SEED: values.seed, BENCH_PROFILE: file },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
-const info = await new Promise<{ url: string; ids: string[] }>((resolve) => createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line))));
+const info = await new Promise<{ url: string; ids: string[] }>((resolve) =>
+  createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line))),
+);
 let n = 0;
 const path = values.path.replace('{id}', () => info.ids[0] ?? '');
 // "{etag}" in a header is the ETag the path answers with now (for conditional GETs).
@@ -48,7 +50,18 @@ const result = await autocannon({
   url: info.url,
   connections: 10,
   duration: Number(values.seconds),
-  requests: [{ method: values.method as 'GET', path, headers: { ...(values.body ? { 'content-type': 'application/json' } : {}), ...headers }, setupRequest: (request) => ({ ...request, path: path.replace('{random}', () => info.ids[Math.floor(Math.random() * info.ids.length)] ?? ''), ...(values.body ? { body: values.body.replaceAll('{n}', String((n += 1))) } : {}) }) }],
+  requests: [
+    {
+      method: values.method as 'GET',
+      path,
+      headers: { ...(values.body ? { 'content-type': 'application/json' } : {}), ...headers },
+      setupRequest: (request) => ({
+        ...request,
+        path: path.replace('{random}', () => info.ids[Math.floor(Math.random() * info.ids.length)] ?? ''),
+        ...(values.body ? { body: values.body.replaceAll('{n}', String((n += 1))) } : {}),
+      }),
+    },
+  ],
 });
 process.stdout.write(`${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}\n`);
 await new Promise((resolve) => {

@@ -31,11 +31,14 @@ let dir;
 try {
   dir = dirname(require.resolve('better-sqlite3/package.json'));
 } catch {
-  say('better-sqlite3 12 is not installed (an optional dependency), so Node 20 has no SQLite driver: run `npm install` again, or use Node 24');
+  say(
+    'better-sqlite3 12 is not installed (an optional dependency), so Node 20 has no SQLite driver: run `npm install` again, or use Node 24',
+  );
   process.exit(0);
 }
 
-const loads = () => spawnSync(process.execPath, ['-e', 'new (require("better-sqlite3"))(":memory:").close()'], { cwd: root, stdio: 'ignore' }).status === 0;
+const loads = () =>
+  spawnSync(process.execPath, ['-e', 'new (require("better-sqlite3"))(":memory:").close()'], { cwd: root, stdio: 'ignore' }).status === 0;
 if (loads()) process.exit(0);
 
 /** The headers beside the running node (official tarballs and most packages have them), when they are its own version. */
@@ -59,15 +62,31 @@ if (!env.npm_config_nodedir) {
 env.JOBS ??= 'max'; // node-gyp's make -j: about half the time on two cores
 // npm puts node_modules/.bin and its own node-gyp on PATH for this script; add ours for a direct run.
 env.PATH = [join(dir, 'node_modules/.bin'), join(root, 'node_modules/.bin'), env.PATH].join(delimiter);
-say(`building better-sqlite3 ${version} for Node ${process.version} (nodedir ${env.npm_config_nodedir || 'not set: node-gyp downloads the headers'}); a few minutes`);
+say(
+  `building better-sqlite3 ${version} for Node ${process.version} (nodedir ` +
+    `${env.npm_config_nodedir || 'not set: node-gyp downloads the headers'}); a few minutes`,
+);
 // The compiler's output (pages of warnings from SQLite's sources) is shown only when the build fails.
-const built = spawnSync('sh', ['-c', `exec 2>&1; ${scripts.install}`], { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+const built = spawnSync('sh', ['-c', `exec 2>&1; ${scripts.install}`], {
+  cwd: dir,
+  env,
+  stdio: ['ignore', 'pipe', 'inherit'],
+  encoding: 'utf8',
+  maxBuffer: 256 * 1024 * 1024,
+});
 if (built.status === 0 && loads()) {
   say(`better-sqlite3 ${version} built and loads`);
 } else {
-  process.stdout.write(`${String(built.stdout ?? '').split('\n').slice(-60).join('\n')}\n`);
+  process.stdout.write(
+    `${String(built.stdout ?? '')
+      .split('\n')
+      .slice(-60)
+      .join('\n')}\n`,
+  );
   say(
-    `could not build better-sqlite3 ${version} (exit code ${built.status ?? built.signal}; the end of its output is above), so Node 20 has no SQLite driver. ` +
-      'It needs python3, make and g++, and Node\'s headers (npm_config_nodedir, or a download). Fix that and run `npm install` again, or use Node 24.',
+    `could not build better-sqlite3 ${version} (exit code ${built.status ?? built.signal}; the end of its output is above), so Node ` +
+      `20 has no SQLite driver. ` +
+      "It needs python3, make and g++, and Node's headers (npm_config_nodedir, or a download). Fix that and run `npm install` " +
+      'again, or use Node 24.',
   );
 }

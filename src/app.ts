@@ -83,7 +83,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: a text/plain body is an unsupported media type, not a string to validate.
   app.removeContentTypeParser('text/plain');
 
-  const { clusters, organisers, signIn, members, huddles, bookings, waitlist, registrations, invitations, subscribers, campaigns, feeds, audit } = services;
+  const {
+    clusters,
+    organisers,
+    signIn,
+    members,
+    huddles,
+    bookings,
+    waitlist,
+    registrations,
+    invitations,
+    subscribers,
+    campaigns,
+    feeds,
+    audit,
+  } = services;
 
   await app.register(dbPlugin, { database });
   await app.register(contextPlugin, { config, clock: services.clock });

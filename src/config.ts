@@ -34,7 +34,10 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, problem: string) {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
     // One line, whatever the bad value holds.
     super(`Invalid configuration: ${variable} ${problem.replace(/\r/g, '\\r').replace(/\n/g, '\\n')}`);
     this.name = 'ConfigError';
@@ -157,7 +160,9 @@ export const settings = {
     },
   },
   TRUST_PROXY: {
-    description: 'Behind a reverse proxy: how many proxy hops to trust (e.g. 1), or the proxies\' addresses (e.g. 127.0.0.1,10.0.0.0/8); false trusts no X-Forwarded-* header',
+    description:
+      "Behind a reverse proxy: how many proxy hops to trust (e.g. 1), or the proxies' addresses (e.g. 127.0.0.1,10.0.0.0/8); false " +
+      'trusts no X-Forwarded-* header',
     example: 'false',
     parse: (raw: string | undefined, name: string): false | number | string[] => {
       const value = text('false')(raw) as string;
@@ -190,8 +195,16 @@ export const settings = {
   MAIL_WORKER: { description: 'Run the outbox mail worker inside the server', example: 'true', parse: flag(true) },
   MAIL_MAX_ATTEMPTS: { description: 'Attempts before a temporarily failing email is given up', example: '8', parse: integer(8, 1, 50) },
   MAIL_CONCURRENCY: { description: 'Emails sent at once by the worker', example: '4', parse: integer(4, 1, 64) },
-  TIMED_JOBS: { description: 'Run the timed jobs inside the server (waitlist offers expiring, reminders, lapsed sign-ups)', example: 'true', parse: flag(true) },
-  TIMED_JOB_INTERVAL_MS: { description: 'How often the timed jobs look for due work', example: '30000', parse: integer(30_000, 10, 3_600_000) },
+  TIMED_JOBS: {
+    description: 'Run the timed jobs inside the server (waitlist offers expiring, reminders, lapsed sign-ups)',
+    example: 'true',
+    parse: flag(true),
+  },
+  TIMED_JOB_INTERVAL_MS: {
+    description: 'How often the timed jobs look for due work',
+    example: '30000',
+    parse: integer(30_000, 10, 3_600_000),
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 /** Reads and checks every setting; throws ConfigError naming the first bad variable. */

@@ -63,7 +63,10 @@ export function createServices(deps: ServicesDeps) {
     clusters,
     huddles,
     site,
-    audiences: { members: members.activeRecipients, subscribers: (tx, clusterId) => subscribers.recipients(tx, clusterId, 'huddle-invites') },
+    audiences: {
+      members: members.activeRecipients,
+      subscribers: (tx, clusterId) => subscribers.recipients(tx, clusterId, 'huddle-invites'),
+    },
   });
   const registrations = createRegistrationsService({ db, clock, audit, outbox, clusters, huddles, members, invitations, site });
   const reminders = createRemindersService({ db, clock, outbox, clusters, huddles, bookings, registrations, site });

@@ -84,10 +84,12 @@ function imports(): Import[] {
         const clause = statement.importClause;
         typeOnly = clause?.isTypeOnly ?? false;
         const bindings = clause?.namedBindings;
-        if (bindings && ts.isNamedImports(bindings)) names = bindings.elements.filter((e) => !e.isTypeOnly).map((e) => (e.propertyName ?? e.name).text);
+        if (bindings && ts.isNamedImports(bindings))
+          names = bindings.elements.filter((e) => !e.isTypeOnly).map((e) => (e.propertyName ?? e.name).text);
       } else {
         typeOnly = statement.isTypeOnly;
-        if (statement.exportClause && ts.isNamedExports(statement.exportClause)) names = statement.exportClause.elements.filter((e) => !e.isTypeOnly).map((e) => (e.propertyName ?? e.name).text);
+        if (statement.exportClause && ts.isNamedExports(statement.exportClause))
+          names = statement.exportClause.elements.filter((e) => !e.isTypeOnly).map((e) => (e.propertyName ?? e.name).text);
       }
       found.push({ from: relative(SRC, file), to: relative(SRC, to), names: typeOnly ? [] : names, typeOnly });
     }
@@ -139,8 +141,10 @@ t.test('modules import each other in one direction: the module graph has no cycl
   t.ok(edges.size >= 10, 'the modules depend on each other (the check sees the graph)');
 });
 
-t.test('a module never imports another module\'s routes or pages', async (t) => {
-  const reaching = all.filter((i) => moduleOf(i.from) && moduleOf(i.to) && moduleOf(i.from) !== moduleOf(i.to) && /\.(routes|pages)\.ts$/.test(i.to));
+t.test("a module never imports another module's routes or pages", async (t) => {
+  const reaching = all.filter(
+    (i) => moduleOf(i.from) && moduleOf(i.to) && moduleOf(i.from) !== moduleOf(i.to) && /\.(routes|pages)\.ts$/.test(i.to),
+  );
   t.same(
     reaching.map((i) => `${i.from} imports ${i.to}`),
     [],
@@ -148,7 +152,9 @@ t.test('a module never imports another module\'s routes or pages', async (t) => 
 });
 
 t.test('each table is used by the service of the module that owns it, and by no other module', async (t) => {
-  const tables = Object.entries(schema).filter(([, value]) => is(value, SQLiteTable)).map(([name]) => name);
+  const tables = Object.entries(schema)
+    .filter(([, value]) => is(value, SQLiteTable))
+    .map(([name]) => name);
   t.same(tables.filter((name) => !(name in OWNERS)).sort(), [], 'every table has an owner');
   const misplaced = all
     .filter((i) => i.to === 'db/schema.ts')

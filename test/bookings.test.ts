@@ -14,7 +14,14 @@ const HUDDLE = {
   venue: { name: 'Bruntwood SciTech' },
   onlineUrl: 'https://meet.example.org/secret-room',
   status: 'published',
-  pitch: { slotCount: 5, slotMinutes: 5, changeoverMinutes: 1, startOffsetMinutes: 10, bookingClosesHoursBefore: 48, cancellationCutoffHours: 24 },
+  pitch: {
+    slotCount: 5,
+    slotMinutes: 5,
+    changeoverMinutes: 1,
+    startOffsetMinutes: 10,
+    bookingClosesHoursBefore: 48,
+    cancellationCutoffHours: 24,
+  },
 };
 
 async function setup(t: Test, options: { smtp?: boolean; huddle?: Record<string, unknown> } = {}) {
@@ -24,13 +31,23 @@ async function setup(t: Test, options: { smtp?: boolean; huddle?: Record<string,
   const clock = manualClock('2026-11-23T09:00:00Z');
   const built = await buildTestApp(t, { clock, ...(transport ? { transport, env: { MAIL_WORKER: 'true' } } : {}) });
   const org = createClusterWithOrganiser(built.database, 'north-west', clock);
-  const created = await built.app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', headers: org.auth, payload: { ...HUDDLE, ...options.huddle } });
+  const created = await built.app.inject({
+    method: 'POST',
+    url: '/v1/clusters/north-west/huddles',
+    headers: org.auth,
+    payload: { ...HUDDLE, ...options.huddle },
+  });
   if (created.statusCode !== 201) throw new Error(created.body);
   const huddleId = created.json().id as string;
-  const member = (email: string, organisation: string) => createMemberWithToken(built.database, built.config, clock, 'north-west', { email, organisation });
-  const book = (auth: Record<string, string>, payload: Record<string, unknown> = { title: 'Our news' }, headers: Record<string, string> = {}) =>
-    built.app.inject({ method: 'POST', url: `/v1/huddles/${huddleId}/bookings`, headers: { ...auth, ...headers }, payload });
-  const activeCount = () => (built.database.sqlite.prepare("SELECT count(*) AS n FROM bookings WHERE status IN ('pending', 'confirmed')").get() as { n: number }).n;
+  const member = (email: string, organisation: string) =>
+    createMemberWithToken(built.database, built.config, clock, 'north-west', { email, organisation });
+  const book = (
+    auth: Record<string, string>,
+    payload: Record<string, unknown> = { title: 'Our news' },
+    headers: Record<string, string> = {},
+  ) => built.app.inject({ method: 'POST', url: `/v1/huddles/${huddleId}/bookings`, headers: { ...auth, ...headers }, payload });
+  const activeCount = () =>
+    (built.database.sqlite.prepare("SELECT count(*) AS n FROM bookings WHERE status IN ('pending', 'confirmed')").get() as { n: number }).n;
   /** The messages with this subject, once there are `count` of them (welcome emails are ignored). */
   const mail = async (subject: string, count = 1) => {
     for (let i = 0; i < 200; i++) {
@@ -47,7 +64,10 @@ async function setup(t: Test, options: { smtp?: boolean; huddle?: Record<string,
 function calendarOf(message: ReceivedMessage) {
   const part = message.parsed.attachments.find((a) => a.contentType === 'text/calendar');
   if (!part) throw new Error(`no text/calendar part in "${message.parsed.subject}"`);
-  return { mime: (part.headers.get('content-type') as { params: Record<string, string> }).params.method, text: part.content.toString('utf8') };
+  return {
+    mime: (part.headers.get('content-type') as { params: Record<string, string> }).params.method,
+    text: part.content.toString('utf8'),
+  };
 }
 
 t.test('a member books the first free slot and gets a METHOD:REQUEST invitation for it; cancelling sends CANCEL', async (t) => {
@@ -56,12 +76,22 @@ t.test('a member books the first free slot and gets a METHOD:REQUEST invitation 
   const booked = await book(ada.auth, { title: 'Difference engine v2', summary: 'Now with fewer gears.' });
   t.equal(booked.statusCode, 201, booked.body);
   const booking = booked.json();
-  t.match(booking, { status: 'confirmed', huddleId, title: 'Difference engine v2', organisation: 'Analytical Engines', slot: { position: 1 } });
+  t.match(booking, {
+    status: 'confirmed',
+    huddleId,
+    title: 'Difference engine v2',
+    organisation: 'Analytical Engines',
+    slot: { position: 1 },
+  });
   t.equal(booking.slot.start.utc, '2026-12-01T09:40:00Z', 'slot 1 starts 10 minutes in');
   t.equal(booked.headers.location, `/v1/bookings/${booking.id}`);
 
   const slots = (await app.inject({ url: `/v1/huddles/${huddleId}/slots` })).json().items;
-  t.same(slots.map((s: { available: boolean }) => s.available), [false, true, true, true, true], 'slot 1 is taken');
+  t.same(
+    slots.map((s: { available: boolean }) => s.available),
+    [false, true, true, true, true],
+    'slot 1 is taken',
+  );
 
   const confirmation = (await mail('Pitch confirmed: Winter huddle'))[0]!;
   t.same(confirmation.envelope.to, ['ada@example.org']);
@@ -69,8 +99,17 @@ t.test('a member books the first free slot and gets a METHOD:REQUEST invitation 
   const request = calendarOf(confirmation);
   t.equal(request.mime, 'REQUEST');
   const event = parseWithIcalJs(request.text).events[0]!;
-  t.match(event, { uid: `pitch-${booking.id}@convene.test`, sequence: 0, start: '2026-12-01T09:40:00.000Z', end: '2026-12-01T09:45:00.000Z', status: 'CONFIRMED' });
-  t.same(event.attendees.map((a) => a.toLowerCase()), ['mailto:ada@example.org']);
+  t.match(event, {
+    uid: `pitch-${booking.id}@convene.test`,
+    sequence: 0,
+    start: '2026-12-01T09:40:00.000Z',
+    end: '2026-12-01T09:45:00.000Z',
+    status: 'CONFIRMED',
+  });
+  t.same(
+    event.attendees.map((a) => a.toLowerCase()),
+    ['mailto:ada@example.org'],
+  );
   t.match(event.description, /secret-room/, 'the pitcher gets the online link');
   await libicalAccepts(t, request.text, 'libical: a valid REQUEST');
   await withPythonParse(t, request.text, 'python icalendar reads the same start', (t, python) => {
@@ -78,7 +117,11 @@ t.test('a member books the first free slot and gets a METHOD:REQUEST invitation 
   });
 
   const me = await app.inject({ url: '/v1/me', headers: ada.auth });
-  t.same(me.json().bookings.map((b: { id: string }) => b.id), [booking.id], '/v1/me lists the booking');
+  t.same(
+    me.json().bookings.map((b: { id: string }) => b.id),
+    [booking.id],
+    '/v1/me lists the booking',
+  );
 
   const cancelled = await app.inject({ method: 'DELETE', url: `/v1/bookings/${booking.id}`, headers: ada.auth });
   t.equal(cancelled.statusCode, 200, cancelled.body);
@@ -103,7 +146,12 @@ t.test('slot taken, no slots left, organisation limit, unknown slot, and bad inp
   const grace = member('grace@example.org', 'Navy Labs');
   t.equal((await book(grace.auth, { title: 'B', slotId: slots[2]!.id })).json().code, 'SLOT_TAKEN');
   t.equal((await book(grace.auth, { title: 'B', slotId: '01930000-0000-7000-8000-000000000000' })).json().code, 'SLOT_NOT_FOUND');
-  for (const [body, field] of [[{}, 'title'], [{ title: '' }, 'title'], [{ title: 'x', slotId: 'nope' }, 'slotId'], [{ title: 'x', extra: 1 }, 'extra']] as const) {
+  for (const [body, field] of [
+    [{}, 'title'],
+    [{ title: '' }, 'title'],
+    [{ title: 'x', slotId: 'nope' }, 'slotId'],
+    [{ title: 'x', extra: 1 }, 'extra'],
+  ] as const) {
     const response = await book(grace.auth, body);
     t.equal(response.statusCode, 400, `${field}: 400`);
     t.equal(response.json().code, 'VALIDATION_FAILED');
@@ -114,7 +162,9 @@ t.test('slot taken, no slots left, organisation limit, unknown slot, and bad inp
 });
 
 t.test('the booking window, drafts, other clusters and organiser tokens', async (t) => {
-  const { app, auth, book, member, clock, database } = await setup(t, { huddle: { pitch: { ...HUDDLE.pitch, bookingOpensDaysBefore: 3 } } });
+  const { app, auth, book, member, clock, database } = await setup(t, {
+    huddle: { pitch: { ...HUDDLE.pitch, bookingOpensDaysBefore: 3 } },
+  });
   const ada = member('ada@example.org', 'Acme');
   const early = await book(ada.auth);
   t.equal(early.json().code, 'BOOKING_CLOSED');
@@ -125,15 +175,40 @@ t.test('the booking window, drafts, other clusters and organiser tokens', async 
   const late = await book(member('bob@example.org', 'Bob Co').auth);
   t.equal(late.json().code, 'BOOKING_CLOSED', 'closed 48 hours before');
 
-  const draft = await app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', headers: auth, payload: { ...HUDDLE, status: 'draft', start: '2026-12-20T09:30' } });
-  const toDraft = await app.inject({ method: 'POST', url: `/v1/huddles/${draft.json().id}/bookings`, headers: ada.auth, payload: { title: 'x' } });
+  const draft = await app.inject({
+    method: 'POST',
+    url: '/v1/clusters/north-west/huddles',
+    headers: auth,
+    payload: { ...HUDDLE, status: 'draft', start: '2026-12-20T09:30' },
+  });
+  const toDraft = await app.inject({
+    method: 'POST',
+    url: `/v1/huddles/${draft.json().id}/bookings`,
+    headers: ada.auth,
+    payload: { title: 'x' },
+  });
   t.equal(toDraft.json().code, 'HUDDLE_NOT_FOUND', 'drafts are invisible to members');
 
   const other = createClusterWithOrganiser(database, 'west-midlands', clock);
-  const theirs = await app.inject({ method: 'POST', url: '/v1/clusters/west-midlands/huddles', headers: other.auth, payload: { ...HUDDLE, start: '2026-12-20T09:30' } });
-  const foreign = await app.inject({ method: 'POST', url: `/v1/huddles/${theirs.json().id}/bookings`, headers: ada.auth, payload: { title: 'x' } });
-  t.equal(foreign.json().code, 'HUDDLE_NOT_FOUND', 'another cluster\'s huddle does not exist for this member');
-  const asOrganiser = await app.inject({ method: 'POST', url: `/v1/huddles/${theirs.json().id}/bookings`, headers: other.auth, payload: { title: 'x' } });
+  const theirs = await app.inject({
+    method: 'POST',
+    url: '/v1/clusters/west-midlands/huddles',
+    headers: other.auth,
+    payload: { ...HUDDLE, start: '2026-12-20T09:30' },
+  });
+  const foreign = await app.inject({
+    method: 'POST',
+    url: `/v1/huddles/${theirs.json().id}/bookings`,
+    headers: ada.auth,
+    payload: { title: 'x' },
+  });
+  t.equal(foreign.json().code, 'HUDDLE_NOT_FOUND', "another cluster's huddle does not exist for this member");
+  const asOrganiser = await app.inject({
+    method: 'POST',
+    url: `/v1/huddles/${theirs.json().id}/bookings`,
+    headers: other.auth,
+    payload: { title: 'x' },
+  });
   t.equal(asOrganiser.statusCode, 403, 'organisers do not book pitches');
 });
 
@@ -169,7 +244,10 @@ t.test('a key still in flight answers 409', async (t) => {
   const { book, member, database } = await setup(t);
   const ada = member('ada@example.org', 'Acme');
   database.sqlite
-    .prepare("INSERT INTO idempotency_keys (scope, key, fingerprint, state, created_at, expires_at) VALUES (?, 'busy', 'whatever', 'in-flight', ?, ?)")
+    .prepare(
+      "INSERT INTO idempotency_keys (scope, key, fingerprint, state, created_at, expires_at) VALUES (?, 'busy', 'whatever', " +
+        "'in-flight', ?, ?)",
+    )
     .run(`member:${ada.member.id}`, Date.parse('2026-11-23T09:00:00Z'), Date.parse('2026-11-24T09:00:00Z'));
   const response = await book(ada.auth, { title: 'x' }, { 'idempotency-key': 'busy' });
   t.equal(response.statusCode, 409);
@@ -193,7 +271,11 @@ t.test('the cutoff, organiser cancellation, late cancellation notice, approval a
   clock.set('2026-11-30T10:00:00Z'); // past the member cutoff
   const tooLate = await app.inject({ method: 'DELETE', url: `/v1/bookings/${second.id}`, headers: grace.auth });
   t.equal(tooLate.json().code, 'CANCELLATION_CUTOFF_PASSED');
-  const byOrganiser = await app.inject({ method: 'DELETE', url: `/v1/bookings/${second.id}?reason=${encodeURIComponent('Speaker ill')}`, headers: auth });
+  const byOrganiser = await app.inject({
+    method: 'DELETE',
+    url: `/v1/bookings/${second.id}?reason=${encodeURIComponent('Speaker ill')}`,
+    headers: auth,
+  });
   t.match(byOrganiser.json(), { status: 'cancelled', cancelledBy: 'organiser' });
 
   // Approval: a pending booking holds its slot; approving confirms, rejecting frees it.
@@ -204,13 +286,25 @@ t.test('the cutoff, organiser cancellation, late cancellation notice, approval a
   t.equal(pending.status, 'pending');
   const slots = (await app.inject({ url: `/v1/huddles/${huddleId}/slots` })).json().items;
   t.equal(slots.find((s: { id: string }) => s.id === pending.slot.id).available, false, 'the pending booking holds its slot');
-  t.equal((await app.inject({ method: 'POST', url: `/v1/bookings/${pending.id}/approve`, headers: linus.auth })).statusCode, 403, 'members cannot approve');
+  t.equal(
+    (await app.inject({ method: 'POST', url: `/v1/bookings/${pending.id}/approve`, headers: linus.auth })).statusCode,
+    403,
+    'members cannot approve',
+  );
   const approved = await app.inject({ method: 'POST', url: `/v1/bookings/${pending.id}/approve`, headers: auth });
   t.equal(approved.json().status, 'confirmed');
-  t.equal((await app.inject({ method: 'POST', url: `/v1/bookings/${pending.id}/approve`, headers: auth })).json().code, 'BOOKING_NOT_PENDING');
+  t.equal(
+    (await app.inject({ method: 'POST', url: `/v1/bookings/${pending.id}/approve`, headers: auth })).json().code,
+    'BOOKING_NOT_PENDING',
+  );
   const kate = member('kate@example.org', 'NHS Trust');
   const toReject = (await book(kate.auth)).json();
-  const rejected = await app.inject({ method: 'POST', url: `/v1/bookings/${toReject.id}/reject`, headers: auth, payload: { reason: 'Off topic' } });
+  const rejected = await app.inject({
+    method: 'POST',
+    url: `/v1/bookings/${toReject.id}/reject`,
+    headers: auth,
+    payload: { reason: 'Off topic' },
+  });
   t.equal(rejected.json().status, 'rejected');
 
   await mail('Pitch not accepted: Winter huddle');
@@ -222,12 +316,15 @@ t.test('the cutoff, organiser cancellation, late cancellation notice, approval a
   const approvedMail = sink!.messages.find((m) => m.parsed.subject === 'Pitch approved: Winter huddle')!;
   t.equal(calendarOf(approvedMail).mime, 'REQUEST', 'approval carries the calendar invitation');
   const pendingMail = sink!.messages.find((m) => m.parsed.subject === 'Pitch request received: Winter huddle')!;
-  t.notOk(pendingMail.parsed.attachments.some((a) => a.contentType === 'text/calendar'), 'no calendar entry before approval');
+  t.notOk(
+    pendingMail.parsed.attachments.some((a) => a.contentType === 'text/calendar'),
+    'no calendar entry before approval',
+  );
   const rejection = sink!.messages.find((m) => m.parsed.subject === 'Pitch not accepted: Winter huddle')!;
   t.match(rejection.parsed.text, /Off topic/);
 });
 
-t.test('ownership: a member cannot see or cancel another member\'s booking; organisers see their cluster\'s', async (t) => {
+t.test("ownership: a member cannot see or cancel another member's booking; organisers see their cluster's", async (t) => {
   const { app, auth, book, member, database, clock, huddleId } = await setup(t);
   const ada = member('ada@example.org', 'Acme');
   const grace = member('grace@example.org', 'Navy');
@@ -239,7 +336,11 @@ t.test('ownership: a member cannot see or cancel another member\'s booking; orga
   const other = createClusterWithOrganiser(database, 'west-midlands', clock);
   t.equal((await app.inject({ url: `/v1/bookings/${booking.id}`, headers: other.auth })).statusCode, 404);
   t.equal((await app.inject({ method: 'DELETE', url: `/v1/bookings/${booking.id}`, headers: other.auth })).statusCode, 404);
-  t.equal((await app.inject({ url: `/v1/huddles/${huddleId}/bookings`, headers: ada.auth })).statusCode, 403, 'members cannot list bookings');
+  t.equal(
+    (await app.inject({ url: `/v1/huddles/${huddleId}/bookings`, headers: ada.auth })).statusCode,
+    403,
+    'members cannot list bookings',
+  );
   t.equal((await app.inject({ url: `/v1/huddles/${huddleId}/bookings`, headers: other.auth })).statusCode, 404);
   t.equal((await app.inject({ method: 'DELETE', url: `/v1/bookings/${booking.id}` })).statusCode, 401);
 });
@@ -249,7 +350,10 @@ t.test('organisers list bookings as JSON or CSV; the public agenda shows organis
   await book(member('ada@example.org', 'Acme').auth, { title: 'Gears', summary: 'Fewer of them' });
   await book(member('grace@example.org', 'Navy Labs').auth, { title: '=HYPERLINK("http://evil")' });
   const json = await app.inject({ url: `/v1/huddles/${huddleId}/bookings`, headers: auth });
-  t.same(json.json().items.map((b: { member: { email: string } }) => b.member.email), ['ada@example.org', 'grace@example.org']);
+  t.same(
+    json.json().items.map((b: { member: { email: string } }) => b.member.email),
+    ['ada@example.org', 'grace@example.org'],
+  );
   const csv = await app.inject({ url: `/v1/huddles/${huddleId}/bookings`, headers: { ...auth, accept: 'text/csv' } });
   t.equal(csv.statusCode, 200);
   t.match(csv.headers['content-type'], /^text\/csv; charset=utf-8/);
@@ -260,7 +364,13 @@ t.test('organisers list bookings as JSON or CSV; the public agenda shows organis
 
   const agenda = await app.inject({ url: `/v1/huddles/${huddleId}/agenda` });
   t.equal(agenda.statusCode, 200);
-  t.same(agenda.json().items.map((i: { organisation: string; title: string }) => [i.organisation, i.title]), [['Acme', 'Gears'], ['Navy Labs', '=HYPERLINK("http://evil")']]);
+  t.same(
+    agenda.json().items.map((i: { organisation: string; title: string }) => [i.organisation, i.title]),
+    [
+      ['Acme', 'Gears'],
+      ['Navy Labs', '=HYPERLINK("http://evil")'],
+    ],
+  );
   t.notMatch(agenda.body, /@example\.org/, 'no emails in the public agenda');
   t.notMatch(agenda.body, /secret-room/, 'no online link');
   const organiserAgenda = await app.inject({ url: `/v1/huddles/${huddleId}/agenda`, headers: auth });
@@ -271,12 +381,27 @@ t.test('changing times after bookings exist: refused, or moved by choice with th
   const { app, auth, book, member, huddleId, mail } = await setup(t, { smtp: true });
   const booking = (await book(member('ada@example.org', 'Acme').auth)).json();
   await mail('Pitch confirmed: Winter huddle');
-  const refused = await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddleId}`, headers: auth, payload: { pitch: { slotMinutes: 7 } } });
+  const refused = await app.inject({
+    method: 'PATCH',
+    url: `/v1/huddles/${huddleId}`,
+    headers: auth,
+    payload: { pitch: { slotMinutes: 7 } },
+  });
   t.equal(refused.statusCode, 409);
   t.equal(refused.json().code, 'BOOKINGS_AFFECTED');
-  const shrink = await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddleId}?bookings=move`, headers: auth, payload: { pitch: { slotCount: 0 } } });
+  const shrink = await app.inject({
+    method: 'PATCH',
+    url: `/v1/huddles/${huddleId}?bookings=move`,
+    headers: auth,
+    payload: { pitch: { slotCount: 0 } },
+  });
   t.equal(shrink.json().code, 'BOOKINGS_AFFECTED', 'a booked slot is never removed');
-  const moved = await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddleId}?bookings=move`, headers: auth, payload: { start: '2026-12-01T10:30' } });
+  const moved = await app.inject({
+    method: 'PATCH',
+    url: `/v1/huddles/${huddleId}?bookings=move`,
+    headers: auth,
+    payload: { start: '2026-12-01T10:30' },
+  });
   t.equal(moved.statusCode, 200, moved.body);
   const after = (await app.inject({ url: `/v1/bookings/${booking.id}`, headers: auth })).json();
   t.equal(after.slot.id, booking.slot.id, 'same slot');
@@ -306,11 +431,19 @@ t.test('the cancel link in the email opens a page; only its button cancels', asy
   const token = decodeURIComponent(link.split('token=')[1]!);
   const tampered = await app.inject({ url: `/pitches/cancel?token=${encodeURIComponent(token.slice(0, -2) + 'xx')}` });
   t.equal(tampered.statusCode, 404);
-  const posted = await app.inject({ method: 'POST', url: '/pitches/cancel', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, payload: `token=${encodeURIComponent(token)}` });
+  const posted = await app.inject({
+    method: 'POST',
+    url: '/pitches/cancel',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+    payload: `token=${encodeURIComponent(token)}`,
+  });
   t.equal(posted.statusCode, 200);
   t.match(posted.body, /Your pitch is cancelled/);
   await mail('Pitch cancelled: Winter huddle');
-  t.equal((await app.inject({ method: 'GET', url: `/v1/bookings/${booking.id}`, headers: member('x@example.org', 'X').auth })).statusCode, 404);
+  t.equal(
+    (await app.inject({ method: 'GET', url: `/v1/bookings/${booking.id}`, headers: member('x@example.org', 'X').auth })).statusCode,
+    404,
+  );
 });
 
 t.test('a race over real HTTP: 200 organisations, 5 slots, exactly 5 bookings', async (t) => {
@@ -319,7 +452,11 @@ t.test('a race over real HTTP: 200 organisations, 5 slots, exactly 5 bookings', 
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const responses = await Promise.all(
     members.map((m) =>
-      fetch(`${address}/v1/huddles/${huddleId}/bookings`, { method: 'POST', headers: { ...m.auth, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Race' }) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code?: string } })),
+      fetch(`${address}/v1/huddles/${huddleId}/bookings`, {
+        method: 'POST',
+        headers: { ...m.auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Race' }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code?: string } })),
     ),
   );
   const created = responses.filter((r) => r.status === 201).length;
@@ -335,7 +472,11 @@ t.test('a race over real HTTP: 200 organisations, 5 slots, exactly 5 bookings', 
   const address2 = await app2.listen({ host: '127.0.0.1', port: 0 });
   const results = await Promise.all(
     colleagues.map((m) =>
-      fetch(`${address2}/v1/huddles/${huddle2}/bookings`, { method: 'POST', headers: { ...m.auth, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Us' }) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code?: string } })),
+      fetch(`${address2}/v1/huddles/${huddle2}/bookings`, {
+        method: 'POST',
+        headers: { ...m.auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Us' }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code?: string } })),
     ),
   );
   t.equal(results.filter((r) => r.status === 201).length, 1);
@@ -343,13 +484,14 @@ t.test('a race over real HTTP: 200 organisations, 5 slots, exactly 5 bookings', 
   t.equal(count2(), 1);
 });
 
-t.test('the private feed holds exactly the member\'s pitches, with the online link; public views leak nothing', async (t) => {
+t.test("the private feed holds exactly the member's pitches, with the online link; public views leak nothing", async (t) => {
   const { app, book, member, huddleId } = await setup(t);
   const ada = member('ada@example.org', 'Acme');
   const grace = member('grace@example.org', 'Navy');
   const adaBooking = (await book(ada.auth, { title: 'Gears' })).json();
   const graceBooking = (await book(grace.auth, { title: 'Compilers' })).json();
-  const feedOf = async (auth: Record<string, string>) => (await app.inject({ url: '/v1/me', headers: auth })).json().calendar.ics.replace('https://convene.test', '') as string;
+  const feedOf = async (auth: Record<string, string>) =>
+    (await app.inject({ url: '/v1/me', headers: auth })).json().calendar.ics.replace('https://convene.test', '') as string;
 
   const adaFeed = await app.inject({ url: await feedOf(ada.auth) });
   t.equal(adaFeed.statusCode, 200);
@@ -357,14 +499,18 @@ t.test('the private feed holds exactly the member\'s pitches, with the online li
   t.match(adaFeed.headers['cache-control'], /^private/);
   const parsed = parseWithIcalJs(adaFeed.body);
   t.equal(parsed.method, 'PUBLISH');
-  t.same(parsed.events.map((e) => e.uid), [`pitch-${adaBooking.id}@convene.test`], 'only Ada\'s pitch');
+  t.same(
+    parsed.events.map((e) => e.uid),
+    [`pitch-${adaBooking.id}@convene.test`],
+    "only Ada's pitch",
+  );
   t.match(parsed.events[0]!.description, /secret-room/, 'with the online link');
   t.same(parsed.events[0]!.attendees, [], 'no attendees in a published feed');
   await libicalAccepts(t, adaFeed.body, 'libical: a valid PUBLISH');
   await withPythonParse(t, adaFeed.body, 'python icalendar reads one event', (t, python) => {
     t.equal(python.events.length, 1);
   });
-  t.notMatch(adaFeed.body, new RegExp(graceBooking.id), 'nothing of Grace\'s');
+  t.notMatch(adaFeed.body, new RegExp(graceBooking.id), "nothing of Grace's");
 
   const again = await app.inject({ url: await feedOf(ada.auth), headers: { 'if-none-match': adaFeed.headers.etag as string } });
   t.equal(again.statusCode, 304);

@@ -13,19 +13,35 @@ peerTest(t, ['chromium'], 'confirm, then unsubscribe, by clicking the buttons in
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const browser: Browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
   t.teardown(() => browser.close());
   const page = await browser.newPage();
-  const status = () => (database.sqlite.prepare("SELECT status FROM subscribers WHERE email = 'ada@example.org'").get() as { status: string }).status;
+  const status = () =>
+    (database.sqlite.prepare("SELECT status FROM subscribers WHERE email = 'ada@example.org'").get() as { status: string }).status;
   const linkTo = (path: string) => {
-    const row = database.sqlite.prepare('SELECT text FROM outbox WHERE to_address = ? ORDER BY created_at DESC LIMIT 1').get('ada@example.org') as { text: string };
+    const row = database.sqlite
+      .prepare('SELECT text FROM outbox WHERE to_address = ? ORDER BY created_at DESC LIMIT 1')
+      .get('ada@example.org') as { text: string };
     const match = new RegExp(`https://convene\\.test(${path}\\?token=\\S+)`).exec(row.text);
     if (!match) throw new Error(`no ${path} link`);
     return base + match[1];
   };
 
-  const signUp = await fetch(`${base}/v1/clusters/north-west/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ada@example.org' }) });
+  const signUp = await fetch(`${base}/v1/clusters/north-west/subscriptions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'ada@example.org' }),
+  });
   t.equal(signUp.status, 202);
   await new Promise((resolve) => setTimeout(resolve, 50));
 
@@ -35,7 +51,9 @@ peerTest(t, ['chromium'], 'confirm, then unsubscribe, by clicking the buttons in
   await page.getByRole('button', { name: 'Confirm my subscription' }).click();
   await page.waitForSelector('h1:has-text("You are subscribed")');
   t.equal(status(), 'confirmed', 'the button confirmed');
-  const css = await page.locator('main').evaluate((main) => (globalThis as unknown as { getComputedStyle(e: unknown): { maxWidth: string } }).getComputedStyle(main).maxWidth);
+  const css = await page
+    .locator('main')
+    .evaluate((main) => (globalThis as unknown as { getComputedStyle(e: unknown): { maxWidth: string } }).getComputedStyle(main).maxWidth);
   t.equal(css, '576px', 'the stylesheet loads under the content security policy');
 
   // The unsubscribe link from a newsletter (made the way campaigns make it), then the button.
@@ -47,7 +65,12 @@ peerTest(t, ['chromium'], 'confirm, then unsubscribe, by clicking the buttons in
   await page.getByRole('button', { name: 'Unsubscribe' }).click();
   await page.waitForSelector('h1:has-text("You are unsubscribed")');
   t.equal(status(), 'unsubscribed', 'the button unsubscribed');
-  const events = database.sqlite.prepare("SELECT kind, source, user_agent FROM consent_events WHERE kind IN ('confirmed', 'unsubscribed') ORDER BY at").all() as { kind: string; source: string; user_agent: string }[];
-  t.same(events.map((e) => `${e.kind} ${e.source}`), ['confirmed email-link', 'unsubscribed one-click']);
+  const events = database.sqlite
+    .prepare("SELECT kind, source, user_agent FROM consent_events WHERE kind IN ('confirmed', 'unsubscribed') ORDER BY at")
+    .all() as { kind: string; source: string; user_agent: string }[];
+  t.same(
+    events.map((e) => `${e.kind} ${e.source}`),
+    ['confirmed email-link', 'unsubscribed one-click'],
+  );
   t.match(events[0]!.user_agent, /Chrome/, 'the ledger records the browser');
 });

@@ -34,7 +34,17 @@ t.test('cluster create, then organiser create prints a working API key once', as
   t.equal(created.code, 0, created.stderr);
   t.match(JSON.parse(created.stdout), { slug: 'north-west', name: 'North West HealthTec', timezone: 'Europe/London' });
 
-  const organiser = await run('organiser', 'create', '--cluster', 'north-west', '--email', 'Olivia@Example.org', '--name', 'Olivia', '--json');
+  const organiser = await run(
+    'organiser',
+    'create',
+    '--cluster',
+    'north-west',
+    '--email',
+    'Olivia@Example.org',
+    '--name',
+    'Olivia',
+    '--json',
+  );
   t.equal(organiser.code, 0, organiser.stderr);
   const { apiKey, email, keyPrefix } = JSON.parse(organiser.stdout);
   t.match(apiKey, /^cnv_org_[A-Za-z0-9_-]{43}$/);
@@ -51,16 +61,26 @@ t.test('cluster create, then organiser create prints a working API key once', as
   const database = openDatabase(config.databasePath);
   const app = await buildApp({ database, services: createServices({ db: database.db, clock: systemClock, config }), logger: false });
   t.teardown(() => app.close());
-  const patched = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: `Bearer ${apiKey}` }, payload: { name: 'Renamed' } });
+  const patched = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: { authorization: `Bearer ${apiKey}` },
+    payload: { name: 'Renamed' },
+  });
   t.equal(patched.statusCode, 200);
 
   const revoked = await run('organiser', 'revoke', '--cluster', 'north-west', '--email', 'olivia@example.org');
   t.equal(revoked.code, 0);
   t.match(revoked.stdout, `Revoked ${keyPrefix}`);
-  const refused = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: `Bearer ${apiKey}` }, payload: { name: 'Again' } });
+  const refused = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: { authorization: `Bearer ${apiKey}` },
+    payload: { name: 'Again' },
+  });
   t.equal(refused.statusCode, 401);
 
-  const audit = database.sqlite.prepare("SELECT action, actor_type FROM audit_events ORDER BY id").all();
+  const audit = database.sqlite.prepare('SELECT action, actor_type FROM audit_events ORDER BY id').all();
   t.match(audit, [
     { action: 'cluster.created', actor_type: 'cli' },
     { action: 'organiser.created', actor_type: 'cli' },
@@ -72,7 +92,9 @@ t.test('cluster create, then organiser create prints a working API key once', as
 t.test('new-key issues a second key; revoking one by prefix leaves the other', async (t) => {
   const { run } = cli(t);
   await run('cluster', 'create', '--slug', 'leeds', '--name', 'Leeds');
-  const first = JSON.parse((await run('organiser', 'create', '--cluster', 'leeds', '--email', 'a@example.org', '--name', 'A', '--json')).stdout);
+  const first = JSON.parse(
+    (await run('organiser', 'create', '--cluster', 'leeds', '--email', 'a@example.org', '--name', 'A', '--json')).stdout,
+  );
   const second = JSON.parse((await run('organiser', 'new-key', '--cluster', 'leeds', '--email', 'a@example.org', '--json')).stdout);
   t.not(first.apiKey, second.apiKey);
   const revoked = await run('organiser', 'revoke', '--cluster', 'leeds', '--email', 'a@example.org', '--key', first.keyPrefix, '--json');
@@ -110,7 +132,10 @@ t.test('failures give one line and a non-zero exit code', async (t) => {
 
 t.test('a bad environment is exit 78 with one line naming the variable', async (t) => {
   let stderr = '';
-  const code = await runCli(['db', 'migrate'], { env: { PORT: 'x' }, io: { stdout: () => {}, stderr: (s) => (stderr += s), isTTY: false } });
+  const code = await runCli(['db', 'migrate'], {
+    env: { PORT: 'x' },
+    io: { stdout: () => {}, stderr: (s) => (stderr += s), isTTY: false },
+  });
   t.equal(code, 78);
   t.equal(stderr, 'error: Invalid configuration: PORT must be a whole number from 0 to 65535 (got "x")\n');
 });
@@ -152,10 +177,14 @@ t.test('the real convene command runs as a process', async (t) => {
   const dataDir = tempDir(t);
   const run = promisify(execFile);
   const root = new URL('..', import.meta.url).pathname;
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(root, 'scripts/convene.ts'), 'cluster', 'create', '--slug', 'proc', '--name', 'Process', '--json'], {
-    cwd: root,
-    env: { ...process.env, DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET },
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'scripts/convene.ts'), 'cluster', 'create', '--slug', 'proc', '--name', 'Process', '--json'],
+    {
+      cwd: root,
+      env: { ...process.env, DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET },
+    },
+  );
   t.equal(JSON.parse(stdout).slug, 'proc');
   const failed = await run(process.execPath, ['--import', 'tsx', join(root, 'scripts/convene.ts'), 'cluster', 'show', 'nope'], {
     cwd: root,

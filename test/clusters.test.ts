@@ -67,7 +67,12 @@ t.test('a patch that changes nothing writes no audit event', async (t) => {
   const { app, database } = await buildTestApp(t);
   const { auth } = createClusterWithOrganiser(database);
   const before = (await app.inject({ url: '/v1/clusters/north-west/audit', headers: auth })).json().items.length;
-  const response = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: auth, payload: { name: 'Cluster north-west' } });
+  const response = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: auth,
+    payload: { name: 'Cluster north-west' },
+  });
   t.equal(response.statusCode, 200);
   t.equal((await app.inject({ url: '/v1/clusters/north-west/audit', headers: auth })).json().items.length, before);
 });

@@ -21,8 +21,17 @@ t.test('every operation answers fuzzed requests within its contract', { timeout:
     await fc.assert(
       fc.asyncProperty(requestsFor(path, method, operation, known, credentials), async (request) => {
         requests += 1;
-        const response = await app.inject({ method: request.method as 'GET', url: request.url, headers: request.headers, ...(request.payload !== undefined ? { payload: request.payload } : {}) });
-        const problem = contractProblem(operation, request, { statusCode: response.statusCode, headers: response.headers, body: response.body });
+        const response = await app.inject({
+          method: request.method as 'GET',
+          url: request.url,
+          headers: request.headers,
+          ...(request.payload !== undefined ? { payload: request.payload } : {}),
+        });
+        const problem = contractProblem(operation, request, {
+          statusCode: response.statusCode,
+          headers: response.headers,
+          body: response.body,
+        });
         if (problem) throw new Error(problem);
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },

@@ -12,7 +12,10 @@ t.test('migrations apply to an empty database with the pragmas Convene relies on
   t.same(migrationState(database.sqlite).applied, migrationState(database.sqlite).expected);
   const tables = database.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
   for (const table of ['clusters', 'organisers', 'api_keys', 'audit_events', 'outbox']) {
-    t.ok(tables.some((row) => row.name === table), `${table} exists`);
+    t.ok(
+      tables.some((row) => row.name === table),
+      `${table} exists`,
+    );
   }
   t.equal(database.sqlite.pragma('foreign_keys', { simple: true }), 1);
   t.equal(database.sqlite.pragma('busy_timeout', { simple: true }), 5000);

@@ -21,14 +21,29 @@ t.setTimeout(300_000);
 function expectPassed(t: Test, result: DrillResult) {
   for (const check of result.checks) t.ok(check.ok, `${check.name}: ${check.detail}`);
   t.ok(result.checks.length > 0, 'the drill ran its checks');
-  t.comment(Object.entries(result.numbers).map(([k, v]) => `${k}=${v}`).join(', '));
+  t.comment(
+    Object.entries(result.numbers)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', '),
+  );
 }
 
-t.test('SIGKILL during a booking storm, restart: every 201 is stored, no slot twice, every confirmation delivered', { timeout: 120_000 }, async (t) => {
-  const result = await bookingCrashDrill(t, { members: 40, huddles: 2, slotsPerHuddle: 20, concurrency: 16, killAfter: 15, leaseWait: 'clock' });
-  expectPassed(t, result);
-  t.ok(Number(result.numbers.bookings201) >= 15, 'the kill came once 15 bookings had been answered');
-});
+t.test(
+  'SIGKILL during a booking storm, restart: every 201 is stored, no slot twice, every confirmation delivered',
+  { timeout: 120_000 },
+  async (t) => {
+    const result = await bookingCrashDrill(t, {
+      members: 40,
+      huddles: 2,
+      slotsPerHuddle: 20,
+      concurrency: 16,
+      killAfter: 15,
+      leaseWait: 'clock',
+    });
+    expectPassed(t, result);
+    t.ok(Number(result.numbers.bookings201) >= 15, 'the kill came once 15 bookings had been answered');
+  },
+);
 
 t.test('the SMTP server away during a newsletter send: everything delivered, nothing failed for good', { timeout: 60_000 }, async (t) => {
   const result = await smtpOutageDrill(t, {
@@ -95,9 +110,15 @@ t.test('db backup finishes while another process commits every millisecond', { t
   let stderr = '';
   const target = join(dataDir, 'backup.db');
   const env = { DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'silent' };
-  const backup = runCli(['db', 'backup', target, '--json'], { env, io: { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), isTTY: false } });
+  const backup = runCli(['db', 'backup', target, '--json'], {
+    env,
+    io: { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), isTTY: false },
+  });
   let timer: NodeJS.Timeout | undefined;
-  const finished = await Promise.race([backup.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 20_000)))]);
+  const finished = await Promise.race([
+    backup.then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 20_000))),
+  ]);
   clearTimeout(timer);
   writer.kill('SIGKILL');
   // Without writes the backup completes, whichever way the race went.

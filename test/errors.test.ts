@@ -8,7 +8,12 @@ import { createClusterWithOrganiser } from './fixtures.js';
 import { manualClock } from '../src/lib/clock.js';
 import { problem } from '../src/errors.js';
 
-function expectProblem(t: Test, response: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, status: number, code: string) {
+function expectProblem(
+  t: Test,
+  response: { statusCode: number; headers: Record<string, unknown>; json(): unknown },
+  status: number,
+  code: string,
+) {
   t.equal(response.statusCode, status, `status ${status}`);
   t.match(String(response.headers['content-type']), /^application\/problem\+json/, 'problem+json');
   const body = response.json() as Record<string, unknown>;
@@ -38,7 +43,12 @@ t.test('malformed JSON is 400 MALFORMED_JSON and changes nothing', async (t) => 
 t.test('an unknown field is 400 VALIDATION_FAILED naming the field', async (t) => {
   const { app, database } = await buildTestApp(t);
   const { auth } = createClusterWithOrganiser(database);
-  const response = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: auth, payload: { name: 'New', colour: 'blue' } });
+  const response = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: auth,
+    payload: { name: 'New', colour: 'blue' },
+  });
   const body = expectProblem(t, response, 400, 'VALIDATION_FAILED');
   t.match(body.errors, [{ field: 'body/colour', message: 'is not a known field' }]);
   t.equal((await app.inject('/v1/clusters/north-west')).json().name, 'Cluster north-west', 'nothing changed');
@@ -47,7 +57,14 @@ t.test('an unknown field is 400 VALIDATION_FAILED naming the field', async (t) =
 t.test('a value of the wrong shape is 400 VALIDATION_FAILED', async (t) => {
   const { app, database } = await buildTestApp(t);
   const { auth } = createClusterWithOrganiser(database);
-  for (const payload of [{ name: '' }, { name: 'Line\r\nBreak' }, { timezone: 'Mars/Olympus' }, { contactEmail: 'not-an-address' }, {}, { themes: ['data', 'data'] }]) {
+  for (const payload of [
+    { name: '' },
+    { name: 'Line\r\nBreak' },
+    { timezone: 'Mars/Olympus' },
+    { contactEmail: 'not-an-address' },
+    {},
+    { themes: ['data', 'data'] },
+  ]) {
     const response = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: auth, payload });
     expectProblem(t, response, 400, 'VALIDATION_FAILED');
   }
@@ -96,16 +113,31 @@ t.test('a bad, malformed or revoked key is 401 INVALID_CREDENTIALS', async (t) =
   const { apiKey } = createClusterWithOrganiser(database);
   const bad = [`cnv_org_${'A'.repeat(43)}`, 'nonsense', `${apiKey}x`, apiKey.slice(0, -1)];
   for (const key of bad) {
-    const response = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: `Bearer ${key}` }, payload: { name: 'x' } });
+    const response = await app.inject({
+      method: 'PATCH',
+      url: '/v1/clusters/north-west',
+      headers: { authorization: `Bearer ${key}` },
+      payload: { name: 'x' },
+    });
     expectProblem(t, response, 401, 'INVALID_CREDENTIALS');
     t.match(response.headers['www-authenticate'], /error="invalid_token"/);
   }
-  const basic = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: 'Basic dXNlcjpwYXNz' }, payload: { name: 'x' } });
+  const basic = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: { authorization: 'Basic dXNlcjpwYXNz' },
+    payload: { name: 'x' },
+  });
   expectProblem(t, basic, 401, 'AUTH_REQUIRED');
   t.equal(basic.headers['www-authenticate'], 'Bearer realm="convene"', 'another scheme gets a plain Bearer challenge');
 
   services.organisers.revoke('north-west', 'organiser@north-west.example', { type: 'cli' });
-  const revoked = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: `Bearer ${apiKey}` }, payload: { name: 'x' } });
+  const revoked = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: { authorization: `Bearer ${apiKey}` },
+    payload: { name: 'x' },
+  });
   expectProblem(t, revoked, 401, 'INVALID_CREDENTIALS');
 });
 
@@ -122,8 +154,18 @@ t.test('a key for another cluster is refused the same way whether or not the tar
   const { app, database } = await buildTestApp(t);
   createClusterWithOrganiser(database, 'north-west');
   const other = createClusterWithOrganiser(database, 'west-midlands');
-  const existing = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: other.auth, payload: { name: 'Taken over' } });
-  const missing = await app.inject({ method: 'PATCH', url: '/v1/clusters/no-such-cluster', headers: other.auth, payload: { name: 'Taken over' } });
+  const existing = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: other.auth,
+    payload: { name: 'Taken over' },
+  });
+  const missing = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/no-such-cluster',
+    headers: other.auth,
+    payload: { name: 'Taken over' },
+  });
   const a = expectProblem(t, existing, 403, 'FORBIDDEN');
   const b = expectProblem(t, missing, 403, 'FORBIDDEN');
   t.equal(a.detail, b.detail, 'same answer for an existing and a missing cluster');
@@ -136,7 +178,10 @@ t.test('repeated failed authentication is rate limited with 429 and Retry-After'
   const { app, database } = await buildTestApp(t, { env: { AUTH_FAILURE_LIMIT_PER_MINUTE: '3' } });
   const { auth } = createClusterWithOrganiser(database);
   for (let i = 0; i < 3; i++) {
-    const response = await app.inject({ url: '/v1/clusters/north-west/audit', headers: { authorization: `Bearer cnv_org_${'B'.repeat(43)}` } });
+    const response = await app.inject({
+      url: '/v1/clusters/north-west/audit',
+      headers: { authorization: `Bearer cnv_org_${'B'.repeat(43)}` },
+    });
     t.equal(response.statusCode, 401);
   }
   const blocked = await app.inject({ url: '/v1/clusters/north-west/audit', headers: auth });
@@ -189,14 +234,24 @@ t.test('bodies are taken as sent: no type coercion, so bad types change nothing'
 t.test('time zones are stored under their canonical name', async (t) => {
   const { app, database } = await buildTestApp(t);
   const { auth } = createClusterWithOrganiser(database);
-  const response = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: auth, payload: { timezone: 'europe/dublin' } });
+  const response = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: auth,
+    payload: { timezone: 'europe/dublin' },
+  });
   t.equal(response.json().timezone, 'Europe/Dublin');
 });
 
 t.test('text/plain is 415, and framework-level refusals are problem+json too', async (t) => {
   const { app, database } = await buildTestApp(t);
   const { auth } = createClusterWithOrganiser(database);
-  const text = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { ...auth, 'content-type': 'text/plain' }, payload: 'name=x' });
+  const text = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: { ...auth, 'content-type': 'text/plain' },
+    payload: 'name=x',
+  });
   expectProblem(t, text, 415, 'UNSUPPORTED_MEDIA_TYPE');
   expectProblem(t, await app.inject('/v1/clusters/%ff'), 400, 'VALIDATION_FAILED');
   const long = await app.inject(`/v1/clusters/${'a'.repeat(300)}`);

@@ -21,11 +21,17 @@ async function setup(t: Test) {
   const built = await buildTestApp(t);
   const org = createClusterWithOrganiser(built.database);
   const create = async (body: Record<string, unknown> = {}) => {
-    const response = await built.app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', headers: org.auth, payload: { ...huddle, ...body } });
+    const response = await built.app.inject({
+      method: 'POST',
+      url: '/v1/clusters/north-west/huddles',
+      headers: org.auth,
+      payload: { ...huddle, ...body },
+    });
     if (response.statusCode !== 201) throw new Error(response.body);
     return response.json() as { id: string };
   };
-  const feed = (query = '', headers: Record<string, string> = {}) => built.app.inject({ url: `/v1/clusters/north-west/calendar.ics${query}`, headers });
+  const feed = (query = '', headers: Record<string, string> = {}) =>
+    built.app.inject({ url: `/v1/clusters/north-west/calendar.ics${query}`, headers });
   return { ...built, ...org, create, feed };
 }
 
@@ -52,7 +58,14 @@ t.test('the public feed parses in ical.js and python icalendar with the right in
   t.equal(ical.name, 'Cluster north-west');
   t.equal(ical.events.length, 2, 'drafts are not published');
   const [first, second] = ical.events;
-  t.match(first, { uid: `huddle-${winter.id}@convene.test`, summary: 'Winter huddle', start: '2026-12-01T09:30:00.000Z', end: '2026-12-01T11:30:00.000Z', status: 'CONFIRMED', sequence: 0 });
+  t.match(first, {
+    uid: `huddle-${winter.id}@convene.test`,
+    summary: 'Winter huddle',
+    start: '2026-12-01T09:30:00.000Z',
+    end: '2026-12-01T11:30:00.000Z',
+    status: 'CONFIRMED',
+    sequence: 0,
+  });
   t.match(second, { uid: `huddle-${summer.id}@convene.test`, start: '2027-07-06T08:30:00.000Z', end: '2027-07-06T10:30:00.000Z' });
   t.match(first!.location, 'Bruntwood SciTech, Manchester Science Park, Lloyd Street North');
   t.ok(first!.lastModified, 'LAST-MODIFIED on every event');
@@ -69,7 +82,11 @@ t.test('the public feed parses in ical.js and python icalendar with the right in
   await libicalAccepts(t, text, 'libical: valid under the RFC 5546 rules for PUBLISH');
 
   const devices = parseWithIcalJs((await feed('?theme=devices')).body);
-  t.same(devices.events.map((e) => e.summary), ['Summer huddle'], 'the theme filter');
+  t.same(
+    devices.events.map((e) => e.summary),
+    ['Summer huddle'],
+    'the theme filter',
+  );
 });
 
 t.test('ETag and Last-Modified give 304; an edit gives a new ETag and a higher SEQUENCE', async (t) => {
@@ -85,7 +102,12 @@ t.test('ETag and Last-Modified give 304; an edit gives a new ETag and a higher S
   t.equal((await feed('', { 'if-none-match': '"something-else"' })).statusCode, 200);
   t.equal((await feed()).body, first.body, 'byte-identical while nothing changes');
 
-  const moved = await app.inject({ method: 'PATCH', url: `/v1/huddles/${winter.id}`, headers: auth, payload: { start: '2026-12-02T10:00' } });
+  const moved = await app.inject({
+    method: 'PATCH',
+    url: `/v1/huddles/${winter.id}`,
+    headers: auth,
+    payload: { start: '2026-12-02T10:00' },
+  });
   t.equal(moved.statusCode, 200);
   const after = await feed('', { 'if-none-match': etag });
   t.equal(after.statusCode, 200, 'the old ETag no longer matches');
@@ -101,7 +123,12 @@ t.test('an edit shows in the feed even when it lands in the same millisecond as 
   const { app, auth, create, feed } = await setup(t);
   const winter = await create();
   t.equal(parseWithIcalJs((await feed()).body).events[0]!.summary, 'Winter huddle');
-  const renamed = await app.inject({ method: 'PATCH', url: `/v1/huddles/${winter.id}`, headers: auth, payload: { title: 'Renamed huddle' } });
+  const renamed = await app.inject({
+    method: 'PATCH',
+    url: `/v1/huddles/${winter.id}`,
+    headers: auth,
+    payload: { title: 'Renamed huddle' },
+  });
   t.equal(renamed.statusCode, 200);
   t.equal(parseWithIcalJs((await feed()).body).events[0]!.summary, 'Renamed huddle');
   const shown = await app.inject({ url: `/v1/huddles/${winter.id}` });
@@ -130,9 +157,16 @@ t.test('a cancelled huddle stays in the feed as STATUS:CANCELLED for 30 days', a
 t.test('hostile text cannot break the feed', async (t) => {
   const { create, feed } = await setup(t);
   const nasty = 'Pitch; night, with "quotes" \\ back\\slash 😀 and\r\nBEGIN:VEVENT\r\nUID:evil';
-  await create({ title: `Emoji 🚀; commas, semicolons ${'long '.repeat(30)}`.slice(0, 200), description: nasty + 'x'.repeat(9000), venue: { name: 'Room; 1, "A"', address: nasty } });
+  await create({
+    title: `Emoji 🚀; commas, semicolons ${'long '.repeat(30)}`.slice(0, 200),
+    description: nasty + 'x'.repeat(9000),
+    venue: { name: 'Room; 1, "A"', address: nasty },
+  });
   const text = (await feed()).body;
-  t.ok(text.split('\r\n').every((line) => Buffer.byteLength(line) <= 75), 'lines folded at 75 octets');
+  t.ok(
+    text.split('\r\n').every((line) => Buffer.byteLength(line) <= 75),
+    'lines folded at 75 octets',
+  );
   t.notMatch(text, /\r\nUID:evil/, 'no injected property');
   const parsed = parseWithIcalJs(text);
   t.equal(parsed.events.length, 1);
@@ -145,7 +179,7 @@ t.test('hostile text cannot break the feed', async (t) => {
   await libicalAccepts(t, text, 'libical: a valid PUBLISH');
 });
 
-t.test('one huddle\'s calendar file; the cluster profile links to the feed', async (t) => {
+t.test("one huddle's calendar file; the cluster profile links to the feed", async (t) => {
   const { app, create } = await setup(t);
   const winter = await create();
   const draft = await create({ status: 'draft' });
@@ -168,7 +202,12 @@ t.test('a feed built in pages is the feed built at once; concurrent requests sha
   });
   t.equal(series.statusCode, 201, series.body);
   // Some huddles start at the same instant, so pages also split ties on the id.
-  await app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', headers: auth, payload: { ...huddle, title: 'Same time', themes: ['devices'] } });
+  await app.inject({
+    method: 'POST',
+    url: '/v1/clusters/north-west/huddles',
+    headers: auth,
+    payload: { ...huddle, title: 'Same time', themes: ['devices'] },
+  });
   const whole = await feed();
   const themed = await feed('?theme=digital');
   t.equal(parseWithIcalJs(whole.body).events.length, 21);

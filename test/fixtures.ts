@@ -8,7 +8,9 @@ import { TEST_SECRET } from './helper.js';
 
 /** The services over a test's database, as the CLI and the app build them (with the test apps' settings unless given). */
 export function servicesFor(database: Database_, clock: Clock = systemClock, config?: Config) {
-  const settings = config ?? loadConfig({ DATABASE_PATH: ':memory:', SECRET_KEY: TEST_SECRET, PUBLIC_BASE_URL: 'https://convene.test', LOG_LEVEL: 'silent' });
+  const settings =
+    config ??
+    loadConfig({ DATABASE_PATH: ':memory:', SECRET_KEY: TEST_SECRET, PUBLIC_BASE_URL: 'https://convene.test', LOG_LEVEL: 'silent' });
   return createServices({ db: database.db, clock, config: settings });
 }
 
@@ -39,7 +41,12 @@ export function createMemberWithToken(
   const cluster = services.clusters.get(clusterSlug);
   const member = services.members.create(
     cluster,
-    { email: input.email, name: input.name ?? input.email.split('@')[0]!, organisation: input.organisation, organisationType: input.organisationType ?? 'company' },
+    {
+      email: input.email,
+      name: input.name ?? input.email.split('@')[0]!,
+      organisation: input.organisation,
+      organisationType: input.organisationType ?? 'company',
+    },
     { type: 'cli', label: 'test' },
   );
   const code = database.db.transaction((tx) => services.signIn.issueCode(tx, member.id));

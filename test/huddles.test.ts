@@ -37,7 +37,10 @@ t.test('an organiser creates a draft; the public cannot see it until it is publi
     onlineUrl: 'https://meet.example.org/secret-room',
     sequence: 0,
     pitch: { slotCount: 6, bookingClosesAt: '2026-11-30T09:30:00.000Z', cancellationCutoffHours: 48 },
-    calendar: { ics: `https://convene.test/v1/huddles/${huddle.id}/calendar.ics`, webcal: `webcal://convene.test/v1/huddles/${huddle.id}/calendar.ics` },
+    calendar: {
+      ics: `https://convene.test/v1/huddles/${huddle.id}/calendar.ics`,
+      webcal: `webcal://convene.test/v1/huddles/${huddle.id}/calendar.ics`,
+    },
   });
   t.match(huddle.calendar.google, /^https:\/\/calendar\.google\.com\/calendar\/r\?cid=webcal%3A%2F%2F/);
 
@@ -79,11 +82,24 @@ t.test('a huddle read again is the same answer, follows every edit, and never mi
     t.equal((await app.inject(`/v1/huddles/${huddle.id}`)).json().title, title, `public view after "${title}"`);
     t.equal((await app.inject({ url: `/v1/huddles/${huddle.id}`, headers: auth })).json().title, title, `organiser view after "${title}"`);
     t.equal((await app.inject('/v1/clusters/north-west/huddles')).json().items[0].title, title, `public list after "${title}"`);
-    t.equal((await app.inject({ url: '/v1/clusters/north-west/huddles', headers: auth })).json().items[0].title, title, `organiser list after "${title}"`);
+    t.equal(
+      (await app.inject({ url: '/v1/clusters/north-west/huddles', headers: auth })).json().items[0].title,
+      title,
+      `organiser list after "${title}"`,
+    );
   }
-  const cancelled = await app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/cancel`, headers: auth, payload: { reason: 'Snow' } });
+  const cancelled = await app.inject({
+    method: 'POST',
+    url: `/v1/huddles/${huddle.id}/cancel`,
+    headers: auth,
+    payload: { reason: 'Snow' },
+  });
   t.equal(cancelled.statusCode, 200);
-  t.match((await app.inject(`/v1/huddles/${huddle.id}`)).json(), { status: 'cancelled', cancellation: { reason: 'Snow' } }, 'the cancellation shows at once');
+  t.match(
+    (await app.inject(`/v1/huddles/${huddle.id}`)).json(),
+    { status: 'cancelled', cancellation: { reason: 'Snow' } },
+    'the cancellation shows at once',
+  );
 });
 
 t.test('times: a summer huddle shows its BST offset; an explicit offset is an instant', async (t) => {
@@ -143,7 +159,12 @@ t.test('a change of time bumps SEQUENCE and moves the slots; a title change does
   t.equal(huddle.sequence, 0);
   const retitled = await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddle.id}`, headers: auth, payload: { title: 'New title' } });
   t.equal(retitled.json().sequence, 0);
-  const moved = await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddle.id}`, headers: auth, payload: { start: '2026-12-02T14:00' } });
+  const moved = await app.inject({
+    method: 'PATCH',
+    url: `/v1/huddles/${huddle.id}`,
+    headers: auth,
+    payload: { start: '2026-12-02T14:00' },
+  });
   t.equal(moved.statusCode, 200);
   t.equal(moved.json().sequence, 1);
   t.equal(moved.json().start.utc, '2026-12-02T14:00:00Z');
@@ -158,7 +179,12 @@ t.test('a change of time bumps SEQUENCE and moves the slots; a title change does
 t.test('cancel with a reason: kept public for 30 days, then gone; no further edits', async (t) => {
   const { app, auth, create, clock } = await setup(t);
   const huddle = (await create({ status: 'published' })).json();
-  const cancelled = await app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/cancel`, headers: auth, payload: { reason: 'Venue flooded' } });
+  const cancelled = await app.inject({
+    method: 'POST',
+    url: `/v1/huddles/${huddle.id}/cancel`,
+    headers: auth,
+    payload: { reason: 'Venue flooded' },
+  });
   t.equal(cancelled.statusCode, 200);
   t.match(cancelled.json(), { status: 'cancelled', cancellation: { reason: 'Venue flooded' }, sequence: 1 });
   t.equal((await app.inject(`/v1/huddles/${huddle.id}`)).json().status, 'cancelled');
@@ -200,16 +226,32 @@ t.test('lists filter by range, theme and status, and page with a cursor', async 
   t.equal((await app.inject('/v1/clusters/north-west/huddles?cursor=garbage')).statusCode, 400);
 });
 
-t.test('organiser routes refuse the public, other clusters\' keys, and hide other clusters\' huddles', async (t) => {
+t.test("organiser routes refuse the public, other clusters' keys, and hide other clusters' huddles", async (t) => {
   const { app, database, create } = await setup(t);
   const other = createClusterWithOrganiser(database, 'west-midlands');
   const huddle = (await create()).json();
   t.equal((await app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', payload: base })).statusCode, 401);
-  t.equal((await app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', headers: other.auth, payload: base })).statusCode, 403);
+  t.equal(
+    (await app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', headers: other.auth, payload: base })).statusCode,
+    403,
+  );
   const patch = await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddle.id}`, headers: other.auth, payload: { title: 'mine' } });
-  t.equal(patch.statusCode, 404, 'another cluster\'s huddle is not found');
-  const missing = await app.inject({ method: 'PATCH', url: '/v1/huddles/01900000-0000-7000-8000-000000000000', headers: other.auth, payload: { title: 'mine' } });
+  t.equal(patch.statusCode, 404, "another cluster's huddle is not found");
+  const missing = await app.inject({
+    method: 'PATCH',
+    url: '/v1/huddles/01900000-0000-7000-8000-000000000000',
+    headers: other.auth,
+    payload: { title: 'mine' },
+  });
   t.same(patch.json().title, missing.json().title, 'same answer as a huddle that does not exist');
-  t.equal((await app.inject({ url: `/v1/huddles/${huddle.id}`, headers: other.auth })).statusCode, 404, 'another cluster cannot read a draft');
-  t.equal((await app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/cancel`, headers: other.auth, payload: { reason: 'x' } })).statusCode, 404);
+  t.equal(
+    (await app.inject({ url: `/v1/huddles/${huddle.id}`, headers: other.auth })).statusCode,
+    404,
+    'another cluster cannot read a draft',
+  );
+  t.equal(
+    (await app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/cancel`, headers: other.auth, payload: { reason: 'x' } }))
+      .statusCode,
+    404,
+  );
 });

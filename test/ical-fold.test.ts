@@ -5,12 +5,28 @@ import { foldLines as reference } from 'ical-generator';
 import t from 'tap';
 import { foldLines } from '../src/lib/ical-fold.js';
 
-const line = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 120 }), fc.string({ unit: 'binary', maxLength: 200 }));
-const text = fc.array(line.map((s) => s.replace(/\r\n/g, '')), { minLength: 1, maxLength: 6 }).map((lines) => lines.join('\r\n'));
+const line = fc.oneof(
+  fc.string({ maxLength: 300 }),
+  fc.string({ unit: 'grapheme', maxLength: 120 }),
+  fc.string({ unit: 'binary', maxLength: 200 }),
+);
+const text = fc
+  .array(
+    line.map((s) => s.replace(/\r\n/g, '')),
+    { minLength: 1, maxLength: 6 },
+  )
+  .map((lines) => lines.join('\r\n'));
 
 t.test('folds exactly as ical-generator does', async (t) => {
-  const outcome = fc.check(fc.property(text, (input) => foldLines(input) === reference(input)), { numRuns: 3000, seed: 20261123 });
-  t.equal(outcome.failed, false, outcome.counterexample ? `differs for ${JSON.stringify(outcome.counterexample)}` : '3,000 texts fold alike');
+  const outcome = fc.check(
+    fc.property(text, (input) => foldLines(input) === reference(input)),
+    { numRuns: 3000, seed: 20261123 },
+  );
+  t.equal(
+    outcome.failed,
+    false,
+    outcome.counterexample ? `differs for ${JSON.stringify(outcome.counterexample)}` : '3,000 texts fold alike',
+  );
 });
 
 t.test('folded lines are at most 75 octets and whole characters', async (t) => {

@@ -25,7 +25,8 @@ async function setup(t: Test) {
   const built = await buildTestApp(t, { env: { MAIL_WORKER: 'true' }, transport });
   const org = createClusterWithOrganiser(built.database);
   const created = await built.app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', headers: org.auth, payload: huddle });
-  const invite = (payload: Record<string, unknown>) => built.app.inject({ method: 'POST', url: `/v1/huddles/${created.json().id}/invitations`, headers: org.auth, payload });
+  const invite = (payload: Record<string, unknown>) =>
+    built.app.inject({ method: 'POST', url: `/v1/huddles/${created.json().id}/invitations`, headers: org.auth, payload });
   return { ...built, ...org, sink, huddleId: created.json().id as string, invite };
 }
 
@@ -38,7 +39,9 @@ function calendarOf(message: ReceivedMessage) {
 
 t.test('each invitee gets one email with a METHOD:REQUEST invitation naming them as ATTENDEE', async (t) => {
   const { sink, invite, huddleId } = await setup(t);
-  const response = await invite({ addresses: [{ email: 'Ada@Example.org', name: 'Ada Lovelace' }, { email: 'grace@example.org' }, { email: 'ada@example.org' }] });
+  const response = await invite({
+    addresses: [{ email: 'Ada@Example.org', name: 'Ada Lovelace' }, { email: 'grace@example.org' }, { email: 'ada@example.org' }],
+  });
   t.equal(response.statusCode, 202, response.body);
   t.same(response.json(), { invited: 2, alreadyInvited: 0 });
   await sink.waitFor(2);
@@ -53,9 +56,18 @@ t.test('each invitee gets one email with a METHOD:REQUEST invitation naming them
   t.equal(mime, 'REQUEST', 'MIME method= REQUEST');
   const parsed = parseWithIcalJs(text);
   t.equal(parsed.method, 'REQUEST', 'the calendar says REQUEST too');
-  t.match(parsed.events[0], { uid: `huddle-${huddleId}@convene.test`, sequence: 0, start: '2026-12-01T09:30:00.000Z', organizer: 'mailto:convene@localhost' });
+  t.match(parsed.events[0], {
+    uid: `huddle-${huddleId}@convene.test`,
+    sequence: 0,
+    start: '2026-12-01T09:30:00.000Z',
+    organizer: 'mailto:convene@localhost',
+  });
   t.ok(parsed.events[0]!.organizer, 'ORGANIZER present (MAIL_FROM, or the cluster contact when set)');
-  t.same(parsed.events[0]!.attendees.map((a) => a.toLowerCase()), ['mailto:ada@example.org'], 'the recipient is the only ATTENDEE');
+  t.same(
+    parsed.events[0]!.attendees.map((a) => a.toLowerCase()),
+    ['mailto:ada@example.org'],
+    'the recipient is the only ATTENDEE',
+  );
   t.match(parsed.events[0]!.description, /room-42/, 'invitees get the online link');
   await libicalAccepts(t, text, 'libical: valid under the RFC 5546 rules for REQUEST');
   await withPythonParse(t, text, 'python icalendar reads the same invitation', (t, python) => {
@@ -74,7 +86,12 @@ t.test('a change of time sends REQUEST with a higher SEQUENCE; cancellation send
   await invite({ addresses: [{ email: 'ada@example.org' }] });
   await sink.waitFor(1);
   await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddleId}`, headers: auth, payload: { title: 'Just a new title' } });
-  const moved = await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddleId}`, headers: auth, payload: { start: '2026-12-03T14:00' } });
+  const moved = await app.inject({
+    method: 'PATCH',
+    url: `/v1/huddles/${huddleId}`,
+    headers: auth,
+    payload: { start: '2026-12-03T14:00' },
+  });
   t.equal(moved.statusCode, 200);
   await sink.waitFor(2);
   const update = sink.messages[1]!;
@@ -85,7 +102,12 @@ t.test('a change of time sends REQUEST with a higher SEQUENCE; cancellation send
   t.equal(updatedEvent.sequence, 1, 'SEQUENCE grew');
   t.equal(updatedEvent.start, '2026-12-03T14:00:00.000Z');
 
-  const cancelled = await app.inject({ method: 'POST', url: `/v1/huddles/${huddleId}/cancel`, headers: auth, payload: { reason: 'Venue flooded' } });
+  const cancelled = await app.inject({
+    method: 'POST',
+    url: `/v1/huddles/${huddleId}/cancel`,
+    headers: auth,
+    payload: { reason: 'Venue flooded' },
+  });
   t.equal(cancelled.statusCode, 200);
   await sink.waitFor(3);
   const cancellation = sink.messages[2]!;
@@ -96,7 +118,10 @@ t.test('a change of time sends REQUEST with a higher SEQUENCE; cancellation send
   const parsed = parseWithIcalJs(text);
   t.equal(parsed.method, 'CANCEL');
   t.match(parsed.events[0], { uid: `huddle-${huddleId}@convene.test`, status: 'CANCELLED', sequence: 2 });
-  t.same(parsed.events[0]!.attendees.map((a) => a.toLowerCase()), ['mailto:ada@example.org']);
+  t.same(
+    parsed.events[0]!.attendees.map((a) => a.toLowerCase()),
+    ['mailto:ada@example.org'],
+  );
   await libicalAccepts(t, text, 'libical: valid under the RFC 5546 rules for CANCEL');
   await libicalAccepts(t, updated.text, 'libical: the update is a valid REQUEST');
   t.equal(sink.messages.length, 3, 'the title-only change sent nothing');
@@ -104,8 +129,18 @@ t.test('a change of time sends REQUEST with a higher SEQUENCE; cancellation send
 
 t.test('invitations are refused for drafts, bad input, unknown audiences and other clusters', async (t) => {
   const { app, auth, database, invite, huddleId } = await setup(t);
-  const draft = await app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', headers: auth, payload: { ...huddle, status: 'draft' } });
-  const toDraft = await app.inject({ method: 'POST', url: `/v1/huddles/${draft.json().id}/invitations`, headers: auth, payload: { addresses: [{ email: 'a@example.org' }] } });
+  const draft = await app.inject({
+    method: 'POST',
+    url: '/v1/clusters/north-west/huddles',
+    headers: auth,
+    payload: { ...huddle, status: 'draft' },
+  });
+  const toDraft = await app.inject({
+    method: 'POST',
+    url: `/v1/huddles/${draft.json().id}/invitations`,
+    headers: auth,
+    payload: { addresses: [{ email: 'a@example.org' }] },
+  });
   t.equal(toDraft.json().code, 'HUDDLE_NOT_PUBLISHED');
   t.equal((await invite({})).statusCode, 400);
   t.equal((await invite({ addresses: [{ email: 'not-an-address' }] })).statusCode, 400);
@@ -114,7 +149,12 @@ t.test('invitations are refused for drafts, bad input, unknown audiences and oth
   const unknownAudience = await invite({ audience: 'everyone' });
   t.equal(unknownAudience.statusCode, 400, 'only the members and subscribers audiences exist');
   const other = createClusterWithOrganiser(database, 'west-midlands');
-  const foreign = await app.inject({ method: 'POST', url: `/v1/huddles/${huddleId}/invitations`, headers: other.auth, payload: { addresses: [{ email: 'a@example.org' }] } });
+  const foreign = await app.inject({
+    method: 'POST',
+    url: `/v1/huddles/${huddleId}/invitations`,
+    headers: other.auth,
+    payload: { addresses: [{ email: 'a@example.org' }] },
+  });
   t.equal(foreign.statusCode, 404);
   const list = await app.inject({ url: `/v1/huddles/${huddleId}/invitations`, headers: auth });
   t.same(list.json().items, [], 'nothing was invited');
@@ -125,7 +165,19 @@ t.test('the "when" line follows the huddle\'s times and zone, however often it i
   const winter = at('2026-12-01T09:30:00Z', '2026-12-01T11:30:00Z', 'Europe/London');
   t.equal(whenText(winter), 'Tuesday 1 December 2026, 09:30–11:30 (Europe/London, GMT)');
   t.equal(whenText(winter), 'Tuesday 1 December 2026, 09:30–11:30 (Europe/London, GMT)', 'asked again');
-  t.equal(whenText(at('2026-12-01T09:30:00Z', '2026-12-01T11:30:00Z', 'Europe/Paris')), 'Tuesday 1 December 2026, 10:30–12:30 (Europe/Paris, CET)', 'same instants, another zone');
-  t.equal(whenText(at('2026-12-02T10:00:00Z', '2026-12-02T12:00:00Z', 'Europe/London')), 'Wednesday 2 December 2026, 10:00–12:00 (Europe/London, GMT)', 'moved');
-  t.equal(whenText(at('2026-12-01T09:30:00Z', '2026-12-01T12:30:00Z', 'Europe/London')), 'Tuesday 1 December 2026, 09:30–12:30 (Europe/London, GMT)', 'longer');
+  t.equal(
+    whenText(at('2026-12-01T09:30:00Z', '2026-12-01T11:30:00Z', 'Europe/Paris')),
+    'Tuesday 1 December 2026, 10:30–12:30 (Europe/Paris, CET)',
+    'same instants, another zone',
+  );
+  t.equal(
+    whenText(at('2026-12-02T10:00:00Z', '2026-12-02T12:00:00Z', 'Europe/London')),
+    'Wednesday 2 December 2026, 10:00–12:00 (Europe/London, GMT)',
+    'moved',
+  );
+  t.equal(
+    whenText(at('2026-12-01T09:30:00Z', '2026-12-01T12:30:00Z', 'Europe/London')),
+    'Tuesday 1 December 2026, 09:30–12:30 (Europe/London, GMT)',
+    'longer',
+  );
 });

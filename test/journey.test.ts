@@ -22,7 +22,11 @@ t.test('sign in from the email, book, invitation, private feed, cancel, waitlist
     if (options.auth) headers.authorization = `Bearer ${options.auth}`;
     if (options.json !== undefined) headers['content-type'] = 'application/json';
     if (options.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const response = await fetch(`${base}${path}`, { method, headers, body: options.json !== undefined ? JSON.stringify(options.json) : options.form });
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      body: options.json !== undefined ? JSON.stringify(options.json) : options.form,
+    });
     const text = await response.text();
     return { status: response.status, text, json: () => JSON.parse(text) };
   };
@@ -33,11 +37,30 @@ t.test('sign in from the email, book, invitation, private feed, cancel, waitlist
   const huddle = (
     await call('POST', '/v1/clusters/north-west/huddles', {
       auth: key,
-      json: { title: 'Winter huddle', start: '2026-12-01T09:30', durationMinutes: 90, venue: { name: 'Hall' }, onlineUrl: 'https://meet.example.org/room', status: 'published', pitch: { slotCount: 1 } },
+      json: {
+        title: 'Winter huddle',
+        start: '2026-12-01T09:30',
+        durationMinutes: 90,
+        venue: { name: 'Hall' },
+        onlineUrl: 'https://meet.example.org/room',
+        status: 'published',
+        pitch: { slotCount: 1 },
+      },
     })
   ).json();
-  for (const [email, organisation] of [['ada@example.org', 'Acme'], ['bob@example.org', 'Bob Co']] as const) {
-    t.equal((await call('POST', '/v1/clusters/north-west/members', { auth: key, json: { email, name: email.split('@')[0], organisation, organisationType: 'company' } })).status, 201);
+  for (const [email, organisation] of [
+    ['ada@example.org', 'Acme'],
+    ['bob@example.org', 'Bob Co'],
+  ] as const) {
+    t.equal(
+      (
+        await call('POST', '/v1/clusters/north-west/members', {
+          auth: key,
+          json: { email, name: email.split('@')[0], organisation, organisationType: 'company' },
+        })
+      ).status,
+      201,
+    );
   }
 
   // Each member signs in from the welcome email: the link opens a page, its button shows the token.
@@ -65,10 +88,16 @@ t.test('sign in from the email, book, invitation, private feed, cancel, waitlist
   // It is in her private feed.
   const feedPath = (await call('GET', '/v1/me', { auth: ada })).json().calendar.ics.replace('https://convene.test', '');
   const feed = parseWithIcalJs((await call('GET', feedPath)).text);
-  t.same(feed.events.map((e) => e.uid), [`pitch-${booking.id}@convene.test`]);
+  t.same(
+    feed.events.map((e) => e.uid),
+    [`pitch-${booking.id}@convene.test`],
+  );
 
   // Bob finds the huddle full and joins the waitlist.
-  t.equal((await call('POST', `/v1/huddles/${huddle.id}/bookings`, { auth: bob, json: { title: 'Bobs news' } })).json().code, 'NO_SLOTS_LEFT');
+  t.equal(
+    (await call('POST', `/v1/huddles/${huddle.id}/bookings`, { auth: bob, json: { title: 'Bobs news' } })).json().code,
+    'NO_SLOTS_LEFT',
+  );
   t.equal((await call('POST', `/v1/huddles/${huddle.id}/waitlist`, { auth: bob, json: { title: 'Bobs news' } })).json().position, 1);
 
   // Ada cancels; Bob is offered the slot by email, and accepts it.
@@ -81,6 +110,8 @@ t.test('sign in from the email, book, invitation, private feed, cancel, waitlist
   t.equal(accepted.status, 201);
   t.equal(accepted.json().slot.position, 1);
   await mail('bob@example.org', 'Pitch confirmed: Winter huddle');
-  const active = database.sqlite.prepare("SELECT count(*) AS n FROM bookings WHERE status IN ('pending','confirmed')").get() as { n: number };
+  const active = database.sqlite.prepare("SELECT count(*) AS n FROM bookings WHERE status IN ('pending','confirmed')").get() as {
+    n: number;
+  };
   t.equal(active.n, 1);
 });

@@ -25,10 +25,24 @@ t.test('request logs are JSON with request ids and no secrets', async (t) => {
   const config = testConfig(t, { LOG_LEVEL: 'info', TRUST_PROXY: '127.0.0.1' });
   const app = await buildApp({ database, services: createServices({ db: database.db, clock: systemClock, config }), logStream: stream });
   t.teardown(() => app.close());
-  await app.inject({ url: '/v1/clusters/north-west/audit?token=secret-token-value', headers: { authorization: `Bearer ${apiKey}`, 'x-request-id': 'req-log-test-1' } });
-  await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: { authorization: `Bearer ${apiKey}` }, payload: { contactEmail: 'private@example.org' } });
-  const lines = logs.trim().split('\n').map((line) => JSON.parse(line));
-  t.ok(lines.some((line) => line.reqId === 'req-log-test-1'), 'request id on log lines');
+  await app.inject({
+    url: '/v1/clusters/north-west/audit?token=secret-token-value',
+    headers: { authorization: `Bearer ${apiKey}`, 'x-request-id': 'req-log-test-1' },
+  });
+  await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: { authorization: `Bearer ${apiKey}` },
+    payload: { contactEmail: 'private@example.org' },
+  });
+  const lines = logs
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  t.ok(
+    lines.some((line) => line.reqId === 'req-log-test-1'),
+    'request id on log lines',
+  );
   t.notMatch(logs, apiKey, 'no API key');
   t.notMatch(logs, 'secret-token-value', 'no token from the query');
   t.notMatch(logs, 'private@example.org', 'no email address');

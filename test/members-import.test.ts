@@ -78,8 +78,19 @@ t.test('imports the good rows and reports every rejected row with its line and r
   t.equal(count('SELECT count(*) AS n FROM members'), 3);
 
   const listed = await run('members', 'list', '--cluster', 'north-west', '--json');
-  t.same(JSON.parse(listed.stdout).map((m: { email: string }) => m.email).sort(), ['ada@example.org', 'alan@example.org', 'grace@example.org']);
-  const clean = await run('members', 'import', file('clean.csv', 'email,name,organisation,organisation_type\nkate@example.org,Kate,NHS Trust,nhs\n'), '--cluster', 'north-west');
+  t.same(
+    JSON.parse(listed.stdout)
+      .map((m: { email: string }) => m.email)
+      .sort(),
+    ['ada@example.org', 'alan@example.org', 'grace@example.org'],
+  );
+  const clean = await run(
+    'members',
+    'import',
+    file('clean.csv', 'email,name,organisation,organisation_type\nkate@example.org,Kate,NHS Trust,nhs\n'),
+    '--cluster',
+    'north-west',
+  );
   t.equal(clean.code, 0, clean.stderr);
   t.match(clean.stdout, /imported 1 member into north-west, rejected 0 rows/);
 });
@@ -98,10 +109,13 @@ t.test('a file that is not a members CSV fails with one line and changes nothing
   t.equal(parseMembersCsv('').error?.startsWith('the file is empty'), true);
 });
 
-t.test('a repeated column or an unclosed quote makes the whole file unreadable; addresses follow the API\'s rule', async (t) => {
+t.test("a repeated column or an unclosed quote makes the whole file unreadable; addresses follow the API's rule", async (t) => {
   const header = 'email,name,organisation,organisation_type';
   t.match(parseMembersCsv(`${header},email\na@example.org,A,O,company,b@example.org\n`).error, /names email more than once/);
-  t.match(parseMembersCsv(`${header}\n"a@example.org,A,O,company\nb@example.org,B,O,company\n`).error, /not readable CSV: Quote Not Closed/);
+  t.match(
+    parseMembersCsv(`${header}\n"a@example.org,A,O,company\nb@example.org,B,O,company\n`).error,
+    /not readable CSV: Quote Not Closed/,
+  );
   const odd = parseMembersCsv(`${header}\nfoo..bar@-x-.co,A,O,company\n`);
   t.equal(odd.rows.length, 0);
   t.match(odd.rejected[0]?.reason, /is not an email address/);

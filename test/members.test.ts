@@ -53,7 +53,12 @@ t.test('an organiser adds a member, who is welcomed by email and signs in throug
   t.equal((await app.inject({ url: `/sign-in?code=${code}` })).statusCode, 200, 'opening it twice still works');
 
   // The button POSTs the code as a form and shows the token once, with the private calendar.
-  const signedIn = await app.inject({ method: 'POST', url: '/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `code=${code}` });
+  const signedIn = await app.inject({
+    method: 'POST',
+    url: '/sign-in',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `code=${code}`,
+  });
   t.equal(signedIn.statusCode, 200, signedIn.body);
   t.equal(signedIn.headers['cache-control'], 'no-store');
   const token = /(cnv_mem_[A-Za-z0-9_-]{43})/.exec(signedIn.body)?.[1];
@@ -67,7 +72,12 @@ t.test('an organiser adds a member, who is welcomed by email and signs in throug
   t.match(signedIn.body, me.json().calendar.ics, 'the page and /v1/me give the same feed address');
 
   // The code was used: a second POST is refused with a page that offers a new link.
-  const reused = await app.inject({ method: 'POST', url: '/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `code=${code}` });
+  const reused = await app.inject({
+    method: 'POST',
+    url: '/sign-in',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `code=${code}`,
+  });
   t.equal(reused.statusCode, 400);
   t.match(reused.body, /no longer works/);
   t.match(reused.body, /action="\/sign-in\/link"/);
@@ -78,7 +88,12 @@ t.test('email-link always answers 202 and mails only active members, within limi
   const created = (await addMember(ada)).json();
   await addMember({ ...ada, email: 'babbage@example.org', name: 'Charles Babbage' });
   await sink.waitFor(2);
-  await app.inject({ method: 'PATCH', url: `/v1/clusters/north-west/members/${created.id}`, headers: auth, payload: { status: 'suspended' } });
+  await app.inject({
+    method: 'PATCH',
+    url: `/v1/clusters/north-west/members/${created.id}`,
+    headers: auth,
+    payload: { status: 'suspended' },
+  });
 
   const ask = (email: string) => app.inject({ method: 'POST', url: '/v1/auth/email-link', payload: { email } });
   const answers = [await ask('nobody@example.org'), await ask('ada@example.org'), await ask('  Babbage@Example.org ')];
@@ -139,7 +154,11 @@ t.test('a member token works for the member routes, never for organiser routes, 
     { method: 'PATCH' as const, url: '/v1/clusters/north-west', payload: { name: 'Taken over' } },
     { method: 'POST' as const, url: '/v1/clusters/north-west/members', payload: { ...ada, email: 'x@example.org' } },
     { method: 'GET' as const, url: '/v1/clusters/north-west/members' },
-    { method: 'POST' as const, url: '/v1/clusters/north-west/huddles', payload: { title: 'Mine', start: '2026-12-02T09:30', durationMinutes: 60, venue: { name: 'Hall' } } },
+    {
+      method: 'POST' as const,
+      url: '/v1/clusters/north-west/huddles',
+      payload: { title: 'Mine', start: '2026-12-02T09:30', durationMinutes: 60, venue: { name: 'Hall' } },
+    },
     { method: 'PATCH' as const, url: `/v1/huddles/${huddleId}`, payload: { title: 'Mine now' } },
     { method: 'POST' as const, url: `/v1/huddles/${huddleId}/cancel`, payload: { reason: 'Because' } },
     { method: 'POST' as const, url: `/v1/huddles/${huddleId}/invitations`, payload: { addresses: [{ email: 'x@example.org' }] } },
@@ -175,15 +194,26 @@ t.test('suspending a member signs them out; organisers list, filter and page thr
   const member = { authorization: `Bearer ${issued.json().token}` };
   t.equal((await app.inject({ url: '/v1/me', headers: member })).statusCode, 200);
 
-  const suspended = await app.inject({ method: 'PATCH', url: `/v1/clusters/north-west/members/${first.id}`, headers: auth, payload: { status: 'suspended' } });
+  const suspended = await app.inject({
+    method: 'PATCH',
+    url: `/v1/clusters/north-west/members/${first.id}`,
+    headers: auth,
+    payload: { status: 'suspended' },
+  });
   t.equal(suspended.json().status, 'suspended');
   t.equal((await app.inject({ url: '/v1/me', headers: member })).statusCode, 401, 'the token stopped working');
-  const back = await app.inject({ method: 'PATCH', url: `/v1/clusters/north-west/members/${first.id}`, headers: auth, payload: { status: 'active' } });
+  const back = await app.inject({
+    method: 'PATCH',
+    url: `/v1/clusters/north-west/members/${first.id}`,
+    headers: auth,
+    payload: { status: 'active' },
+  });
   t.equal(back.json().status, 'active');
   t.equal((await app.inject({ url: '/v1/me', headers: member })).statusCode, 401, 'reactivating does not revive old tokens');
 
   const types = ['university', 'nhs', 'investor', 'charity', 'public-sector'];
-  for (const [i, type] of types.entries()) await addMember({ email: `m${i}@example.org`, name: `Member ${i}`, organisation: `Org ${i}`, organisationType: type });
+  for (const [i, type] of types.entries())
+    await addMember({ email: `m${i}@example.org`, name: `Member ${i}`, organisation: `Org ${i}`, organisationType: type });
   const page1 = await app.inject({ url: '/v1/clusters/north-west/members?limit=4', headers: auth });
   t.equal(page1.json().items.length, 4);
   const page2 = await app.inject({ url: `/v1/clusters/north-west/members?limit=4&cursor=${page1.json().nextCursor}`, headers: auth });
@@ -192,7 +222,10 @@ t.test('suspending a member signs them out; organisers list, filter and page thr
   const ids = [...page1.json().items, ...page2.json().items].map((m: { id: string }) => m.id);
   t.equal(new Set(ids).size, 6, 'every member once');
   const nhs = await app.inject({ url: '/v1/clusters/north-west/members?organisationType=nhs', headers: auth });
-  t.same(nhs.json().items.map((m: { email: string }) => m.email), ['m1@example.org']);
+  t.same(
+    nhs.json().items.map((m: { email: string }) => m.email),
+    ['m1@example.org'],
+  );
   const one = await app.inject({ url: `/v1/clusters/north-west/members/${first.id}`, headers: auth });
   t.equal(one.json().email, 'ada@example.org');
 });
@@ -220,7 +253,7 @@ t.test('bad member input is refused with a problem and changes nothing', async (
   const other = createClusterWithOrganiser(database, 'west-midlands');
   const id = (await app.inject({ url: '/v1/clusters/north-west/members', headers: auth })).json().items[0].id;
   const foreign = await app.inject({ url: `/v1/clusters/north-west/members/${id}`, headers: other.auth });
-  t.equal(foreign.statusCode, 403, 'another cluster\'s key is refused before any lookup');
+  t.equal(foreign.statusCode, 403, "another cluster's key is refused before any lookup");
   const missing = await app.inject({ url: '/v1/clusters/north-west/members/01930000-0000-7000-8000-000000000000', headers: auth });
   t.equal(missing.json().code, 'MEMBER_NOT_FOUND');
   const empty = await app.inject({ method: 'PATCH', url: `/v1/clusters/north-west/members/${id}`, headers: auth, payload: {} });
@@ -229,7 +262,11 @@ t.test('bad member input is refused with a problem and changes nothing', async (
   t.equal(bodyless.json().code, 'VALIDATION_FAILED');
   const badEmail = await app.inject({ method: 'POST', url: '/v1/auth/email-link', payload: { email: 'nope' } });
   t.equal(badEmail.statusCode, 202, 'even a malformed address gets 202 (and no email)');
-  t.equal((await app.inject({ method: 'POST', url: '/v1/auth/email-link', payload: {} })).statusCode, 400, 'a body without email is malformed');
+  t.equal(
+    (await app.inject({ method: 'POST', url: '/v1/auth/email-link', payload: {} })).statusCode,
+    400,
+    'a body without email is malformed',
+  );
 });
 
 t.test('the members audience invites every active member once', async (t) => {
@@ -245,7 +282,8 @@ t.test('the members audience invites every active member once', async (t) => {
     headers: auth,
     payload: { title: 'Winter huddle', start: '2026-12-01T09:30', durationMinutes: 90, venue: { name: 'Hall' }, status: 'published' },
   });
-  const invite = () => app.inject({ method: 'POST', url: `/v1/huddles/${huddle.json().id}/invitations`, headers: auth, payload: { audience: 'members' } });
+  const invite = () =>
+    app.inject({ method: 'POST', url: `/v1/huddles/${huddle.json().id}/invitations`, headers: auth, payload: { audience: 'members' } });
   t.same((await invite()).json(), { invited: 2, alreadyInvited: 0 });
   t.same((await invite()).json(), { invited: 0, alreadyInvited: 2 }, 'never twice');
   await sink.waitFor(5);
@@ -253,7 +291,7 @@ t.test('the members audience invites every active member once', async (t) => {
   t.same(invited.sort(), ['grace@example.org', 'linus@example.org'], 'the suspended member was not invited');
 });
 
-t.test('one sign-in spends the member\'s other codes; suspension spends them too; other sites cannot post the forms', async (t) => {
+t.test("one sign-in spends the member's other codes; suspension spends them too; other sites cannot post the forms", async (t) => {
   const { app, sink, addMember, auth } = await setup(t);
   const member = (await addMember(ada)).json();
   await sink.waitFor(1);
@@ -267,20 +305,41 @@ t.test('one sign-in spends the member\'s other codes; suspension spends them too
   await app.inject({ method: 'POST', url: '/v1/auth/email-link', payload: { email: 'ada@example.org' } });
   await sink.waitFor(3);
   const pending = codeIn(sink.messages[2]!);
-  const patch = (status: string) => app.inject({ method: 'PATCH', url: `/v1/clusters/north-west/members/${member.id}`, headers: auth, payload: { status } });
+  const patch = (status: string) =>
+    app.inject({ method: 'PATCH', url: `/v1/clusters/north-west/members/${member.id}`, headers: auth, payload: { status } });
   await patch('suspended');
   await patch('active');
   t.equal((await exchange(pending)).json().code, 'SIGN_IN_CODE_INVALID', 'a code from before the suspension stays dead');
 
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
-  const crossSite = await app.inject({ method: 'POST', url: '/sign-in', headers: { ...form, 'sec-fetch-site': 'cross-site' }, payload: 'code=cnv_code_x' });
+  const crossSite = await app.inject({
+    method: 'POST',
+    url: '/sign-in',
+    headers: { ...form, 'sec-fetch-site': 'cross-site' },
+    payload: 'code=cnv_code_x',
+  });
   t.equal(crossSite.statusCode, 403);
-  const foreignOrigin = await app.inject({ method: 'POST', url: '/sign-in/link', headers: { ...form, origin: 'https://evil.example' }, payload: 'email=ada%40example.org' });
+  const foreignOrigin = await app.inject({
+    method: 'POST',
+    url: '/sign-in/link',
+    headers: { ...form, origin: 'https://evil.example' },
+    payload: 'email=ada%40example.org',
+  });
   t.equal(foreignOrigin.statusCode, 403);
-  const sameSite = await app.inject({ method: 'POST', url: '/sign-in/link', headers: { ...form, 'sec-fetch-site': 'same-origin' }, payload: 'email=ada%40example.org' });
+  const sameSite = await app.inject({
+    method: 'POST',
+    url: '/sign-in/link',
+    headers: { ...form, 'sec-fetch-site': 'same-origin' },
+    payload: 'email=ada%40example.org',
+  });
   t.equal(sameSite.statusCode, 200);
   await sink.waitFor(4);
   t.equal(sink.messages.length, 4, 'only the same-site form sent a link');
-  const big = await app.inject({ method: 'POST', url: '/sign-in', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ code: 'x'.repeat(10_000) }) });
+  const big = await app.inject({
+    method: 'POST',
+    url: '/sign-in',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ code: 'x'.repeat(10_000) }),
+  });
   t.equal(big.statusCode, 413, 'page forms are small');
 });

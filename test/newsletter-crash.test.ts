@@ -21,13 +21,24 @@ const CONCURRENCY = 4;
 t.test('SIGKILL the sending CLI midway, then resume: everyone gets one copy, duplicates ≤ in flight', { timeout: 180_000 }, async (t) => {
   const sink = await startSmtpSink(t);
   const dataDir = tempDir(t);
-  const env = { DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'silent', SMTP_URL: sink.url, PUBLIC_BASE_URL: 'https://convene.test', MAIL_CONCURRENCY: String(CONCURRENCY) };
+  const env = {
+    DATA_DIR: dataDir,
+    SECRET_KEY: TEST_SECRET,
+    LOG_LEVEL: 'silent',
+    SMTP_URL: sink.url,
+    PUBLIC_BASE_URL: 'https://convene.test',
+    MAIL_CONCURRENCY: String(CONCURRENCY),
+  };
   const config = loadConfig(env);
   const database = openDatabase(config.databasePath);
   migrateDatabase(database.db);
-  const cluster = createServices({ db: database.db, clock: systemClock, config }).clusters.create({ slug: 'north-west', name: 'North West' }, { type: 'cli', label: 'test' });
+  const cluster = createServices({ db: database.db, clock: systemClock, config }).clusters.create(
+    { slug: 'north-west', name: 'North West' },
+    { type: 'cli', label: 'test' },
+  );
   const insert = database.sqlite.prepare(
-    "INSERT INTO subscribers (id, cluster_id, email, status, topics, themes, created_at, updated_at, confirmed_at) VALUES (?, ?, ?, 'confirmed', '[\"newsletter\"]', '[]', ?, ?, ?)",
+    'INSERT INTO subscribers (id, cluster_id, email, status, topics, themes, created_at, updated_at, confirmed_at) VALUES (?, ?, ?, ' +
+      "'confirmed', '[\"newsletter\"]', '[]', ?, ?, ?)",
   );
   const now = Date.now();
   database.sqlite.transaction(() => {
@@ -38,11 +49,31 @@ t.test('SIGKILL the sending CLI midway, then resume: everyone gets one copy, dup
   writeFileSync(body, '# News\n\nHello from the cluster.');
 
   // The first run, as a real process; killed once a quarter of the messages have arrived.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/convene.ts'), 'newsletter', 'send', '--cluster', 'north-west', '--subject', 'News', '--body', body, '--yes', '--rate', '1000', '--json'], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'scripts/convene.ts'),
+      'newsletter',
+      'send',
+      '--cluster',
+      'north-west',
+      '--subject',
+      'News',
+      '--body',
+      body,
+      '--yes',
+      '--rate',
+      '1000',
+      '--json',
+    ],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal === 'SIGKILL' ? -9 : _code)));
@@ -58,13 +89,18 @@ t.test('SIGKILL the sending CLI midway, then resume: everyone gets one copy, dup
 
   // Count what the database believed at the kill: sent rows, and rows claimed but not recorded.
   const check = openDatabase(config.databasePath);
-  const inFlight = (check.sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'newsletter' AND status = 'sending'").get() as { n: number }).n;
+  const inFlight = (
+    check.sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'newsletter' AND status = 'sending'").get() as { n: number }
+  ).n;
   const campaignId = (check.sqlite.prepare('SELECT id FROM campaigns').get() as { id: string }).id;
   closeDatabase(check.sqlite);
   t.ok(inFlight <= CONCURRENCY, `at most ${CONCURRENCY} messages were in flight (${inFlight})`);
 
   let stdout = '';
-  const code = await runCli(['newsletter', 'resume', campaignId, '--json'], { env, io: { stdout: (s) => (stdout += s), stderr: () => {}, isTTY: false } });
+  const code = await runCli(['newsletter', 'resume', campaignId, '--json'], {
+    env,
+    io: { stdout: (s) => (stdout += s), stderr: () => {}, isTTY: false },
+  });
   t.equal(code, 0, stdout);
   t.match(JSON.parse(stdout), { status: 'sent', sent: RECIPIENTS, pending: 0, failed: 0 });
 

@@ -25,7 +25,14 @@ Three things from **North West HealthTec**:
 async function setup(t: Test) {
   const sink = await startSmtpSink(t);
   const dataDir = tempDir(t);
-  const env = { DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'silent', SMTP_URL: sink.url, PUBLIC_BASE_URL: 'https://convene.test', MAIL_FROM: 'North West <news@convene.test>' };
+  const env = {
+    DATA_DIR: dataDir,
+    SECRET_KEY: TEST_SECRET,
+    LOG_LEVEL: 'silent',
+    SMTP_URL: sink.url,
+    PUBLIC_BASE_URL: 'https://convene.test',
+    MAIL_FROM: 'North West <news@convene.test>',
+  };
   const config = loadConfig(env);
   const database = openDatabase(config.databasePath);
   migrateDatabase(database.db);
@@ -71,21 +78,48 @@ t.test('each confirmed subscriber of the topic gets exactly one copy, with one-c
   t.equal(refused.code, 1);
   t.match(refused.stderr, /add --yes/, 'no terminal to confirm on: --yes is needed');
 
-  const sent = await run('newsletter', 'send', '--cluster', 'north-west', '--subject', 'Winter news', '--body', body, '--yes', '--rate', '100', '--json');
+  const sent = await run(
+    'newsletter',
+    'send',
+    '--cluster',
+    'north-west',
+    '--subject',
+    'Winter news',
+    '--body',
+    body,
+    '--yes',
+    '--rate',
+    '100',
+    '--json',
+  );
   t.equal(sent.code, 0, sent.stderr);
   const report = JSON.parse(sent.stdout);
   t.match(report, { status: 'sent', recipients: 3, sent: 3, failed: 0, pending: 0 });
-  const recipients = newsletters().map((m) => m.envelope.to[0]).sort();
-  t.same(recipients, ['ada@example.org', 'bob@example.org', 'cat@example.org'], 'one copy each; pending, unsubscribed, erased and other topics got none');
+  const recipients = newsletters()
+    .map((m) => m.envelope.to[0])
+    .sort();
+  t.same(
+    recipients,
+    ['ada@example.org', 'bob@example.org', 'cat@example.org'],
+    'one copy each; pending, unsubscribed, erased and other topics got none',
+  );
 
   const message = newsletters().find((m) => m.envelope.to[0] === 'ada@example.org')!;
   const unsubscribeHeaders = message.raw.split(/\r?\n(?=\S)/).filter((line) => /^List-Unsubscribe:/i.test(line));
   t.equal(unsubscribeHeaders.length, 1, 'one List-Unsubscribe header');
   const line = (key: string) => message.parsed.headerLines.filter((h) => h.key === key).map((h) => h.line.replace(/\r?\n\s+/g, ' '));
   t.equal(line('list-unsubscribe').length, 1, 'mailparser sees one List-Unsubscribe header');
-  t.match(line('list-unsubscribe')[0], /^List-Unsubscribe: <https:\/\/convene\.test\/unsubscribe\?token=[^>]+>, <mailto:news@convene\.test\?subject=[^>]+>$/, 'https and mailto in one header');
+  t.match(
+    line('list-unsubscribe')[0],
+    /^List-Unsubscribe: <https:\/\/convene\.test\/unsubscribe\?token=[^>]+>, <mailto:news@convene\.test\?subject=[^>]+>$/,
+    'https and mailto in one header',
+  );
   const parsedList = message.parsed.headers.get('list') as { unsubscribe?: { url?: string; mail?: string } };
-  t.match(parsedList.unsubscribe, { url: /^https:\/\/convene\.test\/unsubscribe\?token=/, mail: 'news@convene.test' }, 'mailparser reads both URIs');
+  t.match(
+    parsedList.unsubscribe,
+    { url: /^https:\/\/convene\.test\/unsubscribe\?token=/, mail: 'news@convene.test' },
+    'mailparser reads both URIs',
+  );
   t.same(line('list-unsubscribe-post'), ['List-Unsubscribe-Post: List-Unsubscribe=One-Click']);
   t.match(line('list-id')[0], /^List-Id: North West HealthTec <north-west\.convene\.test>$/i);
   t.match(message.parsed.text, /# Winter news/);
@@ -104,10 +138,24 @@ t.test('each confirmed subscriber of the topic gets exactly one copy, with one-c
 t.test('--test-to sends one copy and nothing else; at send time, leavers are skipped', async (t) => {
   const { subscribe, run, body, sink, services, cluster, newsletters } = await setup(t);
   subscribe('ada@example.org');
-  const test = await run('newsletter', 'send', '--cluster', 'north-west', '--subject', 'Winter news', '--body', body, '--test-to', 'editor@example.org');
+  const test = await run(
+    'newsletter',
+    'send',
+    '--cluster',
+    'north-west',
+    '--subject',
+    'Winter news',
+    '--body',
+    body,
+    '--test-to',
+    'editor@example.org',
+  );
   t.equal(test.code, 0, test.stderr);
   const copies = sink.messages.filter((m) => m.parsed.subject === '[Test] Winter news');
-  t.same(copies.map((m) => m.envelope.to[0]), ['editor@example.org']);
+  t.same(
+    copies.map((m) => m.envelope.to[0]),
+    ['editor@example.org'],
+  );
   t.equal(newsletters().length, 0);
 
   // A campaign snapshotted with two recipients, one of whom leaves before their turn.
@@ -118,7 +166,10 @@ t.test('--test-to sends one copy and nothing else; at send time, leavers are ski
   const resumed = await run('newsletter', 'resume', campaign.id, '--json');
   t.equal(resumed.code, 0, resumed.stderr);
   t.match(JSON.parse(resumed.stdout), { sent: 1, skipped: 1 });
-  t.same(newsletters().map((m) => m.envelope.to[0]), ['ada@example.org']);
+  t.same(
+    newsletters().map((m) => m.envelope.to[0]),
+    ['ada@example.org'],
+  );
 });
 
 t.test('a permanent refusal is recorded as failed and the address is never mailed again', async (t) => {
@@ -158,9 +209,10 @@ t.test('resume takes back only the claims of a sender that has stopped; a live o
   setClaimer.run(`${hostname()}:${exited.pid}`, dead);
   setClaimer.run('another-host:1', elsewhere);
   t.same(services.campaigns.releaseInterrupted(campaign.id), { released: 1, heldByLiveProcess: 2 });
-  const statusOf = (id: string | undefined) => (database.sqlite.prepare('SELECT status FROM outbox WHERE id = ?').get(id) as { status: string }).status;
-  t.equal(statusOf(dead), 'queued', 'the exited sender\'s message is queued again');
-  t.equal(statusOf(elsewhere), 'sending', 'another host\'s claim is left to its lease');
+  const statusOf = (id: string | undefined) =>
+    (database.sqlite.prepare('SELECT status FROM outbox WHERE id = ?').get(id) as { status: string }).status;
+  t.equal(statusOf(dead), 'queued', "the exited sender's message is queued again");
+  t.equal(statusOf(elsewhere), 'sending', "another host's claim is left to its lease");
   t.equal(statusOf(live), 'sending', 'a live sender keeps its message');
 });
 
@@ -171,5 +223,6 @@ t.test('hasStopped: only a process of this host that no longer exists', async (t
   t.equal(hasStopped(thisProcess), false);
   t.equal(hasStopped(`${hostname()}:1`), false, 'pid 1 runs (or is not ours to signal)');
   t.equal(hasStopped(`another-host:${exited.pid}`), false);
-  for (const holder of [null, '', 'garbage', `${hostname()}:`, `${hostname()}:-5`, `${hostname()}:1.5`]) t.equal(hasStopped(holder), false, String(holder));
+  for (const holder of [null, '', 'garbage', `${hostname()}:`, `${hostname()}:-5`, `${hostname()}:1.5`])
+    t.equal(hasStopped(holder), false, String(holder));
 });

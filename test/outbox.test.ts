@@ -89,7 +89,9 @@ async function setup(t: T, opts: { failures?: ('temp' | 'perm')[]; smtp?: boolea
 
 t.test('a message is delivered once, with its Message-ID, both bodies and a matching calendar method', async (t) => {
   const { sink, worker, rows, enqueue } = await setup(t);
-  enqueue(message({ kind: 'huddle.invitation', calendar: { method: 'REQUEST', content: INVITE }, headers: { 'X-Convene-Kind': 'invitation' } }));
+  enqueue(
+    message({ kind: 'huddle.invitation', calendar: { method: 'REQUEST', content: INVITE }, headers: { 'X-Convene-Kind': 'invitation' } }),
+  );
   const w = worker();
   await w.drain();
   await w.drain();
@@ -167,13 +169,21 @@ t.test('rows queued while the SMTP server is down are all delivered once it is b
   for (const n of [1, 2, 3]) enqueue(message({ subject: `during ${n}` }));
   await w.drain();
   t.match(outbox.backlog(), { queued: 3, sending: 0, failed: 0 });
-  t.ok(rows().filter((r) => r.status === 'queued').every((r) => r.attempts === 1 && r.lastError), 'each failure recorded');
+  t.ok(
+    rows()
+      .filter((r) => r.status === 'queued')
+      .every((r) => r.attempts === 1 && r.lastError),
+    'each failure recorded',
+  );
 
   await sink.restart();
   clock.advance(MAX_BACKOFF_MS);
   await w.drain();
   t.same(outbox.backlog(), { queued: 0, sending: 0, failed: 0 });
-  t.ok(rows().every((r) => r.status === 'sent'), 'all four sent');
+  t.ok(
+    rows().every((r) => r.status === 'sent'),
+    'all four sent',
+  );
   t.same(sink.messages.map((m) => m.parsed.subject).sort(), ['before', 'during 1', 'during 2', 'during 3']);
 });
 

@@ -49,7 +49,12 @@ t.test('every response carries security headers', async (t) => {
   // Errors too: an unknown route, a malformed body, and a problem raised by a handler.
   for (const response of [
     await app.inject('/nowhere'),
-    await app.inject({ method: 'POST', url: '/v1/clusters/north-west/subscriptions', headers: { 'content-type': 'application/json' }, payload: '{' }),
+    await app.inject({
+      method: 'POST',
+      url: '/v1/clusters/north-west/subscriptions',
+      headers: { 'content-type': 'application/json' },
+      payload: '{',
+    }),
     await app.inject('/v1/clusters/nowhere'),
   ]) {
     t.ok(response.statusCode >= 400, `${response.statusCode} is an error`);
@@ -100,7 +105,11 @@ t.test('the OpenAPI document is valid 3.1, complete, and the committed copy is c
       const problems = Object.entries(responses).filter(([status]) => status.startsWith('4'));
       t.ok(problems.length > 0, `${where} documents 4xx responses`);
       for (const [status, response] of problems) {
-        t.equal(response.content?.['application/problem+json']?.schema?.$ref, '#/components/schemas/Problem', `${where} ${status} is a Problem`);
+        t.equal(
+          response.content?.['application/problem+json']?.schema?.$ref,
+          '#/components/schemas/Problem',
+          `${where} ${status} is a Problem`,
+        );
       }
     }
   }

@@ -19,17 +19,35 @@ t.test('registration up to capacity, a waiting line promoted in order, and chang
       method: 'POST',
       url: '/v1/clusters/north-west/huddles',
       headers: org.auth,
-      payload: { title: 'Winter huddle', start: '2026-12-01T09:30', durationMinutes: 90, venue: { name: 'Hall' }, onlineUrl: 'https://meet.example.org/private-room', capacity: 2, status: 'published' },
+      payload: {
+        title: 'Winter huddle',
+        start: '2026-12-01T09:30',
+        durationMinutes: 90,
+        venue: { name: 'Hall' },
+        onlineUrl: 'https://meet.example.org/private-room',
+        capacity: 2,
+        status: 'published',
+      },
     })
   ).json();
   const member = (email: string) => createMemberWithToken(database, config, clock, 'north-west', { email, organisation: email });
   const [ada, bob, cat, dan] = [member('ada@example.org'), member('bob@example.org'), member('cat@example.org'), member('dan@example.org')];
-  const register = (who: { auth: Record<string, string> }) => app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/registrations`, headers: who.auth });
+  const register = (who: { auth: Record<string, string> }) =>
+    app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/registrations`, headers: who.auth });
   const mail = (to: string, subject: string) => sink.message(to, subject);
-  const calendarOf = (message: { parsed: { attachments: { contentType: string; content: Buffer }[] } }) => message.parsed.attachments.find((a) => a.contentType === 'text/calendar')!.content.toString('utf8');
+  const calendarOf = (message: { parsed: { attachments: { contentType: string; content: Buffer }[] } }) =>
+    message.parsed.attachments.find((a) => a.contentType === 'text/calendar')!.content.toString('utf8');
 
   const answers = [await register(ada), await register(bob), await register(cat), await register(dan)];
-  t.same(answers.map((a) => [a.statusCode, a.json().status, a.json().position]), [[201, 'registered', null], [201, 'registered', null], [201, 'waitlisted', 1], [201, 'waitlisted', 2]]);
+  t.same(
+    answers.map((a) => [a.statusCode, a.json().status, a.json().position]),
+    [
+      [201, 'registered', null],
+      [201, 'registered', null],
+      [201, 'waitlisted', 1],
+      [201, 'waitlisted', 2],
+    ],
+  );
   t.equal((await register(ada)).json().code, 'ALREADY_REGISTERED');
 
   const confirmation = await mail('ada@example.org', "You're registered: Winter huddle");
@@ -37,7 +55,10 @@ t.test('registration up to capacity, a waiting line promoted in order, and chang
   const parsed = parseWithIcalJs(request);
   t.equal(parsed.method, 'REQUEST');
   t.match(parsed.events[0], { uid: `huddle-${huddle.id}@convene.test` });
-  t.same(parsed.events[0]!.attendees.map((a) => a.toLowerCase()), ['mailto:ada@example.org']);
+  t.same(
+    parsed.events[0]!.attendees.map((a) => a.toLowerCase()),
+    ['mailto:ada@example.org'],
+  );
   t.match(parsed.events[0]!.description, /private-room/);
   await libicalAccepts(t, request, 'libical: a valid REQUEST');
   await mail('cat@example.org', 'On the waiting list: Winter huddle');
@@ -48,8 +69,15 @@ t.test('registration up to capacity, a waiting line promoted in order, and chang
   t.equal(parseWithIcalJs(calendarOf(cancelled)).method, 'CANCEL');
   const promoted = await mail('cat@example.org', 'A place came free: Winter huddle');
   t.equal(parseWithIcalJs(calendarOf(promoted)).method, 'REQUEST');
-  t.match((await app.inject({ url: '/v1/me', headers: dan.auth })).json().registrations[0], { status: 'waitlisted', position: 1 }, 'Dan moved up');
-  t.equal((await app.inject({ method: 'DELETE', url: `/v1/huddles/${huddle.id}/registrations/me`, headers: ada.auth })).json().code, 'NOT_REGISTERED');
+  t.match(
+    (await app.inject({ url: '/v1/me', headers: dan.auth })).json().registrations[0],
+    { status: 'waitlisted', position: 1 },
+    'Dan moved up',
+  );
+  t.equal(
+    (await app.inject({ method: 'DELETE', url: `/v1/huddles/${huddle.id}/registrations/me`, headers: ada.auth })).json().code,
+    'NOT_REGISTERED',
+  );
 
   // The organiser raises the capacity: Dan gets in.
   await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddle.id}`, headers: org.auth, payload: { capacity: 3 } });
@@ -63,7 +91,10 @@ t.test('registration up to capacity, a waiting line promoted in order, and chang
 
   // Organisers list the audience; CSV too.
   const list = await app.inject({ url: `/v1/huddles/${huddle.id}/registrations`, headers: org.auth });
-  t.same(list.json().items.map((i: { member: { email: string }; status: string }) => `${i.member.email} ${i.status}`), ['ada@example.org cancelled', 'bob@example.org registered', 'cat@example.org registered', 'dan@example.org registered']);
+  t.same(
+    list.json().items.map((i: { member: { email: string }; status: string }) => `${i.member.email} ${i.status}`),
+    ['ada@example.org cancelled', 'bob@example.org registered', 'cat@example.org registered', 'dan@example.org registered'],
+  );
   const csv = await app.inject({ url: `/v1/huddles/${huddle.id}/registrations`, headers: { ...org.auth, accept: 'text/csv' } });
   t.match(csv.body, /^status,name,email,organisation,organisation_type,registered_at\n/);
   t.equal((await app.inject({ url: `/v1/huddles/${huddle.id}/registrations`, headers: bob.auth })).statusCode, 403);
@@ -72,7 +103,10 @@ t.test('registration up to capacity, a waiting line promoted in order, and chang
   const feed = (await app.inject({ url: '/v1/me', headers: bob.auth })).json().calendar.ics.replace('https://convene.test', '');
   const body = (await app.inject({ url: feed })).body;
   const events = parseWithIcalJs(body).events;
-  t.same(events.map((e) => e.uid), [`huddle-${huddle.id}@convene.test`]);
+  t.same(
+    events.map((e) => e.uid),
+    [`huddle-${huddle.id}@convene.test`],
+  );
   t.match(events[0]!.description, /private-room/);
   t.notMatch((await app.inject({ url: '/v1/clusters/north-west/calendar.ics' })).body, /private-room/);
 });

@@ -27,16 +27,30 @@ t.test('attendees and pitchers get one reminder each, with the agenda, and a res
       method: 'POST',
       url: '/v1/clusters/north-west/huddles',
       headers: org.auth,
-      payload: { title: 'Winter huddle', start: '2026-11-24T10:00', durationMinutes: 90, venue: { name: 'Hall' }, onlineUrl: 'https://meet.example.org/room', status: 'published', pitch: { slotCount: 3, bookingClosesHoursBefore: 2 } },
+      payload: {
+        title: 'Winter huddle',
+        start: '2026-11-24T10:00',
+        durationMinutes: 90,
+        venue: { name: 'Hall' },
+        onlineUrl: 'https://meet.example.org/room',
+        status: 'published',
+        pitch: { slotCount: 3, bookingClosesHoursBefore: 2 },
+      },
     })
   ).json();
-  const member = (email: string, organisation: string) => createMemberWithToken(database, config, clock, 'north-west', { email, organisation });
+  const member = (email: string, organisation: string) =>
+    createMemberWithToken(database, config, clock, 'north-west', { email, organisation });
   const ada = member('ada@example.org', 'Acme');
   const bob = member('bob@example.org', 'Bob Co');
   const cat = member('cat@example.org', 'Cat Ltd');
   await app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/registrations`, headers: ada.auth });
   await app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/registrations`, headers: cat.auth });
-  await app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/bookings`, headers: bob.auth, payload: { title: 'Smart stethoscope' } });
+  await app.inject({
+    method: 'POST',
+    url: `/v1/huddles/${huddle.id}/bookings`,
+    headers: bob.auth,
+    payload: { title: 'Smart stethoscope' },
+  });
   await app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/bookings`, headers: cat.auth, payload: { title: 'Gait analysis' } });
   const reminders = () => sink.messages.filter((m) => m.parsed.subject === 'Tomorrow: Winter huddle');
 
@@ -45,7 +59,13 @@ t.test('attendees and pitchers get one reminder each, with the agenda, and a res
   clock.advance(2 * 3_600_000); // now 23 hours before the start
   for (let i = 0; i < 200 && reminders().length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 25));
   await new Promise((resolve) => setTimeout(resolve, 200));
-  t.same(reminders().map((m) => m.envelope.to[0]).sort(), ['ada@example.org', 'bob@example.org', 'cat@example.org'], 'one each; Cat (attending and pitching) once');
+  t.same(
+    reminders()
+      .map((m) => m.envelope.to[0])
+      .sort(),
+    ['ada@example.org', 'bob@example.org', 'cat@example.org'],
+    'one each; Cat (attending and pitching) once',
+  );
   const toAda = reminders().find((m) => m.envelope.to[0] === 'ada@example.org')!;
   t.match(toAda.parsed.text, /1\. 10:00–10:05: Bob Co, "Smart stethoscope"/);
   t.match(toAda.parsed.text, /2\. 10:06–10:11: Cat Ltd, "Gait analysis"/);

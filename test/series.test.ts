@@ -39,7 +39,10 @@ t.test('the first Tuesday of each month stays at 09:30 London time through summe
   t.equal(locals[3], '2026-04-07T09:30:00+01:00', 'April is in BST');
   t.equal(locals[6], '2026-07-07T09:30:00+01:00');
   t.equal(locals[10], '2026-11-03T09:30:00+00:00');
-  t.ok(locals.every((local: string) => local.slice(11, 16) === '09:30'), 'always 09:30 local');
+  t.ok(
+    locals.every((local: string) => local.slice(11, 16) === '09:30'),
+    'always 09:30 local',
+  );
   t.equal(body.huddles[6].start.utc, '2026-07-07T08:30:00Z');
   t.equal(new Set(body.huddles.map((h: View) => h.id)).size, 12, 'each occurrence is its own huddle');
   t.ok(body.huddles.every((h: View) => h.seriesId === body.id));
@@ -48,12 +51,22 @@ t.test('the first Tuesday of each month stays at 09:30 London time through summe
 t.test('weekly across both 2026 DST changes keeps the wall-clock time; a time in the gap moves forward', async (t) => {
   const { series } = await setup(t);
   const spring = (await series('FREQ=WEEKLY;BYDAY=SU;COUNT=3', { start: '2026-03-22T10:00' })).json();
-  t.same(spring.huddles.map((h: View) => h.start.local), ['2026-03-22T10:00:00+00:00', '2026-03-29T10:00:00+01:00', '2026-04-05T10:00:00+01:00']);
+  t.same(
+    spring.huddles.map((h: View) => h.start.local),
+    ['2026-03-22T10:00:00+00:00', '2026-03-29T10:00:00+01:00', '2026-04-05T10:00:00+01:00'],
+  );
   const autumn = (await series('FREQ=WEEKLY;UNTIL=20261101', { start: '2026-10-18T10:00' })).json();
-  t.same(autumn.huddles.map((h: View) => h.start.local), ['2026-10-18T10:00:00+01:00', '2026-10-25T10:00:00+00:00', '2026-11-01T10:00:00+00:00']);
+  t.same(
+    autumn.huddles.map((h: View) => h.start.local),
+    ['2026-10-18T10:00:00+01:00', '2026-10-25T10:00:00+00:00', '2026-11-01T10:00:00+00:00'],
+  );
 
   const night = (await series('FREQ=WEEKLY;COUNT=2', { start: '2026-03-22T01:30' })).json();
-  t.equal(night.huddles[1].start.local, '2026-03-29T02:30:00+01:00', '01:30 does not exist on 29 March: moved forward by the gap (RFC 5545)');
+  t.equal(
+    night.huddles[1].start.local,
+    '2026-03-29T02:30:00+01:00',
+    '01:30 does not exist on 29 March: moved forward by the gap (RFC 5545)',
+  );
   const overlap = (await series('FREQ=WEEKLY;COUNT=2', { start: '2026-10-18T01:30' })).json();
   t.equal(overlap.huddles[1].start.utc, '2026-10-25T00:30:00Z', 'the repeated 01:30 on 25 October is its first occurrence');
 });
@@ -95,14 +108,32 @@ t.test('edit this occurrence, or this and all following', async (t) => {
     payload: { start: '2026-03-03T10:15', title: 'Later huddle' },
   });
   t.equal(following.statusCode, 200, following.body);
-  const after = await Promise.all(huddles.map(async (h) => (await app.inject({ url: `/v1/huddles/${h.id}`, headers: auth })).json() as View & { sequence: number }));
-  t.same(after.map((h) => h.title), ['Kick-off', 'Monthly huddle', 'Later huddle', 'Later huddle', 'Later huddle', 'Later huddle']);
-  t.same(after.map((h) => h.start.local.slice(11, 16)), ['09:30', '09:30', '10:15', '10:15', '10:15', '10:15']);
+  const after = await Promise.all(
+    huddles.map(async (h) => (await app.inject({ url: `/v1/huddles/${h.id}`, headers: auth })).json() as View & { sequence: number }),
+  );
+  t.same(
+    after.map((h) => h.title),
+    ['Kick-off', 'Monthly huddle', 'Later huddle', 'Later huddle', 'Later huddle', 'Later huddle'],
+  );
+  t.same(
+    after.map((h) => h.start.local.slice(11, 16)),
+    ['09:30', '09:30', '10:15', '10:15', '10:15', '10:15'],
+  );
   t.equal(after[3]!.start.local, '2026-04-07T10:15:00+01:00', 'BST occurrence keeps the new wall-clock time');
-  t.same(after.map((h) => h.sequence), [0, 0, 1, 1, 1, 1]);
+  t.same(
+    after.map((h) => h.sequence),
+    [0, 0, 1, 1, 1, 1],
+  );
 
-  const cancelled = await app.inject({ method: 'POST', url: `/v1/huddles/${huddles[4]!.id}/cancel?scope=following`, headers: auth, payload: { reason: 'Series ends early' } });
+  const cancelled = await app.inject({
+    method: 'POST',
+    url: `/v1/huddles/${huddles[4]!.id}/cancel?scope=following`,
+    headers: auth,
+    payload: { reason: 'Series ends early' },
+  });
   t.equal(cancelled.statusCode, 200);
-  const statuses = await Promise.all(huddles.map(async (h) => (await app.inject({ url: `/v1/huddles/${h.id}`, headers: auth })).json().status));
+  const statuses = await Promise.all(
+    huddles.map(async (h) => (await app.inject({ url: `/v1/huddles/${h.id}`, headers: auth })).json().status),
+  );
   t.same(statuses, ['published', 'published', 'published', 'published', 'cancelled', 'cancelled']);
 });

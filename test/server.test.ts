@@ -55,7 +55,8 @@ t.test('SIGTERM lets an in-flight request finish, checkpoints the WAL and exits 
   const socket = connect(server.port, '127.0.0.1');
   await once(socket, 'connect');
   socket.write(
-    `PATCH /v1/clusters/north-west HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`,
+    `PATCH /v1/clusters/north-west HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${apiKey}\r\nContent-Type: ` +
+      `application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`,
   );
   let response = '';
   socket.on('data', (chunk) => (response += chunk.toString()));

@@ -10,7 +10,14 @@ async function setup(t: Test) {
   const built = await buildTestApp(t);
   const org = createClusterWithOrganiser(built.database);
   const create = async (title: string, extra: Record<string, unknown> = {}) =>
-    (await built.app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', headers: org.auth, payload: { ...huddle, ...extra, title } })).json() as { id: string };
+    (
+      await built.app.inject({
+        method: 'POST',
+        url: '/v1/clusters/north-west/huddles',
+        headers: org.auth,
+        payload: { ...huddle, ...extra, title },
+      })
+    ).json() as { id: string };
   return { ...built, org, create };
 }
 

@@ -12,7 +12,10 @@ const PLACES = 10;
 const db = new Database(join(mkdtempSync(join(tmpdir(), 'convene-bench-')), 'claim.db'));
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
-db.exec('CREATE TABLE claims (id TEXT PRIMARY KEY, burst TEXT NOT NULL, member TEXT NOT NULL, place INTEGER NOT NULL, UNIQUE (burst, place), UNIQUE (burst, member))');
+db.exec(
+  'CREATE TABLE claims (id TEXT PRIMARY KEY, burst TEXT NOT NULL, member TEXT NOT NULL, place INTEGER NOT NULL, UNIQUE (burst, ' +
+    'place), UNIQUE (burst, member))',
+);
 const taken = db.prepare('SELECT count(*) FROM claims WHERE burst = ?').pluck();
 const insert = db.prepare('INSERT INTO claims (id, burst, member, place) VALUES (?, ?, ?, ?)');
 const claim = db.transaction((burst: string, member: string) => {

@@ -11,7 +11,10 @@ import { huddleView } from '../../src/modules/huddles/huddles.view.js';
 import { announce } from '../servers/ready.js';
 
 const db = new Database(':memory:');
-db.exec('CREATE TABLE items (id TEXT PRIMARY KEY, starts_at INTEGER NOT NULL, body TEXT NOT NULL); CREATE INDEX items_start ON items (starts_at, id)');
+db.exec(
+  'CREATE TABLE items (id TEXT PRIMARY KEY, starts_at INTEGER NOT NULL, body TEXT NOT NULL); CREATE INDEX items_start ON items ' +
+    '(starts_at, id)',
+);
 const insert = db.prepare('INSERT INTO items (id, starts_at, body) VALUES (?, ?, ?)');
 const starts: number[] = [];
 const first = Date.now() + 86_400_000;

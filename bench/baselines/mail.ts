@@ -17,7 +17,10 @@ async function lane(): Promise<void> {
       subject: 'Bench newsletter',
       text,
       html,
-      headers: { 'List-Unsubscribe': `<https://convene.bench/unsubscribe?token=${n}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      headers: {
+        'List-Unsubscribe': `<https://convene.bench/unsubscribe?token=${n}>`,
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      },
     });
   }
 }

@@ -13,7 +13,16 @@ db.transaction(() => {
   for (let i = 0; i < 10_000; i++) {
     const id = randomUUID();
     ids.push(id);
-    insert.run(id, JSON.stringify({ id, title: `Item ${i}`, description: 'x'.repeat(400), start: new Date().toISOString(), themes: ['data', 'devices'] }));
+    insert.run(
+      id,
+      JSON.stringify({
+        id,
+        title: `Item ${i}`,
+        description: 'x'.repeat(400),
+        start: new Date().toISOString(),
+        themes: ['data', 'devices'],
+      }),
+    );
   }
 })();
 const read = db.prepare('SELECT body FROM items WHERE id = ?');

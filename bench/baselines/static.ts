@@ -3,7 +3,13 @@ import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
 import { announce } from '../servers/ready.js';
 
-const body = 'BEGIN:VCALENDAR\r\n' + 'X-LINE:'.padEnd(70, 'x').concat('\r\n').repeat(Number(process.env.BENCH_BODY_LINES ?? 6000)) + 'END:VCALENDAR\r\n';
+const body =
+  'BEGIN:VCALENDAR\r\n' +
+  'X-LINE:'
+    .padEnd(70, 'x')
+    .concat('\r\n')
+    .repeat(Number(process.env.BENCH_BODY_LINES ?? 6000)) +
+  'END:VCALENDAR\r\n';
 const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
 const app = Fastify({ logger: false });
 app.get('/calendar.ics', async (request, reply) => {

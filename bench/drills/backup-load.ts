@@ -77,9 +77,25 @@ export async function backupDrill(t: Teardown, o: BackupOptions): Promise<DrillR
   await Promise.all(writers);
   const exit = await server.stop('SIGTERM', 15_000);
   const answers = tally(writes.map((w) => w.outcome));
-  result.check('the writers were busy throughout', writesDuring > 0 && (answers['201'] ?? 0) === writes.length, `${writesDuring} writes while the backup command ran; answers ${formatTally(answers)}`);
-  result.check('the backup command finished and exited 0', backup.code === 0, `exit ${backup.code ?? backup.signal} after ${backup.ms} ms (limit ${o.backupTimeoutMs} ms) ${backup.stderr.trim().slice(0, 200)}`);
-  result.note({ rowsPreloaded: o.preloadRows, databaseMB: Math.round(statSync(join(env.DATA_DIR!, 'convene.db')).size / 1e5) / 10, writesBeforeBackup: before.size, sawBackupBegin: String(sawBegin), writesWhileBackupRan: writesDuring, backupMs: backup.ms, backupExit: String(backup.code ?? backup.signal) });
+  result.check(
+    'the writers were busy throughout',
+    writesDuring > 0 && (answers['201'] ?? 0) === writes.length,
+    `${writesDuring} writes while the backup command ran; answers ${formatTally(answers)}`,
+  );
+  result.check(
+    'the backup command finished and exited 0',
+    backup.code === 0,
+    `exit ${backup.code ?? backup.signal} after ${backup.ms} ms (limit ${o.backupTimeoutMs} ms) ${backup.stderr.trim().slice(0, 200)}`,
+  );
+  result.note({
+    rowsPreloaded: o.preloadRows,
+    databaseMB: Math.round(statSync(join(env.DATA_DIR!, 'convene.db')).size / 1e5) / 10,
+    writesBeforeBackup: before.size,
+    sawBackupBegin: String(sawBegin),
+    writesWhileBackupRan: writesDuring,
+    backupMs: backup.ms,
+    backupExit: String(backup.code ?? backup.signal),
+  });
   if (backup.code !== 0) return result;
 
   // Restore: a stopped server's database replaced by the backup, on a fresh data folder.
@@ -97,17 +113,32 @@ export async function backupDrill(t: Teardown, o: BackupOptions): Promise<DrillR
     restored.close();
   }
   const missing = [...before].filter((email) => !members.has(email));
-  result.check('the restored database passes PRAGMA integrity_check', integrity === 'ok', `integrity_check: ${integrity}; foreign_key_check: ${foreignKeyProblems} problems`);
-  result.check('it holds every row acknowledged before the backup started', missing.length === 0, `${before.size - missing.length} of ${before.size}; ${members.size} members in the backup`);
+  result.check(
+    'the restored database passes PRAGMA integrity_check',
+    integrity === 'ok',
+    `integrity_check: ${integrity}; foreign_key_check: ${foreignKeyProblems} problems`,
+  );
+  result.check(
+    'it holds every row acknowledged before the backup started',
+    missing.length === 0,
+    `${before.size - missing.length} of ${before.size}; ${members.size} members in the backup`,
+  );
 
   // And a server runs on it: ready, and the organiser's key still works.
   const again = await startServer(t, restoreEnv);
   const probe = keepAliveAgent(1);
   const ready = await call(again.url, probe, { path: '/readyz' });
-  const listed = await call(again.url, probe, { path: `/v1/clusters/${CLUSTER}/members?limit=1`, headers: { authorization: `Bearer ${seeded.apiKey}` } });
+  const listed = await call(again.url, probe, {
+    path: `/v1/clusters/${CLUSTER}/members?limit=1`,
+    headers: { authorization: `Bearer ${seeded.apiKey}` },
+  });
   probe.destroy();
   const stopped = await again.stop('SIGTERM', 15_000);
-  result.check('a server starts on the restored database and serves', ready.status === 200 && listed.status === 200 && stopped?.code === 0, `readyz ${ready.status}, members ${listed.status}, exit ${stopped?.code}`);
+  result.check(
+    'a server starts on the restored database and serves',
+    ready.status === 200 && listed.status === 200 && stopped?.code === 0,
+    `readyz ${ready.status}, members ${listed.status}, exit ${stopped?.code}`,
+  );
   result.check('the busy server stopped cleanly', exit?.code === 0, JSON.stringify(exit));
   result.note({ membersInBackup: members.size });
   return result;

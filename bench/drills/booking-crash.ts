@@ -26,7 +26,14 @@ export interface BookingCrashOptions {
   leaseWait: 'real' | 'clock';
 }
 
-export const FULL: BookingCrashOptions = { members: 300, huddles: 6, slotsPerHuddle: 50, concurrency: 48, killAfter: 150, leaseWait: 'real' };
+export const FULL: BookingCrashOptions = {
+  members: 300,
+  huddles: 6,
+  slotsPerHuddle: 50,
+  concurrency: 48,
+  killAfter: 150,
+  leaseWait: 'real',
+};
 
 interface Attempt {
   member: number;
@@ -96,37 +103,80 @@ export async function bookingCrashDrill(t: Teardown, o: BookingCrashOptions): Pr
   const sent = attempts.filter((a) => a.outcome);
   const acknowledged = new Map<string, Attempt>();
   for (const a of sent) if (a.outcome!.status === 201) acknowledged.set((JSON.parse(a.outcome!.body!) as { id: string }).id, a);
-  result.check('the server was killed mid-storm', killExit?.signal === 'SIGKILL' && sent.length < attempts.length, `after ${killedAt - stormStart} ms, ${sent.length} of ${attempts.length} requests sent`);
-  result.note({ requests: sent.length, requestsPerSecond: Math.round((sent.length * 1000) / Math.max(1, killedAt - stormStart)), answers: formatTally(tally(sent.map((a) => a.outcome!))), requestsInFlightAtKill: inFlightAtKill, bookings201: acknowledged.size });
+  result.check(
+    'the server was killed mid-storm',
+    killExit?.signal === 'SIGKILL' && sent.length < attempts.length,
+    `after ${killedAt - stormStart} ms, ${sent.length} of ${attempts.length} requests sent`,
+  );
+  result.note({
+    requests: sent.length,
+    requestsPerSecond: Math.round((sent.length * 1000) / Math.max(1, killedAt - stormStart)),
+    answers: formatTally(tally(sent.map((a) => a.outcome!))),
+    requestsInFlightAtKill: inFlightAtKill,
+    bookings201: acknowledged.size,
+  });
 
   // What the database holds after the crash (opening it recovers the WAL, as the restart will).
   const atKill = withDatabase(env, ({ sqlite }) => ({
     integrity: sqlite.pragma('integrity_check', { simple: true }) as string,
-    bookings: sqlite.prepare("SELECT id, slot_id AS slotId, status FROM bookings WHERE status IN ('pending', 'confirmed')").all() as { id: string; slotId: string; status: string }[],
-    doubleBooked: (sqlite.prepare("SELECT count(*) AS n FROM (SELECT slot_id FROM bookings WHERE status IN ('pending', 'confirmed') GROUP BY slot_id HAVING count(*) > 1)").get() as { n: number }).n,
+    bookings: sqlite.prepare("SELECT id, slot_id AS slotId, status FROM bookings WHERE status IN ('pending', 'confirmed')").all() as {
+      id: string;
+      slotId: string;
+      status: string;
+    }[],
+    doubleBooked: (
+      sqlite
+        .prepare(
+          "SELECT count(*) AS n FROM (SELECT slot_id FROM bookings WHERE status IN ('pending', 'confirmed') GROUP BY slot_id HAVING " +
+            'count(*) > 1)',
+        )
+        .get() as { n: number }
+    ).n,
     confirmations: (sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'pitch.confirmed'").get() as { n: number }).n,
-    leased: sqlite.prepare("SELECT kind, lease_until AS leaseUntil FROM outbox WHERE status = 'sending'").all() as { kind: string; leaseUntil: number }[],
+    leased: sqlite.prepare("SELECT kind, lease_until AS leaseUntil FROM outbox WHERE status = 'sending'").all() as {
+      kind: string;
+      leaseUntil: number;
+    }[],
     queued: (sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE status = 'queued'").get() as { n: number }).n,
   }));
   const inDatabase = new Set(atKill.bookings.map((b) => b.id));
   const missing = [...acknowledged.keys()].filter((id) => !inDatabase.has(id));
   const unacknowledged = atKill.bookings.filter((b) => !acknowledged.has(b.id)).length;
   result.check('the database is intact after the kill', atKill.integrity === 'ok', `integrity_check: ${atKill.integrity}`);
-  result.check('every booking answered 201 is in the database', missing.length === 0, `${acknowledged.size} answered 201, ${missing.length} missing, ${atKill.bookings.length} active rows`);
-  result.check('committed bookings nobody heard about are at most the requests in flight', unacknowledged <= inFlightAtKill, `${unacknowledged} rows without a 201, ${inFlightAtKill} requests in flight`);
+  result.check(
+    'every booking answered 201 is in the database',
+    missing.length === 0,
+    `${acknowledged.size} answered 201, ${missing.length} missing, ${atKill.bookings.length} active rows`,
+  );
+  result.check(
+    'committed bookings nobody heard about are at most the requests in flight',
+    unacknowledged <= inFlightAtKill,
+    `${unacknowledged} rows without a 201, ${inFlightAtKill} requests in flight`,
+  );
   result.check('no slot holds two active bookings', atKill.doubleBooked === 0, `${atKill.doubleBooked} double-booked slots`);
-  result.check('every booking has its confirmation in the outbox', atKill.confirmations === atKill.bookings.length, `${atKill.confirmations} confirmations for ${atKill.bookings.length} bookings`);
-  result.note({ bookingRows: atKill.bookings.length, rowsWithout201: unacknowledged, outboxQueuedAtKill: atKill.queued, outboxSendingAtKill: atKill.leased.length });
+  result.check(
+    'every booking has its confirmation in the outbox',
+    atKill.confirmations === atKill.bookings.length,
+    `${atKill.confirmations} confirmations for ${atKill.bookings.length} bookings`,
+  );
+  result.note({
+    bookingRows: atKill.bookings.length,
+    rowsWithout201: unacknowledged,
+    outboxQueuedAtKill: atKill.queued,
+    outboxSendingAtKill: atKill.leased.length,
+  });
 
   // Restart on the same data folder; the outbox worker delivers what the dead process left.
   const restartedAt = Date.now();
   const second = await startServer(t, env);
   const confirmed = () => {
     const seen = new Map<string, number>();
-    for (const m of sink.messages) if (m.parsed.subject?.startsWith('Pitch confirmed')) for (const uid of pitchUids(m)) seen.set(uid, (seen.get(uid) ?? 0) + 1);
+    for (const m of sink.messages)
+      if (m.parsed.subject?.startsWith('Pitch confirmed')) for (const uid of pitchUids(m)) seen.set(uid, (seen.get(uid) ?? 0) + 1);
     return seen;
   };
-  const unsent = () => withDatabase(env, ({ sqlite }) => (sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE status <> 'sent'").get() as { n: number }).n);
+  const unsent = () =>
+    withDatabase(env, ({ sqlite }) => (sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE status <> 'sent'").get() as { n: number }).n);
   const leaseEnds = Math.max(0, ...atKill.leased.map((l) => l.leaseUntil));
   let confirmationsMs: number | undefined;
   let secondExit: Exit | undefined;
@@ -157,14 +207,30 @@ export async function bookingCrashDrill(t: Teardown, o: BookingCrashOptions): Pr
     }
   }
   const deliveredAfter = Date.now() - restartedAt;
-  const final = withDatabase(env, ({ sqlite }) => sqlite.prepare('SELECT status, count(*) AS n FROM outbox GROUP BY status').all() as { status: string; n: number }[]);
+  const final = withDatabase(
+    env,
+    ({ sqlite }) => sqlite.prepare('SELECT status, count(*) AS n FROM outbox GROUP BY status').all() as { status: string; n: number }[],
+  );
   const byStatus = Object.fromEntries(final.map((r) => [r.status, r.n]));
   const seen = confirmed();
   const undelivered = atKill.bookings.filter((b) => !seen.has(b.id)).length;
   const duplicates = [...seen.values()].reduce((sum, n) => sum + n - 1, 0);
-  result.check('every confirmation email was delivered after the restart', undelivered === 0, `${atKill.bookings.length - undelivered} of ${atKill.bookings.length}${confirmationsMs === undefined ? '' : ` within ${Math.round(confirmationsMs / 1000)} s`}`);
-  result.check('nothing in the outbox failed or is left', (byStatus.failed ?? 0) === 0 && (byStatus.queued ?? 0) === 0 && (byStatus.sending ?? 0) === 0, JSON.stringify(byStatus));
-  result.check('duplicate confirmations are at most the messages in flight at the kill', duplicates <= atKill.leased.length, `${duplicates} duplicates, ${atKill.leased.length} in flight`);
+  result.check(
+    'every confirmation email was delivered after the restart',
+    undelivered === 0,
+    `${atKill.bookings.length - undelivered} of ` +
+      `${atKill.bookings.length}${confirmationsMs === undefined ? '' : ` within ${Math.round(confirmationsMs / 1000)} s`}`,
+  );
+  result.check(
+    'nothing in the outbox failed or is left',
+    (byStatus.failed ?? 0) === 0 && (byStatus.queued ?? 0) === 0 && (byStatus.sending ?? 0) === 0,
+    JSON.stringify(byStatus),
+  );
+  result.check(
+    'duplicate confirmations are at most the messages in flight at the kill',
+    duplicates <= atKill.leased.length,
+    `${duplicates} duplicates, ${atKill.leased.length} in flight`,
+  );
   result.note({
     emailsReceived: sink.messages.length,
     confirmationsDelivered: seen.size,

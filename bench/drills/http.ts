@@ -46,7 +46,10 @@ export function call(baseUrl: string, agent: Agent, c: Call): Promise<Outcome> {
       {
         method: c.method ?? 'GET',
         agent,
-        headers: { ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }), ...c.headers },
+        headers: {
+          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }),
+          ...c.headers,
+        },
         timeout: c.timeoutMs ?? 30_000,
       },
       (res) => {
@@ -57,7 +60,9 @@ export function call(baseUrl: string, agent: Agent, c: Call): Promise<Outcome> {
           if (res.complete) finish({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') });
           else finish({ status: res.statusCode, error: 'ECONNRESET', truncated: true });
         });
-        res.on('error', (err: NodeJS.ErrnoException) => finish({ status: res.statusCode, error: err.code ?? err.message, truncated: true }));
+        res.on('error', (err: NodeJS.ErrnoException) =>
+          finish({ status: res.statusCode, error: err.code ?? err.message, truncated: true }),
+        );
       },
     );
     req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));

@@ -126,11 +126,15 @@ export async function startServer(t: Teardown, env: Record<string, string>, star
   collect(child.stdout!);
   collect(child.stderr!);
   let port = 0;
-  const listening = await waitUntil(() => {
-    const found = lines.map((line) => /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(line)).find(Boolean);
-    if (found) port = Number(found[1]);
-    return Boolean(found) || child.exitCode !== null || child.signalCode !== null;
-  }, startTimeoutMs, 25);
+  const listening = await waitUntil(
+    () => {
+      const found = lines.map((line) => /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(line)).find(Boolean);
+      if (found) port = Number(found[1]);
+      return Boolean(found) || child.exitCode !== null || child.signalCode !== null;
+    },
+    startTimeoutMs,
+    25,
+  );
   if (!listening || port === 0) {
     child.kill('SIGKILL');
     throw new Error(`the server did not start: ${lines.slice(-10).join('\n')}`);

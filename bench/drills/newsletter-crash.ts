@@ -20,7 +20,13 @@ export interface NewsletterCrashOptions {
   runTimeoutMs: number;
 }
 
-export const FULL: NewsletterCrashOptions = { subscribers: 10_000, rate: 1000, mailConcurrency: 4, killAtShare: 0.4, runTimeoutMs: 3 * 60_000 };
+export const FULL: NewsletterCrashOptions = {
+  subscribers: 10_000,
+  rate: 1000,
+  mailConcurrency: 4,
+  killAtShare: 0.4,
+  runTimeoutMs: 3 * 60_000,
+};
 
 const SUBJECT = 'Drill news';
 
@@ -35,7 +41,12 @@ export async function newsletterCrashDrill(t: Teardown, o: NewsletterCrashOption
 
   // The send, killed once the share has arrived at the SMTP server.
   const started = Date.now();
-  const send = startCli(t, ['newsletter', 'send', '--cluster', CLUSTER, '--subject', SUBJECT, '--body', body, '--yes', '--rate', String(o.rate), '--json'], env, o.runTimeoutMs);
+  const send = startCli(
+    t,
+    ['newsletter', 'send', '--cluster', CLUSTER, '--subject', SUBJECT, '--body', body, '--yes', '--rate', String(o.rate), '--json'],
+    env,
+    o.runTimeoutMs,
+  );
   let sendExited = false;
   void send.done.then(() => (sendExited = true));
   const reached = await waitUntil(() => sink.messages.length >= o.subscribers * o.killAtShare || sendExited, o.runTimeoutMs, 10);
@@ -47,18 +58,36 @@ export async function newsletterCrashDrill(t: Teardown, o: NewsletterCrashOption
   result.check(
     'the send was killed by SIGKILL midway',
     reached && aliveAtKill && killed.signal === 'SIGKILL' && deliveredAtKill > 0 && deliveredAtKill < o.subscribers,
-    `exit ${killed.code ?? killed.signal} after ${killedAfterMs} ms, ${deliveredAtKill} of ${o.subscribers} delivered${killed.stderr.trim() ? `; stderr: ${killed.stderr.trim().slice(0, 200)}` : ''}`,
+    `exit ${killed.code ?? killed.signal} after ${killedAfterMs} ms, ${deliveredAtKill} of ${o.subscribers} ` +
+      `delivered${killed.stderr.trim() ? `; stderr: ${killed.stderr.trim().slice(0, 200)}` : ''}`,
   );
 
   // What the database held at the kill: rows claimed and not recorded are the ones a resume sends again.
   const atKill = withDatabase(env, ({ sqlite }) => ({
     integrity: sqlite.pragma('integrity_check', { simple: true }) as string,
     campaignId: (sqlite.prepare('SELECT id FROM campaigns').get() as { id: string } | undefined)?.id,
-    byStatus: Object.fromEntries((sqlite.prepare("SELECT status, count(*) AS n FROM outbox WHERE kind = 'newsletter' GROUP BY status").all() as { status: string; n: number }[]).map((r) => [r.status, r.n])) as Record<string, number>,
+    byStatus: Object.fromEntries(
+      (
+        sqlite.prepare("SELECT status, count(*) AS n FROM outbox WHERE kind = 'newsletter' GROUP BY status").all() as {
+          status: string;
+          n: number;
+        }[]
+      ).map((r) => [r.status, r.n]),
+    ) as Record<string, number>,
   }));
   const inFlight = atKill.byStatus.sending ?? 0;
-  result.check('messages in flight at the kill are at most MAIL_CONCURRENCY', inFlight <= o.mailConcurrency, `${inFlight} claimed but not recorded, MAIL_CONCURRENCY=${o.mailConcurrency}`);
-  result.note({ killedAfterMs, deliveredAtKill, sentRowsAtKill: atKill.byStatus.sent ?? 0, queuedRowsAtKill: atKill.byStatus.queued ?? 0, inFlightAtKill: inFlight });
+  result.check(
+    'messages in flight at the kill are at most MAIL_CONCURRENCY',
+    inFlight <= o.mailConcurrency,
+    `${inFlight} claimed but not recorded, MAIL_CONCURRENCY=${o.mailConcurrency}`,
+  );
+  result.note({
+    killedAfterMs,
+    deliveredAtKill,
+    sentRowsAtKill: atKill.byStatus.sent ?? 0,
+    queuedRowsAtKill: atKill.byStatus.queued ?? 0,
+    inFlightAtKill: inFlight,
+  });
   if (!atKill.campaignId) {
     result.check('the campaign was created before the kill', false, 'no campaign in the database');
     return result;
@@ -76,9 +105,17 @@ export async function newsletterCrashDrill(t: Teardown, o: NewsletterCrashOption
   const copies = recipients(sink, 'reader');
   const duplicates = [...copies.values()].reduce((sum, n) => sum + n - 1, 0);
   result.check('every subscriber received the newsletter', copies.size === o.subscribers, `${copies.size} of ${o.subscribers} subscribers`);
-  result.check('duplicates are at most the messages in flight at the kill', duplicates <= inFlight, `${duplicates} duplicates, ${inFlight} in flight`);
+  result.check(
+    'duplicates are at most the messages in flight at the kill',
+    duplicates <= inFlight,
+    `${duplicates} duplicates, ${inFlight} in flight`,
+  );
   const integrity = withDatabase(env, ({ sqlite }) => sqlite.pragma('integrity_check', { simple: true }) as string);
-  result.check('the database is intact after the kill and after the resume', atKill.integrity === 'ok' && integrity === 'ok', `integrity_check: ${atKill.integrity}, then ${integrity}`);
+  result.check(
+    'the database is intact after the kill and after the resume',
+    atKill.integrity === 'ok' && integrity === 'ok',
+    `integrity_check: ${atKill.integrity}, then ${integrity}`,
+  );
   result.note({
     emailsReceived: sink.messages.length,
     duplicates,

@@ -46,7 +46,8 @@ export function seedCluster(env: Record<string, string>, memberCount: number): S
 export function seedSubscribers(env: Record<string, string>, clusterId: string, count: number): void {
   withDatabase(env, ({ sqlite }) => {
     const insert = sqlite.prepare(
-      "INSERT INTO subscribers (id, cluster_id, email, status, topics, themes, created_at, updated_at, confirmed_at) VALUES (?, ?, ?, 'confirmed', '[\"newsletter\"]', '[]', ?, ?, ?)",
+      'INSERT INTO subscribers (id, cluster_id, email, status, topics, themes, created_at, updated_at, confirmed_at) VALUES (?, ?, ' +
+        "?, 'confirmed', '[\"newsletter\"]', '[]', ?, ?, ?)",
     );
     const now = Date.now();
     sqlite.transaction(() => {

@@ -40,7 +40,9 @@ async function slowPatch(port: number, apiKey: string, agent: string, name: stri
     socket.on('close', () => resolve(answer));
   });
   socket.write(
-    `PATCH /v1/clusters/${CLUSTER} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: ${agent}\r\nAuthorization: Bearer ${apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 8)}`,
+    `PATCH /v1/clusters/${CLUSTER} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: ${agent}\r\nAuthorization: Bearer ` +
+      `${apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: ` +
+      `close\r\n\r\n${body.slice(0, 8)}`,
   );
   return {
     finish: () => {
@@ -99,10 +101,14 @@ export async function sigtermDrill(t: Teardown, o: SigtermOptions): Promise<Dril
   const slow: Awaited<ReturnType<typeof slowPatch>>[] = [];
   for (let i = 0; i < o.slowRequests; i++) slow.push(await slowPatch(server.port, apiKey, `drill-slow/${i}`, `Slow ${i}`));
   // In flight for sure: the server has begun each one (logged it) and waits for the rest of its body.
-  const slowAccepted = await waitUntil(() => {
-    const accepted = acceptedAgents(server.lines);
-    return slow.every((_, i) => accepted.has(`drill-slow/${i}`));
-  }, 10_000, 20);
+  const slowAccepted = await waitUntil(
+    () => {
+      const accepted = acceptedAgents(server.lines);
+      return slow.every((_, i) => accepted.has(`drill-slow/${i}`));
+    },
+    10_000,
+    20,
+  );
 
   const sigtermAt = Date.now();
   const inFlightAtSigterm = new Set([...pending].map((n) => `drill/${n}`));
@@ -119,9 +125,23 @@ export async function sigtermDrill(t: Teardown, o: SigtermOptions): Promise<Dril
   const truncated = sent.filter((s) => s.outcome.truncated);
   const afterSigterm = sent.filter((s) => s.outcome.endedAt >= sigtermAt);
   const slowOk = slowAnswers.filter((a) => /^HTTP\/1\.1 200 /.test(a)).length;
-  result.check('the process exits 0 within the grace period', exit?.code === 0 && exitMs < o.graceMs, `exit ${JSON.stringify(exit)} after ${exitMs} ms (grace ${o.graceMs} ms)`);
-  result.check('requests still being received at SIGTERM complete with 200', slowAccepted && slowOk === slow.length, `${slowOk} of ${slow.length}${slowAccepted ? '' : ' (not all begun before the SIGTERM)'}${slowOk < slow.length ? `: ${slowAnswers.find((a) => !/^HTTP\/1\.1 200 /.test(a))?.slice(0, 200)}` : ''}`);
-  result.check('no accepted request was reset or cut short', broken.length === 0 && truncated.length === 0, `${broken.length} accepted then failed, ${truncated.length} cut short${broken[0] ? ` (e.g. ${broken[0].agent}: ${broken[0].outcome.error})` : ''}`);
+  result.check(
+    'the process exits 0 within the grace period',
+    exit?.code === 0 && exitMs < o.graceMs,
+    `exit ${JSON.stringify(exit)} after ${exitMs} ms (grace ${o.graceMs} ms)`,
+  );
+  result.check(
+    'requests still being received at SIGTERM complete with 200',
+    slowAccepted && slowOk === slow.length,
+    `${slowOk} of ${slow.length}${slowAccepted ? '' : ' (not all begun before the SIGTERM)'}` +
+      (slowOk < slow.length ? `: ${slowAnswers.find((a) => !/^HTTP\/1\.1 200 /.test(a))?.slice(0, 200)}` : ''),
+  );
+  result.check(
+    'no accepted request was reset or cut short',
+    broken.length === 0 && truncated.length === 0,
+    `${broken.length} accepted then failed, ${truncated.length} cut ` +
+      `short${broken[0] ? ` (e.g. ${broken[0].agent}: ${broken[0].outcome.error})` : ''}`,
+  );
 
   // Every write the clients were told succeeded is in the database.
   const acknowledged = sent.filter((s) => s.method === 'PATCH' && s.outcome.status === 200).map((s) => s.name!);
@@ -131,7 +151,11 @@ export async function sigtermDrill(t: Teardown, o: SigtermOptions): Promise<Dril
     return new Set(rows.map((r) => (JSON.parse(r.after) as { name?: string }).name));
   });
   const lost = acknowledged.filter((name) => !names.has(name));
-  result.check('every acknowledged write is in the database', lost.length === 0, `${acknowledged.length} writes answered 200, ${lost.length} missing`);
+  result.check(
+    'every acknowledged write is in the database',
+    lost.length === 0,
+    `${acknowledged.length} writes answered 200, ${lost.length} missing`,
+  );
   result.note({
     requests: sent.length,
     answers: formatTally(tally(sent.map((s) => s.outcome))),

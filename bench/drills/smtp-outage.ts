@@ -13,7 +13,20 @@ import type { Backoff } from '../../src/modules/outbox/outbox.worker.js';
 import { createServices } from '../../src/services.js';
 import { startSmtpSink } from '../../test/helpers/smtp.js';
 import { call, keepAliveAgent } from './http.js';
-import { DrillResult, drillEnv, isMain, jsonOutput, recipients, runDrill, sleep, startCli, startServer, tempDataDir, waitUntil, type Teardown } from './lib.js';
+import {
+  DrillResult,
+  drillEnv,
+  isMain,
+  jsonOutput,
+  recipients,
+  runDrill,
+  sleep,
+  startCli,
+  startServer,
+  tempDataDir,
+  waitUntil,
+  type Teardown,
+} from './lib.js';
 import { CLUSTER, seedCluster, seedSubscribers, withDatabase } from './seed.js';
 
 export interface OutageOptions {
@@ -44,10 +57,17 @@ const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {
 /** Outbox rows by status, failed rows' errors, and suppressed addresses, in one data folder. */
 function outboxState(env: Record<string, string>) {
   return withDatabase(env, ({ sqlite }) => ({
-    byStatus: Object.fromEntries((sqlite.prepare('SELECT status, count(*) AS n FROM outbox GROUP BY status').all() as { status: string; n: number }[]).map((r) => [r.status, r.n])) as Record<string, number>,
+    byStatus: Object.fromEntries(
+      (sqlite.prepare('SELECT status, count(*) AS n FROM outbox GROUP BY status').all() as { status: string; n: number }[]).map((r) => [
+        r.status,
+        r.n,
+      ]),
+    ) as Record<string, number>,
     retried: (sqlite.prepare('SELECT count(*) AS n FROM outbox WHERE attempts > 1').get() as { n: number }).n,
     maxAttempts: (sqlite.prepare('SELECT max(attempts) AS n FROM outbox').get() as { n: number | null }).n ?? 0,
-    errors: (sqlite.prepare("SELECT DISTINCT last_error AS e FROM outbox WHERE status = 'failed' LIMIT 3").all() as { e: string }[]).map((r) => r.e),
+    errors: (sqlite.prepare("SELECT DISTINCT last_error AS e FROM outbox WHERE status = 'failed' LIMIT 3").all() as { e: string }[]).map(
+      (r) => r.e,
+    ),
     suppressed: (sqlite.prepare('SELECT count(*) AS n FROM suppressions').get() as { n: number }).n,
   }));
 }
@@ -66,7 +86,15 @@ async function sendInProcess(env: Record<string, string>, rate: number, backoff:
     services.campaigns.start(draft.id, actor);
     const campaign = services.campaigns.get(draft.id);
     const worker = services.mail.worker({ pollIntervalMs: 100, ...(backoff ? { backoff } : {}) });
-    const sent = await sendCampaign({ campaigns: services.campaigns, campaign, rendered: services.campaigns.render(campaign, cluster), worker, rate, stopRequested: () => false, outboxBacklog: () => outboxWaiting(services.outbox) });
+    const sent = await sendCampaign({
+      campaigns: services.campaigns,
+      campaign,
+      rendered: services.campaigns.render(campaign, cluster),
+      worker,
+      rate,
+      stopRequested: () => false,
+      outboxBacklog: () => outboxWaiting(services.outbox),
+    });
     return { code: 0, status: sent.stopped || sent.stats.pending > 0 ? 'paused' : 'sent', ...sent.stats, temporaryFailures };
   } finally {
     services.close();
@@ -108,7 +136,12 @@ export async function smtpOutageDrill(t: Teardown, o: OutageOptions): Promise<Dr
   let cliDone = false;
   const sending = (async (): Promise<SendReport> => {
     if (o.mode === 'in-process') return sendInProcess(newsletterEnv, o.rate, o.backoff);
-    const cli = startCli(t, ['newsletter', 'send', '--cluster', CLUSTER, '--subject', SUBJECT, '--body', body, '--yes', '--rate', String(o.rate), '--json'], newsletterEnv, 8 * 60_000);
+    const cli = startCli(
+      t,
+      ['newsletter', 'send', '--cluster', CLUSTER, '--subject', SUBJECT, '--body', body, '--yes', '--rate', String(o.rate), '--json'],
+      newsletterEnv,
+      8 * 60_000,
+    );
     const run = await cli.done;
     return { ...jsonOutput(run), code: run.code, temporaryFailures: (run.stderr.match(/failed temporarily/g) ?? []).length };
   })().finally(() => (cliDone = true));
@@ -124,7 +157,11 @@ export async function smtpOutageDrill(t: Teardown, o: OutageOptions): Promise<Dr
   const duringOutage = sink.messages.length - duringStart;
   await sink.restart();
   const upAt = Date.now();
-  result.check('the outage hit in the middle of the send', started && !cliDone && before.newsletter < o.subscribers, `${before.newsletter} of ${o.subscribers} newsletters and ${before.welcome} welcome emails delivered before it`);
+  result.check(
+    'the outage hit in the middle of the send',
+    started && !cliDone && before.newsletter < o.subscribers,
+    `${before.newsletter} of ${o.subscribers} newsletters and ${before.welcome} welcome emails delivered before it`,
+  );
   result.check('the SMTP server came back on the same port', sink.port === port, `port ${port} -> ${sink.port}`);
   result.note({ outageMs: upAt - downAt, deliveredDuringOutage: duringOutage });
 
@@ -132,10 +169,27 @@ export async function smtpOutageDrill(t: Teardown, o: OutageOptions): Promise<Dr
   const lastNewsletterAt = Date.now();
   const newsletter = recipients(sink, 'reader');
   const newsletterState = outboxState(newsletterEnv);
-  result.check('the newsletter send exits 0 with every message sent', sent.code === 0 && sent.status === 'sent' && sent.sent === o.subscribers && sent.failed === 0, JSON.stringify(sent));
-  result.check('every subscriber got the newsletter', newsletter.size === o.subscribers, `${newsletter.size} of ${o.subscribers} subscribers`);
-  result.check('the sender saw the outage and retried', Number(sent.temporaryFailures) > 0 && newsletterState.retried > 0, `${String(sent.temporaryFailures)} temporary failures logged, ${newsletterState.retried} messages needed more than one attempt (at most ${newsletterState.maxAttempts})`);
-  result.check('no newsletter failed for good, no address suppressed', (newsletterState.byStatus.failed ?? 0) === 0 && newsletterState.suppressed === 0, `${JSON.stringify(newsletterState.byStatus)}, ${newsletterState.suppressed} suppressed ${newsletterState.errors.join(' | ')}`);
+  result.check(
+    'the newsletter send exits 0 with every message sent',
+    sent.code === 0 && sent.status === 'sent' && sent.sent === o.subscribers && sent.failed === 0,
+    JSON.stringify(sent),
+  );
+  result.check(
+    'every subscriber got the newsletter',
+    newsletter.size === o.subscribers,
+    `${newsletter.size} of ${o.subscribers} subscribers`,
+  );
+  result.check(
+    'the sender saw the outage and retried',
+    Number(sent.temporaryFailures) > 0 && newsletterState.retried > 0,
+    `${String(sent.temporaryFailures)} temporary failures logged, ${newsletterState.retried} messages needed more than one attempt ` +
+      `(at most ${newsletterState.maxAttempts})`,
+  );
+  result.check(
+    'no newsletter failed for good, no address suppressed',
+    (newsletterState.byStatus.failed ?? 0) === 0 && newsletterState.suppressed === 0,
+    `${JSON.stringify(newsletterState.byStatus)}, ${newsletterState.suppressed} suppressed ${newsletterState.errors.join(' | ')}`,
+  );
   result.note({
     newslettersDelivered: newsletter.size,
     newsletterDuplicates: [...newsletter.values()].reduce((s, n) => s + n - 1, 0),
@@ -144,17 +198,33 @@ export async function smtpOutageDrill(t: Teardown, o: OutageOptions): Promise<Dr
 
   if (server) {
     await creating;
-    const drained = await waitUntil(() => {
-      const state = outboxState(serverEnv);
-      return (state.byStatus.queued ?? 0) + (state.byStatus.sending ?? 0) === 0;
-    }, 5 * 60_000, 500);
+    const drained = await waitUntil(
+      () => {
+        const state = outboxState(serverEnv);
+        return (state.byStatus.queued ?? 0) + (state.byStatus.sending ?? 0) === 0;
+      },
+      5 * 60_000,
+      500,
+    );
     const welcomeDoneAt = Date.now();
     const serverState = outboxState(serverEnv);
     const welcomed = recipients(sink, 'member');
     const retriesLogged = server.lines.filter((line) => line.includes('will retry')).length;
-    result.check('every welcome email the server queued was delivered', drained && welcomed.size === membersCreated && membersCreated === o.members, `${welcomed.size} of ${membersCreated} members (${o.members} asked for)`);
-    result.check('the server\'s worker saw the outage and retried', retriesLogged > 0 && serverState.retried > 0, `${retriesLogged} retries logged, ${serverState.retried} messages needed more than one attempt (at most ${serverState.maxAttempts})`);
-    result.check('no email of the server failed for good', (serverState.byStatus.failed ?? 0) === 0 && serverState.suppressed === 0, `${JSON.stringify(serverState.byStatus)} ${serverState.errors.join(' | ')}`);
+    result.check(
+      'every welcome email the server queued was delivered',
+      drained && welcomed.size === membersCreated && membersCreated === o.members,
+      `${welcomed.size} of ${membersCreated} members (${o.members} asked for)`,
+    );
+    result.check(
+      "the server's worker saw the outage and retried",
+      retriesLogged > 0 && serverState.retried > 0,
+      `${retriesLogged} retries logged, ${serverState.retried} messages needed more than one attempt (at most ${serverState.maxAttempts})`,
+    );
+    result.check(
+      'no email of the server failed for good',
+      (serverState.byStatus.failed ?? 0) === 0 && serverState.suppressed === 0,
+      `${JSON.stringify(serverState.byStatus)} ${serverState.errors.join(' | ')}`,
+    );
     const exit = await server.stop('SIGTERM', 15_000);
     result.check('the server still stops cleanly', exit?.code === 0, JSON.stringify(exit));
     result.note({ welcomeEmailsDelivered: welcomed.size, secondsFromRecoveryToLastWelcome: Math.round((welcomeDoneAt - upAt) / 1000) });

@@ -15,12 +15,16 @@ export function changedInTransit(request: FuzzRequest): string | undefined {
   if (posix.join('/', new URL(path, 'http://x').pathname) !== path) return 'path normalised in transit';
   // Node's HTTP parser (in Prism's server, as in the app's) takes a request head of up to 16 KB; past
   // that Prism's server answers 431 itself, without a body, and nothing reaches the app.
-  const head = request.method.length + request.url.length + Object.entries(request.headers).reduce((size, [name, value]) => size + name.length + value.length + 4, 0);
+  const head =
+    request.method.length +
+    request.url.length +
+    Object.entries(request.headers).reduce((size, [name, value]) => size + name.length + value.length + 4, 0);
   if (head + 512 > 16 * 1024) return 'request head over 16 KB';
   // Prism 5's forwarder drops a JSON body that parses to a falsy value (null, false, 0, "") but keeps
   // the request's Content-Length, so the app reads the start of the next request on that connection
   // as this body, and answers the next one "not valid HTTP".
-  if (/^application\/json/.test(request.headers['content-type'] ?? '') && ['null', 'false', '0', '""'].includes(request.payload ?? '')) return 'falsy JSON body (Prism drops it)';
+  if (/^application\/json/.test(request.headers['content-type'] ?? '') && ['null', 'false', '0', '""'].includes(request.payload ?? ''))
+    return 'falsy JSON body (Prism drops it)';
   return undefined;
 }
 
@@ -33,7 +37,12 @@ interface Violation {
 export function judgeViolations(response: FuzzResponse): { outcome: string; failures: string[] } {
   const header = response.headers['sl-violations'];
   const refused = response.statusCode >= 400;
-  if (header === undefined) return { outcome: refused && response.body.includes('"VALIDATION_FAILED"') ? 'valid by the document, VALIDATION_FAILED by the app' : 'no violation', failures: [] };
+  if (header === undefined)
+    return {
+      outcome:
+        refused && response.body.includes('"VALIDATION_FAILED"') ? 'valid by the document, VALIDATION_FAILED by the app' : 'no violation',
+      failures: [],
+    };
   const text = String(header);
   let violations: Violation[];
   try {

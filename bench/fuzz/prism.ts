@@ -37,7 +37,22 @@ const logFile = process.env.PRISM_LOG ?? join(tmpdir(), 'convene-prism.log');
 // No --errors: with it Prism answers an invalid request itself (422) instead of forwarding it, and
 // replaces a violating answer with its own 500; without it, everything reaches the app and every
 // violation is reported in the `sl-violations` header (and logged).
-const child = spawn(prism[0]!, [...prism.slice(1), 'proxy', join(projectRoot, 'openapi/openapi.json'), appUrl, '--host', '127.0.0.1', '--port', String(port), '-v', 'warn'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+const child = spawn(
+  prism[0]!,
+  [
+    ...prism.slice(1),
+    'proxy',
+    join(projectRoot, 'openapi/openapi.json'),
+    appUrl,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '-v',
+    'warn',
+  ],
+  { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+);
 const log = createWriteStream(logFile);
 child.stdout.pipe(log, { end: false });
 child.stderr.pipe(log, { end: false });
@@ -48,7 +63,13 @@ const stopPrism = () => {
 process.on('exit', stopPrism);
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; ; i += 1) {
-  if (await fetch(`${base}/healthz`).then(() => true, () => false)) break;
+  if (
+    await fetch(`${base}/healthz`).then(
+      () => true,
+      () => false,
+    )
+  )
+    break;
   if (i > 1200 || !running()) throw new Error(`Prism did not start; see ${logFile}`);
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
@@ -71,7 +92,12 @@ function fail(key: string, example: string) {
 }
 
 async function send(request: FuzzRequest) {
-  const response = await fetch(base + request.url, { method: request.method, headers: request.headers, signal: AbortSignal.timeout(30_000), ...(request.payload !== undefined ? { body: request.payload } : {}) });
+  const response = await fetch(base + request.url, {
+    method: request.method,
+    headers: request.headers,
+    signal: AbortSignal.timeout(30_000),
+    ...(request.payload !== undefined ? { body: request.payload } : {}),
+  });
   return { statusCode: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
 }
 
@@ -93,8 +119,17 @@ for (const { path, method, operation } of operations()) {
         if (problem) fail(`${id}: ${problem.split(':')[0]}`, problem);
         const judged = judgeViolations(response);
         count(tally, judged.outcome);
-        if (judged.outcome.startsWith('valid by the document') && !notes.has(id)) notes.set(id, `${request.method} ${request.url.slice(0, 200)} ${request.payload?.slice(0, 300) ?? ''} -> ${response.body.slice(0, 300)}`);
-        for (const violation of judged.failures) fail(`${id}: ${violation}`, `${request.method} ${request.url.slice(0, 200)} ${request.payload?.slice(0, 200) ?? ''} -> ${response.statusCode} ${response.body.slice(0, 200)}`);
+        if (judged.outcome.startsWith('valid by the document') && !notes.has(id))
+          notes.set(
+            id,
+            `${request.method} ${request.url.slice(0, 200)} ${request.payload?.slice(0, 300) ?? ''} -> ${response.body.slice(0, 300)}`,
+          );
+        for (const violation of judged.failures)
+          fail(
+            `${id}: ${violation}`,
+            `${request.method} ${request.url.slice(0, 200)} ${request.payload?.slice(0, 200) ?? ''} -> ${response.statusCode} ` +
+              `${response.body.slice(0, 200)}`,
+          );
       } catch (error) {
         fail(`${id}: no answer`, `${request.method} ${request.url.slice(0, 200)}: ${String(error)}`);
       }
@@ -105,16 +140,25 @@ for (const { path, method, operation } of operations()) {
 }
 
 const seconds = Math.round((Date.now() - started) / 1000);
-print(`\n${sent} requests in ${seconds} s through Prism ${version}, seed ${SEED}, ${RUNS} runs per operation${timedOut ? ', STOPPED at the time bound' : ''}`);
+print(
+  `\n${sent} requests in ${seconds} s through Prism ${version}, seed ${SEED}, ${RUNS} runs per ` +
+    `operation${timedOut ? ', STOPPED at the time bound' : ''}`,
+);
 print(`Prism's view of the requests: ${[...tally].map(([k, v]) => `${k} ${v}`).join(', ')}`);
 print(`Not sent, Prism would change them: ${[...skipped].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
-print(`Valid by the document but refused as VALIDATION_FAILED, first of each operation:${[...notes].map(([id, example]) => `\n  ${id}: ${example}`).join('')}`);
+print(
+  `Valid by the document but refused as VALIDATION_FAILED, first of each ` +
+    `operation:${[...notes].map(([id, example]) => `\n  ${id}: ${example}`).join('')}`,
+);
 stopPrism();
 if (running()) await once(child, 'close');
 await new Promise((resolve) => log.end(resolve));
 // Prism also logs every violation: its log must agree that no answer broke the document.
-const logged = readFileSync(logFile, 'utf8').split('\n').filter((line) => line.includes('Violation: response')).length;
-if (logged > 0 && ![...failures.keys()].some((key) => key.includes('response violation'))) fail('Prism log', `${logged} response violations in ${logFile}`);
+const logged = readFileSync(logFile, 'utf8')
+  .split('\n')
+  .filter((line) => line.includes('Violation: response')).length;
+if (logged > 0 && ![...failures.keys()].some((key) => key.includes('response violation')))
+  fail('Prism log', `${logged} response violations in ${logFile}`);
 print(`Prism's log: ${logged} response violations`);
 print(`${failures.size} distinct failures${[...failures].map(([key, { count }]) => `\n  ${count} x ${key}`).join('')}`);
 for (const fn of teardowns) await fn();

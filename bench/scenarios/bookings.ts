@@ -6,12 +6,21 @@ import { broken, checkNoBusy, mean, percentile, round2, short, start, stop, type
 const MEMBERS = 200;
 const SLOTS = 10;
 
-/** Fires one request per member at once (fetch opens a connection for each); returns the statuses and the time from first send to last answer. */
-async function burst(requests: { url: string; headers: Record<string, string>; body: string }[]): Promise<{ statuses: number[]; ms: number }> {
+/**
+ * Fires one request per member at once (fetch opens a connection for each); returns the statuses and
+ * the time from first send to last answer.
+ */
+async function burst(
+  requests: { url: string; headers: Record<string, string>; body: string }[],
+): Promise<{ statuses: number[]; ms: number }> {
   const started = performance.now();
   const statuses = await Promise.all(
     requests.map(async (request) => {
-      const response = await fetch(request.url, { method: 'POST', headers: { 'content-type': 'application/json', ...request.headers }, body: request.body });
+      const response = await fetch(request.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...request.headers },
+        body: request.body,
+      });
       await response.arrayBuffer();
       return response.status;
     }),
@@ -22,7 +31,8 @@ async function burst(requests: { url: string; headers: Record<string, string>; b
 function checkBurst(statuses: number[], which: string): void {
   const created = statuses.filter((s) => s === 201).length;
   const refused = statuses.filter((s) => s === 409).length;
-  if (created !== SLOTS || refused !== MEMBERS - SLOTS) throw new Error(`${which}: ${created} × 201 and ${refused} × 409 (${[...new Set(statuses)].join(', ')})`);
+  if (created !== SLOTS || refused !== MEMBERS - SLOTS)
+    throw new Error(`${which}: ${created} × 201 and ${refused} × 409 (${[...new Set(statuses)].join(', ')})`);
 }
 
 export const bookingScenario: Scenario = {
@@ -41,8 +51,17 @@ export const bookingScenario: Scenario = {
       const c: number[] = [];
       // Warm-up: one burst each (the first huddle is kept for it).
       const candidateBurst = (huddle: string) =>
-        burst(tokens.map((token, i) => ({ url: `${candidate!.url}/v1/huddles/${huddle}/bookings`, headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ title: `Pitch from organisation ${i}` }) })));
-      const baselineBurst = (name: string) => burst(tokens.map((_, i) => ({ url: `${baseline!.url}/bursts/${name}/claims`, headers: {}, body: JSON.stringify({ member: `m${i}` }) })));
+        burst(
+          tokens.map((token, i) => ({
+            url: `${candidate!.url}/v1/huddles/${huddle}/bookings`,
+            headers: { authorization: `Bearer ${token}` },
+            body: JSON.stringify({ title: `Pitch from organisation ${i}` }),
+          })),
+        );
+      const baselineBurst = (name: string) =>
+        burst(
+          tokens.map((_, i) => ({ url: `${baseline!.url}/bursts/${name}/claims`, headers: {}, body: JSON.stringify({ member: `m${i}` }) })),
+        );
       checkBurst((await baselineBurst('warm-up')).statuses, 'baseline warm-up');
       checkBurst((await candidateBurst(huddles[0]!)).statuses, 'candidate warm-up');
       for (let i = 1; i <= bursts; i++) {
@@ -56,9 +75,14 @@ export const bookingScenario: Scenario = {
       checkNoBusy(candidate);
       // Nothing double-booked: each huddle's organiser list has 10 confirmed pitches in 10 different slots.
       for (const huddle of huddles) {
-        const response = await fetch(`${candidate.url}/v1/huddles/${huddle}/bookings`, { headers: { authorization: `Bearer ${String(candidate.info.key)}` } });
-        const items = ((await response.json()) as { items: { status: string; slot: { id: string } }[] }).items.filter((item) => item.status === 'confirmed');
-        if (items.length !== SLOTS || new Set(items.map((item) => item.slot.id)).size !== SLOTS) throw new Error(`huddle ${huddle} has ${items.length} pitches in ${new Set(items.map((item) => item.slot.id)).size} slots`);
+        const response = await fetch(`${candidate.url}/v1/huddles/${huddle}/bookings`, {
+          headers: { authorization: `Bearer ${String(candidate.info.key)}` },
+        });
+        const items = ((await response.json()) as { items: { status: string; slot: { id: string } }[] }).items.filter(
+          (item) => item.status === 'confirmed',
+        );
+        if (items.length !== SLOTS || new Set(items.map((item) => item.slot.id)).size !== SLOTS)
+          throw new Error(`huddle ${huddle} has ${items.length} pitches in ${new Set(items.map((item) => item.slot.id)).size} slots`);
       }
       const ratio = mean(c) / mean(b);
       return {

@@ -11,7 +11,10 @@ function validEvents(body: string): string[] {
   return calendar.getAllSubcomponents('vevent').map((event) => String(event.getFirstPropertyValue('uid')));
 }
 
-async function timedGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; etag: string | null; body: string; ms: number }> {
+async function timedGet(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; etag: string | null; body: string; ms: number }> {
   const started = performance.now();
   const response = await fetch(url, { headers });
   const body = await response.text();
@@ -34,12 +37,18 @@ export const feedAfterEditScenario: Scenario = {
       const edits = short ? 20 : 300;
       for (let i = 0; i < edits; i++) {
         const id = pick(ids);
-        const edit = await fetch(`${candidate.url}/v1/huddles/${id}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ title: `Edited ${i}` }) });
+        const edit = await fetch(`${candidate.url}/v1/huddles/${id}`, {
+          method: 'PATCH',
+          headers: auth,
+          body: JSON.stringify({ title: `Edited ${i}` }),
+        });
         if (edit.status !== 200) throw new Error(`edit answered ${edit.status}`);
         const after = await timedGet(candidate.url + FEED, { 'if-none-match': etag });
-        if (after.status !== 200 || !after.etag || after.etag === etag) throw new Error(`after an edit the feed answered ${after.status} with ETag ${after.etag}`);
+        if (after.status !== 200 || !after.etag || after.etag === etag)
+          throw new Error(`after an edit the feed answered ${after.status} with ETag ${after.etag}`);
         if (!after.body.includes(`SUMMARY:Edited ${i}\r\n`)) throw new Error('the edit is not in the feed');
-        if (i % 50 === 0 && validEvents(after.body).length !== 500) throw new Error('the feed after an edit is not a valid calendar of 500 events');
+        if (i % 50 === 0 && validEvents(after.body).length !== 500)
+          throw new Error('the feed after an edit is not a valid calendar of 500 events');
         etag = after.etag;
         times.push(after.ms);
       }
@@ -50,7 +59,9 @@ export const feedAfterEditScenario: Scenario = {
         goal,
         met: p99 <= 15,
         gate: 'held',
-        notes: `${edits} edits, each followed by a conditional GET with the old ETag: new ETag, the edit present, ical.js parses 500 events`,
+        notes:
+          `${edits} edits, each followed by a conditional GET with the old ETag: new ETag, the edit present, ical.js parses ` +
+          `500 events`,
       };
     } catch (error) {
       return broken(goal, (error as Error).message);

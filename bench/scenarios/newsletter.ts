@@ -6,7 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
-import { broken, ensureBuilt, mean, pick, round2, short, spawnScript, start, stop, type Outcome, type Scenario, type Server } from '../lib.js';
+import {
+  broken,
+  ensureBuilt,
+  mean,
+  pick,
+  round2,
+  short,
+  spawnScript,
+  start,
+  stop,
+  type Outcome,
+  type Scenario,
+  type Server,
+} from '../lib.js';
 import { BENCH_ENV } from '../servers/env.js';
 
 interface SinkStats {
@@ -17,7 +30,9 @@ interface SinkStats {
 }
 
 const sinkStats = async (sink: Server, reset = false, subject?: string): Promise<SinkStats> =>
-  (await fetch(`${sink.url}/stats${subject ? `?subject=${encodeURIComponent(subject)}` : ''}`, { method: reset ? 'POST' : 'GET' })).json() as Promise<SinkStats>;
+  (
+    await fetch(`${sink.url}/stats${subject ? `?subject=${encodeURIComponent(subject)}` : ''}`, { method: reset ? 'POST' : 'GET' })
+  ).json() as Promise<SinkStats>;
 
 /** Waits for a process to exit, sampling its peak resident memory (VmHWM) meanwhile. */
 async function finish(child: ChildProcess, limitMs: number): Promise<{ code: number | null; peakMb: number; output: string }> {
@@ -61,7 +76,11 @@ export const newsletterScenario: Scenario = {
       app = await start('bench/servers/app.ts', { BENCH_SEED: `subscribers:${readers},huddles:500` }, '1');
       const dataDir = String(app.info.dataDir);
       const body = join(mkdtempSync(join(tmpdir(), 'convene-bench-')), 'newsletter.md');
-      writeFileSync(body, `# News from the cluster\n\n${'Pitches, funding rounds and partnerships from our members. '.repeat(30)}\n\n- [Next huddle](https://convene.bench/v1/clusters/bench)\n`);
+      writeFileSync(
+        body,
+        `# News from the cluster\n\n${'Pitches, funding rounds and partnerships from our members. '.repeat(30)}\n\n- [Next ` +
+          `huddle](https://convene.bench/v1/clusters/bench)\n`,
+      );
       const mailEnv = { SMTP_URL: smtpUrl, MAIL_CONCURRENCY: '4' };
       const b: number[] = [];
       const c: number[] = [];
@@ -72,28 +91,48 @@ export const newsletterScenario: Scenario = {
         await sinkStats(sink, true);
         const bare = await finish(spawnScript('bench/baselines/mail.ts', { ...mailEnv, BENCH_MESSAGES: String(readers) }), 600_000);
         const baseline = await sinkStats(sink);
-        if (bare.code !== 0 || baseline.distinct !== readers) throw new Error(`the baseline sent ${baseline.distinct} of ${readers}: ${bare.output.slice(-300)}`);
+        if (bare.code !== 0 || baseline.distinct !== readers)
+          throw new Error(`the baseline sent ${baseline.distinct} of ${readers}: ${bare.output.slice(-300)}`);
         b.push(readers / baseline.seconds);
 
         await sinkStats(sink, true);
         const ids = app.info.ids as string[];
-        const traffic = autocannon({ url: app.url, connections: 4, overallRate: 200, duration: 600, requests: [{ setupRequest: (request) => ({ ...request, path: `/v1/huddles/${pick(ids)}` }) }] }, () => {});
+        const traffic = autocannon(
+          {
+            url: app.url,
+            connections: 4,
+            overallRate: 200,
+            duration: 600,
+            requests: [{ setupRequest: (request) => ({ ...request, path: `/v1/huddles/${pick(ids)}` }) }],
+          },
+          () => {},
+        );
         traffic.on('response', (_client: unknown, status: number) => {
           apiAnswers += 1;
           if (status !== 200) apiWrong += 1;
         });
-        const cli = spawnScript(
-          'dist/scripts/convene.js',
-          { ...BENCH_ENV, ...mailEnv, DATA_DIR: dataDir },
-          ['newsletter', 'send', '--cluster', 'bench', '--subject', `Bench newsletter ${round}`, '--body', body, '--rate', '5000', '--yes'],
-        );
+        const cli = spawnScript('dist/scripts/convene.js', { ...BENCH_ENV, ...mailEnv, DATA_DIR: dataDir }, [
+          'newsletter',
+          'send',
+          '--cluster',
+          'bench',
+          '--subject',
+          `Bench newsletter ${round}`,
+          '--body',
+          body,
+          '--rate',
+          '5000',
+          '--yes',
+        ]);
         const sent = await finish(cli, 600_000);
         traffic.stop();
         const candidate = await sinkStats(sink, false, `Bench newsletter ${round}`);
         peakMb = Math.max(peakMb, sent.peakMb);
         if (sent.code !== 0) throw new Error(`the CLI exited with ${sent.code}: ${sent.output.slice(-300)}`);
         if (candidate.messages !== readers || candidate.distinct !== readers || candidate.duplicates !== 0) {
-          throw new Error(`${candidate.messages} messages to ${candidate.distinct} of ${readers} subscribers, ${candidate.duplicates} duplicates`);
+          throw new Error(
+            `${candidate.messages} messages to ${candidate.distinct} of ${readers} subscribers, ${candidate.duplicates} duplicates`,
+          );
         }
         c.push(readers / candidate.seconds);
       }
@@ -106,7 +145,9 @@ export const newsletterScenario: Scenario = {
         goal,
         met: ratio >= 0.85 && peakMb <= 200,
         gate: 'held',
-        notes: `${rounds} × ${readers} subscribers, each got exactly one copy; the API answered ${apiAnswers} reads (all 200) during the sends; stretch ${mean(c) >= 1000 ? 'met' : 'not met'}`,
+        notes:
+          `${rounds} × ${readers} subscribers, each got exactly one copy; the API answered ${apiAnswers} reads (all 200) ` +
+          `during the sends; stretch ${mean(c) >= 1000 ? 'met' : 'not met'}`,
       };
     } catch (error) {
       return broken(goal, (error as Error).message);

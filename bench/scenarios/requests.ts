@@ -12,7 +12,8 @@ export const requestScenarios: Scenario[] = [
     candidate: { script: 'bench/servers/app.ts' },
     goal: { ratio: 0.95 },
     load: (server) => ({ url: `${server.url}/healthz` }),
-    gate: (candidate) => expectJson(`${candidate.url}/healthz`, (status, body) => status === 200 && (body as { status?: string }).status === 'ok'),
+    gate: (candidate) =>
+      expectJson(`${candidate.url}/healthz`, (status, body) => status === 200 && (body as { status?: string }).status === 'ok'),
   }),
   throughput({
     name: 'GET one huddle (random of 10,000)',
@@ -27,7 +28,10 @@ export const requestScenarios: Scenario[] = [
     gate: async (candidate) => {
       if (candidate.info.count !== 10_000) throw new Error(`seeded ${String(candidate.info.count)} huddles, not 10,000`);
       const id = (candidate.info.ids as string[])[0]!;
-      await expectJson(`${candidate.url}/v1/huddles/${id}`, (status, body) => status === 200 && (body as { id?: string }).id === id && !('onlineUrl' in (body as object)));
+      await expectJson(
+        `${candidate.url}/v1/huddles/${id}`,
+        (status, body) => status === 200 && (body as { id?: string }).id === id && !('onlineUrl' in (body as object)),
+      );
     },
   }),
   throughput({
@@ -36,19 +40,28 @@ export const requestScenarios: Scenario[] = [
     candidate: { script: 'bench/servers/app.ts', env: { BENCH_SEED: 'huddles:10000' } },
     goal: { ratio: 0.85 },
     load: (server, side) => {
-      const starts = side === 'baseline' ? (server.info.starts as number[]) : (server.info.huddles as Seeded).slice(0, 1000).map(([, start]) => start);
+      const starts =
+        side === 'baseline' ? (server.info.starts as number[]) : (server.info.huddles as Seeded).slice(0, 1000).map(([, start]) => start);
       const path = side === 'baseline' ? '/items' : '/v1/clusters/bench/huddles';
-      return { url: server.url, requests: [{ setupRequest: (request) => ({ ...request, path: `${path}?${new URLSearchParams(rangeFrom(pick(starts)))}` }) }] };
+      return {
+        url: server.url,
+        requests: [{ setupRequest: (request) => ({ ...request, path: `${path}?${new URLSearchParams(rangeFrom(pick(starts)))}` }) }],
+      };
     },
     gate: async (candidate) => {
       // The right rows: the first 50 seeded huddles (by start, then id) in the range, in that order.
       const seeded = [...(candidate.info.huddles as Seeded)].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
       for (const [, start] of seeded.filter((_, i) => i % 997 === 0)) {
         const range = rangeFrom(start);
-        const expected = seeded.filter(([, s]) => s >= start && s < Date.parse(range.to)).slice(0, 50).map(([id]) => id);
+        const expected = seeded
+          .filter(([, s]) => s >= start && s < Date.parse(range.to))
+          .slice(0, 50)
+          .map(([id]) => id);
         await expectJson(
           `${candidate.url}/v1/clusters/bench/huddles?${new URLSearchParams(range)}`,
-          (status, body) => status === 200 && JSON.stringify((body as { items: { id: string }[] }).items.map((item) => item.id)) === JSON.stringify(expected),
+          (status, body) =>
+            status === 200 &&
+            JSON.stringify((body as { items: { id: string }[] }).items.map((item) => item.id)) === JSON.stringify(expected),
         );
       }
     },
@@ -65,20 +78,32 @@ export const requestScenarios: Scenario[] = [
       const path = side === 'baseline' ? '/signups' : '/v1/clusters/bench/subscriptions';
       return {
         url: server.url,
-        requests: [{ method: 'POST', path, headers: { 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: JSON.stringify({ email: `reader-${run}-${(n += 1)}@example.org` }) }) }],
+        requests: [
+          {
+            method: 'POST',
+            path,
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (request) => ({ ...request, body: JSON.stringify({ email: `reader-${run}-${(n += 1)}@example.org` }) }),
+          },
+        ],
       };
     },
     gate: async (candidate) => {
-      await expectJson(`${candidate.url}/v1/clusters/bench/subscriptions`, (status, body) => status === 202 && (body as { status?: string }).status === 'pending-confirmation', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'gate@example.org' }),
-      });
+      await expectJson(
+        `${candidate.url}/v1/clusters/bench/subscriptions`,
+        (status, body) => status === 202 && (body as { status?: string }).status === 'pending-confirmation',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: 'gate@example.org' }),
+        },
+      );
       // Rows written: the work happens after the 202, so give it a moment, then ask as the organiser.
       await new Promise((resolve) => setTimeout(resolve, 200));
       await expectJson(
         `${candidate.url}/v1/clusters/bench/subscribers?status=pending`,
-        (status, body) => status === 200 && (body as { items: { email: string }[] }).items.some((item) => item.email === 'gate@example.org'),
+        (status, body) =>
+          status === 200 && (body as { items: { email: string }[] }).items.some((item) => item.email === 'gate@example.org'),
         { headers: { authorization: `Bearer ${String(candidate.info.key)}` } },
       );
     },
@@ -89,14 +114,19 @@ export const requestScenarios: Scenario[] = [
     candidate: { script: 'bench/servers/app.ts', env: { BENCH_SEED: 'huddles:500' } },
     goal: { ratio: 0.9 },
     expect: 304,
-    load: (server, side) => ({ url: server.url + (side === 'baseline' ? '/calendar.ics' : '/v1/clusters/bench/calendar.ics'), headers: { 'if-none-match': String(server.info.etag) } }),
+    load: (server, side) => ({
+      url: server.url + (side === 'baseline' ? '/calendar.ics' : '/v1/clusters/bench/calendar.ics'),
+      headers: { 'if-none-match': String(server.info.etag) },
+    }),
     gate: async (candidate, baseline) => {
       const response = await fetch(`${candidate.url}/v1/clusters/bench/calendar.ics`);
       const body = await response.text();
       const events = body.match(/BEGIN:VEVENT/g)?.length ?? 0;
       if (response.status !== 200 || events !== 500) throw new Error(`feed gate: ${response.status}, ${events} events`);
       candidate.info.etag = response.headers.get('etag');
-      const again = await fetch(`${candidate.url}/v1/clusters/bench/calendar.ics`, { headers: { 'if-none-match': String(candidate.info.etag) } });
+      const again = await fetch(`${candidate.url}/v1/clusters/bench/calendar.ics`, {
+        headers: { 'if-none-match': String(candidate.info.etag) },
+      });
       if (again.status !== 304) throw new Error(`feed gate: conditional GET answered ${again.status}`);
       baseline.info.etag = (await fetch(`${baseline.url}/calendar.ics`)).headers.get('etag');
     },

@@ -6,7 +6,20 @@ import { statSync, existsSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { broken, ensureBuilt, checkNoBusy, pick, round2, short, spawnScript, start, stop, type Outcome, type Scenario, type Server } from '../lib.js';
+import {
+  broken,
+  ensureBuilt,
+  checkNoBusy,
+  pick,
+  round2,
+  short,
+  spawnScript,
+  start,
+  stop,
+  type Outcome,
+  type Scenario,
+  type Server,
+} from '../lib.js';
 import { BENCH_ENV } from '../servers/env.js';
 
 interface Route {
@@ -26,7 +39,10 @@ const routes: Route[] = [
   {
     name: 'GET huddle',
     rate: 200,
-    options: (app) => ({ url: app.url, requests: [{ setupRequest: (request) => ({ ...request, path: `/v1/huddles/${pick(app.info.ids as string[])}` }) }] }),
+    options: (app) => ({
+      url: app.url,
+      requests: [{ setupRequest: (request) => ({ ...request, path: `/v1/huddles/${pick(app.info.ids as string[])}` }) }],
+    }),
     ok: (status) => status === 200,
   },
   {
@@ -35,7 +51,12 @@ const routes: Route[] = [
     options: (app) => {
       let n = 0;
       const run = `${process.pid}-${Date.now()}`;
-      return { url: `${app.url}/v1/clusters/bench/subscriptions`, method: 'POST', headers: { 'content-type': 'application/json' }, requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify({ email: `soak-${run}-${(n += 1)}@example.org` }) }) }] };
+      return {
+        url: `${app.url}/v1/clusters/bench/subscriptions`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify({ email: `soak-${run}-${(n += 1)}@example.org` }) }) }],
+      };
     },
     ok: (status) => status === 202,
   },
@@ -68,7 +89,10 @@ async function drive(app: Server, chosen: Route[], seconds: number): Promise<{ p
     chosen.map(
       (route) =>
         new Promise<[string, number]>((resolve, reject) => {
-          const instance = autocannon({ connections: 4, overallRate: route.rate, duration: seconds, timeout: 10, ...route.options(app) }, (error, result) => (error ? reject(error) : resolve([route.name, result.latency.p99])));
+          const instance = autocannon(
+            { connections: 4, overallRate: route.rate, duration: seconds, timeout: 10, ...route.options(app) },
+            (error, result) => (error ? reject(error) : resolve([route.name, result.latency.p99])),
+          );
           instance.on('response', (_client: unknown, status: number) => {
             if (!route.ok(status)) wrong.push(`${route.name}: ${status}`);
           });
@@ -104,7 +128,19 @@ export const soakScenario: Scenario = {
       const cli = spawnScript(
         'dist/scripts/convene.js',
         { ...BENCH_ENV, DATA_DIR: String(app.info.dataDir), SMTP_URL: String(sink.info.smtpUrl), MAIL_CONCURRENCY: '4' },
-        ['newsletter', 'send', '--cluster', 'bench', '--subject', 'Soak newsletter', '--body', body, '--rate', String(Math.ceil(readers / seconds)), '--yes'],
+        [
+          'newsletter',
+          'send',
+          '--cluster',
+          'bench',
+          '--subject',
+          'Soak newsletter',
+          '--body',
+          body,
+          '--rate',
+          String(Math.ceil(readers / seconds)),
+          '--yes',
+        ],
         '1',
       );
       let cliOutput = '';
@@ -113,9 +149,18 @@ export const soakScenario: Scenario = {
       const cliExit = new Promise<number | null>((resolve) => cli.once('exit', resolve));
       const mixed = await drive(app, routes, seconds);
       const code = await Promise.race([cliExit, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 120_000))]);
-      if (code !== 0) throw new Error(`the newsletter CLI ${code === 'late' ? 'was still running 2 minutes after the soak' : `exited with ${code}`}: ${cliOutput.slice(-300)}`);
-      const mail = (await (await fetch(`${sink.url}/stats?subject=Soak%20newsletter`)).json()) as { messages: number; distinct: number; duplicates: number };
-      if (mail.distinct !== readers || mail.duplicates !== 0) throw new Error(`the newsletter reached ${mail.distinct} of ${readers}, ${mail.duplicates} duplicates`);
+      if (code !== 0)
+        throw new Error(
+          `the newsletter CLI ${code === 'late' ? 'was still running 2 minutes after the soak' : `exited with ${code}`}: ` +
+            `${cliOutput.slice(-300)}`,
+        );
+      const mail = (await (await fetch(`${sink.url}/stats?subject=Soak%20newsletter`)).json()) as {
+        messages: number;
+        distinct: number;
+        duplicates: number;
+      };
+      if (mail.distinct !== readers || mail.duplicates !== 0)
+        throw new Error(`the newsletter reached ${mail.distinct} of ${readers}, ${mail.duplicates} duplicates`);
       if (mixed.wrong.length > 0) throw new Error(`${mixed.wrong.length} wrong answers: ${mixed.wrong.slice(0, 3).join('; ')}`);
       checkNoBusy(app);
       const wal = join(String(app.info.databasePath) + '-wal');
@@ -130,7 +175,9 @@ export const soakScenario: Scenario = {
         goal,
         met: worst <= 2 && walMb < 64,
         gate: 'held',
-        notes: `${seconds} s at ${routes.map((route) => `${route.rate}/s ${route.name}`).join(', ')}; newsletter to ${readers} in a second process, each got one copy; ratio is the worst route's; p99 below 1 ms counts as 1 ms`,
+        notes:
+          `${seconds} s at ${routes.map((route) => `${route.rate}/s ${route.name}`).join(', ')}; newsletter to ${readers} in a ` +
+          `second process, each got one copy; ratio is the worst route's; p99 below 1 ms counts as 1 ms`,
       };
     } catch (error) {
       return broken(goal, (error as Error).message);

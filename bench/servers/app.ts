@@ -19,7 +19,6 @@ import { newId } from '../../src/lib/ids.js';
 import { BENCH_ENV } from './env.js';
 import { announce, profileUntilExit } from './ready.js';
 
-
 const dataDir = process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'convene-bench-'));
 const config = loadConfig({ ...BENCH_ENV, DATA_DIR: dataDir });
 const database = openDatabase(config.databasePath);
@@ -49,14 +48,26 @@ for (let made = 0; made < total; made += 50) {
   const series = await post('/v1/clusters/bench/huddle-series', {
     rrule: `FREQ=WEEKLY;COUNT=${Math.min(50, total - made)}`,
     status: 'published',
-    template: { title: `Huddle ${made}`, description: 'Pitches and news from the cluster.', start: new Date(first + (made / 50) * 1_800_000).toISOString(), durationMinutes: 90, venue: { name: 'Hall', address: '1 Science Park' }, themes: ['data'] },
+    template: {
+      title: `Huddle ${made}`,
+      description: 'Pitches and news from the cluster.',
+      start: new Date(first + (made / 50) * 1_800_000).toISOString(),
+      durationMinutes: 90,
+      venue: { name: 'Hall', address: '1 Science Park' },
+      themes: ['data'],
+    },
   });
   for (const huddle of series.huddles as { id: string; start: { utc: string } }[]) huddles.push([huddle.id, Date.parse(huddle.start.utc)]);
 }
 
 const bookable = Number(seeds.get('bookings') ?? 0);
 if (bookable > 0) {
-  const policy = await app.inject({ method: 'PATCH', url: '/v1/clusters/bench', headers: auth, payload: { bookingPolicy: { rollingLimit: null, pitchesPerOrganisationPerHuddle: 1 } } });
+  const policy = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/bench',
+    headers: auth,
+    payload: { bookingPolicy: { rollingLimit: null, pitchesPerOrganisationPerHuddle: 1 } },
+  });
   if (policy.statusCode !== 200) throw new Error(policy.body);
   for (let i = 0; i < bookable; i++) {
     const huddle = await post('/v1/clusters/bench/huddles', {
@@ -66,13 +77,24 @@ if (bookable > 0) {
       start: new Date(Date.now() + 10 * 86_400_000 + i * 3_600_000).toISOString(),
       durationMinutes: 120,
       status: 'published',
-      pitch: { slotCount: 10, slotMinutes: 5, changeoverMinutes: 1, startOffsetMinutes: 10, bookingOpensDaysBefore: null, bookingClosesHoursBefore: 48 },
+      pitch: {
+        slotCount: 10,
+        slotMinutes: 5,
+        changeoverMinutes: 1,
+        startOffsetMinutes: 10,
+        bookingOpensDaysBefore: null,
+        bookingClosesHoursBefore: 48,
+      },
     });
     slotted.push(huddle.id as string);
   }
   const cluster = services.clusters.get('bench');
   for (let i = 0; i < 200; i++) {
-    const member = services.members.create(cluster, { email: `member${i}@org${i}.example`, name: `Member ${i}`, organisation: `Organisation ${i}`, organisationType: 'company' }, actor);
+    const member = services.members.create(
+      cluster,
+      { email: `member${i}@org${i}.example`, name: `Member ${i}`, organisation: `Organisation ${i}`, organisationType: 'company' },
+      actor,
+    );
     const code = database.db.transaction((tx) => services.signIn.issueCode(tx, member.id));
     tokens.push(services.signIn.exchange(code).token);
   }
@@ -84,7 +106,20 @@ if (readers > 0) {
   const now = new Date();
   database.db.transaction((tx) => {
     for (let i = 0; i < readers; i++) {
-      tx.insert(subscribers).values({ id: newId(), clusterId, email: `reader${i}@readers.example`, name: null, status: 'confirmed', topics: ['newsletter'], themes: [], createdAt: now, updatedAt: now, confirmedAt: now }).run();
+      tx.insert(subscribers)
+        .values({
+          id: newId(),
+          clusterId,
+          email: `reader${i}@readers.example`,
+          name: null,
+          status: 'confirmed',
+          topics: ['newsletter'],
+          themes: [],
+          createdAt: now,
+          updatedAt: now,
+          confirmedAt: now,
+        })
+        .run();
     }
   });
 }

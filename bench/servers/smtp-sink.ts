@@ -55,9 +55,13 @@ const http = createServer((request, response) => {
   const chosen = subject === null ? all : (bySubject.get(subject) ?? tally());
   const duplicates = [...chosen.seen.values()].reduce((sum, n) => sum + n - 1, 0);
   response.setHeader('content-type', 'application/json');
-  response.end(JSON.stringify({ messages: chosen.messages, distinct: chosen.seen.size, duplicates, seconds: (chosen.last - chosen.first) / 1000 }));
+  response.end(
+    JSON.stringify({ messages: chosen.messages, distinct: chosen.seen.size, duplicates, seconds: (chosen.last - chosen.first) / 1000 }),
+  );
 });
 await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
 const smtpPort = (smtp.server.address() as AddressInfo).port;
-process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, smtpUrl: `smtp://127.0.0.1:${smtpPort}` }) + '\n');
+process.stdout.write(
+  JSON.stringify({ url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, smtpUrl: `smtp://127.0.0.1:${smtpPort}` }) + '\n',
+);
 process.on('SIGTERM', () => process.exit(0));

@@ -25,13 +25,18 @@ export function clusterCommands(program: Command, context: CliContext): void {
 
   cluster
     .command('show')
-    .description('Show a cluster\'s settings')
-    .argument('<slug>', 'the cluster\'s slug')
+    .description("Show a cluster's settings")
+    .argument('<slug>', "the cluster's slug")
     .action(async (slug: string, _options: unknown, command: Command) => {
       const { json } = command.optsWithGlobals<{ json?: boolean }>();
       await withServices(context, (services) => {
         const profile = clusterProfile(services.clusters.get(slug), context.config.publicBaseUrl);
-        output(context.io, Boolean(json), profile, Object.entries(profile).map(([key, value]) => `${key}: ${JSON.stringify(value)}`));
+        output(
+          context.io,
+          Boolean(json),
+          profile,
+          Object.entries(profile).map(([key, value]) => `${key}: ${JSON.stringify(value)}`),
+        );
       });
     });
 }

@@ -47,7 +47,12 @@ export async function withServices<T>(context: CliContext, work: (services: Serv
   let services: Services | undefined;
   try {
     migrateDatabase(database.db);
-    services = createServices({ db: database.db, clock: context.clock, config: context.config, mail: { logger: stderrLogger(context.io) } });
+    services = createServices({
+      db: database.db,
+      clock: context.clock,
+      config: context.config,
+      mail: { logger: stderrLogger(context.io) },
+    });
     return await work(services, database);
   } finally {
     services?.close();

@@ -33,9 +33,12 @@ export function dbCommands(program: Command, context: CliContext): void {
         const before = migrationState(database.sqlite);
         migrateDatabase(database.db);
         const after = migrationState(database.sqlite);
-        output(context.io, jsonOf(command), { database: context.config.databasePath, applied: after.applied - before.applied, total: after.applied }, [
-          `${context.config.databasePath}: applied ${after.applied - before.applied} migration(s); ${after.applied} in all.`,
-        ]);
+        output(
+          context.io,
+          jsonOf(command),
+          { database: context.config.databasePath, applied: after.applied - before.applied, total: after.applied },
+          [`${context.config.databasePath}: applied ${after.applied - before.applied} migration(s); ${after.applied} in all.`],
+        );
       } finally {
         closeDatabase(database.sqlite);
       }
@@ -48,7 +51,8 @@ export function dbCommands(program: Command, context: CliContext): void {
     .action(async (file: string, options: { force?: boolean }, command: Command) => {
       const target = resolve(file);
       if (existsSync(target) && !options.force) throw new CliFailure(`${target} exists; pass --force to overwrite it`);
-      if (!existsSync(context.config.databasePath)) throw new CliFailure(`there is no database at ${context.config.databasePath} (check DATA_DIR or DATABASE_PATH)`);
+      if (!existsSync(context.config.databasePath))
+        throw new CliFailure(`there is no database at ${context.config.databasePath} (check DATA_DIR or DATABASE_PATH)`);
       mkdirSync(dirname(target), { recursive: true });
       const database = openDatabase(context.config.databasePath, { mustExist: true });
       try {

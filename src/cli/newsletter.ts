@@ -14,7 +14,8 @@ import { cliActor, output, withServices, type CliContext } from './context.js';
 
 function parseRate(value: string): number {
   const rate = Number(value);
-  if (!Number.isInteger(rate) || rate < 1 || rate > MAX_RATE) throw new InvalidArgumentError(`a whole number of messages per second, 1 to ${MAX_RATE}`);
+  if (!Number.isInteger(rate) || rate < 1 || rate > MAX_RATE)
+    throw new InvalidArgumentError(`a whole number of messages per second, 1 to ${MAX_RATE}`);
   return rate;
 }
 
@@ -32,7 +33,10 @@ function readBody(file: string): string {
 }
 
 function statsLine(stats: CampaignStats): string {
-  return `${stats.sent} sent, ${stats.queued} queued, ${stats.pending} waiting, ${stats.failed} failed, ${stats.skipped} skipped of ${stats.recipients}`;
+  return (
+    `${stats.sent} sent, ${stats.queued} queued, ${stats.pending} waiting, ${stats.failed} failed, ${stats.skipped} skipped of ` +
+    `${stats.recipients}`
+  );
 }
 
 async function confirm(context: CliContext, question: string): Promise<boolean> {
@@ -58,7 +62,13 @@ async function run(context: CliContext, services: Services, campaign: Campaign, 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const bar = context.io.isTTY && !json ? new SingleBar({ format: 'sending {bar} {value}/{total} | {failed} failed, {skipped} skipped | ETA {eta_formatted}', hideCursor: true }) : undefined;
+  const bar =
+    context.io.isTTY && !json
+      ? new SingleBar({
+          format: 'sending {bar} {value}/{total} | {failed} failed, {skipped} skipped | ETA {eta_formatted}',
+          hideCursor: true,
+        })
+      : undefined;
   let lastLine = 0;
   try {
     bar?.start(services.campaigns.stats(campaign.id).recipients, 0, { failed: 0, skipped: 0 });
@@ -87,12 +97,19 @@ async function run(context: CliContext, services: Services, campaign: Campaign, 
   }
 }
 
-function report(context: CliContext, json: boolean, campaign: Campaign, result: { stats: CampaignStats; stopped: boolean; drained: boolean }) {
+function report(
+  context: CliContext,
+  json: boolean,
+  campaign: Campaign,
+  result: { stats: CampaignStats; stopped: boolean; drained: boolean },
+) {
   const state = result.stopped ? 'paused' : result.stats.pending > 0 ? 'paused' : 'sent';
   output(context.io, json, { campaignId: campaign.id, status: state, ...result.stats }, [
     `Campaign ${campaign.id}: ${statsLine(result.stats)}.`,
     ...(state === 'paused' ? [`Stopped. Carry on with: convene newsletter resume ${campaign.id}`] : []),
-    ...(!result.stopped && !result.drained ? ['Some messages are still being retried; the server\'s mail worker carries on with them.'] : []),
+    ...(!result.stopped && !result.drained
+      ? ["Some messages are still being retried; the server's mail worker carries on with them."]
+      : []),
   ]);
   if (result.stopped) throw new Interrupted();
 }
@@ -113,46 +130,95 @@ export function newsletterCommands(program: Command, context: CliContext): void 
     .option('--dry-run', 'render every message and report counts and problems; send and write nothing')
     .option('--rate <per-second>', 'messages per second', parseRate, DEFAULT_RATE)
     .option('--yes', 'do not ask for confirmation')
-    .action(async (options: { cluster: string; subject: string; body: string; topic: Topic; theme?: string; testTo?: string; dryRun?: boolean; rate: number; yes?: boolean }, command: Command) => {
-      const json = jsonOf(command);
-      const body = readBody(options.body);
-      await withServices(context, async (services, database) => {
-        const cluster = services.clusters.get(options.cluster);
-        const draft = { subject: options.subject, body, topic: options.topic, rate: options.rate, ...(options.theme ? { theme: options.theme } : {}) };
-        const preview = services.campaigns.preview(cluster, draft, { renderAll: Boolean(options.dryRun) });
+    .action(
+      async (
+        options: {
+          cluster: string;
+          subject: string;
+          body: string;
+          topic: Topic;
+          theme?: string;
+          testTo?: string;
+          dryRun?: boolean;
+          rate: number;
+          yes?: boolean;
+        },
+        command: Command,
+      ) => {
+        const json = jsonOf(command);
+        const body = readBody(options.body);
+        await withServices(context, async (services, database) => {
+          const cluster = services.clusters.get(options.cluster);
+          const draft = {
+            subject: options.subject,
+            body,
+            topic: options.topic,
+            rate: options.rate,
+            ...(options.theme ? { theme: options.theme } : {}),
+          };
+          const preview = services.campaigns.preview(cluster, draft, { renderAll: Boolean(options.dryRun) });
 
-        if (options.dryRun) {
-          output(context.io, json, { dryRun: true, recipients: preview.recipients, problems: preview.problems, averageBytes: preview.averageBytes }, [
-            `Dry run: ${preview.recipients} confirmed subscriber${preview.recipients === 1 ? '' : 's'} of "${options.topic}"${options.theme ? ` (theme ${options.theme})` : ''} in ${cluster.slug} would receive "${options.subject}".`,
-            `Every message rendered; about ${preview.averageBytes} bytes each.`,
-            ...(preview.problems.length ? preview.problems.map((p) => `Problem: ${p}`) : ['No problems found.']),
-            'Nothing was sent or written.',
-          ]);
-          return;
-        }
+          if (options.dryRun) {
+            output(
+              context.io,
+              json,
+              { dryRun: true, recipients: preview.recipients, problems: preview.problems, averageBytes: preview.averageBytes },
+              [
+                `Dry run: ${preview.recipients} confirmed subscriber${preview.recipients === 1 ? '' : 's'} of ` +
+                  `"${options.topic}"${options.theme ? ` (theme ${options.theme})` : ''} in ${cluster.slug} would receive ` +
+                  `"${options.subject}".`,
+                `Every message rendered; about ${preview.averageBytes} bytes each.`,
+                ...(preview.problems.length ? preview.problems.map((p) => `Problem: ${p}`) : ['No problems found.']),
+                'Nothing was sent or written.',
+              ],
+            );
+            return;
+          }
 
-        if (options.testTo) {
-          const mailbox = parseMailbox(options.testTo);
-          if (!mailbox) throw new CliFailure(`--test-to ${options.testTo} is not an email address`);
-          const message = services.campaigns.messageFor(preview.rendered, 'test');
-          const id = services.outbox.enqueue(database.db, { kind: 'newsletter.test', to: mailbox.address, clusterId: cluster.id, ...message, subject: `[Test] ${message.subject}` });
-          await services.mail.worker({ concurrency: 1 }).drain();
-          const status = services.outbox.statusOf([id]).get(id)?.status;
-          if (status !== 'sent') throw new CliFailure(`the test copy to ${mailbox.address} was not sent (${status ?? 'unknown'}): see the warning above`);
-          output(context.io, json, { testTo: mailbox.address, recipients: preview.recipients }, [`Sent one test copy to ${mailbox.address}. The real send would reach ${preview.recipients} subscriber${preview.recipients === 1 ? '' : 's'}.`]);
-          return;
-        }
+          if (options.testTo) {
+            const mailbox = parseMailbox(options.testTo);
+            if (!mailbox) throw new CliFailure(`--test-to ${options.testTo} is not an email address`);
+            const message = services.campaigns.messageFor(preview.rendered, 'test');
+            const id = services.outbox.enqueue(database.db, {
+              kind: 'newsletter.test',
+              to: mailbox.address,
+              clusterId: cluster.id,
+              ...message,
+              subject: `[Test] ${message.subject}`,
+            });
+            await services.mail.worker({ concurrency: 1 }).drain();
+            const status = services.outbox.statusOf([id]).get(id)?.status;
+            if (status !== 'sent')
+              throw new CliFailure(`the test copy to ${mailbox.address} was not sent (${status ?? 'unknown'}): see the warning above`);
+            output(context.io, json, { testTo: mailbox.address, recipients: preview.recipients }, [
+              `Sent one test copy to ${mailbox.address}. The real send would reach ${preview.recipients} ` +
+                `subscriber${preview.recipients === 1 ? '' : 's'}.`,
+            ]);
+            return;
+          }
 
-        if (preview.recipients === 0) throw new CliFailure(`nobody to send to: ${cluster.slug} has no confirmed subscribers of "${options.topic}"`);
-        if (!options.yes && !(await confirm(context, `Send "${options.subject}" to ${preview.recipients} subscriber${preview.recipients === 1 ? '' : 's'} of ${cluster.name} at ${options.rate}/s?`))) {
-          throw new CliFailure('not sent');
-        }
-        const campaign = services.campaigns.createDraft(cluster, draft, cliActor());
-        services.campaigns.start(campaign.id, cliActor());
-        if (!json) context.io.stdout(`Campaign ${campaign.id}: sending to ${preview.recipients} subscriber${preview.recipients === 1 ? '' : 's'}.\n`);
-        report(context, json, campaign, await run(context, services, services.campaigns.get(campaign.id), json));
-      });
-    });
+          if (preview.recipients === 0)
+            throw new CliFailure(`nobody to send to: ${cluster.slug} has no confirmed subscribers of "${options.topic}"`);
+          if (
+            !options.yes &&
+            !(await confirm(
+              context,
+              `Send "${options.subject}" to ${preview.recipients} subscriber${preview.recipients === 1 ? '' : 's'} of ` +
+                `${cluster.name} at ${options.rate}/s?`,
+            ))
+          ) {
+            throw new CliFailure('not sent');
+          }
+          const campaign = services.campaigns.createDraft(cluster, draft, cliActor());
+          services.campaigns.start(campaign.id, cliActor());
+          if (!json)
+            context.io.stdout(
+              `Campaign ${campaign.id}: sending to ${preview.recipients} subscriber${preview.recipients === 1 ? '' : 's'}.\n`,
+            );
+          report(context, json, campaign, await run(context, services, services.campaigns.get(campaign.id), json));
+        });
+      },
+    );
 
   newsletter
     .command('resume')
@@ -164,10 +230,14 @@ export function newsletterCommands(program: Command, context: CliContext): void 
         const campaign = services.campaigns.get(campaignId);
         if (campaign.status === 'draft') throw new CliFailure('this campaign was never started: use newsletter send');
         const { released, heldByLiveProcess } = services.campaigns.releaseInterrupted(campaign.id);
-        if (released > 0 && !json) context.io.stdout(`${released} message${released === 1 ? ' was' : 's were'} being sent when the last run stopped; sending again.\n`);
+        if (released > 0 && !json)
+          context.io.stdout(
+            `${released} message${released === 1 ? ' was' : 's were'} being sent when the last run stopped; sending again.\n`,
+          );
         if (heldByLiveProcess > 0) {
           context.io.stderr(
-            `${heldByLiveProcess} message${heldByLiveProcess === 1 ? ' is' : 's are'} claimed by a process that may still be running (another send or resume, or the server); ` +
+            `${heldByLiveProcess} message${heldByLiveProcess === 1 ? ' is' : 's are'} claimed by a process that may still be ` +
+              `running (another send or resume, or the server); ` +
               'they are left to it, or to their lease if it has stopped (up to 5 minutes).\n',
           );
         }
@@ -184,22 +254,38 @@ export function newsletterCommands(program: Command, context: CliContext): void 
       await withServices(context, (services) => {
         const campaign = services.campaigns.get(campaignId);
         const stats = services.campaigns.stats(campaign.id);
-        output(context.io, jsonOf(command), { campaignId: campaign.id, subject: campaign.subject, status: campaign.status, ...stats }, [`${campaign.subject} (${campaign.status}): ${statsLine(stats)}`]);
+        output(context.io, jsonOf(command), { campaignId: campaign.id, subject: campaign.subject, status: campaign.status, ...stats }, [
+          `${campaign.subject} (${campaign.status}): ${statsLine(stats)}`,
+        ]);
       });
     });
 
   newsletter
     .command('list')
-    .description('List a cluster\'s campaigns, newest first')
+    .description("List a cluster's campaigns, newest first")
     .requiredOption('--cluster <slug>', 'the cluster')
     .action(async (options: { cluster: string }, command: Command) => {
       await withServices(context, (services) => {
-        const rows = services.campaigns.list(services.clusters.get(options.cluster)).map((c) => ({ campaign: c, stats: services.campaigns.stats(c.id) }));
+        const rows = services.campaigns
+          .list(services.clusters.get(options.cluster))
+          .map((c) => ({ campaign: c, stats: services.campaigns.stats(c.id) }));
         output(
           context.io,
           jsonOf(command),
-          rows.map(({ campaign, stats }) => ({ campaignId: campaign.id, subject: campaign.subject, status: campaign.status, createdAt: campaign.createdAt.toISOString(), ...stats })),
-          rows.length === 0 ? ['No campaigns yet.'] : rows.map(({ campaign, stats }) => `${campaign.id}  ${campaign.createdAt.toISOString().slice(0, 10)}  ${campaign.status}  "${campaign.subject}"  ${stats.sent}/${stats.recipients} sent`),
+          rows.map(({ campaign, stats }) => ({
+            campaignId: campaign.id,
+            subject: campaign.subject,
+            status: campaign.status,
+            createdAt: campaign.createdAt.toISOString(),
+            ...stats,
+          })),
+          rows.length === 0
+            ? ['No campaigns yet.']
+            : rows.map(
+                ({ campaign, stats }) =>
+                  `${campaign.id}  ${campaign.createdAt.toISOString().slice(0, 10)}  ${campaign.status}  "${campaign.subject}"  ` +
+                  `${stats.sent}/${stats.recipients} sent`,
+              ),
         );
       });
     });

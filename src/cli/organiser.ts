@@ -18,7 +18,8 @@ function keyLine(key: { prefix: string; createdAt: Date; expiresAt: Date | null;
   const day = (date: Date) => date.toISOString().slice(0, 10);
   const state = key.revokedAt
     ? `revoked ${day(key.revokedAt)}`
-    : `expires ${key.expiresAt ? day(key.expiresAt) : 'never'}, ${key.lastUsedAt ? `last used ${key.lastUsedAt.toISOString()}` : 'never used'}`;
+    : `expires ${key.expiresAt ? day(key.expiresAt) : 'never'}, ` +
+      `${key.lastUsedAt ? `last used ${key.lastUsedAt.toISOString()}` : 'never used'}`;
   return `  ${key.prefix}…  created ${day(key.createdAt)}  ${state}`;
 }
 
@@ -32,8 +33,8 @@ export function organiserCommands(program: Command, context: CliContext): void {
     .command('create')
     .description('Add an organiser to a cluster and print their first API key (once)')
     .requiredOption('--cluster <slug>', 'the cluster')
-    .requiredOption('--email <email>', 'the organiser\'s email address')
-    .requiredOption('--name <name>', 'the organiser\'s name')
+    .requiredOption('--email <email>', "the organiser's email address")
+    .requiredOption('--name <name>', "the organiser's name")
     .option('--valid-days <days>', 'days until the key expires', parseDays, DEFAULT_KEY_DAYS)
     .action(async (options: Target & { name: string; validDays: number }, command: Command) => {
       await withServices(context, (services) => {
@@ -62,7 +63,7 @@ export function organiserCommands(program: Command, context: CliContext): void {
     .command('new-key')
     .description('Issue another API key for an existing organiser (printed once)')
     .requiredOption('--cluster <slug>', 'the cluster')
-    .requiredOption('--email <email>', 'the organiser\'s email address')
+    .requiredOption('--email <email>', "the organiser's email address")
     .option('--valid-days <days>', 'days until the key expires', parseDays, DEFAULT_KEY_DAYS)
     .action(async (options: Target & { validDays: number }, command: Command) => {
       await withServices(context, (services) => {
@@ -78,9 +79,9 @@ export function organiserCommands(program: Command, context: CliContext): void {
 
   organiser
     .command('revoke')
-    .description('Revoke an organiser\'s API keys (all of them, or one by its prefix)')
+    .description("Revoke an organiser's API keys (all of them, or one by its prefix)")
     .requiredOption('--cluster <slug>', 'the cluster')
-    .requiredOption('--email <email>', 'the organiser\'s email address')
+    .requiredOption('--email <email>', "the organiser's email address")
     .option('--key <prefix>', 'revoke only the key starting with this prefix (as shown by organiser list)')
     .action(async (options: Target & { key?: string }, command: Command) => {
       await withServices(context, (services) => {
@@ -93,15 +94,12 @@ export function organiserCommands(program: Command, context: CliContext): void {
 
   organiser
     .command('list')
-    .description('List a cluster\'s organisers and their keys (prefixes only)')
+    .description("List a cluster's organisers and their keys (prefixes only)")
     .requiredOption('--cluster <slug>', 'the cluster')
     .action(async (options: { cluster: string }, command: Command) => {
       await withServices(context, (services) => {
         const organisers = services.organisers.list(options.cluster);
-        const lines = organisers.flatMap((o) => [
-          `${o.name} <${o.email}>`,
-          ...o.keys.map(keyLine),
-        ]);
+        const lines = organisers.flatMap((o) => [`${o.name} <${o.email}>`, ...o.keys.map(keyLine)]);
         output(context.io, jsonOf(command), organisers, lines.length ? lines : ['No organisers yet.']);
       });
     });

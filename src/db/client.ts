@@ -44,9 +44,8 @@ export function migrateDatabase(db: Db): void {
 let expectedMigrations: number | undefined;
 
 export function migrationState(sqlite: Sqlite): { expected: number; applied: number } {
-  expectedMigrations ??= (
-    JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }
-  ).entries.length;
+  expectedMigrations ??= (JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] })
+    .entries.length;
   let applied = 0;
   try {
     applied = (sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n;

@@ -21,7 +21,10 @@ export const nodeMajor = Number(process.versions.node.split('.')[0]);
 /** The npm package this process loads: `better-sqlite3` (12) on Node 20, `better-sqlite3-napi` (13) on Node 24. */
 export const driverPackage = nodeMajor >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3';
 
-const what = nodeMajor >= 22 ? `better-sqlite3 13 (${driverPackage}), the SQLite driver Node ${nodeMajor} loads,` : `better-sqlite3 12, the SQLite driver Node ${nodeMajor} loads,`;
+const what =
+  nodeMajor >= 22
+    ? `better-sqlite3 13 (${driverPackage}), the SQLite driver Node ${nodeMajor} loads,`
+    : `better-sqlite3 12, the SQLite driver Node ${nodeMajor} loads,`;
 const remedy =
   nodeMajor >= 22
     ? 'run `npm install`'
@@ -34,13 +37,16 @@ function load(): typeof BetterSqlite3 {
     Database = require(driverPackage) as typeof BetterSqlite3;
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
-    if (code === 'MODULE_NOT_FOUND' && message.includes(`'${driverPackage}'`)) throw new Error(`${what} is not installed: ${remedy}.`, { cause: error });
+    if (code === 'MODULE_NOT_FOUND' && message.includes(`'${driverPackage}'`))
+      throw new Error(`${what} is not installed: ${remedy}.`, { cause: error });
     throw error;
   }
   try {
     new Database(':memory:').close();
   } catch (error) {
-    const reason = String((error as Error).message ?? error).split('\n')[0]!.replace(/\.? Tried:$/, '');
+    const reason = String((error as Error).message ?? error)
+      .split('\n')[0]!
+      .replace(/\.? Tried:$/, '');
     throw new Error(`${what} is installed but does not load (${reason}): ${remedy}.`, { cause: error });
   }
   return Database;

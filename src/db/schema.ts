@@ -26,7 +26,10 @@ export const clusters = sqliteTable('clusters', {
   websiteUrl: text('website_url'),
   themes: text('themes', { mode: 'json' }).$type<string[]>().notNull(),
   bookingPolicy: text('booking_policy', { mode: 'json' }).$type<BookingPolicy>().notNull(),
-  /** Bumped in the same transaction as any change to the cluster or its huddles: the feed cache's key (two changes can share a millisecond). */
+  /**
+   * Bumped in the same transaction as any change to the cluster or its huddles: the feed cache's key
+   * (two changes can share a millisecond).
+   */
   huddlesVersion: integer('huddles_version').notNull().default(0),
   createdAt: createdAt(),
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
@@ -175,7 +178,10 @@ export const huddles = sqliteTable(
     cancelledAt: integer('cancelled_at', { mode: 'timestamp_ms' }),
     /** iCalendar SEQUENCE: grows with every change of time, place or status. */
     sequence: integer('sequence').notNull().default(0),
-    /** Grows with every saved change: what caches of the huddle's views and calendar event are keyed on (two edits can share a millisecond). */
+    /**
+     * Grows with every saved change: what caches of the huddle's views and calendar event are keyed on
+     * (two edits can share a millisecond).
+     */
     version: integer('version').notNull().default(1),
     slotCount: integer('slot_count').notNull(),
     slotMinutes: integer('slot_minutes').notNull(),
@@ -478,7 +484,10 @@ export const subscribers = sqliteTable(
     /** When the last confirmation (or "already subscribed") email went out: repeat sign-ups are limited by it. */
     lastNoticeAt: integer('last_notice_at', { mode: 'timestamp_ms' }),
   },
-  (t) => [uniqueIndex('subscribers_cluster_email').on(t.clusterId, t.email), index('subscribers_cluster_status').on(t.clusterId, t.status, t.id)],
+  (t) => [
+    uniqueIndex('subscribers_cluster_email').on(t.clusterId, t.email),
+    index('subscribers_cluster_status').on(t.clusterId, t.status, t.id),
+  ],
 );
 
 /** Addresses never to be mailed again (erased, or refused by their mail server), kept only as a hash. */

@@ -31,7 +31,10 @@ export interface RenderedEmail {
  * Normalising rather than throwing because subjects are often built from names people typed.
  */
 export function headerValue(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  return value
+    .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
 }
 
 function checkUrl(url: string): string {
@@ -58,7 +61,7 @@ function htmlLines(value: string): string {
 const BODY = 'margin:0;padding:0;background:#f4f4f5;';
 const CARD =
   'max-width:600px;margin:0 auto;padding:24px;background:#ffffff;color:#1f2937;' +
-  'font-family:-apple-system,BlinkMacSystemFont,\'Segoe UI\',Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;';
+  "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;";
 const BUTTON =
   'display:inline-block;padding:12px 20px;background:#1d4ed8;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600;';
 const SMALL = 'font-size:13px;color:#4b5563;';
@@ -92,7 +95,8 @@ export function renderEmail(parts: EmailParts): RenderedEmail {
     html.push(
       `<p style="margin:24px 0;"><a href="${href}" style="${BUTTON}">${htmlLines(action.label)}</a></p>`,
       // Some clients strip styles or block buttons; the bare address keeps the action reachable.
-      `<p style="${SMALL}">If the button does not work, copy this address into your browser:<br>\n<a href="${href}">${escapeHtml(action.url)}</a></p>`,
+      `<p style="${SMALL}">If the button does not work, copy this address into your browser:<br>\n<a ` +
+        `href="${href}">${escapeHtml(action.url)}</a></p>`,
     );
   }
   if (footer.length > 0) {

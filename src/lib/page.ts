@@ -5,15 +5,24 @@ import { escapeHtml } from './html.js';
 /** Served at /assets/convene.css; pages link to it because the content security policy forbids inline styles. */
 export const PAGE_CSS = `
 :root { color-scheme: light dark; }
-body { margin: 0; font: 17px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; background: Canvas; color: CanvasText; }
+body {
+  margin: 0; font: 17px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+  background: Canvas; color: CanvasText;
+}
 main { max-width: 36rem; margin: 0 auto; padding: 2rem 1.25rem; }
 h1 { font-size: 1.5rem; line-height: 1.25; }
-button { font: inherit; font-weight: 600; padding: 0.7rem 1.3rem; border: 0; border-radius: 6px; background: #1d4ed8; color: #fff; cursor: pointer; }
+button {
+  font: inherit; font-weight: 600; padding: 0.7rem 1.3rem; border: 0; border-radius: 6px;
+  background: #1d4ed8; color: #fff; cursor: pointer;
+}
 button:focus-visible, a:focus-visible, input:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
 label { display: block; font-weight: 600; margin: 1rem 0 0.3rem; }
 input[type=email], input[type=text] { font: inherit; width: 100%; box-sizing: border-box; padding: 0.5rem; }
 fieldset { border: 1px solid GrayText; border-radius: 6px; margin: 1rem 0; }
-.secret { font-family: ui-monospace, Menlo, Consolas, monospace; word-break: break-all; padding: 0.75rem; border: 1px solid GrayText; border-radius: 6px; }
+.secret {
+  font-family: ui-monospace, Menlo, Consolas, monospace; word-break: break-all;
+  padding: 0.75rem; border: 1px solid GrayText; border-radius: 6px;
+}
 .note { color: GrayText; font-size: 0.9rem; }
 .error { border-left: 4px solid #b91c1c; padding-left: 0.75rem; }
 `.trim();
@@ -63,7 +72,10 @@ export function postForm(action: string, hidden: Record<string, string>, button:
   const fields = Object.entries(hidden)
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('\n');
-  return `<form method="post" action="${escapeHtml(action)}">\n${fields}\n${extra}<button type="submit">${escapeHtml(button)}</button>\n</form>`;
+  return (
+    `<form method="post" action="${escapeHtml(action)}">\n${fields}\n${extra}<button ` +
+    `type="submit">${escapeHtml(button)}</button>\n</form>`
+  );
 }
 
 /**
@@ -78,6 +90,11 @@ export async function sameSiteOnly(request: FastifyRequest, reply: FastifyReply)
   if (typeof site === 'string') allowed = site === 'same-origin' || site === 'none';
   else if (typeof origin === 'string') allowed = origin === `${request.protocol}://${request.host}`;
   if (!allowed) {
-    return sendPage(reply, 403, 'Not allowed from another site', p('This form only works on the page Convene showed you. Open the link from your email again.'));
+    return sendPage(
+      reply,
+      403,
+      'Not allowed from another site',
+      p('This form only works on the page Convene showed you. Open the link from your email again.'),
+    );
   }
 }

@@ -40,7 +40,9 @@ export const TimeZone = Type.String({
 export const Id = Type.String({ description: 'Identifier', format: 'uuid' });
 
 export const CursorQuery = {
-  cursor: Type.Optional(Type.String({ description: 'Opaque cursor from the previous page\'s nextCursor', maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' })),
+  cursor: Type.Optional(
+    Type.String({ description: "Opaque cursor from the previous page's nextCursor", maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' }),
+  ),
   limit: Type.Optional(Type.Integer({ description: 'Items per page', minimum: 1, maximum: 100, default: 50 })),
 };
 

@@ -22,5 +22,6 @@ export const lazySerializerFactory: SerializerFactory = (externalSchemas, option
  */
 export function jsonSerializer(schema: unknown): (data: unknown) => string {
   let serialize: ((data: unknown) => string) | undefined;
-  return (data) => (serialize ??= SerializerSelector()({}, {})({ schema: schema as object, method: 'GET', url: '', httpStatus: '200' }))(data);
+  return (data) =>
+    (serialize ??= SerializerSelector()({}, {})({ schema: schema as object, method: 'GET', url: '', httpStatus: '200' }))(data);
 }

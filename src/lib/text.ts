@@ -17,7 +17,10 @@ export function normaliseEmail(email: string): string {
 const FULL_EMAIL = addFormats.default.get('email', 'full') as RegExp;
 
 export function isEmailAddress(value: string, options: { allowLocalhost?: boolean } = {}): boolean {
-  return value.length <= 254 && ((EMAIL.test(value) && FULL_EMAIL.test(value)) || (options.allowLocalhost === true && LOCALHOST_EMAIL.test(value)));
+  return (
+    value.length <= 254 &&
+    ((EMAIL.test(value) && FULL_EMAIL.test(value)) || (options.allowLocalhost === true && LOCALHOST_EMAIL.test(value)))
+  );
 }
 
 /** One mailbox, "address" or "Name <address>" (quoted names may hold commas); null if it is not exactly one. */
@@ -49,6 +52,9 @@ export function canonicalTimeZone(zone: string): string | null {
 /** A time zone from a request, as its canonical IANA name; anything else is a 400 naming the field. */
 export function checkTimeZone(zone: string, field = 'body/timezone'): string {
   const canonical = canonicalTimeZone(zone);
-  if (!canonical) throw problem('VALIDATION_FAILED', `timezone "${zone}" is not an IANA time zone`, { errors: [{ field, message: 'is not an IANA time zone' }] });
+  if (!canonical)
+    throw problem('VALIDATION_FAILED', `timezone "${zone}" is not an IANA time zone`, {
+      errors: [{ field, message: 'is not an IANA time zone' }],
+    });
   return canonical;
 }

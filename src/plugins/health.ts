@@ -31,7 +31,10 @@ export default fp(
         tags: ['platform'],
         summary: 'The database is open and migrated and the server is not shutting down',
         security: [],
-        response: { 200: Status, 503: { description: 'Not ready (NOT_READY)', content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } } },
+        response: {
+          200: Status,
+          503: { description: 'Not ready (NOT_READY)', content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } },
+        },
       },
       handler: async () => {
         if (!accepting) throw problem('NOT_READY', 'The server is starting or shutting down');

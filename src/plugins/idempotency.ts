@@ -35,7 +35,9 @@ export const IdempotencyHeaders = Type.Object({
     Type.String({
       minLength: 1,
       maxLength: 255,
-      description: 'Any unique string (a UUID is ideal). Sending the same request again with the same key replays the first response instead of acting twice; kept for 24 hours.',
+      description:
+        'Any unique string (a UUID is ideal). Sending the same request again with the same key replays the first response instead ' +
+        'of acting twice; kept for 24 hours.',
     }),
   ),
 });
@@ -56,22 +58,40 @@ export default fp(
       const header = request.headers['idempotency-key'];
       if (header === undefined) return;
       if (typeof header !== 'string' || !KEY.test(header)) {
-        throw problem('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 visible ASCII characters', { errors: [{ field: 'headers/idempotency-key', message: 'is not valid' }] });
+        throw problem('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 visible ASCII characters', {
+          errors: [{ field: 'headers/idempotency-key', message: 'is not valid' }],
+        });
       }
       const principal = request.principal;
-      const scope = principal ? `${principal.kind}:${principal.kind === 'organiser' ? principal.organiserId : principal.memberId}` : `ip:${request.ip}`;
+      const scope = principal
+        ? `${principal.kind}:${principal.kind === 'organiser' ? principal.organiserId : principal.memberId}`
+        : `ip:${request.ip}`;
       const print = fingerprint(request);
       const now = app.clock.now();
       const existing = immediate(db, (tx) => {
-        const row = tx.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, header))).get();
+        const row = tx
+          .select()
+          .from(idempotencyKeys)
+          .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, header)))
+          .get();
         if (row && row.expiresAt > now) return row;
-        if (row) tx.delete(idempotencyKeys).where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, header))).run();
+        if (row)
+          tx.delete(idempotencyKeys)
+            .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, header)))
+            .run();
         // Opportunistic clean-up of a few expired keys, so the table stays small without a job.
         tx.delete(idempotencyKeys)
           .where(sql`rowid IN (SELECT rowid FROM ${idempotencyKeys} WHERE ${lt(idempotencyKeys.expiresAt, now)} LIMIT 100)`)
           .run();
         tx.insert(idempotencyKeys)
-          .values({ scope, key: header, fingerprint: print, state: 'in-flight', createdAt: now, expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS) })
+          .values({
+            scope,
+            key: header,
+            fingerprint: print,
+            state: 'in-flight',
+            createdAt: now,
+            expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
+          })
           .run();
         return undefined;
       });
@@ -79,17 +99,24 @@ export default fp(
         request.idempotency = { scope, key: header };
         return;
       }
-      if (existing.state === 'in-flight') throw problem('IDEMPOTENCY_KEY_IN_FLIGHT', 'The first request with this Idempotency-Key is still being processed; retry shortly');
-      if (existing.fingerprint !== print) throw problem('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request; use a new key for a new request');
+      if (existing.state === 'in-flight')
+        throw problem('IDEMPOTENCY_KEY_IN_FLIGHT', 'The first request with this Idempotency-Key is still being processed; retry shortly');
+      if (existing.fingerprint !== print)
+        throw problem('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request; use a new key for a new request');
       for (const [name, value] of Object.entries(existing.headers ?? {})) reply.header(name, value);
-      return reply.code(existing.statusCode ?? 200).header('idempotent-replayed', 'true').send(existing.body ?? '');
+      return reply
+        .code(existing.statusCode ?? 200)
+        .header('idempotent-replayed', 'true')
+        .send(existing.body ?? '');
     }
 
     function forget(request: FastifyRequest) {
       const held = request.idempotency;
       if (!held) return;
       request.idempotency = null;
-      db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.scope, held.scope), eq(idempotencyKeys.key, held.key))).run();
+      db.delete(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.scope, held.scope), eq(idempotencyKeys.key, held.key)))
+        .run();
     }
 
     async function record(request: FastifyRequest, reply: FastifyReply, payload: unknown) {

@@ -59,7 +59,7 @@ const RESPONSE_TEXT: Record<number, string> = {
   410: 'Gone',
   422: 'The request cannot be processed as sent',
   413: 'The body is too large (BODY_TOO_LARGE)',
-  415: 'The body\'s media type is not accepted (UNSUPPORTED_MEDIA_TYPE)',
+  415: "The body's media type is not accepted (UNSUPPORTED_MEDIA_TYPE)",
   429: 'Too many requests (RATE_LIMITED); see Retry-After',
   500: 'An error on our side (INTERNAL_ERROR)',
 };
@@ -97,7 +97,8 @@ export default fp(
     app.decorate('openapiTags', [] as OpenApiTag[]);
     app.addHook('onRoute', (route) => {
       for (const tag of (route.schema?.hide ? [] : route.schema?.tags) ?? []) {
-        if (!app.openapiTags.some((known) => known.name === tag)) throw new Error(`${route.method} ${route.url}: tag "${tag}" is not declared (declareTag)`);
+        if (!app.openapiTags.some((known) => known.name === tag))
+          throw new Error(`${route.method} ${route.url}: tag "${tag}" is not declared (declareTag)`);
       }
     });
     app.addHook('onRoute', addProblemResponses);
@@ -109,7 +110,8 @@ export default fp(
           title: 'Convene API',
           version: opts.version,
           description:
-            'Huddles, pitch slots, calendar feeds and the newsletter of innovation clusters. Every error is application/problem+json with a stable `code`.',
+            'Huddles, pitch slots, calendar feeds and the newsletter of innovation clusters. Every error is ' +
+            'application/problem+json with a stable `code`.',
         },
         components: {
           securitySchemes: {

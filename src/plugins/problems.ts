@@ -88,7 +88,8 @@ export function sendProblem(reply: FastifyReply, error: AppError, baseUrl: strin
 /** For Fastify's `frameworkErrors`: a bad URL or similar found before any route runs. */
 export function frameworkErrorHandler(baseUrl: string) {
   return (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
-    const code = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'VALIDATION_FAILED' : toAppError(error).code;
+    const code =
+      error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'VALIDATION_FAILED' : toAppError(error).code;
     return sendProblem(reply, problem(code, 'The request address is not valid'), baseUrl);
   };
 }
@@ -111,7 +112,8 @@ export function clientErrorHandler(baseUrl: string) {
     });
     socket.end(
       `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ` +
+        `${requestId}\r\nConnection: close\r\n\r\n${body}`,
     );
   };
 }
@@ -126,7 +128,9 @@ export default fp(
       return sendProblem(reply, appError, opts.baseUrl);
     });
 
-    app.setNotFoundHandler((request, reply) => sendProblem(reply, problem('ROUTE_NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`), opts.baseUrl));
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(reply, problem('ROUTE_NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`), opts.baseUrl),
+    );
 
     // Each problem type is a URL; it resolves to its own catalogue entry.
     app.get('/problems/:code', { schema: { hide: true } }, async (request, reply) => {

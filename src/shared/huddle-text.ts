@@ -31,7 +31,10 @@ function formatWhen(huddle: Pick<Huddle, 'startsAt' | 'endsAt' | 'timezone'>): s
 export function slotText(slot: Pick<Slot, 'startsAt' | 'endsAt'>, zone: string): string {
   const start = DateTime.fromJSDate(slot.startsAt, { zone }).setLocale('en-GB');
   const end = DateTime.fromJSDate(slot.endsAt, { zone }).setLocale('en-GB');
-  return `${start.toFormat('HH:mm')}–${end.toFormat('HH:mm')} (${zone}, ${start.offsetNameShort ?? start.toFormat('ZZ')}) on ${start.toFormat('cccc d LLLL yyyy')}`;
+  return (
+    `${start.toFormat('HH:mm')}–${end.toFormat('HH:mm')} (${zone}, ${start.offsetNameShort ?? start.toFormat('ZZ')}) on ` +
+    `${start.toFormat('cccc d LLLL yyyy')}`
+  );
 }
 
 /** The venue and its address on one line ("Bright Building, Manchester Science Park, M15 6GZ"), or null online only. */

@@ -55,7 +55,18 @@ export interface PythonParsed {
   method: string | null;
   name: string | null;
   refresh: string | null;
-  events: { uid: string; summary: string; status: string | null; sequence: number; dtstart: string; dtend: string; organizer: string | null; attendees: string[]; location: string | null; description: string | null }[];
+  events: {
+    uid: string;
+    summary: string;
+    status: string | null;
+    sequence: number;
+    dtstart: string;
+    dtend: string;
+    organizer: string | null;
+    attendees: string[];
+    location: string | null;
+    description: string | null;
+  }[];
 }
 
 /** Parses with Debian's python3-icalendar (the system python, which sees Debian's packages). */
@@ -93,7 +104,10 @@ function checkWithLibical(text: string): string {
   }
 }
 
-/** The subtest `name`: libical finds the calendar valid under its METHOD's RFC 5546 rules; skipped (or failed, see peers.ts) without libical. */
+/**
+ * The subtest `name`: libical finds the calendar valid under its METHOD's RFC 5546 rules; skipped (or
+ * failed, see peers.ts) without libical.
+ */
 export function libicalAccepts(t: Test, text: string, name: string) {
   return peerTest(t, ['libical'], name, (t) => {
     t.equal(checkWithLibical(text), 'ok', name);

@@ -40,13 +40,19 @@ const peers: Record<PeerName, () => { missing?: string; install: string }> = {
   }),
   // The checker (test/peers/libical_check.c) is compiled on first use: it needs pkg-config, libical's headers and cc.
   libical: () => {
-    if (!succeeds('cc', ['--version'])) return { missing: 'no C compiler (cc)', install: 'sudo apt-get install gcc libc6-dev libical-dev pkg-config' };
+    if (!succeeds('cc', ['--version']))
+      return { missing: 'no C compiler (cc)', install: 'sudo apt-get install gcc libc6-dev libical-dev pkg-config' };
     if (!succeeds('pkg-config', ['--version'])) return { missing: 'no pkg-config', install: 'sudo apt-get install libical-dev pkg-config' };
-    if (!succeeds('pkg-config', ['--exists', 'libical'])) return { missing: 'pkg-config finds no libical', install: 'sudo apt-get install libical-dev' };
+    if (!succeeds('pkg-config', ['--exists', 'libical']))
+      return { missing: 'pkg-config finds no libical', install: 'sudo apt-get install libical-dev' };
     return { install: '' };
   },
   chromium: () => ({
-    missing: isExecutable(chromiumPath) ? undefined : process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${chromiumPath} is not a program` : `no ${chromiumPath}`,
+    missing: isExecutable(chromiumPath)
+      ? undefined
+      : process.env.CHROMIUM_PATH
+        ? `CHROMIUM_PATH=${chromiumPath} is not a program`
+        : `no ${chromiumPath}`,
     install: 'sudo apt-get install chromium',
   }),
 };
@@ -66,7 +72,13 @@ export function missingPeer(name: PeerName): string | undefined {
  * Runs `fn` as the subtest `name` of `t` when every peer it needs is here. Otherwise the subtest is
  * skipped with the reason and the install command, or fails when CONVENE_REQUIRE_PEERS=1.
  */
-export function peerTest(t: Test, needs: PeerName[], name: string, fn: (t: Test) => void | Promise<void>, options: { timeout?: number } = {}) {
+export function peerTest(
+  t: Test,
+  needs: PeerName[],
+  name: string,
+  fn: (t: Test) => void | Promise<void>,
+  options: { timeout?: number } = {},
+) {
   const missing = needs.map(missingPeer).filter((reason) => reason !== undefined);
   // As an async function, so that the subtest ends when fn returns, as a top-level test would.
   if (missing.length === 0) return t.test(name, options, async (t) => fn(t));

@@ -25,7 +25,12 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
 }> = async (app, { members, clusters, bookings, waitlist, registrations }) => {
   app.get('/v1/me', {
     config: { auth: ['member'] },
-    schema: { operationId: 'getMe', tags: ['members'], summary: 'The signed-in member and their private calendar feed', response: { 200: MeView } },
+    schema: {
+      operationId: 'getMe',
+      tags: ['members'],
+      summary: 'The signed-in member and their private calendar feed',
+      response: { 200: MeView },
+    },
     handler: async (request, reply) => {
       const member = signedInMember(members, request);
       const cluster = clusters.getById(member.clusterId);

@@ -6,7 +6,7 @@ import { AuditPage, AuditParams, AuditQuery } from './audit.schemas.js';
 import type { AuditService } from './audit.service.js';
 
 export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = async (app, { audit }) => {
-  declareTag(app, { name: 'audit', description: 'The record of organisers\' changes' });
+  declareTag(app, { name: 'audit', description: "The record of organisers' changes" });
   app.get('/v1/clusters/:cluster/audit', {
     config: { errors: ['CLUSTER_NOT_FOUND'], auth: ['organiser'] },
     schema: {

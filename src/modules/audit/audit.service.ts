@@ -52,7 +52,11 @@ export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
       const rows = db
         .select()
         .from(auditEvents)
-        .where(before ? and(eq(auditEvents.clusterId, clusterId), lt(auditEvents.id, before[0] as string)) : eq(auditEvents.clusterId, clusterId))
+        .where(
+          before
+            ? and(eq(auditEvents.clusterId, clusterId), lt(auditEvents.id, before[0] as string))
+            : eq(auditEvents.clusterId, clusterId),
+        )
         .orderBy(desc(auditEvents.id))
         .limit(options.limit + 1)
         .all();

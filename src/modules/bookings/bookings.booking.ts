@@ -33,7 +33,8 @@ export function createBooker(deps: {
   /** A published huddle of the member's cluster whose booking window is open now. */
   function bookableHuddle(_tx: DbOrTx, member: Member, huddleId: string): Huddle {
     const huddle = huddles.get(huddleId);
-    if (huddle.clusterId !== member.clusterId || huddle.status === 'draft') throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddleId}`);
+    if (huddle.clusterId !== member.clusterId || huddle.status === 'draft')
+      throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddleId}`);
     if (huddle.status === 'cancelled') throw problem('HUDDLE_CANCELLED', 'This huddle is cancelled');
     const closed = bookingClosedReason(bookingWindow(huddle.startsAt, huddle), clock.now());
     if (closed) throw problem('BOOKING_CLOSED', closed);
@@ -44,11 +45,17 @@ export function createBooker(deps: {
   function firstFreeSlot(tx: DbOrTx, huddleId: string): Slot | undefined {
     const unbooked = slotStore.unbooked(tx, huddleId);
     if (unbooked.length === 0) return undefined;
-    const held = heldSlots(tx, unbooked.map((slot) => slot.id));
+    const held = heldSlots(
+      tx,
+      unbooked.map((slot) => slot.id),
+    );
     return unbooked.find((slot) => !held.has(slot.id));
   }
 
-  function insertBooking(tx: DbOrTx, request: { cluster: Cluster; huddle: Huddle; slot: Slot; member: Member; orgKey: string; pitch: BookingRequest; actor: Actor }): BookingDetails {
+  function insertBooking(
+    tx: DbOrTx,
+    request: { cluster: Cluster; huddle: Huddle; slot: Slot; member: Member; orgKey: string; pitch: BookingRequest; actor: Actor },
+  ): BookingDetails {
     const { cluster, huddle, slot, member, pitch } = request;
     const now = clock.now();
     const booking = tx
@@ -96,7 +103,9 @@ export function createBooker(deps: {
         if (pitch.slotId) {
           slot = slotStore.get(tx, pitch.slotId);
           if (!slot || slot.huddleId !== huddle.id) {
-            throw problem('SLOT_NOT_FOUND', `Huddle ${huddle.id} has no slot ${pitch.slotId}`, { errors: [{ field: 'body/slotId', message: 'is not a slot of this huddle' }] });
+            throw problem('SLOT_NOT_FOUND', `Huddle ${huddle.id} has no slot ${pitch.slotId}`, {
+              errors: [{ field: 'body/slotId', message: 'is not a slot of this huddle' }],
+            });
           }
           if (slotStore.isBooked(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
           if (heldSlots(tx, [slot.id]).has(slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is offered to the waitlist`);
@@ -105,7 +114,9 @@ export function createBooker(deps: {
           if (!slot) {
             throw problem(
               'NO_SLOTS_LEFT',
-              slotStore.hasAny(huddle.id) ? 'Every slot of this huddle is booked; join the waitlist to be offered one that frees up' : 'This huddle has no pitch slots (its pitch.slotCount is 0)',
+              slotStore.hasAny(huddle.id)
+                ? 'Every slot of this huddle is booked; join the waitlist to be offered one that frees up'
+                : 'This huddle has no pitch slots (its pitch.slotCount is 0)',
             );
           }
         }
@@ -117,7 +128,10 @@ export function createBooker(deps: {
      * Books a slot the waitlist offered, inside the caller's transaction: the window and the
      * organisation's limits are checked again; the slot was held for this member by the offer.
      */
-    bookOffered(tx: DbOrTx, offered: { member: Member; huddleId: string; slot: Slot; pitch: BookingRequest; actor: Actor }): BookingDetails {
+    bookOffered(
+      tx: DbOrTx,
+      offered: { member: Member; huddleId: string; slot: Slot; pitch: BookingRequest; actor: Actor },
+    ): BookingDetails {
       const { member, slot } = offered;
       const huddle = bookableHuddle(tx, member, offered.huddleId);
       const cluster = deps.clusters.getById(huddle.clusterId);
@@ -126,6 +140,5 @@ export function createBooker(deps: {
       if (slotStore.isBooked(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
       return insertBooking(tx, { cluster, huddle, slot, member, orgKey, pitch: offered.pitch, actor: offered.actor });
     },
-
   };
 }

@@ -43,7 +43,10 @@ export function createLimits(deps: { db: Db; huddles: HuddlesService }) {
         : organisationCount.get({ huddleId: huddle.id, orgKey })!.n;
       const perHuddle = cluster.bookingPolicy.pitchesPerOrganisationPerHuddle;
       if (here >= perHuddle) {
-        throw problem('BOOKING_LIMIT_REACHED', `Your organisation has ${here} active pitch${here === 1 ? '' : 'es'} at this huddle; the limit is ${perHuddle}`);
+        throw problem(
+          'BOOKING_LIMIT_REACHED',
+          `Your organisation has ${here} active pitch${here === 1 ? '' : 'es'} at this huddle; the limit is ${perHuddle}`,
+        );
       }
       const rolling = cluster.bookingPolicy.rollingLimit;
       if (!rolling) return;
@@ -53,7 +56,11 @@ export function createLimits(deps: { db: Db; huddles: HuddlesService }) {
         .from(bookings)
         .where(and(eq(bookings.organisationKey, orgKey), active, ...exclude))
         .all();
-      const starts = deps.huddles.startsOf(tx, cluster.id, theirs.map((row) => row.huddleId));
+      const starts = deps.huddles.startsOf(
+        tx,
+        cluster.id,
+        theirs.map((row) => row.huddleId),
+      );
       const others = theirs
         .map((row) => starts.get(row.huddleId))
         .filter((start): start is Date => start !== undefined && Math.abs(start.getTime() - huddle.startsAt.getTime()) < span);

@@ -48,12 +48,20 @@ export function createPitchNotices(deps: { outbox: Outbox; clock: Clock; site: S
         cancelledBy: notice.cancelledBy,
         reason: notice.reason,
       });
-      const method: CalendarMethod | null = kind === 'confirmed' || kind === 'approved' || kind === 'moved' ? 'REQUEST' : kind === 'cancelled' && notice.wasConfirmed ? 'CANCEL' : null;
+      const method: CalendarMethod | null =
+        kind === 'confirmed' || kind === 'approved' || kind === 'moved'
+          ? 'REQUEST'
+          : kind === 'cancelled' && notice.wasConfirmed
+            ? 'CANCEL'
+            : null;
       const calendar = method
         ? {
             method,
             content: renderCalendar({ name: cluster.name, method }, [
-              renderPitchEvent(pitch, eventContext(cluster, deps.site), { stamp: deps.clock.now(), attendee: { email: pitch.member.email, name: pitch.member.name } }),
+              renderPitchEvent(pitch, eventContext(cluster, deps.site), {
+                stamp: deps.clock.now(),
+                attendee: { email: pitch.member.email, name: pitch.member.name },
+              }),
             ]),
           }
         : undefined;
@@ -69,8 +77,14 @@ export function createPitchNotices(deps: { outbox: Outbox; clock: Clock; site: S
 
     /** Tells the organisers that a pitch was cancelled after booking closed: the slot will likely stay empty. */
     tellOrganisersOfLateCancellation(tx: DbOrTx, pitch: BookingDetails, cluster: Cluster, organisers: string[]): void {
-      const email = lateCancellationEmail({ ...pitch, clusterName: cluster.name, memberName: pitch.member.name, organisation: pitch.member.organisation });
-      for (const organiser of organisers) outbox.enqueue(tx, { kind: 'pitch.late_cancellation', to: organiser, clusterId: cluster.id, ...email });
+      const email = lateCancellationEmail({
+        ...pitch,
+        clusterName: cluster.name,
+        memberName: pitch.member.name,
+        organisation: pitch.member.organisation,
+      });
+      for (const organiser of organisers)
+        outbox.enqueue(tx, { kind: 'pitch.late_cancellation', to: organiser, clusterId: cluster.id, ...email });
     },
   };
 }

@@ -12,7 +12,6 @@ import { CANCEL_LINK_PURPOSE, type BookingDetails, type BookingsService } from '
 
 const PAGE_RATE_LIMIT = { max: 30, timeWindow: 60_000 };
 
-
 function describe(d: BookingDetails): string {
   return [p(`"${d.booking.title}" at ${d.huddle.title}`), p(`Slot ${d.slot.position}: ${slotText(d.slot, d.huddle.timezone)}`)].join('\n');
 }
@@ -26,7 +25,13 @@ export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secr
     return id ? bookings.find(id) : undefined;
   }
 
-  const unknown = (reply: FastifyReply) => sendPage(reply, 404, 'This link does not work', p('The link is not complete, or not one of ours. Use the link in your most recent email about the pitch.'));
+  const unknown = (reply: FastifyReply) =>
+    sendPage(
+      reply,
+      404,
+      'This link does not work',
+      p('The link is not complete, or not one of ours. Use the link in your most recent email about the pitch.'),
+    );
 
   app.get('/pitches/cancel', { schema: { hide: true }, config: { rateLimit: PAGE_RATE_LIMIT } }, async (request, reply) => {
     const token = (request.query as { token?: unknown }).token;
@@ -37,27 +42,55 @@ export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secr
     }
     const deadline = memberCancelDeadline(d.huddle);
     if (app.clock.now() >= deadline) {
-      return sendPage(reply, 200, 'Your pitch', [describe(d), p('It is too late to cancel it here; please contact the organisers.')].join('\n'));
+      return sendPage(
+        reply,
+        200,
+        'Your pitch',
+        [describe(d), p('It is too late to cancel it here; please contact the organisers.')].join('\n'),
+      );
     }
     return sendPage(
       reply,
       200,
       'Your pitch',
-      [describe(d), p(`You can cancel it until ${deadline.toISOString().replace('T', ' ').slice(0, 16)} UTC. The slot is then offered to the next organisation waiting.`), postForm('/pitches/cancel', { token: token as string }, 'Cancel my pitch')].join('\n'),
+      [
+        describe(d),
+        p(
+          `You can cancel it until ${deadline.toISOString().replace('T', ' ').slice(0, 16)} UTC. The slot is then offered to the ` +
+            `next organisation waiting.`,
+        ),
+        postForm('/pitches/cancel', { token: token as string }, 'Cancel my pitch'),
+      ].join('\n'),
     );
   });
 
-  app.post('/pitches/cancel', { schema: { hide: true }, config: { rateLimit: PAGE_RATE_LIMIT }, bodyLimit: 4096, preHandler: sameSiteOnly }, async (request, reply) => {
-    const token = (request.body as Record<string, unknown> | undefined)?.token;
-    const d = lookup(token);
-    if (!d) return unknown(reply);
-    const member = { kind: 'member' as const, memberId: d.member.id, clusterId: d.member.clusterId, clusterSlug: '', tokenId: '', label: d.member.name };
-    try {
-      const after = bookings.cancel(d.booking.id, member, { type: 'member', id: d.member.id, label: `${d.member.name} (email link)` });
-      return sendPage(reply, 200, 'Your pitch is cancelled', [describe(after), p('We have emailed you a confirmation that removes it from your calendar.')].join('\n'));
-    } catch (error) {
-      if (!isAppError(error) || error.statusCode >= 500) throw error;
-      return sendPage(reply, 409, 'Your pitch was not cancelled', [describe(d), p(error.message)].join('\n'));
-    }
-  });
+  app.post(
+    '/pitches/cancel',
+    { schema: { hide: true }, config: { rateLimit: PAGE_RATE_LIMIT }, bodyLimit: 4096, preHandler: sameSiteOnly },
+    async (request, reply) => {
+      const token = (request.body as Record<string, unknown> | undefined)?.token;
+      const d = lookup(token);
+      if (!d) return unknown(reply);
+      const member = {
+        kind: 'member' as const,
+        memberId: d.member.id,
+        clusterId: d.member.clusterId,
+        clusterSlug: '',
+        tokenId: '',
+        label: d.member.name,
+      };
+      try {
+        const after = bookings.cancel(d.booking.id, member, { type: 'member', id: d.member.id, label: `${d.member.name} (email link)` });
+        return sendPage(
+          reply,
+          200,
+          'Your pitch is cancelled',
+          [describe(after), p('We have emailed you a confirmation that removes it from your calendar.')].join('\n'),
+        );
+      } catch (error) {
+        if (!isAppError(error) || error.statusCode >= 500) throw error;
+        return sendPage(reply, 409, 'Your pitch was not cancelled', [describe(d), p(error.message)].join('\n'));
+      }
+    },
+  );
 };

@@ -12,7 +12,10 @@ export function createBookingQueries(deps: { db: Db; huddles: HuddlesService; me
 
   /** Bookings with their slots, and their members read in one query. */
   function withMembers(tx: DbOrTx, rows: { booking: Booking; slot: Slot }[]) {
-    const people = members.getMany(tx, rows.map((row) => row.booking.memberId));
+    const people = members.getMany(
+      tx,
+      rows.map((row) => row.booking.memberId),
+    );
     return rows.map((row) => ({ ...row, member: people.get(row.booking.memberId)! }));
   }
 
@@ -29,7 +32,12 @@ export function createBookingQueries(deps: { db: Db; huddles: HuddlesService; me
 
     /** One booking with its slot, huddle and member. */
     details(tx: DbOrTx, bookingId: string): BookingDetails | undefined {
-      const row = tx.select({ booking: bookings, slot: slots }).from(bookings).innerJoin(slots, eq(slots.id, bookings.slotId)).where(eq(bookings.id, bookingId)).get();
+      const row = tx
+        .select({ booking: bookings, slot: slots })
+        .from(bookings)
+        .innerJoin(slots, eq(slots.id, bookings.slotId))
+        .where(eq(bookings.id, bookingId))
+        .get();
       if (!row) return undefined;
       return { ...row, huddle: huddles.get(row.booking.huddleId), member: members.byId(row.booking.memberId)! };
     },
@@ -67,7 +75,10 @@ export function createBookingQueries(deps: { db: Db; huddles: HuddlesService; me
         .where(eq(bookings.memberId, memberId))
         .orderBy(asc(slots.startsAt))
         .all();
-      const theirHuddles = huddles.getMany(db, rows.map((row) => row.booking.huddleId));
+      const theirHuddles = huddles.getMany(
+        db,
+        rows.map((row) => row.booking.huddleId),
+      );
       return rows
         .map((row) => ({ ...row, huddle: theirHuddles.get(row.booking.huddleId)! }))
         .filter((row) => !options.since || row.huddle.startsAt > options.since);

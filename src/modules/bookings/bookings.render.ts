@@ -17,7 +17,11 @@ export interface PitchEventOptions {
 }
 
 /** One folded VEVENT for the pitch slot; the pitcher's own calendar, so it carries the online link. */
-export function renderPitchEvent(pitch: { booking: Booking; slot: Slot; huddle: Huddle }, context: EventContext, options: PitchEventOptions): string {
+export function renderPitchEvent(
+  pitch: { booking: Booking; slot: Slot; huddle: Huddle },
+  context: EventContext,
+  options: PitchEventOptions,
+): string {
   const { booking, slot, huddle } = pitch;
   const cancelled = booking.status === 'cancelled' || booking.status === 'rejected' || huddle.status === 'cancelled';
   const details = [
@@ -43,7 +47,13 @@ export function renderPitchEvent(pitch: { booking: Booking; slot: Slot; huddle: 
     organizer: { name: context.organizer.name, email: context.organizer.email },
   });
   if (options.attendee) {
-    event.createAttendee({ email: options.attendee.email, name: options.attendee.name, role: ICalAttendeeRole.REQ, status: ICalAttendeeStatus.ACCEPTED, rsvp: false });
+    event.createAttendee({
+      email: options.attendee.email,
+      name: options.attendee.name,
+      role: ICalAttendeeRole.REQ,
+      status: ICalAttendeeStatus.ACCEPTED,
+      rsvp: false,
+    });
   }
   return foldLines(event.toString()).replace(/\r?\n?$/, '\r\n');
 }
@@ -82,14 +92,21 @@ export function pitchEmail(kind: PitchEmailKind, c: PitchEmailContext): Rendered
         : `Your pitch ${what} is cancelled, as you asked.`;
   const opening = {
     confirmed: `Your pitch ${what} is booked.`,
-    pending: `Your request to pitch ${what} is in. The organisers approve pitches for this huddle; the slot is held for you meanwhile and you will hear from us either way.`,
+    pending:
+      `Your request to pitch ${what} is in. The organisers approve pitches for this huddle; the slot is held for you ` +
+      `meanwhile and you will hear from us either way.`,
     approved: `The organisers approved your pitch ${what}.`,
-    rejected: `The organisers of ${c.clusterName} did not accept your pitch ${what}${c.reason ? `: ${c.reason}` : '.'} The slot is released.`,
+    rejected:
+      `The organisers of ${c.clusterName} did not accept your pitch ${what}${c.reason ? `: ${c.reason}` : '.'} The slot ` + `is released.`,
     cancelled: cancelledText,
     moved: `The time or place of your pitch ${what} has changed. The attachment updates your calendar.`,
   }[kind];
   const hasCalendar = kind === 'confirmed' || kind === 'approved' || kind === 'moved';
-  const paragraphs = [opening, ...(kind === 'rejected' || kind === 'cancelled' ? [] : [when]), ...(hasCalendar && c.huddle.onlineUrl ? [`Online: ${c.huddle.onlineUrl}`] : [])];
+  const paragraphs = [
+    opening,
+    ...(kind === 'rejected' || kind === 'cancelled' ? [] : [when]),
+    ...(hasCalendar && c.huddle.onlineUrl ? [`Online: ${c.huddle.onlineUrl}`] : []),
+  ];
   return renderEmail({
     subject,
     greeting: `Hello ${c.memberName},`,

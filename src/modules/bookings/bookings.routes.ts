@@ -11,19 +11,36 @@ import { bookingWindow } from '../huddles/huddles.settings.js';
 import { zoned } from '../huddles/huddles.time.js';
 import { signedInMember } from '../members/members.http.js';
 import type { MembersService } from '../members/members.service.js';
-import { Agenda, BookingCreate, BookingList, BookingListQuery, BookingParams, BookingView, CancelQuery, RejectBody, SlotList } from './bookings.schemas.js';
+import {
+  Agenda,
+  BookingCreate,
+  BookingList,
+  BookingListQuery,
+  BookingParams,
+  BookingView,
+  CancelQuery,
+  RejectBody,
+  SlotList,
+} from './bookings.schemas.js';
 import type { BookingsService } from './bookings.service.js';
 import { bookingView, slotView } from './bookings.view.js';
 
-export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsService; huddles: HuddlesService; members: MembersService }> = async (
-  app,
-  { bookings, huddles, members },
-) => {
+export const bookingsRoutes: FastifyPluginAsyncTypebox<{
+  bookings: BookingsService;
+  huddles: HuddlesService;
+  members: MembersService;
+}> = async (app, { bookings, huddles, members }) => {
   declareTag(app, { name: 'bookings', description: 'Pitch slots booked by member organisations, and the agenda' });
 
   app.get('/v1/huddles/:id/slots', {
     config: { errors: ['HUDDLE_NOT_FOUND'], auth: { optional: ['organiser'] } },
-    schema: { operationId: 'listSlots', tags: ['huddles'], summary: 'List a huddle\'s pitch slots in order', params: HuddleParams, response: { 200: SlotList } },
+    schema: {
+      operationId: 'listSlots',
+      tags: ['huddles'],
+      summary: "List a huddle's pitch slots in order",
+      params: HuddleParams,
+      response: { 200: SlotList },
+    },
     handler: async (request) => {
       const huddle = huddles.get(request.params.id);
       huddles.audience(huddle, request.principal); // "not found" unless the caller may see it
@@ -36,7 +53,21 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
   });
 
   app.post('/v1/huddles/:id/bookings', {
-    config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_CANCELLED', 'SLOT_NOT_FOUND', 'SLOT_TAKEN', 'NO_SLOTS_LEFT', 'BOOKING_LIMIT_REACHED', 'BOOKING_CLOSED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT'], auth: ['member'], idempotency: true },
+    config: {
+      errors: [
+        'HUDDLE_NOT_FOUND',
+        'HUDDLE_CANCELLED',
+        'SLOT_NOT_FOUND',
+        'SLOT_TAKEN',
+        'NO_SLOTS_LEFT',
+        'BOOKING_LIMIT_REACHED',
+        'BOOKING_CLOSED',
+        'IDEMPOTENCY_KEY_REUSED',
+        'IDEMPOTENCY_KEY_IN_FLIGHT',
+      ],
+      auth: ['member'],
+      idempotency: true,
+    },
     schema: {
       operationId: 'bookPitch',
       tags: ['bookings'],
@@ -48,7 +79,10 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
     },
     handler: async (request, reply) => {
       const d = bookings.book(signedInMember(members, request), request.params.id, request.body, actorOf(request));
-      return reply.code(201).header('location', `/v1/bookings/${d.booking.id}`).send(bookingView(d.booking, d.slot, d.huddle, d.member));
+      return reply
+        .code(201)
+        .header('location', `/v1/bookings/${d.booking.id}`)
+        .send(bookingView(d.booking, d.slot, d.huddle, d.member));
     },
   });
 
@@ -57,7 +91,7 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
     schema: {
       operationId: 'listBookings',
       tags: ['bookings'],
-      summary: 'List a huddle\'s bookings in slot order, as JSON or (Accept: text/csv) CSV',
+      summary: "List a huddle's bookings in slot order, as JSON or (Accept: text/csv) CSV",
       params: HuddleParams,
       querystring: BookingListQuery,
       response: { 200: jsonOrCsv(BookingList, 'The bookings') },
@@ -93,7 +127,13 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
 
   app.get('/v1/bookings/:id', {
     config: { errors: ['BOOKING_NOT_FOUND'], auth: ['member', 'organiser'] },
-    schema: { operationId: 'getBooking', tags: ['bookings'], summary: 'Get a booking (your own, or one of your cluster\'s)', params: BookingParams, response: { 200: BookingView } },
+    schema: {
+      operationId: 'getBooking',
+      tags: ['bookings'],
+      summary: "Get a booking (your own, or one of your cluster's)",
+      params: BookingParams,
+      response: { 200: BookingView },
+    },
     handler: async (request) => {
       const d = bookings.get(request.params.id, principalOf(request));
       return bookingView(d.booking, d.slot, d.huddle, d.member);
@@ -118,7 +158,13 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
 
   app.post('/v1/bookings/:id/approve', {
     config: { errors: ['BOOKING_NOT_FOUND', 'BOOKING_NOT_PENDING', 'HUDDLE_CANCELLED', 'BOOKING_LIMIT_REACHED'], auth: ['organiser'] },
-    schema: { operationId: 'approveBooking', tags: ['bookings'], summary: 'Approve a pending pitch', params: BookingParams, response: { 200: BookingView } },
+    schema: {
+      operationId: 'approveBooking',
+      tags: ['bookings'],
+      summary: 'Approve a pending pitch',
+      params: BookingParams,
+      response: { 200: BookingView },
+    },
     handler: async (request) => {
       const d = bookings.approve(request.params.id, organiserOf(request), actorOf(request));
       return bookingView(d.booking, d.slot, d.huddle, d.member);
@@ -127,7 +173,14 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
 
   app.post('/v1/bookings/:id/reject', {
     config: { errors: ['BOOKING_NOT_FOUND', 'BOOKING_NOT_PENDING'], auth: ['organiser'] },
-    schema: { operationId: 'rejectBooking', tags: ['bookings'], summary: 'Reject a pending pitch; its slot is released', params: BookingParams, body: RejectBody, response: { 200: BookingView } },
+    schema: {
+      operationId: 'rejectBooking',
+      tags: ['bookings'],
+      summary: 'Reject a pending pitch; its slot is released',
+      params: BookingParams,
+      body: RejectBody,
+      response: { 200: BookingView },
+    },
     handler: async (request) => {
       const d = bookings.reject(request.params.id, organiserOf(request), actorOf(request), request.body.reason?.trim() || null);
       return bookingView(d.booking, d.slot, d.huddle, d.member);
@@ -136,7 +189,13 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingsServi
 
   app.get('/v1/huddles/:id/agenda', {
     config: { errors: ['HUDDLE_NOT_FOUND'], auth: { optional: ['organiser'] } },
-    schema: { operationId: 'getAgenda', tags: ['bookings'], summary: 'The run of show: confirmed pitches in slot order', params: HuddleParams, response: { 200: Agenda } },
+    schema: {
+      operationId: 'getAgenda',
+      tags: ['bookings'],
+      summary: 'The run of show: confirmed pitches in slot order',
+      params: HuddleParams,
+      response: { 200: Agenda },
+    },
     handler: async (request) => {
       const huddle = huddles.get(request.params.id);
       const organiser = huddles.audience(huddle, request.principal) === 'organiser';

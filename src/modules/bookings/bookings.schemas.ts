@@ -14,9 +14,12 @@ export const BookingCreate = Type.Object(
   { additionalProperties: false },
 );
 
-export const BookingStatus = Type.Union([Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('rejected'), Type.Literal('cancelled')], {
-  description: 'pending (waiting for approval, the slot is held), confirmed, rejected or cancelled',
-});
+export const BookingStatus = Type.Union(
+  [Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('rejected'), Type.Literal('cancelled')],
+  {
+    description: 'pending (waiting for approval, the slot is held), confirmed, rejected or cancelled',
+  },
+);
 
 export const BookingView = Type.Object(
   {
@@ -67,7 +70,10 @@ export const Agenda = Type.Object(
     title: Type.String({ description: 'Huddle title' }),
     items: Type.Array(AgendaItem, { description: 'Confirmed pitches in slot order' }),
   },
-  { description: 'The run of show. The public sees organisations, titles and summaries; presenters\' names and emails are for organisers only.' },
+  {
+    description:
+      "The run of show. The public sees organisations, titles and summaries; presenters' names and emails are for organisers only.",
+  },
 );
 export const SlotView = Type.Object({
   id: Id,

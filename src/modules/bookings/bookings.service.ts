@@ -69,7 +69,17 @@ export function createBookingsService(deps: {
   const notices = createPitchNotices({ outbox, clock, site: deps.site, secretKey: deps.secretKey });
   const { details } = queries;
   const { tell } = notices;
-  const booker = createBooker({ db, clock, audit, clusters: deps.clusters, huddles, slotStore, limits, notices, heldSlots: (tx, slotIds) => heldSlots(tx, slotIds) });
+  const booker = createBooker({
+    db,
+    clock,
+    audit,
+    clusters: deps.clusters,
+    huddles,
+    slotStore,
+    limits,
+    notices,
+    heldSlots: (tx, slotIds) => heldSlots(tx, slotIds),
+  });
 
   /** Which of these slots are held for someone (the waitlist's open offers). */
   function heldSlots(tx: DbOrTx, slotIds: string[]): Set<string> {
@@ -93,10 +103,18 @@ export function createBookingsService(deps: {
       .get()!;
   }
 
-  function cancelIn(tx: DbOrTx, request: { pitch: BookingDetails; by: CancelledBy; actor: Actor; reason: string | null; cluster: Cluster }) {
+  function cancelIn(
+    tx: DbOrTx,
+    request: { pitch: BookingDetails; by: CancelledBy; actor: Actor; reason: string | null; cluster: Cluster },
+  ) {
     const { pitch: d, by, reason, cluster } = request;
     const wasConfirmed = d.booking.status === 'confirmed';
-    const booking = setStatus(tx, d.booking, { status: 'cancelled', cancelledBy: by, cancelledAt: clock.now(), sequence: d.booking.sequence + (wasConfirmed ? 1 : 0) });
+    const booking = setStatus(tx, d.booking, {
+      status: 'cancelled',
+      cancelledBy: by,
+      cancelledAt: clock.now(),
+      sequence: d.booking.sequence + (wasConfirmed ? 1 : 0),
+    });
     const after = { ...d, booking };
     tell(tx, { kind: 'cancelled', pitch: after, cluster, cancelledBy: by, reason, wasConfirmed });
     audit.record(tx, request.actor, {
@@ -168,7 +186,13 @@ export function createBookingsService(deps: {
 
     /** Ids of the slots that hold a pending or confirmed booking, or are held for someone (an offer). */
     takenSlotIds(huddleId: string): Set<string> {
-      return new Set([...slotStore.bookedSlotIds(db, huddleId), ...heldSlots(db, slotStore.all(huddleId).map((slot) => slot.id))]);
+      return new Set([
+        ...slotStore.bookedSlotIds(db, huddleId),
+        ...heldSlots(
+          db,
+          slotStore.all(huddleId).map((slot) => slot.id),
+        ),
+      ]);
     },
 
     /** Cancels a pending or confirmed pitch. Members only until the cutoff; organisers at any time. */
@@ -179,12 +203,14 @@ export function createBookingsService(deps: {
         const now = clock.now();
         if (who.kind === 'member') {
           const deadline = memberCancelDeadline(d.huddle);
-          if (now >= deadline) throw problem('CANCELLATION_CUTOFF_PASSED', `Members can cancel until ${deadline.toISOString()}; ask the organisers`);
+          if (now >= deadline)
+            throw problem('CANCELLATION_CUTOFF_PASSED', `Members can cancel until ${deadline.toISOString()}; ask the organisers`);
         }
         const cluster = deps.clusters.getById(d.huddle.clusterId);
         const after = cancelIn(tx, { pitch: d, by: who.kind, actor, reason, cluster });
         const late = now >= bookingWindow(d.huddle.startsAt, d.huddle).closesAt && d.huddle.startsAt > now;
-        if (late && who.kind === 'member') notices.tellOrganisersOfLateCancellation(tx, after, cluster, deps.organisers.contactsOf(tx, cluster.id));
+        if (late && who.kind === 'member')
+          notices.tellOrganisersOfLateCancellation(tx, after, cluster, deps.organisers.contactsOf(tx, cluster.id));
         if (d.huddle.startsAt > now) hooks.slotFreed.emit(tx, d.huddle, d.slot);
         return after;
       });
@@ -201,7 +227,14 @@ export function createBookingsService(deps: {
         const booking = setStatus(tx, d.booking, { status: 'confirmed', decidedAt: clock.now() });
         const after = { ...d, booking };
         tell(tx, { kind: 'approved', pitch: after, cluster });
-        audit.record(tx, actor, { clusterId: cluster.id, action: 'booking.approved', targetType: 'booking', targetId: booking.id, before: { status: 'pending' }, after: { status: 'confirmed' } });
+        audit.record(tx, actor, {
+          clusterId: cluster.id,
+          action: 'booking.approved',
+          targetType: 'booking',
+          targetId: booking.id,
+          before: { status: 'pending' },
+          after: { status: 'confirmed' },
+        });
         return after;
       });
     },

@@ -20,12 +20,30 @@ export function createSlotStore(db: Db) {
   const freeSlots = db
     .select()
     .from(slots)
-    .where(and(eq(slots.huddleId, p('huddleId')), sql`NOT EXISTS (SELECT 1 FROM ${bookings} WHERE ${bookings.slotId} = ${slots.id} AND ${active})`))
+    .where(
+      and(
+        eq(slots.huddleId, p('huddleId')),
+        sql`NOT EXISTS (SELECT 1 FROM ${bookings} WHERE ${bookings.slotId} = ${slots.id} AND ${active})`,
+      ),
+    )
     .orderBy(asc(slots.position))
     .prepare();
-  const anySlot = db.select({ id: slots.id }).from(slots).where(eq(slots.huddleId, p('huddleId'))).limit(1).prepare();
-  const bookingOnSlot = db.select({ id: bookings.id }).from(bookings).where(and(eq(bookings.slotId, p('slotId')), active)).prepare();
-  const byId = db.select().from(slots).where(eq(slots.id, p('id'))).prepare();
+  const anySlot = db
+    .select({ id: slots.id })
+    .from(slots)
+    .where(eq(slots.huddleId, p('huddleId')))
+    .limit(1)
+    .prepare();
+  const bookingOnSlot = db
+    .select({ id: bookings.id })
+    .from(bookings)
+    .where(and(eq(bookings.slotId, p('slotId')), active))
+    .prepare();
+  const byId = db
+    .select()
+    .from(slots)
+    .where(eq(slots.id, p('id')))
+    .prepare();
 
   function bookedSlotIds(tx: DbOrTx, huddleId: string): Set<string> {
     return new Set(
@@ -80,7 +98,10 @@ export function createSlotStore(db: Db) {
       const booked = existing.length > 0 ? bookedSlotIds(tx, huddle.id) : new Set<string>();
       const removedBooked = existing.slice(times.length).filter((slot) => booked.has(slot.id));
       if (removedBooked.length > 0) {
-        throw problem('BOOKINGS_AFFECTED', `Slots ${removedBooked.map((slot) => slot.position).join(', ')} have bookings: cancel those bookings before removing their slots`);
+        throw problem(
+          'BOOKINGS_AFFECTED',
+          `Slots ${removedBooked.map((slot) => slot.position).join(', ')} have bookings: cancel those bookings before removing their slots`,
+        );
       }
       let movedBooked = false;
       for (const [index, slot] of existing.entries()) {
@@ -88,15 +109,24 @@ export function createSlotStore(db: Db) {
         if (!next || (slot.startsAt.getTime() === next.startsAt.getTime() && slot.endsAt.getTime() === next.endsAt.getTime())) continue;
         if (booked.has(slot.id)) {
           if (choice !== 'move') {
-            throw problem('BOOKINGS_AFFECTED', 'This change moves booked pitch slots; send it again with ?bookings=move to move them and tell the pitchers');
+            throw problem(
+              'BOOKINGS_AFFECTED',
+              'This change moves booked pitch slots; send it again with ?bookings=move to move them and tell the pitchers',
+            );
           }
           movedBooked = true;
         }
         tx.update(slots).set({ startsAt: next.startsAt, endsAt: next.endsAt }).where(eq(slots.id, slot.id)).run();
       }
-      if (existing.length > times.length) tx.delete(slots).where(and(eq(slots.huddleId, huddle.id), gt(slots.position, times.length))).run();
+      if (existing.length > times.length)
+        tx.delete(slots)
+          .where(and(eq(slots.huddleId, huddle.id), gt(slots.position, times.length)))
+          .run();
       const added = times.slice(existing.length);
-      if (added.length > 0) tx.insert(slots).values(added.map((slot) => ({ id: newId(), huddleId: huddle.id, ...slot }))).run();
+      if (added.length > 0)
+        tx.insert(slots)
+          .values(added.map((slot) => ({ id: newId(), huddleId: huddle.id, ...slot })))
+          .run();
       return movedBooked;
     },
   };

@@ -33,7 +33,14 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
   const { db, outbox, subscribers } = deps;
   const insertDelivery = db
     .insert(deliveries)
-    .values({ id: rawPlaceholder('id'), campaignId: rawPlaceholder('campaignId'), subscriberId: rawPlaceholder('subscriberId'), email: rawPlaceholder('email'), status: 'pending', createdAt: rawPlaceholder('now') })
+    .values({
+      id: rawPlaceholder('id'),
+      campaignId: rawPlaceholder('campaignId'),
+      subscriberId: rawPlaceholder('subscriberId'),
+      email: rawPlaceholder('email'),
+      status: 'pending',
+      createdAt: rawPlaceholder('now'),
+    })
     .onConflictDoNothing()
     .prepare();
   const pendingStatement = db
@@ -62,7 +69,11 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
     const sent = outbox.statusOf(rows.flatMap((row) => (row.outboxId ? [row.outboxId] : [])));
     return rows.map((row) => {
       const message = row.outboxId ? sent.get(row.outboxId) : undefined;
-      return { campaignId: row.campaignId, status: row.status === 'enqueued' ? (message?.status ?? 'sent') : row.status, sentAt: message?.sentAt ?? null };
+      return {
+        campaignId: row.campaignId,
+        status: row.status === 'enqueued' ? (message?.status ?? 'sent') : row.status,
+        sentAt: message?.sentAt ?? null,
+      };
     });
   });
 
@@ -85,7 +96,10 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
         .orderBy(asc(deliveries.id))
         .limit(limit)
         .all();
-      const people = subscribers.getMany(tx, batch.flatMap((delivery) => (delivery.subscriberId ? [delivery.subscriberId] : [])));
+      const people = subscribers.getMany(
+        tx,
+        batch.flatMap((delivery) => (delivery.subscriberId ? [delivery.subscriberId] : [])),
+      );
       for (const delivery of batch) {
         const subscriber = delivery.subscriberId ? people.get(delivery.subscriberId) : undefined;
         let skip: string | null = null;
@@ -110,11 +124,16 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
 
     /** Adds recipients to a campaign's ledger (once each), inside the caller's transaction. */
     add(_tx: DbOrTx, campaignId: string, recipients: { id: string; email: string }[], now: Date): void {
-      for (const recipient of recipients) insertDelivery.run({ id: newId(), campaignId, subscriberId: recipient.id, email: recipient.email, now: now.getTime() });
+      for (const recipient of recipients)
+        insertDelivery.run({ id: newId(), campaignId, subscriberId: recipient.id, email: recipient.email, now: now.getTime() });
     },
 
     count(campaignId: string): number {
-      return db.select({ n: sql<number>`count(*)` }).from(deliveries).where(eq(deliveries.campaignId, campaignId)).get()!.n;
+      return db
+        .select({ n: sql<number>`count(*)` })
+        .from(deliveries)
+        .where(eq(deliveries.campaignId, campaignId))
+        .get()!.n;
     },
 
     /**
@@ -138,7 +157,9 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
      * reached the mail server are sent again: those are the duplicates a crash can cause.
      */
     releaseInterrupted(campaignId: string): { released: number; heldByLiveProcess: number } {
-      const claimed = outbox.claimsAmong(db.select({ id: deliveries.outboxId }).from(deliveries).where(eq(deliveries.campaignId, campaignId)));
+      const claimed = outbox.claimsAmong(
+        db.select({ id: deliveries.outboxId }).from(deliveries).where(eq(deliveries.campaignId, campaignId)),
+      );
       // A claim of a process that may still be sending (another run, the server's worker) is left to
       // that process, or to its lease if it dies: releasing it would mail those people twice.
       const stuck = claimed.filter((row) => hasStopped(row.claimedBy)).map((row) => row.id);
@@ -170,7 +191,14 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
       const queued = (inOutbox.queued ?? 0) + (inOutbox.sending ?? 0);
       const failed = inOutbox.failed ?? 0;
       // A message no longer in the outbox (its person was erased since) counts as sent.
-      return { recipients: count('pending') + count('skipped') + handed, pending: count('pending'), queued, sent: handed - queued - failed, failed, skipped: count('skipped') };
+      return {
+        recipients: count('pending') + count('skipped') + handed,
+        pending: count('pending'),
+        queued,
+        sent: handed - queued - failed,
+        failed,
+        skipped: count('skipped'),
+      };
     },
   };
 }

@@ -31,7 +31,7 @@ export interface RecipientLinks {
 
 const CARD =
   'max-width:640px;margin:0 auto;padding:24px;background:#ffffff;color:#1f2937;' +
-  'font-family:-apple-system,BlinkMacSystemFont,\'Segoe UI\',Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.55;';
+  "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.55;";
 const SMALL = 'font-size:13px;color:#4b5563;';
 
 export function renderCampaign(input: { subject: string; markdown: string; clusterName: string; listId: string }): RenderedCampaign {
@@ -59,7 +59,9 @@ export function renderCampaign(input: { subject: string; markdown: string; clust
 /** The message for one recipient: the shared body with their unsubscribe and preferences links. */
 export function forRecipient(campaign: RenderedCampaign, links: RecipientLinks) {
   const why = `You receive this because you subscribed to ${campaign.clusterName} emails.`;
-  const footerHtml = `<p style="${SMALL}">${escapeHtml(why)} <a href="${escapeHtml(links.preferencesUrl)}">Choose what you receive</a> or <a href="${escapeHtml(links.unsubscribeUrl)}">unsubscribe</a>.</p>`;
+  const footerHtml =
+    `<p style="${SMALL}">${escapeHtml(why)} <a href="${escapeHtml(links.preferencesUrl)}">Choose what you ` +
+    `receive</a> or <a href="${escapeHtml(links.unsubscribeUrl)}">unsubscribe</a>.</p>`;
   return {
     subject: campaign.subject,
     text: `${campaign.text}\n\n-- \n${why}\nChoose what you receive: ${links.preferencesUrl}\nUnsubscribe: ${links.unsubscribeUrl}\n`,

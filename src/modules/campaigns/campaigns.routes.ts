@@ -31,7 +31,10 @@ const CampaignView = Type.Object({
   sendCommand: Type.String({ description: 'How to send a draft from the command line' }),
 });
 
-export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsService; clusters: ClustersService }> = async (app, { campaigns, clusters }) => {
+export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsService; clusters: ClustersService }> = async (
+  app,
+  { campaigns, clusters },
+) => {
   // The newsletter tag is the subscribers module's; these routes share it.
   const view = (campaign: Campaign, slug: string) => campaignView(campaign, slug, campaigns.stats(campaign.id));
 
@@ -46,7 +49,12 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsSe
         {
           subject: Line({ description: 'Subject line', maxLength: 200 }),
           body: Type.String({ description: 'The message in Markdown', minLength: 1, maxLength: 200_000 }),
-          topic: Type.Optional(Type.Union(TOPICS.map((t) => Type.Literal(t)), { description: 'Who receives it (default: newsletter)' })),
+          topic: Type.Optional(
+            Type.Union(
+              TOPICS.map((t) => Type.Literal(t)),
+              { description: 'Who receives it (default: newsletter)' },
+            ),
+          ),
           theme: Type.Optional(Type.String({ maxLength: 40, description: 'Only subscribers who follow this theme' })),
           rate: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_RATE, description: 'Messages per second' })),
         },
@@ -63,7 +71,13 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsSe
 
   app.get('/v1/campaigns/:id', {
     config: { errors: ['CAMPAIGN_NOT_FOUND'], auth: ['organiser'] },
-    schema: { operationId: 'getCampaign', tags: ['newsletter'], summary: 'A campaign and its delivery figures', params: Type.Object({ id: Id }), response: { 200: CampaignView } },
+    schema: {
+      operationId: 'getCampaign',
+      tags: ['newsletter'],
+      summary: 'A campaign and its delivery figures',
+      params: Type.Object({ id: Id }),
+      response: { 200: CampaignView },
+    },
     handler: async (request) => {
       const organiser = organiserOf(request);
       const campaign = campaigns.get(request.params.id);

@@ -54,14 +54,26 @@ export function createCampaignsService(deps: {
   }
 
   function render(campaign: Pick<Campaign, 'subject' | 'bodyMarkdown'>, cluster: Cluster): RenderedCampaign {
-    return renderCampaign({ subject: campaign.subject, markdown: campaign.bodyMarkdown, clusterName: cluster.name, listId: `${cluster.slug}.${host}` });
+    return renderCampaign({
+      subject: campaign.subject,
+      markdown: campaign.bodyMarkdown,
+      clusterName: cluster.name,
+      listId: `${cluster.slug}.${host}`,
+    });
   }
 
   function checkDraft(cluster: Cluster, draft: CampaignDraft) {
     const rate = draft.rate ?? DEFAULT_RATE;
-    if (!Number.isInteger(rate) || rate < 1 || rate > MAX_RATE) throw problem('VALIDATION_FAILED', `rate must be 1 to ${MAX_RATE} messages per second`);
-    if (draft.theme !== undefined && !cluster.themes.includes(draft.theme)) throw problem('VALIDATION_FAILED', `theme ${draft.theme} is not one of ${cluster.themes.join(', ')}`);
-    const rendered = renderCampaign({ subject: draft.subject, markdown: draft.body, clusterName: cluster.name, listId: `${cluster.slug}.${host}` });
+    if (!Number.isInteger(rate) || rate < 1 || rate > MAX_RATE)
+      throw problem('VALIDATION_FAILED', `rate must be 1 to ${MAX_RATE} messages per second`);
+    if (draft.theme !== undefined && !cluster.themes.includes(draft.theme))
+      throw problem('VALIDATION_FAILED', `theme ${draft.theme} is not one of ${cluster.themes.join(', ')}`);
+    const rendered = renderCampaign({
+      subject: draft.subject,
+      markdown: draft.body,
+      clusterName: cluster.name,
+      listId: `${cluster.slug}.${host}`,
+    });
     if (rendered.problems.some((p) => p.endsWith('is empty'))) throw problem('VALIDATION_FAILED', rendered.problems.join('; '));
     return { rate, rendered };
   }
@@ -82,7 +94,12 @@ export function createCampaignsService(deps: {
         const message = ledger.messageFor(rendered, recipient.id);
         bytes += message.html.length + message.text.length;
       }
-      return { recipients: recipients.length, problems: rendered.problems, averageBytes: recipients.length ? Math.round(bytes / recipients.length) : 0, rendered };
+      return {
+        recipients: recipients.length,
+        problems: rendered.problems,
+        averageBytes: recipients.length ? Math.round(bytes / recipients.length) : 0,
+        rendered,
+      };
     },
 
     createDraft(cluster: Cluster, draft: CampaignDraft, actor: Actor): Campaign {
@@ -90,10 +107,26 @@ export function createCampaignsService(deps: {
       return immediate(db, (tx) => {
         const campaign = tx
           .insert(campaigns)
-          .values({ id: newId(), clusterId: cluster.id, subject: draft.subject.trim(), bodyMarkdown: draft.body, topic: draft.topic ?? 'newsletter', theme: draft.theme ?? null, status: 'draft', rate, createdAt: clock.now() })
+          .values({
+            id: newId(),
+            clusterId: cluster.id,
+            subject: draft.subject.trim(),
+            bodyMarkdown: draft.body,
+            topic: draft.topic ?? 'newsletter',
+            theme: draft.theme ?? null,
+            status: 'draft',
+            rate,
+            createdAt: clock.now(),
+          })
           .returning()
           .get();
-        audit.record(tx, actor, { clusterId: cluster.id, action: 'campaign.created', targetType: 'campaign', targetId: campaign.id, after: { subject: campaign.subject, topic: campaign.topic } });
+        audit.record(tx, actor, {
+          clusterId: cluster.id,
+          action: 'campaign.created',
+          targetType: 'campaign',
+          targetId: campaign.id,
+          after: { subject: campaign.subject, topic: campaign.topic },
+        });
         return campaign;
       });
     },
@@ -105,9 +138,11 @@ export function createCampaignsService(deps: {
       // A crash in between leaves a draft, which is never sent. Each recipient is checked again when
       // handed to the outbox. (A campaign's audience cannot change once it is created.)
       const draft = db.select().from(campaigns).where(eq(campaigns.id, campaignId)).get();
-      const recipients = draft?.status === 'draft' ? deps.subscribers.recipients(db, draft.clusterId, draft.topic, draft.theme ?? undefined) : [];
+      const recipients =
+        draft?.status === 'draft' ? deps.subscribers.recipients(db, draft.clusterId, draft.topic, draft.theme ?? undefined) : [];
       const slices: (typeof recipients)[] = [];
-      for (let from = 0; from < recipients.length; from += DELIVERIES_PER_TRANSACTION) slices.push(recipients.slice(from, from + DELIVERIES_PER_TRANSACTION));
+      for (let from = 0; from < recipients.length; from += DELIVERIES_PER_TRANSACTION)
+        slices.push(recipients.slice(from, from + DELIVERIES_PER_TRANSACTION));
       const lastSlice = slices.pop() ?? [];
       for (const slice of slices) immediate(db, (tx) => ledger.add(tx, campaignId, slice, clock.now()));
       return immediate(db, (tx) => {
@@ -118,7 +153,13 @@ export function createCampaignsService(deps: {
           const now = clock.now();
           ledger.add(tx, campaignId, lastSlice, now);
           tx.update(campaigns).set({ status: 'sending', startedAt: now }).where(eq(campaigns.id, campaignId)).run();
-          audit.record(tx, actor, { clusterId: campaign.clusterId, action: 'campaign.started', targetType: 'campaign', targetId: campaignId, after: { recipients: recipients.length } });
+          audit.record(tx, actor, {
+            clusterId: campaign.clusterId,
+            action: 'campaign.started',
+            targetType: 'campaign',
+            targetId: campaignId,
+            after: { recipients: recipients.length },
+          });
         } else if (campaign.status === 'paused') {
           tx.update(campaigns).set({ status: 'sending' }).where(eq(campaigns.id, campaignId)).run();
         }
@@ -141,8 +182,12 @@ export function createCampaignsService(deps: {
     },
 
     list(cluster: Cluster): Campaign[] {
-      return db.select().from(campaigns).where(eq(campaigns.clusterId, cluster.id)).orderBy(desc(campaigns.createdAt), desc(campaigns.id)).all();
+      return db
+        .select()
+        .from(campaigns)
+        .where(eq(campaigns.clusterId, cluster.id))
+        .orderBy(desc(campaigns.createdAt), desc(campaigns.id))
+        .all();
     },
-
   };
 }

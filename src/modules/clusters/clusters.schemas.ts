@@ -5,7 +5,11 @@ import { Email, HttpUrl, Line, Slug, TimeZone } from '../../lib/schema-types.js'
 const Theme = Type.String({ description: 'Theme name', pattern: '^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$', maxLength: 40 });
 
 const BookingPolicyFields = {
-  pitchesPerOrganisationPerHuddle: Type.Integer({ minimum: 1, maximum: 20, description: 'Active pitches one member organisation may hold in one huddle' }),
+  pitchesPerOrganisationPerHuddle: Type.Integer({
+    minimum: 1,
+    maximum: 20,
+    description: 'Active pitches one member organisation may hold in one huddle',
+  }),
   rollingLimit: Type.Union(
     [
       Type.Object(
@@ -19,12 +23,16 @@ const BookingPolicyFields = {
     ],
     { description: 'At most `max` pitches per organisation in any `days` days; null for no rolling limit' },
   ),
-  cancellationCutoffHours: Type.Integer({ minimum: 0, maximum: 720, description: 'Members cannot cancel a pitch this many hours before the huddle' }),
+  cancellationCutoffHours: Type.Integer({
+    minimum: 0,
+    maximum: 720,
+    description: 'Members cannot cancel a pitch this many hours before the huddle',
+  }),
   waitlistOfferHours: Type.Integer({ minimum: 1, maximum: 168, description: 'How long a waitlist offer holds a freed slot' }),
-  approvalRequired: Type.Boolean({ description: 'Whether new pitches wait for an organiser\'s approval' }),
+  approvalRequired: Type.Boolean({ description: "Whether new pitches wait for an organiser's approval" }),
 };
 
-export const BookingPolicy = Type.Object(BookingPolicyFields, { description: 'Defaults for new huddles\' pitch booking' });
+export const BookingPolicy = Type.Object(BookingPolicyFields, { description: "Defaults for new huddles' pitch booking" });
 
 export const ClusterParams = Type.Object({ cluster: Slug });
 
@@ -43,12 +51,12 @@ export const ClusterProfile = Type.Object(
         webcal: Type.String({ description: 'webcal:// address that calendar apps subscribe to' }),
         google: Type.String({ description: 'Google Calendar "add by URL" address' }),
       },
-      { description: 'The cluster\'s public calendar of huddles' },
+      { description: "The cluster's public calendar of huddles" },
     ),
     createdAt: Type.String({ format: 'date-time', description: 'When the cluster was created (UTC)' }),
     updatedAt: Type.String({ format: 'date-time', description: 'Last change (UTC)' }),
   },
-  { description: 'A cluster\'s public profile' },
+  { description: "A cluster's public profile" },
 );
 
 export const ClusterPatch = Type.Object(

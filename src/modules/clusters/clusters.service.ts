@@ -37,7 +37,10 @@ export interface ClusterChanges {
 
 function checkName(value: string): string {
   const name = cleanName(value);
-  if (!name) throw problem('VALIDATION_FAILED', 'name must be 1-200 characters on one line', { errors: [{ field: 'body/name', message: 'is empty or too long' }] });
+  if (!name)
+    throw problem('VALIDATION_FAILED', 'name must be 1-200 characters on one line', {
+      errors: [{ field: 'body/name', message: 'is empty or too long' }],
+    });
   return name;
 }
 
@@ -50,14 +53,26 @@ export type ClustersService = ReturnType<typeof createClustersService>;
 export type ClusterStamp = Pick<Cluster, 'id' | 'slug' | 'huddlesVersion'>;
 
 export function createClustersService({ db, clock, audit }: { db: Db; clock: Clock; audit: AuditService }) {
-  const bySlug = db.select().from(clusters).where(eq(clusters.slug, sql.placeholder('slug'))).prepare();
-  const byId = db.select().from(clusters).where(eq(clusters.id, sql.placeholder('id'))).prepare();
+  const bySlug = db
+    .select()
+    .from(clusters)
+    .where(eq(clusters.slug, sql.placeholder('slug')))
+    .prepare();
+  const byId = db
+    .select()
+    .from(clusters)
+    .where(eq(clusters.id, sql.placeholder('id')))
+    .prepare();
   const stampBySlug = db
     .select({ id: clusters.id, slug: clusters.slug, huddlesVersion: clusters.huddlesVersion })
     .from(clusters)
     .where(eq(clusters.slug, sql.placeholder('slug')))
     .prepare();
-  const slugById = db.select({ slug: clusters.slug }).from(clusters).where(eq(clusters.id, sql.placeholder('id'))).prepare();
+  const slugById = db
+    .select({ slug: clusters.slug })
+    .from(clusters)
+    .where(eq(clusters.id, sql.placeholder('id')))
+    .prepare();
 
   function find(slug: string): Cluster | undefined {
     return bySlug.get({ slug });
@@ -95,7 +110,10 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
 
     /** Marks the cluster's public calendar as changed (a huddle was saved), in the change's transaction. */
     bumpFeedVersion(tx: DbOrTx, id: string): void {
-      tx.update(clusters).set({ huddlesVersion: sql`${clusters.huddlesVersion} + 1` }).where(eq(clusters.id, id)).run();
+      tx.update(clusters)
+        .set({ huddlesVersion: sql`${clusters.huddlesVersion} + 1` })
+        .where(eq(clusters.id, id))
+        .run();
     },
 
     create(input: NewCluster, actor: Actor): Cluster {

@@ -27,7 +27,12 @@ function notModified(request: FastifyRequest, calendar: RenderedCalendar): boole
 }
 
 /** Answers a calendar with caching headers; the body is not sent when the client's copy is current. */
-function sendCalendar(request: FastifyRequest, reply: FastifyReply, calendar: RenderedCalendar, file: { name: string; privacy?: 'public' | 'private' }) {
+function sendCalendar(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  calendar: RenderedCalendar,
+  file: { name: string; privacy?: 'public' | 'private' },
+) {
   const privacy = file.privacy ?? 'public';
   reply
     .header('etag', calendar.etag)
@@ -37,10 +42,12 @@ function sendCalendar(request: FastifyRequest, reply: FastifyReply, calendar: Re
   return reply.type('text/calendar; charset=utf-8').header('content-disposition', `inline; filename="${file.name}"`).send(calendar.body);
 }
 
-export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clusters: ClustersService; huddles: HuddlesService; members: MembersService }> = async (
-  app,
-  { feeds, clusters, huddles, members },
-) => {
+export const feedsRoutes: FastifyPluginAsyncTypebox<{
+  feeds: FeedsService;
+  clusters: ClustersService;
+  huddles: HuddlesService;
+  members: MembersService;
+}> = async (app, { feeds, clusters, huddles, members }) => {
   declareTag(app, { name: 'calendars', description: 'iCalendar feeds that calendar apps subscribe to' });
 
   app.get('/v1/clusters/:cluster/calendar.ics', {
@@ -48,7 +55,7 @@ export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clust
     schema: {
       operationId: 'getClusterCalendar',
       tags: ['calendars'],
-      summary: 'The cluster\'s public calendar: published huddles, and cancelled ones for 30 days',
+      summary: "The cluster's public calendar: published huddles, and cancelled ones for 30 days",
       params: Type.Object({ cluster: Slug }),
       querystring: Type.Object(
         { theme: Type.Optional(Type.String({ maxLength: 40, pattern: '^[a-z0-9-]+$', description: 'Only huddles with this theme' })) },
@@ -84,8 +91,11 @@ export const feedsRoutes: FastifyPluginAsyncTypebox<{ feeds: FeedsService; clust
     schema: {
       operationId: 'getMemberCalendar',
       tags: ['calendars'],
-      summary: 'A member\'s private calendar: huddles they registered for and their pitch slots, with online links. The address is the credential.',
-      params: Type.Object({ feedToken: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$', description: 'The token from GET /v1/me' }) }),
+      summary:
+        "A member's private calendar: huddles they registered for and their pitch slots, with online links. The address is the credential.",
+      params: Type.Object({
+        feedToken: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$', description: 'The token from GET /v1/me' }),
+      }),
       response: CalendarResponse,
     },
     handler: async (request, reply) => {

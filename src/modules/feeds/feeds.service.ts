@@ -64,7 +64,8 @@ export function createFeedsService(deps: {
   const events = new LRUCache<string, { version: string; text: string }>({ max: MAX_CACHED_EVENTS });
   const building = new Map<string, Promise<RenderedCalendar>>();
 
-  const versionOf = (huddle: Pick<Huddle, 'version'>, context: EventContext) => `${huddle.version}:${context.organizer.email}:${context.organizer.name}`;
+  const versionOf = (huddle: Pick<Huddle, 'version'>, context: EventContext) =>
+    `${huddle.version}:${context.organizer.email}:${context.organizer.name}`;
 
   /** The public VEVENT of a huddle, rendered once per version of the row (and of the organiser it names). */
   function publicEvent(huddle: Huddle, context: EventContext): string {
@@ -85,7 +86,10 @@ export function createFeedsService(deps: {
   }
 
   function build(name: string, rows: Huddle[], context: EventContext, changedAt: Date): RenderedCalendar {
-    const body = renderCalendar({ name, ttlSeconds: FEED_TTL_SECONDS, method: 'PUBLISH' }, rows.map((row) => publicEvent(row, context)));
+    const body = renderCalendar(
+      { name, ttlSeconds: FEED_TTL_SECONDS, method: 'PUBLISH' },
+      rows.map((row) => publicEvent(row, context)),
+    );
     const lastModified = rows.reduce((latest, row) => (row.updatedAt > latest ? row.updatedAt : latest), changedAt);
     return { body, etag: etagOf(body), lastModified: new Date(Math.floor(lastModified.getTime() / 1000) * 1000) };
   }
@@ -97,10 +101,20 @@ export function createFeedsService(deps: {
   async function buildFeed(cluster: Cluster, theme: string | undefined, day: number): Promise<RenderedCalendar> {
     const context = eventContext(cluster, deps.site);
     const from = (day - PAST_DAYS) * DAY;
-    const range = { clusterId: cluster.id, from, to: (day + FUTURE_DAYS) * DAY, cancelledSince: (day - CANCELLED_DAYS) * DAY, limit: pageSize };
+    const range = {
+      clusterId: cluster.id,
+      from,
+      to: (day + FUTURE_DAYS) * DAY,
+      cancelledSince: (day - CANCELLED_DAYS) * DAY,
+      limit: pageSize,
+    };
     const events: string[] = [];
     // The ETag is the hash of the body; it is worked out event by event, in the same slices.
-    const { header, footer } = calendarFrame({ name: theme ? `${cluster.name} (${theme})` : cluster.name, ttlSeconds: FEED_TTL_SECONDS, method: 'PUBLISH' });
+    const { header, footer } = calendarFrame({
+      name: theme ? `${cluster.name} (${theme})` : cluster.name,
+      ttlSeconds: FEED_TTL_SECONDS,
+      method: 'PUBLISH',
+    });
     const hash = createHash('sha256').update(header);
     let lastModified = cluster.updatedAt;
     let after = { afterStart: from, afterId: '' };
@@ -172,16 +186,26 @@ export function createFeedsService(deps: {
       const context = eventContext(cluster, deps.site);
       const pitches = deps.bookings
         .forMember(member.id, { since: new Date(now - PAST_MS) })
-        .filter(({ booking }) => booking.status === 'confirmed' || (booking.status === 'cancelled' && booking.cancelledAt !== null && now - booking.cancelledAt.getTime() <= CANCELLED_KEPT_MS));
+        .filter(
+          ({ booking }) =>
+            booking.status === 'confirmed' ||
+            (booking.status === 'cancelled' && booking.cancelledAt !== null && now - booking.cancelledAt.getTime() <= CANCELLED_KEPT_MS),
+        );
       const attending = deps.registrations
         .forMember(member.id)
-        .filter(({ registration, huddle }) => registration.status === 'registered' && huddle.startsAt.getTime() > now - PAST_MS && huddle.status !== 'draft');
+        .filter(
+          ({ registration, huddle }) =>
+            registration.status === 'registered' && huddle.startsAt.getTime() > now - PAST_MS && huddle.status !== 'draft',
+        );
       const events = [
         ...attending.map(({ huddle }) => renderEvent(huddle, context, { audience: 'private', stamp: huddle.updatedAt })),
         ...pitches.map((pitch) => renderPitchEvent(pitch, context, { stamp: pitch.booking.updatedAt })),
       ];
       const body = renderCalendar({ name: `${cluster.name}: ${member.name}`, ttlSeconds: FEED_TTL_SECONDS, method: 'PUBLISH' }, events);
-      const changed = [...pitches.map(({ booking, huddle }) => [booking, huddle]), ...attending.map(({ registration, huddle }) => [registration, huddle])]
+      const changed = [
+        ...pitches.map(({ booking, huddle }) => [booking, huddle]),
+        ...attending.map(({ registration, huddle }) => [registration, huddle]),
+      ]
         .flat()
         .reduce((latest, row) => Math.max(latest, row.updatedAt.getTime()), member.updatedAt.getTime());
       return { body, etag: etagOf(body), lastModified: new Date(Math.floor(changed / 1000) * 1000) };

@@ -28,8 +28,26 @@ export function noticeOf(change: HuddleChange): 'updated' | 'cancelled' | null {
 }
 
 export function pitchOf(huddle: Huddle): PitchSettings {
-  const { slotCount, slotMinutes, changeoverMinutes, pitchOffsetMinutes, bookingOpensDaysBefore, bookingClosesHoursBefore, cancellationCutoffHours, approvalRequired } = huddle;
-  return { slotCount, slotMinutes, changeoverMinutes, pitchOffsetMinutes, bookingOpensDaysBefore, bookingClosesHoursBefore, cancellationCutoffHours, approvalRequired };
+  const {
+    slotCount,
+    slotMinutes,
+    changeoverMinutes,
+    pitchOffsetMinutes,
+    bookingOpensDaysBefore,
+    bookingClosesHoursBefore,
+    cancellationCutoffHours,
+    approvalRequired,
+  } = huddle;
+  return {
+    slotCount,
+    slotMinutes,
+    changeoverMinutes,
+    pitchOffsetMinutes,
+    bookingOpensDaysBefore,
+    bookingClosesHoursBefore,
+    cancellationCutoffHours,
+    approvalRequired,
+  };
 }
 
 export function snapshot(h: Huddle): Record<string, unknown> {

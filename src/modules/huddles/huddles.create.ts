@@ -15,7 +15,13 @@ import type { HuddleCreateBody, SeriesCreateBody } from './huddles.schemas.js';
 import { checkPlace, checkThemes, defaultPitchSettings, pitchSettings, timesFrom } from './huddles.settings.js';
 import type { Huddle } from './huddles.service.js';
 
-export function createHuddleCreator(deps: { db: Db; clock: Clock; audit: AuditService; clusters: ClustersService; changed: Hook<[tx: DbOrTx, change: HuddleChange]> }) {
+export function createHuddleCreator(deps: {
+  db: Db;
+  clock: Clock;
+  audit: AuditService;
+  clusters: ClustersService;
+  changed: Hook<[tx: DbOrTx, change: HuddleChange]>;
+}) {
   const { db, clock, audit, clusters } = deps;
 
   /** Checks and normalises a new huddle's fields (shared by one-off huddles and series templates). */
@@ -38,7 +44,16 @@ export function createHuddleCreator(deps: { db: Db; clock: Clock; audit: AuditSe
     };
   }
 
-  function insertHuddle(tx: DbOrTx, row: { fields: ReturnType<typeof newHuddleFields>; startsAt: Date; endsAt: Date; status: 'draft' | 'published'; seriesId: string | null }) {
+  function insertHuddle(
+    tx: DbOrTx,
+    row: {
+      fields: ReturnType<typeof newHuddleFields>;
+      startsAt: Date;
+      endsAt: Date;
+      status: 'draft' | 'published';
+      seriesId: string | null;
+    },
+  ) {
     const now = clock.now();
     const { fields, startsAt, endsAt, status, seriesId } = row;
     const huddle = tx
@@ -55,9 +70,21 @@ export function createHuddleCreator(deps: { db: Db; clock: Clock; audit: AuditSe
       const fields = newHuddleFields(cluster, body);
       const times = timesFrom(body.start, fields.timezone, body.durationMinutes);
       return immediate(db, (tx) => {
-        const row = insertHuddle(tx, { fields, startsAt: times.startsAt, endsAt: times.endsAt, status: body.status ?? 'draft', seriesId: null });
+        const row = insertHuddle(tx, {
+          fields,
+          startsAt: times.startsAt,
+          endsAt: times.endsAt,
+          status: body.status ?? 'draft',
+          seriesId: null,
+        });
         clusters.bumpFeedVersion(tx, cluster.id);
-        audit.record(tx, actor, { clusterId: cluster.id, action: 'huddle.created', targetType: 'huddle', targetId: row.id, after: snapshot(row) });
+        audit.record(tx, actor, {
+          clusterId: cluster.id,
+          action: 'huddle.created',
+          targetType: 'huddle',
+          targetId: row.id,
+          after: snapshot(row),
+        });
         return row;
       });
     },
@@ -70,12 +97,27 @@ export function createHuddleCreator(deps: { db: Db; clock: Clock; audit: AuditSe
       return immediate(db, (tx) => {
         const series = tx
           .insert(huddleSeries)
-          .values({ id: newId(), clusterId: cluster.id, rrule: body.rrule.trim().replace(/^RRULE:/i, '').toUpperCase(), timezone: fields.timezone, createdAt: clock.now() })
+          .values({
+            id: newId(),
+            clusterId: cluster.id,
+            rrule: body.rrule
+              .trim()
+              .replace(/^RRULE:/i, '')
+              .toUpperCase(),
+            timezone: fields.timezone,
+            createdAt: clock.now(),
+          })
           .returning()
           .get();
         const rows = starts.map((start) => {
           const startsAt = start.toJSDate();
-          return insertHuddle(tx, { fields, startsAt, endsAt: new Date(startsAt.getTime() + durationMs), status: body.status ?? 'draft', seriesId: series.id });
+          return insertHuddle(tx, {
+            fields,
+            startsAt,
+            endsAt: new Date(startsAt.getTime() + durationMs),
+            status: body.status ?? 'draft',
+            seriesId: series.id,
+          });
         });
         clusters.bumpFeedVersion(tx, cluster.id);
         audit.record(tx, actor, {
@@ -88,6 +130,5 @@ export function createHuddleCreator(deps: { db: Db; clock: Clock; audit: AuditSe
         return { series, huddles: rows };
       });
     },
-
   };
 }

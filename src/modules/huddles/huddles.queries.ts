@@ -11,7 +11,10 @@ export const RECENTLY_CANCELLED_MS = 30 * 86_400_000;
 
 /** Published, or cancelled recently: what the public may see. */
 export function isPublic(huddle: Pick<Huddle, 'status' | 'cancelledAt'>, now: Date): boolean {
-  return huddle.status === 'published' || (huddle.status === 'cancelled' && huddle.cancelledAt !== null && now.getTime() - huddle.cancelledAt.getTime() <= RECENTLY_CANCELLED_MS);
+  return (
+    huddle.status === 'published' ||
+    (huddle.status === 'cancelled' && huddle.cancelledAt !== null && now.getTime() - huddle.cancelledAt.getTime() <= RECENTLY_CANCELLED_MS)
+  );
 }
 
 export interface ListQuery {
@@ -36,7 +39,10 @@ export function createHuddleQueries(deps: { db: Db; clock: Clock }) {
         gte(huddles.startsAt, sql`${sql.placeholder('from')}`),
         sql`(${huddles.startsAt}, ${huddles.id}) > (${sql.placeholder('afterStart')}, ${sql.placeholder('afterId')})`,
         lt(huddles.startsAt, sql`${sql.placeholder('to')}`),
-        or(eq(huddles.status, 'published'), and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, sql`${sql.placeholder('cancelledSince')}`))),
+        or(
+          eq(huddles.status, 'published'),
+          and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, sql`${sql.placeholder('cancelledSince')}`)),
+        ),
       ),
     )
     .orderBy(asc(huddles.startsAt), asc(huddles.id))
@@ -47,7 +53,14 @@ export function createHuddleQueries(deps: { db: Db; clock: Clock }) {
     /** Whole rows of these huddles by id (ids that do not exist are left out), in the caller's transaction. */
     getMany(tx: DbOrTx, ids: string[]): Map<string, Huddle> {
       if (ids.length === 0) return new Map();
-      return new Map(tx.select().from(huddles).where(inArray(huddles.id, [...new Set(ids)])).all().map((huddle) => [huddle.id, huddle]));
+      return new Map(
+        tx
+          .select()
+          .from(huddles)
+          .where(inArray(huddles.id, [...new Set(ids)]))
+          .all()
+          .map((huddle) => [huddle.id, huddle]),
+      );
     },
 
     /** A page of a cluster's huddles by start: ids and versions (the views are shaped, or kept, per huddle). */
@@ -61,7 +74,12 @@ export function createHuddleQueries(deps: { db: Db; clock: Clock }) {
       if (query.to) conditions.push(lt(huddles.startsAt, new Date(query.to)));
       if (query.status) conditions.push(eq(huddles.status, query.status));
       if (audience === 'public') {
-        conditions.push(or(eq(huddles.status, 'published'), and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, new Date(now.getTime() - RECENTLY_CANCELLED_MS)))));
+        conditions.push(
+          or(
+            eq(huddles.status, 'published'),
+            and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, new Date(now.getTime() - RECENTLY_CANCELLED_MS))),
+          ),
+        );
       }
       if (query.theme) conditions.push(sql`EXISTS (SELECT 1 FROM json_each(${huddles.themes}) WHERE json_each.value = ${query.theme})`);
       if (after) {
@@ -79,7 +97,15 @@ export function createHuddleQueries(deps: { db: Db; clock: Clock }) {
     },
 
     /** One page of a cluster's public feed horizon (published, and cancelled since `cancelledSince`), after (afterStart, afterId). */
-    feedPage(range: { clusterId: string; from: number; to: number; cancelledSince: number; afterStart: number; afterId: string; limit: number }) {
+    feedPage(range: {
+      clusterId: string;
+      from: number;
+      to: number;
+      cancelledSince: number;
+      afterStart: number;
+      afterId: string;
+      limit: number;
+    }) {
       return feedPage.all(range);
     },
 

@@ -29,11 +29,15 @@ function untilInstant(value: string, zone: string): DateTime {
  * time skipped by a DST change moves forward by the gap and a repeated one takes its first instant (RFC 5545).
  */
 export function expandRule(rule: string, first: DateTime, zone: string): DateTime[] {
-  const text = rule.trim().replace(/^RRULE:/i, '').toUpperCase();
+  const text = rule
+    .trim()
+    .replace(/^RRULE:/i, '')
+    .toUpperCase();
   if (!RULE_SHAPE.test(text)) throw invalidRule('rrule must look like FREQ=MONTHLY;BYDAY=1TU;COUNT=12');
   const parts = Object.fromEntries(text.split(';').map((part) => part.split('=') as [string, string]));
   for (const key of Object.keys(parts)) {
-    if (!ALLOWED_PARTS.has(key)) throw invalidRule(`${key} is not supported; use FREQ, INTERVAL, COUNT or UNTIL, and BYDAY, BYMONTHDAY, BYSETPOS or BYMONTH`);
+    if (!ALLOWED_PARTS.has(key))
+      throw invalidRule(`${key} is not supported; use FREQ, INTERVAL, COUNT or UNTIL, and BYDAY, BYMONTHDAY, BYSETPOS or BYMONTH`);
   }
   if (parts.FREQ !== 'WEEKLY' && parts.FREQ !== 'MONTHLY') throw invalidRule('FREQ must be WEEKLY or MONTHLY');
   if (parts.COUNT && parts.UNTIL) throw invalidRule('use COUNT or UNTIL, not both');
@@ -63,7 +67,10 @@ export function expandRule(rule: string, first: DateTime, zone: string): DateTim
   }
   const instants = floating
     .map((d) =>
-      localToInstant({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes() }, zone),
+      localToInstant(
+        { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes() },
+        zone,
+      ),
     )
     .filter((instant) => !until || instant <= until);
   if (instants.length === 0) throw invalidRule('the rule gives no occurrences');

@@ -5,7 +5,19 @@ import { actorOf, organiserOf } from '../../plugins/auth.js';
 import { declareTag } from '../../plugins/openapi.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { ClusterParams } from '../clusters/clusters.schemas.js';
-import { CancelBody, HuddleCreate, HuddleListQuery, HuddlePage, HuddleParams, HuddlePatch, HuddlePatchQuery, HuddleScope, HuddleView, SeriesCreate, SeriesView } from './huddles.schemas.js';
+import {
+  CancelBody,
+  HuddleCreate,
+  HuddleListQuery,
+  HuddlePage,
+  HuddleParams,
+  HuddlePatch,
+  HuddlePatchQuery,
+  HuddleScope,
+  HuddleView,
+  SeriesCreate,
+  SeriesView,
+} from './huddles.schemas.js';
 import type { Huddle, HuddlesService } from './huddles.service.js';
 import { huddleView } from './huddles.view.js';
 
@@ -14,7 +26,10 @@ function sendJson(reply: FastifyReply, body: string): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(body as never);
 }
 
-export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService; clusters: ClustersService }> = async (app, { huddles, clusters }) => {
+export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService; clusters: ClustersService }> = async (
+  app,
+  { huddles, clusters },
+) => {
   declareTag(app, { name: 'huddles', description: 'Huddles, series and pitch slots' });
   const organiserView = (huddle: Huddle, slug: string) => huddleView(huddle, slug, app.config.publicBaseUrl, 'organiser');
 
@@ -48,7 +63,9 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
     handler: async (request, reply) => {
       const cluster = clusters.get(request.params.cluster);
       const { series, huddles: rows } = huddles.createSeries(cluster, request.body, actorOf(request));
-      return reply.code(201).send({ id: series.id, rrule: series.rrule, timezone: series.timezone, huddles: rows.map((h) => organiserView(h, cluster.slug)) });
+      return reply
+        .code(201)
+        .send({ id: series.id, rrule: series.rrule, timezone: series.timezone, huddles: rows.map((h) => organiserView(h, cluster.slug)) });
     },
   });
 
@@ -119,7 +136,13 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
     },
     handler: async (request) => {
       const cluster = clusters.get(organiserOf(request).clusterSlug);
-      const huddle = huddles.cancel({ huddleId: request.params.id, cluster, reason: request.body.reason, scope: request.query.scope ?? 'this', actor: actorOf(request) });
+      const huddle = huddles.cancel({
+        huddleId: request.params.id,
+        cluster,
+        reason: request.body.reason,
+        scope: request.query.scope ?? 'this',
+        actor: actorOf(request),
+      });
       return organiserView(huddle, cluster.slug);
     },
   });

@@ -8,7 +8,7 @@ const TimeInput = Type.String({
   maxLength: 35,
 });
 
-const Theme = Type.String({ description: 'A theme from the cluster\'s vocabulary', maxLength: 40 });
+const Theme = Type.String({ description: "A theme from the cluster's vocabulary", maxLength: 40 });
 
 const Venue = Type.Object(
   {
@@ -22,20 +22,28 @@ const PitchFields = {
   slotCount: Type.Integer({ minimum: 0, maximum: 50, description: 'Number of pitch slots (0: no pitches)' }),
   slotMinutes: Type.Integer({ minimum: 1, maximum: 60, description: 'Length of one pitch' }),
   changeoverMinutes: Type.Integer({ minimum: 0, maximum: 30, description: 'Gap between pitches' }),
-  startOffsetMinutes: Type.Integer({ minimum: 0, maximum: 1440, description: 'Minutes after the huddle starts that the first pitch starts' }),
+  startOffsetMinutes: Type.Integer({
+    minimum: 0,
+    maximum: 1440,
+    description: 'Minutes after the huddle starts that the first pitch starts',
+  }),
   bookingOpensDaysBefore: Type.Union([Type.Integer({ minimum: 0, maximum: 365 }), Type.Null()], {
     description: 'Booking opens this many days before the huddle; null: as soon as it is published',
   }),
   bookingClosesHoursBefore: Type.Integer({ minimum: 0, maximum: 8760, description: 'Booking closes this many hours before the huddle' }),
-  cancellationCutoffHours: Type.Integer({ minimum: 0, maximum: 8760, description: 'Members cannot cancel a pitch this many hours before the huddle' }),
-  approvalRequired: Type.Boolean({ description: 'Whether pitches wait for an organiser\'s approval' }),
+  cancellationCutoffHours: Type.Integer({
+    minimum: 0,
+    maximum: 8760,
+    description: 'Members cannot cancel a pitch this many hours before the huddle',
+  }),
+  approvalRequired: Type.Boolean({ description: "Whether pitches wait for an organiser's approval" }),
 };
 
 const PitchInput = Type.Object(
   Object.fromEntries(Object.entries(PitchFields).map(([key, schema]) => [key, Type.Optional(schema)])) as {
     [K in keyof typeof PitchFields]: ReturnType<typeof Type.Optional<(typeof PitchFields)[K]>>;
   },
-  { additionalProperties: false, description: 'Pitch settings; unset ones take the cluster\'s defaults' },
+  { additionalProperties: false, description: "Pitch settings; unset ones take the cluster's defaults" },
 );
 
 const HuddleFields = {
@@ -45,8 +53,10 @@ const HuddleFields = {
   durationMinutes: Type.Integer({ minimum: 5, maximum: 1440, description: 'Length of the huddle' }),
   venue: Type.Union([Venue, Type.Null()]),
   onlineUrl: Type.Union([HttpUrl, Type.Null()], { description: 'Joining link; private to organisers, attendees and pitchers' }),
-  capacity: Type.Union([Type.Integer({ minimum: 1, maximum: 100_000 }), Type.Null()], { description: 'Places for attendees; null: unlimited' }),
-  themes: Type.Array(Theme, { maxItems: 10, uniqueItems: true, description: 'Themes from the cluster\'s vocabulary' }),
+  capacity: Type.Union([Type.Integer({ minimum: 1, maximum: 100_000 }), Type.Null()], {
+    description: 'Places for attendees; null: unlimited',
+  }),
+  themes: Type.Array(Theme, { maxItems: 10, uniqueItems: true, description: "Themes from the cluster's vocabulary" }),
   pitch: PitchInput,
 };
 
@@ -100,7 +110,9 @@ export const HuddlePatchQuery = Type.Object(
     scope: Scope,
     bookings: Type.Optional(
       Type.Union([Type.Literal('refuse'), Type.Literal('move')], {
-        description: 'When the change moves booked pitch slots: refuse it (default, 409 BOOKINGS_AFFECTED) or move them and send each pitcher an updated invitation. Removing a booked slot is always refused.',
+        description:
+          'When the change moves booked pitch slots: refuse it (default, 409 BOOKINGS_AFFECTED) or move them and send each pitcher ' +
+          'an updated invitation. Removing a booked slot is always refused.',
         default: 'refuse',
       }),
     ),
@@ -110,8 +122,14 @@ export const HuddlePatchQuery = Type.Object(
 
 export const SeriesCreate = Type.Object(
   {
-    rrule: Type.String({ description: 'RFC 5545 RRULE, WEEKLY or MONTHLY, with COUNT or UNTIL, e.g. FREQ=MONTHLY;BYDAY=1TU;COUNT=12', maxLength: 300 }),
-    template: Type.Omit(HuddleCreate, ['status'], { additionalProperties: false, description: 'Every occurrence starts as this; start is the first occurrence\'s start' }),
+    rrule: Type.String({
+      description: 'RFC 5545 RRULE, WEEKLY or MONTHLY, with COUNT or UNTIL, e.g. FREQ=MONTHLY;BYDAY=1TU;COUNT=12',
+      maxLength: 300,
+    }),
+    template: Type.Omit(HuddleCreate, ['status'], {
+      additionalProperties: false,
+      description: "Every occurrence starts as this; start is the first occurrence's start",
+    }),
     status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('published')], { description: 'Status of every occurrence' })),
   },
   { additionalProperties: false },
@@ -140,7 +158,9 @@ const CalendarLinks = Type.Object(
 
 const PitchView = Type.Object({
   ...PitchFields,
-  bookingOpensAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When booking opens (null: open once published)' }),
+  bookingOpensAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: 'When booking opens (null: open once published)',
+  }),
   bookingClosesAt: Type.String({ format: 'date-time', description: 'When booking closes' }),
 });
 
@@ -153,7 +173,9 @@ const huddleViewFields = {
   start: ZonedTime,
   end: ZonedTime,
   durationMinutes: Type.Integer({ description: 'Length in minutes' }),
-  venue: Type.Union([Type.Object({ name: Type.String(), address: Type.Union([Type.String(), Type.Null()]) }), Type.Null()], { description: 'Venue' }),
+  venue: Type.Union([Type.Object({ name: Type.String(), address: Type.Union([Type.String(), Type.Null()]) }), Type.Null()], {
+    description: 'Venue',
+  }),
   hasOnlineLink: Type.Boolean({ description: 'Whether there is an online joining link (given to attendees and pitchers)' }),
   capacity: Type.Union([Type.Integer(), Type.Null()], { description: 'Places for attendees; null: unlimited' }),
   themes: Type.Array(Type.String(), { description: 'Themes' }),
@@ -183,7 +205,11 @@ export const HuddleListQuery = Type.Object(
     from: Type.Optional(Type.String({ format: 'date-time', description: 'Huddles starting at or after this instant (default: now)' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'Huddles starting before this instant' })),
     theme: Type.Optional(Type.String({ maxLength: 40, description: 'Only huddles with this theme' })),
-    status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('published'), Type.Literal('cancelled')], { description: 'Only this status (organisers)' })),
+    status: Type.Optional(
+      Type.Union([Type.Literal('draft'), Type.Literal('published'), Type.Literal('cancelled')], {
+        description: 'Only this status (organisers)',
+      }),
+    ),
     cursor: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]*$', description: 'nextCursor of the previous page' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'Huddles per page' })),
   },

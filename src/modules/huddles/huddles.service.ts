@@ -29,7 +29,6 @@ export type { ListQuery };
 /** The columns that decide who may see a huddle, and its row version. */
 export type HuddleStamp = Pick<Huddle, 'id' | 'clusterId' | 'status' | 'cancelledAt' | 'version'>;
 
-
 export type HuddlesService = ReturnType<typeof createHuddlesService>;
 
 export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditService; clusters: ClustersService; site: Site }) {
@@ -41,9 +40,19 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
 
   const queries = createHuddleQueries({ db, clock });
   const creator = createHuddleCreator({ db, clock, audit, clusters, changed: hooks.changed });
-  const byId = db.select().from(huddles).where(eq(huddles.id, sql.placeholder('id'))).prepare();
+  const byId = db
+    .select()
+    .from(huddles)
+    .where(eq(huddles.id, sql.placeholder('id')))
+    .prepare();
   const stampById = db
-    .select({ id: huddles.id, clusterId: huddles.clusterId, status: huddles.status, cancelledAt: huddles.cancelledAt, version: huddles.version })
+    .select({
+      id: huddles.id,
+      clusterId: huddles.clusterId,
+      status: huddles.status,
+      cancelledAt: huddles.cancelledAt,
+      version: huddles.version,
+    })
     .from(huddles)
     .where(eq(huddles.id, sql.placeholder('id')))
     .prepare();
@@ -68,7 +77,8 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
     let startsAt = current.startsAt;
     if (startOverride) startsAt = startOverride;
     else if (body.start !== undefined) startsAt = timesFrom(body.start, timezone, durationMinutes).startsAt;
-    const venue = body.venue !== undefined ? body.venue : current.venueName ? { name: current.venueName, address: current.venueAddress } : null;
+    const venue =
+      body.venue !== undefined ? body.venue : current.venueName ? { name: current.venueName, address: current.venueAddress } : null;
     const onlineUrl = body.onlineUrl !== undefined ? body.onlineUrl : current.onlineUrl;
     checkPlace(venue, onlineUrl);
     return {
@@ -96,7 +106,13 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
     const scheduleChanged = isScheduleChange(before, after);
     const row = tx
       .update(huddles)
-      .set({ ...after, id: before.id, sequence: before.sequence + (scheduleChanged ? 1 : 0), version: before.version + 1, updatedAt: clock.now() })
+      .set({
+        ...after,
+        id: before.id,
+        sequence: before.sequence + (scheduleChanged ? 1 : 0),
+        version: before.version + 1,
+        updatedAt: clock.now(),
+      })
       .where(eq(huddles.id, before.id))
       .returning()
       .get();
@@ -149,7 +165,14 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
     createSeries: creator.createSeries,
 
     /** Edits one huddle, or it and the following occurrences of its series (same wall-clock shift for each). */
-    update(request: { huddleId: string; cluster: Cluster; body: HuddlePatchBody; scope: 'this' | 'following'; actor: Actor; bookings: BookingsChoice }): Huddle {
+    update(request: {
+      huddleId: string;
+      cluster: Cluster;
+      body: HuddlePatchBody;
+      scope: 'this' | 'following';
+      actor: Actor;
+      bookings: BookingsChoice;
+    }): Huddle {
       const { cluster, body } = request;
       return immediate(db, (tx) => {
         const target = getOwned(request.huddleId, cluster.id);
@@ -163,10 +186,19 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
           if (occurrence.id !== target.id && body.start !== undefined) {
             // Same local time of day and the same day shift in each occurrence's own zone.
             const local = DateTime.fromJSDate(occurrence.startsAt, { zone: occurrence.timezone }).plus({ days: dayShift });
-            startOverride = localToInstant({ year: local.year, month: local.month, day: local.day, hour: newLocal.hour, minute: newLocal.minute }, first.timezone).toJSDate();
+            startOverride = localToInstant(
+              { year: local.year, month: local.month, day: local.day, hour: newLocal.hour, minute: newLocal.minute },
+              first.timezone,
+            ).toJSDate();
           }
           const next = occurrence.id === target.id ? first : patched(occurrence, cluster, body, startOverride);
-          const saved = save(tx, { before: occurrence, after: next, actor: request.actor, action: 'huddle.updated', bookings: request.bookings });
+          const saved = save(tx, {
+            before: occurrence,
+            after: next,
+            actor: request.actor,
+            action: 'huddle.updated',
+            bookings: request.bookings,
+          });
           if (occurrence.id === target.id) result = saved;
         }
         return result;

@@ -21,7 +21,10 @@ export function createHuddleViews(deps: {
   baseUrl: string;
   maxChars?: number;
 }) {
-  const kept = new LRUCache<string, { version: number; body: string }>({ maxSize: deps.maxChars ?? MAX_CHARS, sizeCalculation: (view) => view.body.length || 1 });
+  const kept = new LRUCache<string, { version: number; body: string }>({
+    maxSize: deps.maxChars ?? MAX_CHARS,
+    sizeCalculation: (view) => view.body.length || 1,
+  });
   const serialize = jsonSerializer(HuddleView);
 
   function shaped(huddle: Huddle, audience: Audience, clusterSlug?: string): string {

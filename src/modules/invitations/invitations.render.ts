@@ -14,7 +14,9 @@ export function invitationEmail(kind: InvitationKind, huddle: Huddle, clusterNam
   const opening = {
     invitation: `${clusterName} invites you to a huddle.`,
     update: `The time or place of this ${clusterName} huddle has changed. Your calendar entry is updated by the attachment.`,
-    cancellation: `This ${clusterName} huddle is cancelled${huddle.cancelReason ? `: ${huddle.cancelReason}` : '.'} The attachment removes it from your calendar.`,
+    cancellation:
+      `This ${clusterName} huddle is cancelled${huddle.cancelReason ? `: ${huddle.cancelReason}` : '.'} The attachment ` +
+      `removes it from your calendar.`,
   }[kind];
   const details = [`${huddle.title}`, `When: ${whenText(huddle)}`, ...whereText(huddle)].join('\n');
   return renderEmail({

@@ -17,7 +17,10 @@ const InviteBody = Type.Object(
     ),
     addresses: Type.Optional(
       Type.Array(
-        Type.Object({ email: Email, name: Type.Optional(Line({ description: 'Name to address them by', maxLength: 200 })) }, { additionalProperties: false }),
+        Type.Object(
+          { email: Email, name: Type.Optional(Line({ description: 'Name to address them by', maxLength: 200 })) },
+          { additionalProperties: false },
+        ),
         { minItems: 1, maxItems: MAX_ADDRESSES, description: `Up to ${MAX_ADDRESSES} people by address` },
       ),
     ),
@@ -41,7 +44,10 @@ const InvitationList = Type.Object({
   ),
 });
 
-export const invitationsRoutes: FastifyPluginAsyncTypebox<{ invitations: InvitationsService; huddles: HuddlesService }> = async (app, { invitations, huddles }) => {
+export const invitationsRoutes: FastifyPluginAsyncTypebox<{ invitations: InvitationsService; huddles: HuddlesService }> = async (
+  app,
+  { invitations, huddles },
+) => {
   declareTag(app, { name: 'invitations', description: 'Calendar invitations to huddles, by email' });
   app.post('/v1/huddles/:id/invitations', {
     config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_NOT_PUBLISHED', 'HUDDLE_CANCELLED'], auth: ['organiser'] },
@@ -70,7 +76,11 @@ export const invitationsRoutes: FastifyPluginAsyncTypebox<{ invitations: Invitat
     },
     handler: async (request) => {
       const huddle = huddles.getOwned(request.params.id, organiserOf(request).clusterId);
-      return { items: invitations.list(huddle.id).map((i) => ({ email: i.email, name: i.name, source: i.source, invitedAt: i.createdAt.toISOString() })) };
+      return {
+        items: invitations
+          .list(huddle.id)
+          .map((i) => ({ email: i.email, name: i.name, source: i.source, invitedAt: i.createdAt.toISOString() })),
+      };
     },
   });
 };

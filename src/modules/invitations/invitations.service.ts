@@ -73,12 +73,18 @@ export function createInvitationsService(deps: {
     const recipients: Recipient[] = [];
     if (request.audience) {
       const resolve = deps.audiences[request.audience];
-      if (!resolve) throw problem('VALIDATION_FAILED', `The ${request.audience} audience is not available yet`, { errors: [{ field: 'body/audience', message: 'is not available' }] });
+      if (!resolve)
+        throw problem('VALIDATION_FAILED', `The ${request.audience} audience is not available yet`, {
+          errors: [{ field: 'body/audience', message: 'is not available' }],
+        });
       recipients.push(...resolve(tx, cluster.id));
     }
     for (const [index, address] of (request.addresses ?? []).entries()) {
       const email = normaliseEmail(address.email);
-      if (!isEmailAddress(email)) throw problem('VALIDATION_FAILED', `addresses/${index}/email is not an email address`, { errors: [{ field: `body/addresses/${index}/email`, message: 'is not an email address' }] });
+      if (!isEmailAddress(email))
+        throw problem('VALIDATION_FAILED', `addresses/${index}/email is not an email address`, {
+          errors: [{ field: `body/addresses/${index}/email`, message: 'is not an email address' }],
+        });
       recipients.push({ email, name: address.name?.trim() || null });
     }
     // The same person once, however many ways they were named.
@@ -92,7 +98,8 @@ export function createInvitationsService(deps: {
     const invited = tx.select().from(invitations).where(eq(invitations.huddleId, change.after.id)).all();
     if (invited.length === 0) return;
     const cluster = deps.clusters.getById(change.after.clusterId);
-    for (const person of invited) send(tx, { kind: notice === 'cancelled' ? 'cancellation' : 'update', huddle: change.after, cluster, recipient: person });
+    for (const person of invited)
+      send(tx, { kind: notice === 'cancelled' ? 'cancellation' : 'update', huddle: change.after, cluster, recipient: person });
   });
 
   return {
@@ -107,7 +114,14 @@ export function createInvitationsService(deps: {
         for (const recipient of recipients) {
           const inserted = tx
             .insert(invitations)
-            .values({ id: newId(), huddleId: huddle.id, email: recipient.email, name: recipient.name ?? null, source: request.audience ?? 'addresses', createdAt: clock.now() })
+            .values({
+              id: newId(),
+              huddleId: huddle.id,
+              email: recipient.email,
+              name: recipient.name ?? null,
+              source: request.audience ?? 'addresses',
+              createdAt: clock.now(),
+            })
             .onConflictDoNothing({ target: [invitations.huddleId, invitations.email] })
             .run();
           if (inserted.changes === 0) continue;
@@ -131,7 +145,14 @@ export function createInvitationsService(deps: {
 
     /** The addresses invited to a huddle (registrations leave them out of their own notices: the invitation's update tells them). */
     invitedEmails(tx: DbOrTx, huddleId: string): Set<string> {
-      return new Set(tx.select({ email: invitations.email }).from(invitations).where(eq(invitations.huddleId, huddleId)).all().map((row) => row.email));
+      return new Set(
+        tx
+          .select({ email: invitations.email })
+          .from(invitations)
+          .where(eq(invitations.huddleId, huddleId))
+          .all()
+          .map((row) => row.email),
+      );
     },
   };
 }

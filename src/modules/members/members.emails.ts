@@ -10,7 +10,8 @@ export function welcomeEmail(name: string, clusterName: string, link: string): R
     subject: `Welcome to ${clusterName} on Convene`,
     greeting: `Hello ${name},`,
     paragraphs: [
-      `${clusterName} has added you as a member. On Convene you can book a slot to pitch at a huddle, register to attend, and subscribe to the huddles in your calendar.`,
+      `${clusterName} has added you as a member. On Convene you can book a slot to pitch at a huddle, register to attend, and ` +
+        `subscribe to the huddles in your calendar.`,
       'The button signs you in. It works once, for a week; afterwards you can ask for a new link with your email address.',
     ],
     action: { label: 'Sign in', url: link },
@@ -22,7 +23,10 @@ export function signInEmail(name: string, clusterName: string, link: string): Re
   return renderEmail({
     subject: `Your sign-in link for ${clusterName}`,
     greeting: `Hello ${name},`,
-    paragraphs: ['Someone (we hope you) asked to sign in to Convene with this address. The link works once, for 15 minutes.', 'If it was not you, ignore this email: nothing happens without the link.'],
+    paragraphs: [
+      'Someone (we hope you) asked to sign in to Convene with this address. The link works once, for 15 minutes.',
+      'If it was not you, ignore this email: nothing happens without the link.',
+    ],
     action: { label: 'Sign in', url: link },
     footer: [`You are receiving this because you are a member of ${clusterName}.`],
   });

@@ -21,7 +21,10 @@ const REQUIRED = ['email', 'name', 'organisation', 'organisationtype'] as const;
 
 /** "Organisation Type", "organisation_type" and "organisationType" all name the same column. */
 function columnKey(header: string): string {
-  return header.trim().toLowerCase().replace(/[\s_-]+/g, '');
+  return header
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '');
 }
 
 /** Checks one record's fields; returns the member or why it cannot be one. */
@@ -63,9 +66,12 @@ export function parseMembersCsv(text: string): { rows: CsvRow[]; rejected: CsvRe
   const repeated = columns.filter((name, index) => name !== '' && columns.indexOf(name) !== index);
   if (repeated.length > 0) return { rows: [], rejected, error: `the header row names ${[...new Set(repeated)].join(', ')} more than once` };
   const missing = REQUIRED.filter((name) => !columns.includes(name));
-  if (columns.length === 0) return { rows: [], rejected, error: 'the file is empty: it needs a header row (email,name,organisation,organisation_type)' };
-  if (missing.length > 0) return { rows: [], rejected, error: `the header row lacks ${missing.join(', ')} (expected email,name,organisation,organisation_type)` };
-  if (records.length > MAX_IMPORT_ROWS) return { rows: [], rejected, error: `the file has ${records.length} rows; import at most ${MAX_IMPORT_ROWS} at a time` };
+  if (columns.length === 0)
+    return { rows: [], rejected, error: 'the file is empty: it needs a header row (email,name,organisation,organisation_type)' };
+  if (missing.length > 0)
+    return { rows: [], rejected, error: `the header row lacks ${missing.join(', ')} (expected email,name,organisation,organisation_type)` };
+  if (records.length > MAX_IMPORT_ROWS)
+    return { rows: [], rejected, error: `the file has ${records.length} rows; import at most ${MAX_IMPORT_ROWS} at a time` };
 
   const rows: CsvRow[] = [];
   const seen = new Map<string, number>();

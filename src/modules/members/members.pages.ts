@@ -11,7 +11,7 @@ import type { SignIn } from './members.sign-in.js';
 import { memberFeedLinks } from './members.view.js';
 
 const FORM_LIMIT_BYTES = 4096;
-
+const EXPIRED_LINK = 'The link was used already, or it has expired (sign-in links last 15 minutes; the one in the welcome email, a week).';
 
 const emailForm = [
   '<form method="post" action="/sign-in/link">',
@@ -34,7 +34,12 @@ export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn:
   app.get('/sign-in', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
     const code = (request.query as { code?: unknown }).code;
     if (typeof code !== 'string' || code === '') {
-      return sendPage(reply, 200, 'Sign in', [p('Convene emails you a link that signs you in. It works once, for 15 minutes.'), emailForm].join('\n'));
+      return sendPage(
+        reply,
+        200,
+        'Sign in',
+        [p('Convene emails you a link that signs you in. It works once, for 15 minutes.'), emailForm].join('\n'),
+      );
     }
     return sendPage(
       reply,
@@ -48,39 +53,46 @@ export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn:
     );
   });
 
-  app.post('/sign-in', { schema: { hide: true }, config: { rateLimit }, bodyLimit: FORM_LIMIT_BYTES, preHandler: sameSiteOnly }, async (request, reply) => {
-    const code = field(request.body, 'code') ?? '';
-    let issued;
-    try {
-      issued = signIn.exchange(code);
-    } catch (error) {
-      if (!isAppError(error) || error.code !== 'SIGN_IN_CODE_INVALID') throw error;
+  app.post(
+    '/sign-in',
+    { schema: { hide: true }, config: { rateLimit }, bodyLimit: FORM_LIMIT_BYTES, preHandler: sameSiteOnly },
+    async (request, reply) => {
+      const code = field(request.body, 'code') ?? '';
+      let issued;
+      try {
+        issued = signIn.exchange(code);
+      } catch (error) {
+        if (!isAppError(error) || error.code !== 'SIGN_IN_CODE_INVALID') throw error;
+        return sendPage(
+          reply,
+          400,
+          'This sign-in link no longer works',
+          [`<div class="error">${p(EXPIRED_LINK)}</div>`, p('Ask for a new one:'), emailForm].join('\n'),
+        );
+      }
+      const member = members.byId(issued.memberId)!;
+      const links = memberFeedLinks(baseUrl, members.feedToken(member));
       return sendPage(
         reply,
-        400,
-        'This sign-in link no longer works',
-        [`<div class="error">${p('The link was used already, or it has expired (sign-in links last 15 minutes; the one in the welcome email, a week).')}</div>`, p('Ask for a new one:'), emailForm].join('\n'),
+        200,
+        `Signed in as ${member.name}`,
+        [
+          '<h2>Your member token</h2>',
+          p('Apps and scripts send it as "Authorization: Bearer <token>". It is shown this once: copy it now and keep it private.'),
+          `<p class="secret" id="token">${escapeHtml(issued.token)}</p>`,
+          p(`It works until ${issued.expiresAt.toISOString().slice(0, 10)} unless you sign out.`, 'note'),
+          '<h2>Your private calendar</h2>',
+          p(
+            'Subscribe to it to see the huddles you attend and your pitch slots, with their online links. Anyone with the address ' +
+              'can read it; you can change it from the API.',
+          ),
+          `<p><a href="${escapeHtml(links.webcal)}">Subscribe in your calendar app</a></p>`,
+          `<p><a href="${escapeHtml(links.google)}">Add to Google Calendar</a></p>`,
+          `<p class="secret">${escapeHtml(links.ics)}</p>`,
+        ].join('\n'),
       );
-    }
-    const member = members.byId(issued.memberId)!;
-    const links = memberFeedLinks(baseUrl, members.feedToken(member));
-    return sendPage(
-      reply,
-      200,
-      `Signed in as ${member.name}`,
-      [
-        '<h2>Your member token</h2>',
-        p('Apps and scripts send it as "Authorization: Bearer <token>". It is shown this once: copy it now and keep it private.'),
-        `<p class="secret" id="token">${escapeHtml(issued.token)}</p>`,
-        p(`It works until ${issued.expiresAt.toISOString().slice(0, 10)} unless you sign out.`, 'note'),
-        '<h2>Your private calendar</h2>',
-        p('Subscribe to it to see the huddles you attend and your pitch slots, with their online links. Anyone with the address can read it; you can change it from the API.'),
-        `<p><a href="${escapeHtml(links.webcal)}">Subscribe in your calendar app</a></p>`,
-        `<p><a href="${escapeHtml(links.google)}">Add to Google Calendar</a></p>`,
-        `<p class="secret">${escapeHtml(links.ics)}</p>`,
-      ].join('\n'),
-    );
-  });
+    },
+  );
 
   app.post('/sign-in/link', {
     schema: { hide: true },

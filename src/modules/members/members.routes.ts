@@ -7,7 +7,19 @@ import { actorOf, memberOf } from '../../plugins/auth.js';
 import { declareTag } from '../../plugins/openapi.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { ClusterParams } from '../clusters/clusters.schemas.js';
-import { Accepted, EmailLinkBody, IssuedToken, MemberCreate, MemberListQuery, MemberPage, MemberParams, MemberPatch, MemberView, TokenBody, CalendarLinks } from './members.schemas.js';
+import {
+  Accepted,
+  EmailLinkBody,
+  IssuedToken,
+  MemberCreate,
+  MemberListQuery,
+  MemberPage,
+  MemberParams,
+  MemberPatch,
+  MemberView,
+  TokenBody,
+  CalendarLinks,
+} from './members.schemas.js';
 import { signedInMember } from './members.http.js';
 import type { Member, MembersService } from './members.service.js';
 import type { SignIn } from './members.sign-in.js';
@@ -24,8 +36,11 @@ export function sendLinkAfterResponse(signIn: SignIn, email: string, log: Fastif
 
 export const ACCEPTED_DETAIL = 'If this address belongs to an active member, a sign-in link is on its way. It works once, for 15 minutes.';
 
-export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService; signIn: SignIn; clusters: ClustersService }> = async (app, { members, signIn, clusters }) => {
-  declareTag(app, { name: 'members', description: 'A cluster\'s members, and the signed-in member\'s own view' });
+export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService; signIn: SignIn; clusters: ClustersService }> = async (
+  app,
+  { members, signIn, clusters },
+) => {
+  declareTag(app, { name: 'members', description: "A cluster's members, and the signed-in member's own view" });
   declareTag(app, { name: 'sign-in', description: 'Email sign-in for members and their tokens' });
   const feedLinks = (member: Member) => memberFeedLinks(app.config.publicBaseUrl, members.feedToken(member));
 
@@ -78,7 +93,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
     schema: {
       operationId: 'updateMember',
       tags: ['members'],
-      summary: 'Change a member\'s details, or suspend or reactivate them',
+      summary: "Change a member's details, or suspend or reactivate them",
       params: MemberParams,
       body: MemberPatch,
       response: { 200: MemberView },
@@ -121,7 +136,13 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
       return reply
         .code(201)
         .header('cache-control', 'no-store')
-        .send({ token: issued.token, tokenType: 'Bearer' as const, expiresAt: issued.expiresAt.toISOString(), member: memberView(member, cluster.slug), calendar: feedLinks(member) });
+        .send({
+          token: issued.token,
+          tokenType: 'Bearer' as const,
+          expiresAt: issued.expiresAt.toISOString(),
+          member: memberView(member, cluster.slug),
+          calendar: feedLinks(member),
+        });
     },
   });
 

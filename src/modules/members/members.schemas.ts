@@ -61,11 +61,17 @@ export const CalendarLinks = Type.Object(
     webcal: Type.String({ description: 'webcal:// address that calendar apps subscribe to' }),
     google: Type.String({ description: 'Google Calendar "add by URL" address' }),
   },
-  { description: 'The member\'s private calendar feed: keep it to yourself, it shows online links' },
+  { description: "The member's private calendar feed: keep it to yourself, it shows online links" },
 );
 
 export const EmailLinkBody = Type.Object(
-  { email: Type.String({ description: 'The member\'s email address; case and surrounding spaces do not matter', minLength: 3, maxLength: 320 }) },
+  {
+    email: Type.String({
+      description: "The member's email address; case and surrounding spaces do not matter",
+      minLength: 3,
+      maxLength: 320,
+    }),
+  },
   { additionalProperties: false },
 );
 

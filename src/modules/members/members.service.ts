@@ -45,29 +45,61 @@ export const WELCOME_CODE_MINUTES = 7 * 24 * 60;
 
 export type MembersService = ReturnType<typeof createMembersService>;
 
-export function createMembersService(deps: { db: Db; clock: Clock; audit: AuditService; outbox: Outbox; signIn: SignIn; site: Site; secretKey: string }) {
+export function createMembersService(deps: {
+  db: Db;
+  clock: Clock;
+  audit: AuditService;
+  outbox: Outbox;
+  signIn: SignIn;
+  site: Site;
+  secretKey: string;
+}) {
   const { db, clock, audit, outbox } = deps;
 
-  const byId = db.select().from(members).where(eq(members.id, sql.placeholder('id'))).prepare();
-  const byFeedHash = db.select().from(members).where(eq(members.feedTokenHash, sql.placeholder('hash'))).prepare();
+  const byId = db
+    .select()
+    .from(members)
+    .where(eq(members.id, sql.placeholder('id')))
+    .prepare();
+  const byFeedHash = db
+    .select()
+    .from(members)
+    .where(eq(members.feedTokenHash, sql.placeholder('hash')))
+    .prepare();
 
   function checkText(value: string, field: string, max: number): string {
     const clean = cleanName(value, max);
-    if (!clean) throw problem('VALIDATION_FAILED', `${field} must be 1-${max} characters on one line`, { errors: [{ field: `body/${field}`, message: 'is not valid' }] });
+    if (!clean)
+      throw problem('VALIDATION_FAILED', `${field} must be 1-${max} characters on one line`, {
+        errors: [{ field: `body/${field}`, message: 'is not valid' }],
+      });
     return clean;
   }
 
   function snapshot(member: Member) {
-    return { email: member.email, name: member.name, organisation: member.organisation, organisationType: member.organisationType, status: member.status };
+    return {
+      email: member.email,
+      name: member.name,
+      organisation: member.organisation,
+      organisationType: member.organisationType,
+      status: member.status,
+    };
   }
 
   /** Inserts a member inside the caller's transaction and queues the welcome email with a sign-in link. */
   function insert(tx: DbOrTx, cluster: Cluster, input: NewMember, actor: Actor): Member {
     const email = normaliseEmail(input.email);
-    if (!isEmailAddress(email)) throw problem('VALIDATION_FAILED', `"${input.email}" is not an email address`, { errors: [{ field: 'body/email', message: 'is not an email address' }] });
+    if (!isEmailAddress(email))
+      throw problem('VALIDATION_FAILED', `"${input.email}" is not an email address`, {
+        errors: [{ field: 'body/email', message: 'is not an email address' }],
+      });
     const name = checkText(input.name, 'name', 200);
     const organisation = checkText(input.organisation, 'organisation', 200);
-    const exists = tx.select({ id: members.id }).from(members).where(and(eq(members.clusterId, cluster.id), eq(members.email, email))).get();
+    const exists = tx
+      .select({ id: members.id })
+      .from(members)
+      .where(and(eq(members.clusterId, cluster.id), eq(members.email, email)))
+      .get();
     if (exists) throw problem('MEMBER_EXISTS', `${email} is a member of "${cluster.slug}" already`);
     const id = newId();
     const now = clock.now();
@@ -89,8 +121,19 @@ export function createMembersService(deps: { db: Db; clock: Clock; audit: AuditS
       .returning()
       .get();
     const code = deps.signIn.issueCode(tx, member.id, WELCOME_CODE_MINUTES);
-    outbox.enqueue(tx, { kind: 'member.welcome', to: email, clusterId: cluster.id, ...welcomeEmail(name, cluster.name, signInUrl(deps.site.baseUrl, code)) });
-    audit.record(tx, actor, { clusterId: cluster.id, action: 'member.created', targetType: 'member', targetId: id, after: snapshot(member) });
+    outbox.enqueue(tx, {
+      kind: 'member.welcome',
+      to: email,
+      clusterId: cluster.id,
+      ...welcomeEmail(name, cluster.name, signInUrl(deps.site.baseUrl, code)),
+    });
+    audit.record(tx, actor, {
+      clusterId: cluster.id,
+      action: 'member.created',
+      targetType: 'member',
+      targetId: id,
+      after: snapshot(member),
+    });
     return member;
   }
 
@@ -119,7 +162,14 @@ export function createMembersService(deps: { db: Db; clock: Clock; audit: AuditS
     /** These members by id (for lists of bookings, registrations and waiting lines), in the caller's transaction. */
     getMany(tx: DbOrTx, ids: string[]): Map<string, Member> {
       if (ids.length === 0) return new Map();
-      return new Map(tx.select().from(members).where(inArray(members.id, [...new Set(ids)])).all().map((member) => [member.id, member]));
+      return new Map(
+        tx
+          .select()
+          .from(members)
+          .where(inArray(members.id, [...new Set(ids)]))
+          .all()
+          .map((member) => [member.id, member]),
+      );
     },
 
     create(cluster: Cluster, input: NewMember, actor: Actor): Member {
@@ -133,7 +183,13 @@ export function createMembersService(deps: { db: Db; clock: Clock; audit: AuditS
       if (filter.status) conditions.push(eq(members.status, filter.status));
       if (filter.organisationType) conditions.push(eq(members.organisationType, filter.organisationType));
       if (after) conditions.push(gt(members.id, after[0] as string));
-      const rows = db.select().from(members).where(and(...conditions)).orderBy(asc(members.id)).limit(filter.limit + 1).all();
+      const rows = db
+        .select()
+        .from(members)
+        .where(and(...conditions))
+        .orderBy(asc(members.id))
+        .limit(filter.limit + 1)
+        .all();
       return pageOf(rows, filter.limit, (member) => [member.id]);
     },
 
@@ -147,12 +203,27 @@ export function createMembersService(deps: { db: Db; clock: Clock; audit: AuditS
       return immediate(db, (tx) => {
         const before = get(cluster, id);
         const now = clock.now();
-        const after = tx.update(members).set({ ...values, updatedAt: now }).where(eq(members.id, id)).returning().get()!;
+        const after = tx
+          .update(members)
+          .set({ ...values, updatedAt: now })
+          .where(eq(members.id, id))
+          .returning()
+          .get()!;
         if (before.status === 'active' && after.status === 'suspended') {
-          tx.update(memberTokens).set({ revokedAt: now }).where(and(eq(memberTokens.memberId, id), sql`${memberTokens.revokedAt} IS NULL`)).run();
+          tx.update(memberTokens)
+            .set({ revokedAt: now })
+            .where(and(eq(memberTokens.memberId, id), sql`${memberTokens.revokedAt} IS NULL`))
+            .run();
           deps.signIn.spendCodes(tx, id);
         }
-        audit.record(tx, actor, { clusterId: cluster.id, action: 'member.updated', targetType: 'member', targetId: id, before: snapshot(before), after: snapshot(after) });
+        audit.record(tx, actor, {
+          clusterId: cluster.id,
+          action: 'member.updated',
+          targetType: 'member',
+          targetId: id,
+          before: snapshot(before),
+          after: snapshot(after),
+        });
         return after;
       });
     },

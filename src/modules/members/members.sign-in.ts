@@ -95,7 +95,11 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
         if (memberships.length === 0 || !allowLink(email, now.getTime())) return;
         for (const membership of memberships) {
           const code = issueCode(tx, membership.id);
-          const message = signInEmail(membership.name, deps.clusters.getById(membership.clusterId).name, signInUrl(deps.site.baseUrl, code));
+          const message = signInEmail(
+            membership.name,
+            deps.clusters.getById(membership.clusterId).name,
+            signInUrl(deps.site.baseUrl, code),
+          );
           outbox.enqueue(tx, { kind: 'member.sign_in', to: email, clusterId: membership.clusterId, ...message });
         }
       });
@@ -108,19 +112,41 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
       return immediate(db, (tx) => {
         const now = clock.now();
         const row = tx
-          .select({ id: signInCodes.id, codeHash: signInCodes.codeHash, memberId: members.id, clusterId: members.clusterId, memberName: members.name })
+          .select({
+            id: signInCodes.id,
+            codeHash: signInCodes.codeHash,
+            memberId: members.id,
+            clusterId: members.clusterId,
+            memberName: members.name,
+          })
           .from(signInCodes)
           .innerJoin(members, eq(members.id, signInCodes.memberId))
-          .where(and(eq(signInCodes.codeHash, hashToken(code)), isNull(signInCodes.usedAt), gt(signInCodes.expiresAt, now), eq(members.status, 'active')))
+          .where(
+            and(
+              eq(signInCodes.codeHash, hashToken(code)),
+              isNull(signInCodes.usedAt),
+              gt(signInCodes.expiresAt, now),
+              eq(members.status, 'active'),
+            ),
+          )
           .get();
         if (!row || !tokenMatches(code, row.codeHash)) throw invalid();
         // Using one code spends every other open code of the member too (an old welcome link included).
-        tx.update(signInCodes).set({ usedAt: now }).where(and(eq(signInCodes.memberId, row.memberId), isNull(signInCodes.usedAt))).run();
+        tx.update(signInCodes)
+          .set({ usedAt: now })
+          .where(and(eq(signInCodes.memberId, row.memberId), isNull(signInCodes.usedAt)))
+          .run();
         const token = generateToken('memberToken');
         const tokenId = newId();
         const expiresAt = new Date(now.getTime() + MEMBER_TOKEN_DAYS * 86_400_000);
-        tx.insert(memberTokens).values({ id: tokenId, memberId: row.memberId, tokenHash: hashToken(token), createdAt: now, expiresAt }).run();
-        audit.record(tx, { type: 'member', id: row.memberId, label: row.memberName }, { clusterId: row.clusterId, action: 'member.signed_in', targetType: 'member_token', targetId: tokenId });
+        tx.insert(memberTokens)
+          .values({ id: tokenId, memberId: row.memberId, tokenHash: hashToken(token), createdAt: now, expiresAt })
+          .run();
+        audit.record(
+          tx,
+          { type: 'member', id: row.memberId, label: row.memberName },
+          { clusterId: row.clusterId, action: 'member.signed_in', targetType: 'member_token', targetId: tokenId },
+        );
         return { token, tokenId, memberId: row.memberId, expiresAt };
       });
     },
@@ -132,19 +158,36 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
         markUsed: (current, at) => touchToken.run({ id: current.tokenId, now: at.getTime() }),
       });
       if (!row || row.memberStatus !== 'active') return null;
-      return { kind: 'member', memberId: row.memberId, clusterId: row.clusterId, clusterSlug: deps.clusters.slugOf(row.clusterId), tokenId: row.tokenId, label: row.memberName };
+      return {
+        kind: 'member',
+        memberId: row.memberId,
+        clusterId: row.clusterId,
+        clusterSlug: deps.clusters.slugOf(row.clusterId),
+        tokenId: row.tokenId,
+        label: row.memberName,
+      };
     },
 
     /** Spends every open sign-in code of a member (on suspension), so none works after reactivation. */
     spendCodes(tx: DbOrTx, memberId: string): void {
-      tx.update(signInCodes).set({ usedAt: clock.now() }).where(and(eq(signInCodes.memberId, memberId), isNull(signInCodes.usedAt))).run();
+      tx.update(signInCodes)
+        .set({ usedAt: clock.now() })
+        .where(and(eq(signInCodes.memberId, memberId), isNull(signInCodes.usedAt)))
+        .run();
     },
 
     /** Revokes one token (signing out); it stops working at once. */
     revoke(principal: MemberPrincipal): void {
       immediate(db, (tx) => {
-        tx.update(memberTokens).set({ revokedAt: clock.now() }).where(and(eq(memberTokens.id, principal.tokenId), isNull(memberTokens.revokedAt))).run();
-        audit.record(tx, { type: 'member', id: principal.memberId, label: principal.label }, { clusterId: principal.clusterId, action: 'member.signed_out', targetType: 'member_token', targetId: principal.tokenId });
+        tx.update(memberTokens)
+          .set({ revokedAt: clock.now() })
+          .where(and(eq(memberTokens.id, principal.tokenId), isNull(memberTokens.revokedAt)))
+          .run();
+        audit.record(
+          tx,
+          { type: 'member', id: principal.memberId, label: principal.label },
+          { clusterId: principal.clusterId, action: 'member.signed_out', targetType: 'member_token', targetId: principal.tokenId },
+        );
       });
     },
   };

@@ -166,7 +166,13 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
       return rows.map((organiser) => ({
         ...organiser,
         keys: db
-          .select({ prefix: apiKeys.prefix, createdAt: apiKeys.createdAt, expiresAt: apiKeys.expiresAt, lastUsedAt: apiKeys.lastUsedAt, revokedAt: apiKeys.revokedAt })
+          .select({
+            prefix: apiKeys.prefix,
+            createdAt: apiKeys.createdAt,
+            expiresAt: apiKeys.expiresAt,
+            lastUsedAt: apiKeys.lastUsedAt,
+            revokedAt: apiKeys.revokedAt,
+          })
           .from(apiKeys)
           .where(eq(apiKeys.organiserId, organiser.id))
           .all(),
@@ -175,7 +181,12 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
 
     /** The addresses of a cluster's organisers (told about late pitch cancellations). */
     contactsOf(tx: DbOrTx, clusterId: string): string[] {
-      return tx.select({ email: organisers.email }).from(organisers).where(eq(organisers.clusterId, clusterId)).all().map((row) => row.email);
+      return tx
+        .select({ email: organisers.email })
+        .from(organisers)
+        .where(eq(organisers.clusterId, clusterId))
+        .all()
+        .map((row) => row.email);
     },
 
     /** The auth plugin's resolver for cnv_org_ keys. */

@@ -7,8 +7,18 @@ import type { OutgoingMessage } from './outbox.service.js';
 const HEADER_NAME = /^[!-9;-~]+$/;
 // Set from the row's own fields; a custom header must not override them or add recipients.
 const RESERVED_HEADERS = new Set([
-  'from', 'to', 'cc', 'bcc', 'sender', 'reply-to', 'subject', 'date', 'message-id',
-  'mime-version', 'content-type', 'content-transfer-encoding',
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'sender',
+  'reply-to',
+  'subject',
+  'date',
+  'message-id',
+  'mime-version',
+  'content-type',
+  'content-transfer-encoding',
 ]);
 
 function invalid(message: string): never {

@@ -97,7 +97,9 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
   const sentStatement = db
     .update(outbox)
     .set({ status: 'sent', sentAt: rawPlaceholder('now'), smtpResponse: rawPlaceholder('response'), leaseUntil: null, lastError: null })
-    .where(sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending' AND ${outbox.attempts} = ${sql.placeholder('attempts')}`)
+    .where(
+      sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending' AND ${outbox.attempts} = ${sql.placeholder('attempts')}`,
+    )
     .prepare();
   // Sent, retry and failure only touch the row as this worker claimed it (status sending, and
   // the attempt count its claim set): a slower worker whose lease ran out and was re-claimed by
@@ -105,12 +107,16 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
   const retryStatement = db
     .update(outbox)
     .set({ status: 'queued', nextAttemptAt: rawPlaceholder('next'), leaseUntil: null, lastError: rawPlaceholder('error') })
-    .where(sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending' AND ${outbox.attempts} = ${sql.placeholder('attempts')}`)
+    .where(
+      sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending' AND ${outbox.attempts} = ${sql.placeholder('attempts')}`,
+    )
     .prepare();
   const failedStatement = db
     .update(outbox)
     .set({ status: 'failed', leaseUntil: null, lastError: rawPlaceholder('error') })
-    .where(sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending' AND ${outbox.attempts} = ${sql.placeholder('attempts')}`)
+    .where(
+      sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending' AND ${outbox.attempts} = ${sql.placeholder('attempts')}`,
+    )
     .prepare();
   // The claim counted an attempt that never happened; give it back.
   const releaseStatement = db
@@ -222,7 +228,9 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
      * sent copies go, so the address is not kept in the outbox; one being sent right now stays.
      */
     forgetRecipient(tx: DbOrTx, clusterId: string, address: string): void {
-      tx.delete(outbox).where(and(eq(outbox.clusterId, clusterId), eq(outbox.toAddress, address), sql`${outbox.status} <> 'sending'`)).run();
+      tx.delete(outbox)
+        .where(and(eq(outbox.clusterId, clusterId), eq(outbox.toAddress, address), sql`${outbox.status} <> 'sending'`))
+        .run();
     },
 
     /** Counts, by status, the messages `ids` selects; prepared once, run with the query's placeholders. */
@@ -249,7 +257,11 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     /** Status and sending time of these messages (a person's export). */
     statusOf(ids: string[]): Map<string, Pick<OutboxRow, 'status' | 'sentAt'>> {
       if (ids.length === 0) return new Map();
-      const rows = db.select({ id: outbox.id, status: outbox.status, sentAt: outbox.sentAt }).from(outbox).where(inArray(outbox.id, ids)).all();
+      const rows = db
+        .select({ id: outbox.id, status: outbox.status, sentAt: outbox.sentAt })
+        .from(outbox)
+        .where(inArray(outbox.id, ids))
+        .all();
       return new Map(rows.map(({ id, ...rest }) => [id, rest]));
     },
 

@@ -132,7 +132,6 @@ export function createTransport(
   return fileTransport(config.mailDir);
 }
 
-
 /** Worker settings beyond the config's (the CLI polls faster and logs to stderr; tests shorten leases). */
 export type WorkerOverrides = Partial<Pick<MailWorkerOptions, 'logger' | 'concurrency' | 'pollIntervalMs' | 'leaseMs' | 'backoff'>>;
 

@@ -5,16 +5,30 @@ import { whenText, whereText } from '../../shared/huddle-text.js';
 
 export type RegistrationEmailKind = 'registered' | 'waitlisted' | 'promoted' | 'cancelled';
 
-export function registrationEmail(kind: RegistrationEmailKind, c: { huddle: Huddle; clusterName: string; memberName: string; position?: number }): RenderedEmail {
+export function registrationEmail(
+  kind: RegistrationEmailKind,
+  c: { huddle: Huddle; clusterName: string; memberName: string; position?: number },
+): RenderedEmail {
   const details = [`When: ${whenText(c.huddle)}`, ...whereText(c.huddle)].join('\n');
   const content = {
-    registered: { subject: `You're registered: ${c.huddle.title}`, opening: `You have a place at ${c.huddle.title}. The attachment adds it to your calendar.` },
+    registered: {
+      subject: `You're registered: ${c.huddle.title}`,
+      opening: `You have a place at ${c.huddle.title}. The attachment adds it to your calendar.`,
+    },
     waitlisted: {
       subject: `On the waiting list: ${c.huddle.title}`,
-      opening: `${c.huddle.title} is full, so you are number ${c.position ?? 1} on its waiting list. If a place frees up you get it automatically, and we email you.`,
+      opening:
+        `${c.huddle.title} is full, so you are number ${c.position ?? 1} on its waiting list. If a place frees up you get it ` +
+        `automatically, and we email you.`,
     },
-    promoted: { subject: `A place came free: ${c.huddle.title}`, opening: `A place came free at ${c.huddle.title} and it is yours. The attachment adds it to your calendar.` },
-    cancelled: { subject: `Registration cancelled: ${c.huddle.title}`, opening: `Your place at ${c.huddle.title} is cancelled, as you asked. The attachment removes it from your calendar.` },
+    promoted: {
+      subject: `A place came free: ${c.huddle.title}`,
+      opening: `A place came free at ${c.huddle.title} and it is yours. The attachment adds it to your calendar.`,
+    },
+    cancelled: {
+      subject: `Registration cancelled: ${c.huddle.title}`,
+      opening: `Your place at ${c.huddle.title} is cancelled, as you asked. The attachment removes it from your calendar.`,
+    },
   }[kind];
   return renderEmail({
     subject: content.subject,

@@ -12,10 +12,11 @@ import { AudienceList, RegistrationView } from './registrations.schemas.js';
 import type { RegistrationsService } from './registrations.service.js';
 import { registrationView } from './registrations.view.js';
 
-export const registrationsRoutes: FastifyPluginAsyncTypebox<{ registrations: RegistrationsService; huddles: HuddlesService; members: MembersService }> = async (
-  app,
-  { registrations, huddles, members },
-) => {
+export const registrationsRoutes: FastifyPluginAsyncTypebox<{
+  registrations: RegistrationsService;
+  huddles: HuddlesService;
+  members: MembersService;
+}> = async (app, { registrations, huddles, members }) => {
   declareTag(app, { name: 'registrations', description: 'Registering to attend a huddle' });
 
   app.post('/v1/huddles/:id/registrations', {
@@ -28,7 +29,11 @@ export const registrationsRoutes: FastifyPluginAsyncTypebox<{ registrations: Reg
       response: { 201: RegistrationView },
     },
     handler: async (request, reply) => {
-      const { registration, position, huddle } = registrations.register(signedInMember(members, request), request.params.id, actorOf(request));
+      const { registration, position, huddle } = registrations.register(
+        signedInMember(members, request),
+        request.params.id,
+        actorOf(request),
+      );
       return reply.code(201).send(registrationView(registration, huddle, position));
     },
   });
@@ -53,7 +58,7 @@ export const registrationsRoutes: FastifyPluginAsyncTypebox<{ registrations: Reg
     schema: {
       operationId: 'listRegistrations',
       tags: ['registrations'],
-      summary: 'List a huddle\'s registrations in order, as JSON or (Accept: text/csv) CSV',
+      summary: "List a huddle's registrations in order, as JSON or (Accept: text/csv) CSV",
       params: HuddleParams,
       response: { 200: jsonOrCsv(AudienceList, 'The registrations') },
     },
@@ -67,7 +72,14 @@ export const registrationsRoutes: FastifyPluginAsyncTypebox<{ registrations: Reg
           .send(
             toCsv(
               ['status', 'name', 'email', 'organisation', 'organisation_type', 'registered_at'],
-              rows.map(({ registration, member }) => [registration.status, member.name, member.email, member.organisation, member.organisationType, registration.createdAt.toISOString()]),
+              rows.map(({ registration, member }) => [
+                registration.status,
+                member.name,
+                member.email,
+                member.organisation,
+                member.organisationType,
+                registration.createdAt.toISOString(),
+              ]),
             ),
           );
       }
@@ -75,7 +87,13 @@ export const registrationsRoutes: FastifyPluginAsyncTypebox<{ registrations: Reg
         items: rows.map(({ registration, member }) => ({
           id: registration.id,
           status: registration.status,
-          member: { id: member.id, name: member.name, email: member.email, organisation: member.organisation, organisationType: member.organisationType },
+          member: {
+            id: member.id,
+            name: member.name,
+            email: member.email,
+            organisation: member.organisation,
+            organisationType: member.organisationType,
+          },
           createdAt: registration.createdAt.toISOString(),
         })),
       };

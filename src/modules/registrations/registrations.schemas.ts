@@ -16,7 +16,13 @@ export const AudienceList = Type.Object({
     Type.Object({
       id: Id,
       status: Type.String({ description: 'registered, waitlisted or cancelled' }),
-      member: Type.Object({ id: Id, name: Type.String(), email: Type.String(), organisation: Type.String(), organisationType: Type.String() }),
+      member: Type.Object({
+        id: Id,
+        name: Type.String(),
+        email: Type.String(),
+        organisation: Type.String(),
+        organisationType: Type.String(),
+      }),
       createdAt: Type.String({ format: 'date-time' }),
     }),
   ),

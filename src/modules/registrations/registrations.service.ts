@@ -1,6 +1,6 @@
 // Attendance: members register for a huddle up to its capacity; beyond it they wait in line and are
 // promoted in order when someone cancels. Each change is one IMMEDIATE transaction with its emails.
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { registrations, type Cluster, type Huddle, type Member, type Registration } from '../../db/schema.js';
 import { problem } from '../../errors.js';
@@ -43,7 +43,11 @@ export function createRegistrationsService(deps: {
           and(
             eq(registrations.huddleId, registration.huddleId),
             eq(registrations.status, 'waitlisted'),
-            sql`(${registrations.createdAt} < ${registration.createdAt.getTime()} OR (${registrations.createdAt} = ${registration.createdAt.getTime()} AND ${registrations.id} < ${registration.id}))`,
+            // Line order: registered earlier, or at the same millisecond with a smaller (time-ordered) id.
+            or(
+              lt(registrations.createdAt, registration.createdAt),
+              and(eq(registrations.createdAt, registration.createdAt), lt(registrations.id, registration.id)),
+            ),
           ),
         )
         .get()!.n + 1
@@ -53,7 +57,12 @@ export function createRegistrationsService(deps: {
   /** Emails the member; a place carries the huddle as METHOD:REQUEST naming them, a cancellation as CANCEL. */
   function tell(tx: DbOrTx, message: { kind: RegistrationEmailKind; huddle: Huddle; cluster: Cluster; member: Member; position?: number }) {
     const { kind, huddle, cluster, member, position } = message;
-    const email = registrationEmail(kind, { huddle, clusterName: cluster.name, memberName: member.name, ...(position ? { position } : {}) });
+    const email = registrationEmail(kind, {
+      huddle,
+      clusterName: cluster.name,
+      memberName: member.name,
+      ...(position ? { position } : {}),
+    });
     const method: CalendarMethod | null = kind === 'registered' || kind === 'promoted' ? 'REQUEST' : kind === 'cancelled' ? 'CANCEL' : null;
     const calendar = method
       ? {
@@ -68,11 +77,21 @@ export function createRegistrationsService(deps: {
           ]),
         }
       : undefined;
-    outbox.enqueue(tx, { kind: `registration.${kind}`, to: member.email, clusterId: cluster.id, ...email, ...(calendar ? { calendar } : {}) });
+    outbox.enqueue(tx, {
+      kind: `registration.${kind}`,
+      to: member.email,
+      clusterId: cluster.id,
+      ...email,
+      ...(calendar ? { calendar } : {}),
+    });
   }
 
   function registeredCount(tx: DbOrTx, huddleId: string): number {
-    return tx.select({ n: sql<number>`count(*)` }).from(registrations).where(and(eq(registrations.huddleId, huddleId), eq(registrations.status, 'registered'))).get()!.n;
+    return tx
+      .select({ n: sql<number>`count(*)` })
+      .from(registrations)
+      .where(and(eq(registrations.huddleId, huddleId), eq(registrations.status, 'registered')))
+      .get()!.n;
   }
 
   /** The members registered (with a place) for a huddle. */
@@ -83,7 +102,10 @@ export function createRegistrationsService(deps: {
       .where(and(eq(registrations.huddleId, huddleId), eq(registrations.status, 'registered')))
       .orderBy(asc(registrations.createdAt), asc(registrations.id))
       .all();
-    const people = members.getMany(tx, rows.map((row) => row.memberId));
+    const people = members.getMany(
+      tx,
+      rows.map((row) => row.memberId),
+    );
     return rows.map((row) => people.get(row.memberId)!);
   }
 
@@ -99,19 +121,27 @@ export function createRegistrationsService(deps: {
       .orderBy(asc(registrations.createdAt), asc(registrations.id))
       .limit(free)
       .all();
-    const people = members.getMany(tx, waiting.map((registration) => registration.memberId));
+    const people = members.getMany(
+      tx,
+      waiting.map((registration) => registration.memberId),
+    );
     for (const registration of waiting) {
       if (free <= 0) break;
       tx.update(registrations).set({ status: 'registered', updatedAt: clock.now() }).where(eq(registrations.id, registration.id)).run();
       tell(tx, { kind: 'promoted', huddle, cluster, member: people.get(registration.memberId)! });
-      audit.record(tx, { type: 'system', label: 'attendance waitlist' }, { clusterId: cluster.id, action: 'registration.promoted', targetType: 'registration', targetId: registration.id });
+      audit.record(
+        tx,
+        { type: 'system', label: 'attendance waitlist' },
+        { clusterId: cluster.id, action: 'registration.promoted', targetType: 'registration', targetId: registration.id },
+      );
       free -= 1;
     }
   }
 
   function visibleHuddle(member: Member, huddleId: string): Huddle {
     const huddle = huddles.get(huddleId);
-    if (huddle.clusterId !== member.clusterId || huddle.status === 'draft') throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddleId}`);
+    if (huddle.clusterId !== member.clusterId || huddle.status === 'draft')
+      throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddleId}`);
     if (huddle.status === 'cancelled') throw problem('HUDDLE_CANCELLED', 'This huddle is cancelled');
     return huddle;
   }
@@ -127,13 +157,28 @@ export function createRegistrationsService(deps: {
       const invited = deps.invitations.invitedEmails(tx, huddle.id);
       for (const member of attendees(tx, huddle.id)) {
         if (invited.has(member.email)) continue;
-        const email = registrationEmail(notice === 'cancelled' ? 'cancelled' : 'registered', { huddle, clusterName: cluster.name, memberName: member.name });
+        const email = registrationEmail(notice === 'cancelled' ? 'cancelled' : 'registered', {
+          huddle,
+          clusterName: cluster.name,
+          memberName: member.name,
+        });
         const method = notice === 'cancelled' ? 'CANCEL' : 'REQUEST';
         const content = renderCalendar({ name: cluster.name, method }, [
-          renderEvent(huddle, eventContext(cluster, deps.site), { audience: 'private', stamp: clock.now(), attendee: { email: member.email, name: member.name } }),
+          renderEvent(huddle, eventContext(cluster, deps.site), {
+            audience: 'private',
+            stamp: clock.now(),
+            attendee: { email: member.email, name: member.name },
+          }),
         ]);
         const subject = notice === 'cancelled' ? `Cancelled: ${huddle.title}` : `Updated: ${huddle.title}`;
-        outbox.enqueue(tx, { kind: `registration.huddle_${notice}`, to: member.email, clusterId: cluster.id, ...email, subject, calendar: { method, content } });
+        outbox.enqueue(tx, {
+          kind: `registration.huddle_${notice}`,
+          to: member.email,
+          clusterId: cluster.id,
+          ...email,
+          subject,
+          calendar: { method, content },
+        });
       }
     }
     if (huddle.status === 'published') promote(tx, huddle, cluster);
@@ -150,20 +195,35 @@ export function createRegistrationsService(deps: {
         const existing = tx
           .select()
           .from(registrations)
-          .where(and(eq(registrations.huddleId, huddle.id), eq(registrations.memberId, member.id), inArray(registrations.status, [...ACTIVE])))
+          .where(
+            and(eq(registrations.huddleId, huddle.id), eq(registrations.memberId, member.id), inArray(registrations.status, [...ACTIVE])),
+          )
           .get();
         if (existing) throw problem('ALREADY_REGISTERED', `You are ${existing.status} for this huddle already`);
         const full = huddle.capacity !== null && registeredCount(tx, huddle.id) >= huddle.capacity;
         const now = clock.now();
         const registration = tx
           .insert(registrations)
-          .values({ id: newId(), huddleId: huddle.id, memberId: member.id, status: full ? 'waitlisted' : 'registered', createdAt: now, updatedAt: now })
+          .values({
+            id: newId(),
+            huddleId: huddle.id,
+            memberId: member.id,
+            status: full ? 'waitlisted' : 'registered',
+            createdAt: now,
+            updatedAt: now,
+          })
           .returning()
           .get();
         const cluster = deps.clusters.getById(huddle.clusterId);
         const position = full ? waitingPosition(tx, registration) : null;
         tell(tx, { kind: full ? 'waitlisted' : 'registered', huddle, cluster, member, ...(position ? { position } : {}) });
-        audit.record(tx, actor, { clusterId: cluster.id, action: 'registration.created', targetType: 'registration', targetId: registration.id, after: { status: registration.status } });
+        audit.record(tx, actor, {
+          clusterId: cluster.id,
+          action: 'registration.created',
+          targetType: 'registration',
+          targetId: registration.id,
+          after: { status: registration.status },
+        });
         return { registration, position, huddle };
       });
     },
@@ -176,14 +236,27 @@ export function createRegistrationsService(deps: {
         const existing = tx
           .select()
           .from(registrations)
-          .where(and(eq(registrations.huddleId, huddle.id), eq(registrations.memberId, member.id), inArray(registrations.status, [...ACTIVE])))
+          .where(
+            and(eq(registrations.huddleId, huddle.id), eq(registrations.memberId, member.id), inArray(registrations.status, [...ACTIVE])),
+          )
           .get();
         if (!existing) throw problem('NOT_REGISTERED', 'You are not registered for this huddle');
         const now = clock.now();
-        const cancelled = tx.update(registrations).set({ status: 'cancelled', cancelledAt: now, updatedAt: now }).where(eq(registrations.id, existing.id)).returning().get()!;
+        const cancelled = tx
+          .update(registrations)
+          .set({ status: 'cancelled', cancelledAt: now, updatedAt: now })
+          .where(eq(registrations.id, existing.id))
+          .returning()
+          .get()!;
         const cluster = deps.clusters.getById(huddle.clusterId);
         if (existing.status === 'registered') tell(tx, { kind: 'cancelled', huddle, cluster, member });
-        audit.record(tx, actor, { clusterId: cluster.id, action: 'registration.cancelled', targetType: 'registration', targetId: existing.id, before: { status: existing.status } });
+        audit.record(tx, actor, {
+          clusterId: cluster.id,
+          action: 'registration.cancelled',
+          targetType: 'registration',
+          targetId: existing.id,
+          before: { status: existing.status },
+        });
         if (existing.status === 'registered' && huddle.status === 'published' && huddle.startsAt > now) promote(tx, huddle, cluster);
         return cancelled;
       });
@@ -191,16 +264,31 @@ export function createRegistrationsService(deps: {
 
     /** A huddle's audience for its organisers, in registration order. */
     forHuddle(huddleId: string) {
-      const rows = db.select().from(registrations).where(eq(registrations.huddleId, huddleId)).orderBy(asc(registrations.createdAt), asc(registrations.id)).all();
-      const people = members.getMany(db, rows.map((registration) => registration.memberId));
+      const rows = db
+        .select()
+        .from(registrations)
+        .where(eq(registrations.huddleId, huddleId))
+        .orderBy(asc(registrations.createdAt), asc(registrations.id))
+        .all();
+      const people = members.getMany(
+        db,
+        rows.map((registration) => registration.memberId),
+      );
       return rows.map((registration) => ({ registration, member: people.get(registration.memberId)! }));
     },
 
     /** The member's active registrations with their huddles, soonest first (for /v1/me and the private feed). */
     forMember(memberId: string) {
       return immediate(db, (tx) => {
-        const rows = tx.select().from(registrations).where(and(eq(registrations.memberId, memberId), inArray(registrations.status, [...ACTIVE]))).all();
-        const theirHuddles = huddles.getMany(tx, rows.map((registration) => registration.huddleId));
+        const rows = tx
+          .select()
+          .from(registrations)
+          .where(and(eq(registrations.memberId, memberId), inArray(registrations.status, [...ACTIVE])))
+          .all();
+        const theirHuddles = huddles.getMany(
+          tx,
+          rows.map((registration) => registration.huddleId),
+        );
         return rows
           .map((registration) => ({ registration, huddle: theirHuddles.get(registration.huddleId)! }))
           .sort((a, b) => a.huddle.startsAt.getTime() - b.huddle.startsAt.getTime())

@@ -2,5 +2,12 @@
 import type { Huddle, Registration } from '../../db/schema.js';
 
 export function registrationView(registration: Registration, huddle: Huddle, position: number | null) {
-  return { id: registration.id, huddleId: huddle.id, huddleTitle: huddle.title, status: registration.status, position, createdAt: registration.createdAt.toISOString() };
+  return {
+    id: registration.id,
+    huddleId: huddle.id,
+    huddleTitle: huddle.title,
+    status: registration.status,
+    position,
+    createdAt: registration.createdAt.toISOString(),
+  };
 }

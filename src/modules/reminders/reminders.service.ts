@@ -41,8 +41,16 @@ export function createRemindersService(deps: {
         if (!current || current.status !== 'published') return 0;
         const agenda = deps.bookings.agenda(tx, current.id);
         const people = new Map<string, { email: string; name: string }>();
-        for (const person of [...deps.registrations.attendees(tx, current.id), ...agenda.map((row) => row.member)]) if (person.status === 'active') people.set(person.email, person);
-        const already = new Set(tx.select({ email: reminders.email }).from(reminders).where(eq(reminders.huddleId, current.id)).all().map((row) => row.email));
+        for (const person of [...deps.registrations.attendees(tx, current.id), ...agenda.map((row) => row.member)])
+          if (person.status === 'active') people.set(person.email, person);
+        const already = new Set(
+          tx
+            .select({ email: reminders.email })
+            .from(reminders)
+            .where(eq(reminders.huddleId, current.id))
+            .all()
+            .map((row) => row.email),
+        );
         const cluster = deps.clusters.getById(current.clusterId);
         const context = eventContext(cluster, deps.site);
         const items = agenda.map(({ booking, slot, member }) => ({ slot, organisation: member.organisation, title: booking.title }));
@@ -50,7 +58,9 @@ export function createRemindersService(deps: {
         for (const person of people.values()) {
           if (already.has(person.email)) continue;
           tx.insert(reminders).values({ huddleId: current.id, email: person.email, sentAt: now }).run();
-          const calendar = renderCalendar({ name: cluster.name, method: 'REQUEST' }, [renderEvent(current, context, { audience: 'private', stamp: now, attendee: person })]);
+          const calendar = renderCalendar({ name: cluster.name, method: 'REQUEST' }, [
+            renderEvent(current, context, { audience: 'private', stamp: now, attendee: person }),
+          ]);
           outbox.enqueue(tx, {
             kind: 'huddle.reminder',
             to: person.email,

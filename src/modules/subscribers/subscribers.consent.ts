@@ -53,7 +53,12 @@ export function createConsentLedger(deps: { db: Db; clock: Clock }) {
 
   return {
     /** Records a change of consent: of a subscriber, or (erasure) of the address's hash alone. */
-    record(_tx: DbOrTx, subscriber: Pick<Subscriber, 'id' | 'clusterId' | 'email'> | null, kind: string, context: RequestContext & { clusterId?: string; hash?: string; topics?: string[] }) {
+    record(
+      _tx: DbOrTx,
+      subscriber: Pick<Subscriber, 'id' | 'clusterId' | 'email'> | null,
+      kind: string,
+      context: RequestContext & { clusterId?: string; hash?: string; topics?: string[] },
+    ) {
       insertEvent.run({
         id: newId(),
         clusterId: subscriber?.clusterId ?? context.clusterId!,
@@ -70,7 +75,12 @@ export function createConsentLedger(deps: { db: Db; clock: Clock }) {
 
     /** A subscriber's consent events, oldest first. */
     eventsOf(subscriberId: string) {
-      return db.select().from(consentEvents).where(eq(consentEvents.subscriberId, subscriberId)).orderBy(asc(consentEvents.at), asc(consentEvents.id)).all();
+      return db
+        .select()
+        .from(consentEvents)
+        .where(eq(consentEvents.subscriberId, subscriberId))
+        .orderBy(asc(consentEvents.at), asc(consentEvents.id))
+        .all();
     },
 
     /** Keeps what a person agreed to, forgets where they did it from (erasure). */
@@ -84,12 +94,22 @@ export function createConsentLedger(deps: { db: Db; clock: Clock }) {
 
     /** The hashes never to mail in a cluster. */
     suppressedIn(tx: DbOrTx, clusterId: string): Set<string> {
-      return new Set(tx.select({ hash: suppressions.emailHash }).from(suppressions).where(eq(suppressions.clusterId, clusterId)).all().map((row) => row.hash));
+      return new Set(
+        tx
+          .select({ hash: suppressions.emailHash })
+          .from(suppressions)
+          .where(eq(suppressions.clusterId, clusterId))
+          .all()
+          .map((row) => row.hash),
+      );
     },
 
     /** Never mail this address in this cluster again. */
     suppress(tx: DbOrTx, clusterId: string, email: string, reason: 'erased' | 'bounced'): void {
-      tx.insert(suppressions).values({ clusterId, emailHash: emailHash(email), reason, createdAt: clock.now() }).onConflictDoNothing().run();
+      tx.insert(suppressions)
+        .values({ clusterId, emailHash: emailHash(email), reason, createdAt: clock.now() })
+        .onConflictDoNothing()
+        .run();
     },
   };
 }

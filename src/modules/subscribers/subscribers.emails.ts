@@ -17,7 +17,8 @@ export function confirmationEmail(c: { clusterName: string; topics: string[]; ur
     subject: `Please confirm: ${c.clusterName} emails`,
     paragraphs: [
       `Someone (we hope you) asked to receive ${topicList(c.topics)} from ${c.clusterName} at this address.`,
-      'Press the button to confirm. Until you do, we send you nothing else; if it was not you, ignore this email and the request lapses in 30 days.',
+      'Press the button to confirm. Until you do, we send you nothing else; if it was not you, ignore this email and the request ' +
+        'lapses in 30 days.',
       'You can leave at any time with the unsubscribe link in every email.',
     ],
     action: { label: 'Confirm my subscription', url: c.url },

@@ -13,8 +13,11 @@ import { topicList } from './subscribers.emails.js';
 import type { LinkPurpose, RequestContext, Subscriber, SubscribersService } from './subscribers.service.js';
 
 const FORM_LIMIT_BYTES = 4096;
-const TOPIC_LABELS: Record<Topic, string> = { newsletter: 'The newsletter', 'huddle-invites': 'Invitations to huddles', 'pitch-digest': 'A digest of the pitches' };
-
+const TOPIC_LABELS: Record<Topic, string> = {
+  newsletter: 'The newsletter',
+  'huddle-invites': 'Invitations to huddles',
+  'pitch-digest': 'A digest of the pitches',
+};
 
 /** A form field, whether the body came form-urlencoded or multipart (both arrive as key-value objects). */
 function field(request: FastifyRequest, name: string): string | undefined {
@@ -35,74 +38,129 @@ function tokenOf(request: FastifyRequest): string | undefined {
   return typeof query === 'string' ? query : field(request, 'token');
 }
 
-export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersService; clusters: ClustersService }> = async (app, { subscribers, clusters }) => {
+export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersService; clusters: ClustersService }> = async (
+  app,
+  { subscribers, clusters },
+) => {
   await app.register(formbody, { bodyLimit: FORM_LIMIT_BYTES });
   await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fields: 10, fieldSize: 1024, files: 0, parts: 10 } });
   const rateLimit = { max: 30, timeWindow: 60_000 };
-  const context = (request: FastifyRequest, source: RequestContext['source']): RequestContext => ({ source, ip: request.ip, userAgent: request.headers['user-agent'] ?? null });
+  const context = (request: FastifyRequest, source: RequestContext['source']): RequestContext => ({
+    source,
+    ip: request.ip,
+    userAgent: request.headers['user-agent'] ?? null,
+  });
 
   function lookup(purpose: LinkPurpose, request: FastifyRequest): Subscriber | undefined {
     const token = tokenOf(request);
     return token ? subscribers.fromLink(purpose, token) : undefined;
   }
-  const unknown = (reply: FastifyReply) => sendPage(reply, 404, 'This link does not work', p('The link is not complete, or not one of ours, or the subscription no longer exists. Use the link in your most recent email from us.'));
+  const unknown = (reply: FastifyReply) =>
+    sendPage(
+      reply,
+      404,
+      'This link does not work',
+      p(
+        'The link is not complete, or not one of ours, or the subscription no longer exists. Use the link in your most recent ' +
+          'email from us.',
+      ),
+    );
 
   app.get('/subscriptions/confirm', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
     const subscriber = lookup('confirm', request);
     if (!subscriber) return unknown(reply);
     const cluster = clusters.getById(subscriber.clusterId);
-    if (subscriber.status === 'confirmed') return sendPage(reply, 200, 'You are subscribed', p(`You receive ${topicList(subscriber.topics)} from ${cluster.name}.`));
-    if (subscriber.status !== 'pending' || subscribers.pendingExpired(subscriber, app.clock.now())) return sendPage(reply, 410, 'This link has expired', p('Sign up again to get a new one.'));
+    if (subscriber.status === 'confirmed')
+      return sendPage(reply, 200, 'You are subscribed', p(`You receive ${topicList(subscriber.topics)} from ${cluster.name}.`));
+    if (subscriber.status !== 'pending' || subscribers.pendingExpired(subscriber, app.clock.now()))
+      return sendPage(reply, 410, 'This link has expired', p('Sign up again to get a new one.'));
     return sendPage(
       reply,
       200,
       `Confirm your subscription to ${cluster.name}`,
-      [p(`You asked to receive ${topicList(subscriber.topics)} at ${subscriber.email}.`), postForm('/subscriptions/confirm', { token: tokenOf(request)! }, 'Confirm my subscription')].join('\n'),
+      [
+        p(`You asked to receive ${topicList(subscriber.topics)} at ${subscriber.email}.`),
+        postForm('/subscriptions/confirm', { token: tokenOf(request)! }, 'Confirm my subscription'),
+      ].join('\n'),
     );
   });
 
-  app.post('/subscriptions/confirm', { schema: { hide: true }, config: { rateLimit }, bodyLimit: FORM_LIMIT_BYTES, preHandler: sameSiteOnly }, async (request, reply) => {
-    const subscriber = lookup('confirm', request);
-    if (!subscriber) return unknown(reply);
-    try {
-      const confirmed = subscribers.confirm(subscriber, context(request, 'email-link'));
-      const cluster = clusters.getById(confirmed.clusterId);
-      return sendPage(
-        reply,
-        200,
-        'You are subscribed',
-        [p(`Thank you: you will receive ${topicList(confirmed.topics)} from ${cluster.name}.`), `<p><a href="${escapeHtml(subscribers.link('preferences', confirmed.id))}">Choose what you receive</a></p>`].join('\n'),
-      );
-    } catch (error) {
-      if (!isAppError(error) || error.statusCode >= 500) throw error;
-      return sendPage(reply, error.statusCode, 'This link has expired', p('Sign up again to get a new one.'));
-    }
-  });
+  app.post(
+    '/subscriptions/confirm',
+    { schema: { hide: true }, config: { rateLimit }, bodyLimit: FORM_LIMIT_BYTES, preHandler: sameSiteOnly },
+    async (request, reply) => {
+      const subscriber = lookup('confirm', request);
+      if (!subscriber) return unknown(reply);
+      try {
+        const confirmed = subscribers.confirm(subscriber, context(request, 'email-link'));
+        const cluster = clusters.getById(confirmed.clusterId);
+        return sendPage(
+          reply,
+          200,
+          'You are subscribed',
+          [
+            p(`Thank you: you will receive ${topicList(confirmed.topics)} from ${cluster.name}.`),
+            `<p><a href="${escapeHtml(subscribers.link('preferences', confirmed.id))}">Choose what you receive</a></p>`,
+          ].join('\n'),
+        );
+      } catch (error) {
+        if (!isAppError(error) || error.statusCode >= 500) throw error;
+        return sendPage(reply, error.statusCode, 'This link has expired', p('Sign up again to get a new one.'));
+      }
+    },
+  );
 
   app.get('/unsubscribe', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
     const subscriber = lookup('unsubscribe', request);
     if (!subscriber) return unknown(reply);
     const cluster = clusters.getById(subscriber.clusterId);
-    if (subscriber.status === 'unsubscribed') return sendPage(reply, 200, 'You are unsubscribed', p(`${subscriber.email} receives nothing more from ${cluster.name}.`));
+    if (subscriber.status === 'unsubscribed')
+      return sendPage(reply, 200, 'You are unsubscribed', p(`${subscriber.email} receives nothing more from ${cluster.name}.`));
     const action = `/unsubscribe?token=${encodeURIComponent(tokenOf(request)!)}`;
-    return sendPage(reply, 200, `Unsubscribe from ${cluster.name}`, [p(`Stop all emails from ${cluster.name} to ${subscriber.email}?`), postForm(action, { 'List-Unsubscribe': 'One-Click' }, 'Unsubscribe')].join('\n'));
+    return sendPage(
+      reply,
+      200,
+      `Unsubscribe from ${cluster.name}`,
+      [
+        p(`Stop all emails from ${cluster.name} to ${subscriber.email}?`),
+        postForm(action, { 'List-Unsubscribe': 'One-Click' }, 'Unsubscribe'),
+      ].join('\n'),
+    );
   });
 
   // No same-site check here: mail providers post one-click unsubscribes from their own servers.
-  app.post('/unsubscribe', { schema: { hide: true }, config: { rateLimit: { max: 120, timeWindow: 60_000 } }, bodyLimit: FORM_LIMIT_BYTES }, async (request, reply) => {
-    const subscriber = lookup('unsubscribe', request);
-    if (!subscriber) return unknown(reply);
-    const oneClick = field(request, 'List-Unsubscribe') === 'One-Click';
-    const after = subscribers.unsubscribe(subscriber, context(request, oneClick ? 'one-click' : 'email-link'));
-    const cluster = clusters.getById(after.clusterId);
-    return sendPage(reply, 200, 'You are unsubscribed', p(`${after.email} receives nothing more from ${cluster.name}. If this was a mistake, sign up again on the cluster's website.`));
-  });
+  app.post(
+    '/unsubscribe',
+    { schema: { hide: true }, config: { rateLimit: { max: 120, timeWindow: 60_000 } }, bodyLimit: FORM_LIMIT_BYTES },
+    async (request, reply) => {
+      const subscriber = lookup('unsubscribe', request);
+      if (!subscriber) return unknown(reply);
+      const oneClick = field(request, 'List-Unsubscribe') === 'One-Click';
+      const after = subscribers.unsubscribe(subscriber, context(request, oneClick ? 'one-click' : 'email-link'));
+      const cluster = clusters.getById(after.clusterId);
+      return sendPage(
+        reply,
+        200,
+        'You are unsubscribed',
+        p(`${after.email} receives nothing more from ${cluster.name}. If this was a mistake, sign up again on the cluster's website.`),
+      );
+    },
+  );
 
   function preferencesForm(subscriber: Subscriber, token: string, themes: string[]): string {
     const topicBoxes = TOPICS.map(
-      (topic) => `<label><input type="checkbox" name="topics" value="${topic}"${subscriber.topics.includes(topic) && subscriber.status !== 'unsubscribed' ? ' checked' : ''}> ${TOPIC_LABELS[topic]}</label>`,
+      (topic) =>
+        `<label><input type="checkbox" name="topics" ` +
+        `value="${topic}"${subscriber.topics.includes(topic) && subscriber.status !== 'unsubscribed' ? ' checked' : ''}> ` +
+        `${TOPIC_LABELS[topic]}</label>`,
     ).join('\n');
-    const themeBoxes = themes.map((theme) => `<label><input type="checkbox" name="themes" value="${escapeHtml(theme)}"${subscriber.themes.includes(theme) ? ' checked' : ''}> ${escapeHtml(theme)}</label>`).join('\n');
+    const themeBoxes = themes
+      .map(
+        (theme) =>
+          `<label><input type="checkbox" name="themes" ` +
+          `value="${escapeHtml(theme)}"${subscriber.themes.includes(theme) ? ' checked' : ''}> ${escapeHtml(theme)}</label>`,
+      )
+      .join('\n');
     return [
       '<form method="post" action="/preferences">',
       `<input type="hidden" name="token" value="${escapeHtml(token)}">`,
@@ -118,18 +176,41 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     const subscriber = lookup('preferences', request);
     if (!subscriber) return unknown(reply);
     const cluster = clusters.getById(subscriber.clusterId);
-    return sendPage(reply, 200, `Your ${cluster.name} emails`, [p(subscriber.email), preferencesForm(subscriber, tokenOf(request)!, cluster.themes)].join('\n'));
+    return sendPage(
+      reply,
+      200,
+      `Your ${cluster.name} emails`,
+      [p(subscriber.email), preferencesForm(subscriber, tokenOf(request)!, cluster.themes)].join('\n'),
+    );
   });
 
-  app.post('/preferences', { schema: { hide: true }, config: { rateLimit }, bodyLimit: FORM_LIMIT_BYTES, preHandler: sameSiteOnly }, async (request, reply) => {
-    const subscriber = lookup('preferences', request);
-    if (!subscriber) return unknown(reply);
-    const cluster = clusters.getById(subscriber.clusterId);
-    if (subscriber.status === 'pending') return sendPage(reply, 409, 'Please confirm first', p('Use the confirmation link we emailed you; then you can choose what you receive.'));
-    const topics = fields(request, 'topics').filter((topic): topic is Topic => (TOPICS as readonly string[]).includes(topic));
-    const themes = fields(request, 'themes').filter((theme) => cluster.themes.includes(theme));
-    const after = subscribers.updatePreferences(subscriber, cluster, { topics, themes }, context(request, 'email-link'));
-    const summary = after.status === 'unsubscribed' ? p('You are unsubscribed: you receive nothing more.') : p(`Saved: you receive ${topicList(after.topics)}.`);
-    return sendPage(reply, 200, 'Preferences saved', [summary, preferencesForm(after, field(request, 'token') ?? '', cluster.themes)].join('\n'));
-  });
+  app.post(
+    '/preferences',
+    { schema: { hide: true }, config: { rateLimit }, bodyLimit: FORM_LIMIT_BYTES, preHandler: sameSiteOnly },
+    async (request, reply) => {
+      const subscriber = lookup('preferences', request);
+      if (!subscriber) return unknown(reply);
+      const cluster = clusters.getById(subscriber.clusterId);
+      if (subscriber.status === 'pending')
+        return sendPage(
+          reply,
+          409,
+          'Please confirm first',
+          p('Use the confirmation link we emailed you; then you can choose what you receive.'),
+        );
+      const topics = fields(request, 'topics').filter((topic): topic is Topic => (TOPICS as readonly string[]).includes(topic));
+      const themes = fields(request, 'themes').filter((theme) => cluster.themes.includes(theme));
+      const after = subscribers.updatePreferences(subscriber, cluster, { topics, themes }, context(request, 'email-link'));
+      const summary =
+        after.status === 'unsubscribed'
+          ? p('You are unsubscribed: you receive nothing more.')
+          : p(`Saved: you receive ${topicList(after.topics)}.`);
+      return sendPage(
+        reply,
+        200,
+        'Preferences saved',
+        [summary, preferencesForm(after, field(request, 'token') ?? '', cluster.themes)].join('\n'),
+      );
+    },
+  );
 };

@@ -12,7 +12,6 @@ import type { ClustersService } from '../clusters/clusters.service.js';
 import type { SubscribersService } from './subscribers.service.js';
 import { subscriberView } from './subscribers.view.js';
 
-
 const Topic = Type.Union(
   TOPICS.map((topic) => Type.Literal(topic)),
   { description: 'newsletter, huddle-invites or pitch-digest' },
@@ -24,7 +23,12 @@ const SignUpBody = Type.Object(
     email: Type.String({ minLength: 3, maxLength: 320, description: 'Email address; case and surrounding spaces do not matter' }),
     name: Type.Optional(Type.String({ maxLength: 200, description: 'Name to greet you by' })),
     topics: Type.Optional(Type.Array(Topic, { maxItems: 3, description: 'What to receive; the newsletter when left out' })),
-    themes: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { maxItems: 30, description: 'Only these themes (from the cluster\'s); all when left out' })),
+    themes: Type.Optional(
+      Type.Array(Type.String({ maxLength: 40 }), {
+        maxItems: 30,
+        description: "Only these themes (from the cluster's); all when left out",
+      }),
+    ),
     website: Type.Optional(Type.String({ maxLength: 200, description: 'Leave empty: a trap for robots filling every field' })),
   },
   { additionalProperties: false },
@@ -72,7 +76,10 @@ const ExportView = Type.Object({
 
 export const ACCEPTED_DETAIL = 'Check your inbox: we have sent a link to confirm. Nothing else is sent until you do.';
 
-export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: SubscribersService; clusters: ClustersService }> = async (app, { subscribers, clusters }) => {
+export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: SubscribersService; clusters: ClustersService }> = async (
+  app,
+  { subscribers, clusters },
+) => {
   declareTag(app, { name: 'newsletter', description: 'Sign-ups, subscribers and campaigns' });
   /** An organiser's subscriber, addressed by id: another cluster's is "not found". */
   function owned(request: Parameters<typeof organiserOf>[0], id: string) {
@@ -86,7 +93,7 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
     schema: {
       operationId: 'subscribe',
       tags: ['newsletter'],
-      summary: 'Sign up for a cluster\'s emails (double opt-in). Always 202 with the same body, whoever the address belongs to.',
+      summary: "Sign up for a cluster's emails (double opt-in). Always 202 with the same body, whoever the address belongs to.",
       params: Type.Object({ cluster: Slug }),
       body: SignUpBody,
       response: { 202: Accepted },
@@ -94,7 +101,9 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
     handler: async (request, reply) => {
       const cluster = clusters.get(request.params.cluster);
       if (!isEmailAddress(normaliseEmail(request.body.email))) {
-        throw problem('VALIDATION_FAILED', 'email is not an email address', { errors: [{ field: 'body/email', message: 'is not an email address' }] });
+        throw problem('VALIDATION_FAILED', 'email is not an email address', {
+          errors: [{ field: 'body/email', message: 'is not an email address' }],
+        });
       }
       subscribers.check(cluster, request.body);
       return reply.code(202).send({ status: 'pending-confirmation' as const, detail: ACCEPTED_DETAIL });
@@ -118,7 +127,10 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
       tags: ['newsletter'],
       summary: 'List subscribers by status and topic, as JSON pages or (Accept: text/csv) one CSV',
       params: Type.Object({ cluster: Slug }),
-      querystring: Type.Object({ status: Type.Optional(Status), topic: Type.Optional(Topic), ...CursorQuery }, { additionalProperties: false }),
+      querystring: Type.Object(
+        { status: Type.Optional(Status), topic: Type.Optional(Topic), ...CursorQuery },
+        { additionalProperties: false },
+      ),
       response: { 200: jsonOrCsv(Page(SubscriberView), 'The subscribers') },
     },
     handler: async (request, reply) => {
@@ -132,7 +144,16 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
           .send(
             toCsv(
               ['email', 'name', 'status', 'topics', 'themes', 'created_at', 'confirmed_at', 'unsubscribed_at'],
-              rows.map((s) => [s.email, s.name, s.status, s.topics.join(' '), s.themes.join(' '), s.createdAt.toISOString(), s.confirmedAt?.toISOString() ?? '', s.unsubscribedAt?.toISOString() ?? '']),
+              rows.map((s) => [
+                s.email,
+                s.name,
+                s.status,
+                s.topics.join(' '),
+                s.themes.join(' '),
+                s.createdAt.toISOString(),
+                s.confirmedAt?.toISOString() ?? '',
+                s.unsubscribedAt?.toISOString() ?? '',
+              ]),
             ),
           );
       }
@@ -154,7 +175,15 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
       const { subscriber, events, deliveries } = subscribers.export(owned(request, request.params.id));
       return reply.header('cache-control', 'no-store').send({
         subscriber: subscriberView(subscriber),
-        consent: events.map((e) => ({ kind: e.kind, source: e.source, wordingVersion: e.wordingVersion, topics: e.topics, ip: e.ip, userAgent: e.userAgent, at: e.at.toISOString() })),
+        consent: events.map((e) => ({
+          kind: e.kind,
+          source: e.source,
+          wordingVersion: e.wordingVersion,
+          topics: e.topics,
+          ip: e.ip,
+          userAgent: e.userAgent,
+          at: e.at.toISOString(),
+        })),
         deliveries: deliveries.map((d) => ({ campaignId: d.campaignId, status: d.status, sentAt: d.sentAt?.toISOString() ?? null })),
       });
     },

@@ -1,6 +1,6 @@
 // Newsletter subscribers: double opt-in sign-up, confirmation, preferences, one-click unsubscribe,
 // and erasure. Every change writes the consent ledger (and its email) in the same transaction.
-import { and, asc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { subscribers, TOPICS, type Cluster, type Subscriber, type SubscriberStatus, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
@@ -27,12 +27,23 @@ export interface DeliveryRecord {
 export { CONSENT_WORDING_VERSION, emailHash, type ConsentSource, type RequestContext } from './subscribers.consent.js';
 export { NOTICE_INTERVAL_MS, PENDING_DAYS, type SignUp } from './subscribers.sign-up.js';
 
-export const LINK_PURPOSES = { confirm: 'subscription-confirm', unsubscribe: 'unsubscribe', preferences: 'subscription-preferences' } as const;
+export const LINK_PURPOSES = {
+  confirm: 'subscription-confirm',
+  unsubscribe: 'unsubscribe',
+  preferences: 'subscription-preferences',
+} as const;
 export type LinkPurpose = keyof typeof LINK_PURPOSES;
 
 export type SubscribersService = ReturnType<typeof createSubscribersService>;
 
-export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: Outbox; audit: AuditService; site: Site; secretKey: string }) {
+export function createSubscribersService(deps: {
+  db: Db;
+  clock: Clock;
+  outbox: Outbox;
+  audit: AuditService;
+  site: Site;
+  secretKey: string;
+}) {
   const { db, clock, outbox, audit } = deps;
   const hooks = {
     /** A person was erased: a module that keeps a copy of their address removes it, in the erasure's transaction. */
@@ -57,7 +68,10 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
   /** The worker's job: pending sign-ups older than 30 days are removed (their ledger entries stay). */
   function expirePending(): number {
     const cutoff = new Date(clock.now().getTime() - PENDING_DAYS * 86_400_000);
-    return db.delete(subscribers).where(and(eq(subscribers.status, 'pending'), lt(subscribers.createdAt, cutoff))).run().changes;
+    return db
+      .delete(subscribers)
+      .where(and(eq(subscribers.status, 'pending'), lt(subscribers.createdAt, cutoff)))
+      .run().changes;
   }
 
   const { signUp } = createSignUp({ db, clock, outbox, consent, link });
@@ -90,9 +104,15 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
         const current = tx.select().from(subscribers).where(eq(subscribers.id, subscriber.id)).get();
         if (!current) throw problem('SUBSCRIBER_NOT_FOUND');
         if (current.status === 'confirmed') return current;
-        if (current.status !== 'pending' || pendingExpired(current, clock.now())) throw problem('CONFIRMATION_EXPIRED', 'This confirmation link has expired: sign up again');
+        if (current.status !== 'pending' || pendingExpired(current, clock.now()))
+          throw problem('CONFIRMATION_EXPIRED', 'This confirmation link has expired: sign up again');
         const now = clock.now();
-        const confirmed = tx.update(subscribers).set({ status: 'confirmed', confirmedAt: now, unsubscribedAt: null, updatedAt: now }).where(eq(subscribers.id, current.id)).returning().get()!;
+        const confirmed = tx
+          .update(subscribers)
+          .set({ status: 'confirmed', confirmedAt: now, unsubscribedAt: null, updatedAt: now })
+          .where(eq(subscribers.id, current.id))
+          .returning()
+          .get()!;
         record(tx, confirmed, 'confirmed', { ...context, topics: confirmed.topics });
         return confirmed;
       });
@@ -105,27 +125,47 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
         if (!current) throw problem('SUBSCRIBER_NOT_FOUND');
         if (current.status === 'unsubscribed') return current;
         const now = clock.now();
-        const after = tx.update(subscribers).set({ status: 'unsubscribed', unsubscribedAt: now, updatedAt: now }).where(eq(subscribers.id, current.id)).returning().get()!;
+        const after = tx
+          .update(subscribers)
+          .set({ status: 'unsubscribed', unsubscribedAt: now, updatedAt: now })
+          .where(eq(subscribers.id, current.id))
+          .returning()
+          .get()!;
         record(tx, after, 'unsubscribed', context);
         return after;
       });
     },
 
-    updatePreferences(subscriber: Subscriber, cluster: Cluster, choice: { topics: Topic[]; themes: string[] }, context: RequestContext): Subscriber {
+    updatePreferences(
+      subscriber: Subscriber,
+      cluster: Cluster,
+      choice: { topics: Topic[]; themes: string[] },
+      context: RequestContext,
+    ): Subscriber {
       const topics = [...new Set(choice.topics.filter((topic) => (TOPICS as readonly string[]).includes(topic)))];
       const themes = checkThemes(cluster, choice.themes);
       return immediate(db, (tx) => {
         const now = clock.now();
         // No topic left is the same as leaving.
         // Ticking topics again after leaving re-subscribes: the signed link proves the address is theirs.
-        const status: SubscriberStatus = topics.length === 0 ? 'unsubscribed' : subscriber.status === 'unsubscribed' ? 'confirmed' : subscriber.status;
+        const status: SubscriberStatus =
+          topics.length === 0 ? 'unsubscribed' : subscriber.status === 'unsubscribed' ? 'confirmed' : subscriber.status;
         const after = tx
           .update(subscribers)
-          .set({ topics: topics.length === 0 ? subscriber.topics : topics, themes, status, updatedAt: now, ...(status === 'unsubscribed' && subscriber.status !== 'unsubscribed' ? { unsubscribedAt: now } : {}) })
+          .set({
+            topics: topics.length === 0 ? subscriber.topics : topics,
+            themes,
+            status,
+            updatedAt: now,
+            ...(status === 'unsubscribed' && subscriber.status !== 'unsubscribed' ? { unsubscribedAt: now } : {}),
+          })
           .where(eq(subscribers.id, subscriber.id))
           .returning()
           .get()!;
-        record(tx, after, status === 'unsubscribed' && subscriber.status !== 'unsubscribed' ? 'unsubscribed' : 'preferences-changed', { ...context, topics });
+        record(tx, after, status === 'unsubscribed' && subscriber.status !== 'unsubscribed' ? 'unsubscribed' : 'preferences-changed', {
+          ...context,
+          topics,
+        });
         return after;
       });
     },
@@ -148,14 +188,27 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
       if (filter.status) conditions.push(eq(subscribers.status, filter.status));
       if (filter.topic) conditions.push(sql`EXISTS (SELECT 1 FROM json_each(${subscribers.topics}) WHERE value = ${filter.topic})`);
       if (after) conditions.push(gt(subscribers.id, after[0] as string));
-      const rows = db.select().from(subscribers).where(and(...conditions)).orderBy(asc(subscribers.id)).limit(filter.limit + 1).all();
+      const rows = db
+        .select()
+        .from(subscribers)
+        .where(and(...conditions))
+        .orderBy(asc(subscribers.id))
+        .limit(filter.limit + 1)
+        .all();
       return pageOf(rows, filter.limit, (subscriber) => [subscriber.id]);
     },
 
     /** These subscribers by id, in the caller's transaction (a campaign checks each recipient again before sending). */
     getMany(tx: DbOrTx, ids: string[]): Map<string, Subscriber> {
       if (ids.length === 0) return new Map();
-      return new Map(tx.select().from(subscribers).where(inArray(subscribers.id, ids)).all().map((subscriber) => [subscriber.id, subscriber]));
+      return new Map(
+        tx
+          .select()
+          .from(subscribers)
+          .where(inArray(subscribers.id, ids))
+          .all()
+          .map((subscriber) => [subscriber.id, subscriber]),
+      );
     },
 
     /** Everything held about one person: the record, its consent events and the newsletters addressed to them. */
@@ -178,7 +231,12 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
         tx.delete(subscribers).where(eq(subscribers.id, subscriber.id)).run();
         consent.suppress(tx, subscriber.clusterId, subscriber.email, 'erased');
         record(tx, null, 'erased', { ...context, clusterId: subscriber.clusterId, hash });
-        audit.record(tx, actor, { clusterId: subscriber.clusterId, action: 'subscriber.erased', targetType: 'subscriber', targetId: subscriber.id });
+        audit.record(tx, actor, {
+          clusterId: subscriber.clusterId,
+          action: 'subscriber.erased',
+          targetType: 'subscriber',
+          targetId: subscriber.id,
+        });
       });
     },
 
@@ -195,7 +253,14 @@ export function createSubscribersService(deps: { db: Db; clock: Clock; outbox: O
             eq(subscribers.clusterId, clusterId),
             eq(subscribers.status, 'confirmed'),
             sql`EXISTS (SELECT 1 FROM json_each(${subscribers.topics}) WHERE value = ${topic})`,
-            ...(theme ? [sql`(json_array_length(${subscribers.themes}) = 0 OR EXISTS (SELECT 1 FROM json_each(${subscribers.themes}) WHERE value = ${theme}))`] : []),
+            ...(theme
+              ? [
+                  or(
+                    sql`json_array_length(${subscribers.themes}) = 0`,
+                    sql`EXISTS (SELECT 1 FROM json_each(${subscribers.themes}) WHERE value = ${theme})`,
+                  ),
+                ]
+              : []),
           ),
         )
         .orderBy(asc(subscribers.id))

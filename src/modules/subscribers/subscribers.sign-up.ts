@@ -32,7 +32,10 @@ export function pendingExpired(subscriber: Subscriber, now: Date): boolean {
 /** Themes must come from the cluster's vocabulary; each once. */
 export function checkThemes(cluster: Cluster, themes: string[]): string[] {
   const unknown = themes.filter((theme) => !cluster.themes.includes(theme));
-  if (unknown.length > 0) throw problem('VALIDATION_FAILED', `themes ${unknown.join(', ')} are not among the cluster's (${cluster.themes.join(', ')})`, { errors: [{ field: 'body/themes', message: 'has unknown themes' }] });
+  if (unknown.length > 0)
+    throw problem('VALIDATION_FAILED', `themes ${unknown.join(', ')} are not among the cluster's (${cluster.themes.join(', ')})`, {
+      errors: [{ field: 'body/themes', message: 'has unknown themes' }],
+    });
   return [...new Set(themes)];
 }
 
@@ -52,7 +55,18 @@ export function createSignUp(deps: {
     .prepare();
   const insertStatement = db
     .insert(subscribers)
-    .values({ id: rawPlaceholder('id'), clusterId: rawPlaceholder('clusterId'), email: rawPlaceholder('email'), name: rawPlaceholder('name'), status: 'pending', topics: rawPlaceholder('topics'), themes: rawPlaceholder('themes'), createdAt: rawPlaceholder('now'), updatedAt: rawPlaceholder('now'), lastNoticeAt: rawPlaceholder('now') })
+    .values({
+      id: rawPlaceholder('id'),
+      clusterId: rawPlaceholder('clusterId'),
+      email: rawPlaceholder('email'),
+      name: rawPlaceholder('name'),
+      status: 'pending',
+      topics: rawPlaceholder('topics'),
+      themes: rawPlaceholder('themes'),
+      createdAt: rawPlaceholder('now'),
+      updatedAt: rawPlaceholder('now'),
+      lastNoticeAt: rawPlaceholder('now'),
+    })
     .returning()
     .prepare();
   const noticeStatement = db
@@ -62,7 +76,12 @@ export function createSignUp(deps: {
     .prepare();
 
   function sendConfirmation(tx: DbOrTx, cluster: Cluster, subscriber: Subscriber) {
-    outbox.enqueue(tx, { kind: 'subscription.confirm', to: subscriber.email, clusterId: cluster.id, ...confirmationEmail({ clusterName: cluster.name, topics: subscriber.topics, url: link('confirm', subscriber.id) }) });
+    outbox.enqueue(tx, {
+      kind: 'subscription.confirm',
+      to: subscriber.email,
+      clusterId: cluster.id,
+      ...confirmationEmail({ clusterName: cluster.name, topics: subscriber.topics, url: link('confirm', subscriber.id) }),
+    });
     const now = clock.now();
     // A new row was written with this notice time already.
     if (subscriber.lastNoticeAt?.getTime() !== now.getTime()) noticeStatement.run({ id: subscriber.id, at: now.getTime() });
@@ -88,7 +107,12 @@ export function createSignUp(deps: {
         const recentlyTold = subscriber?.lastNoticeAt && now.getTime() - subscriber.lastNoticeAt.getTime() < NOTICE_INTERVAL_MS;
         if (subscriber?.status === 'confirmed') {
           if (recentlyTold) return;
-          outbox.enqueue(tx, { kind: 'subscription.already', to: email, clusterId: cluster.id, ...alreadySubscribedEmail({ clusterName: cluster.name, url: link('preferences', subscriber.id) }) });
+          outbox.enqueue(tx, {
+            kind: 'subscription.already',
+            to: email,
+            clusterId: cluster.id,
+            ...alreadySubscribedEmail({ clusterName: cluster.name, url: link('preferences', subscriber.id) }),
+          });
           tx.update(subscribers).set({ lastNoticeAt: now }).where(eq(subscribers.id, subscriber.id)).run();
           return;
         }
@@ -97,13 +121,28 @@ export function createSignUp(deps: {
           subscriber = undefined;
         }
         if (!subscriber) {
-          subscriber = insertStatement.get({ id: newId(), clusterId: cluster.id, email, name, topics: JSON.stringify(topics), themes: JSON.stringify(themes), now: now.getTime() })!;
+          subscriber = insertStatement.get({
+            id: newId(),
+            clusterId: cluster.id,
+            email,
+            name,
+            topics: JSON.stringify(topics),
+            themes: JSON.stringify(themes),
+            now: now.getTime(),
+          })!;
         } else {
           if (recentlyTold) return;
           // Pending again (or re-subscribing after leaving): the newest choice of topics counts once confirmed.
           subscriber = tx
             .update(subscribers)
-            .set({ status: 'pending', topics, themes, name: name ?? subscriber.name, updatedAt: now, ...(subscriber.status === 'unsubscribed' ? { createdAt: now } : {}) })
+            .set({
+              status: 'pending',
+              topics,
+              themes,
+              name: name ?? subscriber.name,
+              updatedAt: now,
+              ...(subscriber.status === 'unsubscribed' ? { createdAt: now } : {}),
+            })
             .where(eq(subscribers.id, subscriber.id))
             .returning()
             .get()!;
@@ -112,6 +151,5 @@ export function createSignUp(deps: {
         sendConfirmation(tx, cluster, subscriber);
       });
     },
-
   };
 }

@@ -2,7 +2,15 @@
 // offer accepted books the slot, one declined, expired or withdrawn passes it to the next in line.
 import { and, asc, eq, lte } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { waitlistEntries, waitlistOffers, type Huddle, type Member, type Slot, type WaitlistEntry, type WaitlistOffer } from '../../db/schema.js';
+import {
+  waitlistEntries,
+  waitlistOffers,
+  type Huddle,
+  type Member,
+  type Slot,
+  type WaitlistEntry,
+  type WaitlistOffer,
+} from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
@@ -60,7 +68,10 @@ export function createOffers(deps: {
       .where(and(eq(waitlistEntries.huddleId, huddle.id), eq(waitlistEntries.status, 'waiting')))
       .orderBy(asc(waitlistEntries.createdAt), asc(waitlistEntries.id))
       .all();
-    const people = members.getMany(tx, line.map((entry) => entry.memberId));
+    const people = members.getMany(
+      tx,
+      line.map((entry) => entry.memberId),
+    );
     for (const entry of line) {
       const member = people.get(entry.memberId)!;
       if (bookings.organisationPitches(tx, huddle.id, entry.organisationKey) || member.status !== 'active') continue;
@@ -74,7 +85,15 @@ export function createOffers(deps: {
         kind: 'waitlist.offer',
         to: member.email,
         clusterId: cluster.id,
-        ...offerEmail({ huddle, slot, clusterName: cluster.name, memberName: member.name, title: entry.title, expiresAt, url: offerUrl(offer.id) }),
+        ...offerEmail({
+          huddle,
+          slot,
+          clusterName: cluster.name,
+          memberName: member.name,
+          title: entry.title,
+          expiresAt,
+          url: offerUrl(offer.id),
+        }),
       });
       audit.record(tx, system, {
         clusterId: cluster.id,
@@ -89,7 +108,13 @@ export function createOffers(deps: {
 
   /** An offer with its entry, member, huddle and slot. */
   function withParts(tx: DbOrTx, offer: WaitlistOffer, entry: WaitlistEntry) {
-    return { offer, entry, member: members.byId(entry.memberId)!, huddle: huddles.get(offer.huddleId), slot: bookings.slot(tx, offer.slotId)! };
+    return {
+      offer,
+      entry,
+      member: members.byId(entry.memberId)!,
+      huddle: huddles.get(offer.huddleId),
+      slot: bookings.slot(tx, offer.slotId)!,
+    };
   }
 
   /** Closes an open offer (declined, expired or withdrawn) and passes its slot on to the next in line. */
@@ -100,9 +125,19 @@ export function createOffers(deps: {
     const { member, huddle, slot } = withParts(tx, offer, entry);
     const cluster = deps.clusters.getById(huddle.clusterId);
     if (tellMember) {
-      outbox.enqueue(tx, { kind: 'waitlist.offer_lapsed', to: member.email, clusterId: cluster.id, ...offerLapsedEmail({ huddle, clusterName: cluster.name, memberName: member.name }) });
+      outbox.enqueue(tx, {
+        kind: 'waitlist.offer_lapsed',
+        to: member.email,
+        clusterId: cluster.id,
+        ...offerLapsedEmail({ huddle, clusterName: cluster.name, memberName: member.name }),
+      });
     }
-    audit.record(tx, system, { clusterId: cluster.id, action: `waitlist.offer_${status}`, targetType: 'waitlist_offer', targetId: offer.id });
+    audit.record(tx, system, {
+      clusterId: cluster.id,
+      action: `waitlist.offer_${status}`,
+      targetType: 'waitlist_offer',
+      targetId: offer.id,
+    });
     offerNext(tx, huddle, slot);
   }
 
@@ -123,7 +158,12 @@ export function createOffers(deps: {
   /** The worker's job: offers past their deadline lapse, and their slots go to the next in line. */
   function expireDue(): number {
     const now = clock.now();
-    const due = db.select().from(waitlistOffers).where(and(eq(waitlistOffers.status, 'open'), lte(waitlistOffers.expiresAt, now))).limit(100).all();
+    const due = db
+      .select()
+      .from(waitlistOffers)
+      .where(and(eq(waitlistOffers.status, 'open'), lte(waitlistOffers.expiresAt, now)))
+      .limit(100)
+      .all();
     for (const offer of due) {
       immediate(db, (tx) => {
         const current = tx.select().from(waitlistOffers).where(eq(waitlistOffers.id, offer.id)).get();

@@ -15,11 +15,17 @@ import { waitlistPlace } from './waitlist.view.js';
 
 const OfferParams = Type.Object({ id: Id });
 
-export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistService; members: MembersService }> = async (app, { waitlist, members }) => {
+export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistService; members: MembersService }> = async (
+  app,
+  { waitlist, members },
+) => {
   declareTag(app, { name: 'waitlist', description: 'The pitch waitlist and its offers' });
 
   app.post('/v1/huddles/:id/waitlist', {
-    config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_CANCELLED', 'BOOKING_CLOSED', 'ALREADY_ON_WAITLIST', 'SLOTS_AVAILABLE', 'BOOKING_LIMIT_REACHED'], auth: ['member'] },
+    config: {
+      errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_CANCELLED', 'BOOKING_CLOSED', 'ALREADY_ON_WAITLIST', 'SLOTS_AVAILABLE', 'BOOKING_LIMIT_REACHED'],
+      auth: ['member'],
+    },
     schema: {
       operationId: 'joinWaitlist',
       tags: ['waitlist'],
@@ -57,17 +63,43 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistServi
   });
 
   app.post('/v1/waitlist-offers/:id/accept', {
-    config: { errors: ['OFFER_NOT_FOUND', 'OFFER_CLOSED', 'HUDDLE_NOT_FOUND', 'HUDDLE_CANCELLED', 'BOOKING_CLOSED', 'BOOKING_LIMIT_REACHED', 'SLOT_TAKEN'], auth: ['member'] },
-    schema: { operationId: 'acceptWaitlistOffer', tags: ['waitlist'], summary: 'Accept an offered slot: it is booked for you', params: OfferParams, response: { 201: BookingView } },
+    config: {
+      errors: [
+        'OFFER_NOT_FOUND',
+        'OFFER_CLOSED',
+        'HUDDLE_NOT_FOUND',
+        'HUDDLE_CANCELLED',
+        'BOOKING_CLOSED',
+        'BOOKING_LIMIT_REACHED',
+        'SLOT_TAKEN',
+      ],
+      auth: ['member'],
+    },
+    schema: {
+      operationId: 'acceptWaitlistOffer',
+      tags: ['waitlist'],
+      summary: 'Accept an offered slot: it is booked for you',
+      params: OfferParams,
+      response: { 201: BookingView },
+    },
     handler: async (request, reply) => {
       const d = waitlist.accept(request.params.id, signedInMember(members, request), actorOf(request));
-      return reply.code(201).header('location', `/v1/bookings/${d.booking.id}`).send(bookingView(d.booking, d.slot, d.huddle, d.member));
+      return reply
+        .code(201)
+        .header('location', `/v1/bookings/${d.booking.id}`)
+        .send(bookingView(d.booking, d.slot, d.huddle, d.member));
     },
   });
 
   app.post('/v1/waitlist-offers/:id/decline', {
     config: { errors: ['OFFER_NOT_FOUND', 'OFFER_CLOSED'], auth: ['member'] },
-    schema: { operationId: 'declineWaitlistOffer', tags: ['waitlist'], summary: 'Decline an offered slot: it goes to the next in line', params: OfferParams, response: { 204: Type.Null({ description: 'Declined' }) } },
+    schema: {
+      operationId: 'declineWaitlistOffer',
+      tags: ['waitlist'],
+      summary: 'Decline an offered slot: it goes to the next in line',
+      params: OfferParams,
+      response: { 204: Type.Null({ description: 'Declined' }) },
+    },
     handler: async (request, reply) => {
       waitlist.decline(request.params.id, signedInMember(members, request));
       return reply.code(204).send(null);

@@ -8,7 +8,7 @@ export const WaitlistPlace = Type.Object({
   huddleId: Id,
   huddleTitle: Type.String(),
   status: Type.String({ description: 'waiting, or offered (a slot is held for you: see offer)' }),
-  position: Type.Integer({ description: 'Your organisation\'s place in line, 1 first' }),
+  position: Type.Integer({ description: "Your organisation's place in line, 1 first" }),
   title: Type.String({ description: 'The pitch you queued with' }),
   offer: Type.Union([
     Type.Object({
@@ -19,4 +19,3 @@ export const WaitlistPlace = Type.Object({
     Type.Null(),
   ]),
 });
-

@@ -48,28 +48,49 @@ export function createWaitlistService(deps: {
             eq(waitlistEntries.huddleId, entry.huddleId),
             inArray(waitlistEntries.status, [...ACTIVE_ENTRY]),
             // Line order: joined earlier, or at the same millisecond with a smaller (time-ordered) id.
-            or(lt(waitlistEntries.createdAt, entry.createdAt), and(eq(waitlistEntries.createdAt, entry.createdAt), lt(waitlistEntries.id, entry.id))),
+            or(
+              lt(waitlistEntries.createdAt, entry.createdAt),
+              and(eq(waitlistEntries.createdAt, entry.createdAt), lt(waitlistEntries.id, entry.id)),
+            ),
           ),
         )
         .get()!.n + 1
     );
   }
 
-  const offers = createOffers({ db, clock, audit, outbox, clusters: deps.clusters, huddles, members, bookings, site: deps.site, secretKey: deps.secretKey });
+  const offers = createOffers({
+    db,
+    clock,
+    audit,
+    outbox,
+    clusters: deps.clusters,
+    huddles,
+    members,
+    bookings,
+    site: deps.site,
+    secretKey: deps.secretKey,
+  });
   const { offerNext, lapse, ownOffer, setEntry } = offers;
 
   // A freed slot goes to the first in line; an open offer holds its slot against bookings.
   bookings.hooks.slotFreed.on((tx, huddle, slot) => offerNext(tx, huddle, slot));
   bookings.hooks.slotHolds.on((tx, slotIds) => {
     // 'open' written out, not bound: the partial index waitlist_offers_open_slot answers it.
-    const open = tx.select({ slotId: waitlistOffers.slotId }).from(waitlistOffers).where(and(inArray(waitlistOffers.slotId, slotIds), sql`${waitlistOffers.status} = 'open'`)).all();
+    const open = tx
+      .select({ slotId: waitlistOffers.slotId })
+      .from(waitlistOffers)
+      .where(and(inArray(waitlistOffers.slotId, slotIds), sql`${waitlistOffers.status} = 'open'`))
+      .all();
     return new Set(open.map((row) => row.slotId));
   });
   // A cancelled huddle withdraws its offers and closes its line.
   huddles.hooks.changed.on((tx, change) => {
     if (noticeOf(change) !== 'cancelled') return;
     const huddleId = change.after.id;
-    tx.update(waitlistOffers).set({ status: 'withdrawn', decidedAt: clock.now() }).where(and(eq(waitlistOffers.huddleId, huddleId), eq(waitlistOffers.status, 'open'))).run();
+    tx.update(waitlistOffers)
+      .set({ status: 'withdrawn', decidedAt: clock.now() })
+      .where(and(eq(waitlistOffers.huddleId, huddleId), eq(waitlistOffers.status, 'open')))
+      .run();
     tx.update(waitlistEntries)
       .set({ status: 'passed', updatedAt: clock.now() })
       .where(and(eq(waitlistEntries.huddleId, huddleId), inArray(waitlistEntries.status, [...ACTIVE_ENTRY])))
@@ -82,17 +103,29 @@ export function createWaitlistService(deps: {
     jobs,
 
     /** Puts the member's organisation in line; only when every slot is taken, and once per organisation. */
-    join(member: Member, huddleId: string, pitch: { title: string; summary?: string }, actor: Actor): { entry: WaitlistEntry; position: number; huddle: Huddle } {
+    join(
+      member: Member,
+      huddleId: string,
+      pitch: { title: string; summary?: string },
+      actor: Actor,
+    ): { entry: WaitlistEntry; position: number; huddle: Huddle } {
       return immediate(db, (tx) => {
         const huddle = bookings.bookableHuddle(tx, member, huddleId);
         const orgKey = organisationKey(member.organisation);
         const existing = tx
           .select()
           .from(waitlistEntries)
-          .where(and(eq(waitlistEntries.huddleId, huddle.id), eq(waitlistEntries.organisationKey, orgKey), inArray(waitlistEntries.status, [...ACTIVE_ENTRY])))
+          .where(
+            and(
+              eq(waitlistEntries.huddleId, huddle.id),
+              eq(waitlistEntries.organisationKey, orgKey),
+              inArray(waitlistEntries.status, [...ACTIVE_ENTRY]),
+            ),
+          )
           .get();
         if (existing) throw problem('ALREADY_ON_WAITLIST', `Your organisation is number ${position(tx, existing)} in line already`);
-        if (bookings.organisationPitches(tx, huddle.id, orgKey)) throw problem('BOOKING_LIMIT_REACHED', 'Your organisation has a pitch at this huddle already');
+        if (bookings.organisationPitches(tx, huddle.id, orgKey))
+          throw problem('BOOKING_LIMIT_REACHED', 'Your organisation has a pitch at this huddle already');
         if (bookings.firstFreeSlot(tx, huddle.id)) throw problem('SLOTS_AVAILABLE', 'There are free slots at this huddle: book one');
         const now = clock.now();
         const entry = tx
@@ -110,7 +143,12 @@ export function createWaitlistService(deps: {
           })
           .returning()
           .get();
-        audit.record(tx, actor, { clusterId: huddle.clusterId, action: 'waitlist.joined', targetType: 'waitlist_entry', targetId: entry.id });
+        audit.record(tx, actor, {
+          clusterId: huddle.clusterId,
+          action: 'waitlist.joined',
+          targetType: 'waitlist_entry',
+          targetId: entry.id,
+        });
         return { entry, position: position(tx, entry), huddle };
       });
     },
@@ -121,10 +159,20 @@ export function createWaitlistService(deps: {
         const entry = tx
           .select()
           .from(waitlistEntries)
-          .where(and(eq(waitlistEntries.huddleId, huddleId), eq(waitlistEntries.memberId, member.id), inArray(waitlistEntries.status, [...ACTIVE_ENTRY])))
+          .where(
+            and(
+              eq(waitlistEntries.huddleId, huddleId),
+              eq(waitlistEntries.memberId, member.id),
+              inArray(waitlistEntries.status, [...ACTIVE_ENTRY]),
+            ),
+          )
           .get();
-        if (!entry) throw problem('NOT_ON_WAITLIST', 'You are not on this huddle\'s waitlist');
-        const offer = tx.select().from(waitlistOffers).where(and(eq(waitlistOffers.entryId, entry.id), eq(waitlistOffers.status, 'open'))).get();
+        if (!entry) throw problem('NOT_ON_WAITLIST', "You are not on this huddle's waitlist");
+        const offer = tx
+          .select()
+          .from(waitlistOffers)
+          .where(and(eq(waitlistOffers.entryId, entry.id), eq(waitlistOffers.status, 'open')))
+          .get();
         if (offer) lapse(tx, offer, 'declined', false);
         setEntry(tx, entry.id, 'left');
         audit.record(tx, actor, { clusterId: member.clusterId, action: 'waitlist.left', targetType: 'waitlist_entry', targetId: entry.id });
@@ -138,7 +186,13 @@ export function createWaitlistService(deps: {
         const slot = bookings.slot(tx, offer.slotId)!;
         // The offer stops holding the slot first, so the booking below sees it free.
         tx.update(waitlistOffers).set({ status: 'accepted', decidedAt: clock.now() }).where(eq(waitlistOffers.id, offer.id)).run();
-        const booked = bookings.bookOffered(tx, { member, huddleId: offer.huddleId, slot, pitch: { title: entry.title, summary: entry.summary }, actor });
+        const booked = bookings.bookOffered(tx, {
+          member,
+          huddleId: offer.huddleId,
+          slot,
+          pitch: { title: entry.title, summary: entry.summary },
+          actor,
+        });
         setEntry(tx, entry.id, 'booked');
         return booked;
       });
@@ -156,12 +210,19 @@ export function createWaitlistService(deps: {
           .from(waitlistEntries)
           .where(and(eq(waitlistEntries.memberId, memberId), inArray(waitlistEntries.status, [...ACTIVE_ENTRY])))
           .all();
-        const theirHuddles = huddles.getMany(tx, entries.map((entry) => entry.huddleId));
+        const theirHuddles = huddles.getMany(
+          tx,
+          entries.map((entry) => entry.huddleId),
+        );
         return entries
           .map((entry) => ({ entry, huddle: theirHuddles.get(entry.huddleId)! }))
           .sort((a, b) => a.huddle.startsAt.getTime() - b.huddle.startsAt.getTime())
           .map(({ entry, huddle }) => {
-            const offer = tx.select().from(waitlistOffers).where(and(eq(waitlistOffers.entryId, entry.id), eq(waitlistOffers.status, 'open'))).get();
+            const offer = tx
+              .select()
+              .from(waitlistOffers)
+              .where(and(eq(waitlistOffers.entryId, entry.id), eq(waitlistOffers.status, 'open')))
+              .get();
             const slot = offer ? bookings.slot(tx, offer.slotId) : undefined;
             return { entry, huddle, position: position(tx, entry), offer: offer && slot ? { offer, slot } : null };
           });

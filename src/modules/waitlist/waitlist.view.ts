@@ -13,7 +13,12 @@ export function waitlistPlace(entry: WaitlistEntry, huddle: Huddle, position: nu
     offer: offer
       ? {
           id: offer.offer.id,
-          slot: { id: offer.slot.id, position: offer.slot.position, start: zoned(offer.slot.startsAt, huddle.timezone), end: zoned(offer.slot.endsAt, huddle.timezone) },
+          slot: {
+            id: offer.slot.id,
+            position: offer.slot.position,
+            start: zoned(offer.slot.startsAt, huddle.timezone),
+            end: zoned(offer.slot.endsAt, huddle.timezone),
+          },
           expiresAt: offer.offer.expiresAt.toISOString(),
         }
       : null,

@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { SingleBar } from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
-import { TOPICS, type Topic } from '../db/schema.js';
+import type { Database_ } from '../db/client.js';
+import { TOPICS, type Cluster, type Topic } from '../db/schema.js';
 import { parseMailbox } from '../lib/text.js';
 import { outboxWaiting, sendCampaign } from '../modules/campaigns/campaigns.sender.js';
-import type { Campaign, CampaignStats } from '../modules/campaigns/campaigns.service.js';
+import type { Campaign, CampaignDraft, CampaignStats } from '../modules/campaigns/campaigns.service.js';
 import { DEFAULT_RATE, MAX_RATE } from '../modules/campaigns/campaigns.service.js';
 import type { Services } from '../services.js';
 import { CliFailure } from './db.js';
@@ -114,6 +115,79 @@ function report(
   if (result.stopped) throw new Interrupted();
 }
 
+interface SendOptions {
+  cluster: string;
+  subject: string;
+  body: string;
+  topic: Topic;
+  theme?: string;
+  testTo?: string;
+  dryRun?: boolean;
+  rate: number;
+  yes?: boolean;
+}
+
+/** What `newsletter send` has worked out before it does one of its three things. */
+interface Send {
+  context: CliContext;
+  services: Services;
+  cluster: Cluster;
+  options: SendOptions;
+  preview: ReturnType<Services['campaigns']['preview']>;
+  json: boolean;
+}
+
+const subscribersText = (n: number) => `${n} subscriber${n === 1 ? '' : 's'}`;
+
+/** --dry-run: every message rendered, counts and problems reported, nothing sent or written. */
+function reportDryRun({ context, cluster, options, preview, json }: Send): void {
+  output(
+    context.io,
+    json,
+    { dryRun: true, recipients: preview.recipients, problems: preview.problems, averageBytes: preview.averageBytes },
+    [
+      `Dry run: ${preview.recipients} confirmed ${preview.recipients === 1 ? 'subscriber' : 'subscribers'} of "${options.topic}"` +
+        `${options.theme ? ` (theme ${options.theme})` : ''} in ${cluster.slug} would receive "${options.subject}".`,
+      `Every message rendered; about ${preview.averageBytes} bytes each.`,
+      ...(preview.problems.length ? preview.problems.map((p) => `Problem: ${p}`) : ['No problems found.']),
+      'Nothing was sent or written.',
+    ],
+  );
+}
+
+/** --test-to: one copy to that address, sent now, and nothing else. */
+async function sendTestCopy({ context, services, cluster, preview, json }: Send, testTo: string, database: Database_): Promise<void> {
+  const mailbox = parseMailbox(testTo);
+  if (!mailbox) throw new CliFailure(`--test-to ${testTo} is not an email address`);
+  const message = services.campaigns.messageFor(preview.rendered, 'test');
+  const id = services.outbox.enqueue(database.db, {
+    kind: 'newsletter.test',
+    to: mailbox.address,
+    clusterId: cluster.id,
+    ...message,
+    subject: `[Test] ${message.subject}`,
+  });
+  await services.mail.worker({ concurrency: 1 }).drain();
+  const status = services.outbox.statusOf([id]).get(id)?.status;
+  if (status !== 'sent')
+    throw new CliFailure(`the test copy to ${mailbox.address} was not sent (${status ?? 'unknown'}): see the warning above`);
+  output(context.io, json, { testTo: mailbox.address, recipients: preview.recipients }, [
+    `Sent one test copy to ${mailbox.address}. The real send would reach ${subscribersText(preview.recipients)}.`,
+  ]);
+}
+
+/** The real send, once confirmed: a campaign is created, started and sent at the rate. */
+async function sendToAll({ context, services, cluster, options, preview, json }: Send, draft: CampaignDraft): Promise<void> {
+  if (preview.recipients === 0)
+    throw new CliFailure(`nobody to send to: ${cluster.slug} has no confirmed subscribers of "${options.topic}"`);
+  const question = `Send "${options.subject}" to ${subscribersText(preview.recipients)} of ${cluster.name} at ${options.rate}/s?`;
+  if (!options.yes && !(await confirm(context, question))) throw new CliFailure('not sent');
+  const campaign = services.campaigns.createDraft(cluster, draft, cliActor());
+  services.campaigns.start(campaign.id, cliActor());
+  if (!json) context.io.stdout(`Campaign ${campaign.id}: sending to ${subscribersText(preview.recipients)}.\n`);
+  report(context, json, campaign, await run(context, services, services.campaigns.get(campaign.id), json));
+}
+
 export function newsletterCommands(program: Command, context: CliContext): void {
   const newsletter = program.command('newsletter').description('Send newsletters to confirmed subscribers');
   const jsonOf = (command: Command) => Boolean(command.optsWithGlobals<{ json?: boolean }>().json);
@@ -130,95 +204,25 @@ export function newsletterCommands(program: Command, context: CliContext): void 
     .option('--dry-run', 'render every message and report counts and problems; send and write nothing')
     .option('--rate <per-second>', 'messages per second', parseRate, DEFAULT_RATE)
     .option('--yes', 'do not ask for confirmation')
-    .action(
-      async (
-        options: {
-          cluster: string;
-          subject: string;
-          body: string;
-          topic: Topic;
-          theme?: string;
-          testTo?: string;
-          dryRun?: boolean;
-          rate: number;
-          yes?: boolean;
-        },
-        command: Command,
-      ) => {
-        const json = jsonOf(command);
-        const body = readBody(options.body);
-        await withServices(context, async (services, database) => {
-          const cluster = services.clusters.get(options.cluster);
-          const draft = {
-            subject: options.subject,
-            body,
-            topic: options.topic,
-            rate: options.rate,
-            ...(options.theme ? { theme: options.theme } : {}),
-          };
-          const preview = services.campaigns.preview(cluster, draft, { renderAll: Boolean(options.dryRun) });
-
-          if (options.dryRun) {
-            output(
-              context.io,
-              json,
-              { dryRun: true, recipients: preview.recipients, problems: preview.problems, averageBytes: preview.averageBytes },
-              [
-                `Dry run: ${preview.recipients} confirmed subscriber${preview.recipients === 1 ? '' : 's'} of ` +
-                  `"${options.topic}"${options.theme ? ` (theme ${options.theme})` : ''} in ${cluster.slug} would receive ` +
-                  `"${options.subject}".`,
-                `Every message rendered; about ${preview.averageBytes} bytes each.`,
-                ...(preview.problems.length ? preview.problems.map((p) => `Problem: ${p}`) : ['No problems found.']),
-                'Nothing was sent or written.',
-              ],
-            );
-            return;
-          }
-
-          if (options.testTo) {
-            const mailbox = parseMailbox(options.testTo);
-            if (!mailbox) throw new CliFailure(`--test-to ${options.testTo} is not an email address`);
-            const message = services.campaigns.messageFor(preview.rendered, 'test');
-            const id = services.outbox.enqueue(database.db, {
-              kind: 'newsletter.test',
-              to: mailbox.address,
-              clusterId: cluster.id,
-              ...message,
-              subject: `[Test] ${message.subject}`,
-            });
-            await services.mail.worker({ concurrency: 1 }).drain();
-            const status = services.outbox.statusOf([id]).get(id)?.status;
-            if (status !== 'sent')
-              throw new CliFailure(`the test copy to ${mailbox.address} was not sent (${status ?? 'unknown'}): see the warning above`);
-            output(context.io, json, { testTo: mailbox.address, recipients: preview.recipients }, [
-              `Sent one test copy to ${mailbox.address}. The real send would reach ${preview.recipients} ` +
-                `subscriber${preview.recipients === 1 ? '' : 's'}.`,
-            ]);
-            return;
-          }
-
-          if (preview.recipients === 0)
-            throw new CliFailure(`nobody to send to: ${cluster.slug} has no confirmed subscribers of "${options.topic}"`);
-          if (
-            !options.yes &&
-            !(await confirm(
-              context,
-              `Send "${options.subject}" to ${preview.recipients} subscriber${preview.recipients === 1 ? '' : 's'} of ` +
-                `${cluster.name} at ${options.rate}/s?`,
-            ))
-          ) {
-            throw new CliFailure('not sent');
-          }
-          const campaign = services.campaigns.createDraft(cluster, draft, cliActor());
-          services.campaigns.start(campaign.id, cliActor());
-          if (!json)
-            context.io.stdout(
-              `Campaign ${campaign.id}: sending to ${preview.recipients} subscriber${preview.recipients === 1 ? '' : 's'}.\n`,
-            );
-          report(context, json, campaign, await run(context, services, services.campaigns.get(campaign.id), json));
-        });
-      },
-    );
+    .action(async (options: SendOptions, command: Command) => {
+      const json = jsonOf(command);
+      const body = readBody(options.body);
+      await withServices(context, async (services, database) => {
+        const cluster = services.clusters.get(options.cluster);
+        const draft = {
+          subject: options.subject,
+          body,
+          topic: options.topic,
+          rate: options.rate,
+          ...(options.theme ? { theme: options.theme } : {}),
+        };
+        const preview = services.campaigns.preview(cluster, draft, { renderAll: Boolean(options.dryRun) });
+        const send = { context, services, cluster, options, preview, json };
+        if (options.dryRun) reportDryRun(send);
+        else if (options.testTo) await sendTestCopy(send, options.testTo, database);
+        else await sendToAll(send, draft);
+      });
+    });
 
   newsletter
     .command('resume')

@@ -2,24 +2,8 @@
 import { DateTime } from 'luxon';
 import type { Huddle, Slot } from '../db/schema.js';
 
-// An invitation or booking email goes to many people about the same huddle: the line is worked out once per
-// start, end and zone (luxon's zone formatting was about half of a booking email's rendering time).
-const whenTexts = new Map<string, string>();
-const MAX_WHEN_TEXTS = 1000;
-
 /** "Tuesday 1 December 2026, 09:30–11:30 (Europe/London, GMT)" */
 export function whenText(huddle: Pick<Huddle, 'startsAt' | 'endsAt' | 'timezone'>): string {
-  const key = `${huddle.startsAt.getTime()}|${huddle.endsAt.getTime()}|${huddle.timezone}`;
-  let text = whenTexts.get(key);
-  if (text === undefined) {
-    if (whenTexts.size >= MAX_WHEN_TEXTS) whenTexts.clear();
-    text = formatWhen(huddle);
-    whenTexts.set(key, text);
-  }
-  return text;
-}
-
-function formatWhen(huddle: Pick<Huddle, 'startsAt' | 'endsAt' | 'timezone'>): string {
   const start = DateTime.fromJSDate(huddle.startsAt, { zone: huddle.timezone }).setLocale('en-GB');
   const end = DateTime.fromJSDate(huddle.endsAt, { zone: huddle.timezone }).setLocale('en-GB');
   const sameDay = start.hasSame(end, 'day');

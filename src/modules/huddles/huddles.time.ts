@@ -53,28 +53,18 @@ export function localToInstant(fields: { year: number; month: number; day: numbe
   return first.toUTC();
 }
 
-/** Shown times by zone and instant: a list shows the same huddles' times again and again. */
-const shown = new Map<string, Readonly<ZonedTime>>();
-const MAX_SHOWN = 100_000;
-
 /**
  * An instant in UTC and as local time in `zone`, to the second (milliseconds only when there are
  * some), exactly as luxon's toISO({ suppressMilliseconds: true }) writes them. Luxon works out the
- * zone's offset (an Intl call, the costly part); the strings are built from it and remembered.
+ * zone's offset once (an Intl call, the costly part); the strings are built from it.
  */
 export function zoned(instant: Date | number, zone: string): Readonly<ZonedTime> {
   const ms = typeof instant === 'number' ? instant : instant.getTime();
-  const key = `${zone}|${ms}`;
-  const known = shown.get(key);
-  if (known) return known;
   const resolved = Info.normalizeZone(zone);
   const offset = resolved.offset(ms);
   // Luxon writes Z for UTC itself and +00:00 for a zone that is at UTC's time just now (London in winter).
   const suffix = resolved.isUniversal && offset === 0 ? 'Z' : offsetText(offset);
-  const time = Object.freeze({ utc: isoAt(ms) + 'Z', local: isoAt(ms + offset * 60_000) + suffix, timezone: zone });
-  if (shown.size >= MAX_SHOWN) shown.clear();
-  shown.set(key, time);
-  return time;
+  return Object.freeze({ utc: isoAt(ms) + 'Z', local: isoAt(ms + offset * 60_000) + suffix, timezone: zone });
 }
 
 /** The date and time of `ms` as ISO 8601 without a zone designator. */

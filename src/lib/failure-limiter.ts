@@ -1,5 +1,5 @@
 // Counts failures per client (an IPv4 address or an IPv6 /64) in fixed one-minute windows, to slow down token guessing.
-import { LRUCache } from 'lru-cache';
+import { boundedCache } from './cache.js';
 export interface FailureLimiter {
   /** Seconds until this client address may try again, or 0 when it is not blocked. */
   blockedFor(ip: string, now: number): number;
@@ -24,7 +24,7 @@ export function clientKey(ip: string): string {
 
 export function createFailureLimiter(maxPerWindow: number): FailureLimiter {
   // The clients seen most recently; one unheard of for longest makes room (its window is long over).
-  const windows = new LRUCache<string, { count: number; resetAt: number }>({ max: MAX_KEYS });
+  const windows = boundedCache<string, { count: number; resetAt: number }>(MAX_KEYS);
 
   return {
     blockedFor(ip, now) {

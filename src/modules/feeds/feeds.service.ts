@@ -4,8 +4,8 @@
 // arrive meanwhile share the one build.
 import { createHash, type Hash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { LRUCache } from 'lru-cache';
 import type { Cluster, Huddle, Member } from '../../db/schema.js';
+import { boundedCache } from '../../lib/cache.js';
 import type { Clock } from '../../lib/clock.js';
 import { calendarFrame, eventContext, renderCalendar, renderEvent, type EventContext } from '../../shared/calendar.js';
 import type { Site } from '../../shared/site.js';
@@ -24,8 +24,10 @@ const CANCELLED_DAYS = 30;
 const CANCELLED_KEPT_MS = CANCELLED_DAYS * DAY;
 const PAST_MS = PAST_DAYS * DAY;
 export const FEED_TTL_SECONDS = 3600;
-const MAX_CACHED_FEEDS = 2000;
-const MAX_CACHED_EVENTS = 100_000;
+/** Built feeds kept, in characters of iCalendar text (a 500-huddle feed is about half a million). */
+const MAX_FEED_CHARS = 64_000_000;
+/** Rendered events kept, in characters (an event is about a thousand). */
+const MAX_EVENT_CHARS = 64_000_000;
 /** Huddles read at a time. */
 const PAGE_SIZE = 1000;
 /** Rendering gives the event loop back after this long, so other requests are never kept waiting. */
@@ -60,8 +62,8 @@ export function createFeedsService(deps: {
   const pageSize = deps.pageSize ?? PAGE_SIZE;
   // Built feeds by cluster, version, day and theme; rendered events by huddle and version. An edit
   // re-renders only the events that changed; the least recently used go first when full.
-  const feeds = new LRUCache<string, RenderedCalendar>({ max: MAX_CACHED_FEEDS });
-  const events = new LRUCache<string, { version: string; text: string }>({ max: MAX_CACHED_EVENTS });
+  const feeds = boundedCache<string, RenderedCalendar>(MAX_FEED_CHARS, (feed) => feed.body.length);
+  const events = boundedCache<string, { version: string; text: string }>(MAX_EVENT_CHARS, (event) => event.text.length);
   const building = new Map<string, Promise<RenderedCalendar>>();
 
   const versionOf = (huddle: Pick<Huddle, 'version'>, context: EventContext) =>

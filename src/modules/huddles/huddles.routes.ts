@@ -20,6 +20,7 @@ import {
 } from './huddles.schemas.js';
 import type { Huddle, HuddlesService } from './huddles.service.js';
 import { huddleView } from './huddles.view.js';
+import { createHuddleViews } from './huddles.view-cache.js';
 
 /** Sends JSON that is already serialised (with the route's schema): Fastify sends a string as it is. */
 function sendJson(reply: FastifyReply, body: string): FastifyReply {
@@ -32,6 +33,12 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
 ) => {
   declareTag(app, { name: 'huddles', description: 'Huddles, series and pitch slots' });
   const organiserView = (huddle: Huddle, slug: string) => huddleView(huddle, slug, app.config.publicBaseUrl, 'organiser');
+  // The JSON views this server sends, kept per row version (the command line, which sends none, never builds them).
+  const views = createHuddleViews({
+    read: { one: huddles.get, many: (ids) => huddles.getMany(app.db, ids) },
+    clusters,
+    baseUrl: app.config.publicBaseUrl,
+  });
 
   app.post('/v1/clusters/:cluster/huddles', {
     config: { errors: ['CLUSTER_NOT_FOUND', 'NONEXISTENT_LOCAL_TIME'], auth: ['organiser'] },
@@ -84,7 +91,7 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
       // The auth guard kept only an organiser of this cluster.
       const audience = request.principal?.kind === 'organiser' ? 'organiser' : 'public';
       const page = huddles.list(cluster.id, request.query, audience);
-      const items = huddles.views.many(page.items, audience, cluster.slug);
+      const items = views.many(page.items, audience, cluster.slug);
       return sendJson(reply, `{"items":[${items.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`);
     },
   });
@@ -94,7 +101,7 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
     schema: { operationId: 'getHuddle', tags: ['huddles'], summary: 'Get one huddle', params: HuddleParams, response: { 200: HuddleView } },
     handler: async (request, reply) => {
       const stamp = huddles.stamp(request.params.id);
-      return sendJson(reply, huddles.views.one(stamp, huddles.audience(stamp, request.principal)));
+      return sendJson(reply, views.one(stamp, huddles.audience(stamp, request.principal)));
     },
   });
 

@@ -17,7 +17,6 @@ import type { ClustersService } from '../clusters/clusters.service.js';
 import type { HuddlePatchBody } from './huddles.schemas.js';
 import { checkPlace, checkThemes, pitchSettings, timesFrom } from './huddles.settings.js';
 import { localToInstant } from './huddles.time.js';
-import { createHuddleViews } from './huddles.view-cache.js';
 import { calendarDay, isScheduleChange, pitchOf, snapshot, type BookingsChoice, type HuddleChange } from './huddles.changes.js';
 import { createHuddleCreator } from './huddles.create.js';
 import { createHuddleQueries, isPublic, type ListQuery } from './huddles.queries.js';
@@ -228,6 +227,5 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
     startsOf: queries.startsOf,
   };
 
-  const read = { one: get, many: (ids: string[]) => queries.getMany(db, ids) };
-  return { ...service, views: createHuddleViews({ read, clusters, baseUrl: deps.site.baseUrl }) };
+  return service;
 }

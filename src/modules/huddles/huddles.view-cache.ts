@@ -1,7 +1,7 @@
 // Serialised views of huddles, kept per row version. Showing an unchanged huddle then costs one small
 // indexed read (its version) instead of reading, mapping, shaping and serialising the whole row
 // (bench/FINDINGS.md: the view cache). A saved change bumps the version, so a stale view is never served.
-import { LRUCache } from 'lru-cache';
+import { boundedCache } from '../../lib/cache.js';
 import type { Huddle } from '../../db/schema.js';
 import { jsonSerializer } from '../../lib/serialization.js';
 import { HuddleView } from './huddles.schemas.js';
@@ -21,10 +21,7 @@ export function createHuddleViews(deps: {
   baseUrl: string;
   maxChars?: number;
 }) {
-  const kept = new LRUCache<string, { version: number; body: string }>({
-    maxSize: deps.maxChars ?? MAX_CHARS,
-    sizeCalculation: (view) => view.body.length || 1,
-  });
+  const kept = boundedCache<string, { version: number; body: string }>(deps.maxChars ?? MAX_CHARS, (view) => view.body.length);
   const serialize = jsonSerializer(HuddleView);
 
   function shaped(huddle: Huddle, audience: Audience, clusterSlug?: string): string {

@@ -1,9 +1,9 @@
 // Member sign-in: one-time codes sent by email, exchanged for member tokens that expire and can be revoked.
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
-import { LRUCache } from 'lru-cache';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { members, memberTokens, signInCodes } from '../../db/schema.js';
 import { problem } from '../../errors.js';
+import { boundedCache } from '../../lib/cache.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { isEmailAddress, normaliseEmail } from '../../lib/text.js';
@@ -34,7 +34,7 @@ export type SignIn = ReturnType<typeof createSignIn>;
 export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; outbox: Outbox; clusters: ClustersService; site: Site }) {
   const { db, clock, audit, outbox } = deps;
   // When each address was last sent links; the addresses heard of longest ago go first when full.
-  const recentLinks = new LRUCache<string, number[]>({ max: MAX_TRACKED_ADDRESSES });
+  const recentLinks = boundedCache<string, number[]>(MAX_TRACKED_ADDRESSES);
 
   const tokenByHash = db
     .select({

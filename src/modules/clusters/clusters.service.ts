@@ -3,6 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { clusters, type BookingPolicy, type Cluster } from '../../db/schema.js';
 import { problem } from '../../errors.js';
+import { boundedCache } from '../../lib/cache.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { checkTimeZone, cleanName, SLUG } from '../../lib/text.js';
@@ -68,6 +69,8 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
     .from(clusters)
     .where(eq(clusters.slug, sql.placeholder('slug')))
     .prepare();
+  // A slug never changes once a cluster is made, so each is read once (every signed-in request asks).
+  const slugs = boundedCache<string, string>(10_000);
   const slugById = db
     .select({ slug: clusters.slug })
     .from(clusters)
@@ -101,11 +104,16 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
       return cluster;
     },
 
-    /** The slug of the cluster a record belongs to (a principal's cluster): one small indexed read. */
+    /** The slug of the cluster a record belongs to (a principal's cluster), read once per cluster. */
     slugOf(id: string): string {
-      const row = slugById.get({ id });
-      if (!row) throw new Error(`cluster ${id} vanished`);
-      return row.slug;
+      let slug = slugs.get(id);
+      if (slug === undefined) {
+        const row = slugById.get({ id });
+        if (!row) throw new Error(`cluster ${id} vanished`);
+        slug = row.slug;
+        slugs.set(id, slug);
+      }
+      return slug;
     },
 
     /** Marks the cluster's public calendar as changed (a huddle was saved), in the change's transaction. */

@@ -49,18 +49,31 @@ export function createHuddleQueries(deps: { db: Db; clock: Clock }) {
     .limit(sql.placeholder('limit'))
     .prepare();
 
+  /** Whole rows of these huddles by id (ids that do not exist are left out), in the caller's transaction. */
+  function getMany(tx: DbOrTx, ids: string[]): Map<string, Huddle> {
+    if (ids.length === 0) return new Map();
+    return new Map(
+      tx
+        .select()
+        .from(huddles)
+        .where(inArray(huddles.id, [...new Set(ids)]))
+        .all()
+        .map((huddle) => [huddle.id, huddle]),
+    );
+  }
+
   return {
-    /** Whole rows of these huddles by id (ids that do not exist are left out), in the caller's transaction. */
-    getMany(tx: DbOrTx, ids: string[]): Map<string, Huddle> {
-      if (ids.length === 0) return new Map();
-      return new Map(
-        tx
-          .select()
-          .from(huddles)
-          .where(inArray(huddles.id, [...new Set(ids)]))
-          .all()
-          .map((huddle) => [huddle.id, huddle]),
+    getMany,
+
+    /** Each row beside its huddle, soonest huddle first (rows whose huddle does not exist cannot occur: foreign keys). */
+    withHuddles<Row extends { huddleId: string }>(tx: DbOrTx, rows: Row[]): { row: Row; huddle: Huddle }[] {
+      const theirs = getMany(
+        tx,
+        rows.map((row) => row.huddleId),
       );
+      return rows
+        .map((row) => ({ row, huddle: theirs.get(row.huddleId)! }))
+        .sort((a, b) => a.huddle.startsAt.getTime() - b.huddle.startsAt.getTime());
     },
 
     /** A page of a cluster's huddles by start: ids and versions (the views are shaped, or kept, per huddle). */

@@ -221,6 +221,7 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
     },
 
     getMany: queries.getMany,
+    withHuddles: queries.withHuddles,
     list: queries.list,
     feedPage: queries.feedPage,
     publishedStartingBetween: queries.publishedStartingBetween,

@@ -285,14 +285,11 @@ export function createRegistrationsService(deps: {
           .from(registrations)
           .where(and(eq(registrations.memberId, memberId), inArray(registrations.status, [...ACTIVE])))
           .all();
-        const theirHuddles = huddles.getMany(
-          tx,
-          rows.map((registration) => registration.huddleId),
-        );
-        return rows
-          .map((registration) => ({ registration, huddle: theirHuddles.get(registration.huddleId)! }))
-          .sort((a, b) => a.huddle.startsAt.getTime() - b.huddle.startsAt.getTime())
-          .map((row) => ({ ...row, position: row.registration.status === 'waitlisted' ? waitingPosition(tx, row.registration) : null }));
+        return huddles.withHuddles(tx, rows).map(({ row: registration, huddle }) => ({
+          registration,
+          huddle,
+          position: registration.status === 'waitlisted' ? waitingPosition(tx, registration) : null,
+        }));
       });
     },
   };

@@ -27,7 +27,8 @@ import { offerEmail, offerLapsedEmail } from './waitlist.render.js';
 
 export const OFFER_LINK_PURPOSE = 'waitlist-offer';
 
-export function createOffers(deps: {
+/** What the waitlist service and its offers are built from. */
+export interface WaitlistDeps {
   db: Db;
   clock: Clock;
   audit: AuditService;
@@ -38,7 +39,9 @@ export function createOffers(deps: {
   bookings: BookingsService;
   site: Site;
   secretKey: string;
-}) {
+}
+
+export function createOffers(deps: WaitlistDeps) {
   const { db, clock, audit, outbox, huddles, members, bookings } = deps;
   const system: Actor = { type: 'system', label: 'waitlist' };
 
@@ -141,14 +144,18 @@ export function createOffers(deps: {
     offerNext(tx, huddle, slot);
   }
 
-  /** The open offer with this id made to this member, or a problem. */
-  function ownOffer(tx: DbOrTx, offerId: string, member: Member) {
-    const row = tx
+  function offerWithEntry(tx: DbOrTx, offerId: string) {
+    return tx
       .select({ offer: waitlistOffers, entry: waitlistEntries })
       .from(waitlistOffers)
       .innerJoin(waitlistEntries, eq(waitlistEntries.id, waitlistOffers.entryId))
       .where(eq(waitlistOffers.id, offerId))
       .get();
+  }
+
+  /** The open offer with this id made to this member, or a problem. */
+  function ownOffer(tx: DbOrTx, offerId: string, member: Member) {
+    const row = offerWithEntry(tx, offerId);
     if (!row || row.entry.memberId !== member.id) throw problem('OFFER_NOT_FOUND', `There is no waitlist offer ${offerId}`);
     if (row.offer.status !== 'open') throw problem('OFFER_CLOSED', `This offer was ${row.offer.status}`);
     if (row.offer.expiresAt <= clock.now()) throw problem('OFFER_CLOSED', `This offer expired at ${row.offer.expiresAt.toISOString()}`);
@@ -182,12 +189,7 @@ export function createOffers(deps: {
 
     /** Offer pages behind signed links: the offer with its entry, member, huddle and slot. */
     findOffer(offerId: string) {
-      const row = db
-        .select({ offer: waitlistOffers, entry: waitlistEntries })
-        .from(waitlistOffers)
-        .innerJoin(waitlistEntries, eq(waitlistEntries.id, waitlistOffers.entryId))
-        .where(eq(waitlistOffers.id, offerId))
-        .get();
+      const row = offerWithEntry(db, offerId);
       return row ? withParts(db, row.offer, row.entry) : undefined;
     },
   };

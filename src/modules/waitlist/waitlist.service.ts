@@ -1,21 +1,16 @@
 // The pitch waitlist: organisations queue for a full huddle; a freed slot is offered to the first in
 // line and held for a window; accepting books it, declining or letting it expire passes it on.
 import { and, eq, inArray, lt, or, sql } from 'drizzle-orm';
-import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { immediate, type DbOrTx } from '../../db/client.js';
 import { waitlistEntries, waitlistOffers, type Huddle, type Member, type WaitlistEntry, type WaitlistOffer } from '../../db/schema.js';
 import { problem } from '../../errors.js';
-import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import type { TimedJob } from '../../lib/jobs.js';
-import type { Site } from '../../shared/site.js';
-import type { Actor, AuditService } from '../audit/audit.service.js';
-import type { BookingDetails, BookingsService } from '../bookings/bookings.service.js';
+import type { Actor } from '../audit/audit.service.js';
+import type { BookingDetails } from '../bookings/bookings.service.js';
 import { organisationKey } from '../bookings/bookings.rules.js';
-import type { ClustersService } from '../clusters/clusters.service.js';
-import { noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
-import type { MembersService } from '../members/members.service.js';
-import type { Outbox } from '../outbox/outbox.service.js';
-import { createOffers } from './waitlist.offers.js';
+import { noticeOf } from '../huddles/huddles.service.js';
+import { createOffers, type WaitlistDeps } from './waitlist.offers.js';
 
 export type { WaitlistEntry, WaitlistOffer };
 
@@ -24,18 +19,7 @@ const ACTIVE_ENTRY = ['waiting', 'offered'] as const;
 
 export type WaitlistService = ReturnType<typeof createWaitlistService>;
 
-export function createWaitlistService(deps: {
-  db: Db;
-  clock: Clock;
-  audit: AuditService;
-  outbox: Outbox;
-  clusters: ClustersService;
-  huddles: HuddlesService;
-  members: MembersService;
-  bookings: BookingsService;
-  site: Site;
-  secretKey: string;
-}) {
+export function createWaitlistService(deps: WaitlistDeps) {
   const { db, clock, audit, outbox, huddles, members, bookings } = deps;
 
   function position(tx: DbOrTx, entry: WaitlistEntry): number {
@@ -210,22 +194,15 @@ export function createWaitlistService(deps: {
           .from(waitlistEntries)
           .where(and(eq(waitlistEntries.memberId, memberId), inArray(waitlistEntries.status, [...ACTIVE_ENTRY])))
           .all();
-        const theirHuddles = huddles.getMany(
-          tx,
-          entries.map((entry) => entry.huddleId),
-        );
-        return entries
-          .map((entry) => ({ entry, huddle: theirHuddles.get(entry.huddleId)! }))
-          .sort((a, b) => a.huddle.startsAt.getTime() - b.huddle.startsAt.getTime())
-          .map(({ entry, huddle }) => {
-            const offer = tx
-              .select()
-              .from(waitlistOffers)
-              .where(and(eq(waitlistOffers.entryId, entry.id), eq(waitlistOffers.status, 'open')))
-              .get();
-            const slot = offer ? bookings.slot(tx, offer.slotId) : undefined;
-            return { entry, huddle, position: position(tx, entry), offer: offer && slot ? { offer, slot } : null };
-          });
+        return huddles.withHuddles(tx, entries).map(({ row: entry, huddle }) => {
+          const offer = tx
+            .select()
+            .from(waitlistOffers)
+            .where(and(eq(waitlistOffers.entryId, entry.id), eq(waitlistOffers.status, 'open')))
+            .get();
+          const slot = offer ? bookings.slot(tx, offer.slotId) : undefined;
+          return { entry, huddle, position: position(tx, entry), offer: offer && slot ? { offer, slot } : null };
+        });
       });
     },
 

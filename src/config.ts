@@ -1,8 +1,9 @@
 // The one place that reads environment variables: every setting, its default and its check.
 import { resolve, join } from 'node:path';
+import type { LogLevel } from './lib/logging.js';
 import { parseMailbox } from './lib/text.js';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type { LogLevel };
 
 export interface Config {
   host: string;

@@ -43,7 +43,7 @@ const OWNERS: Record<string, string> = {
 const MAY_IMPORT: Record<string, string[]> = {
   config: ['lib', 'errors'],
   errors: [],
-  lib: ['config', 'errors'],
+  lib: ['errors'],
   db: ['lib', 'config', 'errors'],
   shared: ['lib', 'db', 'config', 'errors'],
   plugins: ['lib', 'db', 'shared', 'config', 'errors'],

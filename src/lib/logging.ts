@@ -1,7 +1,6 @@
 // Logger settings: structured JSON, with tokens, keys and email addresses kept out of the logs.
 import type { FastifyRequest } from 'fastify';
 import { stdSerializers } from 'pino';
-import type { LogLevel } from '../config.js';
 
 const SECRET_QUERY = /([?&](?:token|code|key|email)=)[^&#]*/gi;
 const TOKEN = /cnv_[a-z]+_[A-Za-z0-9_-]+/g;
@@ -16,6 +15,8 @@ export function redactText(text: string): string {
 export function redactUrl(url: string): string {
   return url.replace(SECRET_QUERY, '$1[redacted]').replace(TOKEN, '[redacted]').replace(EMAIL, '[redacted]');
 }
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export function loggerOptions(level: LogLevel) {
   return {

@@ -2,9 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from '../config.js';
 
-export function resolveSecretKey(config: Pick<Config, 'secretKey' | 'dataDir'>): string {
+export function resolveSecretKey(config: { secretKey: string | undefined; dataDir: string }): string {
   if (config.secretKey) return config.secretKey;
   const file = join(config.dataDir, 'secret.key');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();

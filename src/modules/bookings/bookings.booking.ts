@@ -12,7 +12,7 @@ import type { HuddlesService } from '../huddles/huddles.service.js';
 import type { createLimits } from './bookings.limits.js';
 import type { createPitchNotices } from './bookings.notices.js';
 import { bookingClosedReason, bookingWindow, organisationKey } from './bookings.rules.js';
-import type { BookingDetails, BookingRequest } from './bookings.service.js';
+import type { BookingDetails, BookingRequest } from './bookings.types.js';
 import type { SlotStore } from './bookings.slots.js';
 
 export function createBooker(deps: {

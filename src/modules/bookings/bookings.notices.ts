@@ -8,7 +8,7 @@ import { eventContext, renderCalendar, type CalendarMethod } from '../../shared/
 import type { Site } from '../../shared/site.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import { lateCancellationEmail, pitchEmail, renderPitchEvent, type PitchEmailKind } from './bookings.render.js';
-import type { BookingDetails } from './bookings.service.js';
+import type { BookingDetails } from './bookings.types.js';
 
 export const CANCEL_LINK_PURPOSE = 'cancel-booking';
 

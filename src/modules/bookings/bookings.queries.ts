@@ -5,7 +5,7 @@ import type { Db, DbOrTx } from '../../db/client.js';
 import { activeBooking, bookings, slots, type Booking, type Slot } from '../../db/schema.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
 import type { MembersService } from '../members/members.service.js';
-import type { BookingDetails } from './bookings.service.js';
+import type { BookingDetails } from './bookings.types.js';
 
 export function createBookingQueries(deps: { db: Db; huddles: HuddlesService; members: MembersService }) {
   const { db, huddles, members } = deps;

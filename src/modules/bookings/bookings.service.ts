@@ -3,7 +3,7 @@
 // The module owns the pitch slots too: it lays them out whenever a huddle is saved.
 import { eq } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { bookings, type Booking, type Cluster, type Huddle, type Member, type Slot } from '../../db/schema.js';
+import { bookings, type Booking, type Cluster, type Huddle, type Slot } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { hook } from '../../lib/hooks.js';
@@ -19,25 +19,13 @@ import { createLimits } from './bookings.limits.js';
 import { CANCEL_LINK_PURPOSE, createPitchNotices, type CancelledBy } from './bookings.notices.js';
 import { createBooker } from './bookings.booking.js';
 import { createBookingQueries } from './bookings.queries.js';
+import type { BookingDetails, BookingRequest } from './bookings.types.js';
 import { bookingWindow, isActiveBooking, memberCancelDeadline } from './bookings.rules.js';
 import { createSlotStore } from './bookings.slots.js';
 
 export type { Booking, Slot };
 export { CANCEL_LINK_PURPOSE };
-
-export interface BookingRequest {
-  slotId?: string;
-  title: string;
-  summary?: string;
-}
-
-/** A booking with what the API and emails show about it. */
-export interface BookingDetails {
-  booking: Booking;
-  slot: Slot;
-  huddle: Huddle;
-  member: Member;
-}
+export type { BookingDetails, BookingRequest };
 
 /** Someone who may cancel: the member who booked, or an organiser of the huddle's cluster. */
 export type Canceller = MemberPrincipal | OrganiserPrincipal;

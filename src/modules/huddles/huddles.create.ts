@@ -2,7 +2,7 @@
 // against the cluster's themes and pitch rules, announced on hooks.changed (its slots are laid out
 // there) and recorded in the audit log, in one transaction.
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { huddleSeries, huddles, type Cluster } from '../../db/schema.js';
+import { huddleSeries, huddles, type Cluster, type Huddle } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Hook } from '../../lib/hooks.js';
 import { newId } from '../../lib/ids.js';
@@ -13,7 +13,6 @@ import { snapshot, type HuddleChange } from './huddles.changes.js';
 import { expandRule } from './huddles.recurrence.js';
 import type { HuddleCreateBody, SeriesCreateBody } from './huddles.schemas.js';
 import { checkPlace, checkThemes, defaultPitchSettings, pitchSettings, timesFrom } from './huddles.settings.js';
-import type { Huddle } from './huddles.service.js';
 
 export function createHuddleCreator(deps: {
   db: Db;

@@ -2,7 +2,7 @@
 // a calendar part whose METHOD matches the MIME method. A refusal is a plain Error (the modules check
 // what people send before it becomes an email, so reaching one here is a fault of ours).
 import { parseMailbox } from '../../lib/text.js';
-import type { OutgoingMessage } from './outbox.service.js';
+import type { OutgoingMessage } from './outbox.types.js';
 
 const HEADER_NAME = /^[!-9;-~]+$/;
 // Set from the row's own fields; a custom header must not override them or add recipients.

@@ -1,34 +1,15 @@
 // The outbox, the one road every email takes: rows written in the caller's transaction, leased out to the mail worker.
 import { and, asc, eq, inArray, sql, type SQLWrapper } from 'drizzle-orm';
 import { rawPlaceholder, immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { outbox, type OutboxAttachment, type OutboxRow, type OutboxStatus } from '../../db/schema.js';
+import { outbox, type OutboxRow, type OutboxStatus } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import { hook } from '../../lib/hooks.js';
 import { newId } from '../../lib/ids.js';
 import { thisProcess } from '../../lib/processes.js';
 import { checkAddress, checkMessage } from './outbox.checks.js';
-import type { CalendarMethod } from '../../shared/calendar.js';
+import type { OutgoingMessage } from './outbox.types.js';
 
-export type { OutboxRow };
-
-export interface OutgoingMessage {
-  /** What caused the message (e.g. organiser.welcome): for logs and metrics. */
-  kind: string;
-  /** Exactly one recipient, "address" or "Name <address>". */
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-  clusterId?: string | null;
-  replyTo?: string;
-  headers?: Record<string, string>;
-  /** iCalendar body; its METHOD line must equal `method`, which also becomes the MIME method= parameter. */
-  calendar?: { method: CalendarMethod; content: string };
-  /** `content` is base64, so any file survives the JSON column unchanged. */
-  attachments?: OutboxAttachment[];
-  /** Defaults to the configured MAIL_FROM. */
-  from?: string;
-}
+export type { OutboxRow, OutgoingMessage };
 
 export interface OutboxOptions {
   db: Db;

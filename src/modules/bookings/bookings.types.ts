@@ -1,0 +1,16 @@
+// The shapes the bookings service and its parts pass between them (types only, so the parts import no service).
+import type { Booking, Huddle, Member, Slot } from '../../db/schema.js';
+
+export interface BookingRequest {
+  slotId?: string;
+  title: string;
+  summary?: string;
+}
+
+/** A booking with what the API and emails show about it. */
+export interface BookingDetails {
+  booking: Booking;
+  slot: Slot;
+  huddle: Huddle;
+  member: Member;
+}

@@ -118,12 +118,8 @@ t.test('each part of src/ imports only the layers below it', async (t) => {
   t.ok(all.length > 100, `${all.length} imports read`);
 });
 
-t.test('modules import each other in one direction: the module graph has no cycle', async (t) => {
-  const edges = new Map<string, Set<string>>();
-  for (const i of all) {
-    const [a, b] = [moduleOf(i.from), moduleOf(i.to)];
-    if (a && b && a !== b) edges.set(a, (edges.get(a) ?? new Set()).add(b));
-  }
+/** Every circle in a directed graph, each written a -> b -> a. */
+function cyclesOf(edges: Map<string, Set<string>>): string[] {
   const cycles: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (node: string, path: string[]) => {
@@ -137,8 +133,25 @@ t.test('modules import each other in one direction: the module graph has no cycl
     state.set(node, 'done');
   };
   for (const node of edges.keys()) visit(node, []);
-  t.same(cycles, []);
+  return cycles;
+}
+
+function graph(pairs: [string | undefined, string | undefined][]): Map<string, Set<string>> {
+  const edges = new Map<string, Set<string>>();
+  for (const [a, b] of pairs) if (a && b && a !== b) edges.set(a, (edges.get(a) ?? new Set()).add(b));
+  return edges;
+}
+
+t.test('modules import each other in one direction: the module graph has no cycle', async (t) => {
+  const edges = graph(all.map((i) => [moduleOf(i.from), moduleOf(i.to)]));
+  t.same(cyclesOf(edges), []);
   t.ok(edges.size >= 10, 'the modules depend on each other (the check sees the graph)');
+});
+
+t.test('no two files import each other, even for types (shared types live in a *.types.ts)', async (t) => {
+  const edges = graph(all.map((i) => [i.from, i.to]));
+  t.same(cyclesOf(edges), []);
+  t.ok(edges.size > 100, 'the check sees the file graph');
 });
 
 t.test("a module never imports another module's routes or pages", async (t) => {

@@ -1,9 +1,10 @@
 // iCalendar text for huddles: one event at a time (so feeds can cache per event) and whole calendars,
 // for the feeds and for every email that carries a calendar part (pure). Times are written in UTC,
 // which every calendar app reads the same way.
-import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
+import ical, { ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
 import type { Cluster, Huddle } from '../db/schema.js';
 import { foldLines } from '../lib/ical-fold.js';
+import { personLine, textValue, type CalendarPerson } from '../lib/ical-text.js';
 import { placeText } from './huddle-text.js';
 import type { Site } from './site.js';
 
@@ -60,19 +61,25 @@ export function renderEvent(huddle: Huddle, context: EventContext, options: Even
     location: placeText(huddle),
     url: `${context.baseUrl}/v1/huddles/${huddle.id}`,
     status: cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
-    organizer: { name: context.organizer.name, email: context.organizer.email },
     categories: huddle.themes.map((name) => ({ name })),
   });
-  if (options.attendee) {
-    event.createAttendee({
-      email: options.attendee.email,
-      name: options.attendee.name ?? undefined,
-      role: ICalAttendeeRole.REQ,
-      status: ICalAttendeeStatus.NEEDSACTION,
-      rsvp: false,
-    });
-  }
-  return foldLines(event.toString()).replace(/\r?\n?$/, '\r\n');
+  return finishEvent(event.toString(), context, options.attendee && { ...options.attendee, status: 'NEEDS-ACTION' });
+}
+
+/**
+ * A VEVENT from ical-generator with its ORGANIZER (and ATTENDEE) added, folded, CRLF-ended. The people are
+ * written here because ical-generator escapes a CN with backslashes, which no reader undoes (lib/ical-text.ts).
+ */
+export function finishEvent(
+  eventText: string,
+  context: EventContext,
+  attendee?: CalendarPerson & { status: 'NEEDS-ACTION' | 'ACCEPTED' },
+): string {
+  const people = [personLine('ORGANIZER', context.organizer)];
+  if (attendee) people.push(personLine('ATTENDEE', attendee, ['ROLE=REQ-PARTICIPANT', `PARTSTAT=${attendee.status}`, 'RSVP=FALSE']));
+  const end = eventText.lastIndexOf('END:VEVENT');
+  const text = eventText.slice(0, end) + people.map((line) => line + '\r\n').join('') + 'END:VEVENT\r\n';
+  return foldLines(text);
 }
 
 export interface CalendarOptions {
@@ -89,8 +96,9 @@ const PRODUCT_ID = { company: 'Convene', product: 'Convene huddles', language: '
 export function calendarFrame(options: CalendarOptions): { header: string; footer: string } {
   const calendar = ical({
     prodId: PRODUCT_ID,
-    name: options.name,
-    ...(options.description ? { description: options.description } : {}),
+    // ical-generator writes NAME, X-WR-CALNAME and X-WR-CALDESC as given: escaped here.
+    name: textValue(options.name),
+    ...(options.description ? { description: textValue(options.description) } : {}),
     ...(options.ttlSeconds ? { ttl: options.ttlSeconds } : {}),
     ...(options.method ? { method: ICalCalendarMethod[options.method] } : {}),
   });

@@ -21,10 +21,23 @@ export interface ParsedEvent {
   lastModified: string | null;
   organizer: string | null;
   attendees: string[];
+  /** The CN parameters, as ical.js decodes them (RFC 6868). */
+  organizerName: string | null;
+  attendeeNames: (string | null)[];
 }
 
+// Calendar apps read a calendar's NAME (RFC 7986) and X-WR-CALNAME as TEXT; ical.js 2 knows neither and
+// would hand their escaped text back as it is, so it is told.
+ICAL.design.icalendar.property['name'] = { defaultType: 'text' };
+ICAL.design.icalendar.property['x-wr-calname'] = { defaultType: 'text' };
+
 /** Parses with ical.js (throws on malformed input); instants come back as UTC ISO strings. */
-export function parseWithIcalJs(text: string): { method: string | null; name: string | null; events: ParsedEvent[] } {
+export function parseWithIcalJs(text: string): {
+  method: string | null;
+  name: string | null;
+  rfc7986Name: string | null;
+  events: ParsedEvent[];
+} {
   const calendar = new ICAL.Component(ICAL.parse(text));
   const iso = (value: unknown) => (value ? (value as ICAL.Time).toJSDate().toISOString() : null);
   const events = calendar.getAllSubcomponents('vevent').map((component) => {
@@ -42,11 +55,14 @@ export function parseWithIcalJs(text: string): { method: string | null; name: st
       lastModified: iso(component.getFirstPropertyValue('last-modified')),
       organizer: (component.getFirstPropertyValue('organizer') as string | null) ?? null,
       attendees: component.getAllProperties('attendee').map((property) => String(property.getFirstValue())),
+      organizerName: (component.getFirstProperty('organizer')?.getParameter('cn') as string | undefined) ?? null,
+      attendeeNames: component.getAllProperties('attendee').map((property) => (property.getParameter('cn') as string | undefined) ?? null),
     };
   });
   return {
     method: (calendar.getFirstPropertyValue('method') as string | null) ?? null,
     name: (calendar.getFirstPropertyValue('x-wr-calname') as string | null) ?? null,
+    rfc7986Name: (calendar.getFirstPropertyValue('name') as string | null) ?? null,
     events,
   };
 }
@@ -54,6 +70,7 @@ export function parseWithIcalJs(text: string): { method: string | null; name: st
 export interface PythonParsed {
   method: string | null;
   name: string | null;
+  rfc7986Name: string | null;
   refresh: string | null;
   events: {
     uid: string;
@@ -64,6 +81,9 @@ export interface PythonParsed {
     dtend: string;
     organizer: string | null;
     attendees: string[];
+    /** The CN parameters as Python's icalendar gives them (4.x does not decode RFC 6868). */
+    organizerName: string | null;
+    attendeeNames: (string | null)[];
     location: string | null;
     description: string | null;
   }[];
@@ -102,6 +122,31 @@ function checkWithLibical(text: string): string {
   } catch (error) {
     return String((error as { stdout?: string }).stdout ?? error).trim();
   }
+}
+
+let libicalReader: string | undefined;
+
+export interface LibicalRead {
+  name: string | null;
+  rfc7986Name: string | null;
+  events: { summary: string | null; location: string | null; organizerName: string | null; attendeeNames: (string | null)[] }[];
+}
+
+/** What libical reads: the calendar's names and each event's texts and CN parameters. */
+function readWithLibical(text: string): LibicalRead {
+  if (!libicalReader) {
+    const source = new URL('../peers/libical_read.c', import.meta.url).pathname;
+    const binary = join(mkdtempSync(join(tmpdir(), 'libical-')), 'read');
+    const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'libical'], { encoding: 'utf8' }).trim().split(/\s+/);
+    execFileSync('cc', ['-o', binary, source, ...flags]);
+    libicalReader = binary;
+  }
+  return JSON.parse(execFileSync(libicalReader, { input: text, encoding: 'utf8' })) as LibicalRead;
+}
+
+/** The subtest `name`, given what libical read; skipped (or failed, see peers.ts) without libical. */
+export function withLibicalRead(t: Test, text: string, name: string, fn: (t: Test, read: LibicalRead) => void) {
+  return peerTest(t, ['libical'], name, (t) => fn(t, readWithLibical(text)));
 }
 
 /**

@@ -31,10 +31,13 @@ for component in calendar.walk('VEVENT'):
         'lastModified': instant('LAST-MODIFIED'),
         'organizer': text('ORGANIZER'),
         'attendees': [str(a) for a in (attendees or [])],
+        'organizerName': None if component.get('ORGANIZER') is None else component.get('ORGANIZER').params.get('CN'),
+        'attendeeNames': [a.params.get('CN') for a in (attendees or [])],
     })
 print(json.dumps({
     'method': None if calendar.get('METHOD') is None else str(calendar.get('METHOD')),
     'name': None if calendar.get('X-WR-CALNAME') is None else str(calendar.get('X-WR-CALNAME')),
+    'rfc7986Name': None if calendar.get('NAME') is None else str(calendar.get('NAME')),
     'refresh': None if calendar.get('REFRESH-INTERVAL') is None else calendar.get('REFRESH-INTERVAL').to_ical().decode(),
     'events': events,
 }))

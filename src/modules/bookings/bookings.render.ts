@@ -1,9 +1,8 @@
 // A pitch as a calendar event (UID pitch-<id>@host) and the emails about it (pure).
-import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalEventStatus } from 'ical-generator';
+import ical, { ICalEventStatus } from 'ical-generator';
 import type { Booking, Huddle, Slot } from '../../db/schema.js';
 import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
-import { foldLines } from '../../lib/ical-fold.js';
-import type { EventContext } from '../../shared/calendar.js';
+import { finishEvent, type EventContext } from '../../shared/calendar.js';
 import { placeText, slotText, whenText } from '../../shared/huddle-text.js';
 
 export function pitchUid(id: string, host: string): string {
@@ -44,18 +43,8 @@ export function renderPitchEvent(
     location: placeText(huddle),
     url: `${context.baseUrl}/v1/huddles/${huddle.id}`,
     status: cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
-    organizer: { name: context.organizer.name, email: context.organizer.email },
   });
-  if (options.attendee) {
-    event.createAttendee({
-      email: options.attendee.email,
-      name: options.attendee.name,
-      role: ICalAttendeeRole.REQ,
-      status: ICalAttendeeStatus.ACCEPTED,
-      rsvp: false,
-    });
-  }
-  return foldLines(event.toString()).replace(/\r?\n?$/, '\r\n');
+  return finishEvent(event.toString(), context, options.attendee && { ...options.attendee, status: 'ACCEPTED' });
 }
 
 export type PitchEmailKind = 'confirmed' | 'pending' | 'approved' | 'rejected' | 'cancelled' | 'moved';

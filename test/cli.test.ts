@@ -89,6 +89,38 @@ t.test('cluster create, then organiser create prints a working API key once', as
   ]);
 });
 
+t.test('a time zone keeps the IANA name it was given: Asia/Kolkata is not renamed Asia/Calcutta, only its case is put right', async (t) => {
+  const { run, env } = cli(t);
+  const created = await run('cluster', 'create', '--slug', 'bengaluru', '--name', 'Bengaluru', '--timezone', 'Asia/Kolkata', '--json');
+  t.equal(created.code, 0, created.stderr);
+  t.equal(JSON.parse(created.stdout).timezone, 'Asia/Kolkata', 'the CLI answers with the name given');
+  const organiser = await run('organiser', 'create', '--cluster', 'bengaluru', '--email', 'o@example.org', '--name', 'O', '--json');
+  const auth = { authorization: `Bearer ${JSON.parse(organiser.stdout).apiKey}` };
+  const config = loadConfig(env);
+  const database = openDatabase(config.databasePath);
+  const app = await buildApp({ database, services: createServices({ db: database.db, clock: systemClock, config }), logger: false });
+  t.teardown(() => app.close());
+
+  t.equal((await app.inject({ url: '/v1/clusters/bengaluru' })).json().timezone, 'Asia/Kolkata', 'the API shows it too');
+  const huddle = await app.inject({
+    method: 'POST',
+    url: '/v1/clusters/bengaluru/huddles',
+    headers: auth,
+    payload: { title: 'Winter huddle', start: '2026-12-01T09:30', durationMinutes: 60, venue: { name: 'Hall' } },
+  });
+  t.equal(huddle.statusCode, 201, huddle.body);
+  t.match(huddle.json().start, { utc: '2026-12-01T04:00:00Z', timezone: 'Asia/Kolkata' }, 'a huddle inherits it, at +05:30');
+
+  const kyiv = await app.inject({ method: 'PATCH', url: '/v1/clusters/bengaluru', headers: auth, payload: { timezone: 'Europe/Kyiv' } });
+  t.equal(kyiv.json().timezone, 'Europe/Kyiv', 'Europe/Kyiv is not renamed Europe/Kiev');
+  const lower = await app.inject({ method: 'PATCH', url: '/v1/clusters/bengaluru', headers: auth, payload: { timezone: 'europe/london' } });
+  t.equal(lower.json().timezone, 'Europe/London', "the case is put right where it differs from the zone's own name only in case");
+  for (const zone of ['Mars/Olympus_Mons', '+05:30', 'Asia/Kolkata/']) {
+    const refused = await app.inject({ method: 'PATCH', url: '/v1/clusters/bengaluru', headers: auth, payload: { timezone: zone } });
+    t.equal(refused.statusCode, 400, `${zone} is refused`);
+  }
+});
+
 t.test('new-key issues a second key; revoking one by prefix leaves the other', async (t) => {
   const { run } = cli(t);
   await run('cluster', 'create', '--slug', 'leeds', '--name', 'Leeds');

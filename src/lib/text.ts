@@ -40,21 +40,30 @@ export function cleanName(value: string, max = 200): string | null {
   return name.length > 0 && name.length <= max && !/[\u0000-\u001f\u007f]/.test(name) ? name : null;
 }
 
-/** The zone's canonical IANA name ("europe/london" -> "Europe/London"), or null if there is no such zone. */
-export function canonicalTimeZone(zone: string): string | null {
+/**
+ * The zone's name as given, if it names an IANA zone, with its letters' case put right when it differs from
+ * the zone's own name only in case ("europe/london" -> "Europe/London"); null if there is no such zone.
+ * A link keeps the name it was given: Intl (ICU, following CLDR) would turn "Asia/Kolkata" into the older
+ * "Asia/Calcutta", and "Europe/Kyiv" into "Europe/Kiev", which is not what the organiser chose.
+ */
+export function timeZoneName(zone: string): string | null {
+  // Newer ICU also takes UTC offsets ("+05:30") as zones; they are not IANA names, and Node 20 refuses them.
+  if (!/^[A-Za-z]/.test(zone)) return null;
+  let resolved: string;
   try {
-    return new Intl.DateTimeFormat('en-GB', { timeZone: zone }).resolvedOptions().timeZone;
+    resolved = new Intl.DateTimeFormat('en-GB', { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
     return null;
   }
+  return resolved.toLowerCase() === zone.toLowerCase() ? resolved : zone;
 }
 
-/** A time zone from a request, as its canonical IANA name; anything else is a 400 naming the field. */
+/** A time zone from a request, kept as given (see timeZoneName); anything that is not one is a 400 naming the field. */
 export function checkTimeZone(zone: string, field = 'body/timezone'): string {
-  const canonical = canonicalTimeZone(zone);
-  if (!canonical)
+  const name = timeZoneName(zone.trim());
+  if (!name)
     throw problem('VALIDATION_FAILED', `timezone "${zone}" is not an IANA time zone`, {
       errors: [{ field, message: 'is not an IANA time zone' }],
     });
-  return canonical;
+  return name;
 }

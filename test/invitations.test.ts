@@ -158,6 +158,11 @@ t.test('invitations are refused for drafts, bad input, unknown audiences and oth
   t.equal(foreign.statusCode, 404);
   const list = await app.inject({ url: `/v1/huddles/${huddleId}/invitations`, headers: auth });
   t.same(list.json().items, [], 'nothing was invited');
+
+  await app.inject({ method: 'POST', url: `/v1/huddles/${huddleId}/cancel`, headers: auth, payload: { reason: 'Venue flooded' } });
+  const toCancelled = await invite({ addresses: [{ email: 'a@example.org' }] });
+  t.equal(toCancelled.statusCode, 409);
+  t.equal(toCancelled.json().code, 'HUDDLE_CANCELLED', 'a cancelled huddle says so, rather than asking to publish it');
 });
 
 t.test('the "when" line follows the huddle\'s times and zone, however often it is asked for', async (t) => {

@@ -105,6 +105,7 @@ export function createInvitationsService(deps: {
   return {
     /** Invites people who are not invited yet; each gets one email. Returns how many were new. */
     invite(huddle: Huddle, request: InviteRequest, actor: Actor): { invited: number; alreadyInvited: number } {
+      if (huddle.status === 'cancelled') throw problem('HUDDLE_CANCELLED', 'This huddle is cancelled: nobody can be invited to it');
       if (huddle.status !== 'published') throw problem('HUDDLE_NOT_PUBLISHED', 'Publish the huddle before inviting people');
       if (!request.audience && !request.addresses?.length) throw problem('VALIDATION_FAILED', 'Give an audience or a list of addresses');
       const cluster = deps.clusters.getById(huddle.clusterId);

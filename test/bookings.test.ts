@@ -409,12 +409,21 @@ t.test('changing times after bookings exist: refused, or moved by choice with th
   const update = (await mail('Pitch updated: Winter huddle'))[0]!;
   const event = parseWithIcalJs(calendarOf(update).text).events[0]!;
   t.match(event, { uid: `pitch-${booking.id}@convene.test`, sequence: 1, start: '2026-12-01T10:40:00.000Z' });
+  t.match(update.parsed.text, /has changed: the time\./);
+
+  // The pitch's calendar entry shows the huddle's title and venue: a change to either is an update too.
+  await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddleId}`, headers: auth, payload: { title: 'Winter pitches' } });
+  const retitled = (await mail('Pitch updated: Winter pitches'))[0]!;
+  t.match(retitled.parsed.text, /has changed: the title\./);
+  const retitledEvent = parseWithIcalJs(calendarOf(retitled).text).events[0]!;
+  t.match(retitledEvent, { uid: `pitch-${booking.id}@convene.test`, sequence: 2 });
+  t.match(retitledEvent.description, /Winter pitches/);
 
   const cancelled = await app.inject({ method: 'POST', url: `/v1/huddles/${huddleId}/cancel`, headers: auth, payload: { reason: 'Snow' } });
   t.equal(cancelled.statusCode, 200);
-  const cancel = (await mail('Pitch cancelled: Winter huddle'))[0]!;
-  t.match(cancel.parsed.text, /Snow/);
-  t.match(parseWithIcalJs(calendarOf(cancel).text).events[0], { status: 'CANCELLED', sequence: 2 });
+  const cancel = (await mail('Pitch cancelled: Winter pitches'))[0]!;
+  t.match(cancel.parsed.text, /The huddle is cancelled: Snow\. So is your pitch/);
+  t.match(parseWithIcalJs(calendarOf(cancel).text).events[0], { status: 'CANCELLED', sequence: 3 });
   t.equal((await app.inject({ url: `/v1/bookings/${booking.id}`, headers: auth })).json().cancelledBy, 'system');
 });
 

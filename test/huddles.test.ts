@@ -153,12 +153,16 @@ t.test('bad input is a clear 400 and creates nothing', async (t) => {
   t.equal(list.json().items.length, 0, 'nothing was created');
 });
 
-t.test('a change of time bumps SEQUENCE and moves the slots; a title change does not bump it', async (t) => {
+t.test('every change a calendar shows bumps SEQUENCE (a title too); a change of time moves the slots; capacity does not', async (t) => {
   const { app, auth, create } = await setup(t);
   const huddle = (await create({ status: 'published' })).json();
   t.equal(huddle.sequence, 0);
+  const recapped = await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddle.id}`, headers: auth, payload: { capacity: 40 } });
+  t.equal(recapped.json().sequence, 0, 'capacity is not in a calendar entry');
   const retitled = await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddle.id}`, headers: auth, payload: { title: 'New title' } });
-  t.equal(retitled.json().sequence, 0);
+  t.equal(retitled.json().sequence, 1, 'the title is (SUMMARY)');
+  const described = await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddle.id}`, headers: auth, payload: { description: 'New' } });
+  t.equal(described.json().sequence, 2, 'so is the description');
   const moved = await app.inject({
     method: 'PATCH',
     url: `/v1/huddles/${huddle.id}`,
@@ -166,7 +170,7 @@ t.test('a change of time bumps SEQUENCE and moves the slots; a title change does
     payload: { start: '2026-12-02T14:00' },
   });
   t.equal(moved.statusCode, 200);
-  t.equal(moved.json().sequence, 1);
+  t.equal(moved.json().sequence, 3);
   t.equal(moved.json().start.utc, '2026-12-02T14:00:00Z');
   const slots = (await app.inject(`/v1/huddles/${huddle.id}/slots`)).json().items;
   t.equal(slots.length, 6);

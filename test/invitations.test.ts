@@ -81,25 +81,37 @@ t.test('each invitee gets one email with a METHOD:REQUEST invitation naming them
   t.equal(sink.messages.filter((m) => m.envelope.to[0] === 'ada@example.org').length, 1);
 });
 
-t.test('a change of time sends REQUEST with a higher SEQUENCE; cancellation sends CANCEL with the same UID', async (t) => {
+t.test('any change a calendar shows sends REQUEST with a higher SEQUENCE; cancellation sends CANCEL with the same UID', async (t) => {
   const { app, auth, sink, invite, huddleId } = await setup(t);
   await invite({ addresses: [{ email: 'ada@example.org' }] });
   await sink.waitFor(1);
+  const invitation = parseWithIcalJs(calendarOf(sink.messages[0]!).text).events[0]!;
+  await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddleId}`, headers: auth, payload: { capacity: 50 } });
   await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddleId}`, headers: auth, payload: { title: 'Just a new title' } });
+  await sink.waitFor(2);
+  const retitle = sink.messages[1]!;
+  t.equal(retitle.parsed.subject, 'Updated: Just a new title', 'a title change is an update (capacity alone sent nothing)');
+  t.match(retitle.parsed.text, /has changed: the title\./);
+  const retitled = parseWithIcalJs(calendarOf(retitle).text).events[0]!;
+  t.match(retitled, { uid: invitation.uid, summary: 'Just a new title', sequence: 1 }, 'same UID, higher SEQUENCE');
+  t.ok(retitled.stamp >= invitation.stamp, 'a DTSTAMP no older than the invitation');
+  await libicalAccepts(t, calendarOf(retitle).text, 'libical: the title update is a valid REQUEST');
+
   const moved = await app.inject({
     method: 'PATCH',
     url: `/v1/huddles/${huddleId}`,
     headers: auth,
-    payload: { start: '2026-12-03T14:00' },
+    payload: { start: '2026-12-03T14:00', description: 'New agenda' },
   });
   t.equal(moved.statusCode, 200);
-  await sink.waitFor(2);
-  const update = sink.messages[1]!;
+  await sink.waitFor(3);
+  const update = sink.messages[2]!;
   t.equal(update.parsed.subject, 'Updated: Just a new title');
+  t.match(update.parsed.text, /has changed: the time and the description\./);
   const updated = calendarOf(update);
   t.equal(updated.mime, 'REQUEST');
   const updatedEvent = parseWithIcalJs(updated.text).events[0]!;
-  t.equal(updatedEvent.sequence, 1, 'SEQUENCE grew');
+  t.equal(updatedEvent.sequence, 2, 'SEQUENCE grew');
   t.equal(updatedEvent.start, '2026-12-03T14:00:00.000Z');
 
   const cancelled = await app.inject({
@@ -109,22 +121,22 @@ t.test('a change of time sends REQUEST with a higher SEQUENCE; cancellation send
     payload: { reason: 'Venue flooded' },
   });
   t.equal(cancelled.statusCode, 200);
-  await sink.waitFor(3);
-  const cancellation = sink.messages[2]!;
+  await sink.waitFor(4);
+  const cancellation = sink.messages[3]!;
   t.equal(cancellation.parsed.subject, 'Cancelled: Just a new title');
   t.match(cancellation.parsed.text, /Venue flooded/);
   const { mime, text } = calendarOf(cancellation);
   t.equal(mime, 'CANCEL');
   const parsed = parseWithIcalJs(text);
   t.equal(parsed.method, 'CANCEL');
-  t.match(parsed.events[0], { uid: `huddle-${huddleId}@convene.test`, status: 'CANCELLED', sequence: 2 });
+  t.match(parsed.events[0], { uid: `huddle-${huddleId}@convene.test`, status: 'CANCELLED', sequence: 3 });
   t.same(
     parsed.events[0]!.attendees.map((a) => a.toLowerCase()),
     ['mailto:ada@example.org'],
   );
   await libicalAccepts(t, text, 'libical: valid under the RFC 5546 rules for CANCEL');
   await libicalAccepts(t, updated.text, 'libical: the update is a valid REQUEST');
-  t.equal(sink.messages.length, 3, 'the title-only change sent nothing');
+  t.equal(sink.messages.length, 4, 'one email per change a calendar shows, none for capacity');
 });
 
 t.test('invitations are refused for drafts, bad input, unknown audiences and other clusters', async (t) => {

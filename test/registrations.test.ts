@@ -84,10 +84,16 @@ t.test('registration up to capacity, a waiting line promoted in order, and chang
   await mail('dan@example.org', 'A place came free: Winter huddle');
   t.match((await app.inject({ url: '/v1/me', headers: dan.auth })).json().registrations[0], { status: 'registered', position: null });
 
-  // A change of time tells the registered.
+  // A change of time tells the registered, saying what changed; so does a new title.
   await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddle.id}`, headers: org.auth, payload: { start: '2026-12-01T10:00' } });
   const update = await mail('bob@example.org', 'Updated: Winter huddle');
   t.match(parseWithIcalJs(calendarOf(update)).events[0], { sequence: 1, start: '2026-12-01T10:00:00.000Z' });
+  t.match(update.parsed.text, /Winter huddle has changed: the time\. Your place is kept/);
+  t.notMatch(update.parsed.text, /You have a place/, 'not the text of a new registration');
+  await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddle.id}`, headers: org.auth, payload: { title: 'Winter pitches' } });
+  const retitled = await mail('bob@example.org', 'Updated: Winter pitches');
+  t.match(parseWithIcalJs(calendarOf(retitled)).events[0], { sequence: 2, summary: 'Winter pitches' });
+  t.match(retitled.parsed.text, /has changed: the title\./);
 
   // Organisers list the audience; CSV too.
   const list = await app.inject({ url: `/v1/huddles/${huddle.id}/registrations`, headers: org.auth });
@@ -109,4 +115,11 @@ t.test('registration up to capacity, a waiting line promoted in order, and chang
   );
   t.match(events[0]!.description, /private-room/);
   t.notMatch((await app.inject({ url: '/v1/clusters/north-west/calendar.ics' })).body, /private-room/);
+
+  // The organisers cancel the huddle: the registered hear it from them, not "as you asked".
+  await app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/cancel`, headers: org.auth, payload: { reason: 'Venue flooded' } });
+  const gone = await mail('bob@example.org', 'Cancelled: Winter pitches');
+  t.match(gone.parsed.text, /The organisers cancelled Winter pitches: Venue flooded\./);
+  t.notMatch(gone.parsed.text, /as you asked/);
+  t.equal(parseWithIcalJs(calendarOf(gone)).method, 'CANCEL');
 });

@@ -122,7 +122,8 @@ t.test('edit this occurrence, or this and all following', async (t) => {
   t.equal(after[3]!.start.local, '2026-04-07T10:15:00+01:00', 'BST occurrence keeps the new wall-clock time');
   t.same(
     after.map((h) => h.sequence),
-    [0, 0, 1, 1, 1, 1],
+    [1, 0, 1, 1, 1, 1],
+    'a new title or time is a new SEQUENCE, each edit once',
   );
 
   const cancelled = await app.inject({

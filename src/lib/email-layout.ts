@@ -27,6 +27,16 @@ export interface RenderedEmail {
 }
 
 /**
+ * The end of a sentence that may give a reason: ": Venue flooded." with one, "." without; a reason that
+ * ends in its own full stop, question or exclamation mark gets no second one.
+ */
+export function reasonEnding(reason: string | null | undefined): string {
+  const text = reason?.trim();
+  if (!text) return '.';
+  return /[.!?]["')\]]*$/.test(text) ? `: ${text}` : `: ${text}.`;
+}
+
+/**
  * Makes a value safe for a single header line: CR, LF and other control characters become one space.
  * Normalising rather than throwing because subjects are often built from names people typed.
  */

@@ -22,6 +22,8 @@ export interface PitchNotice {
   reason?: string | null;
   /** For a cancellation: whether the pitch was confirmed (so calendars hold it, and get a CANCEL). */
   wasConfirmed?: boolean;
+  /** For 'moved': what changed, e.g. "the time and the title". */
+  changed?: string;
 }
 
 export function createPitchNotices(deps: { outbox: Outbox; clock: Clock; site: Site; secretKey: string }) {
@@ -47,6 +49,7 @@ export function createPitchNotices(deps: { outbox: Outbox; clock: Clock; site: S
         manageUrl: manageUrl(pitch.booking.id),
         cancelledBy: notice.cancelledBy,
         reason: notice.reason,
+        changed: notice.changed,
       });
       const method: CalendarMethod | null =
         kind === 'confirmed' || kind === 'approved' || kind === 'moved'

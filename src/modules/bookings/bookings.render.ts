@@ -1,7 +1,7 @@
 // A pitch as a calendar event (UID pitch-<id>@host) and the emails about it (pure).
 import ical, { ICalEventStatus } from 'ical-generator';
 import type { Booking, Huddle, Slot } from '../../db/schema.js';
-import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
+import { reasonEnding, renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
 import { finishEvent, type EventContext } from '../../shared/calendar.js';
 import { placeText, slotText, whenText } from '../../shared/huddle-text.js';
 
@@ -60,6 +60,8 @@ export interface PitchEmailContext {
   reason?: string | null;
   /** Page where the member can cancel (GET shows a button; the POST cancels). */
   manageUrl: string;
+  /** For 'moved': what changed, e.g. "the time and the title". */
+  changed?: string;
 }
 
 export function pitchEmail(kind: PitchEmailKind, c: PitchEmailContext): RenderedEmail {
@@ -75,9 +77,9 @@ export function pitchEmail(kind: PitchEmailKind, c: PitchEmailContext): Rendered
   }[kind];
   const cancelledText =
     c.cancelledBy === 'system'
-      ? `The huddle is cancelled${c.reason ? `: ${c.reason}` : '.'} So is your pitch ${what}.`
+      ? `The huddle is cancelled${reasonEnding(c.reason)} So is your pitch ${what}.`
       : c.cancelledBy === 'organiser'
-        ? `The organisers of ${c.clusterName} cancelled your pitch ${what}${c.reason ? `: ${c.reason}` : '.'}`
+        ? `The organisers of ${c.clusterName} cancelled your pitch ${what}${reasonEnding(c.reason)}`
         : `Your pitch ${what} is cancelled, as you asked.`;
   const opening = {
     confirmed: `Your pitch ${what} is booked.`,
@@ -85,10 +87,9 @@ export function pitchEmail(kind: PitchEmailKind, c: PitchEmailContext): Rendered
       `Your request to pitch ${what} is in. The organisers approve pitches for this huddle; the slot is held for you ` +
       `meanwhile and you will hear from us either way.`,
     approved: `The organisers approved your pitch ${what}.`,
-    rejected:
-      `The organisers of ${c.clusterName} did not accept your pitch ${what}${c.reason ? `: ${c.reason}` : '.'} The slot ` + `is released.`,
+    rejected: `The organisers of ${c.clusterName} did not accept your pitch ${what}${reasonEnding(c.reason)} The slot ` + `is released.`,
     cancelled: cancelledText,
-    moved: `The time or place of your pitch ${what} has changed. The attachment updates your calendar.`,
+    moved: `Your pitch ${what} has changed: ${c.changed ?? 'its time'}. The attachment updates your calendar.`,
   }[kind];
   const hasCalendar = kind === 'confirmed' || kind === 'approved' || kind === 'moved';
   const paragraphs = [

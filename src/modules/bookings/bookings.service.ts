@@ -11,7 +11,7 @@ import type { MemberPrincipal, OrganiserPrincipal } from '../../shared/principal
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
-import { noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
+import { changedText, noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
 import type { MembersService } from '../members/members.service.js';
 import type { OrganisersService } from '../organisers/organisers.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
@@ -136,7 +136,12 @@ export function createBookingsService(deps: {
         cancelIn(tx, { pitch: d, by: 'system', actor: { type: 'system', label: 'huddle cancelled' }, reason: after.cancelReason, cluster });
       } else if (d.booking.status === 'confirmed') {
         const booking = setStatus(tx, d.booking, { sequence: d.booking.sequence + 1 });
-        tell(tx, { kind: 'moved', pitch: { ...d, booking }, cluster });
+        tell(tx, {
+          kind: 'moved',
+          pitch: { ...d, booking },
+          cluster,
+          changed: notice ? changedText(change.changed) : 'the time of your slot',
+        });
       }
     }
   });

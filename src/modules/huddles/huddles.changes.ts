@@ -12,18 +12,18 @@ export interface HuddleChange {
   /** The huddle before the change; null when it was just created. */
   before: Huddle | null;
   after: Huddle;
-  /** Its time, place or status changed: calendars must be told (SEQUENCE grew). */
-  scheduleChanged: boolean;
+  /** What of it a calendar shows changed (SEQUENCE grew when anything did): calendars must be told. */
+  changed: ChangedPart[];
   /** The organiser's choice for booked slots this change moves. */
   bookings: BookingsChoice;
 }
 
 /**
- * Whether people are told about a change, and how: a published (or once-published) huddle whose
- * time, place or status changed is 'updated' or 'cancelled'. Drafts have told nobody anything.
+ * Whether people are told about a change, and how: a published (or once-published) huddle of which
+ * anything a calendar shows changed is 'updated' or 'cancelled'. Drafts have told nobody anything.
  */
 export function noticeOf(change: HuddleChange): 'updated' | 'cancelled' | null {
-  if (!change.before || change.before.status === 'draft' || !change.scheduleChanged) return null;
+  if (!change.before || change.before.status === 'draft' || change.changed.length === 0) return null;
   return change.after.status === 'cancelled' ? 'cancelled' : 'updated';
 }
 
@@ -67,16 +67,30 @@ export function snapshot(h: Huddle): Record<string, unknown> {
   };
 }
 
-/** A change of time, place or status is one calendar apps must see: SEQUENCE grows. */
-export function isScheduleChange(before: Huddle, after: Huddle): boolean {
-  return (
-    before.startsAt.getTime() !== after.startsAt.getTime() ||
-    before.endsAt.getTime() !== after.endsAt.getTime() ||
-    before.venueName !== after.venueName ||
-    before.venueAddress !== after.venueAddress ||
-    before.onlineUrl !== after.onlineUrl ||
-    before.status !== after.status
-  );
+/** What a calendar entry of a huddle shows, named as the emails name it. */
+export type ChangedPart = 'time' | 'place' | 'online link' | 'title' | 'description' | 'themes' | 'status';
+
+/**
+ * What changed that calendar apps show (DTSTART/DTEND, LOCATION, SUMMARY, DESCRIPTION with the online
+ * link, CATEGORIES, STATUS): any of it makes SEQUENCE grow and an update go to everyone who holds the entry.
+ */
+export function calendarChanges(before: Huddle, after: Huddle): ChangedPart[] {
+  const changed: [ChangedPart, boolean][] = [
+    ['time', before.startsAt.getTime() !== after.startsAt.getTime() || before.endsAt.getTime() !== after.endsAt.getTime()],
+    ['place', before.venueName !== after.venueName || before.venueAddress !== after.venueAddress],
+    ['online link', before.onlineUrl !== after.onlineUrl],
+    ['title', before.title !== after.title],
+    ['description', before.description !== after.description],
+    ['themes', before.themes.join('\n') !== after.themes.join('\n')],
+    ['status', before.status !== after.status],
+  ];
+  return changed.filter(([, yes]) => yes).map(([part]) => part);
+}
+
+/** "the time", "the time and the title", "the place, the title and the description". */
+export function changedText(parts: ChangedPart[]): string {
+  const named = parts.map((part) => `the ${part}`);
+  return named.length <= 1 ? (named[0] ?? '') : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
 }
 
 /** A local date as a number of milliseconds, for counting whole days between dates. */

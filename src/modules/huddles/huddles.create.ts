@@ -60,7 +60,7 @@ export function createHuddleCreator(deps: {
       .values({ id: newId(), ...fields, startsAt, endsAt, seriesId, status, sequence: 0, createdAt: now, updatedAt: now })
       .returning()
       .get();
-    deps.changed.emit(tx, { before: null, after: huddle, scheduleChanged: false, bookings: 'refuse' });
+    deps.changed.emit(tx, { before: null, after: huddle, changed: [], bookings: 'refuse' });
     return huddle;
   }
 

@@ -17,12 +17,12 @@ import type { ClustersService } from '../clusters/clusters.service.js';
 import type { HuddlePatchBody } from './huddles.schemas.js';
 import { checkPlace, checkThemes, pitchSettings, timesFrom } from './huddles.settings.js';
 import { localToInstant } from './huddles.time.js';
-import { calendarDay, isScheduleChange, pitchOf, snapshot, type BookingsChoice, type HuddleChange } from './huddles.changes.js';
+import { calendarChanges, calendarDay, pitchOf, snapshot, type BookingsChoice, type HuddleChange } from './huddles.changes.js';
 import { createHuddleCreator } from './huddles.create.js';
 import { createHuddleQueries, isPublic, type ListQuery } from './huddles.queries.js';
 
 export type { Huddle };
-export { noticeOf, type BookingsChoice, type HuddleChange } from './huddles.changes.js';
+export { changedText, noticeOf, type BookingsChoice, type ChangedPart, type HuddleChange } from './huddles.changes.js';
 export type { ListQuery };
 
 /** The columns that decide who may see a huddle, and its row version. */
@@ -102,13 +102,13 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
     const { before, after } = change;
     const changes = diff(snapshot(before), snapshot(after));
     if (Object.keys(changes.after).length === 0) return before;
-    const scheduleChanged = isScheduleChange(before, after);
+    const changed = calendarChanges(before, after);
     const row = tx
       .update(huddles)
       .set({
         ...after,
         id: before.id,
-        sequence: before.sequence + (scheduleChanged ? 1 : 0),
+        sequence: before.sequence + (changed.length > 0 ? 1 : 0),
         version: before.version + 1,
         updatedAt: clock.now(),
       })
@@ -117,7 +117,7 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
       .get();
     clusters.bumpFeedVersion(tx, row.clusterId);
     audit.record(tx, change.actor, { clusterId: row.clusterId, action: change.action, targetType: 'huddle', targetId: row.id, ...changes });
-    hooks.changed.emit(tx, { before, after: row, scheduleChanged, bookings: change.bookings });
+    hooks.changed.emit(tx, { before, after: row, changed, bookings: change.bookings });
     return row;
   }
 

@@ -1,11 +1,18 @@
 // The emails that carry a huddle into people's calendars: invitation, update and cancellation (pure).
 import type { Huddle } from '../../db/schema.js';
-import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
+import { reasonEnding, renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
 import { whenText, whereText } from '../../shared/huddle-text.js';
 
 export type InvitationKind = 'invitation' | 'update' | 'cancellation';
 
-export function invitationEmail(kind: InvitationKind, huddle: Huddle, clusterName: string, calendarUrl: string): RenderedEmail {
+/** `changed` (for an update) says what changed, e.g. "the time and the title". */
+export function invitationEmail(
+  kind: InvitationKind,
+  huddle: Huddle,
+  clusterName: string,
+  calendarUrl: string,
+  changed = 'the details',
+): RenderedEmail {
   const subject = {
     invitation: `Invitation: ${huddle.title}`,
     update: `Updated: ${huddle.title}`,
@@ -13,10 +20,9 @@ export function invitationEmail(kind: InvitationKind, huddle: Huddle, clusterNam
   }[kind];
   const opening = {
     invitation: `${clusterName} invites you to a huddle.`,
-    update: `The time or place of this ${clusterName} huddle has changed. Your calendar entry is updated by the attachment.`,
+    update: `This ${clusterName} huddle has changed: ${changed}. The attachment updates your calendar entry.`,
     cancellation:
-      `This ${clusterName} huddle is cancelled${huddle.cancelReason ? `: ${huddle.cancelReason}` : '.'} The attachment ` +
-      `removes it from your calendar.`,
+      `This ${clusterName} huddle is cancelled${reasonEnding(huddle.cancelReason)} The attachment ` + `removes it from your calendar.`,
   }[kind];
   const details = [`${huddle.title}`, `When: ${whenText(huddle)}`, ...whereText(huddle)].join('\n');
   return renderEmail({

@@ -11,7 +11,7 @@ import { huddleCalendarUrl } from '../../shared/calendar-links.js';
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
-import { noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
+import { changedText, noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import { invitationEmail, type InvitationKind } from './invitations.render.js';
 
@@ -49,7 +49,7 @@ export function createInvitationsService(deps: {
   const { db, clock, outbox, audit } = deps;
 
   /** One email with a METHOD:REQUEST or CANCEL calendar part naming the recipient as ATTENDEE. */
-  function send(tx: DbOrTx, message: { kind: InvitationKind; huddle: Huddle; cluster: Cluster; recipient: Recipient }) {
+  function send(tx: DbOrTx, message: { kind: InvitationKind; huddle: Huddle; cluster: Cluster; recipient: Recipient; changed?: string }) {
     const { kind, huddle, cluster, recipient } = message;
     const method: CalendarMethod = kind === 'cancellation' ? 'CANCEL' : 'REQUEST';
     const event = renderEvent(huddle, eventContext(cluster, deps.site), {
@@ -58,7 +58,7 @@ export function createInvitationsService(deps: {
       attendee: recipient,
     });
     const calendar = renderCalendar({ name: cluster.name, method }, [event]);
-    const email = invitationEmail(kind, huddle, cluster.name, huddleCalendarUrl(deps.site.baseUrl, huddle.id));
+    const email = invitationEmail(kind, huddle, cluster.name, huddleCalendarUrl(deps.site.baseUrl, huddle.id), message.changed);
     outbox.enqueue(tx, {
       kind: `huddle.${kind}`,
       to: recipient.email,
@@ -91,15 +91,16 @@ export function createInvitationsService(deps: {
     return [...new Map(recipients.map((r) => [normaliseEmail(r.email), { ...r, email: normaliseEmail(r.email) }])).values()];
   }
 
-  // Everyone invited hears about a change of time, place or status (pitch slots are the pitchers' business).
+  // Everyone invited hears of any change their calendar shows (pitch slots are the pitchers' business).
   deps.huddles.hooks.changed.on((tx, change) => {
     const notice = noticeOf(change);
     if (!notice) return;
     const invited = tx.select().from(invitations).where(eq(invitations.huddleId, change.after.id)).all();
     if (invited.length === 0) return;
     const cluster = deps.clusters.getById(change.after.clusterId);
+    const changed = changedText(change.changed);
     for (const person of invited)
-      send(tx, { kind: notice === 'cancelled' ? 'cancellation' : 'update', huddle: change.after, cluster, recipient: person });
+      send(tx, { kind: notice === 'cancelled' ? 'cancellation' : 'update', huddle: change.after, cluster, recipient: person, changed });
   });
 
   return {

@@ -10,7 +10,7 @@ import { eventContext, renderCalendar, renderEvent, type CalendarMethod } from '
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
-import { noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
+import { changedText, noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
 import type { InvitationsService } from '../invitations/invitations.service.js';
 import type { MembersService } from '../members/members.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
@@ -157,10 +157,11 @@ export function createRegistrationsService(deps: {
       const invited = deps.invitations.invitedEmails(tx, huddle.id);
       for (const member of attendees(tx, huddle.id)) {
         if (invited.has(member.email)) continue;
-        const email = registrationEmail(notice === 'cancelled' ? 'cancelled' : 'registered', {
+        const email = registrationEmail(notice === 'cancelled' ? 'huddle-cancelled' : 'huddle-updated', {
           huddle,
           clusterName: cluster.name,
           memberName: member.name,
+          changed: changedText(change.changed),
         });
         const method = notice === 'cancelled' ? 'CANCEL' : 'REQUEST';
         const content = renderCalendar({ name: cluster.name, method }, [
@@ -170,13 +171,11 @@ export function createRegistrationsService(deps: {
             attendee: { email: member.email, name: member.name },
           }),
         ]);
-        const subject = notice === 'cancelled' ? `Cancelled: ${huddle.title}` : `Updated: ${huddle.title}`;
         outbox.enqueue(tx, {
           kind: `registration.huddle_${notice}`,
           to: member.email,
           clusterId: cluster.id,
           ...email,
-          subject,
           calendar: { method, content },
         });
       }

@@ -9,6 +9,7 @@ import { TOKEN_PREFIXES } from './lib/tokens.js';
 import { validatorCompiler } from './lib/validation.js';
 import { lazySerializerFactory } from './lib/serialization.js';
 import type { Services } from './services.js';
+import { jsonBodies } from './plugins/bodies.js';
 import dbPlugin from './plugins/db.js';
 import contextPlugin from './plugins/context.js';
 import problemsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/problems.js';
@@ -82,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler());
   // JSON only: a text/plain body is an unsupported media type, not a string to validate.
   app.removeContentTypeParser('text/plain');
+  await app.register(jsonBodies);
 
   const {
     clusters,

@@ -40,6 +40,45 @@ t.test('malformed JSON is 400 MALFORMED_JSON and changes nothing', async (t) => 
   t.equal(profile.name, 'Cluster north-west');
 });
 
+t.test('a body that is not valid UTF-8 is 400 INVALID_UTF8 and changes nothing; valid UTF-8 is kept exactly', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  const { auth } = createClusterWithOrganiser(database);
+  const headers = { ...auth, 'content-type': 'application/json' };
+  const badBytes = [
+    Buffer.from([0xc3, 0x28]), // a lead byte without its continuation
+    Buffer.from([0xff, 0xfe]), // bytes UTF-8 never uses
+    Buffer.from([0xed, 0xa0, 0x80]), // a UTF-16 surrogate encoded as UTF-8
+    Buffer.from([0xe2, 0x82]), // a character cut short at the end of a string
+  ];
+  for (const bad of badBytes) {
+    const payload = Buffer.concat([Buffer.from('{"name":"Bad '), bad, Buffer.from(' name"}')]);
+    const response = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers, payload });
+    const body = expectProblem(t, response, 400, 'INVALID_UTF8');
+    t.match(body.detail, /UTF-8/);
+  }
+  t.equal((await app.inject('/v1/clusters/north-west')).json().name, 'Cluster north-west', 'nothing changed');
+
+  const name = 'Gesundheit Zürich – Ålesund 健康 🚀 \ufffd';
+  const ok = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers, payload: Buffer.from(JSON.stringify({ name })) });
+  t.equal(ok.statusCode, 200, ok.body);
+  t.equal((await app.inject('/v1/clusters/north-west')).json().name, name, 'multi-byte text, and a U+FFFD the client meant, kept');
+});
+
+t.test('a page form that is not valid UTF-8 is 400 INVALID_UTF8, raw or percent-encoded', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  createClusterWithOrganiser(database);
+  const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+  for (const payload of [
+    Buffer.from('email=ad%C3%28a@example.org'),
+    Buffer.concat([Buffer.from('email=ad'), Buffer.from([0xff]), Buffer.from('a@example.org')]),
+  ]) {
+    const response = await app.inject({ method: 'POST', url: '/sign-in/link', headers, payload });
+    expectProblem(t, response, 400, 'INVALID_UTF8');
+  }
+  const fine = await app.inject({ method: 'POST', url: '/sign-in/link', headers, payload: 'email=j%C3%BCrgen%40example.org' });
+  t.equal(fine.statusCode, 200, 'a well-formed form with percent-encoded UTF-8 is taken');
+});
+
 t.test('an unknown field is 400 VALIDATION_FAILED naming the field', async (t) => {
   const { app, database } = await buildTestApp(t);
   const { auth } = createClusterWithOrganiser(database);

@@ -1,7 +1,6 @@
 // The page behind "See or cancel your pitch" in booking emails. The link carries a signed token;
 // opening it (GET) only shows the pitch and a button, because mail scanners follow links. The
 // button POSTs, and cancels as the member would (so the cancellation cutoff applies).
-import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { isAppError } from '../../errors.js';
 import { p, postForm, sendPage, sameSiteOnly } from '../../lib/page.js';
@@ -9,6 +8,7 @@ import { verifyLink } from '../../lib/signed-links.js';
 import { slotText } from '../../shared/huddle-text.js';
 import { isActiveBooking, memberCancelDeadline } from './bookings.rules.js';
 import { CANCEL_LINK_PURPOSE, type BookingDetails, type BookingsService } from './bookings.service.js';
+import { formBodies } from '../../plugins/bodies.js';
 
 const PAGE_RATE_LIMIT = { max: 30, timeWindow: 60_000 };
 
@@ -17,7 +17,7 @@ function describe(d: BookingDetails): string {
 }
 
 export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secretKey: string }> = async (app, { bookings, secretKey }) => {
-  await app.register(formbody, { bodyLimit: 4096 });
+  await app.register(formBodies, { bodyLimit: 4096 });
 
   function lookup(token: unknown): BookingDetails | undefined {
     if (typeof token !== 'string') return undefined;

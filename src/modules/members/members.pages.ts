@@ -1,6 +1,5 @@
 // The sign-in pages a member reaches from an email. Opening the link (GET) changes nothing, since mail
 // scanners follow links; the button on the page POSTs the code and shows the new token once.
-import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync } from 'fastify';
 import { isAppError } from '../../errors.js';
 import { escapeHtml } from '../../lib/html.js';
@@ -9,6 +8,7 @@ import type { MembersService } from './members.service.js';
 import { ACCEPTED_DETAIL, sendLinkAfterResponse } from './members.routes.js';
 import type { SignIn } from './members.sign-in.js';
 import { memberFeedLinks } from './members.view.js';
+import { formBodies } from '../../plugins/bodies.js';
 
 const FORM_LIMIT_BYTES = 4096;
 const EXPIRED_LINK = 'The link was used already, or it has expired (sign-in links last 15 minutes; the one in the welcome email, a week).';
@@ -27,7 +27,7 @@ function field(body: unknown, name: string): string | undefined {
 }
 
 export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn: SignIn }> = async (app, { members, signIn }) => {
-  await app.register(formbody, { bodyLimit: FORM_LIMIT_BYTES });
+  await app.register(formBodies, { bodyLimit: FORM_LIMIT_BYTES });
   const baseUrl = app.config.publicBaseUrl;
   const rateLimit = { max: app.config.formRateLimitPerMinute, timeWindow: 60_000 };
 

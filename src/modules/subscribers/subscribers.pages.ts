@@ -1,7 +1,6 @@
 // The pages behind the newsletter's email links. A GET only shows a page with a button (mail scanners
 // follow links); the POST does the work. POST /unsubscribe is also RFC 8058 one-click: mail providers
 // send `List-Unsubscribe=One-Click` as form-urlencoded or multipart, with no cookie, and get 200.
-import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { TOPICS, type Topic } from '../../db/schema.js';
@@ -11,6 +10,7 @@ import { p, postForm, sendPage, sameSiteOnly } from '../../lib/page.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { topicList } from './subscribers.emails.js';
 import type { LinkPurpose, RequestContext, Subscriber, SubscribersService } from './subscribers.service.js';
+import { formBodies } from '../../plugins/bodies.js';
 
 const FORM_LIMIT_BYTES = 4096;
 const TOPIC_LABELS: Record<Topic, string> = {
@@ -42,7 +42,7 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
   app,
   { subscribers, clusters },
 ) => {
-  await app.register(formbody, { bodyLimit: FORM_LIMIT_BYTES });
+  await app.register(formBodies, { bodyLimit: FORM_LIMIT_BYTES });
   await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fields: 10, fieldSize: 1024, files: 0, parts: 10 } });
   const rateLimit = { max: 30, timeWindow: 60_000 };
   const context = (request: FastifyRequest, source: RequestContext['source']): RequestContext => ({

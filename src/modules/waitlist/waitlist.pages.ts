@@ -1,6 +1,5 @@
 // The page behind "Accept or decline the slot" in offer emails. GET shows the offer and two buttons
 // (mail scanners follow links, so nothing changes on GET); the buttons POST.
-import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { isAppError } from '../../errors.js';
 import { escapeHtml } from '../../lib/html.js';
@@ -8,9 +7,10 @@ import { p, sendPage, sameSiteOnly } from '../../lib/page.js';
 import { verifyLink } from '../../lib/signed-links.js';
 import { slotText } from '../../shared/huddle-text.js';
 import { OFFER_LINK_PURPOSE, type WaitlistService } from './waitlist.service.js';
+import { formBodies } from '../../plugins/bodies.js';
 
 export const waitlistPages: FastifyPluginAsync<{ waitlist: WaitlistService; secretKey: string }> = async (app, { waitlist, secretKey }) => {
-  await app.register(formbody, { bodyLimit: 4096 });
+  await app.register(formBodies, { bodyLimit: 4096 });
   const rateLimit = { max: 30, timeWindow: 60_000 };
 
   function lookup(token: unknown) {

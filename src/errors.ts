@@ -5,6 +5,7 @@ export const catalogue = {
   VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
   MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
   INVALID_UTF8: { status: 400, title: 'The request body is not valid UTF-8' },
+  TIME_OUT_OF_RANGE: { status: 400, title: 'The time is too far in the past or the future' },
   NONEXISTENT_LOCAL_TIME: { status: 400, title: 'This local time does not exist in the time zone' },
   INVALID_RECURRENCE: { status: 400, title: 'The recurrence rule is not valid' },
   SIGN_IN_CODE_INVALID: { status: 400, title: 'The sign-in code is unknown, used or expired' },

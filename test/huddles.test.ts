@@ -259,3 +259,93 @@ t.test("organiser routes refuse the public, other clusters' keys, and hide other
     404,
   );
 });
+
+t.test('a start with an offset no clock uses is 400 and creates nothing (issue 11, item 7)', async (t) => {
+  const { app, auth, create } = await setup(t);
+  for (const start of [
+    '2027-01-01T09:30:00+25:00',
+    '2027-01-01T09:30:00-99:00',
+    '2027-01-01T09:30:00+14:01',
+    '2027-01-01T09:30:00-12:30',
+    '2027-01-01T09:30:00+05:60',
+  ]) {
+    const response = await create({ start });
+    t.equal(response.statusCode, 400, start);
+    t.equal(response.json().code, 'VALIDATION_FAILED');
+    t.match(response.json().errors, [{ field: 'body/start', message: /offset .* no clock uses/ }]);
+  }
+  // The real extremes are taken: Kiribati, Baker Island, Nepal, Chatham.
+  for (const [start, utc] of [
+    ['2027-01-01T09:30:00+14:00', '2026-12-31T19:30:00Z'],
+    ['2027-01-01T09:30:00-12:00', '2027-01-01T21:30:00Z'],
+    ['2027-01-01T09:30:00+05:45', '2027-01-01T03:45:00Z'],
+    ['2027-01-01T09:30:00+12:45', '2026-12-31T20:45:00Z'],
+  ]) {
+    const response = await create({ start });
+    t.equal(response.statusCode, 201, `${start} ${response.body}`);
+    t.equal(response.json().start.utc, utc);
+  }
+  const patched = await app.inject({
+    method: 'PATCH',
+    url: `/v1/huddles/${(await create()).json().id}`,
+    headers: auth,
+    payload: { start: '2027-01-01T09:30:00+25:00' },
+  });
+  t.ok(patched.statusCode >= 400 && patched.statusCode < 500, 'a change to an impossible offset is refused too');
+  const filter = await app.inject('/v1/clusters/north-west/huddles?from=2027-01-01T09:30:00%2B25:00');
+  t.equal(filter.statusCode, 400, 'and the list filter refuses it');
+});
+
+t.test('a start outside the window is 400 TIME_OUT_OF_RANGE; a past start is taken with a notice (issue 11, item 8)', async (t) => {
+  const { app, auth, create } = await setup(t); // the clock says 2026-11-23T09:00Z
+  for (const start of [
+    '9999-12-31T23:30',
+    '0001-01-01T09:00',
+    '2025-11-01T09:30',
+    '2036-12-01T09:30',
+    '2027-01-01T09:30:00+00:00'.replace('2027', '2037'),
+  ]) {
+    const response = await create({ start });
+    t.equal(response.statusCode, 400, `${start}: ${response.body}`);
+    t.equal(response.json().code, 'TIME_OUT_OF_RANGE');
+    t.match(response.json().detail, /check the year/);
+    t.match(response.json().errors, [{ field: 'body/start' }]);
+  }
+  t.equal(
+    (await app.inject({ url: '/v1/clusters/north-west/huddles?from=2000-01-01T00:00:00Z', headers: auth })).json().items.length,
+    0,
+    'nothing created',
+  );
+
+  const future = await create({ start: '2035-12-01T09:30' });
+  t.equal(future.statusCode, 201, 'nine years ahead is fine');
+  t.notOk('notices' in future.json(), 'a future huddle has no notice');
+
+  const past = await create({ start: '2026-06-01T09:30', status: 'published' });
+  t.equal(past.statusCode, 201, past.body);
+  t.match(past.json().notices, [{ code: 'HUDDLE_IN_PAST', message: /2026-06-01T08:30:00.000Z, which is in the past/ }]);
+  const moved = await app.inject({
+    method: 'PATCH',
+    url: `/v1/huddles/${future.json().id}`,
+    headers: auth,
+    payload: { start: '2026-11-20T09:30' },
+  });
+  t.equal(moved.statusCode, 200, moved.body);
+  t.match(moved.json().notices, [{ code: 'HUDDLE_IN_PAST' }], 'moving a huddle into the past says so');
+  const tooFar = await app.inject({
+    method: 'PATCH',
+    url: `/v1/huddles/${future.json().id}`,
+    headers: auth,
+    payload: { start: '9999-12-31T23:30' },
+  });
+  t.equal(tooFar.json().code, 'TIME_OUT_OF_RANGE', 'and so does a change');
+  t.notOk('notices' in (await app.inject({ url: `/v1/huddles/${past.json().id}`, headers: auth })).json(), 'reads carry no notices');
+
+  const series = await app.inject({
+    method: 'POST',
+    url: '/v1/clusters/north-west/huddle-series',
+    headers: auth,
+    payload: { rrule: 'FREQ=WEEKLY;COUNT=2', template: { ...base, start: '9999-12-31T23:30' } },
+  });
+  t.equal(series.json().code, 'TIME_OUT_OF_RANGE', 'a series template too');
+});

@@ -67,7 +67,7 @@ export function createHuddleCreator(deps: {
   return {
     create(cluster: Cluster, body: HuddleCreateBody, actor: Actor): Huddle {
       const fields = newHuddleFields(cluster, body);
-      const times = timesFrom(body.start, fields.timezone, body.durationMinutes);
+      const times = timesFrom(body.start, fields.timezone, body.durationMinutes, clock.now());
       return immediate(db, (tx) => {
         const row = insertHuddle(tx, {
           fields,
@@ -90,7 +90,7 @@ export function createHuddleCreator(deps: {
 
     createSeries(cluster: Cluster, body: SeriesCreateBody, actor: Actor) {
       const fields = newHuddleFields(cluster, body.template);
-      const first = timesFrom(body.template.start, fields.timezone, body.template.durationMinutes);
+      const first = timesFrom(body.template.start, fields.timezone, body.template.durationMinutes, clock.now());
       const starts = expandRule(body.rrule, first.start, fields.timezone);
       const durationMs = body.template.durationMinutes * 60_000;
       return immediate(db, (tx) => {

@@ -32,7 +32,15 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
   { huddles, clusters },
 ) => {
   declareTag(app, { name: 'huddles', description: 'Huddles, series and pitch slots' });
-  const organiserView = (huddle: Huddle, slug: string) => huddleView(huddle, slug, app.config.publicBaseUrl, 'organiser');
+  /** The answer to an organiser's change: their view, and a notice when the huddle starts in the past. */
+  const organiserView = (huddle: Huddle, slug: string) => {
+    const view = huddleView(huddle, slug, app.config.publicBaseUrl, 'organiser');
+    if (huddle.status === 'cancelled' || huddle.startsAt.getTime() > app.clock.now().getTime()) return view;
+    const message =
+      `This huddle starts at ${huddle.startsAt.toISOString()}, which is in the past. ` +
+      'It is kept as a record; if that is not what you meant, change its start.';
+    return { ...view, notices: [{ code: 'HUDDLE_IN_PAST' as const, message }] };
+  };
   // The JSON views this server sends, kept per row version (the command line, which sends none, never builds them).
   const views = createHuddleViews({
     read: { one: huddles.get, many: (ids) => huddles.getMany(app.db, ids) },

@@ -183,7 +183,7 @@ const huddleViewFields = {
   cancellation: Type.Union([Type.Object({ reason: Type.String(), at: Type.String({ format: 'date-time' }) }), Type.Null()], {
     description: 'Why and when it was cancelled',
   }),
-  sequence: Type.Integer({ description: 'Calendar SEQUENCE: grows with every change of time, place or status' }),
+  sequence: Type.Integer({ description: 'Calendar SEQUENCE: grows with every change a calendar shows (time, place, online link, title, description, themes, status)' }),
   pitch: PitchView,
   calendar: CalendarLinks,
   updatedAt: Type.String({ format: 'date-time', description: 'Last change (UTC)' }),
@@ -194,6 +194,15 @@ export const HuddleView = Type.Object(
     ...huddleViewFields,
     onlineUrl: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Online joining link (organisers only)' })),
     createdAt: Type.Optional(Type.String({ format: 'date-time', description: 'When it was created (organisers only)' })),
+    notices: Type.Optional(
+      Type.Array(
+        Type.Object({
+          code: Type.Literal('HUDDLE_IN_PAST', { description: 'What the notice is about' }),
+          message: Type.String({ description: 'The notice, for a person' }),
+        }),
+        { description: "What the organiser should know about the huddle they just created or changed, such as a start in the past (only in answers to an organiser's change)" },
+      ),
+    ),
   },
   { description: 'A huddle. The public view never has onlineUrl.' },
 );

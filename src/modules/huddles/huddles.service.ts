@@ -75,7 +75,7 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
     const durationMinutes = body.durationMinutes ?? Math.round((current.endsAt.getTime() - current.startsAt.getTime()) / 60_000);
     let startsAt = current.startsAt;
     if (startOverride) startsAt = startOverride;
-    else if (body.start !== undefined) startsAt = timesFrom(body.start, timezone, durationMinutes).startsAt;
+    else if (body.start !== undefined) startsAt = timesFrom(body.start, timezone, durationMinutes, clock.now()).startsAt;
     const venue =
       body.venue !== undefined ? body.venue : current.venueName ? { name: current.venueName, address: current.venueAddress } : null;
     const onlineUrl = body.onlineUrl !== undefined ? body.onlineUrl : current.onlineUrl;

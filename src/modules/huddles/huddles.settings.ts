@@ -1,5 +1,5 @@
 // Pure checks and defaults for a huddle's fields: times, place, themes and pitch settings.
-import type { DateTime } from 'luxon';
+import { DateTime } from 'luxon';
 import type { BookingPolicy } from '../../db/schema.js';
 import { problem, type FieldError } from '../../errors.js';
 import { pitchBlockEnd } from './huddles.slots.js';
@@ -34,10 +34,40 @@ function invalid(field: string, message: string) {
   return problem('VALIDATION_FAILED', `${field} ${message}`, { errors: [error] });
 }
 
-/** Start and end instants from a request time, a zone and a duration. */
-export function timesFrom(start: string, zone: string, durationMinutes: number): { startsAt: Date; endsAt: Date; start: DateTime } {
+/**
+ * How far from now a huddle may start. A huddle may be recorded after it happened (the answer says it
+ * is in the past), but not a year later; and nobody plans one a decade ahead. Outside this window a
+ * start is a typo (year 0001, 9999, a wrong century), refused with TIME_OUT_OF_RANGE.
+ */
+export const START_WINDOW = { pastDays: 366, futureYears: 10 };
+
+/** Refuses a start outside START_WINDOW around `now`. */
+export function checkStartWindow(startsAt: Date, now: Date, field = 'start'): void {
+  const earliest = DateTime.fromJSDate(now).minus({ days: START_WINDOW.pastDays });
+  const latest = DateTime.fromJSDate(now).plus({ years: START_WINDOW.futureYears });
+  const at = startsAt.toISOString();
+  if (startsAt.getTime() < earliest.toMillis()) {
+    throw problem('TIME_OUT_OF_RANGE', `${field} ${at} is more than ${START_WINDOW.pastDays} days ago: check the year.`, {
+      errors: [{ field: `body/${field}`, message: `must be after ${earliest.toUTC().toISO()}` }],
+    });
+  }
+  if (startsAt.getTime() > latest.toMillis()) {
+    throw problem('TIME_OUT_OF_RANGE', `${field} ${at} is more than ${START_WINDOW.futureYears} years ahead: check the year.`, {
+      errors: [{ field: `body/${field}`, message: `must be before ${latest.toUTC().toISO()}` }],
+    });
+  }
+}
+
+/** Start and end instants from a request time, a zone and a duration; the start must be in START_WINDOW around `now`. */
+export function timesFrom(
+  start: string,
+  zone: string,
+  durationMinutes: number,
+  now: Date,
+): { startsAt: Date; endsAt: Date; start: DateTime } {
   const resolved = resolveTime(start, zone);
   const startsAt = resolved.toJSDate();
+  checkStartWindow(startsAt, now);
   return { startsAt, endsAt: new Date(startsAt.getTime() + durationMinutes * MINUTE), start: resolved };
 }
 

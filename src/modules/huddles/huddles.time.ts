@@ -3,7 +3,9 @@ import { DateTime, Info } from 'luxon';
 import { problem } from '../../errors.js';
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
-const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+/** The offsets clocks on Earth use or have used: UTC-12:00 (Baker Island) to UTC+14:00 (Kiribati). */
+const OFFSET_MINUTES = { min: -12 * 60, max: 14 * 60 };
 
 export interface ZonedTime {
   /** UTC instant, ISO 8601 with Z. */
@@ -25,7 +27,15 @@ function invalidTime(field: string, detail: string) {
  *   hour means its first occurrence (the earlier instant), as RFC 5545 does; send an offset for the other.
  */
 export function resolveTime(value: string, zone: string, field = 'start'): DateTime {
-  if (WITH_OFFSET.test(value)) {
+  const withOffset = WITH_OFFSET.exec(value);
+  if (withOffset) {
+    const [, sign, hours, minutes] = withOffset;
+    if (sign) {
+      const offset = (sign === '-' ? -1 : 1) * (Number(hours) * 60 + Number(minutes));
+      if (Number(minutes) > 59 || offset < OFFSET_MINUTES.min || offset > OFFSET_MINUTES.max) {
+        throw invalidTime(field, `has the offset ${sign}${hours}:${minutes}, which no clock uses: offsets run from -12:00 to +14:00`);
+      }
+    }
     const instant = DateTime.fromISO(value, { setZone: true });
     if (!instant.isValid) throw invalidTime(field, 'is not a valid date and time');
     return instant.toUTC();

@@ -329,6 +329,42 @@ t.test('requests the HTTP parser rejects get a problem+json answer', async (t) =
   }
 });
 
+t.test('a client trickling its headers or its body is cut with 408 within REQUEST_TIMEOUT_MS (issue 11, item 11)', async (t) => {
+  const { app } = await buildTestApp(t, { env: { REQUEST_TIMEOUT_MS: '1000' } });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  // Sends `first`, then one piece every 200 ms, up to 40 pieces (8 s, eight times the limit); the
+  // server must answer and close long before the client runs out of pieces.
+  const trickle = async (first: string, piece: (index: number) => string) => {
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    let response = '';
+    let sent = 0;
+    socket.on('data', (chunk) => (response += chunk.toString()));
+    socket.on('error', () => {});
+    socket.write(first);
+    const timer = setInterval(() => {
+      if (socket.destroyed || sent === 40) return clearInterval(timer);
+      socket.write(piece(sent++));
+    }, 200);
+    await once(socket, 'close');
+    clearInterval(timer);
+    return { response, sent };
+  };
+  const headers = await trickle('GET /healthz HTTP/1.1\r\nHost: x\r\n', (i) => `X-Slow-${i}: 1\r\n`);
+  t.match(headers.response, /^HTTP\/1\.1 408 Request Timeout/, 'headers too slow: 408');
+  t.match(headers.response, /"code":"REQUEST_TIMEOUT"/);
+  t.ok(headers.sent < 20, `cut after ${headers.sent} of 40 header lines (1 s limit, a line every 0.2 s)`);
+
+  const body = await trickle(
+    'POST /v1/clusters/north-west/subscribers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n',
+    () => ' ',
+  );
+  t.match(body.response, /^HTTP\/1\.1 408 Request Timeout/, 'body too slow: 408, not 400');
+  t.match(body.response, /"code":"REQUEST_TIMEOUT"/);
+  t.ok(body.sent < 20, `cut after ${body.sent} of 40 body bytes`);
+});
+
 t.test('a client error carries no stack trace; a server error keeps its own', async (t) => {
   const notFound = problem('CLUSTER_NOT_FOUND', 'There is no cluster "x"');
   t.equal(notFound.statusCode, 404);

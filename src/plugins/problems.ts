@@ -94,24 +94,44 @@ export function frameworkErrorHandler(baseUrl: string) {
   };
 }
 
+/** What to answer when Node's HTTP server gives up on a request: too slow, headers too large, or not HTTP. */
+function clientErrorAnswer(nodeCode: string | undefined): { status: number; reason: string; code: ErrorCode; detail: string } {
+  if (nodeCode === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return {
+      status: 408,
+      reason: 'Request Timeout',
+      code: 'REQUEST_TIMEOUT',
+      detail: 'The request did not arrive in time: send it whole, and faster',
+    };
+  }
+  if (nodeCode === 'HPE_HEADER_OVERFLOW') {
+    return {
+      status: 431,
+      reason: 'Request Header Fields Too Large',
+      code: 'VALIDATION_FAILED',
+      detail: 'The request headers are too large',
+    };
+  }
+  return { status: 400, reason: 'Bad Request', code: 'VALIDATION_FAILED', detail: 'The request is not valid HTTP' };
+}
+
 /** For Fastify's `clientErrorHandler`: requests Node's HTTP parser rejects never reach Fastify. */
 export function clientErrorHandler(baseUrl: string) {
   return (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable) return socket.destroy();
-    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const status = tooLarge ? 431 : 400;
+    const { status, reason, code, detail } = clientErrorAnswer(error.code);
     // No request was parsed, so there is no request id yet; this answer gets its own, like every other.
     const requestId = randomUUID();
     const body = JSON.stringify({
-      type: `${baseUrl}/problems/VALIDATION_FAILED`,
-      title: catalogue.VALIDATION_FAILED.title,
+      type: `${baseUrl}/problems/${code}`,
+      title: catalogue[code].title,
       status,
-      detail: tooLarge ? 'The request headers are too large' : 'The request is not valid HTTP',
-      code: 'VALIDATION_FAILED',
+      detail,
+      code,
       requestId,
     });
     socket.end(
-      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `HTTP/1.1 ${status} ${reason}\r\n` +
         `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ` +
         `${requestId}\r\nConnection: close\r\n\r\n${body}`,
     );

@@ -183,7 +183,10 @@ const huddleViewFields = {
   cancellation: Type.Union([Type.Object({ reason: Type.String(), at: Type.String({ format: 'date-time' }) }), Type.Null()], {
     description: 'Why and when it was cancelled',
   }),
-  sequence: Type.Integer({ description: 'Calendar SEQUENCE: grows with every change a calendar shows (time, place, online link, title, description, themes, status)' }),
+  sequence: Type.Integer({
+    description:
+      'Calendar SEQUENCE: grows with every change a calendar shows (time, place, online link, title, description, themes, status)',
+  }),
   pitch: PitchView,
   calendar: CalendarLinks,
   updatedAt: Type.String({ format: 'date-time', description: 'Last change (UTC)' }),
@@ -200,7 +203,10 @@ export const HuddleView = Type.Object(
           code: Type.Literal('HUDDLE_IN_PAST', { description: 'What the notice is about' }),
           message: Type.String({ description: 'The notice, for a person' }),
         }),
-        { description: "What the organiser should know about the huddle they just created or changed, such as a start in the past (only in answers to an organiser's change)" },
+        {
+          description:
+            "What the organiser should know about the huddle they just created or changed, such as a start in the past (only in answers to an organiser's change)",
+        },
       ),
     ),
   },

@@ -213,7 +213,7 @@ export function loadConfig(env: Env = process.env): Config {
   const get = <K extends keyof typeof settings>(name: K): ReturnType<(typeof settings)[K]['parse']> =>
     settings[name].parse(env[name], name, env) as ReturnType<(typeof settings)[K]['parse']>;
   const dataDir = get('DATA_DIR');
-  return {
+  const config: Config = {
     host: get('HOST') as string,
     port: get('PORT'),
     dataDir,
@@ -237,4 +237,33 @@ export function loadConfig(env: Env = process.env): Config {
     jobs: get('TIMED_JOBS'),
     jobIntervalMs: get('TIMED_JOB_INTERVAL_MS'),
   };
+  checkMailReachesPeople(config);
+  return config;
+}
+
+/** Host names no one outside this machine (or outside a test) reaches: loopback and reserved names (RFC 2606, RFC 6761). */
+function isLocalHost(host: string): boolean {
+  const name = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+  if (name === 'localhost' || name === '::1' || name === '0.0.0.0' || /^127\.\d+\.\d+\.\d+$/.test(name)) return true;
+  return ['localhost', 'test', 'invalid', 'example', 'local'].some((tld) => name.endsWith(`.${tld}`));
+}
+
+/**
+ * With a real mail server, every email's links and calendar organiser must reach people: a
+ * PUBLIC_BASE_URL or MAIL_FROM still on localhost (the defaults) would make every link dead. Mail to a
+ * server on this machine (a test catcher, or a relay that delivers outwards) is not checked.
+ */
+function checkMailReachesPeople(config: Config): void {
+  if (!config.smtpUrl || isLocalHost(new URL(config.smtpUrl).hostname)) return;
+  const advice = 'while SMTP_URL sends real mail: every link and calendar entry in every email would be dead';
+  if (isLocalHost(new URL(config.publicBaseUrl).hostname)) {
+    throw new ConfigError('PUBLIC_BASE_URL', `is ${config.publicBaseUrl} ${advice}. Set it to the address people reach Convene at`);
+  }
+  const domain = /@([^>\s]+)>?\s*$/.exec(config.mailFrom)?.[1] ?? '';
+  if (isLocalHost(domain)) {
+    throw new ConfigError('MAIL_FROM', `is ${config.mailFrom} ${advice}, and replies go nowhere. Set it to an address on your own domain`);
+  }
 }

@@ -73,3 +73,25 @@ t.test('without SECRET_KEY a secret is generated once, kept, and readable only b
   t.equal(resolveSecretKey({ dataDir, secretKey: undefined }), first, 'the same secret next time');
   t.equal(resolveSecretKey({ dataDir, secretKey: 'x'.repeat(40) }), 'x'.repeat(40), 'SECRET_KEY wins');
 });
+
+t.test('with a real SMTP server, links and the sender must not be on localhost (issue 11, item 23)', async (t) => {
+  const real = { SMTP_URL: 'smtps://user:pass@mail.example.org:465' };
+  const refused: [Record<string, string>, string, RegExp][] = [
+    [real, 'PUBLIC_BASE_URL', /PUBLIC_BASE_URL is http:\/\/localhost:3000 while SMTP_URL sends real mail/],
+    [{ ...real, PUBLIC_BASE_URL: 'http://127.0.0.1:3000' }, 'PUBLIC_BASE_URL', /dead/],
+    [{ ...real, PUBLIC_BASE_URL: 'https://[::1]' }, 'PUBLIC_BASE_URL', /dead/],
+    [{ ...real, PUBLIC_BASE_URL: 'https://convene.localhost' }, 'PUBLIC_BASE_URL', /dead/],
+    [{ ...real, PUBLIC_BASE_URL: 'https://meet.cluster.org' }, 'MAIL_FROM', /MAIL_FROM is Convene <convene@localhost> while/],
+    [{ ...real, PUBLIC_BASE_URL: 'https://meet.cluster.org', MAIL_FROM: 'hello@convene.test' }, 'MAIL_FROM', /own domain/],
+  ];
+  for (const [env, variable, message] of refused) {
+    const error = t.throws(() => loadConfig(env), JSON.stringify(env)) as ConfigError;
+    t.equal(error.variable, variable);
+    t.match(error.message, message);
+  }
+  const ready = loadConfig({ ...real, PUBLIC_BASE_URL: 'https://meet.cluster.org', MAIL_FROM: 'Cluster <huddles@cluster.org>' });
+  t.equal(ready.publicBaseUrl, 'https://meet.cluster.org', 'a real set-up starts');
+  t.ok(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525' }), 'a mail catcher on this machine with the defaults is fine');
+  t.ok(loadConfig({ SMTP_URL: 'smtp://localhost:1025', MAIL_FROM: 'a@localhost' }), 'as is one named localhost');
+  t.ok(loadConfig({}), 'and mail written to files');
+});

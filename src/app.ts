@@ -127,7 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     graceMs: config.shutdownGraceMs / 2,
     close: services.close,
   });
-  await app.register(metricsPlugin, { outboxBacklog: () => services.outbox.backlog() });
+  await app.register(metricsPlugin, { outboxBacklog: () => services.outbox.backlog(), token: config.metricsToken });
   await app.register(healthPlugin);
   await app.register(assetsPlugin);
   await app.register(jobsPlugin, { jobs: services.jobs, enabled: config.jobs, intervalMs: config.jobIntervalMs });

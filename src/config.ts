@@ -26,6 +26,8 @@ export interface Config {
   /** Sign-ups, sign-in links and code exchanges per minute per client address (forms people fill in). */
   formRateLimitPerMinute: number;
   authFailureLimitPerMinute: number;
+  /** Unset: /metrics answers only loopback clients. */
+  metricsToken: string | undefined;
   mailWorker: boolean;
   /** Run the timed jobs (offer expiry) in this process. */
   jobs: boolean;
@@ -193,6 +195,17 @@ export const settings = {
     example: '20',
     parse: integer(20, 1, 1_000_000),
   },
+  METRICS_TOKEN: {
+    description:
+      'Bearer token Prometheus must send to read /metrics (at least 16 characters); unset, /metrics answers only clients on this ' +
+      'machine (the client address, after TRUST_PROXY)',
+    example: '',
+    parse: (raw: string | undefined, name: string) => {
+      const value = text(undefined)(raw);
+      if (value !== undefined && value.length < 16) throw new ConfigError(name, 'must be at least 16 characters long');
+      return value;
+    },
+  },
   MAIL_WORKER: { description: 'Run the outbox mail worker inside the server', example: 'true', parse: flag(true) },
   MAIL_MAX_ATTEMPTS: { description: 'Attempts before a temporarily failing email is given up', example: '8', parse: integer(8, 1, 50) },
   MAIL_CONCURRENCY: { description: 'Emails sent at once by the worker', example: '4', parse: integer(4, 1, 64) },
@@ -231,6 +244,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicRateLimitPerMinute: get('PUBLIC_RATE_LIMIT_PER_MINUTE'),
     formRateLimitPerMinute: get('FORM_RATE_LIMIT_PER_MINUTE'),
     authFailureLimitPerMinute: get('AUTH_FAILURE_LIMIT_PER_MINUTE'),
+    metricsToken: get('METRICS_TOKEN'),
     mailWorker: get('MAIL_WORKER'),
     mailMaxAttempts: get('MAIL_MAX_ATTEMPTS'),
     mailConcurrency: get('MAIL_CONCURRENCY'),

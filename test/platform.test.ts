@@ -80,6 +80,34 @@ t.test('metrics shows request durations by route pattern and the outbox backlog'
   t.match(metrics.body, /convene_process_resident_memory_bytes/);
 });
 
+t.test('/metrics is for this machine, or for whoever has METRICS_TOKEN (issue 11, item 24)', async (t) => {
+  const far = { remoteAddress: '203.0.113.7' };
+  const open = await buildTestApp(t);
+  t.equal((await open.app.inject({ url: '/metrics' })).statusCode, 200, 'from this machine, no token needed');
+  const refused = await open.app.inject({ url: '/metrics', ...far });
+  t.equal(refused.statusCode, 403);
+  t.equal(refused.json().code, 'FORBIDDEN');
+  t.notMatch(refused.body, /convene_outbox/, 'the backlog stays private');
+
+  const token = 'scrape-me-please-0123456789';
+  const { app } = await buildTestApp(t, { env: { METRICS_TOKEN: token } });
+  for (const [headers, code] of [
+    [{}, 'AUTH_REQUIRED'],
+    [{ authorization: 'Bearer wrong-token-wrong-token' }, 'INVALID_CREDENTIALS'],
+    [{ authorization: `Bearer ${token}x` }, 'INVALID_CREDENTIALS'],
+  ] as const) {
+    for (const from of [{}, far]) {
+      const response = await app.inject({ url: '/metrics', headers, ...from });
+      t.equal(response.statusCode, 401, `${JSON.stringify(headers)} ${JSON.stringify(from)}`);
+      t.equal(response.json().code, code);
+      t.match(response.headers['www-authenticate'], /^Bearer realm="metrics"/);
+    }
+  }
+  const scraped = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` }, ...far });
+  t.equal(scraped.statusCode, 200, scraped.body);
+  t.match(scraped.body, /convene_outbox_messages/);
+});
+
 t.test('the OpenAPI document is valid 3.1, complete, and the committed copy is current', async (t) => {
   const { app } = await buildTestApp(t);
   const response = await app.inject('/openapi.json');

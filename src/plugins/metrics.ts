@@ -1,5 +1,9 @@
 // Prometheus metrics at /metrics: request durations by route pattern, the outbox backlog, process figures.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
+import { problem } from '../errors.js';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 // Process figures (memory, event loop lag, GC) are per process, so they are collected once per process.
@@ -15,6 +19,38 @@ function processMetrics(): Registry {
 export interface MetricsOptions {
   /** Counts of outbox rows by status; read when /metrics is scraped. */
   outboxBacklog: () => Record<string, number>;
+  /** The bearer token a scraper must send; undefined: only clients on this machine may read. */
+  token: string | undefined;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Whether an address is this machine's: 127.0.0.0/8, ::1, or IPv4 loopback written as IPv6. */
+export function isLoopback(address: string): boolean {
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return address === '::1' || (isIP(v4) === 4 && v4.startsWith('127.'));
+}
+
+/** Refuses a scrape without the token (or, with no token set, from another machine): the backlog is not public. */
+function metricsGuard(token: string | undefined) {
+  const expected = token === undefined ? undefined : digest(token);
+  return async (request: FastifyRequest) => {
+    if (expected === undefined) {
+      if (isLoopback(request.ip)) return;
+      throw problem('FORBIDDEN', 'Metrics are readable from this machine only; set METRICS_TOKEN to read them from elsewhere');
+    }
+    const header = request.headers.authorization ?? '';
+    const presented = header.startsWith('Bearer ') ? header.slice(7) : undefined;
+    if (presented === undefined)
+      throw problem('AUTH_REQUIRED', 'Send the METRICS_TOKEN as a bearer token', {
+        headers: { 'www-authenticate': 'Bearer realm="metrics"' },
+      });
+    if (!timingSafeEqual(digest(presented), expected)) {
+      throw problem('INVALID_CREDENTIALS', 'This is not the METRICS_TOKEN', {
+        headers: { 'www-authenticate': 'Bearer realm="metrics", error="invalid_token"' },
+      });
+    }
+  };
 }
 
 export default fp<MetricsOptions>(
@@ -44,7 +80,7 @@ export default fp<MetricsOptions>(
       duration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     });
 
-    app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
+    app.get('/metrics', { schema: { hide: true }, logLevel: 'warn', onRequest: metricsGuard(opts.token) }, async (_request, reply) => {
       const body = (await registry.metrics()) + (await processMetrics().metrics());
       return reply.type(registry.contentType).send(body);
     });

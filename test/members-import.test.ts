@@ -109,6 +109,21 @@ t.test('a file that is not a members CSV fails with one line and changes nothing
   t.equal(parseMembersCsv('').error?.startsWith('the file is empty'), true);
 });
 
+t.test('a CSV that is not UTF-8 (a Windows-1252 export) is refused naming the line, and imports nobody (issue 11, item 6)', async (t) => {
+  const { run, dataDir, count } = cli(t);
+  await run('cluster', 'create', '--slug', 'north-west', '--name', 'North West');
+  const path = join(dataDir, 'latin1.csv');
+  // "Zürich" as Windows-1252 writes it: 0xFC, which UTF-8 never uses on its own.
+  writeFileSync(path, Buffer.from('email,name,organisation,organisation_type\nada@example.org,Ada,Z\xfcrich Health,company\n', 'latin1'));
+  const refused = await run('members', 'import', path, '--cluster', 'north-west');
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /latin1\.csv is not UTF-8 text \(line 2 is the first with other bytes\): save it as UTF-8/);
+  t.equal(count('SELECT count(*) AS n FROM members'), 0, 'nobody imported with a mangled name');
+  writeFileSync(path, 'email,name,organisation,organisation_type\nada@example.org,Ada,Zürich Health,company\n');
+  t.equal((await run('members', 'import', path, '--cluster', 'north-west')).code, 0, 'the UTF-8 file imports');
+  t.equal(count("SELECT count(*) AS n FROM members WHERE organisation = 'Zürich Health'"), 1);
+});
+
 t.test("a repeated column or an unclosed quote makes the whole file unreadable; addresses follow the API's rule", async (t) => {
   const header = 'email,name,organisation,organisation_type';
   t.match(parseMembersCsv(`${header},email\na@example.org,A,O,company,b@example.org\n`).error, /names email more than once/);

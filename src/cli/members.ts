@@ -1,19 +1,11 @@
 // convene members import|list
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { immediate } from '../db/client.js';
 import { isAppError } from '../errors.js';
 import { parseMembersCsv, type CsvRejection } from '../modules/members/members.import.js';
 import { CliFailure } from './db.js';
 import { cliActor, output, withServices, type CliContext } from './context.js';
-
-function readFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CliFailure(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-}
+import { readTextFile } from './files.js';
 
 export function membersCommands(program: Command, context: CliContext): void {
   const members = program.command('members').description("Manage a cluster's members");
@@ -29,7 +21,7 @@ export function membersCommands(program: Command, context: CliContext): void {
     .requiredOption('--cluster <slug>', 'the cluster')
     .option('--dry-run', 'check the file and report what would happen, changing nothing')
     .action(async (file: string, options: { cluster: string; dryRun?: boolean }, command: Command) => {
-      const parsed = parseMembersCsv(readFile(file));
+      const parsed = parseMembersCsv(readTextFile(file));
       if (parsed.error) throw new CliFailure(`${file}: ${parsed.error}`);
       const result = await withServices(context, (services, database) => {
         const cluster = services.clusters.get(options.cluster);

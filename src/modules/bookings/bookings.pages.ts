@@ -41,7 +41,7 @@ export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secr
       return sendPage(reply, 200, `This pitch is ${d.booking.status}`, describe(d));
     }
     const deadline = memberCancelDeadline(d.huddle);
-    if (app.clock.now() >= deadline) {
+    if (d.member.status !== 'active' || app.clock.now() >= deadline) {
       return sendPage(
         reply,
         200,
@@ -89,7 +89,7 @@ export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secr
         );
       } catch (error) {
         if (!isAppError(error) || error.statusCode >= 500) throw error;
-        return sendPage(reply, 409, 'Your pitch was not cancelled', [describe(d), p(error.message)].join('\n'));
+        return sendPage(reply, error.statusCode, 'Your pitch was not cancelled', [describe(d), p(error.message)].join('\n'));
       }
     },
   );

@@ -12,7 +12,7 @@ import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { changedText, noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
-import type { MembersService } from '../members/members.service.js';
+import { mustBeActive, type MembersService } from '../members/members.service.js';
 import type { OrganisersService } from '../organisers/organisers.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import { createLimits } from './bookings.limits.js';
@@ -146,6 +146,19 @@ export function createBookingsService(deps: {
     }
   });
 
+  // A suspended member loses their pitches still to come: each is cancelled (they are told, and
+  // their calendar drops it), and its slot goes to the waitlist. Past pitches stay as history.
+  deps.members.hooks.suspended.on((tx, member, actor) => {
+    const now = clock.now();
+    for (const id of queries.activeOf(tx, member.id)) {
+      const d = details(tx, id)!;
+      if (d.huddle.startsAt <= now) continue;
+      const cluster = deps.clusters.getById(d.huddle.clusterId);
+      cancelIn(tx, { pitch: d, by: 'organiser', actor, reason: `Your membership of ${cluster.name} is suspended.`, cluster });
+      hooks.slotFreed.emit(tx, d.huddle, d.slot);
+    }
+  });
+
   return {
     hooks,
     manageUrl: notices.manageUrl,
@@ -195,6 +208,7 @@ export function createBookingsService(deps: {
         if (!isActiveBooking(d.booking)) throw problem('BOOKING_CANCELLED', `This booking is ${d.booking.status} already`);
         const now = clock.now();
         if (who.kind === 'member') {
+          mustBeActive(d.member);
           const deadline = memberCancelDeadline(d.huddle);
           if (now >= deadline)
             throw problem('CANCELLATION_CUTOFF_PASSED', `Members can cancel until ${deadline.toISOString()}; ask the organisers`);

@@ -225,7 +225,7 @@ t.test('bodies are taken as sent: no type coercion, so bad types change nothing'
     expectProblem(t, response, 400, 'VALIDATION_FAILED');
   }
   const profile = (await app.inject('/v1/clusters/north-west')).json();
-  t.equal(profile.bookingPolicy.cancellationCutoffHours, 48, 'unchanged');
+  t.equal(profile.bookingPolicy.cancellationCutoffHours, 24, 'unchanged');
   t.equal(profile.name, 'Cluster north-west');
   const query = await app.inject({ url: '/v1/clusters/north-west/audit?limit=2', headers: auth });
   t.equal(query.statusCode, 200, 'query strings are still coerced');

@@ -42,11 +42,13 @@ export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secr
     }
     const deadline = memberCancelDeadline(d.huddle);
     if (d.member.status !== 'active' || app.clock.now() >= deadline) {
+      const why =
+        d.member.status !== 'active' ? 'Your membership is suspended, so it cannot be cancelled here' : 'It is too late to cancel it here';
       return sendPage(
         reply,
         200,
         'Your pitch',
-        [describe(d), p('It is too late to cancel it here; please contact the organisers.')].join('\n'),
+        [describe(d), p(`${why}. To cancel it, please write to the organisers: ${bookings.organisersContact(d.huddle)}.`)].join('\n'),
       );
     }
     return sendPage(

@@ -74,6 +74,12 @@ export function createBookingsService(deps: {
     return new Set(slotIds.length === 0 ? [] : hooks.slotHolds.emit(tx, slotIds).flatMap((held) => [...held]));
   }
 
+  /** How a pitcher reaches the organisers: the cluster's contact address, or else its organisers' addresses. */
+  function organisersContact(tx: DbOrTx, cluster: Cluster): string {
+    const addresses = cluster.contactEmail ? [cluster.contactEmail] : deps.organisers.contactsOf(tx, cluster.id);
+    return addresses.length > 0 ? addresses.join(', ') : `the organisers of ${cluster.name}`;
+  }
+
   /** The booking as its member sees it, or as an organiser of its cluster sees it; anyone else gets 404. */
   function visible(tx: DbOrTx, bookingId: string, who: Canceller): BookingDetails {
     const d = details(tx, bookingId);
@@ -167,6 +173,11 @@ export function createBookingsService(deps: {
       return visible(db, bookingId, who);
     },
 
+    /** Who a pitcher of this huddle writes to when they cannot cancel themselves. */
+    organisersContact(huddle: Huddle): string {
+      return organisersContact(db, deps.clusters.getById(huddle.clusterId));
+    },
+
     /** For the pages behind signed email links: the link itself is the credential. */
     find(bookingId: string): BookingDetails | undefined {
       return details(db, bookingId);
@@ -211,7 +222,10 @@ export function createBookingsService(deps: {
           mustBeActive(d.member);
           const deadline = memberCancelDeadline(d.huddle);
           if (now >= deadline)
-            throw problem('CANCELLATION_CUTOFF_PASSED', `Members can cancel until ${deadline.toISOString()}; ask the organisers`);
+            throw problem(
+              'CANCELLATION_CUTOFF_PASSED',
+              `Members can cancel until ${deadline.toISOString()}; ask the organisers (${organisersContact(tx, deps.clusters.getById(d.huddle.clusterId))})`,
+            );
         }
         const cluster = deps.clusters.getById(d.huddle.clusterId);
         const after = cancelIn(tx, { pitch: d, by: who.kind, actor, reason, cluster });

@@ -113,7 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(dbPlugin, { database });
   await app.register(contextPlugin, { config, clock: services.clock });
   await app.register(problemsPlugin, { baseUrl: config.publicBaseUrl });
-  await app.register(securityPlugin, { publicPerMinute: config.publicRateLimitPerMinute });
+  await app.register(securityPlugin, { publicPerMinute: config.publicRateLimitPerMinute, writesPerMinute: config.writeRateLimitPerMinute });
   await app.register(authPlugin, {
     resolvers: { [TOKEN_PREFIXES.organiserKey]: organisers.resolveKey, [TOKEN_PREFIXES.memberToken]: signIn.resolveToken },
     failuresPerMinute: config.authFailureLimitPerMinute,

@@ -23,11 +23,16 @@ export interface Config {
   requestTimeoutMs: number;
   shutdownGraceMs: number;
   publicRateLimitPerMinute: number;
-  /** Sign-ups, sign-in links and code exchanges per minute per client address (forms people fill in). */
+  /** Newsletter sign-ups per minute per client address (forms people fill in). */
   formRateLimitPerMinute: number;
+  /** Sign-in links, code exchanges and the sign-in page per minute per client address (a whole office signs in at once). */
+  signInRateLimitPerMinute: number;
+  /** Failures per minute with one unknown token from one client (ten times as many across tokens). */
   authFailureLimitPerMinute: number;
   /** Unset: /metrics answers only loopback clients. */
   metricsToken: string | undefined;
+  /** Writes per minute per authenticated principal (API key or member token). */
+  writeRateLimitPerMinute: number;
   mailWorker: boolean;
   /** Run the timed jobs (offer expiry) in this process. */
   jobs: boolean;
@@ -186,12 +191,19 @@ export const settings = {
     parse: integer(120, 1, 1_000_000),
   },
   FORM_RATE_LIMIT_PER_MINUTE: {
-    description: 'Newsletter sign-ups and member sign-in requests per minute per client address',
+    description: 'Newsletter sign-ups per minute per client address',
     example: '10',
     parse: integer(10, 1, 1_000_000),
   },
+  SIGN_IN_RATE_LIMIT_PER_MINUTE: {
+    description: 'Member sign-in requests (email links, code exchanges, the sign-in page) per minute per client address',
+    example: '120',
+    parse: integer(120, 1, 1_000_000),
+  },
   AUTH_FAILURE_LIMIT_PER_MINUTE: {
-    description: 'Failed authentications per minute per client address before 429',
+    description:
+      'Failed authentications per minute with one unknown token from one client address before 429 (ten times as many across ' +
+      'tokens); a valid token is never refused',
     example: '20',
     parse: integer(20, 1, 1_000_000),
   },
@@ -205,6 +217,11 @@ export const settings = {
       if (value !== undefined && value.length < 16) throw new ConfigError(name, 'must be at least 16 characters long');
       return value;
     },
+  },
+  WRITE_RATE_LIMIT_PER_MINUTE: {
+    description: 'Writes (POST, PATCH, PUT, DELETE) per minute per API key or member token',
+    example: '600',
+    parse: integer(600, 1, 1_000_000),
   },
   MAIL_WORKER: { description: 'Run the outbox mail worker inside the server', example: 'true', parse: flag(true) },
   MAIL_MAX_ATTEMPTS: { description: 'Attempts before a temporarily failing email is given up', example: '8', parse: integer(8, 1, 50) },
@@ -243,8 +260,10 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: get('SHUTDOWN_GRACE_MS'),
     publicRateLimitPerMinute: get('PUBLIC_RATE_LIMIT_PER_MINUTE'),
     formRateLimitPerMinute: get('FORM_RATE_LIMIT_PER_MINUTE'),
+    signInRateLimitPerMinute: get('SIGN_IN_RATE_LIMIT_PER_MINUTE'),
     authFailureLimitPerMinute: get('AUTH_FAILURE_LIMIT_PER_MINUTE'),
     metricsToken: get('METRICS_TOKEN'),
+    writeRateLimitPerMinute: get('WRITE_RATE_LIMIT_PER_MINUTE'),
     mailWorker: get('MAIL_WORKER'),
     mailMaxAttempts: get('MAIL_MAX_ATTEMPTS'),
     mailConcurrency: get('MAIL_CONCURRENCY'),

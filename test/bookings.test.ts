@@ -537,3 +537,73 @@ t.test("the private feed holds exactly the member's pitches, with the online lin
   t.equal((await app.inject({ url: await feedOf(ada.auth) })).statusCode, 200, 'the new address works');
   t.equal((await app.inject({ url: '/v1/feeds/cnv_feed_made-up/calendar.ics' })).statusCode, 404);
 });
+
+t.test('default cutoff and booking close agree; contradicting settings are refused; the too-late page names whom to ask', async (t) => {
+  const pitch = { slotCount: 3, slotMinutes: 5, changeoverMinutes: 1, startOffsetMinutes: 10 };
+  const { app, auth, database, clock, huddleId, member, book, mail } = await setup(t, { smtp: true, huddle: { pitch } });
+  const view = (await app.inject({ url: `/v1/huddles/${huddleId}` })).json();
+  t.equal(view.pitch.bookingClosesAt, '2026-11-30T09:30:00.000Z', 'booking closes 24 h before by default');
+  t.equal(view.pitch.cancellationCutoffHours, 24, 'and members may cancel until then');
+
+  // Booked 30 h before: under 48 h and 24 h this pitch could never be cancelled by its member.
+  clock.set('2026-11-30T03:30:00Z');
+  const ada = member('ada@example.org', 'Acme');
+  const booking = (await book(ada.auth)).json();
+  t.equal(booking.status, 'confirmed');
+  const [confirmation] = await mail('Pitch confirmed: Winter huddle');
+  t.match(confirmation!.parsed.text, /See or cancel your pitch/);
+  t.match(confirmation!.parsed.text, /You can cancel it yourself until 2026-11-30 09:30 UTC/);
+  t.equal((await app.inject({ method: 'DELETE', url: `/v1/bookings/${booking.id}`, headers: ada.auth })).statusCode, 200);
+
+  // Settings that contradict are refused, and change nothing.
+  const before = database.sqlite.prepare('SELECT count(*) AS n FROM huddles').get() as { n: number };
+  const contradicting = await app.inject({
+    method: 'POST',
+    url: '/v1/clusters/north-west/huddles',
+    headers: auth,
+    payload: { ...HUDDLE, pitch: { slotCount: 2, bookingClosesHoursBefore: 24, cancellationCutoffHours: 48 } },
+  });
+  t.equal(contradicting.statusCode, 400);
+  t.match(contradicting.json(), { code: 'VALIDATION_FAILED', errors: [{ field: 'body/pitch/cancellationCutoffHours' }] });
+  t.same(database.sqlite.prepare('SELECT count(*) AS n FROM huddles').get(), before, 'no huddle made');
+  const patched = await app.inject({
+    method: 'PATCH',
+    url: `/v1/huddles/${huddleId}`,
+    headers: auth,
+    payload: { pitch: { bookingClosesHoursBefore: 12 } },
+  });
+  t.equal(patched.json().code, 'VALIDATION_FAILED', 'closing booking after the cutoff is refused');
+  t.equal((await app.inject({ url: `/v1/huddles/${huddleId}` })).json().pitch.bookingClosesAt, '2026-11-30T09:30:00.000Z', 'unchanged');
+  const policy = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: auth,
+    payload: { bookingPolicy: { cancellationCutoffHours: 48 } },
+  });
+  t.match(policy.json(), { code: 'VALIDATION_FAILED', errors: [{ field: 'body/bookingPolicy/cancellationCutoffHours' }] });
+
+  // A huddle saved before the rule with a cutoff past its booking close: members may cancel until booking closes.
+  database.sqlite.prepare('UPDATE huddles SET cancellation_cutoff_hours = 48 WHERE id = ?').run(huddleId);
+  const bob = member('bob@example.org', 'Bobbins');
+  const second = (await book(bob.auth)).json();
+  t.equal((await app.inject({ method: 'DELETE', url: `/v1/bookings/${second.id}`, headers: bob.auth })).statusCode, 200);
+
+  // Past the cutoff, the email link's page and the API say whom to write to.
+  await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/north-west',
+    headers: auth,
+    payload: { contactEmail: 'huddles@north-west.example' },
+  });
+  const cat = member('cat@example.org', 'Catalyst');
+  const third = (await book(cat.auth)).json();
+  const [catMail] = (await mail('Pitch confirmed: Winter huddle', 3)).filter((m) => m.envelope.to.includes('cat@example.org'));
+  const link = /https:\/\/convene\.test(\/pitches\/cancel\?token=[^\s"]+)/.exec(catMail!.parsed.text ?? '')![1]!;
+  clock.set('2026-11-30T10:00:00Z');
+  const page = await app.inject({ url: link });
+  t.match(page.body, /too late to cancel it here/);
+  t.match(page.body, /huddles@north-west\.example/, 'the page gives the organisers’ address');
+  const refused = await app.inject({ method: 'DELETE', url: `/v1/bookings/${third.id}`, headers: cat.auth });
+  t.equal(refused.json().code, 'CANCELLATION_CUTOFF_PASSED');
+  t.match(refused.json().detail, /huddles@north-west\.example/);
+});

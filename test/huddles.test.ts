@@ -36,7 +36,7 @@ t.test('an organiser creates a draft; the public cannot see it until it is publi
     end: { utc: '2026-12-01T11:30:00Z' },
     onlineUrl: 'https://meet.example.org/secret-room',
     sequence: 0,
-    pitch: { slotCount: 6, bookingClosesAt: '2026-11-30T09:30:00.000Z', cancellationCutoffHours: 48 },
+    pitch: { slotCount: 6, bookingClosesAt: '2026-11-30T09:30:00.000Z', cancellationCutoffHours: 24 },
     calendar: {
       ics: `https://convene.test/v1/huddles/${huddle.id}/calendar.ics`,
       webcal: `webcal://convene.test/v1/huddles/${huddle.id}/calendar.ics`,

@@ -180,3 +180,97 @@ t.test('leaving the line passes a held offer on; a slot freed after booking clos
     'no offer after booking closed',
   );
 });
+
+t.test(
+  'suspending a member withdraws their offer and places, cancels their pitches to come, and the email links refuse them',
+  async (t) => {
+    const sink = await startSmtpSink(t);
+    const transport = createTransport({ smtpUrl: sink.url, mailDir: '/nonexistent', mailConcurrency: 2 });
+    t.teardown(() => transport.close());
+    const clock = manualClock('2026-11-23T09:00:00Z');
+    const { app, database, config } = await buildTestApp(t, { clock, transport, env: { MAIL_WORKER: 'true' } });
+    const org = createClusterWithOrganiser(database, 'north-west', clock);
+    const huddle = (
+      await app.inject({
+        method: 'POST',
+        url: '/v1/clusters/north-west/huddles',
+        headers: org.auth,
+        payload: {
+          title: 'Spring huddle',
+          start: '2026-12-01T09:30',
+          durationMinutes: 60,
+          venue: { name: 'Hall' },
+          status: 'published',
+          pitch: { slotCount: 2, bookingClosesHoursBefore: 48, cancellationCutoffHours: 24 },
+        },
+      })
+    ).json();
+    const member = (email: string, organisation: string) =>
+      createMemberWithToken(database, config, clock, 'north-west', { email, organisation });
+    const [ada, dan, bob, cat, eve] = [
+      member('ada@example.org', 'Ada Ltd'),
+      member('dan@example.org', 'Dan Devices'),
+      member('bob@example.org', 'Bob Ltd'),
+      member('cat@example.org', 'Cat Ltd'),
+      member('eve@example.org', 'Eve Ltd'),
+    ];
+    const book = (who: { auth: Record<string, string> }, title: string) =>
+      app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/bookings`, headers: who.auth, payload: { title } });
+    const adaBooking = (await book(ada, 'A news')).json();
+    t.equal((await book(dan, 'D news')).statusCode, 201);
+    for (const who of [bob, cat, eve])
+      await app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/waitlist`, headers: who.auth, payload: { title: 'Queued news' } });
+    const suspend = (memberId: string) =>
+      app.inject({
+        method: 'PATCH',
+        url: `/v1/clusters/north-west/members/${memberId}`,
+        headers: org.auth,
+        payload: { status: 'suspended' },
+      });
+
+    // Ada's slot is offered to Bob by email; then Bob is suspended.
+    await app.inject({ method: 'DELETE', url: `/v1/bookings/${adaBooking.id}`, headers: org.auth });
+    const offer = await sink.message('bob@example.org', 'A pitch slot is free: Spring huddle');
+    t.equal((await suspend(bob.member.id)).statusCode, 200);
+    await sink.message('cat@example.org', 'A pitch slot is free: Spring huddle');
+    t.pass('the withdrawn offer passed to the next in line');
+
+    const link = /https:\/\/convene\.test(\/waitlist\/offer\?token=[^\s"]+)/.exec(offer.parsed.text ?? '')![1]!;
+    const page = await app.inject({ url: link });
+    t.match(page.body, /This offer is closed/);
+    t.notMatch(page.body, /Accept and book/);
+    const token = decodeURIComponent(link.split('token=')[1]!);
+    const pressed = await app.inject({
+      method: 'POST',
+      url: '/waitlist/offer',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `token=${encodeURIComponent(token)}&action=accept`,
+    });
+    t.not(pressed.statusCode, 200, 'the emailed offer no longer books');
+    t.notMatch(pressed.body, /Your pitch is booked/);
+    const bobRows = database.sqlite
+      .prepare('SELECT count(*) AS n FROM bookings WHERE member_id = ? AND status IN (?, ?)')
+      .get(bob.member.id, 'pending', 'confirmed') as { n: number };
+    t.equal(bobRows.n, 0, 'Bob holds no pitch');
+    const bobPlaces = database.sqlite.prepare('SELECT status FROM waitlist_entries WHERE member_id = ?').all(bob.member.id);
+    t.same(bobPlaces, [{ status: 'left' }], 'Bob is out of line');
+
+    // Dan holds a confirmed pitch: suspension cancels it, his calendar drops it, the slot goes to Eve.
+    const confirmation = await sink.message('dan@example.org', 'Pitch confirmed: Spring huddle');
+    t.match((await app.inject({ url: `/v1/huddles/${huddle.id}/agenda` })).body, /Dan Devices/, 'the agenda lists Dan before');
+    t.equal((await suspend(dan.member.id)).statusCode, 200);
+    const cancelled = await sink.message('dan@example.org', 'Pitch cancelled: Spring huddle');
+    t.match(cancelled.parsed.text, /membership of Cluster north-west is suspended/);
+    const part = cancelled.parsed.attachments.find((a) => a.contentType === 'text/calendar')!;
+    t.equal(parseWithIcalJs(part.content.toString('utf8')).method, 'CANCEL');
+    await sink.message('eve@example.org', 'A pitch slot is free: Spring huddle');
+    const agenda = await app.inject({ url: `/v1/huddles/${huddle.id}/agenda` });
+    t.equal(agenda.statusCode, 200);
+    t.notMatch(agenda.body, /Dan Devices/, 'the public agenda no longer lists the suspended organisation');
+
+    // The cancel link in Dan's confirmation offers him nothing to press.
+    const cancelLink = /https:\/\/convene\.test(\/pitches\/cancel\?token=[^\s"]+)/.exec(confirmation.parsed.text ?? '')![1]!;
+    const cancelPage = await app.inject({ url: cancelLink });
+    t.notMatch(cancelPage.body, /Cancel my pitch/);
+  },
+);

@@ -45,28 +45,35 @@ export default fp<AuthPluginOptions>(
     const limiter = createFailureLimiter(opts.failuresPerMinute);
     app.decorateRequest('principal', null);
 
-    function refuse(request: FastifyRequest, detail: string) {
-      limiter.recordFailure(request.ip, Date.now());
-      return problem('INVALID_CREDENTIALS', detail, {
-        headers: { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` },
-      });
+    /** The principal behind a token, or null when it is unknown, revoked or expired. */
+    function resolve(token: string): Principal | null {
+      const prefix = Object.keys(opts.resolvers).find((p) => token.startsWith(p));
+      return prefix ? opts.resolvers[prefix]!(token, app.clock.now()) : null;
     }
 
+    /**
+     * A valid token is never refused, whatever failed before it from the same address (colleagues
+     * behind one office NAT). A failing one counts against itself and, more loosely, its address;
+     * past the limit it gets 429 instead of 401.
+     */
     function authenticate(request: FastifyRequest): Principal {
-      const retryAfter = limiter.blockedFor(request.ip, Date.now());
+      const token = bearerToken(request);
+      if (token === undefined) {
+        throw problem('AUTH_REQUIRED', 'Send an Authorization: Bearer header', { headers: { 'www-authenticate': CHALLENGE } });
+      }
+      const principal = resolve(token);
+      if (principal) return principal;
+      const now = Date.now();
+      const retryAfter = limiter.blockedFor(request.ip, token, now);
       if (retryAfter > 0) {
         throw problem('RATE_LIMITED', 'Too many failed authentication attempts; try again later', {
           headers: { 'retry-after': String(retryAfter) },
         });
       }
-      const token = bearerToken(request);
-      if (token === undefined) {
-        throw problem('AUTH_REQUIRED', 'Send an Authorization: Bearer header', { headers: { 'www-authenticate': CHALLENGE } });
-      }
-      const prefix = Object.keys(opts.resolvers).find((p) => token.startsWith(p));
-      const principal = prefix ? opts.resolvers[prefix]!(token, app.clock.now()) : null;
-      if (!principal) throw refuse(request, 'The token is unknown, revoked or expired');
-      return principal;
+      limiter.recordFailure(request.ip, token, now);
+      throw problem('INVALID_CREDENTIALS', 'The token is unknown, revoked or expired', {
+        headers: { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` },
+      });
     }
 
     function guard(allowed: PrincipalKind[]): onRequestHookHandler {
@@ -82,10 +89,13 @@ export default fp<AuthPluginOptions>(
       };
     }
 
+    // A public read with a stale or foreign Authorization header is answered as public: it is not a
+    // failed sign-in (calendar apps and browsers resend old headers), so it neither fails nor counts.
     function optionalGuard(allowed: PrincipalKind[]): onRequestHookHandler {
       return async (request: FastifyRequest) => {
-        if (request.headers.authorization === undefined) return;
-        const principal = authenticate(request);
+        const token = bearerToken(request);
+        const principal = token ? resolve(token) : null;
+        if (!principal) return;
         const cluster = (request.params as { cluster?: string } | undefined)?.cluster;
         if (allowed.includes(principal.kind) && (cluster === undefined || cluster === principal.clusterSlug)) {
           request.principal = principal;

@@ -1,5 +1,7 @@
-// Security headers on every response and a per-address rate limit on every public /v1 route.
+// Security headers on every response, a per-address rate limit on every public /v1 route, and a
+// per-credential limit on writes so one API key or member token cannot monopolise the process.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import helmet, { type HelmetOptions } from 'helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -41,8 +43,17 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
   return headers;
 }
 
+const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+/** The credential a write is counted against: the API key or member token the auth guard resolved. */
+function credentialKey(request: FastifyRequest): string {
+  const principal = request.principal;
+  if (!principal) return `address:${request.ip}`;
+  return principal.kind === 'organiser' ? `key:${principal.keyId}` : `token:${principal.tokenId}`;
+}
+
 export default fp(
-  async (app, opts: { publicPerMinute: number }) => {
+  async (app, opts: { publicPerMinute: number; writesPerMinute: number }) => {
     // Helmet decides the headers; they are the same for every request, so they are worked out once
     // and set with one call (helmet's middleware per request was a large share of every request's
     // time; bench/FINDINGS.md). /docs replaces the CSP with its own.
@@ -68,6 +79,21 @@ export default fp(
         problem('RATE_LIMITED', `Too many requests; try again in ${Math.ceil(context.ttl / 1000)} s`, {
           headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
         }),
+    });
+
+    // One budget per credential shared by all its writes (a route's own limit would count per route).
+    // Appended to onRequest: the auth guard, which resolves the principal, is put first by the auth
+    // plugin's onRoute; and it runs before idempotency (preHandler), so a refused write holds no key.
+    const writeLimit = app.rateLimit({
+      max: opts.writesPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: credentialKey,
+    }) as onRequestHookHandler;
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      if (!Array.isArray(route.config?.auth) || !methods.some((method) => WRITE_METHODS.has(method))) return;
+      const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
+      route.onRequest = [...existing, writeLimit];
     });
   },
   { name: 'security' },

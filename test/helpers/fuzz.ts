@@ -33,7 +33,11 @@ export const spec = JSON.parse(readFileSync(join(projectRoot, 'openapi/openapi.j
 };
 
 /** Rate limits out of the way, so the fuzz reaches the routes. */
-export const fuzzEnv = { PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000', AUTH_FAILURE_LIMIT_PER_MINUTE: '1000000' };
+export const fuzzEnv = {
+  PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000',
+  AUTH_FAILURE_LIMIT_PER_MINUTE: '1000000',
+  WRITE_RATE_LIMIT_PER_MINUTE: '1000000',
+};
 
 /** Every operation of the document, in its order. */
 export function operations(): { path: string; method: string; operation: Operation }[] {

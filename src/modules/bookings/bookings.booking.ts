@@ -9,6 +9,7 @@ import { newId } from '../../lib/ids.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
+import { mustBeActive } from '../members/members.service.js';
 import type { createLimits } from './bookings.limits.js';
 import type { createPitchNotices } from './bookings.notices.js';
 import { bookingClosedReason, bookingWindow, organisationKey } from './bookings.rules.js';
@@ -30,8 +31,9 @@ export function createBooker(deps: {
   const { db, clock, audit, huddles, slotStore, limits, heldSlots } = deps;
   const { tell } = deps.notices;
 
-  /** A published huddle of the member's cluster whose booking window is open now. */
+  /** A published huddle of the member's cluster whose booking window is open now; the member must be active. */
   function bookableHuddle(_tx: DbOrTx, member: Member, huddleId: string): Huddle {
+    mustBeActive(member);
     const huddle = huddles.get(huddleId);
     if (huddle.clusterId !== member.clusterId || huddle.status === 'draft')
       throw problem('HUDDLE_NOT_FOUND', `There is no huddle ${huddleId}`);

@@ -7,6 +7,7 @@ import { signLink } from '../../lib/signed-links.js';
 import { eventContext, renderCalendar, type CalendarMethod } from '../../shared/calendar.js';
 import type { Site } from '../../shared/site.js';
 import type { Outbox } from '../outbox/outbox.service.js';
+import { memberCancelDeadline } from './bookings.rules.js';
 import { lateCancellationEmail, pitchEmail, renderPitchEvent, type PitchEmailKind } from './bookings.render.js';
 import type { BookingDetails } from './bookings.types.js';
 
@@ -40,6 +41,7 @@ export function createPitchNotices(deps: { outbox: Outbox; clock: Clock; site: S
     /** Emails the pitcher about their pitch. */
     tell(tx: DbOrTx, notice: PitchNotice): void {
       const { kind, pitch, cluster } = notice;
+      const deadline = memberCancelDeadline(pitch.huddle);
       const email = pitchEmail(kind, {
         booking: pitch.booking,
         slot: pitch.slot,
@@ -50,6 +52,8 @@ export function createPitchNotices(deps: { outbox: Outbox; clock: Clock; site: S
         cancelledBy: notice.cancelledBy,
         reason: notice.reason,
         changed: notice.changed,
+        cancelUntil: deps.clock.now() < deadline ? deadline : null,
+        organisersContact: cluster.contactEmail ?? undefined,
       });
       const method: CalendarMethod | null =
         kind === 'confirmed' || kind === 'approved' || kind === 'moved'

@@ -41,12 +41,14 @@ export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secr
       return sendPage(reply, 200, `This pitch is ${d.booking.status}`, describe(d));
     }
     const deadline = memberCancelDeadline(d.huddle);
-    if (app.clock.now() >= deadline) {
+    if (d.member.status !== 'active' || app.clock.now() >= deadline) {
+      const why =
+        d.member.status !== 'active' ? 'Your membership is suspended, so it cannot be cancelled here' : 'It is too late to cancel it here';
       return sendPage(
         reply,
         200,
         'Your pitch',
-        [describe(d), p('It is too late to cancel it here; please contact the organisers.')].join('\n'),
+        [describe(d), p(`${why}. To cancel it, please write to the organisers: ${bookings.organisersContact(d.huddle)}.`)].join('\n'),
       );
     }
     return sendPage(
@@ -89,7 +91,7 @@ export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secr
         );
       } catch (error) {
         if (!isAppError(error) || error.statusCode >= 500) throw error;
-        return sendPage(reply, 409, 'Your pitch was not cancelled', [describe(d), p(error.message)].join('\n'));
+        return sendPage(reply, error.statusCode, 'Your pitch was not cancelled', [describe(d), p(error.message)].join('\n'));
       }
     },
   );

@@ -30,6 +30,16 @@ export function createBookingQueries(deps: { db: Db; huddles: HuddlesService; me
         .map((row) => row.id);
     },
 
+    /** The ids of a member's pending and confirmed bookings, at any huddle. */
+    activeOf(tx: DbOrTx, memberId: string): string[] {
+      return tx
+        .select({ id: bookings.id })
+        .from(bookings)
+        .where(and(eq(bookings.memberId, memberId), activeBooking))
+        .all()
+        .map((row) => row.id);
+    },
+
     /** One booking with its slot, huddle and member. */
     details(tx: DbOrTx, bookingId: string): BookingDetails | undefined {
       const row = tx

@@ -62,6 +62,9 @@ export interface PitchEmailContext {
   manageUrl: string;
   /** For 'moved': what changed, e.g. "the time and the title". */
   changed?: string;
+  /** Until when the member may still cancel it themselves (null: no longer), and the organisers' address to ask after that. */
+  cancelUntil?: Date | null;
+  organisersContact?: string;
 }
 
 export function pitchEmail(kind: PitchEmailKind, c: PitchEmailContext): RenderedEmail {
@@ -92,16 +95,30 @@ export function pitchEmail(kind: PitchEmailKind, c: PitchEmailContext): Rendered
     moved: `Your pitch ${what} has changed: ${c.changed ?? 'its time'}. The attachment updates your calendar.`,
   }[kind];
   const hasCalendar = kind === 'confirmed' || kind === 'approved' || kind === 'moved';
+  const open = kind !== 'rejected' && kind !== 'cancelled';
+  const cancellable = c.cancelUntil !== null;
+  const cancelText = !open
+    ? []
+    : c.cancelUntil
+      ? [`You can cancel it yourself until ${c.cancelUntil.toISOString().replace('T', ' ').slice(0, 16)} UTC.`]
+      : c.cancelUntil === null
+        ? [
+            `It is too late to cancel it yourself; to cancel, ${
+              c.organisersContact ? `write to the organisers at ${c.organisersContact}` : 'ask the organisers (the page below says how)'
+            }.`,
+          ]
+        : [];
   const paragraphs = [
     opening,
-    ...(kind === 'rejected' || kind === 'cancelled' ? [] : [when]),
+    ...(open ? [when] : []),
+    ...cancelText,
     ...(hasCalendar && c.huddle.onlineUrl ? [`Online: ${c.huddle.onlineUrl}`] : []),
   ];
   return renderEmail({
     subject,
     greeting: `Hello ${c.memberName},`,
     paragraphs,
-    ...(kind === 'rejected' || kind === 'cancelled' ? {} : { action: { label: 'See or cancel your pitch', url: c.manageUrl } }),
+    ...(open ? { action: { label: cancellable ? 'See or cancel your pitch' : 'See your pitch', url: c.manageUrl } } : {}),
     footer: [`You are receiving this because you booked a pitch with ${c.clusterName}.`],
   });
 }

@@ -27,9 +27,12 @@ export function bookingClosedReason(window: BookingWindow, now: Date): string | 
   return null;
 }
 
-/** Members may cancel their own pitch until this instant; organisers at any time. */
-export function memberCancelDeadline(huddle: Pick<Huddle, 'startsAt' | 'cancellationCutoffHours'>): Date {
-  return new Date(huddle.startsAt.getTime() - huddle.cancellationCutoffHours * HOUR_MS);
+/**
+ * Members may cancel their own pitch until this instant; organisers at any time. Never before booking
+ * closes (huddles saved before that rule may hold a longer cutoff): whoever could book may cancel.
+ */
+export function memberCancelDeadline(huddle: Pick<Huddle, 'startsAt' | 'cancellationCutoffHours' | 'bookingClosesHoursBefore'>): Date {
+  return new Date(huddle.startsAt.getTime() - Math.min(huddle.cancellationCutoffHours, huddle.bookingClosesHoursBefore) * HOUR_MS);
 }
 
 /**

@@ -12,7 +12,7 @@ import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { changedText, noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
-import type { MembersService } from '../members/members.service.js';
+import { mustBeActive, type MembersService } from '../members/members.service.js';
 import type { OrganisersService } from '../organisers/organisers.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import { createLimits } from './bookings.limits.js';
@@ -72,6 +72,12 @@ export function createBookingsService(deps: {
   /** Which of these slots are held for someone (the waitlist's open offers). */
   function heldSlots(tx: DbOrTx, slotIds: string[]): Set<string> {
     return new Set(slotIds.length === 0 ? [] : hooks.slotHolds.emit(tx, slotIds).flatMap((held) => [...held]));
+  }
+
+  /** How a pitcher reaches the organisers: the cluster's contact address, or else its organisers' addresses. */
+  function organisersContact(tx: DbOrTx, cluster: Cluster): string {
+    const addresses = cluster.contactEmail ? [cluster.contactEmail] : deps.organisers.contactsOf(tx, cluster.id);
+    return addresses.length > 0 ? addresses.join(', ') : `the organisers of ${cluster.name}`;
   }
 
   /** The booking as its member sees it, or as an organiser of its cluster sees it; anyone else gets 404. */
@@ -146,12 +152,30 @@ export function createBookingsService(deps: {
     }
   });
 
+  // A suspended member loses their pitches still to come: each is cancelled (they are told, and
+  // their calendar drops it), and its slot goes to the waitlist. Past pitches stay as history.
+  deps.members.hooks.suspended.on((tx, member, actor) => {
+    const now = clock.now();
+    for (const id of queries.activeOf(tx, member.id)) {
+      const d = details(tx, id)!;
+      if (d.huddle.startsAt <= now) continue;
+      const cluster = deps.clusters.getById(d.huddle.clusterId);
+      cancelIn(tx, { pitch: d, by: 'organiser', actor, reason: `Your membership of ${cluster.name} is suspended.`, cluster });
+      hooks.slotFreed.emit(tx, d.huddle, d.slot);
+    }
+  });
+
   return {
     hooks,
     manageUrl: notices.manageUrl,
 
     get(bookingId: string, who: Canceller): BookingDetails {
       return visible(db, bookingId, who);
+    },
+
+    /** Who a pitcher of this huddle writes to when they cannot cancel themselves. */
+    organisersContact(huddle: Huddle): string {
+      return organisersContact(db, deps.clusters.getById(huddle.clusterId));
     },
 
     /** For the pages behind signed email links: the link itself is the credential. */
@@ -195,9 +219,13 @@ export function createBookingsService(deps: {
         if (!isActiveBooking(d.booking)) throw problem('BOOKING_CANCELLED', `This booking is ${d.booking.status} already`);
         const now = clock.now();
         if (who.kind === 'member') {
+          mustBeActive(d.member);
           const deadline = memberCancelDeadline(d.huddle);
           if (now >= deadline)
-            throw problem('CANCELLATION_CUTOFF_PASSED', `Members can cancel until ${deadline.toISOString()}; ask the organisers`);
+            throw problem(
+              'CANCELLATION_CUTOFF_PASSED',
+              `Members can cancel until ${deadline.toISOString()}; ask the organisers (${organisersContact(tx, deps.clusters.getById(d.huddle.clusterId))})`,
+            );
         }
         const cluster = deps.clusters.getById(d.huddle.clusterId);
         const after = cancelIn(tx, { pitch: d, by: who.kind, actor, reason, cluster });

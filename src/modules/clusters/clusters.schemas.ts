@@ -26,7 +26,9 @@ const BookingPolicyFields = {
   cancellationCutoffHours: Type.Integer({
     minimum: 0,
     maximum: 720,
-    description: 'Members cannot cancel a pitch this many hours before the huddle',
+    description:
+      'Members cannot cancel a pitch this many hours before the huddle (default 24); at most 24, when new huddles close booking, ' +
+      'so that a pitch booked while booking is open can be cancelled by its member',
   }),
   waitlistOfferHours: Type.Integer({ minimum: 1, maximum: 168, description: 'How long a waitlist offer holds a freed slot' }),
   approvalRequired: Type.Boolean({ description: "Whether new pitches wait for an organiser's approval" }),

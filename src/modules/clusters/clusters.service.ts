@@ -13,10 +13,17 @@ export type { Cluster };
 
 export const DEFAULT_THEMES = ['data', 'devices', 'diagnostics', 'digital'];
 
+/** A new huddle closes booking this many hours before it starts, unless its pitch settings say otherwise. */
+export const DEFAULT_BOOKING_CLOSES_HOURS = 24;
+
+/**
+ * Members may cancel until booking closes (the cutoff equals the default close): a pitch booked while
+ * booking is open can always be cancelled by its member for a while, as its email promises.
+ */
 export const DEFAULT_BOOKING_POLICY: BookingPolicy = {
   pitchesPerOrganisationPerHuddle: 1,
   rollingLimit: null,
-  cancellationCutoffHours: 48,
+  cancellationCutoffHours: DEFAULT_BOOKING_CLOSES_HOURS,
   waitlistOfferHours: 24,
   approvalRequired: false,
 };
@@ -165,6 +172,16 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
       const newName = changes.name !== undefined ? checkName(changes.name) : undefined;
       if (changes.themes !== undefined && new Set(changes.themes).size !== changes.themes.length) {
         throw problem('VALIDATION_FAILED', 'themes must not repeat', { errors: [{ field: 'body/themes', message: 'has duplicates' }] });
+      }
+      const cutoff = changes.bookingPolicy?.cancellationCutoffHours;
+      if (cutoff !== undefined && cutoff > DEFAULT_BOOKING_CLOSES_HOURS) {
+        throw problem(
+          'VALIDATION_FAILED',
+          `bookingPolicy.cancellationCutoffHours must not be more than ${DEFAULT_BOOKING_CLOSES_HOURS}: new huddles close booking ` +
+            `${DEFAULT_BOOKING_CLOSES_HOURS} hours before they start, and a pitch booked in between could never be cancelled by its ` +
+            'member. Set a longer cutoff on a huddle that closes booking earlier.',
+          { errors: [{ field: 'body/bookingPolicy/cancellationCutoffHours', message: `is more than ${DEFAULT_BOOKING_CLOSES_HOURS}` }] },
+        );
       }
       return immediate(db, (tx) => {
         const current = tx.select().from(clusters).where(eq(clusters.slug, slug)).get();

@@ -39,7 +39,7 @@ export function createHuddleCreator(deps: {
       onlineUrl,
       capacity: body.capacity ?? null,
       themes: checkThemes(body.themes ?? [], cluster.themes),
-      ...pitchSettings(body.pitch, defaultPitchSettings(cluster.bookingPolicy), body.durationMinutes),
+      ...pitchSettings(body.pitch, defaultPitchSettings(cluster.bookingPolicy), body.durationMinutes, { fromDefaults: true }),
     };
   }
 

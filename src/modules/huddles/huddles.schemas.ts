@@ -34,7 +34,9 @@ const PitchFields = {
   cancellationCutoffHours: Type.Integer({
     minimum: 0,
     maximum: 8760,
-    description: 'Members cannot cancel a pitch this many hours before the huddle',
+    description:
+      'Members cannot cancel a pitch this many hours before the huddle; not more than bookingClosesHoursBefore (unset: the ' +
+      "cluster's default, or bookingClosesHoursBefore if that is sooner)",
   }),
   approvalRequired: Type.Boolean({ description: "Whether pitches wait for an organiser's approval" }),
 };

@@ -2,6 +2,7 @@
 import { DateTime } from 'luxon';
 import type { BookingPolicy } from '../../db/schema.js';
 import { problem, type FieldError } from '../../errors.js';
+import { DEFAULT_BOOKING_CLOSES_HOURS } from '../clusters/clusters.service.js';
 import { pitchBlockEnd } from './huddles.slots.js';
 import { resolveTime } from './huddles.time.js';
 
@@ -82,8 +83,18 @@ export function checkPlace(venue: { name: string } | null, onlineUrl: string | n
   if (!venue && !onlineUrl) throw invalid('venue', 'or onlineUrl is needed: a huddle happens somewhere');
 }
 
-/** Merges given pitch settings over the current ones (or the cluster's defaults) and checks they fit the huddle. */
-export function pitchSettings(input: PitchInput | undefined, base: PitchSettings, durationMinutes: number): PitchSettings {
+/**
+ * Merges given pitch settings over the current ones (or, for a new huddle, the cluster's defaults) and
+ * checks they fit the huddle. A cutoff taken from the cluster's defaults never falls before booking
+ * closes; one given (or a booking close given) that would is refused.
+ */
+export function pitchSettings(
+  input: PitchInput | undefined,
+  base: PitchSettings,
+  durationMinutes: number,
+  options: { fromDefaults?: boolean } = {},
+): PitchSettings {
+  const closes = input?.bookingClosesHoursBefore ?? base.bookingClosesHoursBefore;
   const settings: PitchSettings = {
     slotCount: input?.slotCount ?? base.slotCount,
     slotMinutes: input?.slotMinutes ?? base.slotMinutes,
@@ -91,7 +102,9 @@ export function pitchSettings(input: PitchInput | undefined, base: PitchSettings
     pitchOffsetMinutes: input?.startOffsetMinutes ?? base.pitchOffsetMinutes,
     bookingOpensDaysBefore: input?.bookingOpensDaysBefore !== undefined ? input.bookingOpensDaysBefore : base.bookingOpensDaysBefore,
     bookingClosesHoursBefore: input?.bookingClosesHoursBefore ?? base.bookingClosesHoursBefore,
-    cancellationCutoffHours: input?.cancellationCutoffHours ?? base.cancellationCutoffHours,
+    cancellationCutoffHours:
+      input?.cancellationCutoffHours ??
+      (options.fromDefaults ? Math.min(base.cancellationCutoffHours, closes) : base.cancellationCutoffHours),
     approvalRequired: input?.approvalRequired ?? base.approvalRequired,
   };
   const end = pitchBlockEnd({
@@ -106,6 +119,14 @@ export function pitchSettings(input: PitchInput | undefined, base: PitchSettings
   if (settings.bookingOpensDaysBefore !== null && settings.bookingOpensDaysBefore * 24 <= settings.bookingClosesHoursBefore) {
     throw invalid('pitch/bookingOpensDaysBefore', 'must open booking before it closes');
   }
+  const touched = input?.bookingClosesHoursBefore !== undefined || input?.cancellationCutoffHours !== undefined;
+  if ((touched || options.fromDefaults) && settings.cancellationCutoffHours > settings.bookingClosesHoursBefore) {
+    throw invalid(
+      'pitch/cancellationCutoffHours',
+      `(${settings.cancellationCutoffHours}) must not be more than bookingClosesHoursBefore (${settings.bookingClosesHoursBefore}): ` +
+        'a pitch booked in between could never be cancelled by its member',
+    );
+  }
   return settings;
 }
 
@@ -117,7 +138,7 @@ export function defaultPitchSettings(policy: BookingPolicy): PitchSettings {
     changeoverMinutes: 1,
     pitchOffsetMinutes: 0,
     bookingOpensDaysBefore: null,
-    bookingClosesHoursBefore: 24,
+    bookingClosesHoursBefore: DEFAULT_BOOKING_CLOSES_HOURS,
     cancellationCutoffHours: policy.cancellationCutoffHours,
     approvalRequired: policy.approvalRequired,
   };

@@ -29,7 +29,7 @@ function field(body: unknown, name: string): string | undefined {
 export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn: SignIn }> = async (app, { members, signIn }) => {
   await app.register(formBodies, { bodyLimit: FORM_LIMIT_BYTES });
   const baseUrl = app.config.publicBaseUrl;
-  const rateLimit = { max: app.config.formRateLimitPerMinute, timeWindow: 60_000 };
+  const rateLimit = { max: app.config.signInRateLimitPerMinute, timeWindow: 60_000 };
 
   app.get('/sign-in', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
     const code = (request.query as { code?: unknown }).code;

@@ -105,7 +105,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
   });
 
   app.post('/v1/auth/email-link', {
-    config: { auth: 'public', rateLimit: { max: app.config.formRateLimitPerMinute, timeWindow: 60_000 } },
+    config: { auth: 'public', rateLimit: { max: app.config.signInRateLimitPerMinute, timeWindow: 60_000 } },
     schema: {
       operationId: 'requestSignInLink',
       tags: ['sign-in'],
@@ -121,7 +121,11 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
   });
 
   app.post('/v1/auth/tokens', {
-    config: { errors: ['SIGN_IN_CODE_INVALID'], auth: 'public', rateLimit: { max: app.config.formRateLimitPerMinute, timeWindow: 60_000 } },
+    config: {
+      errors: ['SIGN_IN_CODE_INVALID'],
+      auth: 'public',
+      rateLimit: { max: app.config.signInRateLimitPerMinute, timeWindow: 60_000 },
+    },
     schema: {
       operationId: 'createMemberToken',
       tags: ['sign-in'],

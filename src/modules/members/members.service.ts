@@ -7,6 +7,7 @@ import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, pageOf, type Page } from '../../lib/pagination.js';
 import { cleanName, isEmailAddress, normaliseEmail } from '../../lib/text.js';
+import { hook } from '../../lib/hooks.js';
 import { hashToken } from '../../lib/tokens.js';
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
@@ -40,6 +41,15 @@ export interface MemberFilter {
   limit: number;
 }
 
+/**
+ * Only an active member may book, accept an offer or cancel a pitch themselves: a suspended one is
+ * refused whether they come with a token or through a link in an email sent before the suspension.
+ */
+export function mustBeActive(member: Pick<Member, 'status'>): void {
+  if (member.status !== 'active')
+    throw problem('FORBIDDEN', 'Your membership is suspended, so you cannot do this; please contact the organisers');
+}
+
 /** A welcome link is for someone who has not seen Convene yet: it stays valid for a week. */
 export const WELCOME_CODE_MINUTES = 7 * 24 * 60;
 
@@ -55,6 +65,13 @@ export function createMembersService(deps: {
   secretKey: string;
 }) {
   const { db, clock, audit, outbox } = deps;
+  const hooks = {
+    /**
+     * An active member was suspended, in that transaction (their status is suspended already): the
+     * waitlist withdraws their offers and places, bookings cancel their pitches still to come.
+     */
+    suspended: hook<[tx: DbOrTx, member: Member, actor: Actor]>(),
+  };
 
   const byId = db
     .select()
@@ -144,6 +161,7 @@ export function createMembersService(deps: {
   }
 
   return {
+    hooks,
     insert,
     get,
 
@@ -193,7 +211,10 @@ export function createMembersService(deps: {
       return pageOf(rows, filter.limit, (member) => [member.id]);
     },
 
-    /** Changes details or status. Suspending also revokes the member's tokens; they cannot sign in until reactivated. */
+    /**
+     * Changes details or status. Suspending also revokes the member's tokens (they cannot sign in until
+     * reactivated) and tells the modules that hold their plans (members.hooks.suspended).
+     */
     update(cluster: Cluster, id: string, changes: MemberChanges, actor: Actor): Member {
       const values: Partial<Member> = {};
       if (changes.name !== undefined) values.name = checkText(changes.name, 'name', 200);
@@ -215,6 +236,7 @@ export function createMembersService(deps: {
             .where(and(eq(memberTokens.memberId, id), sql`${memberTokens.revokedAt} IS NULL`))
             .run();
           deps.signIn.spendCodes(tx, id);
+          hooks.suspended.emit(tx, after, actor);
         }
         audit.record(tx, actor, {
           clusterId: cluster.id,

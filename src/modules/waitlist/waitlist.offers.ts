@@ -121,7 +121,7 @@ export function createOffers(deps: WaitlistDeps) {
   }
 
   /** Closes an open offer (declined, expired or withdrawn) and passes its slot on to the next in line. */
-  function lapse(tx: DbOrTx, offer: WaitlistOffer, status: 'declined' | 'expired', tellMember: boolean) {
+  function lapse(tx: DbOrTx, offer: WaitlistOffer, status: 'declined' | 'expired' | 'withdrawn', tellMember: boolean) {
     tx.update(waitlistOffers).set({ status, decidedAt: clock.now() }).where(eq(waitlistOffers.id, offer.id)).run();
     setEntry(tx, offer.entryId, 'passed');
     const entry = tx.select().from(waitlistEntries).where(eq(waitlistEntries.id, offer.entryId)).get()!;

@@ -88,7 +88,7 @@ export const waitlistPages: FastifyPluginAsync<{ waitlist: WaitlistService; secr
         return sendPage(reply, 400, 'Choose accept or decline', p('Open the link from your email again and press one of the buttons.'));
       } catch (error) {
         if (!isAppError(error) || error.statusCode >= 500) throw error;
-        return sendPage(reply, 409, 'That did not work', p(error.message));
+        return sendPage(reply, error.statusCode, 'That did not work', p(error.message));
       }
     },
   );

@@ -81,6 +81,25 @@ export function createWaitlistService(deps: WaitlistDeps) {
       .run();
   });
 
+  // A suspended member leaves every line: an open offer is withdrawn and passes to the next in line.
+  members.hooks.suspended.on((tx, member, actor) => {
+    const entries = tx
+      .select()
+      .from(waitlistEntries)
+      .where(and(eq(waitlistEntries.memberId, member.id), inArray(waitlistEntries.status, [...ACTIVE_ENTRY])))
+      .all();
+    for (const entry of entries) {
+      const offer = tx
+        .select()
+        .from(waitlistOffers)
+        .where(and(eq(waitlistOffers.entryId, entry.id), eq(waitlistOffers.status, 'open')))
+        .get();
+      if (offer) lapse(tx, offer, 'withdrawn', false);
+      setEntry(tx, entry.id, 'left');
+      audit.record(tx, actor, { clusterId: member.clusterId, action: 'waitlist.left', targetType: 'waitlist_entry', targetId: entry.id });
+    }
+  });
+
   const jobs: TimedJob[] = [{ name: 'waitlist-offers-expiry', run: offers.expireDue }];
 
   return {

@@ -101,3 +101,56 @@ t.test('the API refuses a draft with a link that cannot be made absolute, and ch
   t.equal((database.sqlite.prepare('SELECT count(*) AS n FROM campaigns').get() as { n: number }).n, 0);
   t.equal((await draft('Read [the agenda](/c/north-west).')).statusCode, 201);
 });
+
+t.test('the text part is plain text: no Markdown, no HTML tags, each link as its text and its address', async (t) => {
+  const { subscribe, write, send, newsletters } = await setup(t);
+  subscribe('ada@example.org');
+  const body = write(
+    'rich.md',
+    [
+      '# Winter news',
+      '',
+      'Dear **members**, our [annual report](https://example.org/report.pdf) is out, _finally_. See <https://example.org/a> or www.example.org.',
+      '',
+      "- <script>alert('x')</script>first",
+      '- second, with `code`',
+      '  1. nested',
+      '',
+      '> A quote',
+      '',
+      '![Our logo](https://example.org/logo.png)',
+      '',
+      '```',
+      'line one',
+      '```',
+      '',
+      'Fish &amp; chips \\*not emphasis\\*',
+    ].join('\n'),
+  );
+  const sent = await send(body, '--yes', '--json');
+  t.equal(sent.code, 0, sent.stderr);
+  const text = newsletters()[0]!.parsed.text!;
+  const content = text.split('\n\n-- \n')[0];
+  t.equal(
+    content,
+    [
+      'Winter news',
+      '',
+      'Dear members, our annual report (https://example.org/report.pdf) is out, finally. See https://example.org/a or www.example.org.',
+      '',
+      "- alert('x')first",
+      '- second, with code',
+      '   1. nested',
+      '',
+      '> A quote',
+      '',
+      'Our logo (https://example.org/logo.png)',
+      '',
+      '    line one',
+      '',
+      'Fish & chips *not emphasis*',
+    ].join('\n'),
+  );
+  t.notMatch(text, /<\/?[a-z]+>|\*\*|\]\(|^#/m, 'no markup and no tags');
+  t.match(text, /\n-- \nYou receive this because you subscribed to North West HealthTec emails\.\n/, 'the footer follows');
+});

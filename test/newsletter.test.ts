@@ -122,7 +122,7 @@ t.test('each confirmed subscriber of the topic gets exactly one copy, with one-c
   );
   t.same(line('list-unsubscribe-post'), ['List-Unsubscribe-Post: List-Unsubscribe=One-Click']);
   t.match(line('list-id')[0], /^List-Id: North West HealthTec <north-west\.convene\.test>$/i);
-  t.match(message.parsed.text, /# Winter news/);
+  t.match(message.parsed.text, /^Winter news\n\nThree things from North West HealthTec:/, 'the text part is plain text');
   t.match(message.parsed.html as string, /<h1>Winter news<\/h1>/);
   t.match(message.parsed.html as string, /<a href="https:\/\/example\.org\/members">member directory<\/a>/);
   t.notMatch(message.parsed.html as string, /<script>/, 'HTML in the Markdown is escaped');

@@ -1,9 +1,10 @@
-// A newsletter rendered once (Markdown to safe HTML and to text), then finished per recipient with
+// A newsletter rendered once (Markdown to safe HTML and to plain text), then finished per recipient with
 // only their own links and headers (pure).
 import MarkdownIt from 'markdown-it';
 import { headerValue } from '../../lib/email-layout.js';
 import { escapeHtml } from '../../lib/html.js';
 import { makeLinksAbsolute } from './campaigns.links.js';
+import { plainText } from './campaigns.text.js';
 
 // html: false escapes any HTML in the Markdown, so the output holds only what Markdown makes;
 // markdown-it also refuses javascript:, vbscript: and data: links (except images).
@@ -68,7 +69,7 @@ export function renderCampaign(input: {
     '<hr style="border:0;border-top:1px solid #e5e7eb;margin:24px 0;">',
   ].join('\n');
   const htmlTail = ['</div>', '</body>', '</html>', ''].join('\n');
-  return { subject, htmlHead, htmlTail, text: source, clusterName: input.clusterName, listId: input.listId, problems, blocking };
+  return { subject, htmlHead, htmlTail, text: plainText(tokens), clusterName: input.clusterName, listId: input.listId, problems, blocking };
 }
 
 /** The message for one recipient: the shared body with their unsubscribe and preferences links. */

@@ -1,7 +1,7 @@
 // Newsletter subscribers: double opt-in sign-up, confirmation, preferences, one-click unsubscribe,
 // and erasure. Every change writes the consent ledger (and its email) in the same transaction.
 import { and, asc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { forgetOldPages, immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { subscribers, TOPICS, type Cluster, type Subscriber, type SubscriberStatus, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
@@ -68,10 +68,13 @@ export function createSubscribersService(deps: {
   /** The worker's job: pending sign-ups older than 30 days are removed (their ledger entries stay). */
   function expirePending(): number {
     const cutoff = new Date(clock.now().getTime() - PENDING_DAYS * 86_400_000);
-    return db
+    const removed = db
       .delete(subscribers)
       .where(and(eq(subscribers.status, 'pending'), lt(subscribers.createdAt, cutoff)))
       .run().changes;
+    // Their addresses go from the file too, as with an erasure.
+    if (removed > 0) forgetOldPages(db);
+    return removed;
   }
 
   const { signUp } = createSignUp({ db, clock, outbox, consent, link });
@@ -220,8 +223,10 @@ export function createSubscribersService(deps: {
     /**
      * Erases a person: the record goes, their consent events lose everything personal (IP, user agent),
      * and the address's hash is suppressed so no sign-up or import can make them a recipient again.
+     * No copy is left in the database file (secure_delete, then a truncating checkpoint of the WAL);
+     * returns false when another process's reader delayed the checkpoint (see forgetOldPages).
      */
-    erase(subscriber: Subscriber, context: RequestContext, actor: Actor): void {
+    erase(subscriber: Subscriber, context: RequestContext, actor: Actor): boolean {
       immediate(db, (tx) => {
         const hash = emailHash(subscriber.email);
         consent.forgetRequester(tx, subscriber.id);
@@ -238,6 +243,8 @@ export function createSubscribersService(deps: {
           targetId: subscriber.id,
         });
       });
+      // secure_delete zeroed the rows in the new page images; the old ones are still in the WAL.
+      return forgetOldPages(db);
     },
 
     isSuppressed,

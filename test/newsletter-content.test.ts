@@ -154,3 +154,67 @@ t.test('the text part is plain text: no Markdown, no HTML tags, each link as its
   t.notMatch(text, /<\/?[a-z]+>|\*\*|\]\(|^#/m, 'no markup and no tags');
   t.match(text, /\n-- \nYou receive this because you subscribed to North West HealthTec emails\.\n/, 'the footer follows');
 });
+
+t.test('List-Unsubscribe carries only the one-click https address; organisers unsubscribe by API and command line', async (t) => {
+  const { subscribe, write, send, run, newsletters, services, cluster } = await setup(t);
+  subscribe('ada@example.org');
+  subscribe('phoned@example.org');
+  const body = write('short.md', 'Hello');
+  t.equal((await send(body, '--yes', '--json')).code, 0);
+  const message = newsletters().find((m) => m.envelope.to[0] === 'ada@example.org')!;
+  const header = message.parsed.headerLines.find((h) => h.key === 'list-unsubscribe')!.line.replace(/\r?\n\s+/g, ' ');
+  t.match(header, /^List-Unsubscribe: <https:\/\/convene\.test\/base\/unsubscribe\?token=[^>]+>$/, 'no mailto: to an unread mailbox');
+  t.notMatch(message.raw, /mailto:/i);
+
+  const cli = await run('subscribers', 'unsubscribe', '--cluster', 'north-west', '--email', ' Phoned@Example.org ', '--json');
+  t.equal(cli.code, 0, cli.stderr);
+  t.match(JSON.parse(cli.stdout), { email: 'phoned@example.org', status: 'unsubscribed' });
+  const again = await run('subscribers', 'unsubscribe', '--cluster', 'north-west', '--email', 'phoned@example.org');
+  t.match(again.stdout, /already unsubscribed/);
+  const nobody = await run('subscribers', 'unsubscribe', '--cluster', 'north-west', '--email', 'nobody@example.org');
+  t.equal(nobody.code, 1);
+  t.match(nobody.stderr, /no subscriber nobody@example\.org/);
+  const phoned = services.subscribers.findByEmail(cluster, 'phoned@example.org');
+  t.same(
+    services.subscribers.export(phoned).events.map((e) => [e.kind, e.source]),
+    [
+      ['requested', 'api'],
+      ['confirmed', 'email-link'],
+      ['unsubscribed', 'organiser'],
+    ],
+    'the consent record says an organiser did it, once',
+  );
+  const before = newsletters().length;
+  t.equal((await send(body, '--yes', '--json')).code, 0);
+  t.same(
+    newsletters()
+      .slice(before)
+      .map((m) => m.envelope.to[0]),
+    ['ada@example.org'],
+    'the next newsletter skips them',
+  );
+});
+
+t.test('POST /v1/subscribers/{id}/unsubscribe: the organiser of its cluster only, idempotent, audited', async (t) => {
+  const { app, database, services } = await buildTestApp(t);
+  const { auth, cluster } = createClusterWithOrganiser(database);
+  const other = createClusterWithOrganiser(database, 'south-east');
+  services.subscribers.signUp(cluster, { email: 'caller@example.org' }, { source: 'api' });
+  const id = (database.sqlite.prepare('SELECT id FROM subscribers').get() as { id: string }).id;
+  services.subscribers.confirm(services.subscribers.get(cluster, id), { source: 'email-link' });
+  const unsubscribe = (headers: Record<string, string>) =>
+    app.inject({ method: 'POST', url: `/v1/subscribers/${id}/unsubscribe`, headers });
+
+  const foreign = await unsubscribe(other.auth);
+  t.equal(foreign.statusCode, 404);
+  t.match(foreign.json(), { code: 'SUBSCRIBER_NOT_FOUND' });
+  t.equal((await unsubscribe({})).statusCode, 401);
+  const done = await unsubscribe(auth);
+  t.equal(done.statusCode, 200);
+  t.match(done.json(), { id, email: 'caller@example.org', status: 'unsubscribed', unsubscribedAt: /^2026-/ });
+  t.equal((await unsubscribe(auth)).statusCode, 200, 'idempotent');
+  const audited = database.sqlite.prepare("SELECT count(*) AS n FROM audit_events WHERE action = 'subscriber.unsubscribed'").get() as {
+    n: number;
+  };
+  t.equal(audited.n, 1, 'audited once');
+});

@@ -333,7 +333,6 @@ t.test('inline styles in emails stay whole attributes (no double quote inside st
     {
       unsubscribeUrl: 'https://example.org/u',
       preferencesUrl: 'https://example.org/p',
-      unsubscribeMailto: 'mailto:x@example.org',
     },
   ).html;
   for (const html of [transactional, campaign]) {

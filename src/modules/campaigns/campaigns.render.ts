@@ -29,8 +29,6 @@ export interface RenderedCampaign {
 export interface RecipientLinks {
   unsubscribeUrl: string;
   preferencesUrl: string;
-  /** mailto: for List-Unsubscribe, for mail apps that do not POST. */
-  unsubscribeMailto: string;
 }
 
 const CARD =
@@ -83,8 +81,9 @@ export function forRecipient(campaign: RenderedCampaign, links: RecipientLinks) 
     text: `${campaign.text}\n\n-- \n${why}\nChoose what you receive: ${links.preferencesUrl}\nUnsubscribe: ${links.unsubscribeUrl}\n`,
     html: campaign.htmlHead + footerHtml + '\n' + campaign.htmlTail,
     headers: {
-      // One header with both addresses (RFC 2369); the POST form is RFC 8058 one-click.
-      'List-Unsubscribe': `<${links.unsubscribeUrl}>, <${links.unsubscribeMailto}>`,
+      // The https address only, POSTed as RFC 8058 one-click: a mailto: would go to MAIL_FROM, which
+      // nothing reads, and a request nobody acts on is worse than none.
+      'List-Unsubscribe': `<${links.unsubscribeUrl}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'List-Id': `${headerValue(campaign.clusterName).replace(/[<>"]/g, '')} <${campaign.listId}>`,
       Precedence: 'bulk',

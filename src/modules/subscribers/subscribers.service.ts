@@ -9,6 +9,7 @@ import { hook } from '../../lib/hooks.js';
 import type { TimedJob } from '../../lib/jobs.js';
 import { decodeCursor, pageOf, type Page } from '../../lib/pagination.js';
 import { signLink, verifyLink } from '../../lib/signed-links.js';
+import { normaliseEmail } from '../../lib/text.js';
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
@@ -121,8 +122,11 @@ export function createSubscribersService(deps: {
       });
     },
 
-    /** Unsubscribes from everything. Idempotent: a second call changes nothing and records nothing. */
-    unsubscribe(subscriber: Subscriber, context: RequestContext): Subscriber {
+    /**
+     * Unsubscribes from everything. Idempotent: a second call changes nothing and records nothing.
+     * With an actor (an organiser acting on a request by phone or email), the change is audited too.
+     */
+    unsubscribe(subscriber: Subscriber, context: RequestContext, actor?: Actor): Subscriber {
       return immediate(db, (tx) => {
         const current = tx.select().from(subscribers).where(eq(subscribers.id, subscriber.id)).get();
         if (!current) throw problem('SUBSCRIBER_NOT_FOUND');
@@ -135,6 +139,13 @@ export function createSubscribersService(deps: {
           .returning()
           .get()!;
         record(tx, after, 'unsubscribed', context);
+        if (actor)
+          audit.record(tx, actor, {
+            clusterId: after.clusterId,
+            action: 'subscriber.unsubscribed',
+            targetType: 'subscriber',
+            targetId: after.id,
+          });
         return after;
       });
     },
@@ -176,6 +187,17 @@ export function createSubscribersService(deps: {
     get(cluster: Cluster, id: string): Subscriber {
       const subscriber = db.select().from(subscribers).where(eq(subscribers.id, id)).get();
       if (!subscriber || subscriber.clusterId !== cluster.id) throw problem('SUBSCRIBER_NOT_FOUND', `There is no subscriber ${id}`);
+      return subscriber;
+    },
+
+    /** A cluster's subscriber by email address (case and spaces do not matter). */
+    findByEmail(cluster: Cluster, email: string): Subscriber {
+      const subscriber = db
+        .select()
+        .from(subscribers)
+        .where(and(eq(subscribers.clusterId, cluster.id), eq(subscribers.email, normaliseEmail(email))))
+        .get();
+      if (!subscriber) throw problem('SUBSCRIBER_NOT_FOUND', `${cluster.slug} has no subscriber ${normaliseEmail(email)}`);
       return subscriber;
     },
 

@@ -19,6 +19,7 @@ t.test('migrations apply to an empty database with the pragmas Convene relies on
   }
   t.equal(database.sqlite.pragma('foreign_keys', { simple: true }), 1);
   t.equal(database.sqlite.pragma('busy_timeout', { simple: true }), 5000);
+  t.equal(database.sqlite.pragma('secure_delete', { simple: true }), 1, 'deleted rows are zeroed, not left in free pages');
 });
 
 t.test('the schema has no changes that drizzle-kit has not generated', async (t) => {

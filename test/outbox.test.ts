@@ -328,11 +328,13 @@ t.test('inline styles in emails stay whole attributes (no double quote inside st
   const { renderEmail: render } = await import('../src/lib/email-layout.js');
   const { renderCampaign, forRecipient } = await import('../src/modules/campaigns/campaigns.render.js');
   const transactional = render({ subject: 'Hi', paragraphs: ['Hello'], action: { label: 'Go', url: 'https://example.org' } }).html;
-  const campaign = forRecipient(renderCampaign({ subject: 'News', markdown: '# Hi', clusterName: 'C', listId: 'c.example' }), {
-    unsubscribeUrl: 'https://example.org/u',
-    preferencesUrl: 'https://example.org/p',
-    unsubscribeMailto: 'mailto:x@example.org',
-  }).html;
+  const campaign = forRecipient(
+    renderCampaign({ subject: 'News', markdown: '# Hi', clusterName: 'C', listId: 'c.example', baseUrl: 'https://c.example' }),
+    {
+      unsubscribeUrl: 'https://example.org/u',
+      preferencesUrl: 'https://example.org/p',
+    },
+  ).html;
   for (const html of [transactional, campaign]) {
     const styles = [...html.matchAll(/style="([^"]*)"/g)].map((m) => m[1]!);
     t.ok(styles.length > 0);

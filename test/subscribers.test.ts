@@ -351,3 +351,52 @@ t.test('a pending sign-up lapses after 30 days', async (t) => {
   t.equal(late.statusCode, 410);
   t.equal(status('slow@example.org'), 'pending', 'still not a subscriber');
 });
+
+t.test('a burst of one-click unsubscribes and link checks from one provider address is never refused; only bad links are', async (t) => {
+  const { app, database, services, cluster } = await setup(t);
+  const { signLink } = await import('../src/lib/signed-links.js');
+  const { TEST_SECRET } = await import('./helper.js');
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    services.subscribers.signUp(cluster, { email: `reader-${i}@example.org` }, { source: 'api' });
+    ids.push((database.sqlite.prepare('SELECT id FROM subscribers WHERE email = ?').get(`reader-${i}@example.org`) as { id: string }).id);
+  }
+  const link = (purpose: string, id: string) => encodeURIComponent(signLink(TEST_SECRET, purpose, id));
+  const statuses = new Set<number>();
+  // Far more than the old limits (30 and 120 a minute), all from 127.0.0.1, as a mail provider's relay would.
+  for (let i = 0; i < 200; i++) {
+    const id = ids[i % ids.length]!;
+    statuses.add((await app.inject({ url: `/subscriptions/confirm?token=${link('subscription-confirm', id)}` })).statusCode);
+    statuses.add((await app.inject({ url: `/unsubscribe?token=${link('unsubscribe', id)}` })).statusCode);
+    statuses.add(
+      (
+        await app.inject({
+          method: 'POST',
+          url: `/unsubscribe?token=${link('unsubscribe', id)}`,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: 'List-Unsubscribe=One-Click',
+        })
+      ).statusCode,
+    );
+  }
+  // (A confirmation link answers 410 once its person has unsubscribed; never 429.)
+  t.same([...statuses].sort(), [200, 410], 'every genuine link was answered, none refused for load');
+  t.same(
+    database.sqlite.prepare('SELECT DISTINCT status FROM subscribers').all(),
+    [{ status: 'unsubscribed' }],
+    'and every one-click worked',
+  );
+
+  // Guessing tokens is what gets slowed down, and a genuine link still works for the same client.
+  const bad = [];
+  for (let i = 0; i < 35; i++) bad.push((await app.inject({ url: `/unsubscribe?token=guess.${i}` })).statusCode);
+  t.equal(bad[0], 404);
+  t.equal(bad.at(-1), 429);
+  const genuine = await app.inject({
+    method: 'POST',
+    url: `/unsubscribe?token=${link('unsubscribe', ids[0]!)}`,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'List-Unsubscribe=One-Click',
+  });
+  t.equal(genuine.statusCode, 200, 'a genuine one-click is never refused');
+});

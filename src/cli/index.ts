@@ -9,6 +9,7 @@ import { CliFailure, dbCommands } from './db.js';
 import { organiserCommands } from './organiser.js';
 import { membersCommands, PartialImport } from './members.js';
 import { Interrupted, newsletterCommands } from './newsletter.js';
+import { subscribersCommands } from './subscribers.js';
 import type { CliContext, CliIo } from './context.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, config: 78, interrupted: 130 } as const;
@@ -49,6 +50,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
   organiserCommands(program, context);
   membersCommands(program, context);
   newsletterCommands(program, context);
+  subscribersCommands(program, context);
   dbCommands(program, context);
   for (const command of program.commands) command.exitOverride();
 

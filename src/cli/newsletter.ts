@@ -219,6 +219,7 @@ export function newsletterCommands(program: Command, context: CliContext): void 
         const preview = services.campaigns.preview(cluster, draft, { renderAll: Boolean(options.dryRun) });
         const send = { context, services, cluster, options, preview, json };
         if (options.dryRun) reportDryRun(send);
+        else if (preview.blocking.length > 0) throw new CliFailure(`not sent: ${preview.blocking.join('; ')} (see --dry-run)`);
         else if (options.testTo) await sendTestCopy(send, options.testTo, database);
         else await sendToAll(send, draft);
       });

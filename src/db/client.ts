@@ -33,6 +33,9 @@ export function openDatabase(path: string, options: { mustExist?: boolean } = {}
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Deleted rows are overwritten with zeros, not left in free pages: an erased address must leave no
+  // copy in the file, nor so in any backup of it.
+  sqlite.pragma('secure_delete = ON');
   return { sqlite, db: drizzle(sqlite, { schema }) };
 }
 
@@ -66,6 +69,17 @@ export function closeDatabase(sqlite: Sqlite, options: { checkpoint?: boolean } 
   } finally {
     sqlite.close();
   }
+}
+
+/**
+ * After an erasure: copies the WAL into the main file and truncates it to nothing, so the page images
+ * that still held the erased data (the WAL keeps every version written) are gone. Returns false when a
+ * reader in another process kept it from finishing within busy_timeout; the next full checkpoint (at the
+ * latest, the server's on shutdown) does it.
+ */
+export function forgetOldPages(db: Db): boolean {
+  const result = db.get<{ busy: number }>(sql`PRAGMA wal_checkpoint(TRUNCATE)`);
+  return result?.busy === 0;
 }
 
 /**

@@ -8,7 +8,7 @@ export interface Site {
   baseUrl: string;
   /** Its host name: the right-hand side of every calendar UID and List-Id. */
   host: string;
-  /** The address in MAIL_FROM: ORGANIZER of calendar data when a cluster has no contact, and the mailto: unsubscribe. */
+  /** The address in MAIL_FROM: ORGANIZER of calendar data when a cluster has no contact. */
   fromAddress: string;
   /** Right-hand side of every Message-ID: the public host, or the From address's domain when the host is a bare IP. */
   messageIdDomain: string;

@@ -82,7 +82,6 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
     return forRecipient(rendered, {
       unsubscribeUrl: subscribers.link('unsubscribe', subscriberId),
       preferencesUrl: subscribers.link('preferences', subscriberId),
-      unsubscribeMailto: `mailto:${deps.site.fromAddress}?subject=${encodeURIComponent(`unsubscribe ${subscriberId}`)}`,
     });
   }
 

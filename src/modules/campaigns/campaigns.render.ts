@@ -1,8 +1,10 @@
-// A newsletter rendered once (Markdown to safe HTML and to text), then finished per recipient with
+// A newsletter rendered once (Markdown to safe HTML and to plain text), then finished per recipient with
 // only their own links and headers (pure).
 import MarkdownIt from 'markdown-it';
 import { headerValue } from '../../lib/email-layout.js';
 import { escapeHtml } from '../../lib/html.js';
+import { makeLinksAbsolute } from './campaigns.links.js';
+import { plainText } from './campaigns.text.js';
 
 // html: false escapes any HTML in the Markdown, so the output holds only what Markdown makes;
 // markdown-it also refuses javascript:, vbscript: and data: links (except images).
@@ -18,15 +20,15 @@ export interface RenderedCampaign {
   text: string;
   clusterName: string;
   listId: string;
-  /** What a dry run reports: empty body, no links, images from elsewhere. */
+  /** What a dry run reports: an empty subject or body, links that are not full addresses, images not over https. */
   problems: string[];
+  /** The problems a send refuses (a subset of problems): an empty subject or body, a link that cannot be made absolute. */
+  blocking: string[];
 }
 
 export interface RecipientLinks {
   unsubscribeUrl: string;
   preferencesUrl: string;
-  /** mailto: for List-Unsubscribe, for mail apps that do not POST. */
-  unsubscribeMailto: string;
 }
 
 const CARD =
@@ -34,13 +36,25 @@ const CARD =
   "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.55;";
 const SMALL = 'font-size:13px;color:#4b5563;';
 
-export function renderCampaign(input: { subject: string; markdown: string; clusterName: string; listId: string }): RenderedCampaign {
+export function renderCampaign(input: {
+  subject: string;
+  markdown: string;
+  clusterName: string;
+  listId: string;
+  /** PUBLIC_BASE_URL: a link written as a path (/c/north-west) is made absolute against its origin. */
+  baseUrl: string;
+}): RenderedCampaign {
   const subject = headerValue(input.subject);
   const source = input.markdown.replace(/\r\n?/g, '\n').trim();
-  const problems: string[] = [];
-  if (subject === '') problems.push('the subject is empty');
-  if (source === '') problems.push('the body is empty');
-  const body = markdownIt().render(source);
+  const blocking: string[] = [];
+  if (subject === '') blocking.push('the subject is empty');
+  if (source === '') blocking.push('the body is empty');
+  const md = markdownIt();
+  const env = {};
+  const tokens = md.parse(source, env);
+  blocking.push(...makeLinksAbsolute(tokens, input.baseUrl));
+  const body = md.renderer.render(tokens, md.options, env);
+  const problems = [...blocking];
   if (/<img [^>]*src="(?!https:)/.test(body)) problems.push('an image is not served over https; mail apps may block it');
   const htmlHead = [
     '<!doctype html>',
@@ -53,7 +67,7 @@ export function renderCampaign(input: { subject: string; markdown: string; clust
     '<hr style="border:0;border-top:1px solid #e5e7eb;margin:24px 0;">',
   ].join('\n');
   const htmlTail = ['</div>', '</body>', '</html>', ''].join('\n');
-  return { subject, htmlHead, htmlTail, text: source, clusterName: input.clusterName, listId: input.listId, problems };
+  return { subject, htmlHead, htmlTail, text: plainText(tokens), clusterName: input.clusterName, listId: input.listId, problems, blocking };
 }
 
 /** The message for one recipient: the shared body with their unsubscribe and preferences links. */
@@ -67,8 +81,9 @@ export function forRecipient(campaign: RenderedCampaign, links: RecipientLinks) 
     text: `${campaign.text}\n\n-- \n${why}\nChoose what you receive: ${links.preferencesUrl}\nUnsubscribe: ${links.unsubscribeUrl}\n`,
     html: campaign.htmlHead + footerHtml + '\n' + campaign.htmlTail,
     headers: {
-      // One header with both addresses (RFC 2369); the POST form is RFC 8058 one-click.
-      'List-Unsubscribe': `<${links.unsubscribeUrl}>, <${links.unsubscribeMailto}>`,
+      // The https address only, POSTed as RFC 8058 one-click: a mailto: would go to MAIL_FROM, which
+      // nothing reads, and a request nobody acts on is worse than none.
+      'List-Unsubscribe': `<${links.unsubscribeUrl}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'List-Id': `${headerValue(campaign.clusterName).replace(/[<>"]/g, '')} <${campaign.listId}>`,
       Precedence: 'bulk',

@@ -43,7 +43,7 @@ export function createCampaignsService(deps: {
   site: Site;
 }) {
   const { db, clock, audit, outbox } = deps;
-  const { host } = deps.site;
+  const { host, baseUrl } = deps.site;
 
   const ledger = createDeliveries({ db, outbox, subscribers: deps.subscribers, site: deps.site });
 
@@ -59,10 +59,12 @@ export function createCampaignsService(deps: {
       markdown: campaign.bodyMarkdown,
       clusterName: cluster.name,
       listId: `${cluster.slug}.${host}`,
+      baseUrl,
     });
   }
 
-  function checkDraft(cluster: Cluster, draft: CampaignDraft) {
+  /** A draft's settings and its rendering; `forSend` refuses every blocking problem, not only an empty subject or body. */
+  function checkDraft(cluster: Cluster, draft: CampaignDraft, forSend: boolean) {
     const rate = draft.rate ?? DEFAULT_RATE;
     if (!Number.isInteger(rate) || rate < 1 || rate > MAX_RATE)
       throw problem('VALIDATION_FAILED', `rate must be 1 to ${MAX_RATE} messages per second`);
@@ -73,8 +75,10 @@ export function createCampaignsService(deps: {
       markdown: draft.body,
       clusterName: cluster.name,
       listId: `${cluster.slug}.${host}`,
+      baseUrl,
     });
-    if (rendered.problems.some((p) => p.endsWith('is empty'))) throw problem('VALIDATION_FAILED', rendered.problems.join('; '));
+    const refused = forSend ? rendered.blocking : rendered.blocking.filter((p) => p.endsWith('is empty'));
+    if (refused.length > 0) throw problem('VALIDATION_FAILED', refused.join('; '));
     return { rate, rendered };
   }
 
@@ -83,9 +87,12 @@ export function createCampaignsService(deps: {
     render,
     messageFor: ledger.messageFor,
 
-    /** Who would receive it now (for the confirmation prompt and --dry-run); writes nothing. */
+    /**
+     * Who would receive it now (for the confirmation prompt and --dry-run); writes nothing. Reports
+     * problems rather than refusing them, except an empty subject or body.
+     */
     preview(cluster: Cluster, draft: CampaignDraft, options: { renderAll?: boolean } = {}) {
-      const { rendered } = checkDraft(cluster, draft);
+      const { rendered } = checkDraft(cluster, draft, false);
       const recipients = deps.subscribers.recipients(db, cluster.id, draft.topic ?? 'newsletter', draft.theme);
       // A dry run renders every message, as a send would, so a problem shows up now rather than halfway
       // through; a real send renders each one when it is handed to the outbox, so it skips this.
@@ -97,13 +104,14 @@ export function createCampaignsService(deps: {
       return {
         recipients: recipients.length,
         problems: rendered.problems,
+        blocking: rendered.blocking,
         averageBytes: recipients.length ? Math.round(bytes / recipients.length) : 0,
         rendered,
       };
     },
 
     createDraft(cluster: Cluster, draft: CampaignDraft, actor: Actor): Campaign {
-      const { rate } = checkDraft(cluster, draft);
+      const { rate } = checkDraft(cluster, draft, true);
       return immediate(db, (tx) => {
         const campaign = tx
           .insert(campaigns)

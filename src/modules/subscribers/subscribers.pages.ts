@@ -5,6 +5,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { TOPICS, type Topic } from '../../db/schema.js';
 import { isAppError } from '../../errors.js';
+import { createFailureLimiter } from '../../lib/failure-limiter.js';
 import { escapeHtml } from '../../lib/html.js';
 import { p, postForm, sendPage, sameSiteOnly } from '../../lib/page.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
@@ -13,6 +14,8 @@ import type { LinkPurpose, RequestContext, Subscriber, SubscribersService } from
 import { formBodies } from '../../plugins/bodies.js';
 
 const FORM_LIMIT_BYTES = 4096;
+/** Links that are not genuine, per client and minute, before the pages answer 429 to them (and only to them). */
+const BAD_LINKS_PER_MINUTE = 30;
 const TOPIC_LABELS: Record<Topic, string> = {
   newsletter: 'The newsletter',
   'huddle-invites': 'Invitations to huddles',
@@ -44,7 +47,10 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
 ) => {
   await app.register(formBodies, { bodyLimit: FORM_LIMIT_BYTES });
   await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fields: 10, fieldSize: 1024, files: 0, parts: 10 } });
-  const rateLimit = { max: 30, timeWindow: 60_000 };
+  // No per-address limit: mail providers send one-click POSTs and scan links from a few addresses, and
+  // a genuine link must never fail for load. The signed token is the proof; only links that are not
+  // genuine count against a client, and only they are ever refused with 429.
+  const failures = createFailureLimiter(BAD_LINKS_PER_MINUTE);
   const context = (request: FastifyRequest, source: RequestContext['source']): RequestContext => ({
     source,
     ip: request.ip,
@@ -55,8 +61,13 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     const token = tokenOf(request);
     return token ? subscribers.fromLink(purpose, token) : undefined;
   }
-  const unknown = (reply: FastifyReply) =>
-    sendPage(
+  const unknown = (request: FastifyRequest, reply: FastifyReply) => {
+    const now = Date.now();
+    failures.recordFailure(request.ip, now);
+    const wait = failures.blockedFor(request.ip, now);
+    if (wait > 0)
+      return sendPage(reply.header('retry-after', String(wait)), 429, 'Too many links that do not work', p(`Try again in ${wait} s.`));
+    return sendPage(
       reply,
       404,
       'This link does not work',
@@ -65,10 +76,11 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
           'email from us.',
       ),
     );
+  };
 
-  app.get('/subscriptions/confirm', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
+  app.get('/subscriptions/confirm', { schema: { hide: true } }, async (request, reply) => {
     const subscriber = lookup('confirm', request);
-    if (!subscriber) return unknown(reply);
+    if (!subscriber) return unknown(request, reply);
     const cluster = clusters.getById(subscriber.clusterId);
     if (subscriber.status === 'confirmed')
       return sendPage(reply, 200, 'You are subscribed', p(`You receive ${topicList(subscriber.topics)} from ${cluster.name}.`));
@@ -87,10 +99,10 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
 
   app.post(
     '/subscriptions/confirm',
-    { schema: { hide: true }, config: { rateLimit }, bodyLimit: FORM_LIMIT_BYTES, preHandler: sameSiteOnly },
+    { schema: { hide: true }, bodyLimit: FORM_LIMIT_BYTES, preHandler: sameSiteOnly },
     async (request, reply) => {
       const subscriber = lookup('confirm', request);
-      if (!subscriber) return unknown(reply);
+      if (!subscriber) return unknown(request, reply);
       try {
         const confirmed = subscribers.confirm(subscriber, context(request, 'email-link'));
         const cluster = clusters.getById(confirmed.clusterId);
@@ -110,9 +122,9 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     },
   );
 
-  app.get('/unsubscribe', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
+  app.get('/unsubscribe', { schema: { hide: true } }, async (request, reply) => {
     const subscriber = lookup('unsubscribe', request);
-    if (!subscriber) return unknown(reply);
+    if (!subscriber) return unknown(request, reply);
     const cluster = clusters.getById(subscriber.clusterId);
     if (subscriber.status === 'unsubscribed')
       return sendPage(reply, 200, 'You are unsubscribed', p(`${subscriber.email} receives nothing more from ${cluster.name}.`));
@@ -129,23 +141,19 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
   });
 
   // No same-site check here: mail providers post one-click unsubscribes from their own servers.
-  app.post(
-    '/unsubscribe',
-    { schema: { hide: true }, config: { rateLimit: { max: 120, timeWindow: 60_000 } }, bodyLimit: FORM_LIMIT_BYTES },
-    async (request, reply) => {
-      const subscriber = lookup('unsubscribe', request);
-      if (!subscriber) return unknown(reply);
-      const oneClick = field(request, 'List-Unsubscribe') === 'One-Click';
-      const after = subscribers.unsubscribe(subscriber, context(request, oneClick ? 'one-click' : 'email-link'));
-      const cluster = clusters.getById(after.clusterId);
-      return sendPage(
-        reply,
-        200,
-        'You are unsubscribed',
-        p(`${after.email} receives nothing more from ${cluster.name}. If this was a mistake, sign up again on the cluster's website.`),
-      );
-    },
-  );
+  app.post('/unsubscribe', { schema: { hide: true }, bodyLimit: FORM_LIMIT_BYTES }, async (request, reply) => {
+    const subscriber = lookup('unsubscribe', request);
+    if (!subscriber) return unknown(request, reply);
+    const oneClick = field(request, 'List-Unsubscribe') === 'One-Click';
+    const after = subscribers.unsubscribe(subscriber, context(request, oneClick ? 'one-click' : 'email-link'));
+    const cluster = clusters.getById(after.clusterId);
+    return sendPage(
+      reply,
+      200,
+      'You are unsubscribed',
+      p(`${after.email} receives nothing more from ${cluster.name}. If this was a mistake, sign up again on the cluster's website.`),
+    );
+  });
 
   function preferencesForm(subscriber: Subscriber, token: string, themes: string[]): string {
     const topicBoxes = TOPICS.map(
@@ -172,9 +180,9 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     ].join('\n');
   }
 
-  app.get('/preferences', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
+  app.get('/preferences', { schema: { hide: true } }, async (request, reply) => {
     const subscriber = lookup('preferences', request);
-    if (!subscriber) return unknown(reply);
+    if (!subscriber) return unknown(request, reply);
     const cluster = clusters.getById(subscriber.clusterId);
     return sendPage(
       reply,
@@ -184,33 +192,29 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     );
   });
 
-  app.post(
-    '/preferences',
-    { schema: { hide: true }, config: { rateLimit }, bodyLimit: FORM_LIMIT_BYTES, preHandler: sameSiteOnly },
-    async (request, reply) => {
-      const subscriber = lookup('preferences', request);
-      if (!subscriber) return unknown(reply);
-      const cluster = clusters.getById(subscriber.clusterId);
-      if (subscriber.status === 'pending')
-        return sendPage(
-          reply,
-          409,
-          'Please confirm first',
-          p('Use the confirmation link we emailed you; then you can choose what you receive.'),
-        );
-      const topics = fields(request, 'topics').filter((topic): topic is Topic => (TOPICS as readonly string[]).includes(topic));
-      const themes = fields(request, 'themes').filter((theme) => cluster.themes.includes(theme));
-      const after = subscribers.updatePreferences(subscriber, cluster, { topics, themes }, context(request, 'email-link'));
-      const summary =
-        after.status === 'unsubscribed'
-          ? p('You are unsubscribed: you receive nothing more.')
-          : p(`Saved: you receive ${topicList(after.topics)}.`);
+  app.post('/preferences', { schema: { hide: true }, bodyLimit: FORM_LIMIT_BYTES, preHandler: sameSiteOnly }, async (request, reply) => {
+    const subscriber = lookup('preferences', request);
+    if (!subscriber) return unknown(request, reply);
+    const cluster = clusters.getById(subscriber.clusterId);
+    if (subscriber.status === 'pending')
       return sendPage(
         reply,
-        200,
-        'Preferences saved',
-        [summary, preferencesForm(after, field(request, 'token') ?? '', cluster.themes)].join('\n'),
+        409,
+        'Please confirm first',
+        p('Use the confirmation link we emailed you; then you can choose what you receive.'),
       );
-    },
-  );
+    const topics = fields(request, 'topics').filter((topic): topic is Topic => (TOPICS as readonly string[]).includes(topic));
+    const themes = fields(request, 'themes').filter((theme) => cluster.themes.includes(theme));
+    const after = subscribers.updatePreferences(subscriber, cluster, { topics, themes }, context(request, 'email-link'));
+    const summary =
+      after.status === 'unsubscribed'
+        ? p('You are unsubscribed: you receive nothing more.')
+        : p(`Saved: you receive ${topicList(after.topics)}.`);
+    return sendPage(
+      reply,
+      200,
+      'Preferences saved',
+      [summary, preferencesForm(after, field(request, 'token') ?? '', cluster.themes)].join('\n'),
+    );
+  });
 };

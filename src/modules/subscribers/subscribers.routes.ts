@@ -189,6 +189,23 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
     },
   });
 
+  app.post('/v1/subscribers/:id/unsubscribe', {
+    config: { errors: ['SUBSCRIBER_NOT_FOUND'], auth: ['organiser'] },
+    schema: {
+      operationId: 'unsubscribeSubscriber',
+      tags: ['newsletter'],
+      summary:
+        'Unsubscribe someone who asked by phone or email: they receive nothing more, and their record and consent history ' +
+        'are kept (idempotent)',
+      params: Type.Object({ id: Id }),
+      response: { 200: SubscriberView },
+    },
+    handler: async (request) => {
+      const subscriber = owned(request, request.params.id);
+      return subscriberView(subscribers.unsubscribe(subscriber, { source: 'organiser' }, actorOf(request)));
+    },
+  });
+
   app.delete('/v1/subscribers/:id', {
     config: { errors: ['SUBSCRIBER_NOT_FOUND'], auth: ['organiser'] },
     schema: {

@@ -1,7 +1,7 @@
 // Newsletter subscribers: double opt-in sign-up, confirmation, preferences, one-click unsubscribe,
 // and erasure. Every change writes the consent ledger (and its email) in the same transaction.
 import { and, asc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { forgetOldPages, immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { subscribers, TOPICS, type Cluster, type Subscriber, type SubscriberStatus, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
@@ -9,6 +9,7 @@ import { hook } from '../../lib/hooks.js';
 import type { TimedJob } from '../../lib/jobs.js';
 import { decodeCursor, pageOf, type Page } from '../../lib/pagination.js';
 import { signLink, verifyLink } from '../../lib/signed-links.js';
+import { normaliseEmail } from '../../lib/text.js';
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
@@ -68,10 +69,13 @@ export function createSubscribersService(deps: {
   /** The worker's job: pending sign-ups older than 30 days are removed (their ledger entries stay). */
   function expirePending(): number {
     const cutoff = new Date(clock.now().getTime() - PENDING_DAYS * 86_400_000);
-    return db
+    const removed = db
       .delete(subscribers)
       .where(and(eq(subscribers.status, 'pending'), lt(subscribers.createdAt, cutoff)))
       .run().changes;
+    // Their addresses go from the file too, as with an erasure.
+    if (removed > 0) forgetOldPages(db);
+    return removed;
   }
 
   const { signUp } = createSignUp({ db, clock, outbox, consent, link });
@@ -118,8 +122,11 @@ export function createSubscribersService(deps: {
       });
     },
 
-    /** Unsubscribes from everything. Idempotent: a second call changes nothing and records nothing. */
-    unsubscribe(subscriber: Subscriber, context: RequestContext): Subscriber {
+    /**
+     * Unsubscribes from everything. Idempotent: a second call changes nothing and records nothing.
+     * With an actor (an organiser acting on a request by phone or email), the change is audited too.
+     */
+    unsubscribe(subscriber: Subscriber, context: RequestContext, actor?: Actor): Subscriber {
       return immediate(db, (tx) => {
         const current = tx.select().from(subscribers).where(eq(subscribers.id, subscriber.id)).get();
         if (!current) throw problem('SUBSCRIBER_NOT_FOUND');
@@ -132,6 +139,13 @@ export function createSubscribersService(deps: {
           .returning()
           .get()!;
         record(tx, after, 'unsubscribed', context);
+        if (actor)
+          audit.record(tx, actor, {
+            clusterId: after.clusterId,
+            action: 'subscriber.unsubscribed',
+            targetType: 'subscriber',
+            targetId: after.id,
+          });
         return after;
       });
     },
@@ -173,6 +187,17 @@ export function createSubscribersService(deps: {
     get(cluster: Cluster, id: string): Subscriber {
       const subscriber = db.select().from(subscribers).where(eq(subscribers.id, id)).get();
       if (!subscriber || subscriber.clusterId !== cluster.id) throw problem('SUBSCRIBER_NOT_FOUND', `There is no subscriber ${id}`);
+      return subscriber;
+    },
+
+    /** A cluster's subscriber by email address (case and spaces do not matter). */
+    findByEmail(cluster: Cluster, email: string): Subscriber {
+      const subscriber = db
+        .select()
+        .from(subscribers)
+        .where(and(eq(subscribers.clusterId, cluster.id), eq(subscribers.email, normaliseEmail(email))))
+        .get();
+      if (!subscriber) throw problem('SUBSCRIBER_NOT_FOUND', `${cluster.slug} has no subscriber ${normaliseEmail(email)}`);
       return subscriber;
     },
 
@@ -220,8 +245,10 @@ export function createSubscribersService(deps: {
     /**
      * Erases a person: the record goes, their consent events lose everything personal (IP, user agent),
      * and the address's hash is suppressed so no sign-up or import can make them a recipient again.
+     * No copy is left in the database file (secure_delete, then a truncating checkpoint of the WAL);
+     * returns false when another process's reader delayed the checkpoint (see forgetOldPages).
      */
-    erase(subscriber: Subscriber, context: RequestContext, actor: Actor): void {
+    erase(subscriber: Subscriber, context: RequestContext, actor: Actor): boolean {
       immediate(db, (tx) => {
         const hash = emailHash(subscriber.email);
         consent.forgetRequester(tx, subscriber.id);
@@ -238,6 +265,8 @@ export function createSubscribersService(deps: {
           targetId: subscriber.id,
         });
       });
+      // secure_delete zeroed the rows in the new page images; the old ones are still in the WAL.
+      return forgetOldPages(db);
     },
 
     isSuppressed,

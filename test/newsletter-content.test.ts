@@ -1,0 +1,220 @@
+// What a newsletter says: its links made absolute, its plain-text part, its unsubscribe headers;
+// through the command line and the API, received by a real SMTP server on 127.0.0.1.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { runCli } from '../src/cli/index.js';
+import { loadConfig } from '../src/config.js';
+import { closeDatabase, migrateDatabase, openDatabase } from '../src/db/client.js';
+import { systemClock } from '../src/lib/clock.js';
+import { createServices } from '../src/services.js';
+import { createClusterWithOrganiser } from './fixtures.js';
+import { buildTestApp, tempDir, TEST_SECRET } from './helper.js';
+import { startSmtpSink } from './helpers/smtp.js';
+
+async function setup(t: Test) {
+  const sink = await startSmtpSink(t);
+  const dataDir = tempDir(t);
+  const env = {
+    DATA_DIR: dataDir,
+    SECRET_KEY: TEST_SECRET,
+    LOG_LEVEL: 'silent',
+    SMTP_URL: sink.url,
+    PUBLIC_BASE_URL: 'https://convene.test/base',
+    MAIL_FROM: 'North West <news@convene.test>',
+  };
+  const config = loadConfig(env);
+  const database = openDatabase(config.databasePath);
+  migrateDatabase(database.db);
+  t.teardown(() => closeDatabase(database.sqlite));
+  const services = createServices({ db: database.db, clock: systemClock, config });
+  const cluster = services.clusters.create({ slug: 'north-west', name: 'North West HealthTec' }, { type: 'cli', label: 'test' });
+  const subscribe = (email: string) => {
+    services.subscribers.signUp(cluster, { email }, { source: 'api' });
+    const row = database.sqlite.prepare('SELECT id FROM subscribers WHERE email = ?').get(email) as { id: string };
+    services.subscribers.confirm(services.subscribers.get(cluster, row.id), { source: 'email-link' });
+    return row.id;
+  };
+  const write = (name: string, markdown: string) => {
+    const file = join(dataDir, name);
+    writeFileSync(file, markdown);
+    return file;
+  };
+  const run = async (...argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(argv, { env, io: { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), isTTY: false } });
+    return { code, stdout, stderr };
+  };
+  const send = (file: string, ...more: string[]) =>
+    run('newsletter', 'send', '--cluster', 'north-west', '--subject', 'Winter news', '--body', file, ...more);
+  const newsletters = () => sink.messages.filter((m) => m.parsed.subject === 'Winter news');
+  return { sink, services, cluster, database, subscribe, write, run, send, newsletters };
+}
+
+t.test('links written as a path are made absolute; a bare relative one is reported by --dry-run and refused by send', async (t) => {
+  const { subscribe, write, send, run, newsletters } = await setup(t);
+  subscribe('ada@example.org');
+  const relative = write(
+    'relative.md',
+    'See the [programme](/c/north-west) and our [annual report](report.pdf).\n\n![Logo](/assets/logo.png)\n',
+  );
+
+  const dry = await send(relative, '--dry-run', '--json');
+  t.equal(dry.code, 0, dry.stderr);
+  const problems = JSON.parse(dry.stdout).problems as string[];
+  t.equal(problems.length, 1, problems.join('\n'));
+  t.match(problems[0], /"annual report" points to "report\.pdf", which is not a full address/);
+
+  const refused = await send(relative, '--yes');
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /not sent: the link "annual report" points to "report\.pdf"/);
+  const test = await send(relative, '--test-to', 'editor@example.org');
+  t.equal(test.code, 1, 'a test copy is refused too');
+  t.same(JSON.parse((await run('newsletter', 'list', '--cluster', 'north-west', '--json')).stdout), [], 'no campaign was made');
+
+  const fixed = write(
+    'fixed.md',
+    'See the [programme](/c/north-west), [home](//convene.test/) and [mail us](mailto:hi@example.org).\n\n![Logo](/assets/logo.png)\n',
+  );
+  const clean = await send(fixed, '--dry-run', '--json');
+  t.same(JSON.parse(clean.stdout).problems, [], 'paths and full addresses are no problem');
+  const sent = await send(fixed, '--yes', '--json');
+  t.equal(sent.code, 0, sent.stderr);
+  const html = newsletters()[0]!.parsed.html as string;
+  t.match(html, '<a href="https://convene.test/c/north-west">programme</a>', "a path is resolved against the base URL's origin");
+  t.match(html, '<a href="https://convene.test/">home</a>', 'a scheme-relative address takes https');
+  t.match(html, '<a href="mailto:hi@example.org">mail us</a>');
+  t.match(html, '<img src="https://convene.test/assets/logo.png" alt="Logo">');
+  t.notMatch(html, /(href|src)="\//, 'no relative address is left');
+});
+
+t.test('the API refuses a draft with a link that cannot be made absolute, and changes nothing', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  const { auth } = createClusterWithOrganiser(database);
+  const draft = (body: string) =>
+    app.inject({ method: 'POST', url: '/v1/clusters/north-west/campaigns', headers: auth, payload: { subject: 'News', body } });
+  const refused = await draft('Read [the agenda](../agenda.html).');
+  t.equal(refused.statusCode, 400);
+  t.match(refused.headers['content-type'], /application\/problem\+json/);
+  t.match(refused.json(), { code: 'VALIDATION_FAILED', detail: /"the agenda" points to "\.\.\/agenda\.html"/ });
+  t.equal((database.sqlite.prepare('SELECT count(*) AS n FROM campaigns').get() as { n: number }).n, 0);
+  t.equal((await draft('Read [the agenda](/c/north-west).')).statusCode, 201);
+});
+
+t.test('the text part is plain text: no Markdown, no HTML tags, each link as its text and its address', async (t) => {
+  const { subscribe, write, send, newsletters } = await setup(t);
+  subscribe('ada@example.org');
+  const body = write(
+    'rich.md',
+    [
+      '# Winter news',
+      '',
+      'Dear **members**, our [annual report](https://example.org/report.pdf) is out, _finally_. See <https://example.org/a> or www.example.org.',
+      '',
+      "- <script>alert('x')</script>first",
+      '- second, with `code`',
+      '  1. nested',
+      '',
+      '> A quote',
+      '',
+      '![Our logo](https://example.org/logo.png)',
+      '',
+      '```',
+      'line one',
+      '```',
+      '',
+      'Fish &amp; chips \\*not emphasis\\*',
+    ].join('\n'),
+  );
+  const sent = await send(body, '--yes', '--json');
+  t.equal(sent.code, 0, sent.stderr);
+  const text = newsletters()[0]!.parsed.text!;
+  const content = text.split('\n\n-- \n')[0];
+  t.equal(
+    content,
+    [
+      'Winter news',
+      '',
+      'Dear members, our annual report (https://example.org/report.pdf) is out, finally. See https://example.org/a or www.example.org.',
+      '',
+      "- alert('x')first",
+      '- second, with code',
+      '   1. nested',
+      '',
+      '> A quote',
+      '',
+      'Our logo (https://example.org/logo.png)',
+      '',
+      '    line one',
+      '',
+      'Fish & chips *not emphasis*',
+    ].join('\n'),
+  );
+  t.notMatch(text, /<\/?[a-z]+>|\*\*|\]\(|^#/m, 'no markup and no tags');
+  t.match(text, /\n-- \nYou receive this because you subscribed to North West HealthTec emails\.\n/, 'the footer follows');
+});
+
+t.test('List-Unsubscribe carries only the one-click https address; organisers unsubscribe by API and command line', async (t) => {
+  const { subscribe, write, send, run, newsletters, services, cluster } = await setup(t);
+  subscribe('ada@example.org');
+  subscribe('phoned@example.org');
+  const body = write('short.md', 'Hello');
+  t.equal((await send(body, '--yes', '--json')).code, 0);
+  const message = newsletters().find((m) => m.envelope.to[0] === 'ada@example.org')!;
+  const header = message.parsed.headerLines.find((h) => h.key === 'list-unsubscribe')!.line.replace(/\r?\n\s+/g, ' ');
+  t.match(header, /^List-Unsubscribe: <https:\/\/convene\.test\/base\/unsubscribe\?token=[^>]+>$/, 'no mailto: to an unread mailbox');
+  t.notMatch(message.raw, /mailto:/i);
+
+  const cli = await run('subscribers', 'unsubscribe', '--cluster', 'north-west', '--email', ' Phoned@Example.org ', '--json');
+  t.equal(cli.code, 0, cli.stderr);
+  t.match(JSON.parse(cli.stdout), { email: 'phoned@example.org', status: 'unsubscribed' });
+  const again = await run('subscribers', 'unsubscribe', '--cluster', 'north-west', '--email', 'phoned@example.org');
+  t.match(again.stdout, /already unsubscribed/);
+  const nobody = await run('subscribers', 'unsubscribe', '--cluster', 'north-west', '--email', 'nobody@example.org');
+  t.equal(nobody.code, 1);
+  t.match(nobody.stderr, /no subscriber nobody@example\.org/);
+  const phoned = services.subscribers.findByEmail(cluster, 'phoned@example.org');
+  t.same(
+    services.subscribers.export(phoned).events.map((e) => [e.kind, e.source]),
+    [
+      ['requested', 'api'],
+      ['confirmed', 'email-link'],
+      ['unsubscribed', 'organiser'],
+    ],
+    'the consent record says an organiser did it, once',
+  );
+  const before = newsletters().length;
+  t.equal((await send(body, '--yes', '--json')).code, 0);
+  t.same(
+    newsletters()
+      .slice(before)
+      .map((m) => m.envelope.to[0]),
+    ['ada@example.org'],
+    'the next newsletter skips them',
+  );
+});
+
+t.test('POST /v1/subscribers/{id}/unsubscribe: the organiser of its cluster only, idempotent, audited', async (t) => {
+  const { app, database, services } = await buildTestApp(t);
+  const { auth, cluster } = createClusterWithOrganiser(database);
+  const other = createClusterWithOrganiser(database, 'south-east');
+  services.subscribers.signUp(cluster, { email: 'caller@example.org' }, { source: 'api' });
+  const id = (database.sqlite.prepare('SELECT id FROM subscribers').get() as { id: string }).id;
+  services.subscribers.confirm(services.subscribers.get(cluster, id), { source: 'email-link' });
+  const unsubscribe = (headers: Record<string, string>) =>
+    app.inject({ method: 'POST', url: `/v1/subscribers/${id}/unsubscribe`, headers });
+
+  const foreign = await unsubscribe(other.auth);
+  t.equal(foreign.statusCode, 404);
+  t.match(foreign.json(), { code: 'SUBSCRIBER_NOT_FOUND' });
+  t.equal((await unsubscribe({})).statusCode, 401);
+  const done = await unsubscribe(auth);
+  t.equal(done.statusCode, 200);
+  t.match(done.json(), { id, email: 'caller@example.org', status: 'unsubscribed', unsubscribedAt: /^2026-/ });
+  t.equal((await unsubscribe(auth)).statusCode, 200, 'idempotent');
+  const audited = database.sqlite.prepare("SELECT count(*) AS n FROM audit_events WHERE action = 'subscriber.unsubscribed'").get() as {
+    n: number;
+  };
+  t.equal(audited.n, 1, 'audited once');
+});

@@ -63,8 +63,9 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
   }
   const unknown = (request: FastifyRequest, reply: FastifyReply) => {
     const now = Date.now();
-    failures.recordFailure(request.ip, now);
-    const wait = failures.blockedFor(request.ip, now);
+    // Every link that does not work counts alike: 30 a minute from one client, whichever links they were.
+    failures.recordFailure(request.ip, 'link', now);
+    const wait = failures.blockedFor(request.ip, 'link', now);
     if (wait > 0)
       return sendPage(reply.header('retry-after', String(wait)), 429, 'Too many links that do not work', p(`Try again in ${wait} s.`));
     return sendPage(

@@ -455,6 +455,23 @@ t.test('the cancel link in the email opens a page; only its button cancels', asy
   );
 });
 
+t.test('the cancel page never refuses a genuine link for load; only links that do not work are slowed (issue 11, item 22)', async (t) => {
+  const { app, book, member, mail } = await setup(t, { smtp: true });
+  await book(member('ada@example.org', 'Acme').auth);
+  const confirmed = (await mail('Pitch confirmed: Winter huddle'))[0]!;
+  const link = /https:\/\/convene\.test(\/pitches\/cancel\?token=[^\s"]+)/.exec(confirmed.parsed.text ?? '')![1]!;
+  // A link scanner at a mail provider opens it over and over from one address.
+  const scanned = await Promise.all(Array.from({ length: 150 }, () => app.inject({ url: link, remoteAddress: '198.51.100.9' })));
+  t.same([...new Set(scanned.map((r) => r.statusCode))], [200], '150 opens of a genuine link from one address: all 200');
+  const guesses = [];
+  for (let i = 0; i < 35; i++) {
+    guesses.push((await app.inject({ url: `/pitches/cancel?token=guess${i}`, remoteAddress: '198.51.100.9' })).statusCode);
+  }
+  t.equal(guesses[0], 404);
+  t.equal(guesses.at(-1), 429, 'guessing tokens is slowed down');
+  t.equal((await app.inject({ url: link, remoteAddress: '198.51.100.9' })).statusCode, 200, 'the genuine link still opens');
+});
+
 t.test('a race over real HTTP: 200 organisations, 5 slots, exactly 5 bookings', async (t) => {
   const { app, member, huddleId, activeCount } = await setup(t);
   const members = Array.from({ length: 200 }, (_, i) => member(`racer${i}@example.org`, `Org ${i}`));

@@ -105,7 +105,7 @@ t.test('/metrics is for this machine, or for whoever has METRICS_TOKEN (issue 11
   }
   const scraped = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` }, ...far });
   t.equal(scraped.statusCode, 200, scraped.body);
-  t.match(scraped.body, /convene_outbox_messages/);
+  t.match(scraped.body, /convene_outbox_messages/, 'the scrape has the backlog');
 });
 
 t.test('the OpenAPI document is valid 3.1, complete, and the committed copy is current', async (t) => {

@@ -1,7 +1,7 @@
 // The page behind "See or cancel your pitch" in booking emails. The link carries a signed token;
 // opening it (GET) only shows the pitch and a button, because mail scanners follow links. The
 // button POSTs, and cancels as the member would (so the cancellation cutoff applies).
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../../errors.js';
 import { p, postForm, sendPage, sameSiteOnly } from '../../lib/page.js';
 import { verifyLink } from '../../lib/signed-links.js';
@@ -9,8 +9,7 @@ import { slotText } from '../../shared/huddle-text.js';
 import { isActiveBooking, memberCancelDeadline } from './bookings.rules.js';
 import { CANCEL_LINK_PURPOSE, type BookingDetails, type BookingsService } from './bookings.service.js';
 import { formBodies } from '../../plugins/bodies.js';
-
-const PAGE_RATE_LIMIT = { max: 30, timeWindow: 60_000 };
+import { badLinkAnswer } from '../../lib/bad-links.js';
 
 function describe(d: BookingDetails): string {
   return [p(`"${d.booking.title}" at ${d.huddle.title}`), p(`Slot ${d.slot.position}: ${slotText(d.slot, d.huddle.timezone)}`)].join('\n');
@@ -25,18 +24,15 @@ export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secr
     return id ? bookings.find(id) : undefined;
   }
 
-  const unknown = (reply: FastifyReply) =>
-    sendPage(
-      reply,
-      404,
-      'This link does not work',
-      p('The link is not complete, or not one of ours. Use the link in your most recent email about the pitch.'),
-    );
+  // No per-address limit: a genuine link never fails for load (lib/bad-links.ts).
+  const badLink = badLinkAnswer();
+  const unknown = (request: FastifyRequest, reply: FastifyReply) =>
+    badLink(request, reply, 'The link is not complete, or not one of ours. Use the link in your most recent email about the pitch.');
 
-  app.get('/pitches/cancel', { schema: { hide: true }, config: { rateLimit: PAGE_RATE_LIMIT } }, async (request, reply) => {
+  app.get('/pitches/cancel', { schema: { hide: true } }, async (request, reply) => {
     const token = (request.query as { token?: unknown }).token;
     const d = lookup(token);
-    if (!d) return unknown(reply);
+    if (!d) return unknown(request, reply);
     if (!isActiveBooking(d.booking)) {
       return sendPage(reply, 200, `This pitch is ${d.booking.status}`, describe(d));
     }
@@ -66,33 +62,29 @@ export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secr
     );
   });
 
-  app.post(
-    '/pitches/cancel',
-    { schema: { hide: true }, config: { rateLimit: PAGE_RATE_LIMIT }, bodyLimit: 4096, preHandler: sameSiteOnly },
-    async (request, reply) => {
-      const token = (request.body as Record<string, unknown> | undefined)?.token;
-      const d = lookup(token);
-      if (!d) return unknown(reply);
-      const member = {
-        kind: 'member' as const,
-        memberId: d.member.id,
-        clusterId: d.member.clusterId,
-        clusterSlug: '',
-        tokenId: '',
-        label: d.member.name,
-      };
-      try {
-        const after = bookings.cancel(d.booking.id, member, { type: 'member', id: d.member.id, label: `${d.member.name} (email link)` });
-        return sendPage(
-          reply,
-          200,
-          'Your pitch is cancelled',
-          [describe(after), p('We have emailed you a confirmation that removes it from your calendar.')].join('\n'),
-        );
-      } catch (error) {
-        if (!isAppError(error) || error.statusCode >= 500) throw error;
-        return sendPage(reply, error.statusCode, 'Your pitch was not cancelled', [describe(d), p(error.message)].join('\n'));
-      }
-    },
-  );
+  app.post('/pitches/cancel', { schema: { hide: true }, bodyLimit: 4096, preHandler: sameSiteOnly }, async (request, reply) => {
+    const token = (request.body as Record<string, unknown> | undefined)?.token;
+    const d = lookup(token);
+    if (!d) return unknown(request, reply);
+    const member = {
+      kind: 'member' as const,
+      memberId: d.member.id,
+      clusterId: d.member.clusterId,
+      clusterSlug: '',
+      tokenId: '',
+      label: d.member.name,
+    };
+    try {
+      const after = bookings.cancel(d.booking.id, member, { type: 'member', id: d.member.id, label: `${d.member.name} (email link)` });
+      return sendPage(
+        reply,
+        200,
+        'Your pitch is cancelled',
+        [describe(after), p('We have emailed you a confirmation that removes it from your calendar.')].join('\n'),
+      );
+    } catch (error) {
+      if (!isAppError(error) || error.statusCode >= 500) throw error;
+      return sendPage(reply, error.statusCode, 'Your pitch was not cancelled', [describe(d), p(error.message)].join('\n'));
+    }
+  });
 };

@@ -5,7 +5,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { TOPICS, type Topic } from '../../db/schema.js';
 import { isAppError } from '../../errors.js';
-import { createFailureLimiter } from '../../lib/failure-limiter.js';
+import { badLinkAnswer } from '../../lib/bad-links.js';
 import { escapeHtml } from '../../lib/html.js';
 import { p, postForm, sendPage, sameSiteOnly } from '../../lib/page.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
@@ -14,8 +14,6 @@ import type { LinkPurpose, RequestContext, Subscriber, SubscribersService } from
 import { formBodies } from '../../plugins/bodies.js';
 
 const FORM_LIMIT_BYTES = 4096;
-/** Links that are not genuine, per client and minute, before the pages answer 429 to them (and only to them). */
-const BAD_LINKS_PER_MINUTE = 30;
 const TOPIC_LABELS: Record<Topic, string> = {
   newsletter: 'The newsletter',
   'huddle-invites': 'Invitations to huddles',
@@ -47,10 +45,8 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
 ) => {
   await app.register(formBodies, { bodyLimit: FORM_LIMIT_BYTES });
   await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fields: 10, fieldSize: 1024, files: 0, parts: 10 } });
-  // No per-address limit: mail providers send one-click POSTs and scan links from a few addresses, and
-  // a genuine link must never fail for load. The signed token is the proof; only links that are not
-  // genuine count against a client, and only they are ever refused with 429.
-  const failures = createFailureLimiter(BAD_LINKS_PER_MINUTE);
+  // No per-address limit: a genuine link never fails for load (lib/bad-links.ts).
+  const badLink = badLinkAnswer();
   const context = (request: FastifyRequest, source: RequestContext['source']): RequestContext => ({
     source,
     ip: request.ip,
@@ -61,23 +57,13 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     const token = tokenOf(request);
     return token ? subscribers.fromLink(purpose, token) : undefined;
   }
-  const unknown = (request: FastifyRequest, reply: FastifyReply) => {
-    const now = Date.now();
-    // Every link that does not work counts alike: 30 a minute from one client, whichever links they were.
-    failures.recordFailure(request.ip, 'link', now);
-    const wait = failures.blockedFor(request.ip, 'link', now);
-    if (wait > 0)
-      return sendPage(reply.header('retry-after', String(wait)), 429, 'Too many links that do not work', p(`Try again in ${wait} s.`));
-    return sendPage(
+  const unknown = (request: FastifyRequest, reply: FastifyReply) =>
+    badLink(
+      request,
       reply,
-      404,
-      'This link does not work',
-      p(
-        'The link is not complete, or not one of ours, or the subscription no longer exists. Use the link in your most recent ' +
-          'email from us.',
-      ),
+      'The link is not complete, or not one of ours, or the subscription no longer exists. Use the link in your most recent ' +
+        'email from us.',
     );
-  };
 
   app.get('/subscriptions/confirm', { schema: { hide: true } }, async (request, reply) => {
     const subscriber = lookup('confirm', request);

@@ -67,6 +67,7 @@ export function createServices(deps: ServicesDeps) {
       members: members.activeRecipients,
       subscribers: (tx, clusterId) => subscribers.recipients(tx, clusterId, 'huddle-invites'),
     },
+    subscribers,
   });
   const registrations = createRegistrationsService({ db, clock, audit, outbox, clusters, huddles, members, invitations, site });
   const reminders = createRemindersService({ db, clock, outbox, clusters, huddles, bookings, registrations, site });

@@ -71,3 +71,62 @@ t.test('a sign-up that lapses unconfirmed leaves no copy of its address in the f
   t.equal(expiry.run(), 1);
   t.notOk(inFile(), 'gone from the file and the WAL');
 });
+
+t.test('an erased subscriber leaves no invitation behind: their address is gone from the file, other invitations stay', async (t) => {
+  const sink = await startSmtpSink(t);
+  const path = join(tempDir(t), 'convene.db');
+  const database = openDatabase(path);
+  migrateDatabase(database.db);
+  const { app, services } = await buildTestApp(t, { database, env: { SMTP_URL: sink.url } });
+  const { auth, cluster } = createClusterWithOrganiser(database);
+  const address = 'invited.subscriber@example.org';
+  const subscribe = (email: string) => {
+    services.subscribers.signUp(
+      cluster,
+      { email, name: 'Invited Person', topics: ['huddle-invites'] },
+      { source: 'api', ip: '203.0.113.9', userAgent: 'Agent/1' },
+    );
+    const row = database.sqlite.prepare('SELECT id FROM subscribers WHERE email = ?').get(email) as { id: string };
+    services.subscribers.confirm(services.subscribers.get(cluster, row.id), { source: 'email-link' });
+    return row.id;
+  };
+  const id = subscribe(address);
+  subscribe('stays@example.org');
+  const huddle = await app.inject({
+    method: 'POST',
+    url: `/v1/clusters/${cluster.slug}/huddles`,
+    headers: auth,
+    payload: { title: 'Winter huddle', start: '2026-12-10T09:30', durationMinutes: 60, venue: { name: 'Hall' }, status: 'published' },
+  });
+  t.equal(huddle.statusCode, 201, huddle.body);
+  const invited = await app.inject({
+    method: 'POST',
+    url: `/v1/huddles/${huddle.json().id}/invitations`,
+    headers: auth,
+    payload: { audience: 'subscribers' },
+  });
+  t.equal(invited.statusCode, 202, invited.body);
+  await services.mail.worker({ concurrency: 2 }).drain();
+  t.ok(
+    sink.messages.some((m) => m.envelope.to[0] === address),
+    'the invitation reached the subscriber',
+  );
+  const count = (email: string) =>
+    (database.sqlite.prepare('SELECT count(*) AS n FROM invitations WHERE email = ?').get(email) as { n: number }).n;
+  t.equal(count(address), 1);
+
+  t.equal((await app.inject({ method: 'DELETE', url: `/v1/subscribers/${id}`, headers: auth })).statusCode, 204);
+  t.equal(count(address), 0, 'their invitation is gone');
+  t.equal(count('stays@example.org'), 1, "another subscriber's stays");
+  const copies = ['', '-wal'].filter((suffix) => existsSync(path + suffix) && readFileSync(path + suffix).includes(address));
+  t.same(copies, [], 'no copy of the address in the file or the WAL');
+  // A later change to the huddle is not sent to the erased address.
+  const mailedBefore = sink.messages.filter((m) => m.envelope.to[0] === address).length;
+  await app.inject({ method: 'PATCH', url: `/v1/huddles/${huddle.json().id}`, headers: auth, payload: { title: 'Winter huddle, moved' } });
+  await services.mail.worker({ concurrency: 2 }).drain();
+  t.ok(
+    sink.messages.some((m) => m.envelope.to[0] === 'stays@example.org' && /updated/i.test(m.parsed.subject ?? '')),
+    'the others get the update',
+  );
+  t.equal(sink.messages.filter((m) => m.envelope.to[0] === address).length, mailedBefore, 'no update goes to an erased person');
+});

@@ -1,5 +1,5 @@
 // Invitations: who is invited to a huddle, and the calendar emails they get when it is created, changed or cancelled.
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { invitations, type Cluster, type Huddle } from '../../db/schema.js';
 import { problem } from '../../errors.js';
@@ -13,6 +13,7 @@ import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { changedText, noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
+import type { SubscribersService } from '../subscribers/subscribers.service.js';
 import { invitationEmail, type InvitationKind } from './invitations.render.js';
 
 export interface Recipient {
@@ -45,8 +46,26 @@ export function createInvitationsService(deps: {
   site: Site;
   /** Where each audience's people come from (members, subscribers): given by createServices. */
   audiences: Partial<Record<AudienceName, AudienceResolver>>;
+  /** Erasures to react to (the subscribers' hooks). */
+  subscribers?: Pick<SubscribersService, 'hooks'>;
 }) {
   const { db, clock, outbox, audit } = deps;
+
+  // An erased subscriber's address leaves the invitations they had as a subscriber of that cluster (an
+  // organiser who typed the address in, or a member's own invitation, is another record and stays).
+  deps.subscribers?.hooks.erased.on((tx, subscriber) => {
+    const rows = tx
+      .select({ id: invitations.id, huddleId: invitations.huddleId })
+      .from(invitations)
+      .where(and(eq(invitations.email, subscriber.email), eq(invitations.source, 'subscribers')))
+      .all();
+    const clusterOf = deps.huddles.getMany(
+      tx,
+      rows.map((row) => row.huddleId),
+    );
+    const ids = rows.filter((row) => clusterOf.get(row.huddleId)?.clusterId === subscriber.clusterId).map((row) => row.id);
+    if (ids.length > 0) tx.delete(invitations).where(inArray(invitations.id, ids)).run();
+  });
 
   /** One email with a METHOD:REQUEST or CANCEL calendar part naming the recipient as ATTENDEE. */
   function send(tx: DbOrTx, message: { kind: InvitationKind; huddle: Huddle; cluster: Cluster; recipient: Recipient; changed?: string }) {

@@ -81,6 +81,7 @@ async function run(context: CliContext, services: Services, campaign: Campaign, 
       rate: campaign.rate,
       stopRequested: () => stop,
       outboxBacklog: () => outboxWaiting(services.outbox),
+      concurrency: services.config.mailConcurrency,
       onProgress: (stats) => {
         if (bar) bar.update(stats.sent + stats.failed + stats.skipped, { failed: stats.failed, skipped: stats.skipped });
         else if (!json && Date.now() - lastLine >= 2000) {

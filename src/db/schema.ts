@@ -91,7 +91,8 @@ export const auditEvents = sqliteTable(
   (t) => [index('audit_events_cluster').on(t.clusterId, t.id)],
 );
 
-export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed';
+/** withheld: final, never sent; its sender's module said no just before it would have left (e.g. the person unsubscribed). */
+export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'withheld';
 
 export interface OutboxAttachment {
   filename: string;
@@ -575,6 +576,8 @@ export const deliveries = sqliteTable(
   (t) => [
     uniqueIndex('deliveries_campaign_subscriber').on(t.campaignId, t.subscriberId),
     index('deliveries_campaign_status').on(t.campaignId, t.status, t.id),
+    // The mail worker asks, for each newsletter message just before it leaves, whose delivery it is.
+    index('deliveries_outbox').on(t.outboxId),
   ],
 );
 

@@ -26,7 +26,7 @@ const CampaignView = Type.Object({
     queued: Type.Integer({ description: 'In the mail queue (or being retried)' }),
     sent: Type.Integer(),
     failed: Type.Integer(),
-    skipped: Type.Integer({ description: 'Unsubscribed or suppressed by the time their turn came' }),
+    skipped: Type.Integer({ description: 'Unsubscribed, left the topic or suppressed by the time their copy was to be sent' }),
   }),
   sendCommand: Type.String({ description: 'How to send a draft from the command line' }),
 });

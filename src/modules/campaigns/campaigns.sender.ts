@@ -20,6 +20,8 @@ export interface SendOptions {
   drainTimeoutMs?: number;
   /** Messages queued or being sent in the whole outbox (a cheap count, for backpressure). */
   outboxBacklog: () => number;
+  /** The worker's concurrency: the outbox is kept to about a tick's worth beyond what the worker is sending. */
+  concurrency: number;
 }
 
 /** What the outbox holds to send (queued or being sent), for SendOptions.outboxBacklog. */
@@ -54,9 +56,11 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
       const started = Date.now();
       report();
       if (campaigns.pendingCount(campaign.id) === 0) break;
-      // Backpressure: let the outbox hold at most a few seconds' worth.
-      if (options.outboxBacklog() < options.rate * 5) {
-        const handled = campaigns.enqueueBatch(campaign, rendered, perTick);
+      // Backpressure: the outbox holds at most one tick's worth beyond what the worker is sending, so a
+      // slow mail server leaves the rest in the ledger (a pause or an unsubscribe acts on it at once).
+      const room = Math.min(perTick, perTick + 2 * options.concurrency - options.outboxBacklog());
+      if (room > 0) {
+        const handled = campaigns.enqueueBatch(campaign, rendered, room);
         worker.nudge();
         if (handled === 0) break;
       }

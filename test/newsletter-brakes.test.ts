@@ -1,5 +1,6 @@
 // The newsletter's brakes against a slow mail server on 127.0.0.1: an unsubscribe during a send is
 // honoured up to the instant a copy leaves, and the outbox never holds more than a moment's worth.
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -9,6 +10,7 @@ import { loadConfig } from '../src/config.js';
 import { migrateDatabase, openDatabase } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
 import { newId } from '../src/lib/ids.js';
+import { projectRoot } from '../src/lib/paths.js';
 import { createServices } from '../src/services.js';
 import { startSmtpSink } from './helpers/smtp.js';
 import { tempDir, TEST_SECRET } from './helper.js';
@@ -150,4 +152,52 @@ t.test('a slow relay: readers who unsubscribe 15% of the way through get nothing
   // One tick (200 ms) at the rate, plus two per mail connection: not five seconds' worth.
   const bound = (RATE * 200) / 1000 + 2 * CONCURRENCY;
   t.ok(mostWaiting <= bound, `at most ${bound} newsletter messages waited in the outbox at once (${mostWaiting})`);
+});
+
+t.test("Ctrl-C is a brake: after SIGINT only the messages in flight leave, though the server's worker runs too", async (t) => {
+  const RECIPIENTS = 400;
+  const { sink, env, run, body, services, newsletterRows } = await setup(t, RECIPIENTS, 60);
+  // The server's mail worker on the same database, polling often so that it surely takes part.
+  const server = services.mail.worker({ pollIntervalMs: 100 });
+  server.start();
+  t.teardown(() => server.stop());
+
+  const argv = ['newsletter', 'send', '--cluster', 'north-west', '--subject', 'News', '--body', body, '--yes', '--rate', '200', '--json'];
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'scripts/convene.ts'), ...argv], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  while (sink.messages.length < RECIPIENTS / 4 && child.exitCode === null && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  child.kill('SIGINT');
+  // The instant the CLI takes the signal (it says so, then brakes at once); in flight then may still arrive.
+  while (!stderr.includes('stopping') && child.exitCode === null) await new Promise((resolve) => setImmediate(resolve));
+  const atSignal = sink.messages.length;
+  t.equal(await exited, 130, `the CLI stopped on Ctrl-C (stderr: ${stderr.slice(0, 300)})`);
+  t.match(stderr, /stopping/);
+  // Anything still queued would be picked up by the server's worker within this second.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const after = sink.messages.length - atSignal;
+  // In flight at that instant: at most one message per SMTP connection, the CLI's and the server's.
+  t.ok(after <= 2 * CONCURRENCY, `after SIGINT, ${after} more arrived (at most ${2 * CONCURRENCY} were in flight)`);
+  t.equal(newsletterRows('queued') + newsletterRows('sending'), 0, 'nothing of the campaign waits in the outbox');
+  const report = JSON.parse(stdout) as { campaignId: string; status: string };
+  t.equal(report.status, 'paused');
+  const status = JSON.parse((await run('newsletter', 'status', report.campaignId, '--json')).stdout);
+  t.match(status, { status: 'paused', queued: 0, sent: sink.messages.length });
+
+  await server.stop();
+  const resumed = await run('newsletter', 'resume', report.campaignId, '--json');
+  t.equal(resumed.code, 0, resumed.stderr);
+  t.match(JSON.parse(resumed.stdout), { status: 'sent', sent: RECIPIENTS, pending: 0, queued: 0 });
+  const copies = new Set(sink.messages.map((m) => m.envelope.to[0]));
+  t.equal(copies.size, RECIPIENTS, 'the resume reached everyone');
+  t.equal(sink.messages.length, RECIPIENTS, 'nobody twice');
 });

@@ -92,7 +92,6 @@ async function sendInProcess(env: Record<string, string>, rate: number, backoff:
       rendered: services.campaigns.render(campaign, cluster),
       worker,
       rate,
-      stopRequested: () => false,
       outboxBacklog: () => outboxWaiting(services.outbox),
       concurrency: config.mailConcurrency,
     });

@@ -55,11 +55,11 @@ async function run(context: CliContext, services: Services, campaign: Campaign, 
   const cluster = services.clusters.getById(campaign.clusterId);
   const rendered = services.campaigns.render(campaign, cluster);
   const worker = services.mail.worker({ pollIntervalMs: 500 });
-  let stop = false;
+  const stop = new AbortController();
   const onSignal = () => {
-    if (!stop) context.io.stderr('\nstopping: finishing the messages being sent (Ctrl-C again to quit at once)\n');
-    else process.exit(130);
-    stop = true;
+    if (stop.signal.aborted) process.exit(130);
+    context.io.stderr('\nstopping: finishing the messages being sent (Ctrl-C again to quit at once)\n');
+    stop.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -79,7 +79,7 @@ async function run(context: CliContext, services: Services, campaign: Campaign, 
       rendered,
       worker,
       rate: campaign.rate,
-      stopRequested: () => stop,
+      signal: stop.signal,
       outboxBacklog: () => outboxWaiting(services.outbox),
       concurrency: services.config.mailConcurrency,
       onProgress: (stats) => {

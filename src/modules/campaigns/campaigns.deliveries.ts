@@ -4,7 +4,7 @@
 // server's writes wait (and its event loop with them) while this process holds the lock. So the
 // statements that run once per recipient are prepared, and no transaction handles more than
 // ROWS_PER_TRANSACTION recipients (bench/FINDINGS.md: the mixed soak).
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { immediate, rawPlaceholder, type Db, type DbOrTx } from '../../db/client.js';
 import { campaigns, deliveries, type Campaign, type Subscriber } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
@@ -192,6 +192,31 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
       const stuck = claimed.filter((row) => hasStopped(row.claimedBy)).map((row) => row.id);
       outbox.release(stuck);
       return { released: stuck.length, heldByLiveProcess: claimed.length - stuck.length };
+    },
+
+    /**
+     * A pause: the campaign's messages still waiting in the outbox go back to the ledger, in one
+     * transaction, so no worker (this process's or the server's) sends them; only those already claimed,
+     * in flight at this instant, still leave. Returns how many came back.
+     */
+    recall(campaignId: string): number {
+      return immediate(db, (tx) => {
+        const ids = outbox.queuedAmong(
+          tx,
+          tx
+            .select({ id: deliveries.outboxId })
+            .from(deliveries)
+            .where(and(eq(deliveries.campaignId, campaignId), eq(deliveries.status, 'enqueued'))),
+        );
+        // The ledger first: deleting the outbox rows would clear their ids from it.
+        for (let from = 0; from < ids.length; from += 500)
+          tx.update(deliveries)
+            .set({ status: 'pending', outboxId: null })
+            .where(inArray(deliveries.outboxId, ids.slice(from, from + 500)))
+            .run();
+        outbox.withdraw(tx, ids);
+        return ids.length;
+      });
     },
 
     /** Recipients not yet handed to the outbox (an index count). */

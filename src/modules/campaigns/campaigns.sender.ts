@@ -14,8 +14,11 @@ export interface SendOptions {
   rate: number;
   /** Called about every 200 ms with the current counts. */
   onProgress?: (stats: CampaignStats) => void;
-  /** Resolves true once a stop (Ctrl-C) is asked for. */
-  stopRequested: () => boolean;
+  /**
+   * Aborted to stop (Ctrl-C). At that instant, synchronously, the worker stops claiming and the campaign's
+   * messages still queued go back to the ledger: nothing more leaves but what is in flight.
+   */
+  signal?: AbortSignal;
   /** Give up waiting for the last messages after this long (they stay queued for the server). */
   drainTimeoutMs?: number;
   /** Messages queued or being sent in the whole outbox (a cheap count, for backpressure). */
@@ -36,9 +39,19 @@ const STATS_MS = 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function sendCampaign(options: SendOptions): Promise<{ stats: CampaignStats; stopped: boolean; drained: boolean }> {
-  const { campaigns, campaign, rendered, worker } = options;
+  const { campaigns, campaign, rendered, worker, signal } = options;
   const perTick = Math.max(1, Math.round((options.rate * TICK_MS) / 1000));
-  worker.start();
+  let stopping: Promise<void> | undefined;
+  const brake = () => {
+    stopping ??= worker.stop(15_000);
+    campaigns.recall(campaign.id);
+  };
+  const stopRequested = () => signal?.aborted === true;
+  if (stopRequested()) brake();
+  else {
+    signal?.addEventListener('abort', brake, { once: true });
+    worker.start();
+  }
   let stopped = false;
   let reported = 0;
   const report = () => {
@@ -49,7 +62,7 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
   try {
     // Hand over at the rate: perTick rows every TICK_MS, never more than the worker can keep up with.
     for (;;) {
-      if (options.stopRequested()) {
+      if (stopRequested()) {
         stopped = true;
         break;
       }
@@ -80,7 +93,7 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
           break;
         }
       }
-      if (options.stopRequested()) {
+      if (stopRequested()) {
         stopped = true;
         break;
       }
@@ -90,7 +103,8 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
     campaigns.setStatus(campaign.id, stopped || stats.pending > 0 ? 'paused' : 'sent');
     return { stats, stopped, drained };
   } finally {
-    // Lets the messages being sent right now finish and be recorded; unsent ones stay queued.
-    await worker.stop(15_000);
+    signal?.removeEventListener('abort', brake);
+    // Lets the messages being sent right now finish and be recorded.
+    await (stopping ?? worker.stop(15_000));
   }
 }

@@ -169,6 +169,7 @@ export function createCampaignsService(deps: {
 
     enqueueBatch: ledger.handOver,
     releaseInterrupted: ledger.releaseInterrupted,
+    recall: ledger.recall,
     pendingCount: ledger.pendingCount,
     waitingCount: ledger.waitingCount,
     stats: ledger.stats,

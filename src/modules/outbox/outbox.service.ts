@@ -252,6 +252,27 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
         Object.fromEntries(statement.all(params).map((row) => [row.status, row.n]));
     },
 
+    /** The messages `ids` selects that wait in the queue (none of them claimed by a worker yet). */
+    queuedAmong(tx: DbOrTx, ids: OutboxIds): string[] {
+      return tx
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(and(inArray(outbox.id, ids), eq(outbox.status, 'queued')))
+        .all()
+        .map((row) => row.id);
+    },
+
+    /**
+     * Takes queued messages out of the outbox before any worker claims them (a paused newsletter), inside
+     * the caller's transaction. A message already claimed is on its way and stays.
+     */
+    withdraw(tx: DbOrTx, ids: readonly string[]): void {
+      for (let from = 0; from < ids.length; from += 500)
+        tx.delete(outbox)
+          .where(and(inArray(outbox.id, ids.slice(from, from + 500)), eq(outbox.status, 'queued')))
+          .run();
+    },
+
     /** The messages `ids` selects that are being sent now, with the process that claimed each. */
     claimsAmong(ids: OutboxIds): { id: string; claimedBy: string | null }[] {
       return db

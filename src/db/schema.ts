@@ -551,6 +551,9 @@ export const campaigns = sqliteTable(
     createdAt: createdAt(),
     startedAt: integer('started_at', { mode: 'timestamp_ms' }),
     finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
+    /** The process sending it (host:pid) and when it last said it still was: a dead or silent sender means "interrupted". */
+    sender: text('sender'),
+    heartbeatAt: integer('heartbeat_at', { mode: 'timestamp_ms' }),
   },
   (t) => [index('campaigns_cluster').on(t.clusterId, t.createdAt)],
 );

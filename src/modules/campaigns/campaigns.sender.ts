@@ -2,7 +2,7 @@
 // delivers them, reports progress, and stops cleanly when asked (the campaign is then paused).
 import type { Outbox } from '../outbox/outbox.service.js';
 import type { MailWorker } from '../outbox/outbox.worker.js';
-import type { Campaign, CampaignsService, CampaignStats } from './campaigns.service.js';
+import { HEARTBEAT_MS, type Campaign, type CampaignsService, type CampaignStats } from './campaigns.service.js';
 import type { RenderedCampaign } from './campaigns.render.js';
 
 export interface SendOptions {
@@ -54,7 +54,13 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
   }
   let stopped = false;
   let reported = 0;
+  let beat = Date.now();
   const report = () => {
+    // While it sends, the campaign says so (list and status show a campaign whose sender fell silent as interrupted).
+    if (Date.now() - beat >= HEARTBEAT_MS) {
+      beat = Date.now();
+      campaigns.heartbeat(campaign.id);
+    }
     if (!options.onProgress || Date.now() - reported < STATS_MS) return;
     reported = Date.now();
     options.onProgress(campaigns.stats(campaign.id));

@@ -92,8 +92,8 @@ async function sendInProcess(env: Record<string, string>, rate: number, backoff:
       rendered: services.campaigns.render(campaign, cluster),
       worker,
       rate,
-      stopRequested: () => false,
       outboxBacklog: () => outboxWaiting(services.outbox),
+      concurrency: config.mailConcurrency,
     });
     return { code: 0, status: sent.stopped || sent.stats.pending > 0 ? 'paused' : 'sent', ...sent.stats, temporaryFailures };
   } finally {

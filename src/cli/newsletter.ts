@@ -5,10 +5,11 @@ import { SingleBar } from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Database_ } from '../db/client.js';
 import { TOPICS, type Cluster, type Topic } from '../db/schema.js';
+import { thisProcess } from '../lib/processes.js';
 import { parseMailbox } from '../lib/text.js';
 import { outboxWaiting, sendCampaign } from '../modules/campaigns/campaigns.sender.js';
 import type { Campaign, CampaignDraft, CampaignStats } from '../modules/campaigns/campaigns.service.js';
-import { DEFAULT_RATE, MAX_RATE } from '../modules/campaigns/campaigns.service.js';
+import { DEFAULT_RATE, MAX_RATE, SENDER_LEASE_MS } from '../modules/campaigns/campaigns.service.js';
 import type { Services } from '../services.js';
 import { CliFailure } from './db.js';
 import { cliActor, output, withServices, type CliContext } from './context.js';
@@ -55,11 +56,11 @@ async function run(context: CliContext, services: Services, campaign: Campaign, 
   const cluster = services.clusters.getById(campaign.clusterId);
   const rendered = services.campaigns.render(campaign, cluster);
   const worker = services.mail.worker({ pollIntervalMs: 500 });
-  let stop = false;
+  const stop = new AbortController();
   const onSignal = () => {
-    if (!stop) context.io.stderr('\nstopping: finishing the messages being sent (Ctrl-C again to quit at once)\n');
-    else process.exit(130);
-    stop = true;
+    if (stop.signal.aborted) process.exit(130);
+    context.io.stderr('\nstopping: finishing the messages being sent (Ctrl-C again to quit at once)\n');
+    stop.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -79,8 +80,9 @@ async function run(context: CliContext, services: Services, campaign: Campaign, 
       rendered,
       worker,
       rate: campaign.rate,
-      stopRequested: () => stop,
+      signal: stop.signal,
       outboxBacklog: () => outboxWaiting(services.outbox),
+      concurrency: services.config.mailConcurrency,
       onProgress: (stats) => {
         if (bar) bar.update(stats.sent + stats.failed + stats.skipped, { failed: stats.failed, skipped: stats.skipped });
         else if (!json && Date.now() - lastLine >= 2000) {
@@ -234,6 +236,11 @@ export function newsletterCommands(program: Command, context: CliContext): void 
       await withServices(context, async (services) => {
         const campaign = services.campaigns.get(campaignId);
         if (campaign.status === 'draft') throw new CliFailure('this campaign was never started: use newsletter send');
+        if (services.campaigns.state(campaign) === 'sending' && campaign.sender !== thisProcess)
+          throw new CliFailure(
+            `${campaign.sender ?? 'another process'} is sending this campaign now: stop it with Ctrl-C first ` +
+              `(or, if it hangs, resume once it has been silent for ${SENDER_LEASE_MS / 1000} s)`,
+          );
         const { released, heldByLiveProcess } = services.campaigns.releaseInterrupted(campaign.id);
         if (released > 0 && !json)
           context.io.stdout(
@@ -259,8 +266,12 @@ export function newsletterCommands(program: Command, context: CliContext): void 
       await withServices(context, (services) => {
         const campaign = services.campaigns.get(campaignId);
         const stats = services.campaigns.stats(campaign.id);
-        output(context.io, jsonOf(command), { campaignId: campaign.id, subject: campaign.subject, status: campaign.status, ...stats }, [
-          `${campaign.subject} (${campaign.status}): ${statsLine(stats)}`,
+        const state = services.campaigns.state(campaign);
+        output(context.io, jsonOf(command), { campaignId: campaign.id, subject: campaign.subject, status: state, ...stats }, [
+          `${campaign.subject} (${state}): ${statsLine(stats)}`,
+          ...(state === 'interrupted'
+            ? [`Nobody is sending it: its sender stopped without pausing it. Carry on with: convene newsletter resume ${campaign.id}`]
+            : []),
         ]);
       });
     });
@@ -273,23 +284,24 @@ export function newsletterCommands(program: Command, context: CliContext): void 
       await withServices(context, (services) => {
         const rows = services.campaigns
           .list(services.clusters.get(options.cluster))
-          .map((c) => ({ campaign: c, stats: services.campaigns.stats(c.id) }));
+          .map((c) => ({ campaign: c, state: services.campaigns.state(c), stats: services.campaigns.stats(c.id) }));
         output(
           context.io,
           jsonOf(command),
-          rows.map(({ campaign, stats }) => ({
+          rows.map(({ campaign, state, stats }) => ({
             campaignId: campaign.id,
             subject: campaign.subject,
-            status: campaign.status,
+            status: state,
             createdAt: campaign.createdAt.toISOString(),
             ...stats,
           })),
           rows.length === 0
             ? ['No campaigns yet.']
             : rows.map(
-                ({ campaign, stats }) =>
-                  `${campaign.id}  ${campaign.createdAt.toISOString().slice(0, 10)}  ${campaign.status}  "${campaign.subject}"  ` +
-                  `${stats.sent}/${stats.recipients} sent`,
+                ({ campaign, state, stats }) =>
+                  `${campaign.id}  ${campaign.createdAt.toISOString().slice(0, 10)}  ${state}  "${campaign.subject}"  ` +
+                  `${stats.sent}/${stats.recipients} sent` +
+                  (state === 'interrupted' ? `  (nobody is sending it: convene newsletter resume ${campaign.id})` : ''),
               ),
         );
       });

@@ -91,7 +91,8 @@ export const auditEvents = sqliteTable(
   (t) => [index('audit_events_cluster').on(t.clusterId, t.id)],
 );
 
-export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed';
+/** withheld: final, never sent; its sender's module said no just before it would have left (e.g. the person unsubscribed). */
+export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'withheld';
 
 export interface OutboxAttachment {
   filename: string;
@@ -550,6 +551,9 @@ export const campaigns = sqliteTable(
     createdAt: createdAt(),
     startedAt: integer('started_at', { mode: 'timestamp_ms' }),
     finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
+    /** The process sending it (host:pid) and when it last said it still was: a dead or silent sender means "interrupted". */
+    sender: text('sender'),
+    heartbeatAt: integer('heartbeat_at', { mode: 'timestamp_ms' }),
   },
   (t) => [index('campaigns_cluster').on(t.clusterId, t.createdAt)],
 );
@@ -575,6 +579,8 @@ export const deliveries = sqliteTable(
   (t) => [
     uniqueIndex('deliveries_campaign_subscriber').on(t.campaignId, t.subscriberId),
     index('deliveries_campaign_status').on(t.campaignId, t.status, t.id),
+    // The mail worker asks, for each newsletter message just before it leaves, whose delivery it is.
+    index('deliveries_outbox').on(t.outboxId),
   ],
 );
 

@@ -35,7 +35,14 @@ function refusal(code: number, text: string): Error {
   return Object.assign(new Error(text), { responseCode: code });
 }
 
-export async function startSmtpSink(t: Teardown, opts: { failures?: Exclude<SinkBehaviour, 'ok'>[] } = {}): Promise<SmtpSink> {
+export async function startSmtpSink(
+  t: Teardown,
+  opts: {
+    failures?: Exclude<SinkBehaviour, 'ok'>[];
+    /** A slow relay: each message is answered this long after it has arrived. */
+    delayMs?: number;
+  } = {},
+): Promise<SmtpSink> {
   const messages: ReceivedMessage[] = [];
   // One-off answers for the next messages, before falling back to the standing behaviour.
   const failures = [...(opts.failures ?? [])];
@@ -55,7 +62,8 @@ export async function startSmtpSink(t: Teardown, opts: { failures?: Exclude<Sink
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => {
+        stream.on('end', () => (opts.delayMs ? void setTimeout(reply, opts.delayMs) : reply()));
+        const reply = () => {
           const answer = failures.shift() ?? behaviour;
           if (answer === 'temp') return callback(refusal(451, 'Temporary local problem, try again later'));
           if (answer === 'perm') return callback(refusal(550, 'Mailbox unavailable'));
@@ -75,7 +83,7 @@ export async function startSmtpSink(t: Teardown, opts: { failures?: Exclude<Sink
             },
             (err: Error) => callback(err),
           );
-        });
+        };
       },
     });
   }

@@ -4,9 +4,9 @@
 // server's writes wait (and its event loop with them) while this process holds the lock. So the
 // statements that run once per recipient are prepared, and no transaction handles more than
 // ROWS_PER_TRANSACTION recipients (bench/FINDINGS.md: the mixed soak).
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { immediate, rawPlaceholder, type Db, type DbOrTx } from '../../db/client.js';
-import { deliveries, type Campaign } from '../../db/schema.js';
+import { campaigns, deliveries, type Campaign, type Subscriber } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import { hasStopped } from '../../lib/processes.js';
 import type { Site } from '../../shared/site.js';
@@ -25,7 +25,7 @@ export interface CampaignStats {
   queued: number;
   sent: number;
   failed: number;
-  /** Left, or suppressed, by the time their turn came. */
+  /** Left, or suppressed, by the time their turn came (or by the instant their message was to leave). */
   skipped: number;
 }
 
@@ -59,6 +59,37 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
     .set({ status: rawPlaceholder('status'), skipReason: rawPlaceholder('skipReason'), outboxId: rawPlaceholder('outboxId') })
     .where(eq(deliveries.id, sql.placeholder('id')))
     .prepare();
+
+  // Whose message an outbox row is, and the campaign's audience, for the last check before it leaves.
+  const deliveryOfMessage = db
+    .select({ subscriberId: deliveries.subscriberId, clusterId: campaigns.clusterId, topic: campaigns.topic })
+    .from(deliveries)
+    .innerJoin(campaigns, eq(campaigns.id, deliveries.campaignId))
+    .where(eq(deliveries.outboxId, sql.placeholder('outboxId')))
+    .prepare();
+
+  /** Why this person must not get the campaign now (erased, unsubscribed, left the topic, suppressed), or null. */
+  function reasonToSkip(tx: DbOrTx, campaign: Pick<Campaign, 'clusterId' | 'topic'>, subscriber: Subscriber | undefined): string | null {
+    if (!subscriber) return 'erased';
+    if (subscriber.status !== 'confirmed') return subscriber.status;
+    if (!subscriber.topics.includes(campaign.topic)) return 'left the topic';
+    if (subscribers.isSuppressed(tx, campaign.clusterId, subscriber.email)) return 'suppressed';
+    return null;
+  }
+
+  // Consent is checked again just before each newsletter message goes to the mail server, by whichever
+  // worker sends it (this process's or the server's): someone who unsubscribes while their copy waits gets none.
+  outbox.hooks.sending.on((row) => {
+    if (row.kind !== 'newsletter') return null;
+    const delivery = deliveryOfMessage.get({ outboxId: row.id });
+    if (!delivery) return null;
+    const subscriber = delivery.subscriberId ? subscribers.getMany(db, [delivery.subscriberId]).get(delivery.subscriberId) : undefined;
+    return reasonToSkip(db, delivery, subscriber);
+  });
+  // A withheld message counts as skipped, not sent; the ledger keeps which outbox row it was.
+  outbox.hooks.withheld.on((tx, row, reason) => {
+    tx.update(deliveries).set({ status: 'skipped', skipReason: reason }).where(eq(deliveries.outboxId, row.id)).run();
+  });
 
   // An erased person's address leaves the ledger (a placeholder keeps the count); their export lists what they were sent.
   subscribers.hooks.erased.on((tx, subscriber) => {
@@ -101,12 +132,8 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
       );
       for (const delivery of batch) {
         const subscriber = delivery.subscriberId ? people.get(delivery.subscriberId) : undefined;
-        let skip: string | null = null;
-        if (!subscriber) skip = 'erased';
-        else if (subscriber.status !== 'confirmed') skip = subscriber.status;
-        else if (!subscriber.topics.includes(campaign.topic)) skip = 'left the topic';
-        else if (subscribers.isSuppressed(tx, campaign.clusterId, subscriber.email)) skip = 'suppressed';
-        if (skip || !subscriber) {
+        const skip = reasonToSkip(tx, campaign, subscriber);
+        if (skip !== null || !subscriber) {
           markDelivery.run({ id: delivery.id, status: 'skipped', skipReason: skip, outboxId: null });
           continue;
         }
@@ -164,6 +191,31 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
       const stuck = claimed.filter((row) => hasStopped(row.claimedBy)).map((row) => row.id);
       outbox.release(stuck);
       return { released: stuck.length, heldByLiveProcess: claimed.length - stuck.length };
+    },
+
+    /**
+     * A pause: the campaign's messages still waiting in the outbox go back to the ledger, in one
+     * transaction, so no worker (this process's or the server's) sends them; only those already claimed,
+     * in flight at this instant, still leave. Returns how many came back.
+     */
+    recall(campaignId: string): number {
+      return immediate(db, (tx) => {
+        const ids = outbox.queuedAmong(
+          tx,
+          tx
+            .select({ id: deliveries.outboxId })
+            .from(deliveries)
+            .where(and(eq(deliveries.campaignId, campaignId), eq(deliveries.status, 'enqueued'))),
+        );
+        // The ledger first: deleting the outbox rows would clear their ids from it.
+        for (let from = 0; from < ids.length; from += 500)
+          tx.update(deliveries)
+            .set({ status: 'pending', outboxId: null })
+            .where(inArray(deliveries.outboxId, ids.slice(from, from + 500)))
+            .run();
+        outbox.withdraw(tx, ids);
+        return ids.length;
+      });
     },
 
     /** Recipients not yet handed to the outbox (an index count). */

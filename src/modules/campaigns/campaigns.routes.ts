@@ -15,7 +15,11 @@ const CampaignView = Type.Object({
   subject: Type.String(),
   topic: Type.String(),
   theme: Type.Union([Type.String(), Type.Null()]),
-  status: Type.String({ description: 'draft, sending, paused or sent' }),
+  status: Type.String({
+    description:
+      'draft, sending, paused, sent, or interrupted: marked sending but its sender has stopped without pausing it ' +
+      '(`newsletter resume` carries on)',
+  }),
   rate: Type.Integer({ description: 'Messages per second' }),
   createdAt: Type.String({ format: 'date-time' }),
   startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -26,7 +30,7 @@ const CampaignView = Type.Object({
     queued: Type.Integer({ description: 'In the mail queue (or being retried)' }),
     sent: Type.Integer(),
     failed: Type.Integer(),
-    skipped: Type.Integer({ description: 'Unsubscribed or suppressed by the time their turn came' }),
+    skipped: Type.Integer({ description: 'Unsubscribed, left the topic or suppressed by the time their copy was to be sent' }),
   }),
   sendCommand: Type.String({ description: 'How to send a draft from the command line' }),
 });
@@ -36,7 +40,7 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsSe
   { campaigns, clusters },
 ) => {
   // The newsletter tag is the subscribers module's; these routes share it.
-  const view = (campaign: Campaign, slug: string) => campaignView(campaign, slug, campaigns.stats(campaign.id));
+  const view = (campaign: Campaign, slug: string) => campaignView(campaign, campaigns.state(campaign), slug, campaigns.stats(campaign.id));
 
   app.post('/v1/clusters/:cluster/campaigns', {
     config: { errors: ['CLUSTER_NOT_FOUND'], auth: ['organiser'] },

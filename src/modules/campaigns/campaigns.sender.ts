@@ -2,7 +2,7 @@
 // delivers them, reports progress, and stops cleanly when asked (the campaign is then paused).
 import type { Outbox } from '../outbox/outbox.service.js';
 import type { MailWorker } from '../outbox/outbox.worker.js';
-import type { Campaign, CampaignsService, CampaignStats } from './campaigns.service.js';
+import { HEARTBEAT_MS, type Campaign, type CampaignsService, type CampaignStats } from './campaigns.service.js';
 import type { RenderedCampaign } from './campaigns.render.js';
 
 export interface SendOptions {
@@ -14,12 +14,17 @@ export interface SendOptions {
   rate: number;
   /** Called about every 200 ms with the current counts. */
   onProgress?: (stats: CampaignStats) => void;
-  /** Resolves true once a stop (Ctrl-C) is asked for. */
-  stopRequested: () => boolean;
+  /**
+   * Aborted to stop (Ctrl-C). At that instant, synchronously, the worker stops claiming and the campaign's
+   * messages still queued go back to the ledger: nothing more leaves but what is in flight.
+   */
+  signal?: AbortSignal;
   /** Give up waiting for the last messages after this long (they stay queued for the server). */
   drainTimeoutMs?: number;
   /** Messages queued or being sent in the whole outbox (a cheap count, for backpressure). */
   outboxBacklog: () => number;
+  /** The worker's concurrency: the outbox is kept to about a tick's worth beyond what the worker is sending. */
+  concurrency: number;
 }
 
 /** What the outbox holds to send (queued or being sent), for SendOptions.outboxBacklog. */
@@ -34,12 +39,28 @@ const STATS_MS = 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function sendCampaign(options: SendOptions): Promise<{ stats: CampaignStats; stopped: boolean; drained: boolean }> {
-  const { campaigns, campaign, rendered, worker } = options;
+  const { campaigns, campaign, rendered, worker, signal } = options;
   const perTick = Math.max(1, Math.round((options.rate * TICK_MS) / 1000));
-  worker.start();
+  let stopping: Promise<void> | undefined;
+  const brake = () => {
+    stopping ??= worker.stop(15_000);
+    campaigns.recall(campaign.id);
+  };
+  const stopRequested = () => signal?.aborted === true;
+  if (stopRequested()) brake();
+  else {
+    signal?.addEventListener('abort', brake, { once: true });
+    worker.start();
+  }
   let stopped = false;
   let reported = 0;
+  let beat = Date.now();
   const report = () => {
+    // While it sends, the campaign says so (list and status show a campaign whose sender fell silent as interrupted).
+    if (Date.now() - beat >= HEARTBEAT_MS) {
+      beat = Date.now();
+      campaigns.heartbeat(campaign.id);
+    }
     if (!options.onProgress || Date.now() - reported < STATS_MS) return;
     reported = Date.now();
     options.onProgress(campaigns.stats(campaign.id));
@@ -47,16 +68,18 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
   try {
     // Hand over at the rate: perTick rows every TICK_MS, never more than the worker can keep up with.
     for (;;) {
-      if (options.stopRequested()) {
+      if (stopRequested()) {
         stopped = true;
         break;
       }
       const started = Date.now();
       report();
       if (campaigns.pendingCount(campaign.id) === 0) break;
-      // Backpressure: let the outbox hold at most a few seconds' worth.
-      if (options.outboxBacklog() < options.rate * 5) {
-        const handled = campaigns.enqueueBatch(campaign, rendered, perTick);
+      // Backpressure: the outbox holds at most one tick's worth beyond what the worker is sending, so a
+      // slow mail server leaves the rest in the ledger (a pause or an unsubscribe acts on it at once).
+      const room = Math.min(perTick, perTick + 2 * options.concurrency - options.outboxBacklog());
+      if (room > 0) {
+        const handled = campaigns.enqueueBatch(campaign, rendered, room);
         worker.nudge();
         if (handled === 0) break;
       }
@@ -76,7 +99,7 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
           break;
         }
       }
-      if (options.stopRequested()) {
+      if (stopRequested()) {
         stopped = true;
         break;
       }
@@ -86,7 +109,8 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
     campaigns.setStatus(campaign.id, stopped || stats.pending > 0 ? 'paused' : 'sent');
     return { stats, stopped, drained };
   } finally {
-    // Lets the messages being sent right now finish and be recorded; unsent ones stay queued.
-    await worker.stop(15_000);
+    signal?.removeEventListener('abort', brake);
+    // Lets the messages being sent right now finish and be recorded.
+    await (stopping ?? worker.stop(15_000));
   }
 }

@@ -2,12 +2,13 @@
 // subscriber, ever), then handed to the outbox in batches. Each batch re-checks every recipient and
 // writes the outbox rows and the ledger in one transaction, so a crash at any point loses nothing and
 // a resume mails nobody twice (except messages that were in flight at the crash).
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { immediate, type Db } from '../../db/client.js';
-import { campaigns, type Campaign, type Cluster, type Topic } from '../../db/schema.js';
+import { campaigns, type Campaign, type CampaignStatus, type Cluster, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
+import { hasStopped, thisProcess } from '../../lib/processes.js';
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
@@ -29,6 +30,14 @@ export type { CampaignStats } from './campaigns.deliveries.js';
 
 export const DEFAULT_RATE = 50;
 export const MAX_RATE = 5000;
+/** A sender says it is still sending this often... */
+export const HEARTBEAT_MS = 5_000;
+/** ...and one silent for this long has stopped (hung, or on another host and gone), though nobody paused it. */
+export const SENDER_LEASE_MS = 30_000;
+
+/** What organisers are shown: "interrupted" is a campaign marked sending that nobody is sending (resume carries on). */
+export type CampaignState = CampaignStatus | 'interrupted';
+
 /** Deliveries written in one transaction when a campaign starts. */
 const DELIVERIES_PER_TRANSACTION = 1000;
 
@@ -85,6 +94,22 @@ export function createCampaignsService(deps: {
   return {
     get,
     render,
+
+    /** Sending, or interrupted: its sender has exited (on this host) or has not been heard of for SENDER_LEASE_MS. */
+    state(campaign: Campaign): CampaignState {
+      if (campaign.status !== 'sending') return campaign.status;
+      const silentFor = campaign.heartbeatAt ? clock.now().getTime() - campaign.heartbeatAt.getTime() : Infinity;
+      const gone = campaign.sender === null || hasStopped(campaign.sender) || silentFor > SENDER_LEASE_MS;
+      return gone ? 'interrupted' : 'sending';
+    },
+
+    /** The sender (this process) says it is still at work; every HEARTBEAT_MS while it sends. */
+    heartbeat(campaignId: string): void {
+      db.update(campaigns)
+        .set({ sender: thisProcess, heartbeatAt: clock.now() })
+        .where(and(eq(campaigns.id, campaignId), eq(campaigns.status, 'sending')))
+        .run();
+    },
     messageFor: ledger.messageFor,
 
     /**
@@ -160,7 +185,10 @@ export function createCampaignsService(deps: {
         if (campaign.status === 'draft') {
           const now = clock.now();
           ledger.add(tx, campaignId, lastSlice, now);
-          tx.update(campaigns).set({ status: 'sending', startedAt: now }).where(eq(campaigns.id, campaignId)).run();
+          tx.update(campaigns)
+            .set({ status: 'sending', startedAt: now, sender: thisProcess, heartbeatAt: now })
+            .where(eq(campaigns.id, campaignId))
+            .run();
           audit.record(tx, actor, {
             clusterId: campaign.clusterId,
             action: 'campaign.started',
@@ -168,8 +196,12 @@ export function createCampaignsService(deps: {
             targetId: campaignId,
             after: { recipients: recipients.length },
           });
-        } else if (campaign.status === 'paused') {
-          tx.update(campaigns).set({ status: 'sending' }).where(eq(campaigns.id, campaignId)).run();
+        } else {
+          // Resumed (paused or interrupted): this process is its sender now.
+          tx.update(campaigns)
+            .set({ status: 'sending', sender: thisProcess, heartbeatAt: clock.now() })
+            .where(eq(campaigns.id, campaignId))
+            .run();
         }
         return ledger.count(campaignId);
       });
@@ -177,6 +209,7 @@ export function createCampaignsService(deps: {
 
     enqueueBatch: ledger.handOver,
     releaseInterrupted: ledger.releaseInterrupted,
+    recall: ledger.recall,
     pendingCount: ledger.pendingCount,
     waitingCount: ledger.waitingCount,
     stats: ledger.stats,

@@ -23,7 +23,7 @@ export interface OutboxOptions {
 /** A query over a caller's own table that selects outbox ids (e.g. a campaign's deliveries); its placeholders are given at each call. */
 export type OutboxIds = SQLWrapper;
 
-export type Backlog = Record<Exclude<OutboxStatus, 'sent'>, number>;
+export type Backlog = Record<Exclude<OutboxStatus, 'sent' | 'withheld'>, number>;
 export type Outbox = ReturnType<typeof createOutbox>;
 
 export function createOutbox({ db, clock, from, messageIdDomain: domain }: OutboxOptions) {
@@ -33,6 +33,13 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
   const hooks = {
     /** A message the mail server refused for good (emitted by the mail worker, outside any transaction). */
     refused: hook<[row: OutboxRow]>(),
+    /**
+     * A claimed message about to be handed to the transport (outside any transaction): a handler
+     * returns a reason to withhold it (e.g. its recipient has just unsubscribed), or null.
+     */
+    sending: hook<[row: OutboxRow], string | null>(),
+    /** A message withheld for good, inside the transaction that records it. */
+    withheld: hook<[tx: DbOrTx, row: OutboxRow, reason: string]>(),
   };
 
   // Repeats the partial index's own term (status IN ...) so SQLite may use outbox_due; ties broken by id (time-ordered).
@@ -95,6 +102,13 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
   const failedStatement = db
     .update(outbox)
     .set({ status: 'failed', leaseUntil: null, lastError: rawPlaceholder('error') })
+    .where(
+      sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending' AND ${outbox.attempts} = ${sql.placeholder('attempts')}`,
+    )
+    .prepare();
+  const withheldStatement = db
+    .update(outbox)
+    .set({ status: 'withheld', leaseUntil: null, lastError: rawPlaceholder('reason') })
     .where(
       sql`${outbox.id} = ${sql.placeholder('id')} AND ${outbox.status} = 'sending' AND ${outbox.attempts} = ${sql.placeholder('attempts')}`,
     )
@@ -189,6 +203,18 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
       failedStatement.run({ id: claim.id, attempts: claim.attempts, error });
     },
 
+    /** Why a claimed message must not leave after all (the first reason a `sending` handler gives), or null. */
+    reasonToWithhold(row: OutboxRow): string | null {
+      return hooks.sending.emit(row).find((reason) => reason !== null) ?? null;
+    },
+
+    /** Records, as the worker claimed it, that the message will never be sent; `withheld` handlers run in the same transaction. */
+    markWithheld(claim: OutboxRow, reason: string): void {
+      immediate(db, (tx) => {
+        if (withheldStatement.run({ id: claim.id, attempts: claim.attempts, reason }).changes > 0) hooks.withheld.emit(tx, claim, reason);
+      });
+    },
+
     /** Gives claimed-but-unsent rows back at once instead of waiting for their lease to expire. */
     release(ids: readonly string[]): void {
       if (ids.length === 0) return;
@@ -224,6 +250,27 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
         .prepare();
       return (params: Record<string, unknown> = {}): Partial<Record<OutboxStatus, number>> =>
         Object.fromEntries(statement.all(params).map((row) => [row.status, row.n]));
+    },
+
+    /** The messages `ids` selects that wait in the queue (none of them claimed by a worker yet). */
+    queuedAmong(tx: DbOrTx, ids: OutboxIds): string[] {
+      return tx
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(and(inArray(outbox.id, ids), eq(outbox.status, 'queued')))
+        .all()
+        .map((row) => row.id);
+    },
+
+    /**
+     * Takes queued messages out of the outbox before any worker claims them (a paused newsletter), inside
+     * the caller's transaction. A message already claimed is on its way and stays.
+     */
+    withdraw(tx: DbOrTx, ids: readonly string[]): void {
+      for (let from = 0; from < ids.length; from += 500)
+        tx.delete(outbox)
+          .where(and(inArray(outbox.id, ids.slice(from, from + 500)), eq(outbox.status, 'queued')))
+          .run();
     },
 
     /** The messages `ids` selects that are being sent now, with the process that claimed each. */

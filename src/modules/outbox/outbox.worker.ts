@@ -100,6 +100,14 @@ export function createMailWorker(options: MailWorkerOptions) {
     const context = { outboxId: row.id, kind: row.kind, attempt: row.attempts };
     let response: string;
     try {
+      // The last word before it leaves: a newsletter to someone who unsubscribed a moment ago stays here.
+      // (A check that cannot be made is a temporary failure, like a send that cannot be.)
+      const withhold = outbox.reasonToWithhold(row);
+      if (withhold !== null) {
+        record('a withholding', row, () => outbox.markWithheld(row, withhold));
+        logger.info({ ...context, reason: withhold }, 'email withheld');
+        return;
+      }
       ({ response } = await transport.send(row, abort.signal));
     } catch (err) {
       const error = describeFailure(err);

@@ -1,0 +1,1 @@
+CREATE INDEX `deliveries_outbox` ON `deliveries` (`outbox_id`);

@@ -1,0 +1,2 @@
+ALTER TABLE `campaigns` ADD `sender` text;--> statement-breakpoint
+ALTER TABLE `campaigns` ADD `heartbeat_at` integer;

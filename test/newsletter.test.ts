@@ -223,3 +223,13 @@ t.test('hasStopped: only a process of this host that no longer exists', async (t
   for (const holder of [null, '', 'garbage', `${hostname()}:`, `${hostname()}:-5`, `${hostname()}:1.5`])
     t.equal(hasStopped(holder), false, String(holder));
 });
+
+t.test('a Markdown file that is not UTF-8 is refused before anything is written (issue 11, item 6)', async (t) => {
+  const { run, body } = await setup(t);
+  const latin1 = body.replace(/\.md$/, '') + '-latin1.md';
+  writeFileSync(latin1, Buffer.from('# Winter news\n\nGr\xfc\xdfe aus Z\xfcrich\n', 'latin1'));
+  const refused = await run('newsletter', 'send', '--cluster', 'north-west', '--subject', 'Winter news', '--body', latin1, '--dry-run');
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /-latin1\.md is not UTF-8 text \(line 3 is the first with other bytes\)/);
+  t.same(JSON.parse((await run('newsletter', 'list', '--cluster', 'north-west', '--json')).stdout), [], 'no campaign written');
+});

@@ -1,5 +1,4 @@
 // convene newsletter send|resume|status|list: the organiser's newsletter script.
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { SingleBar } from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -13,6 +12,7 @@ import { DEFAULT_RATE, MAX_RATE, SENDER_LEASE_MS } from '../modules/campaigns/ca
 import type { Services } from '../services.js';
 import { CliFailure } from './db.js';
 import { cliActor, output, withServices, type CliContext } from './context.js';
+import { readTextFile } from './files.js';
 
 function parseRate(value: string): number {
   const rate = Number(value);
@@ -24,14 +24,6 @@ function parseRate(value: string): number {
 function parseTopic(value: string): Topic {
   if (!(TOPICS as readonly string[]).includes(value)) throw new InvalidArgumentError(`one of ${TOPICS.join(', ')}`);
   return value as Topic;
-}
-
-function readBody(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CliFailure(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
 }
 
 function statsLine(stats: CampaignStats): string {
@@ -208,7 +200,7 @@ export function newsletterCommands(program: Command, context: CliContext): void 
     .option('--yes', 'do not ask for confirmation')
     .action(async (options: SendOptions, command: Command) => {
       const json = jsonOf(command);
-      const body = readBody(options.body);
+      const body = readTextFile(options.body);
       await withServices(context, async (services, database) => {
         const cluster = services.clusters.get(options.cluster);
         const draft = {

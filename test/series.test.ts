@@ -264,3 +264,32 @@ t.test('the answer tells the organiser of every occurrence moved or left out', a
     'each month without a 31st is named; June, after the series ends, is not',
   );
 });
+
+t.test('moving this and the following occurrences into a daylight-saving gap is refused, not done silently', async (t) => {
+  const { app, auth, series } = await setup(t);
+  const { huddles } = (await series('FREQ=WEEKLY;COUNT=3', { start: '2026-03-15T10:00' })).json() as { huddles: View[] };
+  const moved = await app.inject({
+    method: 'PATCH',
+    url: `/v1/huddles/${huddles[0]!.id}?scope=following`,
+    headers: auth,
+    payload: { start: '2026-03-15T01:30' },
+  });
+  t.equal(moved.statusCode, 400, moved.body);
+  t.equal(moved.json().code, 'NONEXISTENT_LOCAL_TIME');
+  t.match(moved.json().detail, /2026-03-29T01:30 does not exist in Europe\/London/);
+  const after = await Promise.all(
+    huddles.map(async (h) => (await app.inject({ url: `/v1/huddles/${h.id}`, headers: auth })).json() as View),
+  );
+  t.same(
+    after.map((h) => h.start.local),
+    ['2026-03-15T10:00:00+00:00', '2026-03-22T10:00:00+00:00', '2026-03-29T10:00:00+01:00'],
+    'nothing changed',
+  );
+  const fine = await app.inject({
+    method: 'PATCH',
+    url: `/v1/huddles/${huddles[0]!.id}?scope=following`,
+    headers: auth,
+    payload: { start: '2026-03-15T03:30' },
+  });
+  t.equal(fine.statusCode, 200, 'a time that exists on every day moves them all');
+});

@@ -91,9 +91,10 @@ function monthDays(rule: RecurrenceRule, year: number, month: number, templateDa
   const length = daysInMonth(year, month);
   const monthDaysWanted = rule.byMonthDay.length === 0 && rule.byDay.length === 0 ? [templateDay] : rule.byMonthDay;
   const first = dayNumber(year, month, 1);
+  const firstWeekday = dateOf(first).weekday;
   const days: number[] = [];
   for (let date = 1; date <= length; date += 1) {
-    const weekday = (dateOf(first).weekday + date - 1) % 7;
+    const weekday = (firstWeekday + date - 1) % 7;
     const nth = Math.ceil(date / 7);
     const nthFromEnd = -Math.ceil((length - date + 1) / 7);
     const byMonthDay = monthDaysWanted.length === 0 || monthDaysWanted.some((d) => d === date || d === date - length - 1);

@@ -89,4 +89,12 @@ t.test('any rule is expanded within a bounded number of periods', async (t) => {
   // Rules that never occur are refused after the horizon, not at the year 9999.
   t.throws(() => expandRule('FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=30;COUNT=1', start, 'Europe/London'), { code: 'INVALID_RECURRENCE' });
   t.throws(() => expandRule('FREQ=WEEKLY;INTERVAL=2147483647;COUNT=3', start, 'Europe/London'), { code: 'INVALID_RECURRENCE' });
+
+  // UNTIL as a UTC date-time includes an occurrence at exactly that instant, and not one after.
+  const until = expandRule('FREQ=WEEKLY;UNTIL=20260120T093000Z', start, 'Europe/London');
+  t.same(
+    until.starts.map((s) => s.toISO()),
+    ['2026-01-06T09:30:00.000Z', '2026-01-13T09:30:00.000Z', '2026-01-20T09:30:00.000Z'],
+  );
+  t.equal(expandRule('FREQ=WEEKLY;UNTIL=20260120T092959Z', start, 'Europe/London').starts.length, 2);
 });

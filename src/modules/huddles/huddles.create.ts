@@ -91,7 +91,7 @@ export function createHuddleCreator(deps: {
     createSeries(cluster: Cluster, body: SeriesCreateBody, actor: Actor) {
       const fields = newHuddleFields(cluster, body.template);
       const first = timesFrom(body.template.start, fields.timezone, body.template.durationMinutes, clock.now());
-      const starts = expandRule(body.rrule, first.start, fields.timezone);
+      const { starts, adjustments } = expandRule(body.rrule, first.start, fields.timezone);
       const durationMs = body.template.durationMinutes * 60_000;
       return immediate(db, (tx) => {
         const series = tx
@@ -124,9 +124,15 @@ export function createHuddleCreator(deps: {
           action: 'series.created',
           targetType: 'series',
           targetId: series.id,
-          after: { rrule: series.rrule, timezone: series.timezone, occurrences: rows.length, title: fields.title },
+          after: {
+            rrule: series.rrule,
+            timezone: series.timezone,
+            occurrences: rows.length,
+            title: fields.title,
+            adjustments: adjustments.length,
+          },
         });
-        return { series, huddles: rows };
+        return { series, huddles: rows, adjustments };
       });
     },
   };

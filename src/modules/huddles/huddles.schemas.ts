@@ -125,7 +125,9 @@ export const HuddlePatchQuery = Type.Object(
 export const SeriesCreate = Type.Object(
   {
     rrule: Type.String({
-      description: 'RFC 5545 RRULE, WEEKLY or MONTHLY, with COUNT or UNTIL, e.g. FREQ=MONTHLY;BYDAY=1TU;COUNT=12',
+      description:
+        'RFC 5545 RRULE, WEEKLY or MONTHLY, with COUNT or UNTIL, e.g. FREQ=MONTHLY;BYDAY=1TU;COUNT=12. Parts: FREQ, INTERVAL (1-99), ' +
+        'COUNT (1-100) or UNTIL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, WKST. The series ends within 10 years of its start.',
       maxLength: 300,
     }),
     template: Type.Omit(HuddleCreate, ['status'], {
@@ -238,9 +240,26 @@ export const HuddlePage = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page' }),
 });
 
+const SeriesAdjustment = Type.Object({
+  kind: Type.Union([Type.Literal('moved'), Type.Literal('dropped')], {
+    description:
+      'moved: the local time does not exist that day (daylight saving starts) and the huddle starts later by the gap; ' +
+      'dropped: no huddle for it (the template start is not an occurrence of the rule, or the month has no such day)',
+  }),
+  requested: Type.String({ description: 'The local date and time asked for, e.g. 2026-03-29T01:30' }),
+  startsAt: Type.Union([Type.String(), Type.Null()], {
+    description: 'Where the huddle was placed (local time with offset); null when dropped',
+  }),
+  detail: Type.String({ description: 'What happened, in words' }),
+});
+
 export const SeriesView = Type.Object({
   id: Id,
   rrule: Type.String({ description: 'The recurrence rule' }),
   timezone: Type.String({ description: 'Zone the rule is expanded in' }),
   huddles: Type.Array(HuddleView, { description: 'Every occurrence, in order' }),
+  adjustments: Type.Array(SeriesAdjustment, {
+    description:
+      'Every occurrence the rule asked for that was moved (the clocks go forward then) or left out, in date order; empty when none',
+  }),
 });

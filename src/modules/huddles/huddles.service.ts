@@ -185,10 +185,21 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
           if (occurrence.id !== target.id && body.start !== undefined) {
             // Same local time of day and the same day shift in each occurrence's own zone.
             const local = DateTime.fromJSDate(occurrence.startsAt, { zone: occurrence.timezone }).plus({ days: dayShift });
-            startOverride = localToInstant(
+            const placed = localToInstant(
               { year: local.year, month: local.month, day: local.day, hour: newLocal.hour, minute: newLocal.minute },
               first.timezone,
-            ).toJSDate();
+            );
+            // Moving one occurrence by the gap without a word would be a silent change: say so, as for a single huddle.
+            if (placed.setZone(first.timezone).toFormat('HH:mm') !== newLocal.toFormat('HH:mm')) {
+              const wanted = `${local.toISODate()}T${newLocal.toFormat('HH:mm')}`;
+              throw problem(
+                'NONEXISTENT_LOCAL_TIME',
+                `${wanted} does not exist in ${first.timezone}: the clocks go forward then, so the occurrence on ${local.toISODate()} ` +
+                  'cannot start at that time. Choose another time, or edit that occurrence on its own.',
+                { errors: [{ field: 'body/start', message: `falls in a daylight-saving gap on ${local.toISODate()}` }] },
+              );
+            }
+            startOverride = placed.toJSDate();
           }
           const next = occurrence.id === target.id ? first : patched(occurrence, cluster, body, startOverride);
           const saved = save(tx, {

@@ -78,15 +78,13 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
     handler: async (request, reply) => {
       const cluster = clusters.get(request.params.cluster);
       const { series, huddles: rows, adjustments } = huddles.createSeries(cluster, request.body, actorOf(request));
-      return reply
-        .code(201)
-        .send({
-          id: series.id,
-          rrule: series.rrule,
-          timezone: series.timezone,
-          huddles: rows.map((h) => organiserView(h, cluster.slug)),
-          adjustments,
-        });
+      return reply.code(201).send({
+        id: series.id,
+        rrule: series.rrule,
+        timezone: series.timezone,
+        huddles: rows.map((h) => organiserView(h, cluster.slug)),
+        adjustments,
+      });
     },
   });
 

@@ -198,3 +198,60 @@ t.test('the "when" line follows the huddle\'s times and zone, however often it i
     'longer',
   );
 });
+
+t.test('an invitation to the subscribers audience is withheld from someone who unsubscribes before it leaves', async (t) => {
+  const sink = await startSmtpSink(t);
+  const { app, database, services } = await buildTestApp(t, { env: { SMTP_URL: sink.url, MAIL_WORKER: 'false' } });
+  const { auth, cluster } = createClusterWithOrganiser(database);
+  const subscribe = (email: string) => {
+    services.subscribers.signUp(cluster, { email, topics: ['huddle-invites'] }, { source: 'api', ip: '203.0.113.9', userAgent: null });
+    const subscriber = services.subscribers.findByEmail(cluster, email);
+    services.subscribers.confirm(subscriber, { source: 'email-link' });
+    return subscriber;
+  };
+  const stays = subscribe('stays@example.org');
+  const leaves = subscribe('leaves@example.org');
+  const drops = subscribe('drops-topic@example.org');
+  const created = await app.inject({ method: 'POST', url: '/v1/clusters/north-west/huddles', headers: auth, payload: huddle });
+  const invited = await app.inject({
+    method: 'POST',
+    url: `/v1/huddles/${created.json().id}/invitations`,
+    headers: auth,
+    payload: { audience: 'subscribers' },
+  });
+  t.match(invited.json(), { invited: 3 });
+  // While the invitations wait in the outbox, one person unsubscribes and another drops the topic.
+  const oneClick = await app.inject({
+    method: 'POST',
+    url:
+      new URL(services.subscribers.link('unsubscribe', leaves.id)).pathname +
+      new URL(services.subscribers.link('unsubscribe', leaves.id)).search,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'List-Unsubscribe=One-Click',
+  });
+  t.equal(oneClick.statusCode, 200, oneClick.body);
+  services.subscribers.updatePreferences(
+    services.subscribers.findByEmail(cluster, drops.email),
+    cluster,
+    { topics: ['newsletter'], themes: [] },
+    { source: 'email-link', ip: '203.0.113.9', userAgent: null },
+  );
+  await services.mail.worker({ concurrency: 2 }).drain();
+
+  const invitations = sink.messages.filter((m) => /Invitation/.test(m.parsed.subject ?? ''));
+  t.same(
+    invitations.map((m) => m.envelope.to[0]),
+    [stays.email],
+    'only the one who still wants invitations gets one',
+  );
+  const statuses = database.sqlite
+    .prepare(
+      "SELECT to_address AS address, status, last_error AS reason FROM outbox WHERE kind = 'huddle.invitation-to-subscriber' ORDER BY to_address",
+    )
+    .all();
+  t.match(statuses, [
+    { address: 'drops-topic@example.org', status: 'withheld', reason: /left the topic/ },
+    { address: 'leaves@example.org', status: 'withheld', reason: /unsubscribed/ },
+    { address: 'stays@example.org', status: 'sent' },
+  ]);
+});

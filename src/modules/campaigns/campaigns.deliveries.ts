@@ -70,11 +70,7 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
 
   /** Why this person must not get the campaign now (erased, unsubscribed, left the topic, suppressed), or null. */
   function reasonToSkip(tx: DbOrTx, campaign: Pick<Campaign, 'clusterId' | 'topic'>, subscriber: Subscriber | undefined): string | null {
-    if (!subscriber) return 'erased';
-    if (subscriber.status !== 'confirmed') return subscriber.status;
-    if (!subscriber.topics.includes(campaign.topic)) return 'left the topic';
-    if (subscribers.isSuppressed(tx, campaign.clusterId, subscriber.email)) return 'suppressed';
-    return null;
+    return subscribers.reasonNotToMail(tx, subscriber, campaign.clusterId, campaign.topic);
   }
 
   // Consent is checked again just before each newsletter message goes to the mail server, by whichever

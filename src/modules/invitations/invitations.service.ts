@@ -13,7 +13,7 @@ import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { changedText, noticeOf, type HuddlesService } from '../huddles/huddles.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
-import type { SubscribersService } from '../subscribers/subscribers.service.js';
+import { SUBSCRIBER_INVITATION_KIND, type SubscribersService } from '../subscribers/subscribers.service.js';
 import { invitationEmail, type InvitationKind } from './invitations.render.js';
 
 export interface Recipient {
@@ -68,7 +68,10 @@ export function createInvitationsService(deps: {
   });
 
   /** One email with a METHOD:REQUEST or CANCEL calendar part naming the recipient as ATTENDEE. */
-  function send(tx: DbOrTx, message: { kind: InvitationKind; huddle: Huddle; cluster: Cluster; recipient: Recipient; changed?: string }) {
+  function send(
+    tx: DbOrTx,
+    message: { kind: InvitationKind; huddle: Huddle; cluster: Cluster; recipient: Recipient; changed?: string; toSubscriber?: boolean },
+  ) {
     const { kind, huddle, cluster, recipient } = message;
     const method: CalendarMethod = kind === 'cancellation' ? 'CANCEL' : 'REQUEST';
     const event = renderEvent(huddle, eventContext(cluster, deps.site), {
@@ -79,7 +82,8 @@ export function createInvitationsService(deps: {
     const calendar = renderCalendar({ name: cluster.name, method }, [event]);
     const email = invitationEmail(kind, huddle, cluster.name, huddleCalendarUrl(deps.site.baseUrl, huddle.id), message.changed);
     outbox.enqueue(tx, {
-      kind: `huddle.${kind}`,
+      // A subscriber's invitation leaves only if they still want invitations when it does (subscribers checks).
+      kind: message.toSubscriber ? SUBSCRIBER_INVITATION_KIND : `huddle.${kind}`,
       to: recipient.email,
       clusterId: cluster.id,
       ...email,
@@ -147,7 +151,7 @@ export function createInvitationsService(deps: {
             .run();
           if (inserted.changes === 0) continue;
           invited += 1;
-          send(tx, { kind: 'invitation', huddle, cluster, recipient });
+          send(tx, { kind: 'invitation', huddle, cluster, recipient, toSubscriber: request.audience === 'subscribers' });
         }
         audit.record(tx, actor, {
           clusterId: cluster.id,

@@ -35,6 +35,9 @@ export const LINK_PURPOSES = {
 } as const;
 export type LinkPurpose = keyof typeof LINK_PURPOSES;
 
+/** The outbox kind of an invitation sent to someone because they subscribed to huddle invitations. */
+export const SUBSCRIBER_INVITATION_KIND = 'huddle.invitation-to-subscriber';
+
 export type SubscribersService = ReturnType<typeof createSubscribersService>;
 
 export function createSubscribersService(deps: {
@@ -84,6 +87,30 @@ export function createSubscribersService(deps: {
   outbox.hooks.refused.on((row) => {
     if (row.kind !== 'newsletter' || !row.clusterId) return;
     consent.suppress(db, row.clusterId, row.toAddress, 'bounced');
+  });
+
+  /**
+   * Why `subscriber` must not be mailed about `topic` now, or null when they may be: erased, not
+   * confirmed (pending, unsubscribed), no longer on the topic, or suppressed. One rule for every mail
+   * that goes out on a subscription, checked again just before each copy leaves.
+   */
+  function reasonNotToMail(tx: DbOrTx, subscriber: Subscriber | undefined, clusterId: string, topic: Topic): string | null {
+    if (!subscriber) return 'erased';
+    if (subscriber.status !== 'confirmed') return subscriber.status;
+    if (!subscriber.topics.includes(topic)) return 'left the topic';
+    if (isSuppressed(tx, clusterId, subscriber.email)) return 'suppressed';
+    return null;
+  }
+
+  // An invitation sent because someone subscribed to huddle invitations leaves only while they still do.
+  outbox.hooks.sending.on((row) => {
+    if (row.kind !== SUBSCRIBER_INVITATION_KIND || !row.clusterId) return null;
+    const subscriber = db
+      .select()
+      .from(subscribers)
+      .where(and(eq(subscribers.clusterId, row.clusterId), eq(subscribers.email, row.toAddress)))
+      .get();
+    return reasonNotToMail(db, subscriber, row.clusterId, 'huddle-invites');
   });
 
   const jobs: TimedJob[] = [{ name: 'pending-sign-ups-expiry', run: expirePending }];
@@ -270,6 +297,7 @@ export function createSubscribersService(deps: {
     },
 
     isSuppressed,
+    reasonNotToMail,
 
     /** Confirmed subscribers of a topic who are not suppressed (invitations' "subscribers" audience, campaigns). */
     recipients(tx: DbOrTx, clusterId: string, topic: Topic, theme?: string) {

@@ -1,5 +1,5 @@
 // The pitch waitlist chain, through the real worker job and a real SMTP server: cancel, offer, expire, next offer, decline, accept.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser, createMemberWithToken } from './fixtures.js';
 import { startSmtpSink } from './helpers/smtp.js';
@@ -7,34 +7,37 @@ import { parseWithIcalJs } from './helpers/calendar.js';
 import { createTransport } from '../src/modules/outbox/outbox.transport.js';
 import { manualClock } from '../src/lib/clock.js';
 
-t.test('a freed slot is offered in turn: expire, next offer, decline, accept through the email page', async (t) => {
+/** A published huddle with two pitch slots, members with tokens, the real worker and an SMTP server. */
+async function setup(t: Test, options: { title: string; env: Record<string, string> }) {
   const sink = await startSmtpSink(t);
   const transport = createTransport({ smtpUrl: sink.url, mailDir: '/nonexistent', mailConcurrency: 2 });
   t.teardown(() => transport.close());
   const clock = manualClock('2026-11-23T09:00:00Z');
-  const { app, database, config } = await buildTestApp(t, {
-    clock,
-    transport,
-    env: { MAIL_WORKER: 'true', TIMED_JOBS: 'true', TIMED_JOB_INTERVAL_MS: '20' },
-  });
+  const { app, database, config } = await buildTestApp(t, { clock, transport, env: options.env });
   const org = createClusterWithOrganiser(database, 'north-west', clock);
-  const huddle = (
-    await app.inject({
-      method: 'POST',
-      url: '/v1/clusters/north-west/huddles',
-      headers: org.auth,
-      payload: {
-        title: 'Winter huddle',
-        start: '2026-12-01T09:30',
-        durationMinutes: 90,
-        venue: { name: 'Hall' },
-        status: 'published',
-        pitch: { slotCount: 2, bookingClosesHoursBefore: 48, cancellationCutoffHours: 24 },
-      },
-    })
-  ).json();
+  const created = await app.inject({
+    method: 'POST',
+    url: '/v1/clusters/north-west/huddles',
+    headers: org.auth,
+    payload: {
+      title: options.title,
+      start: '2026-12-01T09:30',
+      durationMinutes: 90,
+      venue: { name: 'Hall' },
+      status: 'published',
+      pitch: { slotCount: 2, bookingClosesHoursBefore: 48, cancellationCutoffHours: 24 },
+    },
+  });
   const member = (email: string, organisation: string) =>
     createMemberWithToken(database, config, clock, 'north-west', { email, organisation });
+  return { app, sink, clock, database, org, huddle: created.json(), member };
+}
+
+t.test('a freed slot is offered in turn: expire, next offer, decline, accept through the email page', async (t) => {
+  const { app, sink, clock, database, huddle, member } = await setup(t, {
+    title: 'Winter huddle',
+    env: { MAIL_WORKER: 'true', TIMED_JOBS: 'true', TIMED_JOB_INTERVAL_MS: '20' },
+  });
   const [ada, bob, cat, dan, eve] = [
     member('ada@example.org', 'A'),
     member('bob@example.org', 'B'),
@@ -184,29 +187,7 @@ t.test('leaving the line passes a held offer on; a slot freed after booking clos
 t.test(
   'suspending a member withdraws their offer and places, cancels their pitches to come, and the email links refuse them',
   async (t) => {
-    const sink = await startSmtpSink(t);
-    const transport = createTransport({ smtpUrl: sink.url, mailDir: '/nonexistent', mailConcurrency: 2 });
-    t.teardown(() => transport.close());
-    const clock = manualClock('2026-11-23T09:00:00Z');
-    const { app, database, config } = await buildTestApp(t, { clock, transport, env: { MAIL_WORKER: 'true' } });
-    const org = createClusterWithOrganiser(database, 'north-west', clock);
-    const huddle = (
-      await app.inject({
-        method: 'POST',
-        url: '/v1/clusters/north-west/huddles',
-        headers: org.auth,
-        payload: {
-          title: 'Spring huddle',
-          start: '2026-12-01T09:30',
-          durationMinutes: 60,
-          venue: { name: 'Hall' },
-          status: 'published',
-          pitch: { slotCount: 2, bookingClosesHoursBefore: 48, cancellationCutoffHours: 24 },
-        },
-      })
-    ).json();
-    const member = (email: string, organisation: string) =>
-      createMemberWithToken(database, config, clock, 'north-west', { email, organisation });
+    const { app, sink, database, org, huddle, member } = await setup(t, { title: 'Spring huddle', env: { MAIL_WORKER: 'true' } });
     const [ada, dan, bob, cat, eve] = [
       member('ada@example.org', 'Ada Ltd'),
       member('dan@example.org', 'Dan Devices'),

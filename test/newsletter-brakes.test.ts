@@ -1,61 +1,28 @@
 // The newsletter's brakes against a slow mail server on 127.0.0.1: an unsubscribe during a send is
 // honoured up to the instant a copy leaves, and the outbox never holds more than a moment's worth.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { buildApp } from '../src/app.js';
-import { runCli } from '../src/cli/index.js';
-import { loadConfig } from '../src/config.js';
-import { migrateDatabase, openDatabase } from '../src/db/client.js';
-import { systemClock } from '../src/lib/clock.js';
-import { newId } from '../src/lib/ids.js';
 import { projectRoot } from '../src/lib/paths.js';
-import { createServices } from '../src/services.js';
-import { startSmtpSink } from './helpers/smtp.js';
-import { tempDir, TEST_SECRET } from './helper.js';
+import { newsletterSetup } from './helpers/newsletter.js';
 
 const CONCURRENCY = 4;
 const actor = { type: 'cli' as const, label: 'test' };
 
 /** A cluster with `readers` confirmed newsletter subscribers in a database file, a slow relay, and the app over HTTP. */
 async function setup(t: Test, readers: number, delayMs: number) {
-  const sink = await startSmtpSink(t, { delayMs });
-  const dataDir = tempDir(t);
-  const env = {
-    DATA_DIR: dataDir,
-    SECRET_KEY: TEST_SECRET,
-    LOG_LEVEL: 'silent',
-    SMTP_URL: sink.url,
-    PUBLIC_BASE_URL: 'https://convene.test',
-    MAIL_CONCURRENCY: String(CONCURRENCY),
-    MAIL_WORKER: 'false',
-    TIMED_JOBS: 'false',
-  };
-  const config = loadConfig(env);
-  const database = openDatabase(config.databasePath);
-  migrateDatabase(database.db);
-  const services = createServices({ db: database.db, clock: systemClock, config });
-  const cluster = services.clusters.create({ slug: 'north-west', name: 'North West' }, actor);
-  const insert = database.sqlite.prepare(
-    'INSERT INTO subscribers (id, cluster_id, email, status, topics, themes, created_at, updated_at, confirmed_at) VALUES (?, ?, ?, ' +
-      "'confirmed', '[\"newsletter\"]', '[]', ?, ?, ?)",
-  );
-  const now = Date.now();
-  database.sqlite.transaction(() => {
-    for (let i = 0; i < readers; i++) insert.run(newId(), cluster.id, `reader${i}@example.org`, now, now, now);
-  })();
+  const world = await newsletterSetup(t, {
+    delayMs,
+    clusterName: 'North West',
+    env: { MAIL_CONCURRENCY: String(CONCURRENCY), MAIL_WORKER: 'false', TIMED_JOBS: 'false' },
+  });
+  const { database, services } = world;
+  world.addReaders(readers);
   const app = await buildApp({ database, services, logger: false });
   t.teardown(() => app.close());
   await app.ready();
-  const body = join(dataDir, 'news.md');
-  writeFileSync(body, '# News\n\nHello from the cluster.');
-  const run = async (...argv: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(argv, { env, io: { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), isTTY: false } });
-    return { code, stdout, stderr };
-  };
+  const body = world.write('news.md', '# News\n\nHello from the cluster.');
   /** One-click unsubscribe (RFC 8058) over HTTP, as a mail client does it. */
   const unsubscribe = async (subscriberId: string) => {
     const url = new URL(services.subscribers.link('unsubscribe', subscriberId));
@@ -71,7 +38,7 @@ async function setup(t: Test, readers: number, delayMs: number) {
     (database.sqlite.prepare('SELECT email FROM subscribers WHERE id = ?').get(subscriberId) as { email: string }).email;
   const newsletterRows = (status: string) =>
     (database.sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'newsletter' AND status = ?").get(status) as { n: number }).n;
-  return { sink, env, database, services, cluster, body, run, unsubscribe, emailOf, newsletterRows };
+  return { ...world, body, unsubscribe, emailOf, newsletterRows };
 }
 
 t.test('someone who unsubscribes while their copy waits in the outbox does not get it; status counts it as skipped', async (t) => {

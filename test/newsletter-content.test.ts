@@ -1,55 +1,19 @@
 // What a newsletter says: its links made absolute, its plain-text part, its unsubscribe headers;
 // through the command line and the API, received by a real SMTP server on 127.0.0.1.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { runCli } from '../src/cli/index.js';
-import { loadConfig } from '../src/config.js';
-import { closeDatabase, migrateDatabase, openDatabase } from '../src/db/client.js';
-import { systemClock } from '../src/lib/clock.js';
-import { createServices } from '../src/services.js';
 import { createClusterWithOrganiser } from './fixtures.js';
-import { buildTestApp, tempDir, TEST_SECRET } from './helper.js';
-import { startSmtpSink } from './helpers/smtp.js';
+import { buildTestApp } from './helper.js';
+import { newsletterSetup } from './helpers/newsletter.js';
 
 async function setup(t: Test) {
-  const sink = await startSmtpSink(t);
-  const dataDir = tempDir(t);
-  const env = {
-    DATA_DIR: dataDir,
-    SECRET_KEY: TEST_SECRET,
-    LOG_LEVEL: 'silent',
-    SMTP_URL: sink.url,
-    PUBLIC_BASE_URL: 'https://convene.test/base',
-    MAIL_FROM: 'North West <news@convene.test>',
-  };
-  const config = loadConfig(env);
-  const database = openDatabase(config.databasePath);
-  migrateDatabase(database.db);
-  t.teardown(() => closeDatabase(database.sqlite));
-  const services = createServices({ db: database.db, clock: systemClock, config });
-  const cluster = services.clusters.create({ slug: 'north-west', name: 'North West HealthTec' }, { type: 'cli', label: 'test' });
-  const subscribe = (email: string) => {
-    services.subscribers.signUp(cluster, { email }, { source: 'api' });
-    const row = database.sqlite.prepare('SELECT id FROM subscribers WHERE email = ?').get(email) as { id: string };
-    services.subscribers.confirm(services.subscribers.get(cluster, row.id), { source: 'email-link' });
-    return row.id;
-  };
-  const write = (name: string, markdown: string) => {
-    const file = join(dataDir, name);
-    writeFileSync(file, markdown);
-    return file;
-  };
-  const run = async (...argv: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(argv, { env, io: { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), isTTY: false } });
-    return { code, stdout, stderr };
-  };
+  const world = await newsletterSetup(t, {
+    env: { PUBLIC_BASE_URL: 'https://convene.test/base', MAIL_FROM: 'North West <news@convene.test>' },
+  });
+  const { sink, run } = world;
   const send = (file: string, ...more: string[]) =>
     run('newsletter', 'send', '--cluster', 'north-west', '--subject', 'Winter news', '--body', file, ...more);
   const newsletters = () => sink.messages.filter((m) => m.parsed.subject === 'Winter news');
-  return { sink, services, cluster, database, subscribe, write, run, send, newsletters };
+  return { ...world, send, newsletters };
 }
 
 t.test('links written as a path are made absolute; a bare relative one is reported by --dry-run and refused by send', async (t) => {

@@ -3,19 +3,17 @@
 // at most the messages that were in flight at the kill.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runCli } from '../src/cli/index.js';
 import { loadConfig } from '../src/config.js';
 import { closeDatabase, migrateDatabase, openDatabase } from '../src/db/client.js';
-import { newId } from '../src/lib/ids.js';
 import { manualClock, systemClock } from '../src/lib/clock.js';
 import { SENDER_LEASE_MS } from '../src/modules/campaigns/campaigns.service.js';
 import { projectRoot as repoRoot } from '../src/lib/paths.js';
 import { createServices } from '../src/services.js';
-import { startSmtpSink } from './helpers/smtp.js';
+import { newsletterSetup } from './helpers/newsletter.js';
 import { createClusterWithOrganiser } from './fixtures.js';
 import { buildTestApp, tempDir, TEST_SECRET } from './helper.js';
 
@@ -23,34 +21,11 @@ const RECIPIENTS = 2000;
 const CONCURRENCY = 4;
 
 t.test('SIGKILL the sending CLI midway, then resume: everyone gets one copy, duplicates ≤ in flight', { timeout: 180_000 }, async (t) => {
-  const sink = await startSmtpSink(t);
-  const dataDir = tempDir(t);
-  const env = {
-    DATA_DIR: dataDir,
-    SECRET_KEY: TEST_SECRET,
-    LOG_LEVEL: 'silent',
-    SMTP_URL: sink.url,
-    PUBLIC_BASE_URL: 'https://convene.test',
-    MAIL_CONCURRENCY: String(CONCURRENCY),
-  };
-  const config = loadConfig(env);
-  const database = openDatabase(config.databasePath);
-  migrateDatabase(database.db);
-  const cluster = createServices({ db: database.db, clock: systemClock, config }).clusters.create(
-    { slug: 'north-west', name: 'North West' },
-    { type: 'cli', label: 'test' },
-  );
-  const insert = database.sqlite.prepare(
-    'INSERT INTO subscribers (id, cluster_id, email, status, topics, themes, created_at, updated_at, confirmed_at) VALUES (?, ?, ?, ' +
-      "'confirmed', '[\"newsletter\"]', '[]', ?, ?, ?)",
-  );
-  const now = Date.now();
-  database.sqlite.transaction(() => {
-    for (let i = 0; i < RECIPIENTS; i++) insert.run(newId(), cluster.id, `reader${i}@example.org`, now, now, now);
-  })();
-  closeDatabase(database.sqlite);
-  const body = join(dataDir, 'news.md');
-  writeFileSync(body, '# News\n\nHello from the cluster.');
+  const world = await newsletterSetup(t, { clusterName: 'North West', env: { MAIL_CONCURRENCY: String(CONCURRENCY) } });
+  const { sink, env, config } = world;
+  world.addReaders(RECIPIENTS);
+  closeDatabase(world.database.sqlite);
+  const body = world.write('news.md', '# News\n\nHello from the cluster.');
 
   // The first run, as a real process; killed once a quarter of the messages have arrived.
   const child = spawn(

@@ -2,16 +2,9 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { runCli } from '../src/cli/index.js';
-import { loadConfig } from '../src/config.js';
-import { closeDatabase, migrateDatabase, openDatabase } from '../src/db/client.js';
-import { systemClock } from '../src/lib/clock.js';
 import { hasStopped, thisProcess } from '../src/lib/processes.js';
-import { createServices } from '../src/services.js';
-import { startSmtpSink } from './helpers/smtp.js';
-import { tempDir, TEST_SECRET } from './helper.js';
+import { newsletterSetup } from './helpers/newsletter.js';
 
 const BODY = `# Winter news
 
@@ -23,40 +16,11 @@ Three things from **North West HealthTec**:
 `;
 
 async function setup(t: Test) {
-  const sink = await startSmtpSink(t);
-  const dataDir = tempDir(t);
-  const env = {
-    DATA_DIR: dataDir,
-    SECRET_KEY: TEST_SECRET,
-    LOG_LEVEL: 'silent',
-    SMTP_URL: sink.url,
-    PUBLIC_BASE_URL: 'https://convene.test',
-    MAIL_FROM: 'North West <news@convene.test>',
-  };
-  const config = loadConfig(env);
-  const database = openDatabase(config.databasePath);
-  migrateDatabase(database.db);
-  t.teardown(() => closeDatabase(database.sqlite));
-  const services = createServices({ db: database.db, clock: systemClock, config });
-  const cluster = services.clusters.create({ slug: 'north-west', name: 'North West HealthTec' }, { type: 'cli', label: 'test' });
-  const subscribe = (email: string, options: { topics?: ('newsletter' | 'huddle-invites' | 'pitch-digest')[]; confirm?: boolean } = {}) => {
-    services.subscribers.signUp(cluster, { email, ...(options.topics ? { topics: options.topics } : {}) }, { source: 'api' });
-    const row = database.sqlite.prepare('SELECT id FROM subscribers WHERE email = ?').get(email) as { id: string };
-    const subscriber = services.subscribers.get(cluster, row.id);
-    if (options.confirm !== false) services.subscribers.confirm(subscriber, { source: 'email-link' });
-    return row.id;
-  };
-  const body = join(dataDir, 'winter.md');
-  writeFileSync(body, BODY);
-  const run = async (...argv: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(argv, { env, io: { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), isTTY: false } });
-    return { code, stdout, stderr };
-  };
+  const world = await newsletterSetup(t, { env: { MAIL_FROM: 'North West <news@convene.test>' } });
+  const body = world.write('winter.md', BODY);
   // Confirmation emails of the sign-ups above are in the outbox too; the CLI's worker sends them along.
-  const newsletters = () => sink.messages.filter((m) => m.parsed.subject === 'Winter news');
-  return { sink, services, cluster, database, subscribe, body, run, newsletters };
+  const newsletters = () => world.sink.messages.filter((m) => m.parsed.subject === 'Winter news');
+  return { ...world, body, newsletters };
 }
 
 t.test('each confirmed subscriber of the topic gets exactly one copy, with one-click unsubscribe headers', async (t) => {

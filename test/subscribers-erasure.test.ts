@@ -1,20 +1,26 @@
 // Erasure leaves no copy of the address in the database file: not in its free pages, not in the WAL.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { migrateDatabase, openDatabase } from '../src/db/client.js';
 import { manualClock } from '../src/lib/clock.js';
 import { createClusterWithOrganiser } from './fixtures.js';
 import { buildTestApp, tempDir } from './helper.js';
 import { startSmtpSink } from './helpers/smtp.js';
 
-t.test('after DELETE /v1/subscribers/{id} the address is nowhere in the database file or its WAL', async (t) => {
+/** The app on a database file (so its bytes can be read), with an SMTP server and a cluster. */
+async function fileSetup(t: Test) {
   const sink = await startSmtpSink(t);
   const path = join(tempDir(t), 'convene.db');
   const database = openDatabase(path);
   migrateDatabase(database.db);
   const { app, services } = await buildTestApp(t, { database, env: { SMTP_URL: sink.url } });
   const { auth, cluster } = createClusterWithOrganiser(database);
+  return { sink, path, database, app, services, auth, cluster };
+}
+
+t.test('after DELETE /v1/subscribers/{id} the address is nowhere in the database file or its WAL', async (t) => {
+  const { sink, path, database, app, services, auth, cluster } = await fileSetup(t);
   const address = 'erase.me.please@example.org';
   const person = (email: string) => {
     services.subscribers.signUp(cluster, { email, name: 'Erasable Person' }, { source: 'api', ip: '203.0.113.9', userAgent: 'Agent/1' });
@@ -73,12 +79,7 @@ t.test('a sign-up that lapses unconfirmed leaves no copy of its address in the f
 });
 
 t.test('an erased subscriber leaves no invitation behind: their address is gone from the file, other invitations stay', async (t) => {
-  const sink = await startSmtpSink(t);
-  const path = join(tempDir(t), 'convene.db');
-  const database = openDatabase(path);
-  migrateDatabase(database.db);
-  const { app, services } = await buildTestApp(t, { database, env: { SMTP_URL: sink.url } });
-  const { auth, cluster } = createClusterWithOrganiser(database);
+  const { sink, path, database, app, services, auth, cluster } = await fileSetup(t);
   const address = 'invited.subscriber@example.org';
   const subscribe = (email: string) => {
     services.subscribers.signUp(

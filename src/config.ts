@@ -66,6 +66,15 @@ function text(fallback: string | undefined) {
   return (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? fallback : raw.trim());
 }
 
+/** An optional secret: unset, or at least `minLength` characters. */
+function secret(minLength: number) {
+  return (raw: string | undefined, name: string) => {
+    const value = text(undefined)(raw);
+    if (value !== undefined && value.length < minLength) throw new ConfigError(name, `must be at least ${minLength} characters long`);
+    return value;
+  };
+}
+
 function integer(fallback: number, min: number, max: number) {
   return (raw: string | undefined, name: string): number => {
     if (raw === undefined || raw.trim() === '') return fallback;
@@ -161,11 +170,7 @@ export const settings = {
   SECRET_KEY: {
     description: 'Secret for signed links (at least 32 characters); unset generates one in DATA_DIR/secret.key on first start',
     example: '',
-    parse: (raw: string | undefined, name: string) => {
-      const value = text(undefined)(raw);
-      if (value !== undefined && value.length < 32) throw new ConfigError(name, 'must be at least 32 characters long');
-      return value;
-    },
+    parse: secret(32),
   },
   TRUST_PROXY: {
     description:
@@ -212,11 +217,7 @@ export const settings = {
       'Bearer token Prometheus must send to read /metrics (at least 16 characters); unset, /metrics answers only clients on this ' +
       'machine (the client address, after TRUST_PROXY)',
     example: '',
-    parse: (raw: string | undefined, name: string) => {
-      const value = text(undefined)(raw);
-      if (value !== undefined && value.length < 16) throw new ConfigError(name, 'must be at least 16 characters long');
-      return value;
-    },
+    parse: secret(16),
   },
   WRITE_RATE_LIMIT_PER_MINUTE: {
     description: 'Writes (POST, PATCH, PUT, DELETE) per minute per API key or member token',

@@ -38,6 +38,7 @@ import { registrationsRoutes } from './modules/registrations/registrations.route
 import { subscribersRoutes } from './modules/subscribers/subscribers.routes.js';
 import { subscribersPages } from './modules/subscribers/subscribers.pages.js';
 import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
+import { sitePages } from './modules/site/site.routes.js';
 
 export interface AppDeps {
   /** An open, migrated database; the app closes it when it closes. */
@@ -148,6 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(subscribersRoutes, { subscribers, clusters });
   await app.register(subscribersPages, { subscribers, clusters });
   await app.register(campaignsRoutes, { campaigns, clusters });
+  await app.register(sitePages, { clusters, huddles, bookings, registrations, subscribers });
 
   return app;
 }

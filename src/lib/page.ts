@@ -25,6 +25,33 @@ fieldset { border: 1px solid GrayText; border-radius: 6px; margin: 1rem 0; }
 }
 .note { color: GrayText; font-size: 0.9rem; }
 .error { border-left: 4px solid #b91c1c; padding-left: 0.75rem; }
+a { color: LinkText; }
+a:visited { color: VisitedText; }
+.skip { position: absolute; left: -999px; }
+.skip:focus { left: 1rem; top: 1rem; padding: 0.5rem; background: Canvas; }
+footer { max-width: 36rem; margin: 0 auto; padding: 1rem 1.25rem 2rem; border-top: 1px solid GrayText; }
+.cards { list-style: none; padding: 0; }
+.cards li { border: 1px solid GrayText; border-radius: 6px; padding: 0.75rem; margin: 0.5rem 0; }
+.cards li.cancelled a { text-decoration: line-through; }
+.tag { margin-left: 0.5rem; font-size: 0.85rem; color: #b91c1c; }
+.links li { margin: 0.3rem 0; }
+.facts dt { font-weight: 600; margin-top: 0.5rem; }
+.facts dd { margin: 0; }
+.description { white-space: pre-line; }
+.crumb { margin: 0; }
+.agenda li { margin: 0.4rem 0; }
+.slot { color: GrayText; font-size: 0.9rem; }
+a.button {
+  display: inline-block; font-weight: 600; padding: 0.7rem 1.3rem; border-radius: 6px;
+  background: #1d4ed8; color: #fff; text-decoration: none;
+}
+select { font: inherit; padding: 0.4rem; }
+form.inline { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: end; margin-bottom: 1rem; }
+form.inline label { margin: 0; }
+label.choice { font-weight: normal; margin: 0.3rem 0; }
+.field-error { color: #b91c1c; font-weight: 600; margin: 0.2rem 0; }
+.hp { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
+@media print { footer, .skip, form, #calendar, #actions, #subscribe, #newsletter { display: none; } }
 `.trim();
 
 export interface PageParts {
@@ -97,4 +124,19 @@ export async function sameSiteOnly(request: FastifyRequest, reply: FastifyReply)
       p('This form only works on the page Convene showed you. Open the link from your email again.'),
     );
   }
+}
+
+/** One field of a submitted form (the first, when a name came twice). */
+export function formField(request: FastifyRequest, name: string): string | undefined {
+  const value = (request.body as Record<string, unknown> | undefined)?.[name];
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
+  return undefined;
+}
+
+/** Every value of a form field that may come several times (checkboxes). */
+export function formFields(request: FastifyRequest, name: string): string[] {
+  const value = (request.body as Record<string, unknown> | undefined)?.[name];
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }

@@ -8,6 +8,11 @@ export function clusterCalendarUrl(baseUrl: string, slug: string): string {
   return `${baseUrl}/v1/clusters/${slug}/calendar.ics`;
 }
 
+/** A huddle's web page: what emails and calendar entries link to. */
+export function huddlePageUrl(baseUrl: string, id: string): string {
+  return `${baseUrl}/h/${id}`;
+}
+
 export function huddleCalendarUrl(baseUrl: string, id: string): string {
   return `${baseUrl}/v1/huddles/${id}/calendar.ics`;
 }

@@ -7,6 +7,7 @@ import { foldLines } from '../lib/ical-fold.js';
 import { personLine, textValue, type CalendarPerson } from '../lib/ical-text.js';
 import { placeText } from './huddle-text.js';
 import type { Site } from './site.js';
+import { huddlePageUrl } from './calendar-links.js';
 
 export type CalendarMethod = 'PUBLISH' | 'REQUEST' | 'CANCEL';
 
@@ -40,7 +41,7 @@ function description(huddle: Huddle, context: EventContext, audience: 'public' |
   const parts = [huddle.description.trim()];
   if (huddle.status === 'cancelled' && huddle.cancelReason) parts.unshift(`Cancelled: ${huddle.cancelReason}`);
   if (audience === 'private' && huddle.onlineUrl) parts.push(`Join online: ${huddle.onlineUrl}`);
-  parts.push(`Details: ${context.baseUrl}/v1/huddles/${huddle.id}`);
+  parts.push(`Details: ${huddlePageUrl(context.baseUrl, huddle.id)}`);
   return parts.filter((part) => part.length > 0).join('\n\n');
 }
 
@@ -59,7 +60,7 @@ export function renderEvent(huddle: Huddle, context: EventContext, options: Even
     summary: cancelled ? `Cancelled: ${huddle.title}` : huddle.title,
     description: description(huddle, context, options.audience),
     location: placeText(huddle),
-    url: `${context.baseUrl}/v1/huddles/${huddle.id}`,
+    url: huddlePageUrl(context.baseUrl, huddle.id),
     status: cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
     categories: huddle.themes.map((name) => ({ name })),
   });

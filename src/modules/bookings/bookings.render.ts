@@ -4,6 +4,7 @@ import type { Booking, Huddle, Slot } from '../../db/schema.js';
 import { reasonEnding, renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
 import { finishEvent, type EventContext } from '../../shared/calendar.js';
 import { placeText, slotText, whenText } from '../../shared/huddle-text.js';
+import { huddlePageUrl } from '../../shared/calendar-links.js';
 
 export function pitchUid(id: string, host: string): string {
   return `pitch-${id}@${host}`;
@@ -27,7 +28,7 @@ export function renderPitchEvent(
     `Your pitch at ${huddle.title} (slot ${slot.position}).`,
     booking.summary.trim(),
     huddle.onlineUrl ? `Join online: ${huddle.onlineUrl}` : '',
-    `Huddle: ${context.baseUrl}/v1/huddles/${huddle.id}`,
+    `Huddle: ${huddlePageUrl(context.baseUrl, huddle.id)}`,
   ].filter((part) => part !== '');
   const calendar = ical();
   const event = calendar.createEvent({
@@ -41,7 +42,7 @@ export function renderPitchEvent(
     summary: `${cancelled ? 'Cancelled: ' : ''}Pitch: ${booking.title}`,
     description: details.join('\n\n'),
     location: placeText(huddle),
-    url: `${context.baseUrl}/v1/huddles/${huddle.id}`,
+    url: huddlePageUrl(context.baseUrl, huddle.id),
     status: cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
   });
   return finishEvent(event.toString(), context, options.attendee && { ...options.attendee, status: 'ACCEPTED' });

@@ -1,5 +1,5 @@
 // Clusters: creation (CLI), the public profile, and the organiser's settings, each change audited.
-import { eq, sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { clusters, type BookingPolicy, type Cluster } from '../../db/schema.js';
 import { problem } from '../../errors.js';
@@ -96,6 +96,11 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
 
   return {
     get,
+
+    /** Every cluster on this instance, by name: the home page lists them. */
+    list(): Pick<Cluster, 'slug' | 'name'>[] {
+      return db.select({ slug: clusters.slug, name: clusters.name }).from(clusters).orderBy(asc(clusters.name)).all();
+    },
 
     /** What tells whether a cluster or its huddles changed (any change bumps huddlesVersion), without reading and parsing the whole row. */
     stamp(slug: string): ClusterStamp {

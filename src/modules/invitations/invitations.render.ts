@@ -10,7 +10,7 @@ export function invitationEmail(
   kind: InvitationKind,
   huddle: Huddle,
   clusterName: string,
-  calendarUrl: string,
+  pageUrl: string,
   changed = 'the details',
 ): RenderedEmail {
   const subject = {
@@ -28,7 +28,7 @@ export function invitationEmail(
   return renderEmail({
     subject,
     paragraphs: [opening, details, ...(kind !== 'cancellation' && huddle.description ? [huddle.description] : [])],
-    ...(kind !== 'cancellation' ? { action: { label: 'Add to your calendar', url: calendarUrl } } : {}),
+    action: { label: 'See the huddle', url: pageUrl },
     footer: [`You are receiving this because ${clusterName} invited you to this huddle.`],
   });
 }

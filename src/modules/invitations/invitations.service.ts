@@ -7,7 +7,7 @@ import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { isEmailAddress, normaliseEmail } from '../../lib/text.js';
 import { eventContext, renderCalendar, renderEvent, type CalendarMethod } from '../../shared/calendar.js';
-import { huddleCalendarUrl } from '../../shared/calendar-links.js';
+import { huddlePageUrl } from '../../shared/calendar-links.js';
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
@@ -80,7 +80,7 @@ export function createInvitationsService(deps: {
       attendee: recipient,
     });
     const calendar = renderCalendar({ name: cluster.name, method }, [event]);
-    const email = invitationEmail(kind, huddle, cluster.name, huddleCalendarUrl(deps.site.baseUrl, huddle.id), message.changed);
+    const email = invitationEmail(kind, huddle, cluster.name, huddlePageUrl(deps.site.baseUrl, huddle.id), message.changed);
     outbox.enqueue(tx, {
       // A subscriber's invitation leaves only if they still want invitations when it does (subscribers checks).
       kind: message.toSubscriber ? SUBSCRIBER_INVITATION_KIND : `huddle.${kind}`,

@@ -262,6 +262,12 @@ export function createRegistrationsService(deps: {
     },
 
     /** A huddle's audience for its organisers, in registration order. */
+    /** Places still free at a huddle with a capacity (0 when full), or null when it has none. */
+    placesLeft(huddle: Pick<Huddle, 'id' | 'capacity'>): number | null {
+      if (huddle.capacity === null) return null;
+      return Math.max(0, huddle.capacity - registeredCount(db, huddle.id));
+    },
+
     forHuddle(huddleId: string) {
       const rows = db
         .select()

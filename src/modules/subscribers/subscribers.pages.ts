@@ -7,7 +7,7 @@ import { TOPICS, type Topic } from '../../db/schema.js';
 import { isAppError } from '../../errors.js';
 import { badLinkAnswer } from '../../lib/bad-links.js';
 import { escapeHtml } from '../../lib/html.js';
-import { p, postForm, sendPage, sameSiteOnly } from '../../lib/page.js';
+import { formField, formFields, p, postForm, sendPage, sameSiteOnly } from '../../lib/page.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { topicList } from './subscribers.emails.js';
 import type { LinkPurpose, RequestContext, Subscriber, SubscribersService } from './subscribers.service.js';
@@ -21,22 +21,9 @@ const TOPIC_LABELS: Record<Topic, string> = {
 };
 
 /** A form field, whether the body came form-urlencoded or multipart (both arrive as key-value objects). */
-function field(request: FastifyRequest, name: string): string | undefined {
-  const value = (request.body as Record<string, unknown> | undefined)?.[name];
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
-  return undefined;
-}
-
-function fields(request: FastifyRequest, name: string): string[] {
-  const value = (request.body as Record<string, unknown> | undefined)?.[name];
-  if (typeof value === 'string') return [value];
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
-
 function tokenOf(request: FastifyRequest): string | undefined {
   const query = (request.query as { token?: unknown }).token;
-  return typeof query === 'string' ? query : field(request, 'token');
+  return typeof query === 'string' ? query : formField(request, 'token');
 }
 
 export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersService; clusters: ClustersService }> = async (
@@ -131,7 +118,7 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
   app.post('/unsubscribe', { schema: { hide: true }, bodyLimit: FORM_LIMIT_BYTES }, async (request, reply) => {
     const subscriber = lookup('unsubscribe', request);
     if (!subscriber) return unknown(request, reply);
-    const oneClick = field(request, 'List-Unsubscribe') === 'One-Click';
+    const oneClick = formField(request, 'List-Unsubscribe') === 'One-Click';
     const after = subscribers.unsubscribe(subscriber, context(request, oneClick ? 'one-click' : 'email-link'));
     const cluster = clusters.getById(after.clusterId);
     return sendPage(
@@ -190,8 +177,8 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
         'Please confirm first',
         p('Use the confirmation link we emailed you; then you can choose what you receive.'),
       );
-    const topics = fields(request, 'topics').filter((topic): topic is Topic => (TOPICS as readonly string[]).includes(topic));
-    const themes = fields(request, 'themes').filter((theme) => cluster.themes.includes(theme));
+    const topics = formFields(request, 'topics').filter((topic): topic is Topic => (TOPICS as readonly string[]).includes(topic));
+    const themes = formFields(request, 'themes').filter((theme) => cluster.themes.includes(theme));
     const after = subscribers.updatePreferences(subscriber, cluster, { topics, themes }, context(request, 'email-link'));
     const summary =
       after.status === 'unsubscribed'
@@ -201,7 +188,7 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
       reply,
       200,
       'Preferences saved',
-      [summary, preferencesForm(after, field(request, 'token') ?? '', cluster.themes)].join('\n'),
+      [summary, preferencesForm(after, formField(request, 'token') ?? '', cluster.themes)].join('\n'),
     );
   });
 };

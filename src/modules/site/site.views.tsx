@@ -1,0 +1,378 @@
+// The public pages as components (pure): the instance's home, a cluster's page, a huddle's page and the
+// newsletter sign-up's answer. Every value from the database is escaped (`safe`); xss-scan checks it.
+import type { Cluster, Huddle, Topic } from '../../db/schema.js';
+import { calendarLinks, clusterCalendarUrl, huddleCalendarUrl } from '../../shared/calendar-links.js';
+import { Layout } from '../../shared/layout.js';
+import { dates, messages } from '../../shared/messages.js';
+
+const m = messages;
+
+export interface AgendaItem {
+  position: number;
+  startsAt: Date;
+  organisation: string;
+  title: string;
+}
+
+export function HomePage(props: { clusters: Pick<Cluster, 'slug' | 'name'>[] }) {
+  return (
+    <Layout title={m.home.title}>
+      <h1>{m.home.title}</h1>
+      <p>{m.home.intro}</p>
+      {props.clusters.length === 0 ? (
+        <p>{m.home.none}</p>
+      ) : (
+        <ul class="cards">
+          {props.clusters.map((cluster) => (
+            <li>
+              <a href={`/c/${cluster.slug}`} safe>
+                {cluster.name}
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Layout>
+  );
+}
+
+/** "Tuesday 2 December 2025, 09:30–11:30 GMT" in the huddle's zone. */
+function When({ huddle }: { huddle: Pick<Huddle, 'startsAt' | 'endsAt' | 'timezone'> }) {
+  const zone = huddle.timezone;
+  const sameDay = dates.day(huddle.startsAt, zone) === dates.day(huddle.endsAt, zone);
+  const end = sameDay ? dates.time(huddle.endsAt, zone) : `${dates.day(huddle.endsAt, zone)} ${dates.time(huddle.endsAt, zone)}`;
+  const text = `${dates.day(huddle.startsAt, zone)}, ${dates.time(huddle.startsAt, zone)}–${end} ${dates.zoneName(huddle.startsAt, zone)}`;
+  return (
+    <time datetime={huddle.startsAt.toISOString()} safe>
+      {text}
+    </time>
+  );
+}
+
+function HuddleItem({ huddle }: { huddle: Huddle }) {
+  const cancelled = huddle.status === 'cancelled';
+  return (
+    <li class={cancelled ? 'cancelled' : undefined}>
+      <a href={`/h/${huddle.id}`} safe>
+        {huddle.title}
+      </a>
+      {cancelled ? <strong class="tag">{m.cluster.cancelled}</strong> : ''}
+      <br />
+      <When huddle={huddle} />
+      {huddle.venueName ? (
+        <>
+          {' · '}
+          <span safe>{huddle.venueName}</span>
+        </>
+      ) : (
+        ''
+      )}
+    </li>
+  );
+}
+
+export interface SignUpForm {
+  email: string;
+  name: string;
+  topics: Topic[];
+  errors: Partial<Record<'email' | 'topics', string>>;
+}
+
+export const EMPTY_SIGN_UP: SignUpForm = { email: '', name: '', topics: ['newsletter'], errors: {} };
+
+/** The newsletter sign-up: plain HTML that also works when pasted on the cluster's own website. */
+export function SignUpFormView({ cluster, form }: { cluster: Pick<Cluster, 'slug'>; form: SignUpForm }) {
+  const topics = Object.entries(m.signUp.topicNames) as [Topic, string][];
+  return (
+    <form method="post" action={`/c/${cluster.slug}/subscribe`} novalidate>
+      {form.errors.email || form.errors.topics ? (
+        <div class="error" role="alert">
+          <p>{m.signUp.problemTitle}</p>
+        </div>
+      ) : (
+        ''
+      )}
+      <label for="email">{m.signUp.email}</label>
+      {form.errors.email ? (
+        <p class="field-error" id="email-error" safe>
+          {form.errors.email}
+        </p>
+      ) : (
+        ''
+      )}
+      <input
+        id="email"
+        name="email"
+        type="email"
+        autocomplete="email"
+        required
+        value={form.email}
+        aria-invalid={form.errors.email ? 'true' : undefined}
+        aria-describedby={form.errors.email ? 'email-error' : undefined}
+      />
+      <label for="name">{m.signUp.name}</label>
+      <input id="name" name="name" type="text" autocomplete="name" value={form.name} />
+      <fieldset aria-describedby={form.errors.topics ? 'topics-error' : undefined}>
+        <legend>{m.signUp.topics}</legend>
+        {form.errors.topics ? (
+          <p class="field-error" id="topics-error" safe>
+            {form.errors.topics}
+          </p>
+        ) : (
+          ''
+        )}
+        {topics.map(([topic, label]) => (
+          <label class="choice">
+            <input type="checkbox" name="topics" value={topic} checked={form.topics.includes(topic)} /> <span safe>{label}</span>
+          </label>
+        ))}
+      </fieldset>
+      <div class="hp" aria-hidden="true">
+        <label for="website">{m.signUp.honeypot}</label>
+        <input id="website" name="website" type="text" tabindex="-1" autocomplete="off" value="" />
+      </div>
+      <button type="submit">{m.signUp.button}</button>
+    </form>
+  );
+}
+
+export function ClusterPage(props: { cluster: Cluster; baseUrl: string; huddles: Huddle[]; theme: string | undefined; form: SignUpForm }) {
+  const { cluster, huddles, theme } = props;
+  const feed = calendarLinks(clusterCalendarUrl(props.baseUrl, cluster.slug));
+  const emptyText: string = theme ? m.cluster.noneForTheme(theme) : m.cluster.noneUpcoming;
+  const outlook = `https://outlook.office.com/calendar/0/addfromweb?url=${encodeURIComponent(feed.ics)}&name=${encodeURIComponent(cluster.name)}`;
+  return (
+    <Layout title={cluster.name}>
+      <h1 safe>{cluster.name}</h1>
+      {cluster.contactEmail ? (
+        <p>
+          {m.cluster.contact}:{' '}
+          <a href={`mailto:${cluster.contactEmail}`} safe>
+            {cluster.contactEmail}
+          </a>
+        </p>
+      ) : (
+        ''
+      )}
+      <section aria-labelledby="upcoming">
+        <h2 id="upcoming">{m.cluster.upcoming}</h2>
+        {cluster.themes.length > 0 ? (
+          <form method="get" action={`/c/${cluster.slug}`} class="inline">
+            <label for="theme">{m.cluster.filterLabel}</label>
+            <select id="theme" name="theme">
+              <option value="">{m.cluster.filterAll}</option>
+              {cluster.themes.map((t) => (
+                <option value={t} selected={t === theme} safe>
+                  {t}
+                </option>
+              ))}
+            </select>
+            <button type="submit">{m.cluster.filterButton}</button>
+          </form>
+        ) : (
+          ''
+        )}
+        {huddles.length === 0 ? (
+          <p safe>{emptyText}</p>
+        ) : (
+          <ul class="cards">
+            {huddles.map((huddle) => (
+              <HuddleItem huddle={huddle} />
+            ))}
+          </ul>
+        )}
+      </section>
+      <section aria-labelledby="subscribe">
+        <h2 id="subscribe">{m.cluster.subscribeHeading}</h2>
+        <p>{m.cluster.subscribeIntro}</p>
+        <ul class="links">
+          <li>
+            <a href={feed.webcal}>{m.cluster.subscribeApple}</a>
+          </li>
+          <li>
+            <a href={feed.google}>{m.cluster.subscribeGoogle}</a>
+          </li>
+          <li>
+            <a href={outlook}>{m.cluster.subscribeOutlook}</a>
+          </li>
+        </ul>
+        <p>
+          <label for="ics">{m.cluster.subscribeIcs}</label>
+          <input id="ics" type="text" readonly value={feed.ics} />
+        </p>
+      </section>
+      <section aria-labelledby="newsletter">
+        <h2 id="newsletter">{m.cluster.newsletterHeading}</h2>
+        <p>{m.cluster.newsletterIntro}</p>
+        <SignUpFormView cluster={cluster} form={props.form} />
+      </section>
+    </Layout>
+  );
+}
+
+export function SignUpSentPage(props: { cluster: Pick<Cluster, 'slug' | 'name'>; email: string }) {
+  return (
+    <Layout title={m.signUp.sentTitle} within={props.cluster.name}>
+      <h1>{m.signUp.sentTitle}</h1>
+      <p safe>{m.signUp.sent(props.email)}</p>
+      <p>
+        <a href={`/c/${props.cluster.slug}`} safe>
+          {m.signUp.back(props.cluster.name)}
+        </a>
+      </p>
+    </Layout>
+  );
+}
+
+/** Google Calendar's "create event" link for one huddle (dates in UTC, as Google wants them). */
+function googleEventLink(huddle: Huddle, details: string): string {
+  const stamp = (at: Date) =>
+    at
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
+  const params = new URLSearchParams({
+    action: 'TEMPLATE',
+    text: huddle.title,
+    dates: `${stamp(huddle.startsAt)}/${stamp(huddle.endsAt)}`,
+    details,
+    ...(huddle.venueName ? { location: [huddle.venueName, huddle.venueAddress].filter(Boolean).join(', ') } : {}),
+  });
+  return `https://calendar.google.com/calendar/render?${params.toString()}`;
+}
+
+export function HuddlePage(props: {
+  huddle: Huddle;
+  cluster: Pick<Cluster, 'slug' | 'name'>;
+  baseUrl: string;
+  placesLeft: number | null;
+  agenda: AgendaItem[];
+  now: Date;
+}) {
+  const { huddle, cluster } = props;
+  const zone = huddle.timezone;
+  const pageUrl = `${props.baseUrl}/h/${huddle.id}`;
+  const ics = calendarLinks(huddleCalendarUrl(props.baseUrl, huddle.id)).ics;
+  const address = [huddle.venueName, huddle.venueAddress].filter(Boolean).join(', ');
+  const map = `https://www.openstreetmap.org/search?query=${encodeURIComponent(address)}`;
+  const over = huddle.endsAt.getTime() <= props.now.getTime();
+  return (
+    <Layout title={huddle.title} within={cluster.name}>
+      <p class="crumb">
+        <a href={`/c/${cluster.slug}`} safe>
+          {cluster.name}
+        </a>
+      </p>
+      <h1 safe>{huddle.title}</h1>
+      {huddle.status === 'cancelled' ? (
+        <p class="error" role="status" safe>
+          {m.huddle.cancelledNotice(huddle.cancelReason ?? '')}
+        </p>
+      ) : over ? (
+        <p class="note">{m.huddle.past}</p>
+      ) : (
+        ''
+      )}
+      {huddle.description ? (
+        <p class="description" safe>
+          {huddle.description}
+        </p>
+      ) : (
+        ''
+      )}
+      <dl class="facts">
+        <dt>{m.huddle.when}</dt>
+        <dd>
+          <When huddle={huddle} />
+        </dd>
+        {huddle.venueName ? (
+          <>
+            <dt>{m.huddle.where}</dt>
+            <dd>
+              <span safe>{address}</span> (<a href={map}>{m.huddle.map}</a>)
+            </dd>
+          </>
+        ) : (
+          ''
+        )}
+        {huddle.onlineUrl ? (
+          <>
+            <dt>{m.huddle.online}</dt>
+            <dd>{m.huddle.onlineNote}</dd>
+          </>
+        ) : (
+          ''
+        )}
+        <dt>{m.huddle.places}</dt>
+        <dd safe>
+          {huddle.capacity === null || props.placesLeft === null
+            ? m.huddle.unlimited
+            : m.huddle.placesLeft(props.placesLeft, huddle.capacity)}
+        </dd>
+        {huddle.themes.length > 0 ? (
+          <>
+            <dt>{m.huddle.themes}</dt>
+            <dd safe>{huddle.themes.join(', ')}</dd>
+          </>
+        ) : (
+          ''
+        )}
+      </dl>
+      <section aria-labelledby="agenda">
+        <h2 id="agenda">{m.huddle.agenda}</h2>
+        {props.agenda.length === 0 ? (
+          <p>{m.huddle.noAgenda}</p>
+        ) : (
+          <ol class="agenda">
+            {props.agenda.map((item) => (
+              <li>
+                <span class="slot" safe>
+                  {`${dates.time(item.startsAt, zone)} · ${m.huddle.slot(item.position)}`}
+                </span>
+                <br />
+                <strong safe>{item.organisation}</strong>: <span safe>{item.title}</span>
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+      {huddle.status !== 'cancelled' ? (
+        <section aria-labelledby="calendar">
+          <h2 id="calendar">{m.huddle.addToCalendar}</h2>
+          <ul class="links">
+            <li>
+              <a href={ics}>{m.huddle.ics}</a>
+            </li>
+            <li>
+              <a href={googleEventLink(huddle, pageUrl)}>{m.huddle.google}</a>
+            </li>
+          </ul>
+        </section>
+      ) : (
+        ''
+      )}
+      {huddle.status !== 'cancelled' && !over ? (
+        <section aria-labelledby="actions">
+          <h2 id="actions">{m.huddle.actionsHeading}</h2>
+          <p>{m.huddle.actionsSignIn}</p>
+          <p>
+            <a class="button" href="/sign-in">
+              {m.huddle.signIn}
+            </a>
+          </p>
+        </section>
+      ) : (
+        ''
+      )}
+    </Layout>
+  );
+}
+
+export function NotFoundPage() {
+  return (
+    <Layout title={m.notFound.title}>
+      <h1>{m.notFound.title}</h1>
+      <p>{m.notFound.body}</p>
+    </Layout>
+  );
+}

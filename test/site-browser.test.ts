@@ -1,0 +1,149 @@
+// The public pages in Debian's Chromium, as a person uses them: a visitor finds a huddle from the
+// cluster's page and subscribes with the keyboard alone, then confirms from the email. axe-core
+// finds no WCAG 2.2 A/AA violation on any page, at 360 px and 1280 px; screenshots go to
+// .scratch/screenshots for review. Skipped without Chromium (test/helpers/peers.ts says how to install it).
+import t from 'tap';
+import type { Page } from 'playwright-core';
+import { buildTestApp } from './helper.js';
+import { createClusterWithOrganiser, createMemberWithToken } from './fixtures.js';
+import { axeViolations, launchChromium, screenshot } from './helpers/browser.js';
+import { peerTest } from './helpers/peers.js';
+
+/** What has the keyboard focus: "BUTTON Subscribe", "A Skip to the content", "INPUT email". */
+async function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const element = (globalThis as unknown as { document: { activeElement: { tagName: string; textContent: string; id: string } | null } })
+      .document.activeElement;
+    return element ? `${element.tagName} ${element.tagName === 'INPUT' ? element.id : element.textContent.trim()}` : '';
+  });
+}
+
+/** Presses Tab until a button with this text has the focus (at most 60 times). */
+async function tabToButton(page: Page, text: string): Promise<boolean> {
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press('Tab');
+    if ((await focused(page)) === `BUTTON ${text}`) return true;
+  }
+  return false;
+}
+
+/** Presses Tab until the element with this id has the focus (at most 60 times); false if it never does. */
+async function tabTo(page: Page, id: string): Promise<boolean> {
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press('Tab');
+    if (
+      await page.evaluate(
+        (wanted) => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id === wanted,
+        id,
+      )
+    )
+      return true;
+  }
+  return false;
+}
+
+peerTest(
+  t,
+  ['chromium'],
+  'a visitor finds a huddle and subscribes with the keyboard alone; every page is axe-clean at 360 and 1280 px',
+  async (t) => {
+    const { app, database, config, clock } = await buildTestApp(t);
+    const org = createClusterWithOrganiser(database, 'north-west', clock);
+    await app.inject({
+      method: 'PATCH',
+      url: '/v1/clusters/north-west',
+      headers: org.auth,
+      payload: { name: 'North West HealthTec <Cluster>', contactEmail: 'hello@nw.example', themes: ['digital', 'devices'] },
+    });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/clusters/north-west/huddles',
+      headers: org.auth,
+      payload: {
+        title: 'Winter huddle: sensors & "wearables"',
+        description: 'Five-minute pitches, then coffee.',
+        start: '2026-12-01T09:30',
+        durationMinutes: 90,
+        venue: { name: 'Bright Building', address: 'Manchester Science Park' },
+        onlineUrl: 'https://meet.example.org/room',
+        capacity: 40,
+        themes: ['devices'],
+        status: 'published',
+        pitch: { slotCount: 3 },
+      },
+    });
+    const huddleId = created.json().id as string;
+    const member = createMemberWithToken(database, config, clock, 'north-west', { email: 'ada@example.org', organisation: 'Acme Sensors' });
+    await app.inject({
+      method: 'POST',
+      url: `/v1/huddles/${huddleId}/bookings`,
+      headers: member.auth,
+      payload: { title: 'A gait sensor' },
+    });
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const browser = await launchChromium(t);
+
+    // Every page, at a phone's width and a laptop's: no axe violation, and nothing wider than the screen.
+    for (const width of [360, 1280]) {
+      const context = await browser.newContext({ viewport: { width, height: 800 } });
+      const page = await context.newPage();
+      for (const [name, path] of [
+        ['cluster', '/c/north-west'],
+        ['huddle', `/h/${huddleId}`],
+        ['not-found', '/h/00000000-0000-4000-8000-000000000000'],
+      ] as const) {
+        await page.goto(base + path);
+        t.same(await axeViolations(page), [], `${name} at ${width} px: no axe violation`);
+        const overflow = await page.evaluate(() => {
+          const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document;
+          return root.documentElement.scrollWidth - root.documentElement.clientWidth;
+        });
+        t.equal(overflow, 0, `${name} at ${width} px: no sideways scrolling`);
+        await screenshot(page, name);
+      }
+      await page.close();
+    }
+
+    // The journey, keyboard only: from the cluster page to the huddle, back, and the sign-up form.
+    const page = await (await browser.newContext({ viewport: { width: 360, height: 800 } })).newPage();
+    await page.goto(`${base}/c/north-west`);
+    t.equal(await page.title(), 'North West HealthTec <Cluster> – Convene');
+    await page.keyboard.press('Tab');
+    t.equal(await focused(page), 'A Skip to the content', 'the first Tab reaches the skip link');
+    for (let i = 0; i < 10 && !(await focused(page)).startsWith('A Winter huddle'); i++) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${base}/h/${huddleId}`);
+    t.match(await page.locator('h1').textContent(), 'Winter huddle: sensors & "wearables"');
+    t.match(await page.locator('main').textContent(), /Acme Sensors: A gait sensor/);
+    await page.goBack();
+
+    t.ok(await tabTo(page, 'email'), 'Tab reaches the email field');
+    await page.keyboard.type('grace@example.org');
+    t.ok(await tabTo(page, 'name'));
+    await page.keyboard.type('Grace Hopper');
+    await page.keyboard.press('Tab'); // the newsletter box, ticked already
+    await page.keyboard.press('Tab'); // invitations to huddles
+    await page.keyboard.press('Space');
+    t.ok((await tabTo(page, 'website')) === false, 'the honeypot is never reached by Tab');
+    await page.goto(`${base}/c/north-west`);
+    t.ok(await tabTo(page, 'email'));
+    await page.keyboard.type('grace@example.org');
+    t.ok(await tabToButton(page, 'Subscribe'), 'Tab reaches the Subscribe button');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('h1:has-text("Check your email")');
+    t.same(await axeViolations(page), [], 'the answer page: no axe violation');
+    await screenshot(page, 'signed-up');
+    const row = database.sqlite.prepare("SELECT status FROM subscribers WHERE email = 'grace@example.org'").get() as { status: string };
+    t.equal(row.status, 'pending', 'signed up, not yet confirmed');
+
+    // The confirmation email's link opens a page whose button (pressed with the keyboard) confirms.
+    const text = (database.sqlite.prepare("SELECT text FROM outbox WHERE to_address = 'grace@example.org'").get() as { text: string }).text;
+    const link = /https:\/\/convene\.test(\/subscriptions\/confirm\?token=\S+)/.exec(text)![1]!;
+    await page.goto(base + link);
+    await page.getByRole('button', { name: 'Confirm my subscription' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('h1:has-text("You are subscribed")');
+    const after = database.sqlite.prepare("SELECT status FROM subscribers WHERE email = 'grace@example.org'").get() as { status: string };
+    t.equal(after.status, 'confirmed', 'confirmed from the email, keyboard only');
+  },
+);

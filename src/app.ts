@@ -39,6 +39,7 @@ import { subscribersRoutes } from './modules/subscribers/subscribers.routes.js';
 import { subscribersPages } from './modules/subscribers/subscribers.pages.js';
 import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
 import { sitePages } from './modules/site/site.routes.js';
+import { accountPages } from './modules/account/account.pages.js';
 
 export interface AppDeps {
   /** An open, migrated database; the app closes it when it closes. */
@@ -150,6 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(subscribersPages, { subscribers, clusters });
   await app.register(campaignsRoutes, { campaigns, clusters });
   await app.register(sitePages, { clusters, huddles, bookings, registrations, subscribers });
+  await app.register(accountPages, { members, signIn, clusters, bookings, waitlist, registrations, secretKey: services.secretKey });
 
   return app;
 }

@@ -66,7 +66,7 @@ t.test('sign in from the email, book, invitation, private feed, cancel, waitlist
   // Each member signs in from the welcome email: the link opens a page, its button shows the token.
   const signIn = async (email: string) => {
     const welcome = await mail(email, 'Welcome to Cluster north-west on Convene');
-    const link = /https:\/\/convene\.test(\/sign-in\?code=[^\s"]+)/.exec(welcome.parsed.text ?? '')![1]!;
+    const link = /https:\/\/convene\.test(\/signin\?code=[^\s"]+)/.exec(welcome.parsed.text ?? '')![1]!;
     const page = await call('GET', link);
     const code = /name="code" value="([^"]+)"/.exec(page.text)![1]!;
     const signedIn = await call('POST', '/sign-in', { form: `code=${encodeURIComponent(code)}` });

@@ -23,7 +23,7 @@ async function setup(t: Test) {
 
 /** The sign-in code in an email's link (text part). */
 function codeIn(message: ReceivedMessage): string {
-  const match = /https:\/\/convene\.test\/sign-in\?code=(cnv_code_[A-Za-z0-9_-]{43})/.exec(message.parsed.text ?? '');
+  const match = /https:\/\/convene\.test\/signin\?code=(cnv_code_[A-Za-z0-9_-]{43})/.exec(message.parsed.text ?? '');
   if (!match) throw new Error(`no sign-in link in: ${message.parsed.text}`);
   return match[1]!;
 }

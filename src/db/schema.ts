@@ -277,6 +277,8 @@ export const signInCodes = sqliteTable(
   (t) => [index('sign_in_codes_member').on(t.memberId)],
 );
 
+export type MemberTokenKind = 'api' | 'browser';
+
 export const memberTokens = sqliteTable(
   'member_tokens',
   {
@@ -285,6 +287,10 @@ export const memberTokens = sqliteTable(
       .notNull()
       .references(() => members.id, { onDelete: 'cascade' }),
     tokenHash: text('token_hash').notNull().unique(),
+    /** api: a bearer token for scripts; browser: a signed-in session held in an HttpOnly cookie. */
+    kind: text('kind').$type<MemberTokenKind>().notNull().default('api'),
+    /** The browser a session was started from, so the member can tell their sessions apart. */
+    userAgent: text('user_agent'),
     createdAt: createdAt(),
     expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
     lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),

@@ -2,7 +2,7 @@
 import { renderEmail, type RenderedEmail } from '../../lib/email-layout.js';
 
 export function signInUrl(baseUrl: string, code: string): string {
-  return `${baseUrl}/sign-in?code=${encodeURIComponent(code)}`;
+  return `${baseUrl}/signin?code=${encodeURIComponent(code)}`;
 }
 
 export function welcomeEmail(name: string, clusterName: string, link: string): RenderedEmail {

@@ -1,7 +1,7 @@
 // Member sign-in: one-time codes sent by email, exchanged for member tokens that expire and can be revoked.
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { members, memberTokens, signInCodes } from '../../db/schema.js';
+import { members, memberTokens, signInCodes, type MemberTokenKind } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import { boundedCache } from '../../lib/cache.js';
 import type { Clock } from '../../lib/clock.js';
@@ -17,6 +17,8 @@ import { signInEmail, signInUrl } from './members.emails.js';
 
 export const SIGN_IN_CODE_MINUTES = 15;
 export const MEMBER_TOKEN_DAYS = 90;
+/** A browser session lasts this long from sign-in (sign-out, suspension or revoking it ends it sooner). */
+export const SESSION_DAYS = 30;
 /** Sign-in emails one address can trigger in a window; more requests still answer 202 but send nothing. */
 export const LINKS_PER_ADDRESS = 3;
 const LINK_WINDOW_MS = 15 * 60_000;
@@ -43,6 +45,7 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
       expiresAt: memberTokens.expiresAt,
       revokedAt: memberTokens.revokedAt,
       lastUsedAt: memberTokens.lastUsedAt,
+      kind: memberTokens.kind,
       memberId: members.id,
       memberName: members.name,
       memberStatus: members.status,
@@ -75,6 +78,66 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
     return code;
   }
 
+  /** Spends a sign-in code of an active member (and every other open one) for a new token of this kind. */
+  function redeem(code: string, options: { kind: MemberTokenKind; userAgent: string | null }): IssuedMemberToken {
+    const invalid = () => problem('SIGN_IN_CODE_INVALID', 'The sign-in code is unknown, used or expired: ask for a new link');
+    if (!looksLikeToken(code, 'signInCode')) throw invalid();
+    return immediate(db, (tx) => {
+      const now = clock.now();
+      const row = tx
+        .select({
+          id: signInCodes.id,
+          codeHash: signInCodes.codeHash,
+          memberId: members.id,
+          clusterId: members.clusterId,
+          memberName: members.name,
+        })
+        .from(signInCodes)
+        .innerJoin(members, eq(members.id, signInCodes.memberId))
+        .where(
+          and(
+            eq(signInCodes.codeHash, hashToken(code)),
+            isNull(signInCodes.usedAt),
+            gt(signInCodes.expiresAt, now),
+            eq(members.status, 'active'),
+          ),
+        )
+        .get();
+      if (!row || !tokenMatches(code, row.codeHash)) throw invalid();
+      // Using one code spends every other open code of the member too (an old welcome link included).
+      tx.update(signInCodes)
+        .set({ usedAt: now })
+        .where(and(eq(signInCodes.memberId, row.memberId), isNull(signInCodes.usedAt)))
+        .run();
+      const token = generateToken('memberToken');
+      const tokenId = newId();
+      const days = options.kind === 'browser' ? SESSION_DAYS : MEMBER_TOKEN_DAYS;
+      const expiresAt = new Date(now.getTime() + days * 86_400_000);
+      tx.insert(memberTokens)
+        .values({
+          id: tokenId,
+          memberId: row.memberId,
+          tokenHash: hashToken(token),
+          kind: options.kind,
+          userAgent: options.userAgent,
+          createdAt: now,
+          expiresAt,
+        })
+        .run();
+      audit.record(
+        tx,
+        { type: 'member', id: row.memberId, label: row.memberName },
+        {
+          clusterId: row.clusterId,
+          action: 'member.signed_in',
+          targetType: options.kind === 'browser' ? 'member_session' : 'member_token',
+          targetId: tokenId,
+        },
+      );
+      return { token, tokenId, memberId: row.memberId, expiresAt };
+    });
+  }
+
   return {
     issueCode,
 
@@ -105,59 +168,64 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
       });
     },
 
-    /** Turns an unused, unexpired code of an active member into a new member token (shown once). */
+    /** Turns an unused, unexpired code of an active member into a new member token for the API (shown once). */
     exchange(code: string): IssuedMemberToken {
-      const invalid = () => problem('SIGN_IN_CODE_INVALID', 'The sign-in code is unknown, used or expired: ask for a new link');
-      if (!looksLikeToken(code, 'signInCode')) throw invalid();
-      return immediate(db, (tx) => {
-        const now = clock.now();
-        const row = tx
-          .select({
-            id: signInCodes.id,
-            codeHash: signInCodes.codeHash,
-            memberId: members.id,
-            clusterId: members.clusterId,
-            memberName: members.name,
-          })
-          .from(signInCodes)
-          .innerJoin(members, eq(members.id, signInCodes.memberId))
-          .where(
-            and(
-              eq(signInCodes.codeHash, hashToken(code)),
-              isNull(signInCodes.usedAt),
-              gt(signInCodes.expiresAt, now),
-              eq(members.status, 'active'),
-            ),
-          )
-          .get();
-        if (!row || !tokenMatches(code, row.codeHash)) throw invalid();
-        // Using one code spends every other open code of the member too (an old welcome link included).
-        tx.update(signInCodes)
-          .set({ usedAt: now })
-          .where(and(eq(signInCodes.memberId, row.memberId), isNull(signInCodes.usedAt)))
+      return redeem(code, { kind: 'api', userAgent: null });
+    },
+
+    /** Turns a sign-in code into a browser session: a token the page keeps in an HttpOnly cookie. */
+    startSession(code: string, userAgent: string | null): IssuedMemberToken {
+      return redeem(code, { kind: 'browser', userAgent: userAgent ? userAgent.slice(0, 300) : null });
+    },
+
+    /** A member's browser sessions still open, newest first. */
+    sessions(memberId: string) {
+      return db
+        .select({
+          id: memberTokens.id,
+          userAgent: memberTokens.userAgent,
+          createdAt: memberTokens.createdAt,
+          lastUsedAt: memberTokens.lastUsedAt,
+          expiresAt: memberTokens.expiresAt,
+        })
+        .from(memberTokens)
+        .where(
+          and(
+            eq(memberTokens.memberId, memberId),
+            eq(memberTokens.kind, 'browser'),
+            isNull(memberTokens.revokedAt),
+            gt(memberTokens.expiresAt, clock.now()),
+          ),
+        )
+        .orderBy(desc(memberTokens.createdAt))
+        .all();
+    },
+
+    /** Ends one of the member's own sessions (another browser's, or this one: signing out). */
+    endSession(principal: MemberPrincipal, tokenId: string): void {
+      immediate(db, (tx) => {
+        const ended = tx
+          .update(memberTokens)
+          .set({ revokedAt: clock.now() })
+          .where(and(eq(memberTokens.id, tokenId), eq(memberTokens.memberId, principal.memberId), isNull(memberTokens.revokedAt)))
           .run();
-        const token = generateToken('memberToken');
-        const tokenId = newId();
-        const expiresAt = new Date(now.getTime() + MEMBER_TOKEN_DAYS * 86_400_000);
-        tx.insert(memberTokens)
-          .values({ id: tokenId, memberId: row.memberId, tokenHash: hashToken(token), createdAt: now, expiresAt })
-          .run();
+        if (ended.changes === 0) return;
         audit.record(
           tx,
-          { type: 'member', id: row.memberId, label: row.memberName },
-          { clusterId: row.clusterId, action: 'member.signed_in', targetType: 'member_token', targetId: tokenId },
+          { type: 'member', id: principal.memberId, label: principal.label },
+          { clusterId: principal.clusterId, action: 'member.signed_out', targetType: 'member_token', targetId: tokenId },
         );
-        return { token, tokenId, memberId: row.memberId, expiresAt };
       });
     },
 
     /** The member behind a presented token, or null when it is unknown, revoked, expired or the member is suspended. */
-    resolveToken(token: string, now: Date): MemberPrincipal | null {
+    resolveToken(token: string, now: Date, kind: MemberTokenKind = 'api'): MemberPrincipal | null {
       const row = findCurrentToken(token, 'memberToken', now, {
         find: (hash) => tokenByHash.get({ hash }),
         markUsed: (current, at) => touchToken.run({ id: current.tokenId, now: at.getTime() }),
       });
-      if (!row || row.memberStatus !== 'active') return null;
+      // A browser session works only from its cookie, on the pages; an API token only as a bearer token.
+      if (!row || row.memberStatus !== 'active' || row.kind !== kind) return null;
       return {
         kind: 'member',
         memberId: row.memberId,

@@ -1,0 +1,44 @@
+// A member's browser session: a member token (kind "browser") in an HttpOnly cookie, and the CSRF
+// token every form of a signed-in page carries. The cookie is SameSite=Lax, so other sites' forms
+// do not carry it; the CSRF token (an HMAC of the session's id) is checked on every POST as well.
+import type {} from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { signLink, verifyLink } from './signed-links.js';
+
+export const SESSION_COOKIE = 'convene_session';
+const CSRF_PURPOSE = 'page-form';
+
+/** The session token the browser sent, if any (needs @fastify/cookie registered). */
+export function sessionToken(request: FastifyRequest): string | undefined {
+  const value = request.cookies[SESSION_COOKIE];
+  return value && value.length <= 200 ? value : undefined;
+}
+
+export function setSessionCookie(reply: FastifyReply, token: string, options: { secure: boolean; expiresAt: Date }): void {
+  reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    secure: options.secure,
+    sameSite: 'lax',
+    path: '/',
+    expires: options.expiresAt,
+  });
+}
+
+export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
+  reply.clearCookie(SESSION_COOKIE, {
+    httpOnly: true,
+    secure,
+    sameSite: 'lax',
+    path: '/',
+  });
+}
+
+/** The value of a signed-in page's hidden `_csrf` field. */
+export function csrfToken(secretKey: string, sessionId: string): string {
+  return signLink(secretKey, CSRF_PURPOSE, sessionId);
+}
+
+/** Whether a submitted `_csrf` value belongs to this session. */
+export function csrfMatches(secretKey: string, sessionId: string, value: unknown): boolean {
+  return typeof value === 'string' && verifyLink(secretKey, CSRF_PURPOSE, value) === sessionId;
+}

@@ -1,0 +1,238 @@
+// The member's pages as components (pure): sign-in by email link, and "My huddles" with the forms that
+// change things (each a POST carrying the session's CSRF token). Values from the database are escaped.
+import type { Booking, Huddle, Registration, Slot } from '../../db/schema.js';
+import { Layout } from '../../shared/layout.js';
+import { dates, messages } from '../../shared/messages.js';
+
+const m = messages;
+
+/** A form with one button, for a signed-in page: POST with the CSRF token. */
+export function ActionForm(props: { action: string; csrf: string; button: string; secondary?: boolean }) {
+  return (
+    <form method="post" action={props.action} class="action">
+      <input type="hidden" name="_csrf" value={props.csrf} />
+      <button type="submit" class={props.secondary ? 'secondary' : undefined} safe>
+        {props.button}
+      </button>
+    </form>
+  );
+}
+
+export function SignInPage(props: { email?: string; error?: string; status?: 'expired' }) {
+  return (
+    <Layout title={props.status === 'expired' ? m.signIn.expiredTitle : m.signIn.title}>
+      <h1>{props.status === 'expired' ? m.signIn.expiredTitle : m.signIn.title}</h1>
+      <p>{props.status === 'expired' ? m.signIn.expired : m.signIn.intro}</p>
+      <form method="post" action="/signin" novalidate>
+        <label for="email">{m.signIn.email}</label>
+        {props.error ? (
+          <p class="field-error" id="email-error" safe>
+            {props.error}
+          </p>
+        ) : (
+          ''
+        )}
+        <input
+          id="email"
+          name="email"
+          type="email"
+          autocomplete="email"
+          required
+          maxlength="254"
+          value={props.email ?? ''}
+          aria-invalid={props.error ? 'true' : undefined}
+          aria-describedby={props.error ? 'email-error' : undefined}
+        />
+        <p>
+          <button type="submit">{m.signIn.send}</button>
+        </p>
+      </form>
+    </Layout>
+  );
+}
+
+export function SignInSentPage() {
+  return (
+    <Layout title={m.signIn.sentTitle}>
+      <h1>{m.signIn.sentTitle}</h1>
+      <p>{m.signIn.sent}</p>
+    </Layout>
+  );
+}
+
+export function FinishSignInPage(props: { code: string }) {
+  return (
+    <Layout title={m.signIn.finishTitle}>
+      <h1>{m.signIn.finishTitle}</h1>
+      <p>{m.signIn.finish}</p>
+      <form method="post" action="/signin/session">
+        <input type="hidden" name="code" value={props.code} />
+        <button type="submit">{m.signIn.button}</button>
+      </form>
+      <p class="note">{m.signIn.notYou}</p>
+    </Layout>
+  );
+}
+
+export interface MeData {
+  member: { name: string; organisation: string };
+  clusterName: string;
+  contact: string;
+  now: Date;
+  done: string | null;
+  error: string | null;
+  pitches: { booking: Booking; slot: Slot; huddle: Huddle; deadline: Date }[];
+  attending: { registration: Registration; huddle: Huddle; position: number | null }[];
+  waitlist: { entryId: string; huddle: Huddle; position: number; offer: { id: string; slot: Slot; expiresAt: Date } | null }[];
+  calendar: { webcal: string; google: string; ics: string };
+  sessions: { id: string; userAgent: string | null; createdAt: Date; current: boolean }[];
+  csrf: string;
+}
+
+function browserName(userAgent: string | null): string {
+  if (!userAgent) return 'an unknown browser';
+  const match = /(Edg|Firefox|Chrome|Safari)\/[\d.]+/.exec(userAgent);
+  return match ? match[1]!.replace('Edg', 'Edge') : userAgent.slice(0, 60);
+}
+
+function HuddleLink({ huddle }: { huddle: Huddle }) {
+  return (
+    <a href={`/h/${huddle.id}`} safe>
+      {huddle.title}
+    </a>
+  );
+}
+
+export function MePage(d: MeData) {
+  const when = (at: Date, zone: string) => `${dates.day(at, zone)}, ${dates.time(at, zone)} ${dates.zoneName(at, zone)}`;
+  return (
+    <Layout title={m.me.title} within={d.clusterName}>
+      <h1>{m.me.title}</h1>
+      <p safe>{m.me.hello(d.member.name, d.member.organisation, d.clusterName)}</p>
+      {d.done ? (
+        <p class="done" role="status" safe>
+          {d.done}
+        </p>
+      ) : (
+        ''
+      )}
+      {d.error ? (
+        <p class="error" role="alert" safe>
+          {d.error}
+        </p>
+      ) : (
+        ''
+      )}
+      <section aria-labelledby="pitches">
+        <h2 id="pitches">{m.me.pitches}</h2>
+        {d.pitches.length === 0 ? (
+          <p>{m.me.noPitches}</p>
+        ) : (
+          <ul class="cards">
+            {d.pitches.map(({ booking, slot, huddle, deadline }) => (
+              <li>
+                <HuddleLink huddle={huddle} />
+                <br />
+                <span safe>{`${m.huddle.slot(slot.position)}: ${when(slot.startsAt, huddle.timezone)}`}</span>
+                <br />
+                <span safe>{m.me.pitchLine(booking.title, booking.status)}</span>
+                {d.now < deadline ? (
+                  <>
+                    <p safe>{m.me.canCancelUntil(when(deadline, huddle.timezone))}</p>
+                    <ActionForm action={`/me/pitches/${booking.id}/cancel`} csrf={d.csrf} button={m.me.cancelPitch} secondary />
+                  </>
+                ) : (
+                  <p safe>{m.me.tooLate(d.contact)}</p>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section aria-labelledby="waitlist">
+        <h2 id="waitlist">{m.me.waitlist}</h2>
+        {d.waitlist.length === 0 ? (
+          ''
+        ) : (
+          <ul class="cards">
+            {d.waitlist.map((place) => (
+              <li>
+                <HuddleLink huddle={place.huddle} />
+                <br />
+                {place.offer ? (
+                  <>
+                    <span safe>
+                      {m.me.offer(
+                        when(place.offer.slot.startsAt, place.huddle.timezone),
+                        when(place.offer.expiresAt, place.huddle.timezone),
+                      )}
+                    </span>
+                    <ActionForm action={`/me/offers/${place.offer.id}/accept`} csrf={d.csrf} button={m.me.accept} />
+                    <ActionForm action={`/me/offers/${place.offer.id}/decline`} csrf={d.csrf} button={m.me.decline} secondary />
+                  </>
+                ) : (
+                  <span safe>{m.me.place(place.position)}</span>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section aria-labelledby="attending">
+        <h2 id="attending">{m.me.attending}</h2>
+        {d.attending.length === 0 ? (
+          <p>{m.me.noAttending}</p>
+        ) : (
+          <ul class="cards">
+            {d.attending.map(({ huddle, position }) => (
+              <li>
+                <HuddleLink huddle={huddle} />
+                <br />
+                <span safe>{when(huddle.startsAt, huddle.timezone)}</span>
+                {position !== null ? (
+                  <>
+                    <br />
+                    <span safe>{m.me.waitingPosition(position)}</span>
+                  </>
+                ) : (
+                  ''
+                )}
+                <ActionForm action={`/me/attendance/${huddle.id}/cancel`} csrf={d.csrf} button={m.me.cancelRegistration} secondary />
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section aria-labelledby="calendar">
+        <h2 id="calendar">{m.me.calendar}</h2>
+        <p>{m.me.calendarIntro}</p>
+        <ul class="links">
+          <li>
+            <a href={d.calendar.webcal}>{m.me.subscribe}</a>
+          </li>
+          <li>
+            <a href={d.calendar.google}>{m.me.google}</a>
+          </li>
+        </ul>
+      </section>
+      <section aria-labelledby="sessions">
+        <h2 id="sessions">{m.me.sessions}</h2>
+        <ul class="cards">
+          {d.sessions.map((session) => (
+            <li>
+              <span safe>
+                {m.me.started(dates.day(session.createdAt, 'UTC'), session.current ? m.me.thisBrowser : browserName(session.userAgent))}
+              </span>
+              {session.current ? (
+                ''
+              ) : (
+                <ActionForm action={`/me/sessions/${session.id}/end`} csrf={d.csrf} button={m.me.endSession} secondary />
+              )}
+            </li>
+          ))}
+        </ul>
+        <ActionForm action="/signout" csrf={d.csrf} button={m.me.signOut} />
+      </section>
+    </Layout>
+  );
+}

@@ -1,0 +1,175 @@
+// A member on the web: sign in from the emailed link into a browser session, see "My huddles", cancel
+// a pitch with a form that carries the CSRF token, end sessions and sign out. Real HTTP, real SMTP.
+import t, { type Test } from 'tap';
+import { buildTestApp } from './helper.js';
+import { createClusterWithOrganiser, createMemberWithToken } from './fixtures.js';
+
+const form = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
+
+async function setup(t: Test) {
+  const built = await buildTestApp(t);
+  const { app, database, config, clock } = built;
+  const org = createClusterWithOrganiser(database, 'north-west', clock);
+  const ada = createMemberWithToken(database, config, clock, 'north-west', { email: 'ada@example.org', organisation: 'Acme <Sensors>' });
+  const huddle = (
+    await app.inject({
+      method: 'POST',
+      url: '/v1/clusters/north-west/huddles',
+      headers: org.auth,
+      payload: {
+        title: 'Winter huddle',
+        start: '2026-12-10T09:30',
+        durationMinutes: 90,
+        venue: { name: 'Hall' },
+        status: 'published',
+        pitch: { slotCount: 2 },
+      },
+    })
+  ).json() as { id: string };
+  /** Signs Ada in as a person does: asks for a link, opens it, presses the button. Returns her cookie. */
+  const signIn = async (userAgent = 'Mozilla/5.0 Firefox/140.0') => {
+    const asked = await app.inject({ method: 'POST', url: '/signin', headers: form, payload: 'email=ada%40example.org' });
+    t.equal(asked.statusCode, 200);
+    const text = (
+      database.sqlite
+        .prepare("SELECT text FROM outbox WHERE kind = 'member.sign_in' ORDER BY created_at DESC, rowid DESC LIMIT 1")
+        .get() as { text: string }
+    ).text;
+    const link = /https:\/\/convene\.test(\/signin\?code=\S+)/.exec(text)![1]!;
+    const page = await app.inject(link);
+    const code = /name="code" value="([^"]+)"/.exec(page.body)![1]!;
+    const started = await app.inject({
+      method: 'POST',
+      url: '/signin/session',
+      headers: { ...form, 'user-agent': userAgent },
+      payload: `code=${encodeURIComponent(code)}`,
+    });
+    t.equal(started.statusCode, 303);
+    t.equal(started.headers.location, '/me');
+    const setCookie = String(started.headers['set-cookie']);
+    return { setCookie, cookie: setCookie.split(';')[0]! };
+  };
+  const me = (cookie: string) => app.inject({ url: '/me', headers: { cookie } });
+  const csrfOf = (body: string) => /name="_csrf" value="([^"]+)"/.exec(body)![1]!;
+  return { ...built, org, ada, huddle, signIn, me, csrfOf };
+}
+
+t.test('sign in from the emailed link into a session; the page says the same for any address', async (t) => {
+  const { app, signIn, me, database } = await setup(t);
+  t.equal((await app.inject('/me')).headers.location, '/signin', 'signed out, /me sends you to sign in');
+  const form1 = await app.inject('/signin');
+  t.match(form1.body, /<form method="post" action="\/signin"/);
+  const stranger = await app.inject({ method: 'POST', url: '/signin', headers: form, payload: 'email=nobody%40example.org' });
+  const member = await app.inject({ method: 'POST', url: '/signin', headers: form, payload: 'email=ada%40example.org' });
+  t.equal(stranger.body, member.body, 'no way to tell a member from a stranger');
+  const bad = await app.inject({ method: 'POST', url: '/signin', headers: form, payload: 'email=ada' });
+  t.equal(bad.statusCode, 400);
+  t.match(bad.body, /value="ada"/);
+  const crossSite = await app.inject({
+    method: 'POST',
+    url: '/signin',
+    headers: { ...form, 'sec-fetch-site': 'cross-site' },
+    payload: 'email=ada%40example.org',
+  });
+  t.equal(crossSite.statusCode, 403, 'another site cannot post the form');
+
+  const { setCookie, cookie } = await signIn();
+  t.match(setCookie, /^convene_session=cnv_mem_[A-Za-z0-9_-]{43}; /);
+  t.match(setCookie, /HttpOnly/);
+  t.match(setCookie, /SameSite=Lax/);
+  t.match(setCookie, /Secure/, 'Secure, since PUBLIC_BASE_URL is https');
+  const page = await me(cookie);
+  t.equal(page.statusCode, 200);
+  t.match(page.headers['cache-control'], /no-store/);
+  t.match(page.body, /Acme &lt;Sensors>/);
+  t.match(page.body, /href="webcal:\/\/convene\.test\/v1\/feeds\/cnv_feed_/);
+  t.match(page.body, /this browser/);
+  const stored = database.sqlite
+    .prepare("SELECT token_hash AS hash, kind, user_agent AS ua FROM member_tokens WHERE kind = 'browser'")
+    .get() as { hash: string; kind: string; ua: string };
+  t.notMatch(stored.hash, cookie.split('=')[1]!, 'only a hash of the session is stored');
+  t.equal(stored.ua, 'Mozilla/5.0 Firefox/140.0');
+
+  const bearer = await app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${cookie.split('=')[1]}` } });
+  t.equal(bearer.statusCode, 401, 'a browser session is not an API token');
+  t.equal(
+    (await app.inject({ url: '/me', headers: { cookie: 'convene_session=cnv_mem_' + 'A'.repeat(43) } })).statusCode,
+    303,
+    'a made-up cookie is no session',
+  );
+});
+
+t.test('cancel a pitch from /me: only with the CSRF token; sessions listed and ended; sign-out ends this one', async (t) => {
+  const { app, ada, huddle, signIn, me, csrfOf, database } = await setup(t);
+  const booked = await app.inject({
+    method: 'POST',
+    url: `/v1/huddles/${huddle.id}/bookings`,
+    headers: ada.auth,
+    payload: { title: 'Gait <sensor>' },
+  });
+  t.equal(booked.statusCode, 201);
+  const bookingId = booked.json().id as string;
+  const { cookie } = await signIn();
+  const other = await signIn('Mozilla/5.0 Chrome/130.0');
+  const page = await me(cookie);
+  t.match(page.body, /“Gait &lt;sensor>” \(confirmed\)/);
+  t.match(page.body, /You can cancel it yourself until Wednesday, 9 December 2026, 09:30 GMT\./);
+  t.match(page.body, /Since .*, Chrome/, 'the other session is listed by its browser');
+
+  const status = () => (database.sqlite.prepare('SELECT status FROM bookings WHERE id = ?').get(bookingId) as { status: string }).status;
+  const noToken = await app.inject({ method: 'POST', url: `/me/pitches/${bookingId}/cancel`, headers: { ...form, cookie }, payload: '' });
+  t.equal(noToken.statusCode, 403, 'no CSRF token, no change');
+  const othersToken = await app.inject({
+    method: 'POST',
+    url: `/me/pitches/${bookingId}/cancel`,
+    headers: { ...form, cookie },
+    payload: `_csrf=${encodeURIComponent(csrfOf((await me(other.cookie)).body))}`,
+  });
+  t.equal(othersToken.statusCode, 403, "another session's token does not work here");
+  t.equal(status(), 'confirmed');
+  const cancelled = await app.inject({
+    method: 'POST',
+    url: `/me/pitches/${bookingId}/cancel`,
+    headers: { ...form, cookie },
+    payload: `_csrf=${encodeURIComponent(csrfOf(page.body))}`,
+  });
+  t.equal(cancelled.statusCode, 303);
+  t.equal(cancelled.headers.location, '/me?done=cancelled');
+  t.equal(status(), 'cancelled');
+  t.match((await app.inject({ url: '/me?done=cancelled', headers: { cookie } })).body, /role="status">Cancelled\. An email confirms it/);
+
+  const otherId = (
+    database.sqlite.prepare("SELECT id FROM member_tokens WHERE kind = 'browser' AND user_agent LIKE '%Chrome%'").get() as { id: string }
+  ).id;
+  const ended = await app.inject({
+    method: 'POST',
+    url: `/me/sessions/${otherId}/end`,
+    headers: { ...form, cookie },
+    payload: `_csrf=${encodeURIComponent(csrfOf(page.body))}`,
+  });
+  t.equal(ended.headers.location, '/me?done=ended');
+  t.equal((await me(other.cookie)).statusCode, 303, 'the other browser is signed out');
+
+  const out = await app.inject({
+    method: 'POST',
+    url: '/signout',
+    headers: { ...form, cookie },
+    payload: `_csrf=${encodeURIComponent(csrfOf(page.body))}`,
+  });
+  t.equal(out.statusCode, 303);
+  t.match(String(out.headers['set-cookie']), /convene_session=;/);
+  t.equal((await me(cookie)).statusCode, 303, 'signed out: the old cookie no longer works');
+});
+
+t.test('suspending a member ends their sessions', async (t) => {
+  const { app, ada, org, signIn, me } = await setup(t);
+  const { cookie } = await signIn();
+  t.equal((await me(cookie)).statusCode, 200);
+  await app.inject({
+    method: 'PATCH',
+    url: `/v1/clusters/north-west/members/${ada.member.id}`,
+    headers: org.auth,
+    payload: { status: 'suspended' },
+  });
+  t.equal((await me(cookie)).statusCode, 303);
+});

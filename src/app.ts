@@ -150,7 +150,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(subscribersRoutes, { subscribers, clusters });
   await app.register(subscribersPages, { subscribers, clusters });
   await app.register(campaignsRoutes, { campaigns, clusters });
-  await app.register(sitePages, { clusters, huddles, bookings, registrations, subscribers });
+  await app.register(sitePages, {
+    clusters,
+    huddles,
+    bookings,
+    registrations,
+    subscribers,
+    members,
+    signIn,
+    waitlist,
+    secretKey: services.secretKey,
+  });
   await app.register(accountPages, { members, signIn, clusters, bookings, waitlist, registrations, secretKey: services.secretKey });
 
   return app;

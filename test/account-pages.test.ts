@@ -173,3 +173,65 @@ t.test('suspending a member ends their sessions', async (t) => {
   });
   t.equal((await me(cookie)).statusCode, 303);
 });
+
+t.test(
+  'from the huddle page a signed-in member books a pitch (twice pressed, booked once), registers, and joins the waitlist when full',
+  async (t) => {
+    const { app, database, config, clock, huddle, signIn, csrfOf } = await setup(t);
+    const { cookie } = await signIn();
+    const page = await app.inject({ url: `/h/${huddle.id}`, headers: { cookie } });
+    t.match(page.headers['cache-control'], /private, no-store/, "a member's page is never cached");
+    t.match(page.body, /Signed in as ada\./);
+    t.match(page.body, /<form method="post" action="\/h\/[^"]+\/book">/);
+    t.match(page.body, /<option value="[^"]+">Slot 2, 09:36<\/option>/);
+    const csrf = csrfOf(page.body);
+    const post = (path: string, body: string, who = cookie) =>
+      app.inject({ method: 'POST', url: `/h/${huddle.id}/${path}`, headers: { ...form, cookie: who }, payload: body });
+
+    const untitled = await post('book', `_csrf=${encodeURIComponent(csrf)}&title=&summary=Two+minutes`);
+    t.equal(untitled.statusCode, 400);
+    t.match(untitled.body, /id="pitch-error" role="alert">Give your pitch a title\./);
+    t.match(untitled.body, /Two minutes<\/textarea>/, 'what was typed is kept');
+
+    const body = `_csrf=${encodeURIComponent(csrf)}&title=Gait+%3Csensor%3E&summary=&slotId=`;
+    const [first, second] = [await post('book', body), await post('book', body)];
+    t.equal(first.headers.location, '/me?done=booked');
+    t.equal(second.headers.location, '/me?done=booked', 'pressed twice: shown the same pitch');
+    const count = (database.sqlite.prepare("SELECT count(*) AS n FROM bookings WHERE status = 'confirmed'").get() as { n: number }).n;
+    t.equal(count, 1, 'booked once');
+    t.match((await app.inject({ url: '/me', headers: { cookie } })).body, /“Gait &lt;sensor>” \(confirmed\)/);
+
+    const registered = await post('register', `_csrf=${encodeURIComponent(csrf)}`);
+    t.equal(registered.headers.location, '/me?done=registered');
+    t.match((await app.inject({ url: `/h/${huddle.id}`, headers: { cookie } })).body, /You are registered for this huddle\./);
+
+    // Another organisation takes the last slot; a third member sees the waitlist form and joins it.
+    const { createMemberWithToken } = await import('./fixtures.js');
+    const bob = createMemberWithToken(database, config, clock, 'north-west', { email: 'bob@example.org', organisation: 'Bob Ltd' });
+    await app.inject({ method: 'POST', url: `/v1/huddles/${huddle.id}/bookings`, headers: bob.auth, payload: { title: 'B' } });
+    createMemberWithToken(database, config, clock, 'north-west', { email: 'cat@example.org', organisation: 'Cat Ltd' });
+    const asked = await app.inject({ method: 'POST', url: '/signin', headers: form, payload: 'email=cat%40example.org' });
+    t.equal(asked.statusCode, 200);
+    const text = (
+      database.sqlite.prepare("SELECT text FROM outbox WHERE to_address = 'cat@example.org' AND kind = 'member.sign_in'").get() as {
+        text: string;
+      }
+    ).text;
+    const code = decodeURIComponent(/signin\?code=(\S+)/.exec(text)![1]!);
+    const started = await app.inject({
+      method: 'POST',
+      url: '/signin/session',
+      headers: form,
+      payload: `code=${encodeURIComponent(code)}`,
+    });
+    const cat = String(started.headers['set-cookie']).split(';')[0]!;
+    const full = await app.inject({ url: `/h/${huddle.id}`, headers: { cookie: cat } });
+    t.match(full.body, /Join the pitch waitlist/);
+    const joined = await post('waitlist', `_csrf=${encodeURIComponent(csrfOf(full.body))}&title=Cat+news`, cat);
+    t.equal(joined.headers.location, '/me?done=joined');
+    t.match((await app.inject({ url: '/me', headers: { cookie: cat } })).body, /Waiting, number 1 in line/);
+
+    const forged = await post('register', '_csrf=forged', cat);
+    t.equal(forged.statusCode, 403, 'no registration without the CSRF token');
+  },
+);

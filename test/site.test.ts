@@ -168,7 +168,7 @@ t.test('a huddle page: details, places, the public agenda, add-to-calendar; draf
   t.notMatch(view.body, /ada@example\.org/, 'no presenter email in public');
   t.match(view.body, new RegExp(`href="https://convene\\.test/v1/huddles/${id}/calendar\\.ics"`));
   t.match(view.body, /href="https:\/\/calendar\.google\.com\/calendar\/render\?action=TEMPLATE&text=Winter\+/);
-  t.match(view.body, /<a class="button" href="\/sign-in">Sign in<\/a>/);
+  t.match(view.body, /<a class="button" href="\/signin">Sign in<\/a>/);
 
   const draft = await huddle({ status: 'draft' });
   t.equal((await page(`/h/${draft.id}`)).status, 404, 'a draft is not public');

@@ -137,6 +137,8 @@ export const messages = {
     register: 'Register to attend',
     registered: 'You are registered for this huddle.',
     signedInAs: (name: string): string => `Signed in as ${name}.`,
+    titleMissing: 'Give your pitch a title.',
+    expired: 'This form has expired: please send it again.',
   },
   notFound: {
     title: 'Not found',

@@ -2,21 +2,41 @@
 // (`/c/{cluster}`, with the newsletter sign-up form), and a huddle's page (`/h/{huddleId}`). Every
 // page is rendered on the server and works without JavaScript; the sign-up form also works when
 // pasted on the cluster's own website.
+import cookie from '@fastify/cookie';
 import { fastifyKitaHtml } from '@kitajs/fastify-html-plugin';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { Topic } from '../../db/schema.js';
-import { isAppError } from '../../errors.js';
-import { formField, formFields } from '../../lib/page.js';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Huddle, Topic } from '../../db/schema.js';
+import { isAppError, problem } from '../../errors.js';
+import { formField, formFields, sameSiteOnly } from '../../lib/page.js';
+import { csrfMatches, csrfToken, sessionToken } from '../../lib/session.js';
 import { isEmailAddress, SLUG } from '../../lib/text.js';
-import { messages } from '../../shared/messages.js';
+import { dates, messages } from '../../shared/messages.js';
+import type { MemberPrincipal } from '../../shared/principals.js';
 import { formBodies } from '../../plugins/bodies.js';
 import type { BookingsService } from '../bookings/bookings.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
+import { bookingWindow } from '../huddles/huddles.settings.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
+import type { MembersService } from '../members/members.service.js';
+import type { SignIn } from '../members/members.sign-in.js';
+import type { WaitlistService } from '../waitlist/waitlist.service.js';
 import type { RegistrationsService } from '../registrations/registrations.service.js';
 import type { SubscribersService } from '../subscribers/subscribers.service.js';
-import { ClusterPage, EMPTY_SIGN_UP, HomePage, HuddlePage, NotFoundPage, SignUpSentPage, type SignUpForm } from './site.views.js';
+import {
+  ClusterPage,
+  EMPTY_SIGN_UP,
+  HomePage,
+  HuddlePage,
+  NotFoundPage,
+  SignUpSentPage,
+  type PitchForm,
+  type SignUpForm,
+  type Viewer,
+} from './site.views.js';
 
+const EMPTY_PITCH: PitchForm = { title: '', summary: '', slotId: '', error: null };
+
+const m = messages;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TOPICS = Object.keys(messages.signUp.topicNames) as Topic[];
 /** Public pages change when a huddle does; a minute of caching spares the database, never a visitor. */
@@ -28,11 +48,16 @@ export interface SiteDeps {
   bookings: BookingsService;
   registrations: RegistrationsService;
   subscribers: SubscribersService;
+  members: MembersService;
+  signIn: SignIn;
+  waitlist: WaitlistService;
+  secretKey: string;
 }
 
 export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
-  const { clusters, huddles, bookings, registrations, subscribers } = deps;
+  const { clusters, huddles, bookings, registrations, subscribers, members, signIn, waitlist, secretKey } = deps;
   const baseUrl = app.config.publicBaseUrl;
+  await app.register(cookie);
   await app.register(fastifyKitaHtml);
   await app.register(formBodies, { bodyLimit: 4096 });
 
@@ -102,16 +127,54 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
     },
   );
 
-  app.get('/h/:id', { schema: { hide: true } }, async (request, reply) => {
-    const id = (request.params as { id: string }).id;
+  /** The signed-in member of this request, if they belong to the huddle's cluster. */
+  function viewerOf(request: FastifyRequest, huddle: Huddle): MemberPrincipal | null {
+    const token = sessionToken(request);
+    const principal = token ? signIn.resolveToken(token, app.clock.now(), 'browser') : null;
+    return principal && principal.clusterId === huddle.clusterId ? principal : null;
+  }
+
+  /** A public huddle by its id in the address, or undefined (drafts, long-cancelled and unknown ones alike). */
+  function publicHuddle(id: string): Huddle | undefined {
     const huddle = UUID.test(id) ? huddles.find(id) : undefined;
-    if (!huddle) return notFound(reply);
+    if (!huddle) return undefined;
     try {
       huddles.audience(huddle, null);
+      return huddle;
     } catch (error) {
-      if (isAppError(error)) return notFound(reply);
+      if (isAppError(error)) return undefined;
       throw error;
     }
+  }
+
+  function viewerData(huddle: Huddle, principal: MemberPrincipal, form: PitchForm): Viewer {
+    const now = app.clock.now();
+    const window = bookingWindow(huddle.startsAt, huddle);
+    const bookingOpen = huddle.status === 'published' && (window.opensAt === null || now >= window.opensAt) && now < window.closesAt;
+    const taken = bookings.takenSlotIds(huddle.id);
+    const freeSlots = bookingOpen
+      ? bookings
+          .slots(huddle.id)
+          .filter((slot) => !taken.has(slot.id))
+          .map((slot) => ({ id: slot.id, label: `${m.huddle.slot(slot.position)}, ${dates.time(slot.startsAt, huddle.timezone)}` }))
+      : [];
+    const mine = bookings
+      .forMember(principal.memberId)
+      .find(({ booking }) => booking.huddleId === huddle.id && (booking.status === 'confirmed' || booking.status === 'pending'));
+    const attendance = registrations.forMember(principal.memberId).find((row) => row.huddle.id === huddle.id);
+    return {
+      name: principal.label,
+      csrf: csrfToken(secretKey, principal.tokenId),
+      freeSlots,
+      bookingOpen,
+      myPitch: mine ? mine.booking.status : null,
+      onWaitlist: waitlist.forMember(principal.memberId).some((place) => place.huddle.id === huddle.id),
+      attendance: attendance ? { position: attendance.position } : undefined,
+      form,
+    };
+  }
+
+  function huddlePage(request: FastifyRequest, reply: FastifyReply, huddle: Huddle, form: PitchForm = EMPTY_PITCH, status = 200) {
     const cluster = clusters.getById(huddle.clusterId);
     const agenda = bookings.agenda(app.db, huddle.id).map(({ booking, slot, member }) => ({
       position: slot.position,
@@ -119,8 +182,11 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
       organisation: member.organisation,
       title: booking.title,
     }));
+    const principal = viewerOf(request, huddle);
+    // A page with a member's forms is theirs alone; the public one may be cached for a minute.
     return reply
-      .header('cache-control', PUBLIC_CACHE)
+      .code(status)
+      .header('cache-control', principal ? 'private, no-store' : PUBLIC_CACHE)
       .html(
         <HuddlePage
           huddle={huddle}
@@ -129,7 +195,69 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
           placesLeft={registrations.placesLeft(huddle)}
           agenda={agenda}
           now={app.clock.now()}
+          viewer={principal ? viewerData(huddle, principal, form) : null}
         />,
       );
+  }
+
+  app.get('/h/:id', { schema: { hide: true } }, async (request, reply) => {
+    const huddle = publicHuddle((request.params as { id: string }).id);
+    return huddle ? huddlePage(request, reply, huddle) : notFound(reply);
+  });
+
+  /** A signed-in member's form on a huddle page: session and CSRF checked, then `act`; errors shown beside the form. */
+  function huddleAction(path: string, act: (huddle: Huddle, principal: MemberPrincipal, form: PitchForm) => string) {
+    app.post(path, { schema: { hide: true }, preHandler: sameSiteOnly }, async (request, reply) => {
+      const huddle = publicHuddle((request.params as { id: string }).id);
+      if (!huddle) return notFound(reply);
+      const principal = viewerOf(request, huddle);
+      if (!principal) return reply.redirect('/signin', 303);
+      const form: PitchForm = {
+        title: (formField(request, 'title') ?? '').trim(),
+        summary: (formField(request, 'summary') ?? '').trim(),
+        slotId: formField(request, 'slotId') ?? '',
+        error: null,
+      };
+      if (!csrfMatches(secretKey, principal.tokenId, formField(request, '_csrf'))) {
+        return huddlePage(request, reply, huddle, { ...form, error: m.book.expired }, 403);
+      }
+      try {
+        return reply.redirect(`/me?done=${act(huddle, principal, form)}`, 303);
+      } catch (error) {
+        if (!isAppError(error) || error.statusCode >= 500) throw error;
+        return huddlePage(request, reply, huddle, { ...form, error: error.message }, error.statusCode);
+      }
+    });
+  }
+
+  const actor = (principal: MemberPrincipal) => ({ type: 'member' as const, id: principal.memberId, label: `${principal.label} (web)` });
+  const memberOf = (principal: MemberPrincipal) => members.byId(principal.memberId)!;
+  const pitchOf = (form: PitchForm) => {
+    if (form.title === '') throw problem('VALIDATION_FAILED', m.book.titleMissing);
+    return { title: form.title.slice(0, 200), ...(form.summary ? { summary: form.summary.slice(0, 1000) } : {}) };
+  };
+
+  huddleAction('/h/:id/book', (huddle, principal, form) => {
+    const member = memberOf(principal);
+    // A second press of the button (or the back button) finds the pitch already booked: show it, do not book twice.
+    const already = bookings
+      .forMember(member.id)
+      .find(({ booking }) => booking.huddleId === huddle.id && (booking.status === 'confirmed' || booking.status === 'pending'));
+    if (already) return already.booking.status === 'pending' ? 'pending' : 'booked';
+    const booked = bookings.book(
+      member,
+      huddle.id,
+      { ...pitchOf(form), ...(form.slotId ? { slotId: form.slotId } : {}) },
+      actor(principal),
+    );
+    return booked.booking.status === 'pending' ? 'pending' : 'booked';
+  });
+  huddleAction('/h/:id/waitlist', (huddle, principal, form) => {
+    waitlist.join(memberOf(principal), huddle.id, pitchOf(form), actor(principal));
+    return 'joined';
+  });
+  huddleAction('/h/:id/register', (huddle, principal) => {
+    const { position } = registrations.register(memberOf(principal), huddle.id, actor(principal));
+    return position === null ? 'registered' : 'waitlisted';
   });
 };

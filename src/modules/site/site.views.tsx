@@ -248,6 +248,8 @@ export function HuddlePage(props: {
   placesLeft: number | null;
   agenda: AgendaItem[];
   now: Date;
+  /** The signed-in member's side of the page; null when nobody is signed in. */
+  viewer: Viewer | null;
 }) {
   const { huddle, cluster } = props;
   const zone = huddle.timezone;
@@ -352,19 +354,133 @@ export function HuddlePage(props: {
         ''
       )}
       {huddle.status !== 'cancelled' && !over ? (
-        <section aria-labelledby="actions">
-          <h2 id="actions">{m.huddle.actionsHeading}</h2>
-          <p>{m.huddle.actionsSignIn}</p>
-          <p>
-            <a class="button" href="/sign-in">
-              {m.huddle.signIn}
-            </a>
-          </p>
-        </section>
+        props.viewer ? (
+          <HuddleActions huddle={huddle} viewer={props.viewer} />
+        ) : (
+          <section aria-labelledby="actions">
+            <h2 id="actions">{m.huddle.actionsHeading}</h2>
+            <p>{m.huddle.actionsSignIn}</p>
+            <p>
+              <a class="button" href="/signin">
+                {m.huddle.signIn}
+              </a>
+            </p>
+          </section>
+        )
       ) : (
         ''
       )}
     </Layout>
+  );
+}
+
+export interface PitchForm {
+  title: string;
+  summary: string;
+  slotId: string;
+  error: string | null;
+}
+
+export interface Viewer {
+  name: string;
+  csrf: string;
+  /** Free slots while booking is open; empty when none is free or booking is closed. */
+  freeSlots: { id: string; label: string }[];
+  bookingOpen: boolean;
+  /** The status of the organisation's pitch at this huddle, if it has one. */
+  myPitch: string | null;
+  onWaitlist: boolean;
+  /** Registered (null position) or waiting (a position); undefined when not registered. */
+  attendance: { position: number | null } | undefined;
+  form: PitchForm;
+}
+
+function PitchFields({ form, withSlots }: { form: PitchForm; withSlots: { id: string; label: string }[] | null }) {
+  return (
+    <>
+      <label for="title">{m.book.title}</label>
+      {form.error ? (
+        <p class="field-error" id="pitch-error" role="alert" safe>
+          {form.error}
+        </p>
+      ) : (
+        ''
+      )}
+      <input
+        id="title"
+        name="title"
+        type="text"
+        required
+        maxlength="200"
+        value={form.title}
+        aria-describedby={form.error ? 'pitch-error' : undefined}
+      />
+      <label for="summary">{m.book.summary}</label>
+      <textarea id="summary" name="summary" rows="3" maxlength="1000" safe>
+        {form.summary}
+      </textarea>
+      {withSlots ? (
+        <>
+          <label for="slotId">{m.book.slot}</label>
+          <select id="slotId" name="slotId">
+            <option value="">{m.book.firstFree}</option>
+            {withSlots.map((slot) => (
+              <option value={slot.id} selected={slot.id === form.slotId} safe>
+                {slot.label}
+              </option>
+            ))}
+          </select>
+        </>
+      ) : (
+        ''
+      )}
+    </>
+  );
+}
+
+/** What a signed-in member can do at a huddle: book a pitch (or join the waitlist), register to attend. */
+export function HuddleActions({ huddle, viewer }: { huddle: Huddle; viewer: Viewer }) {
+  return (
+    <section aria-labelledby="actions">
+      <h2 id="actions">{m.huddle.actionsHeading}</h2>
+      <p safe>{m.book.signedInAs(viewer.name)}</p>
+      {viewer.myPitch ? (
+        <p>
+          <a href="/me" safe>
+            {m.me.pitchLine(m.book.heading, viewer.myPitch)}
+          </a>
+        </p>
+      ) : viewer.freeSlots.length > 0 ? (
+        <form method="post" action={`/h/${huddle.id}/book`}>
+          <h3>{m.book.heading}</h3>
+          <input type="hidden" name="_csrf" value={viewer.csrf} />
+          <PitchFields form={viewer.form} withSlots={viewer.freeSlots} />
+          <p>
+            <button type="submit">{m.book.button}</button>
+          </p>
+        </form>
+      ) : viewer.bookingOpen && !viewer.onWaitlist && huddle.slotCount > 0 ? (
+        <form method="post" action={`/h/${huddle.id}/waitlist`}>
+          <h3>{m.book.waitlistHeading}</h3>
+          <p>{m.book.waitlistIntro}</p>
+          <input type="hidden" name="_csrf" value={viewer.csrf} />
+          <PitchFields form={viewer.form} withSlots={null} />
+          <p>
+            <button type="submit">{m.book.waitlistButton}</button>
+          </p>
+        </form>
+      ) : (
+        ''
+      )}
+      {viewer.attendance ? (
+        <p safe>{viewer.attendance.position === null ? m.book.registered : m.me.waitingPosition(viewer.attendance.position)}</p>
+      ) : (
+        <form method="post" action={`/h/${huddle.id}/register`} class="action">
+          <input type="hidden" name="_csrf" value={viewer.csrf} />
+          <button type="submit">{m.book.register}</button>
+        </form>
+      )}
+    </section>
   );
 }
 

@@ -21,6 +21,7 @@ async function setup(t: Test) {
         start: '2026-12-10T09:30',
         durationMinutes: 90,
         venue: { name: 'Hall' },
+        onlineUrl: 'https://meet.example.org/room',
         status: 'published',
         pitch: { slotCount: 2 },
       },
@@ -201,6 +202,13 @@ t.test(
     t.equal(count, 1, 'booked once');
     t.match((await app.inject({ url: '/me', headers: { cookie } })).body, /“Gait &lt;sensor>” \(confirmed\)/);
 
+    t.notMatch(page.body, /meet\.example\.org/, 'before booking, no online link');
+    t.match(
+      (await app.inject({ url: `/h/${huddle.id}`, headers: { cookie } })).body,
+      /<a href="https:\/\/meet\.example\.org\/room">/,
+      'a pitcher sees the online link',
+    );
+    t.notMatch((await app.inject(`/h/${huddle.id}`)).body, /meet\.example\.org/, 'the public never does');
     const registered = await post('register', `_csrf=${encodeURIComponent(csrf)}`);
     t.equal(registered.headers.location, '/me?done=registered');
     t.match((await app.inject({ url: `/h/${huddle.id}`, headers: { cookie } })).body, /You are registered for this huddle\./);

@@ -170,6 +170,12 @@ t.test('a huddle page: details, places, the public agenda, add-to-calendar; draf
   t.match(view.body, /href="https:\/\/calendar\.google\.com\/calendar\/render\?action=TEMPLATE&text=Winter\+/);
   t.match(view.body, /<a class="button" href="\/signin">Sign in<\/a>/);
 
+  const css = await app.inject('/assets/convene.css');
+  t.ok(
+    Buffer.byteLength(view.body) + Buffer.byteLength(css.body) < 50_000,
+    `the page and its stylesheet weigh under 50 KB (${view.body.length + css.body.length} bytes)`,
+  );
+
   const draft = await huddle({ status: 'draft' });
   t.equal((await page(`/h/${draft.id}`)).status, 404, 'a draft is not public');
   t.equal((await page('/h/00000000-0000-4000-8000-000000000000')).status, 404);

@@ -300,7 +300,15 @@ export function HuddlePage(props: {
         {huddle.onlineUrl ? (
           <>
             <dt>{m.huddle.online}</dt>
-            <dd>{m.huddle.onlineNote}</dd>
+            {props.viewer && (props.viewer.myPitch || props.viewer.attendance?.position === null) ? (
+              <dd>
+                <a href={huddle.onlineUrl} safe>
+                  {huddle.onlineUrl}
+                </a>
+              </dd>
+            ) : (
+              <dd>{m.huddle.onlineNote}</dd>
+            )}
           </>
         ) : (
           ''

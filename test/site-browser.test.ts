@@ -147,3 +147,54 @@ peerTest(
     t.equal(after.status, 'confirmed', 'confirmed from the email, keyboard only');
   },
 );
+
+peerTest(
+  t,
+  ['chromium'],
+  "a visitor subscribes from a form on the cluster's own website (another origin) and confirms from the email",
+  async (t) => {
+    const { app, database, clock } = await buildTestApp(t);
+    const org = createClusterWithOrganiser(database, 'north-west', clock);
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    // The cluster's website: another server on another port, so another origin, with the README's snippet.
+    const { createServer } = await import('node:http');
+    const website = createServer((request, response) => {
+      response.setHeader('content-type', 'text/html; charset=utf-8');
+      if (request.url?.startsWith('/thanks')) return response.end('<!doctype html><title>Thanks</title><h1>Thanks for subscribing</h1>');
+      response.end(
+        `<!doctype html><html lang="en"><title>North West HealthTec</title><h1>Our newsletter</h1>
+      <form method="post" action="${base}/c/north-west/subscribe">
+        <label for="cv-email">Email address</label>
+        <input id="cv-email" name="email" type="email" autocomplete="email" required>
+        <label><input type="checkbox" name="topics" value="newsletter" checked> The newsletter</label>
+        <input type="hidden" name="return" value="http://127.0.0.1:${(website.address() as { port: number }).port}/thanks">
+        <div style="position:absolute;left:-10000px" aria-hidden="true"><input name="website" tabindex="-1" autocomplete="off"></div>
+        <button type="submit">Subscribe</button>
+      </form></html>`,
+      );
+    });
+    await new Promise<void>((resolve) => website.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => new Promise<void>((resolve) => website.close(() => resolve())));
+    const siteOrigin = `http://127.0.0.1:${(website.address() as { port: number }).port}`;
+    await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: org.auth, payload: { websiteOrigins: [siteOrigin] } });
+
+    const browser = await launchChromium(t);
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${siteOrigin}/`);
+    await page.getByLabel('Email address').fill('linus@example.org');
+    await page.getByRole('button', { name: 'Subscribe' }).click();
+    await page.waitForURL(`${siteOrigin}/thanks`);
+    t.match(await page.locator('h1').textContent(), 'Thanks for subscribing', 'back on the cluster website');
+    const status = () =>
+      (database.sqlite.prepare("SELECT status FROM subscribers WHERE email = 'linus@example.org'").get() as { status: string } | undefined)
+        ?.status;
+    for (let i = 0; i < 50 && status() === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    t.equal(status(), 'pending', 'signed up, not yet confirmed');
+
+    const text = (database.sqlite.prepare("SELECT text FROM outbox WHERE to_address = 'linus@example.org'").get() as { text: string }).text;
+    await page.goto(base + /https:\/\/convene\.test(\/subscriptions\/confirm\?token=\S+)/.exec(text)![1]!);
+    await page.getByRole('button', { name: 'Confirm my subscription' }).click();
+    await page.waitForSelector('h1:has-text("You are subscribed")');
+    t.equal(status(), 'confirmed');
+  },
+);

@@ -204,3 +204,65 @@ t.test('calendar entries and invitation emails link to the huddle page, not to J
   t.match(invitation.text, `https://convene.test/h/${id}`);
   t.notMatch(invitation.text, /\/v1\/huddles\//);
 });
+
+t.test(
+  "the cluster's own website: its form may return there, its scripts may post the JSON sign-up, it may frame the huddle list",
+  async (t) => {
+    const { app, auth, database, huddle, page } = await setup(t);
+    await huddle({ title: 'Framed huddle' });
+    const site = 'http://127.0.0.1:4321';
+    const refused = await app.inject({
+      method: 'PATCH',
+      url: '/v1/clusters/north-west',
+      headers: auth,
+      payload: { websiteOrigins: ['https://cluster.example/path'] },
+    });
+    t.equal(refused.statusCode, 400, 'an origin is scheme, host and port only');
+    const set = await app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: auth, payload: { websiteOrigins: [site] } });
+    t.same(set.json().websiteOrigins, [site]);
+
+    const post = (body: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/c/north-west/subscribe',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: body,
+      });
+    const back = await post(`email=ada%40example.org&topics=newsletter&return=${encodeURIComponent(`${site}/thanks?from=form`)}`);
+    t.equal(back.statusCode, 303);
+    t.equal(back.headers.location, `${site}/thanks?from=form`, 'back to the listed website');
+    const elsewhere = await post(`email=bob%40example.org&topics=newsletter&return=${encodeURIComponent('https://evil.example/x')}`);
+    t.equal(elsewhere.statusCode, 200, 'never an open redirect: an unlisted address gets our own page');
+    t.match(elsewhere.body, /Check your email/);
+    const pending = database.sqlite.prepare("SELECT count(*) AS n FROM subscribers WHERE status = 'pending'").get() as { n: number };
+    t.equal(pending.n, 2, 'both signed up');
+
+    const preflight = (origin: string) =>
+      app.inject({
+        method: 'OPTIONS',
+        url: '/v1/clusters/north-west/subscriptions',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+    const allowed = await preflight(site);
+    t.equal(allowed.statusCode, 204);
+    t.equal(allowed.headers['access-control-allow-origin'], site);
+    t.match(allowed.headers['access-control-allow-headers'], /Content-Type/);
+    t.notOk((await preflight('https://evil.example')).headers['access-control-allow-origin'], 'another origin gets no CORS headers');
+    const json = await app.inject({
+      method: 'POST',
+      url: '/v1/clusters/north-west/subscriptions',
+      headers: { origin: site, 'content-type': 'application/json' },
+      payload: { email: 'cat@example.org' },
+    });
+    t.equal(json.statusCode, 202);
+    t.equal(json.headers['access-control-allow-origin'], site);
+    t.match(json.headers.vary, /Origin/);
+
+    const embed = await page('/c/north-west/embed');
+    t.equal(embed.status, 200);
+    t.match(embed.headers['content-security-policy'], new RegExp(`frame-ancestors 'self' ${site.replace(/[.:/]/g, '\\$&')}`));
+    t.notOk(embed.headers['x-frame-options'], 'no X-Frame-Options to forbid the framing');
+    t.match(embed.body, /<a href="\/h\/[^"]+" target="_top">Framed huddle<\/a>/);
+    t.match((await page('/c/north-west')).headers['content-security-policy'], /frame-ancestors 'none'/, 'other pages are never framed');
+  },
+);

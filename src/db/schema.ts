@@ -24,6 +24,11 @@ export const clusters = sqliteTable('clusters', {
   timezone: text('timezone').notNull(),
   contactEmail: text('contact_email'),
   websiteUrl: text('website_url'),
+  /**
+   * Origins of the cluster's own websites (https://cluster.example): a sign-up form there may return
+   * to them, their scripts may post the JSON sign-up (CORS), and they may frame the huddle list.
+   */
+  websiteOrigins: text('website_origins', { mode: 'json' }).$type<string[]>().notNull().default([]),
   themes: text('themes', { mode: 'json' }).$type<string[]>().notNull(),
   bookingPolicy: text('booking_policy', { mode: 'json' }).$type<BookingPolicy>().notNull(),
   /**

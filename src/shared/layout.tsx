@@ -8,10 +8,12 @@ export interface LayoutProps {
   title: string;
   /** Where it belongs, after the title: the cluster's name. */
   within?: string;
+  /** Without the skip link and footer: a page another site frames. */
+  bare?: boolean;
   children?: Children;
 }
 
-export function Layout({ title, within, children }: LayoutProps) {
+export function Layout({ title, within, bare, children }: LayoutProps) {
   const windowTitle = [title, within, messages.site].filter(Boolean).join(' – ');
   return (
     <>
@@ -25,13 +27,21 @@ export function Layout({ title, within, children }: LayoutProps) {
           <link rel="stylesheet" href="/assets/convene.css" />
         </head>
         <body>
-          <a class="skip" href="#content">
-            {messages.skipToContent}
-          </a>
+          {bare ? (
+            ''
+          ) : (
+            <a class="skip" href="#content">
+              {messages.skipToContent}
+            </a>
+          )}
           <main id="content">{children}</main>
-          <footer>
-            <a href="/">{messages.site}</a> · <a href="/docs">{messages.apiDocs}</a>
-          </footer>
+          {bare ? (
+            ''
+          ) : (
+            <footer>
+              <a href="/">{messages.site}</a> · <a href="/docs">{messages.apiDocs}</a>
+            </footer>
+          )}
         </body>
       </html>
     </>

@@ -36,6 +36,10 @@ const BookingPolicyFields = {
 
 export const BookingPolicy = Type.Object(BookingPolicyFields, { description: "Defaults for new huddles' pitch booking" });
 
+const WEBSITE_ORIGINS =
+  "Origins of the cluster's own websites, e.g. https://cluster.example (empty by default): a sign-up form there may return to " +
+  'them, their scripts may post the JSON sign-up (CORS), and they may frame the list of upcoming huddles';
+
 export const ClusterParams = Type.Object({ cluster: Slug });
 
 export const ClusterProfile = Type.Object(
@@ -45,6 +49,7 @@ export const ClusterProfile = Type.Object(
     timezone: Type.String({ description: 'IANA time zone the cluster meets in' }),
     contactEmail: Type.Union([Type.String(), Type.Null()], { description: 'Public contact address' }),
     websiteUrl: Type.Union([Type.String(), Type.Null()], { description: 'Public website' }),
+    websiteOrigins: Type.Array(Type.String(), { description: WEBSITE_ORIGINS }),
     themes: Type.Array(Type.String(), { description: 'Theme vocabulary for huddles' }),
     bookingPolicy: BookingPolicy,
     calendar: Type.Object(
@@ -67,6 +72,12 @@ export const ClusterPatch = Type.Object(
     timezone: Type.Optional(TimeZone),
     contactEmail: Type.Optional(Type.Union([Email, Type.Null()], { description: 'Public contact address; null to clear' })),
     websiteUrl: Type.Optional(Type.Union([HttpUrl, Type.Null()], { description: 'Public website; null to clear' })),
+    websiteOrigins: Type.Optional(
+      Type.Array(
+        Type.String({ pattern: '^https?://[a-z0-9.-]+(:[0-9]{1,5})?$', maxLength: 200, description: 'An origin: scheme, host and port' }),
+        { maxItems: 10, uniqueItems: true, description: WEBSITE_ORIGINS },
+      ),
+    ),
     themes: Type.Optional(Type.Array(Theme, { minItems: 1, maxItems: 30, description: 'Theme vocabulary for huddles' })),
     bookingPolicy: Type.Optional(
       Type.Object(

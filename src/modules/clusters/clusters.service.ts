@@ -39,6 +39,7 @@ export interface ClusterChanges {
   timezone?: string;
   contactEmail?: string | null;
   websiteUrl?: string | null;
+  websiteOrigins?: string[];
   themes?: string[];
   bookingPolicy?: Partial<BookingPolicy>;
 }
@@ -53,8 +54,8 @@ function checkName(value: string): string {
 }
 
 function snapshot(cluster: Cluster): Record<string, unknown> {
-  const { name, timezone, contactEmail, websiteUrl, themes, bookingPolicy } = cluster;
-  return { name, timezone, contactEmail, websiteUrl, themes, bookingPolicy };
+  const { name, timezone, contactEmail, websiteUrl, websiteOrigins, themes, bookingPolicy } = cluster;
+  return { name, timezone, contactEmail, websiteUrl, websiteOrigins, themes, bookingPolicy };
 }
 
 export type ClustersService = ReturnType<typeof createClustersService>;
@@ -96,6 +97,8 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
 
   return {
     get,
+    /** The cluster with this slug, or undefined. */
+    find,
 
     /** Every cluster on this instance, by name: the home page lists them. */
     list(): Pick<Cluster, 'slug' | 'name'>[] {
@@ -196,6 +199,7 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
           timezone: timezone ?? current.timezone,
           contactEmail: changes.contactEmail !== undefined ? changes.contactEmail : current.contactEmail,
           websiteUrl: changes.websiteUrl !== undefined ? changes.websiteUrl : current.websiteUrl,
+          websiteOrigins: changes.websiteOrigins ?? current.websiteOrigins,
           themes: changes.themes ?? current.themes,
           bookingPolicy: { ...current.bookingPolicy, ...changes.bookingPolicy },
         };

@@ -24,6 +24,7 @@ import type { RegistrationsService } from '../registrations/registrations.servic
 import type { SubscribersService } from '../subscribers/subscribers.service.js';
 import {
   ClusterPage,
+  EmbedPage,
   EMPTY_SIGN_UP,
   HomePage,
   HuddlePage,
@@ -52,6 +53,17 @@ export interface SiteDeps {
   signIn: SignIn;
   waitlist: WaitlistService;
   secretKey: string;
+}
+
+/** `value` when it is an http(s) address on one of `origins`, else null (never an open redirect). */
+export function returnAddress(value: string | undefined, origins: string[]): string | null {
+  if (!value || value.length > 2048) return null;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && origins.includes(url.origin) ? url.href : null;
+  } catch {
+    return null;
+  }
 }
 
 export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
@@ -103,6 +115,27 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
     return clusterPage(reply, cluster.slug, chosen, EMPTY_SIGN_UP);
   });
 
+  // The list of upcoming huddles for the cluster's own website to frame (only the origins it listed may).
+  app.get('/c/:cluster/embed', { schema: { hide: true } }, async (request, reply) => {
+    const cluster = clusterOf((request.params as { cluster: string }).cluster);
+    if (!cluster) return notFound(reply);
+    const page = huddles.list(cluster.id, { limit: 20 }, 'public');
+    const rows = huddles.getMany(
+      app.db,
+      page.items.map((item) => item.id),
+    );
+    const upcoming = page.items.flatMap((item) => rows.get(item.id) ?? []);
+    const csp = String(reply.getHeader('content-security-policy') ?? '').replace(
+      /frame-ancestors [^;]*/,
+      `frame-ancestors 'self'${cluster.websiteOrigins.map((origin) => ` ${origin}`).join('')}`,
+    );
+    reply.removeHeader('x-frame-options');
+    return reply
+      .header('content-security-policy', csp)
+      .header('cache-control', PUBLIC_CACHE)
+      .html(<EmbedPage cluster={cluster} huddles={upcoming} />);
+  });
+
   // The sign-up form's target, from our page or the cluster's website: as the JSON sign-up does, it
   // answers the same whoever the address belongs to, and a filled-in honeypot is thanked and ignored.
   app.post(
@@ -120,9 +153,20 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
       if (!isEmailAddress(email)) form.errors.email = messages.signUp.invalidEmail;
       else subscribers.check(cluster, signUp);
       if (form.errors.email || form.errors.topics) return clusterPage(reply, cluster.slug, undefined, form, 400);
+      // The work happens after the answer is sent (as the JSON sign-up does), so its timing says nothing.
       if ((formField(request, 'website') ?? '') === '') {
-        subscribers.signUp(cluster, signUp, { source: 'form', ip: request.ip, userAgent: request.headers['user-agent'] ?? null });
+        const context = { source: 'form' as const, ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
+        reply.raw.once('finish', () => {
+          try {
+            subscribers.signUp(cluster, signUp, context);
+          } catch (error) {
+            request.log.error({ err: error }, 'sign-up failed after the answer');
+          }
+        });
       }
+      // A form on the cluster's own website may ask to go back there (an origin the cluster listed).
+      const back = returnAddress(formField(request, 'return'), cluster.websiteOrigins);
+      if (back) return reply.redirect(back, 303);
       return reply.header('cache-control', 'no-store').html(<SignUpSentPage cluster={cluster} email={email} />);
     },
   );

@@ -49,11 +49,11 @@ function When({ huddle }: { huddle: Pick<Huddle, 'startsAt' | 'endsAt' | 'timezo
   );
 }
 
-function HuddleItem({ huddle }: { huddle: Huddle }) {
+function HuddleItem({ huddle, target }: { huddle: Huddle; target?: '_top' }) {
   const cancelled = huddle.status === 'cancelled';
   return (
     <li class={cancelled ? 'cancelled' : undefined}>
-      <a href={`/h/${huddle.id}`} safe>
+      <a href={`/h/${huddle.id}`} target={target} safe>
         {huddle.title}
       </a>
       {cancelled ? <strong class="tag">{m.cluster.cancelled}</strong> : ''}
@@ -206,6 +206,24 @@ export function ClusterPage(props: { cluster: Cluster; baseUrl: string; huddles:
         <p>{m.cluster.newsletterIntro}</p>
         <SignUpFormView cluster={cluster} form={props.form} />
       </section>
+    </Layout>
+  );
+}
+
+/** The upcoming huddles alone, for a cluster's website to frame; links open in the whole window. */
+export function EmbedPage(props: { cluster: Pick<Cluster, 'name' | 'slug'>; huddles: Huddle[] }) {
+  return (
+    <Layout title={m.cluster.upcoming} within={props.cluster.name} bare>
+      <h1 safe>{`${m.cluster.upcoming}: ${props.cluster.name}`}</h1>
+      {props.huddles.length === 0 ? (
+        <p>{m.cluster.noneUpcoming}</p>
+      ) : (
+        <ul class="cards">
+          {props.huddles.map((huddle) => (
+            <HuddleItem huddle={huddle} target="_top" />
+          ))}
+        </ul>
+      )}
     </Layout>
   );
 }

@@ -1,5 +1,6 @@
 // The newsletter over HTTP: the public sign-up (always 202), and the organisers' subscriber list, export and erasure.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { TOPICS } from '../../db/schema.js';
 import { problem } from '../../errors.js';
@@ -88,7 +89,34 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
     return subscribers.get(clusters.getById(organiser.clusterId), id);
   }
 
+  // A cluster's own website may post the JSON sign-up from its pages' scripts (CORS), if the cluster
+  // lists its origin in websiteOrigins; any other origin gets no CORS headers, so browsers refuse.
+  const allowedOrigin = (request: FastifyRequest): string | null => {
+    const origin = request.headers.origin;
+    const slug = (request.params as { cluster?: unknown }).cluster;
+    if (typeof origin !== 'string' || typeof slug !== 'string') return null;
+    const cluster = clusters.find(slug);
+    return cluster?.websiteOrigins.includes(origin) ? origin : null;
+  };
+  app.options('/v1/clusters/:cluster/subscriptions', { schema: { hide: true }, config: { auth: 'public' } }, async (request, reply) => {
+    const origin = allowedOrigin(request);
+    reply.header('vary', 'Origin');
+    if (origin) {
+      reply
+        .header('access-control-allow-origin', origin)
+        .header('access-control-allow-methods', 'POST')
+        .header('access-control-allow-headers', 'Content-Type')
+        .header('access-control-max-age', '600');
+    }
+    return reply.code(204).send();
+  });
+
   app.post('/v1/clusters/:cluster/subscriptions', {
+    onSend: async (request, reply) => {
+      const origin = allowedOrigin(request);
+      reply.header('vary', 'Origin');
+      if (origin) reply.header('access-control-allow-origin', origin);
+    },
     config: { errors: ['CLUSTER_NOT_FOUND'], auth: 'public', rateLimit: { max: app.config.formRateLimitPerMinute, timeWindow: 60_000 } },
     schema: {
       operationId: 'subscribe',

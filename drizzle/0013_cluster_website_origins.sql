@@ -1,0 +1,1 @@
+ALTER TABLE `clusters` ADD `website_origins` text DEFAULT '[]' NOT NULL;

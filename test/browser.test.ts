@@ -2,30 +2,17 @@
 // playwright-core): a person opens the link, presses the button, and the database says so.
 // Skipped without Chromium (test/helpers/peers.ts says how to install it).
 import t from 'tap';
-import { chromium, type Browser } from 'playwright-core';
 import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
-import { chromiumPath, peerTest } from './helpers/peers.js';
+import { peerTest } from './helpers/peers.js';
+import { axeViolations, launchChromium } from './helpers/browser.js';
 
 peerTest(t, ['chromium'], 'confirm, then unsubscribe, by clicking the buttons in Chromium', async (t) => {
   const { app, database } = await buildTestApp(t);
   createClusterWithOrganiser(database, 'north-west');
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  const browser: Browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
-  t.teardown(() => browser.close());
-  const page = await browser.newPage();
+  const browser = await launchChromium(t);
+  const page = await (await browser.newContext()).newPage();
   const status = () =>
     (database.sqlite.prepare("SELECT status FROM subscribers WHERE email = 'ada@example.org'").get() as { status: string }).status;
   const linkTo = (path: string) => {
@@ -46,8 +33,9 @@ peerTest(t, ['chromium'], 'confirm, then unsubscribe, by clicking the buttons in
   await new Promise((resolve) => setTimeout(resolve, 50));
 
   await page.goto(linkTo('/subscriptions/confirm'));
-  t.equal(await page.title(), 'Confirm your subscription to Cluster north-west - Convene');
+  t.equal(await page.title(), 'Confirm your subscription to Cluster north-west – Convene');
   t.equal(status(), 'pending', 'opening the page confirms nothing');
+  t.same(await axeViolations(page), [], 'the confirm page: no axe violation');
   await page.getByRole('button', { name: 'Confirm my subscription' }).click();
   await page.waitForSelector('h1:has-text("You are subscribed")');
   t.equal(status(), 'confirmed', 'the button confirmed');
@@ -62,6 +50,7 @@ peerTest(t, ['chromium'], 'confirm, then unsubscribe, by clicking the buttons in
   const id = (database.sqlite.prepare("SELECT id FROM subscribers WHERE email = 'ada@example.org'").get() as { id: string }).id;
   await page.goto(`${base}/unsubscribe?token=${encodeURIComponent(signLink(TEST_SECRET, 'unsubscribe', id))}`);
   t.equal(status(), 'confirmed', 'opening the unsubscribe page changes nothing');
+  t.same(await axeViolations(page), [], 'the unsubscribe page: no axe violation');
   await page.getByRole('button', { name: 'Unsubscribe' }).click();
   await page.waitForSelector('h1:has-text("You are unsubscribed")');
   t.equal(status(), 'unsubscribed', 'the button unsubscribed');

@@ -1,5 +1,6 @@
-// The few HTML pages Convene serves (sign-in, confirm, unsubscribe): plain, accessible, no JavaScript (pure).
-import type { FastifyReply, FastifyRequest } from 'fastify';
+// The pieces of HTML pages that need no frame (pure): the stylesheet, escaped paragraphs and one-button
+// forms for the pages written as strings, and reading submitted form fields.
+import type { FastifyRequest } from 'fastify';
 import { escapeHtml } from './html.js';
 
 /** Served at /assets/convene.css; pages link to it because the content security policy forbids inline styles. */
@@ -54,41 +55,6 @@ label.choice { font-weight: normal; margin: 0.3rem 0; }
 @media print { footer, .skip, form, #calendar, #actions, #subscribe, #newsletter { display: none; } }
 `.trim();
 
-export interface PageParts {
-  title: string;
-  /** Already-escaped HTML for the inside of <main>, after the heading. */
-  body: string;
-  lang?: string;
-}
-
-export function renderPage(parts: PageParts): string {
-  return [
-    '<!doctype html>',
-    `<html lang="${escapeHtml(parts.lang ?? 'en')}">`,
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta name="robots" content="noindex">',
-    '<meta name="referrer" content="no-referrer">',
-    `<title>${escapeHtml(parts.title)} - Convene</title>`,
-    '<link rel="stylesheet" href="/assets/convene.css">',
-    '</head>',
-    '<body>',
-    '<main>',
-    `<h1>${escapeHtml(parts.title)}</h1>`,
-    parts.body,
-    '</main>',
-    '</body>',
-    '</html>',
-    '',
-  ].join('\n');
-}
-
-/** Answers with a page: never cached, since pages behind email links carry tokens and one-time state. */
-export function sendPage(reply: FastifyReply, status: number, title: string, body: string) {
-  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderPage({ title, body }));
-}
-
 /** A paragraph of text, escaped. */
 export function p(text: string, className?: string): string {
   return `<p${className ? ` class="${className}"` : ''}>${escapeHtml(text)}</p>`;
@@ -103,27 +69,6 @@ export function postForm(action: string, hidden: Record<string, string>, button:
     `<form method="post" action="${escapeHtml(action)}">\n${fields}\n${extra}<button ` +
     `type="submit">${escapeHtml(button)}</button>\n</form>`
   );
-}
-
-/**
- * preHandler for the pages' POSTs: refuses a form submitted from another site (login CSRF, or
- * mass-mailing through visitors' browsers). Browsers say where a request comes from in
- * Sec-Fetch-Site (or at least Origin); a request with neither is not from a browser form.
- */
-export async function sameSiteOnly(request: FastifyRequest, reply: FastifyReply) {
-  const site = request.headers['sec-fetch-site'];
-  const origin = request.headers.origin;
-  let allowed = true;
-  if (typeof site === 'string') allowed = site === 'same-origin' || site === 'none';
-  else if (typeof origin === 'string') allowed = origin === `${request.protocol}://${request.host}`;
-  if (!allowed) {
-    return sendPage(
-      reply,
-      403,
-      'Not allowed from another site',
-      p('This form only works on the page Convene showed you. Open the link from your email again.'),
-    );
-  }
 }
 
 /** One field of a submitted form (the first, when a name came twice). */

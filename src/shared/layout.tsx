@@ -10,10 +10,12 @@ export interface LayoutProps {
   within?: string;
   /** Without the skip link and footer: a page another site frames. */
   bare?: boolean;
+  /** Kept out of search engines: pages behind links that carry a token. */
+  noindex?: boolean;
   children?: Children;
 }
 
-export function Layout({ title, within, bare, children }: LayoutProps) {
+export function Layout({ title, within, bare, noindex, children }: LayoutProps) {
   const windowTitle = [title, within, messages.site].filter(Boolean).join(' – ');
   return (
     <>
@@ -23,6 +25,7 @@ export function Layout({ title, within, bare, children }: LayoutProps) {
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <meta name="referrer" content="strict-origin-when-cross-origin" />
+          {noindex ? <meta name="robots" content="noindex" /> : ''}
           <title safe>{windowTitle}</title>
           <link rel="stylesheet" href="/assets/convene.css" />
         </head>

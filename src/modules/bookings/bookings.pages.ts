@@ -3,13 +3,14 @@
 // button POSTs, and cancels as the member would (so the cancellation cutoff applies).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../../errors.js';
-import { p, postForm, sendPage, sameSiteOnly } from '../../lib/page.js';
+import { p, postForm } from '../../lib/page.js';
+import { sendPage, sameSiteOnly } from '../../shared/pages.js';
 import { verifyLink } from '../../lib/signed-links.js';
 import { slotText } from '../../shared/huddle-text.js';
 import { isActiveBooking, memberCancelDeadline } from './bookings.rules.js';
 import { CANCEL_LINK_PURPOSE, type BookingDetails, type BookingsService } from './bookings.service.js';
 import { formBodies } from '../../plugins/bodies.js';
-import { badLinkAnswer } from '../../lib/bad-links.js';
+import { badLinkAnswer } from '../../shared/pages.js';
 
 function describe(d: BookingDetails): string {
   return [p(`"${d.booking.title}" at ${d.huddle.title}`), p(`Slot ${d.slot.position}: ${slotText(d.slot, d.huddle.timezone)}`)].join('\n');

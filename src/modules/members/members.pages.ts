@@ -3,7 +3,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { isAppError } from '../../errors.js';
 import { escapeHtml } from '../../lib/html.js';
-import { p, postForm, sendPage, sameSiteOnly } from '../../lib/page.js';
+import { p, postForm } from '../../lib/page.js';
+import { sendPage, sameSiteOnly } from '../../shared/pages.js';
 import type { MembersService } from './members.service.js';
 import { ACCEPTED_DETAIL, sendLinkAfterResponse } from './members.routes.js';
 import type { SignIn } from './members.sign-in.js';

@@ -3,12 +3,13 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../../errors.js';
 import { escapeHtml } from '../../lib/html.js';
-import { p, sendPage, sameSiteOnly } from '../../lib/page.js';
+import { p } from '../../lib/page.js';
+import { sendPage, sameSiteOnly } from '../../shared/pages.js';
 import { verifyLink } from '../../lib/signed-links.js';
 import { slotText } from '../../shared/huddle-text.js';
 import { OFFER_LINK_PURPOSE, type WaitlistService } from './waitlist.service.js';
 import { formBodies } from '../../plugins/bodies.js';
-import { badLinkAnswer } from '../../lib/bad-links.js';
+import { badLinkAnswer } from '../../shared/pages.js';
 
 export const waitlistPages: FastifyPluginAsync<{ waitlist: WaitlistService; secretKey: string }> = async (app, { waitlist, secretKey }) => {
   await app.register(formBodies, { bodyLimit: 4096 });

@@ -1,0 +1,62 @@
+// The pages written as HTML strings (confirm, unsubscribe, the pitch and offer links, the API-token
+// sign-in page) in the same frame as the rest, and what they share: refusing a form from another site,
+// and answering a signed link that does not work.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createFailureLimiter } from '../lib/failure-limiter.js';
+import { p } from '../lib/page.js';
+import { Layout } from './layout.js';
+
+/** Answers with a page: never cached, never indexed, since pages behind email links carry tokens and one-time state. */
+export function sendPage(reply: FastifyReply, status: number, title: string, body: JSX.Element) {
+  const html = (
+    <Layout title={title} noindex>
+      <h1 safe>{title}</h1>
+      {body}
+    </Layout>
+  );
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+}
+
+/**
+ * preHandler for the pages' POSTs: refuses a form submitted from another site (login CSRF, or
+ * mass-mailing through visitors' browsers). Browsers say where a request comes from in
+ * Sec-Fetch-Site (or at least Origin); a request with neither is not from a browser form.
+ */
+export async function sameSiteOnly(request: FastifyRequest, reply: FastifyReply) {
+  const site = request.headers['sec-fetch-site'];
+  const origin = request.headers.origin;
+  let allowed = true;
+  if (typeof site === 'string') allowed = site === 'same-origin' || site === 'none';
+  else if (typeof origin === 'string') allowed = origin === `${request.protocol}://${request.host}`;
+  if (!allowed) {
+    return sendPage(
+      reply,
+      403,
+      'Not allowed from another site',
+      p('This form only works on the page Convene showed you. Open the link from your email again.'),
+    );
+  }
+}
+
+/** Links that do not work per minute from one client before 429. */
+export const BAD_LINKS_PER_MINUTE = 30;
+
+/**
+ * The answer to a signed email link that does not work (cancel a pitch, take a waitlist offer, confirm
+ * or leave a newsletter). Genuine links are never limited: mail providers and link scanners open them
+ * in bursts from a few addresses, and the signed token is the proof. Links that do not work count
+ * against the client, and only they are ever refused with 429, so guessing tokens stays slow.
+ */
+export function badLinkAnswer(perMinute = BAD_LINKS_PER_MINUTE) {
+  const failures = createFailureLimiter(perMinute);
+  return (request: FastifyRequest, reply: FastifyReply, explanation: string) => {
+    const now = Date.now();
+    // Every link that does not work counts alike, whichever link it was.
+    failures.recordFailure(request.ip, 'link', now);
+    const wait = failures.blockedFor(request.ip, 'link', now);
+    if (wait > 0) {
+      return sendPage(reply.header('retry-after', String(wait)), 429, 'Too many links that do not work', p(`Try again in ${wait} s.`));
+    }
+    return sendPage(reply, 404, 'This link does not work', p(explanation));
+  };
+}

@@ -54,9 +54,9 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** Runs a TypeScript file (or a .js/.mjs one) as its own process, pinned to CPU 0 unless `cpu` says otherwise. */
+/** Runs a TypeScript file (.ts or .tsx; or a .js/.mjs one) as its own process, pinned to CPU 0 unless `cpu` says otherwise. */
 export function spawnScript(script: string, env: Record<string, string> = {}, args: string[] = [], cpu: string | null = '0'): ChildProcess {
-  const command = script.endsWith('.ts')
+  const command = /\.tsx?$/.test(script)
     ? [process.execPath, '--import', 'tsx', join(projectRoot, script), ...args]
     : [process.execPath, join(projectRoot, script), ...args];
   const argv = haveTaskset && cpu !== null ? ['taskset', '-c', cpu, ...command] : command;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../src/lib/paths.js';
 import { haveTaskset, ROUNDS, SECONDS, short, type Outcome, type Scenario } from './lib.js';
 import { requestScenarios } from './scenarios/requests.js';
+import { pageScenarios } from './scenarios/pages.js';
 import { bookingScenario } from './scenarios/bookings.js';
 import { bigFeedsScenario, feedAfterEditScenario } from './scenarios/feeds.js';
 import { newsletterScenario } from './scenarios/newsletter.js';
@@ -26,6 +27,7 @@ const write = !short && !reportOnly && (!only || args.includes('--write'));
 
 const scenarios: Scenario[] = [
   ...requestScenarios,
+  ...pageScenarios,
   bookingScenario,
   feedAfterEditScenario,
   bigFeedsScenario,

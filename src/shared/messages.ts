@@ -146,13 +146,28 @@ export const messages = {
   },
 } as const;
 
+// Making an Intl.DateTimeFormat costs far more than using one (a cluster page of 50 huddles spent most
+// of its time making them), so each is made once per kind and zone.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(kind: 'day' | 'time' | 'zone', zone: string): Intl.DateTimeFormat {
+  const key = `${kind} ${zone}`;
+  let made = formatters.get(key);
+  if (!made) {
+    const options: Intl.DateTimeFormatOptions =
+      kind === 'day' ? { dateStyle: 'full' } : kind === 'time' ? { timeStyle: 'short' } : { timeZoneName: 'short' };
+    made = new Intl.DateTimeFormat(LOCALE, { ...options, timeZone: zone });
+    formatters.set(key, made);
+  }
+  return made;
+}
+
 /** Dates and times as people read them, in `zone`: "Tuesday 1 December 2026", "09:30". */
 export const dates = {
-  day: (at: Date, zone: string) => new Intl.DateTimeFormat(LOCALE, { dateStyle: 'full', timeZone: zone }).format(at),
-  time: (at: Date, zone: string) => new Intl.DateTimeFormat(LOCALE, { timeStyle: 'short', timeZone: zone }).format(at),
+  day: (at: Date, zone: string) => formatter('day', zone).format(at),
+  time: (at: Date, zone: string) => formatter('time', zone).format(at),
   /** "GMT", "BST", "GMT+5:30": the zone's name for that instant. */
   zoneName: (at: Date, zone: string) =>
-    new Intl.DateTimeFormat(LOCALE, { timeZone: zone, timeZoneName: 'short' })
+    formatter('zone', zone)
       .formatToParts(at)
       .find((part) => part.type === 'timeZoneName')?.value ?? zone,
 };

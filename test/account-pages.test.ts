@@ -91,6 +91,17 @@ t.test('sign in from the emailed link into a session; the page says the same for
   t.notMatch(stored.hash, cookie.split('=')[1]!, 'only a hash of the session is stored');
   t.equal(stored.ua, 'Mozilla/5.0 Firefox/140.0');
 
+  const feed = /href="webcal:\/\/convene\.test(\/v1\/feeds\/cnv_feed_[^"]+)"/.exec(page.body)![1]!;
+  t.equal((await app.inject(feed)).statusCode, 200, 'the private feed works');
+  const rotated = await app.inject({
+    method: 'POST',
+    url: '/me/calendar-feed/rotate',
+    headers: { ...form, cookie },
+    payload: `_csrf=${encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(page.body)![1]!)}`,
+  });
+  t.equal(rotated.headers.location, '/me?done=rotated');
+  t.equal((await app.inject(feed)).statusCode, 404, 'after rotation the old address no longer works');
+  t.notMatch((await me(cookie)).body, feed, 'and /me shows the new one');
   const bearer = await app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${cookie.split('=')[1]}` } });
   t.equal(bearer.statusCode, 401, 'a browser session is not an API token');
   t.equal(

@@ -119,11 +119,13 @@ t.test('the sign-up form: a pending subscriber and a confirmation email; mistake
   t.equal(bot.statusCode, 200, 'a filled-in honeypot is thanked');
   t.same(subscribers(), [], '... and ignored');
 
-  const ok = await post('email=Ada%40Example.org&name=Ada&topics=newsletter&topics=huddle-invites');
+  const ok = await post('email=Ada%40Example.org&name=Ada&topics=newsletter&topics=huddle-invites&themes=devices&themes=unknown');
   t.equal(ok.statusCode, 200);
   t.match(ok.body, /Check your email/);
   t.match(ok.headers['cache-control'], /no-store/);
   t.match(subscribers(), [{ email: 'ada@example.org', status: 'pending', topics: '["newsletter","huddle-invites"]' }]);
+  const themes = database.sqlite.prepare("SELECT themes FROM subscribers WHERE email = 'ada@example.org'").get() as { themes: string };
+  t.equal(themes.themes, '["devices"]', "the themes chosen, among the cluster's");
   const confirmation = database.sqlite.prepare("SELECT subject FROM outbox WHERE to_address = 'ada@example.org'").get() as {
     subject: string;
   };

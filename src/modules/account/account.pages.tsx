@@ -157,6 +157,10 @@ export const accountPages: FastifyPluginAsync<AccountPagesDeps> = async (app, de
     waitlist.decline(id!, memberOf(principal));
     return 'declined';
   });
+  memberAction('/me/calendar-feed/rotate', (principal) => {
+    members.rotateFeed(memberOf(principal), actor(principal));
+    return 'rotated';
+  });
   memberAction('/me/sessions/:id/end', (principal, { id }) => {
     signIn.endSession(principal, id!);
     return 'ended';

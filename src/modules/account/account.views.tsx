@@ -214,6 +214,8 @@ export function MePage(d: MeData) {
             <a href={d.calendar.google}>{m.me.google}</a>
           </li>
         </ul>
+        <p>{m.me.rotateIntro}</p>
+        <ActionForm action="/me/calendar-feed/rotate" csrf={d.csrf} button={m.me.rotate} secondary />
       </section>
       <section aria-labelledby="sessions">
         <h2 id="sessions">{m.me.sessions}</h2>

@@ -148,9 +148,10 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
       const email = (formField(request, 'email') ?? '').trim();
       const name = (formField(request, 'name') ?? '').trim();
       const topics = formFields(request, 'topics').filter((topic): topic is Topic => (TOPICS as string[]).includes(topic));
-      const form: SignUpForm = { email, name, topics, errors: {} };
+      const themes = formFields(request, 'themes').filter((theme) => cluster.themes.includes(theme));
+      const form: SignUpForm = { email, name, topics, themes, errors: {} };
       if (topics.length === 0) form.errors.topics = messages.signUp.noTopic;
-      const signUp = { email, topics, ...(name ? { name } : {}) };
+      const signUp = { email, topics, themes, ...(name ? { name } : {}) };
       if (!isEmailAddress(email)) form.errors.email = messages.signUp.invalidEmail;
       else subscribers.check(cluster, signUp);
       if (form.errors.email || form.errors.topics) return clusterPage(reply, cluster.slug, undefined, form, 400);

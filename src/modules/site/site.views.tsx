@@ -75,13 +75,14 @@ export interface SignUpForm {
   email: string;
   name: string;
   topics: Topic[];
+  themes: string[];
   errors: Partial<Record<'email' | 'topics', string>>;
 }
 
-export const EMPTY_SIGN_UP: SignUpForm = { email: '', name: '', topics: ['newsletter'], errors: {} };
+export const EMPTY_SIGN_UP: SignUpForm = { email: '', name: '', topics: ['newsletter'], themes: [], errors: {} };
 
 /** The newsletter sign-up: plain HTML that also works when pasted on the cluster's own website. */
-export function SignUpFormView({ cluster, form }: { cluster: Pick<Cluster, 'slug'>; form: SignUpForm }) {
+export function SignUpFormView({ cluster, form }: { cluster: Pick<Cluster, 'slug' | 'themes'>; form: SignUpForm }) {
   const topics = Object.entries(m.signUp.topicNames) as [Topic, string][];
   return (
     <form method="post" action={`/c/${cluster.slug}/subscribe`} novalidate>
@@ -127,6 +128,18 @@ export function SignUpFormView({ cluster, form }: { cluster: Pick<Cluster, 'slug
           </label>
         ))}
       </fieldset>
+      {cluster.themes.length > 0 ? (
+        <fieldset>
+          <legend>{m.signUp.themes}</legend>
+          {cluster.themes.map((theme) => (
+            <label class="choice">
+              <input type="checkbox" name="themes" value={theme} checked={form.themes.includes(theme)} /> <span safe>{theme}</span>
+            </label>
+          ))}
+        </fieldset>
+      ) : (
+        ''
+      )}
       <div class="hp" aria-hidden="true">
         <label for="website">{m.signUp.honeypot}</label>
         <input id="website" name="website" type="text" tabindex="-1" autocomplete="off" value="" />

@@ -51,6 +51,9 @@ form.inline { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: end; mar
 form.inline label { margin: 0; }
 label.choice { font-weight: normal; margin: 0.3rem 0; }
 .field-error { color: #b91c1c; font-weight: 600; margin: 0.2rem 0; }
+button.secondary { background: transparent; color: CanvasText; border: 2px solid currentColor; padding: calc(0.7rem - 2px) calc(1.3rem - 2px); }
+form.action { display: inline-block; margin: 0.4rem 0.5rem 0 0; }
+.done { border-left: 4px solid #15803d; padding-left: 0.75rem; }
 .hp { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
 @media print { footer, .skip, form, #calendar, #actions, #subscribe, #newsletter { display: none; } }
 `.trim();

@@ -2,7 +2,7 @@
 // a pitch with a form that carries the CSRF token, end sessions and sign out. Real HTTP, real SMTP.
 import t, { type Test } from 'tap';
 import { buildTestApp } from './helper.js';
-import { createClusterWithOrganiser, createMemberWithToken } from './fixtures.js';
+import { createClusterWithOrganiser, createMemberWithToken, publishHuddle } from './fixtures.js';
 
 const form = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
 
@@ -11,22 +11,9 @@ async function setup(t: Test) {
   const { app, database, config, clock } = built;
   const org = createClusterWithOrganiser(database, 'north-west', clock);
   const ada = createMemberWithToken(database, config, clock, 'north-west', { email: 'ada@example.org', organisation: 'Acme <Sensors>' });
-  const huddle = (
-    await app.inject({
-      method: 'POST',
-      url: '/v1/clusters/north-west/huddles',
-      headers: org.auth,
-      payload: {
-        title: 'Winter huddle',
-        start: '2026-12-10T09:30',
-        durationMinutes: 90,
-        venue: { name: 'Hall' },
-        onlineUrl: 'https://meet.example.org/room',
-        status: 'published',
-        pitch: { slotCount: 2 },
-      },
-    })
-  ).json() as { id: string };
+  const huddle = {
+    id: await publishHuddle(app, org.auth, { onlineUrl: 'https://meet.example.org/room', pitch: { slotCount: 2 } }),
+  };
   /** Signs Ada in as a person does: asks for a link, opens it, presses the button. Returns her cookie. */
   const signIn = async (userAgent = 'Mozilla/5.0 Firefox/140.0') => {
     const asked = await app.inject({ method: 'POST', url: '/signin', headers: form, payload: 'email=ada%40example.org' });

@@ -53,3 +53,37 @@ export function createMemberWithToken(
   const issued = services.signIn.exchange(code);
   return { member, token: issued.token, auth: { authorization: `Bearer ${issued.token}` } };
 }
+
+/**
+ * A published huddle made through the API as an organiser would (Winter huddle, 10 December 2026 at
+ * 09:30, 90 minutes, at "Hall"); `changes` override any field. Returns its id.
+ */
+export async function publishHuddle(
+  app: {
+    inject(options: {
+      method: 'POST';
+      url: string;
+      headers: Record<string, string>;
+      payload: Record<string, unknown>;
+    }): Promise<{ statusCode: number; body: string; json(): unknown }>;
+  },
+  auth: Record<string, string>,
+  changes: Record<string, unknown> = {},
+  cluster = 'north-west',
+): Promise<string> {
+  const response = await app.inject({
+    method: 'POST',
+    url: `/v1/clusters/${cluster}/huddles`,
+    headers: auth,
+    payload: {
+      title: 'Winter huddle',
+      start: '2026-12-10T09:30',
+      durationMinutes: 90,
+      venue: { name: 'Hall' },
+      status: 'published',
+      ...changes,
+    },
+  });
+  if (response.statusCode !== 201) throw new Error(`the huddle was not created: ${response.body}`);
+  return (response.json() as { id: string }).id;
+}

@@ -5,29 +5,14 @@
 import t from 'tap';
 import type { Page } from 'playwright-core';
 import { buildTestApp } from './helper.js';
-import { createClusterWithOrganiser, createMemberWithToken } from './fixtures.js';
+import { createClusterWithOrganiser, createMemberWithToken, publishHuddle } from './fixtures.js';
 import { axeViolations, launchChromium, screenshot } from './helpers/browser.js';
 import { peerTest } from './helpers/peers.js';
 
 peerTest(t, ['chromium'], 'sign in, book, cancel; the next in line takes the freed slot; register to attend', async (t) => {
   const { app, database, config, clock } = await buildTestApp(t, { env: { PUBLIC_BASE_URL: 'http://127.0.0.1:1' } });
   const org = createClusterWithOrganiser(database, 'north-west', clock);
-  const huddleId = (
-    await app.inject({
-      method: 'POST',
-      url: '/v1/clusters/north-west/huddles',
-      headers: org.auth,
-      payload: {
-        title: 'Winter huddle',
-        start: '2026-12-10T09:30',
-        durationMinutes: 90,
-        venue: { name: 'Hall' },
-        status: 'published',
-        capacity: 30,
-        pitch: { slotCount: 1 },
-      },
-    })
-  ).json().id as string;
+  const huddleId = await publishHuddle(app, org.auth, { capacity: 30, pitch: { slotCount: 1 } });
   createMemberWithToken(database, config, clock, 'north-west', { email: 'ada@example.org', organisation: 'Acme' });
   const bob = createMemberWithToken(database, config, clock, 'north-west', { email: 'bob@example.org', organisation: 'Bob Ltd' });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });

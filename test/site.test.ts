@@ -2,7 +2,7 @@
 // hostile names render as text, drafts stay hidden, and calendar entries link to the huddle's page.
 import t, { type Test } from 'tap';
 import { buildTestApp } from './helper.js';
-import { createClusterWithOrganiser, createMemberWithToken } from './fixtures.js';
+import { createClusterWithOrganiser, createMemberWithToken, publishHuddle } from './fixtures.js';
 import { parseWithIcalJs } from './helpers/calendar.js';
 
 const HOSTILE = '<script>alert(1)</script> & "Quotes"';
@@ -17,23 +17,10 @@ async function setup(t: Test) {
     headers: org.auth,
     payload: { name: `North West ${HOSTILE}`, contactEmail: 'hello@nw.example', themes: ['digital', 'devices'] },
   });
-  const huddle = async (payload: Record<string, unknown>) => {
-    const response = await app.inject({
-      method: 'POST',
-      url: '/v1/clusters/north-west/huddles',
-      headers: org.auth,
-      payload: {
-        title: 'Winter huddle',
-        start: '2026-12-01T09:30',
-        durationMinutes: 90,
-        venue: { name: 'Hall' },
-        status: 'published',
-        ...payload,
-      },
-    });
-    if (response.statusCode !== 201) throw new Error(response.body);
-    return response.json() as { id: string };
-  };
+  const huddle = async (payload: Record<string, unknown>) => ({
+    id: await publishHuddle(app, org.auth, { start: '2026-12-01T09:30', ...payload }),
+  });
+
   const page = async (url: string) => {
     const response = await app.inject(url);
     return { status: response.statusCode, type: String(response.headers['content-type']), body: response.body, headers: response.headers };

@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import Database from '../../src/db/driver.js';
 import { HuddlePage } from '../../src/modules/huddles/huddles.schemas.js';
-import type { Huddle } from '../../src/db/schema.js';
 import { huddleView } from '../../src/modules/huddles/huddles.view.js';
 import { announce } from '../servers/ready.js';
+import { syntheticHuddle } from './rows.js';
 
 const db = new Database(':memory:');
 db.exec(
@@ -24,36 +24,7 @@ db.transaction(() => {
     const id = randomUUID();
     const start = first + Math.floor(i / 50) * 1_800_000 + (i % 50) * 7 * 86_400_000;
     starts.push(start);
-    const row: Huddle = {
-      id,
-      clusterId: 'bench',
-      seriesId: null,
-      title: `Huddle ${i}`,
-      description: 'Pitches and news from the cluster.',
-      startsAt: new Date(start),
-      endsAt: new Date(start + 90 * 60_000),
-      timezone: 'Europe/London',
-      venueName: 'Hall',
-      venueAddress: '1 Science Park',
-      onlineUrl: null,
-      capacity: null,
-      themes: ['data'],
-      status: 'published',
-      cancelReason: null,
-      cancelledAt: null,
-      sequence: 0,
-      version: 1,
-      slotCount: 0,
-      slotMinutes: 5,
-      changeoverMinutes: 1,
-      pitchOffsetMinutes: 10,
-      bookingOpensDaysBefore: null,
-      bookingClosesHoursBefore: 48,
-      cancellationCutoffHours: 24,
-      approvalRequired: false,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const row = syntheticHuddle(id, i, start, now);
     insert.run(id, start, JSON.stringify(huddleView(row, 'bench', 'https://convene.bench', 'public')));
   }
 })();

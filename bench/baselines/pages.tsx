@@ -8,6 +8,7 @@ import Database from '../../src/db/driver.js';
 import type { Cluster, Huddle } from '../../src/db/schema.js';
 import { ClusterPage, EMPTY_SIGN_UP, HuddlePage } from '../../src/modules/site/site.views.js';
 import { announce } from '../servers/ready.js';
+import { syntheticHuddle } from './rows.js';
 
 const db = new Database(':memory:');
 db.exec(
@@ -22,36 +23,7 @@ db.transaction(() => {
     const id = randomUUID();
     ids.push(id);
     const start = first + Math.floor(i / 50) * 1_800_000 + (i % 50) * 7 * 86_400_000;
-    const row: Huddle = {
-      id,
-      clusterId: 'bench',
-      seriesId: null,
-      title: `Huddle ${i}`,
-      description: 'Pitches and news from the cluster.',
-      startsAt: new Date(start),
-      endsAt: new Date(start + 90 * 60_000),
-      timezone: 'Europe/London',
-      venueName: 'Hall',
-      venueAddress: '1 Science Park',
-      onlineUrl: null,
-      capacity: null,
-      themes: ['data'],
-      status: 'published',
-      cancelReason: null,
-      cancelledAt: null,
-      sequence: 0,
-      version: 1,
-      slotCount: 0,
-      slotMinutes: 5,
-      changeoverMinutes: 1,
-      pitchOffsetMinutes: 10,
-      bookingOpensDaysBefore: null,
-      bookingClosesHoursBefore: 24,
-      cancellationCutoffHours: 24,
-      approvalRequired: false,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const row = syntheticHuddle(id, i, start, now);
     insert.run(id, start, JSON.stringify(row));
   }
 })();

@@ -1,6 +1,7 @@
 // The member's pages as components (pure): sign-in by email link, and "My huddles" with the forms that
 // change things (each a POST carrying the session's CSRF token). Values from the database are escaped.
 import type { Booking, Huddle, Registration, Slot } from '../../db/schema.js';
+import { EmailField } from '../../shared/forms.js';
 import { Layout } from '../../shared/layout.js';
 import { dates, messages } from '../../shared/messages.js';
 
@@ -24,25 +25,7 @@ export function SignInPage(props: { email?: string; error?: string; status?: 'ex
       <h1>{props.status === 'expired' ? m.signIn.expiredTitle : m.signIn.title}</h1>
       <p>{props.status === 'expired' ? m.signIn.expired : m.signIn.intro}</p>
       <form method="post" action="/signin" novalidate>
-        <label for="email">{m.signIn.email}</label>
-        {props.error ? (
-          <p class="field-error" id="email-error" safe>
-            {props.error}
-          </p>
-        ) : (
-          ''
-        )}
-        <input
-          id="email"
-          name="email"
-          type="email"
-          autocomplete="email"
-          required
-          maxlength="254"
-          value={props.email ?? ''}
-          aria-invalid={props.error ? 'true' : undefined}
-          aria-describedby={props.error ? 'email-error' : undefined}
-        />
+        <EmailField label={m.signIn.email} value={props.email ?? ''} error={props.error} />
         <p>
           <button type="submit">{m.signIn.send}</button>
         </p>

@@ -2,6 +2,7 @@
 // newsletter sign-up's answer. Every value from the database is escaped (`safe`); xss-scan checks it.
 import type { Cluster, Huddle, Topic } from '../../db/schema.js';
 import { calendarLinks, clusterCalendarUrl, huddleCalendarUrl } from '../../shared/calendar-links.js';
+import { EmailField } from '../../shared/forms.js';
 import { Layout } from '../../shared/layout.js';
 import { dates, messages } from '../../shared/messages.js';
 
@@ -93,24 +94,7 @@ export function SignUpFormView({ cluster, form }: { cluster: Pick<Cluster, 'slug
       ) : (
         ''
       )}
-      <label for="email">{m.signUp.email}</label>
-      {form.errors.email ? (
-        <p class="field-error" id="email-error" safe>
-          {form.errors.email}
-        </p>
-      ) : (
-        ''
-      )}
-      <input
-        id="email"
-        name="email"
-        type="email"
-        autocomplete="email"
-        required
-        value={form.email}
-        aria-invalid={form.errors.email ? 'true' : undefined}
-        aria-describedby={form.errors.email ? 'email-error' : undefined}
-      />
+      <EmailField label={m.signUp.email} value={form.email} error={form.errors.email} />
       <label for="name">{m.signUp.name}</label>
       <input id="name" name="name" type="text" autocomplete="name" value={form.name} />
       <fieldset aria-describedby={form.errors.topics ? 'topics-error' : undefined}>

@@ -1,0 +1,30 @@
+// Form fields the pages share (pure): a labelled input whose error, in words, sits next to it and is
+// tied to it for screen readers; the value typed is kept when the form comes back with an error.
+
+export function EmailField(props: { label: string; value: string; error?: string | undefined }) {
+  return (
+    <>
+      <label for="email" safe>
+        {props.label}
+      </label>
+      {props.error ? (
+        <p class="field-error" id="email-error" safe>
+          {props.error}
+        </p>
+      ) : (
+        ''
+      )}
+      <input
+        id="email"
+        name="email"
+        type="email"
+        autocomplete="email"
+        required
+        maxlength="254"
+        value={props.value}
+        aria-invalid={props.error ? 'true' : undefined}
+        aria-describedby={props.error ? 'email-error' : undefined}
+      />
+    </>
+  );
+}

@@ -54,6 +54,11 @@ peerTest(t, ['chromium'], 'sign in, book, cancel; the next in line takes the fre
   await adaPage.waitForURL(`${base}/me?done=booked`);
   t.match(await adaPage.locator('main').textContent(), /“A gait sensor” \(confirmed\)/);
   await clean(adaPage, 'me-booked');
+  // The "See or cancel your pitch" link from the confirmation email opens its own page.
+  await adaPage.goto(emailedLink('ada@example.org', '/pitches/cancel?token='));
+  t.match(await adaPage.locator('main').textContent(), /A gait sensor/);
+  await clean(adaPage, 'pitch-link');
+  await adaPage.goto(`${base}/me`);
 
   // Bob, on the same huddle page, can only join the waitlist.
   const bobPage = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
@@ -73,6 +78,10 @@ peerTest(t, ['chromium'], 'sign in, book, cancel; the next in line takes the fre
   await bobPage.goto(`${base}/me`);
   t.match(await bobPage.locator('main').textContent(), /A slot is free for you/);
   await clean(bobPage, 'me-offer');
+  await bobPage.goto(emailedLink('bob@example.org', '/waitlist/offer?token='));
+  t.match(await bobPage.locator('main').textContent(), /Bob news/);
+  await clean(bobPage, 'offer-link');
+  await bobPage.goto(`${base}/me`);
   await bobPage.getByRole('button', { name: 'Take the slot' }).click();
   await bobPage.waitForURL(`${base}/me?done=accepted`);
   t.match(await bobPage.locator('main').textContent(), /“Bob news” \(confirmed\)/);

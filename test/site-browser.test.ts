@@ -47,7 +47,7 @@ peerTest(
   ['chromium'],
   'a visitor finds a huddle and subscribes with the keyboard alone; every page is axe-clean at 360 and 1280 px',
   async (t) => {
-    const { app, database, config, clock } = await buildTestApp(t);
+    const { app, database, config, clock, services } = await buildTestApp(t);
     const org = createClusterWithOrganiser(database, 'north-west', clock);
     await app.inject({
       method: 'PATCH',
@@ -145,6 +145,14 @@ peerTest(
     await page.waitForSelector('h1:has-text("You are subscribed")');
     const after = database.sqlite.prepare("SELECT status FROM subscribers WHERE email = 'grace@example.org'").get() as { status: string };
     t.equal(after.status, 'confirmed', 'confirmed from the email, keyboard only');
+
+    // The preferences page every newsletter links to.
+    const id = (database.sqlite.prepare("SELECT id FROM subscribers WHERE email = 'grace@example.org'").get() as { id: string }).id;
+    await page.goto(
+      base + new URL(services.subscribers.link('preferences', id)).pathname + new URL(services.subscribers.link('preferences', id)).search,
+    );
+    t.same(await axeViolations(page), [], 'the preferences page: no axe violation');
+    await screenshot(page, 'preferences');
   },
 );
 

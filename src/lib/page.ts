@@ -24,7 +24,7 @@ fieldset { border: 1px solid GrayText; border-radius: 6px; margin: 1rem 0; }
   font-family: ui-monospace, Menlo, Consolas, monospace; word-break: break-all;
   padding: 0.75rem; border: 1px solid GrayText; border-radius: 6px;
 }
-.note { color: GrayText; font-size: 0.9rem; }
+.note { font-size: 0.9rem; }
 .error { border-left: 4px solid #b91c1c; padding-left: 0.75rem; }
 a { color: LinkText; }
 a:visited { color: VisitedText; }

@@ -241,3 +241,25 @@ t.test(
     t.equal(forged.statusCode, 403, 'no registration without the CSRF token');
   },
 );
+
+t.test('a member of another cluster, signed in, is told why they cannot take part here', async (t) => {
+  const { app, database, config, clock, huddle, signIn } = await setup(t);
+  const { cookie } = await signIn();
+  createClusterWithOrganiser(database, 'south-east', clock);
+  const { createMemberWithToken: member } = await import('./fixtures.js');
+  member(database, config, clock, 'south-east', { email: 'sam@example.org', organisation: 'Sam Ltd' });
+  const other = await publishHuddle(
+    app,
+    (await import('./fixtures.js')).createClusterWithOrganiser(database, 'east', clock).auth,
+    {},
+    'east',
+  );
+  const page = await app.inject({ url: `/h/${other}`, headers: { cookie } });
+  t.match(
+    page.body,
+    /You are signed in as ada, a member of another cluster: only members of Cluster east book pitches and register here\./,
+  );
+  t.notMatch(page.body, /action="\/h\/[^"]+\/book"/, 'no booking form');
+  t.match(page.headers['cache-control'], /no-store/, 'a page with their name is not cached');
+  t.match((await app.inject({ url: `/h/${huddle.id}`, headers: { cookie } })).body, /Signed in as ada\./, 'at home the forms are there');
+});

@@ -15,7 +15,12 @@ async function setup(t: Test) {
     method: 'PATCH',
     url: '/v1/clusters/north-west',
     headers: org.auth,
-    payload: { name: `North West ${HOSTILE}`, contactEmail: 'hello@nw.example', themes: ['digital', 'devices'] },
+    payload: {
+      name: `North West ${HOSTILE}`,
+      description: `Health-tech firms, universities and the NHS.\n${HOSTILE}`,
+      contactEmail: 'hello@nw.example',
+      themes: ['digital', 'devices'],
+    },
   });
   const huddle = async (payload: Record<string, unknown>) => ({
     id: await publishHuddle(app, org.auth, { start: '2026-12-01T09:30', ...payload }),
@@ -58,6 +63,8 @@ t.test(
     t.match(cluster.headers['content-security-policy'], /default-src 'none'/);
     t.notMatch(cluster.body, /<script/, 'no script at all, and the hostile names are text');
     t.match(cluster.body, /<h1>North West &lt;script>/);
+    t.match(cluster.body, /<p class="description">Health-tech firms, universities and the NHS\.\n&lt;script>/, 'the description, as text');
+    t.match((await app.inject('/v1/clusters/north-west')).json(), { description: /^Health-tech firms/ }, 'and in the API profile');
     t.match(cluster.body, /Digital &lt;script>alert\(1\)&lt;\/script> &amp; &#34;Quotes&#34;/);
     t.match(cluster.body, /Devices day/);
     t.notMatch(cluster.body, /Secret draft/, 'drafts stay hidden');

@@ -21,6 +21,8 @@ export const clusters = sqliteTable('clusters', {
   id: text('id').primaryKey(),
   slug: text('slug').notNull().unique(),
   name: text('name').notNull(),
+  /** What the cluster is, in a few sentences, for its page (plain text). */
+  description: text('description').notNull().default(''),
   timezone: text('timezone').notNull(),
   contactEmail: text('contact_email'),
   websiteUrl: text('website_url'),

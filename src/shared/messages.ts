@@ -68,6 +68,8 @@ export const messages = {
     actionsHeading: 'Take part',
     actionsSignIn: 'Members of the cluster sign in to book a pitch, join the pitch waitlist or register to attend.',
     signIn: 'Sign in',
+    otherCluster: (member: string, cluster: string): string =>
+      `You are signed in as ${member}, a member of another cluster: only members of ${cluster} book pitches and register here.`,
     cluster: (name: string): string => `More huddles of ${name}`,
   },
   signIn: {

@@ -46,6 +46,7 @@ export const ClusterProfile = Type.Object(
   {
     slug: Slug,
     name: Type.String({ description: 'Display name' }),
+    description: Type.String({ description: 'What the cluster is, for its page (plain text; may be empty)' }),
     timezone: Type.String({ description: 'IANA time zone the cluster meets in' }),
     contactEmail: Type.Union([Type.String(), Type.Null()], { description: 'Public contact address' }),
     websiteUrl: Type.Union([Type.String(), Type.Null()], { description: 'Public website' }),
@@ -69,6 +70,9 @@ export const ClusterProfile = Type.Object(
 export const ClusterPatch = Type.Object(
   {
     name: Type.Optional(Line({ description: 'Display name', maxLength: 200 })),
+    description: Type.Optional(
+      Type.String({ maxLength: 2000, description: 'What the cluster is, for its page (plain text; empty to clear)' }),
+    ),
     timezone: Type.Optional(TimeZone),
     contactEmail: Type.Optional(Type.Union([Email, Type.Null()], { description: 'Public contact address; null to clear' })),
     websiteUrl: Type.Optional(Type.Union([HttpUrl, Type.Null()], { description: 'Public website; null to clear' })),

@@ -40,6 +40,7 @@ export interface ClusterChanges {
   contactEmail?: string | null;
   websiteUrl?: string | null;
   websiteOrigins?: string[];
+  description?: string;
   themes?: string[];
   bookingPolicy?: Partial<BookingPolicy>;
 }
@@ -54,8 +55,8 @@ function checkName(value: string): string {
 }
 
 function snapshot(cluster: Cluster): Record<string, unknown> {
-  const { name, timezone, contactEmail, websiteUrl, websiteOrigins, themes, bookingPolicy } = cluster;
-  return { name, timezone, contactEmail, websiteUrl, websiteOrigins, themes, bookingPolicy };
+  const { name, description, timezone, contactEmail, websiteUrl, websiteOrigins, themes, bookingPolicy } = cluster;
+  return { name, description, timezone, contactEmail, websiteUrl, websiteOrigins, themes, bookingPolicy };
 }
 
 export type ClustersService = ReturnType<typeof createClustersService>;
@@ -196,6 +197,7 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
         if (!current) throw problem('CLUSTER_NOT_FOUND', `There is no cluster "${slug}"`);
         const next = {
           name: newName ?? current.name,
+          description: changes.description !== undefined ? changes.description.trim() : current.description,
           timezone: timezone ?? current.timezone,
           contactEmail: changes.contactEmail !== undefined ? changes.contactEmail : current.contactEmail,
           websiteUrl: changes.websiteUrl !== undefined ? changes.websiteUrl : current.websiteUrl,

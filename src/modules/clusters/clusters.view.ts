@@ -9,6 +9,7 @@ export function clusterProfile(cluster: Cluster, baseUrl: string) {
     timezone: cluster.timezone,
     contactEmail: cluster.contactEmail,
     websiteUrl: cluster.websiteUrl,
+    description: cluster.description,
     websiteOrigins: cluster.websiteOrigins,
     themes: cluster.themes,
     bookingPolicy: cluster.bookingPolicy,

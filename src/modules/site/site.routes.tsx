@@ -173,10 +173,15 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
     },
   );
 
+  /** The signed-in member of this request, whichever cluster they belong to. */
+  function sessionOf(request: FastifyRequest): MemberPrincipal | null {
+    const token = sessionToken(request);
+    return token ? signIn.resolveToken(token, app.clock.now(), 'browser') : null;
+  }
+
   /** The signed-in member of this request, if they belong to the huddle's cluster. */
   function viewerOf(request: FastifyRequest, huddle: Huddle): MemberPrincipal | null {
-    const token = sessionToken(request);
-    const principal = token ? signIn.resolveToken(token, app.clock.now(), 'browser') : null;
+    const principal = sessionOf(request);
     return principal && principal.clusterId === huddle.clusterId ? principal : null;
   }
 
@@ -228,11 +233,12 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
       organisation: member.organisation,
       title: booking.title,
     }));
-    const principal = viewerOf(request, huddle);
-    // A page with a member's forms is theirs alone; the public one may be cached for a minute.
+    const session = sessionOf(request);
+    const principal = session && session.clusterId === huddle.clusterId ? session : null;
+    // A page with a member's forms (or name) is theirs alone; the public one may be cached for a minute.
     return reply
       .code(status)
-      .header('cache-control', principal ? 'private, no-store' : PUBLIC_CACHE)
+      .header('cache-control', session ? 'private, no-store' : PUBLIC_CACHE)
       .html(
         <HuddlePage
           huddle={huddle}
@@ -242,6 +248,7 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
           agenda={agenda}
           now={app.clock.now()}
           viewer={principal ? viewerData(huddle, principal, form) : null}
+          elsewhere={session && !principal ? session.label : null}
         />,
       );
   }

@@ -141,6 +141,13 @@ export function ClusterPage(props: { cluster: Cluster; baseUrl: string; huddles:
   return (
     <Layout title={cluster.name}>
       <h1 safe>{cluster.name}</h1>
+      {cluster.description ? (
+        <p class="description" safe>
+          {cluster.description}
+        </p>
+      ) : (
+        ''
+      )}
       {cluster.contactEmail ? (
         <p>
           {m.cluster.contact}:{' '}
@@ -263,8 +270,10 @@ export function HuddlePage(props: {
   placesLeft: number | null;
   agenda: AgendaItem[];
   now: Date;
-  /** The signed-in member's side of the page; null when nobody is signed in. */
+  /** The signed-in member's side of the page; null when nobody (of this cluster) is signed in. */
   viewer: Viewer | null;
+  /** The name of a signed-in member of another cluster, who cannot take part here. */
+  elsewhere?: string | null;
 }) {
   const { huddle, cluster } = props;
   const zone = huddle.timezone;
@@ -382,12 +391,18 @@ export function HuddlePage(props: {
         ) : (
           <section aria-labelledby="actions">
             <h2 id="actions">{m.huddle.actionsHeading}</h2>
-            <p>{m.huddle.actionsSignIn}</p>
-            <p>
-              <a class="button" href="/signin">
-                {m.huddle.signIn}
-              </a>
-            </p>
+            {props.elsewhere ? (
+              <p safe>{m.huddle.otherCluster(props.elsewhere, cluster.name)}</p>
+            ) : (
+              <>
+                <p>{m.huddle.actionsSignIn}</p>
+                <p>
+                  <a class="button" href="/signin">
+                    {m.huddle.signIn}
+                  </a>
+                </p>
+              </>
+            )}
           </section>
         )
       ) : (

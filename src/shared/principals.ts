@@ -25,3 +25,8 @@ export type Principal = OrganiserPrincipal | MemberPrincipal;
 
 /** Turns a presented token into a principal, or null when it is unknown, revoked or expired. */
 export type TokenResolver = (token: string, now: Date) => Principal | null;
+
+/** Who did it, for the audit log, when a signed-in member acts through the web pages. */
+export function webActor(principal: MemberPrincipal) {
+  return { type: 'member' as const, id: principal.memberId, label: `${principal.label} (web)` };
+}

@@ -11,10 +11,10 @@ import { sameSiteOnly } from '../../shared/pages.js';
 import { clearSessionCookie, csrfMatches, csrfToken, sessionToken, setSessionCookie } from '../../lib/session.js';
 import { isEmailAddress } from '../../lib/text.js';
 import { messages } from '../../shared/messages.js';
-import type { MemberPrincipal } from '../../shared/principals.js';
+import { webActor, type MemberPrincipal } from '../../shared/principals.js';
 import { formBodies } from '../../plugins/bodies.js';
 import type { BookingsService } from '../bookings/bookings.service.js';
-import { memberCancelDeadline } from '../bookings/bookings.rules.js';
+import { isActiveBooking, memberCancelDeadline } from '../bookings/bookings.rules.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import type { MembersService } from '../members/members.service.js';
 import type { SignIn } from '../members/members.sign-in.js';
@@ -103,7 +103,7 @@ export const accountPages: FastifyPluginAsync<AccountPagesDeps> = async (app, de
     const upcoming = (huddle: { endsAt: Date }) => huddle.endsAt > now;
     const pitches = bookings
       .forMember(member.id)
-      .filter(({ booking, huddle }) => upcoming(huddle) && (booking.status === 'confirmed' || booking.status === 'pending'))
+      .filter(({ booking, huddle }) => upcoming(huddle) && isActiveBooking(booking))
       .map(({ booking, slot, huddle }) => ({ booking, slot, huddle, deadline: memberCancelDeadline(huddle) }));
     const places = waitlist.forMember(member.id).filter((place) => upcoming(place.huddle));
     return noStore(reply)
@@ -138,19 +138,18 @@ export const accountPages: FastifyPluginAsync<AccountPagesDeps> = async (app, de
     return showMe(reply, principal, typeof done === 'string' && Object.hasOwn(messages.me.done, done) ? (done as Done) : null, null);
   });
 
-  const actor = (principal: MemberPrincipal) => ({ type: 'member' as const, id: principal.memberId, label: `${principal.label} (web)` });
   const memberOf = (principal: MemberPrincipal) => members.byId(principal.memberId)!;
 
   memberAction('/me/pitches/:id/cancel', (principal, { id }) => {
-    bookings.cancel(id!, principal, actor(principal));
+    bookings.cancel(id!, principal, webActor(principal));
     return 'cancelled';
   });
   memberAction('/me/attendance/:huddleId/cancel', (principal, { huddleId }) => {
-    registrations.cancel(memberOf(principal), huddleId!, actor(principal));
+    registrations.cancel(memberOf(principal), huddleId!, webActor(principal));
     return 'cancelled';
   });
   memberAction('/me/offers/:id/accept', (principal, { id }) => {
-    waitlist.accept(id!, memberOf(principal), actor(principal));
+    waitlist.accept(id!, memberOf(principal), webActor(principal));
     return 'accepted';
   });
   memberAction('/me/offers/:id/decline', (principal, { id }) => {
@@ -158,7 +157,7 @@ export const accountPages: FastifyPluginAsync<AccountPagesDeps> = async (app, de
     return 'declined';
   });
   memberAction('/me/calendar-feed/rotate', (principal) => {
-    members.rotateFeed(memberOf(principal), actor(principal));
+    members.rotateFeed(memberOf(principal), webActor(principal));
     return 'rotated';
   });
   memberAction('/me/sessions/:id/end', (principal, { id }) => {

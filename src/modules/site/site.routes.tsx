@@ -5,18 +5,20 @@
 import cookie from '@fastify/cookie';
 import { fastifyKitaHtml } from '@kitajs/fastify-html-plugin';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Huddle, Topic } from '../../db/schema.js';
+import type { Cluster, Huddle, Topic } from '../../db/schema.js';
 import { isAppError, problem } from '../../errors.js';
 import { formField, formFields } from '../../lib/page.js';
 import { sameSiteOnly } from '../../shared/pages.js';
 import { csrfMatches, csrfToken, sessionToken } from '../../lib/session.js';
 import { isEmailAddress, SLUG } from '../../lib/text.js';
 import { dates, messages } from '../../shared/messages.js';
-import type { MemberPrincipal } from '../../shared/principals.js';
+import { webActor, type MemberPrincipal } from '../../shared/principals.js';
 import { formBodies } from '../../plugins/bodies.js';
+import { isActiveBooking } from '../bookings/bookings.rules.js';
 import type { BookingsService } from '../bookings/bookings.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import { bookingWindow } from '../huddles/huddles.settings.js';
+import { isPublic } from '../huddles/huddles.queries.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
 import type { MembersService } from '../members/members.service.js';
 import type { SignIn } from '../members/members.sign-in.js';
@@ -79,23 +81,18 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
       .code(404)
       .header('cache-control', 'no-store')
       .html(<NotFoundPage />);
-  const clusterOf = (slug: unknown) => {
-    if (typeof slug !== 'string' || !SLUG.test(slug)) return undefined;
-    try {
-      return clusters.get(slug);
-    } catch (error) {
-      if (isAppError(error)) return undefined;
-      throw error;
-    }
-  };
-  const clusterPage = (reply: FastifyReply, slug: string, theme: string | undefined, form: SignUpForm, status = 200) => {
-    const cluster = clusters.get(slug);
-    const page = huddles.list(cluster.id, { limit: 50, ...(theme ? { theme } : {}) }, 'public');
+  const clusterOf = (slug: unknown) => (typeof slug === 'string' && SLUG.test(slug) ? clusters.find(slug) : undefined);
+  /** The next public huddles of a cluster (published, or cancelled lately), as rows. */
+  const upcomingOf = (cluster: Cluster, limit: number, theme?: string) => {
+    const page = huddles.list(cluster.id, { limit, ...(theme ? { theme } : {}) }, 'public');
     const rows = huddles.getMany(
       app.db,
       page.items.map((item) => item.id),
     );
-    const upcoming = page.items.flatMap((item) => rows.get(item.id) ?? []);
+    return page.items.flatMap((item) => rows.get(item.id) ?? []);
+  };
+  const clusterPage = (reply: FastifyReply, cluster: Cluster, theme: string | undefined, form: SignUpForm, status = 200) => {
+    const upcoming = upcomingOf(cluster, 50, theme);
     return reply
       .code(status)
       .header('cache-control', status === 200 && form === EMPTY_SIGN_UP ? PUBLIC_CACHE : 'no-store')
@@ -113,19 +110,14 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
     if (!cluster) return notFound(reply);
     const theme = (request.query as { theme?: unknown }).theme;
     const chosen = typeof theme === 'string' && cluster.themes.includes(theme) ? theme : undefined;
-    return clusterPage(reply, cluster.slug, chosen, EMPTY_SIGN_UP);
+    return clusterPage(reply, cluster, chosen, EMPTY_SIGN_UP);
   });
 
   // The list of upcoming huddles for the cluster's own website to frame (only the origins it listed may).
   app.get('/c/:cluster/embed', { schema: { hide: true } }, async (request, reply) => {
     const cluster = clusterOf((request.params as { cluster: string }).cluster);
     if (!cluster) return notFound(reply);
-    const page = huddles.list(cluster.id, { limit: 20 }, 'public');
-    const rows = huddles.getMany(
-      app.db,
-      page.items.map((item) => item.id),
-    );
-    const upcoming = page.items.flatMap((item) => rows.get(item.id) ?? []);
+    const upcoming = upcomingOf(cluster, 20);
     const csp = String(reply.getHeader('content-security-policy') ?? '').replace(
       /frame-ancestors [^;]*/,
       `frame-ancestors 'self'${cluster.websiteOrigins.map((origin) => ` ${origin}`).join('')}`,
@@ -154,7 +146,7 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
       const signUp = { email, topics, themes, ...(name ? { name } : {}) };
       if (!isEmailAddress(email)) form.errors.email = messages.signUp.invalidEmail;
       else subscribers.check(cluster, signUp);
-      if (form.errors.email || form.errors.topics) return clusterPage(reply, cluster.slug, undefined, form, 400);
+      if (form.errors.email || form.errors.topics) return clusterPage(reply, cluster, undefined, form, 400);
       // The work happens after the answer is sent (as the JSON sign-up does), so its timing says nothing.
       if ((formField(request, 'website') ?? '') === '') {
         const context = { source: 'form' as const, ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
@@ -188,14 +180,7 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
   /** A public huddle by its id in the address, or undefined (drafts, long-cancelled and unknown ones alike). */
   function publicHuddle(id: string): Huddle | undefined {
     const huddle = UUID.test(id) ? huddles.find(id) : undefined;
-    if (!huddle) return undefined;
-    try {
-      huddles.audience(huddle, null);
-      return huddle;
-    } catch (error) {
-      if (isAppError(error)) return undefined;
-      throw error;
-    }
+    return huddle && isPublic(huddle, app.clock.now()) ? huddle : undefined;
   }
 
   function viewerData(huddle: Huddle, principal: MemberPrincipal, form: PitchForm): Viewer {
@@ -209,9 +194,7 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
           .filter((slot) => !taken.has(slot.id))
           .map((slot) => ({ id: slot.id, label: `${m.huddle.slot(slot.position)}, ${dates.time(slot.startsAt, huddle.timezone)}` }))
       : [];
-    const mine = bookings
-      .forMember(principal.memberId)
-      .find(({ booking }) => booking.huddleId === huddle.id && (booking.status === 'confirmed' || booking.status === 'pending'));
+    const mine = bookings.forMember(principal.memberId).find(({ booking }) => booking.huddleId === huddle.id && isActiveBooking(booking));
     const attendance = registrations.forMember(principal.memberId).find((row) => row.huddle.id === huddle.id);
     return {
       name: principal.label,
@@ -283,7 +266,6 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
     });
   }
 
-  const actor = (principal: MemberPrincipal) => ({ type: 'member' as const, id: principal.memberId, label: `${principal.label} (web)` });
   const memberOf = (principal: MemberPrincipal) => members.byId(principal.memberId)!;
   const pitchOf = (form: PitchForm) => {
     if (form.title === '') throw problem('VALIDATION_FAILED', m.book.titleMissing);
@@ -293,24 +275,22 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
   huddleAction('/h/:id/book', (huddle, principal, form) => {
     const member = memberOf(principal);
     // A second press of the button (or the back button) finds the pitch already booked: show it, do not book twice.
-    const already = bookings
-      .forMember(member.id)
-      .find(({ booking }) => booking.huddleId === huddle.id && (booking.status === 'confirmed' || booking.status === 'pending'));
+    const already = bookings.forMember(member.id).find(({ booking }) => booking.huddleId === huddle.id && isActiveBooking(booking));
     if (already) return already.booking.status === 'pending' ? 'pending' : 'booked';
     const booked = bookings.book(
       member,
       huddle.id,
       { ...pitchOf(form), ...(form.slotId ? { slotId: form.slotId } : {}) },
-      actor(principal),
+      webActor(principal),
     );
     return booked.booking.status === 'pending' ? 'pending' : 'booked';
   });
   huddleAction('/h/:id/waitlist', (huddle, principal, form) => {
-    waitlist.join(memberOf(principal), huddle.id, pitchOf(form), actor(principal));
+    waitlist.join(memberOf(principal), huddle.id, pitchOf(form), webActor(principal));
     return 'joined';
   });
   huddleAction('/h/:id/register', (huddle, principal) => {
-    const { position } = registrations.register(memberOf(principal), huddle.id, actor(principal));
+    const { position } = registrations.register(memberOf(principal), huddle.id, webActor(principal));
     return position === null ? 'registered' : 'waitlisted';
   });
 };

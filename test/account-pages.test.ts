@@ -181,6 +181,7 @@ t.test(
     const page = await app.inject({ url: `/h/${huddle.id}`, headers: { cookie } });
     t.match(page.headers['cache-control'], /private, no-store/, "a member's page is never cached");
     t.match(page.body, /Signed in as ada\./);
+    t.match(page.body, /Booking for pitches closes on \w+day, \d+ December 2026, \d\d:\d\d GMT\./, 'when booking closes');
     t.match(page.body, /<form method="post" action="\/h\/[^"]+\/book">/);
     t.match(page.body, /<option value="[^"]+">Slot 2, 09:36<\/option>/);
     const csrf = csrfOf(page.body);
@@ -262,4 +263,89 @@ t.test('a member of another cluster, signed in, is told why they cannot take par
   t.notMatch(page.body, /action="\/h\/[^"]+\/book"/, 'no booking form');
   t.match(page.headers['cache-control'], /no-store/, 'a page with their name is not cached');
   t.match((await app.inject({ url: `/h/${huddle.id}`, headers: { cookie } })).body, /Signed in as ada\./, 'at home the forms are there');
+});
+
+t.test('a refused booking is said in words beside the form, what was typed is kept, and nothing is booked', async (t) => {
+  const { app, database, config, clock, org, huddle, signIn, csrfOf } = await setup(t);
+  const { createMemberWithToken } = await import('./fixtures.js');
+  const { cookie } = await signIn();
+  const page = await app.inject({ url: `/h/${huddle.id}`, headers: { cookie } });
+  const csrf = encodeURIComponent(csrfOf(page.body));
+  const slots = [...page.body.matchAll(/<option value="([^"]+)">Slot (\d)/g)].map((match) => match[1]!);
+  t.equal(slots.length, 2);
+  const book = (id: string, fields: string) =>
+    app.inject({ method: 'POST', url: `/h/${id}/book`, headers: { ...form, cookie }, payload: `_csrf=${csrf}&${fields}` });
+  const bookings = () =>
+    (database.sqlite.prepare("SELECT count(*) AS n FROM bookings WHERE status <> 'cancelled'").get() as { n: number }).n;
+
+  // Slot 1 goes to another organisation between Ada opening the page and pressing the button.
+  const bob = createMemberWithToken(database, config, clock, 'north-west', { email: 'bob@example.org', organisation: 'Bob Ltd' });
+  const bobs = { method: 'POST' as const, url: `/v1/huddles/${huddle.id}/bookings`, headers: bob.auth };
+  t.equal((await app.inject({ ...bobs, payload: { title: 'B1', slotId: slots[0] } })).statusCode, 201);
+  const taken = await book(huddle.id, `title=Gait+sensors&summary=Two+minutes&slotId=${slots[0]}`);
+  t.equal(taken.statusCode, 409);
+  t.match(
+    taken.body,
+    /id="pitch-error" role="alert">Someone has just booked that slot\. Choose another one, or take the first free slot\./,
+  );
+  t.match(taken.body, /value="Gait sensors"/, 'the title typed is kept');
+  t.match(taken.body, /Two minutes<\/textarea>/, 'the summary typed is kept');
+
+  // Then the last slot goes too: a page still showing the booking form is told to join the waitlist.
+  const cat = createMemberWithToken(database, config, clock, 'north-west', { email: 'cat@example.org', organisation: 'Cat Ltd' });
+  t.equal((await app.inject({ ...bobs, headers: cat.auth, payload: { title: 'C2' } })).statusCode, 201);
+  const full = await book(huddle.id, 'title=Gait+sensors&slotId=');
+  t.equal(full.statusCode, 409);
+  t.match(full.body, /Every slot is booked now\. Join the pitch waitlist and we email you when one frees\./);
+
+  // A colleague from Ada's organisation pitches at a second huddle: Ada cannot pitch there too.
+  const second = await publishHuddle(app, org.auth, { title: 'Spring huddle', start: '2026-12-17T09:30', pitch: { slotCount: 3 } });
+  const colleague = createMemberWithToken(database, config, clock, 'north-west', {
+    email: 'eve@example.org',
+    organisation: 'Acme <Sensors>',
+  });
+  const colleagues = { method: 'POST' as const, url: `/v1/huddles/${second}/bookings`, headers: colleague.auth, payload: { title: 'E' } };
+  t.equal((await app.inject(colleagues)).statusCode, 201);
+  const limit = await book(second, 'title=Gait+sensors');
+  t.equal(limit.statusCode, 409);
+  t.match(limit.body, /Your organisation already pitches at this huddle/);
+
+  // Booking closes 48 hours before this huddle, which starts in 24.
+  const third = await publishHuddle(app, org.auth, {
+    title: 'Late huddle',
+    start: '2026-11-24T09:30',
+    pitch: { slotCount: 3, bookingClosesHoursBefore: 48 },
+  });
+  const late = await book(third, 'title=Gait+sensors');
+  t.equal(late.statusCode, 409);
+  t.match(late.body, /<p class="error" id="pitch-error" role="alert">Booking is not open for this huddle at the moment\./);
+  t.match(late.body, /Booking for pitches closed on Sunday, 22 November 2026, 09:30 GMT\./, 'the page says when it closed');
+  t.equal(bookings(), 3, "none of Ada's refused presses booked anything");
+
+  // A refused registration (pressed again from an old page) is said above the actions, not beside a pitch title.
+  const register = () =>
+    app.inject({ method: 'POST', url: `/h/${huddle.id}/register`, headers: { ...form, cookie }, payload: `_csrf=${csrf}` });
+  t.equal((await register()).headers.location, '/me?done=registered');
+  const again = await register();
+  t.equal(again.statusCode, 409);
+  t.match(again.body, /<p class="error" id="pitch-error" role="alert">You are registered for this huddle already\.<\/p>/);
+  const said = [taken, full, limit, late].map((answer) => /id="pitch-error" role="alert">([^<]*)</.exec(answer.body)?.[1]);
+  t.notMatch(said.join(' '), /\d{4}-\d\d-\d\dT|[A-Z]{4,}_/, 'no machine words: no ISO times, no codes');
+});
+
+t.test('a pitch that needs approval: the page says so, and "My huddles" shows it waiting', async (t) => {
+  const { app, org, signIn, csrfOf } = await setup(t);
+  const id = await publishHuddle(app, org.auth, { title: 'Approved huddle', pitch: { slotCount: 2, approvalRequired: true } });
+  const { cookie } = await signIn();
+  const page = await app.inject({ url: `/h/${id}`, headers: { cookie } });
+  const booked = await app.inject({
+    method: 'POST',
+    url: `/h/${id}/book`,
+    headers: { ...form, cookie },
+    payload: `_csrf=${encodeURIComponent(csrfOf(page.body))}&title=Gait`,
+  });
+  t.equal(booked.headers.location, '/me?done=pending');
+  const me = await app.inject({ url: '/me?done=pending', headers: { cookie } });
+  t.match(me.body, /Your pitch is waiting for the organisers’ approval\. We will email you\./);
+  t.match(me.body, /“Gait” \(pending\)/);
 });

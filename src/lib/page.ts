@@ -1,7 +1,5 @@
-// The pieces of HTML pages that need no frame (pure): the stylesheet, escaped paragraphs and one-button
-// forms for the pages written as strings, and reading submitted form fields.
+// What every page uses outside its frame (pure): the one stylesheet, and reading submitted form fields.
 import type { FastifyRequest } from 'fastify';
-import { escapeHtml } from './html.js';
 
 /** Served at /assets/convene.css; pages link to it because the content security policy forbids inline styles. */
 export const PAGE_CSS = `
@@ -10,7 +8,7 @@ body {
   margin: 0; font: 17px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
   background: Canvas; color: CanvasText;
 }
-main { max-width: 36rem; margin: 0 auto; padding: 2rem 1.25rem; }
+main { max-width: 36rem; margin: 0 auto; padding: 2rem 1.25rem; overflow-wrap: anywhere; }
 h1 { font-size: 1.5rem; line-height: 1.25; }
 button {
   font: inherit; font-weight: 600; padding: 0.7rem 1.3rem; border: 0; border-radius: 6px;
@@ -55,24 +53,14 @@ button.secondary { background: transparent; color: CanvasText; border: 2px solid
 form.action { display: inline-block; margin: 0.4rem 0.5rem 0 0; }
 .done { border-left: 4px solid #15803d; padding-left: 0.75rem; }
 .hp { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
-@media print { footer, .skip, form, #calendar, #actions, #subscribe, #newsletter { display: none; } }
+@media print {
+  footer, .skip, form, .no-print, .crumb { display: none; }
+  body { font-size: 11pt; }
+  main { max-width: none; padding: 0; }
+  a { color: inherit; text-decoration: none; }
+  .agenda li { break-inside: avoid; }
+}
 `.trim();
-
-/** A paragraph of text, escaped. */
-export function p(text: string, className?: string): string {
-  return `<p${className ? ` class="${className}"` : ''}>${escapeHtml(text)}</p>`;
-}
-
-/** A form that POSTs to `action` with hidden fields and one button: how every state change on a page happens. */
-export function postForm(action: string, hidden: Record<string, string>, button: string, extra = ''): string {
-  const fields = Object.entries(hidden)
-    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
-    .join('\n');
-  return (
-    `<form method="post" action="${escapeHtml(action)}">\n${fields}\n${extra}<button ` +
-    `type="submit">${escapeHtml(button)}</button>\n</form>`
-  );
-}
 
 /** One field of a submitted form (the first, when a name came twice). */
 export function formField(request: FastifyRequest, name: string): string | undefined {

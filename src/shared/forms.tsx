@@ -28,3 +28,17 @@ export function EmailField(props: { label: string; value: string; error?: string
     </>
   );
 }
+
+/** A form that POSTs its hidden fields with one button: how a page changes anything (a GET never does). */
+export function ButtonForm(props: { action: string; hidden: Record<string, string>; button: string; secondary?: boolean }) {
+  return (
+    <form method="post" action={props.action} class="action">
+      {Object.entries(props.hidden).map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
+      ))}
+      <button type="submit" class={props.secondary ? 'secondary' : undefined} safe>
+        {props.button}
+      </button>
+    </form>
+  );
+}

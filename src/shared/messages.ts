@@ -7,6 +7,10 @@ export const messages = {
   site: 'Convene',
   skipToContent: 'Skip to the content',
   apiDocs: 'API documentation',
+  /** The newsletter's topics, as a person reads them. */
+  topicNames: { newsletter: 'The newsletter', 'huddle-invites': 'Invitations to huddles', 'pitch-digest': 'The pitch digest' },
+  /** The same inside a sentence: "You receive the newsletter and invitations to huddles". */
+  topicPhrases: { newsletter: 'the newsletter', 'huddle-invites': 'invitations to huddles', 'pitch-digest': 'the pitch digest' },
   home: {
     title: 'Clusters on this Convene',
     intro: 'Innovation clusters that run their huddles here. Choose one to see its huddles and subscribe.',
@@ -35,7 +39,6 @@ export const messages = {
     name: 'Name (optional)',
     topics: 'What would you like to receive?',
     themes: 'Only huddles on these themes (none ticked: all of them)',
-    topicNames: { newsletter: 'The newsletter', 'huddle-invites': 'Invitations to huddles', 'pitch-digest': 'The pitch digest' },
     button: 'Subscribe',
     honeypot: 'Leave this empty',
     sentTitle: 'Check your email',
@@ -96,12 +99,15 @@ export const messages = {
     pitchLine: (title: string, status: string): string => `“${title}” (${status})`,
     canCancelUntil: (when: string): string => `You can cancel it yourself until ${when}.`,
     tooLate: (contact: string): string => `It is too late to cancel it here: write to the organisers at ${contact}.`,
+    organisersOf: (cluster: string): string => `the organisers of ${cluster}`,
     cancelPitch: 'Cancel this pitch',
     attending: 'Huddles I attend',
     noAttending: 'You have not registered for a huddle to come.',
     waitingPosition: (n: number): string => `On the waiting list, number ${n}`,
     cancelRegistration: 'Cancel my place',
     waitlist: 'Pitch waitlists',
+    noWaitlist:
+      'Your organisation is not waiting for a pitch slot. When every slot of a huddle is booked, join its waitlist from its page.',
     offer: (slot: string, until: string): string => `A slot is free for you: ${slot}. The offer holds until ${until}.`,
     place: (n: number): string => `Waiting, number ${n} in line`,
     accept: 'Take the slot',
@@ -143,9 +149,128 @@ export const messages = {
     register: 'Register to attend',
     registered: 'You are registered for this huddle.',
     signedInAs: (name: string): string => `Signed in as ${name}.`,
+    closesOn: (when: string): string => `Booking for pitches closes on ${when}.`,
+    opensOn: (when: string): string => `Booking for pitches opens on ${when}.`,
+    closedOn: (when: string): string => `Booking for pitches closed on ${when}.`,
+    yourPitch: (title: string, status: string): string => `Your pitch here: “${title}” (${status}).`,
+    seeInMe: 'See it or cancel it in My huddles',
+    onWaitlist: 'Your organisation is on the pitch waitlist: we email you when a slot frees.',
     titleMissing: 'Give your pitch a title.',
     expired: 'This form has expired: please send it again.',
   },
+  links: {
+    notAllowedTitle: 'Not allowed from another site',
+    notAllowed: 'This form only works on the page Convene showed you. Open the link from your email again.',
+    brokenTitle: 'This link does not work',
+    tooManyTitle: 'Too many links that do not work',
+    tryAgainIn: (seconds: number): string => `Try again in ${seconds} s.`,
+    failedTitle: 'That did not work',
+  },
+  subscription: {
+    brokenLink:
+      'The link is not complete, or not one of ours, or the subscription no longer exists. Use the link in your most recent ' +
+      'email from us.',
+    subscribedTitle: 'You are subscribed',
+    receiving: (topics: string, cluster: string): string => `You receive ${topics} from ${cluster}.`,
+    thankYou: (topics: string, cluster: string): string => `Thank you: you will receive ${topics} from ${cluster}.`,
+    choose: 'Choose what you receive',
+    expiredTitle: 'This link has expired',
+    expired: 'Sign up again to get a new one.',
+    confirmTitle: (cluster: string): string => `Confirm your subscription to ${cluster}`,
+    asked: (topics: string, email: string): string => `You asked to receive ${topics} at ${email}.`,
+    confirmButton: 'Confirm my subscription',
+    unsubscribedTitle: 'You are unsubscribed',
+    nothingMore: (email: string, cluster: string): string => `${email} receives nothing more from ${cluster}.`,
+    mistake: 'If this was a mistake, sign up again on the cluster’s website.',
+    unsubscribeTitle: (cluster: string): string => `Unsubscribe from ${cluster}`,
+    stopAll: (cluster: string, email: string): string => `Stop all emails from ${cluster} to ${email}?`,
+    unsubscribeButton: 'Unsubscribe',
+    preferencesTitle: (cluster: string): string => `Your ${cluster} emails`,
+    whatYouReceive: 'What you receive',
+    onlyThemes: 'Only these themes (none ticked: all of them)',
+    save: 'Save',
+    untickAll: 'Untick everything to stop all emails.',
+    confirmFirstTitle: 'Please confirm first',
+    confirmFirst: 'Use the confirmation link we emailed you; then you can choose what you receive.',
+    savedTitle: 'Preferences saved',
+    saved: (topics: string): string => `Saved: you receive ${topics}.`,
+    savedNothing: 'You are unsubscribed: you receive nothing more.',
+  },
+  pitchLink: {
+    brokenLink: 'The link is not complete, or not one of ours. Use the link in your most recent email about the pitch.',
+    pitch: (title: string, huddle: string): string => `“${title}” at ${huddle}`,
+    slot: (n: number, when: string): string => `Slot ${n}: ${when}`,
+    title: 'Your pitch',
+    statusTitle: (status: string): string => `This pitch is ${status}`,
+    suspended: 'Your membership is suspended, so it cannot be cancelled here',
+    tooLate: 'It is too late to cancel it here',
+    writeTo: (why: string, contact: string): string => `${why}. To cancel it, please write to the organisers: ${contact}.`,
+    until: (when: string): string => `You can cancel it until ${when}. The slot is then offered to the next organisation waiting.`,
+    cancelButton: 'Cancel my pitch',
+    cancelledTitle: 'Your pitch is cancelled',
+    cancelled: 'We have emailed you a confirmation that removes it from your calendar.',
+    notCancelledTitle: 'Your pitch was not cancelled',
+  },
+  offerLink: {
+    brokenLink: 'The link is not complete, or not one of ours. Use the link in your most recent email.',
+    slot: (huddle: string, n: number, when: string): string => `${huddle}, slot ${n}: ${when}`,
+    pitch: (title: string): string => `Your pitch: “${title}”`,
+    closedTitle: 'This offer is closed',
+    closed: (status: string): string => `It was ${status}.`,
+    openTitle: 'A pitch slot is yours if you want it',
+    heldUntil: (when: string): string => `Held for you until ${when}.`,
+    accept: 'Accept and book the slot',
+    decline: 'Decline: give it to the next in line',
+    pendingTitle: 'Slot held: waiting for approval',
+    bookedTitle: 'Your pitch is booked',
+    booked: 'We have emailed you the details with a calendar invitation.',
+    declinedTitle: 'Offer declined',
+    declined: 'The slot goes to the next organisation in line. Thank you for letting us know.',
+    chooseTitle: 'Choose accept or decline',
+    choose: 'Open the link from your email again and press one of the buttons.',
+  },
+  apiToken: {
+    title: 'Sign in',
+    intro: 'Convene emails you a link that signs you in. It works once, for 15 minutes.',
+    email: 'Your email address',
+    send: 'Email me a sign-in link',
+    finishTitle: 'Sign in to Convene',
+    finish: 'Press the button to finish signing in. You will see your member token and your private calendar address.',
+    button: 'Sign in',
+    expiredTitle: 'This sign-in link no longer works',
+    expired: 'The link was used already, or it has expired (sign-in links last 15 minutes; the one in the welcome email, a week).',
+    askAgain: 'Ask for a new one:',
+    signedInTitle: (name: string): string => `Signed in as ${name}`,
+    tokenHeading: 'Your member token',
+    tokenIntro: 'Apps and scripts send it as “Authorization: Bearer <token>”. It is shown this once: copy it now and keep it private.',
+    tokenUntil: (day: string): string => `It works until ${day} unless you sign out.`,
+    calendarHeading: 'Your private calendar',
+    calendarIntro:
+      'Subscribe to it to see the huddles you attend and your pitch slots, with their online links. Anyone with the address can ' +
+      'read it; you can change it from the API.',
+  },
+  /** What a refusal means, said to a person on a page (the API's detail is for programs). */
+  problems: {
+    SLOT_TAKEN: 'Someone has just booked that slot. Choose another one, or take the first free slot.',
+    NO_SLOTS_LEFT: 'Every slot is booked now. Join the pitch waitlist and we email you when one frees.',
+    BOOKING_LIMIT_REACHED: 'Your organisation already pitches at this huddle, or has pitched as often as the cluster allows for now.',
+    BOOKING_CLOSED: 'Booking is not open for this huddle at the moment.',
+    CANCELLATION_CUTOFF_PASSED: 'It is too late to cancel this pitch yourself: please write to the organisers.',
+    BOOKING_CANCELLED: 'This pitch is cancelled already.',
+    BOOKING_NOT_FOUND: 'There is no such pitch of yours.',
+    SLOT_NOT_FOUND: 'That slot is not one of this huddle’s. Choose one from the list.',
+    ALREADY_REGISTERED: 'You are registered for this huddle already.',
+    REGISTRATION_CLOSED: 'Registration for this huddle is closed.',
+    NOT_REGISTERED: 'You are not registered for this huddle.',
+    ALREADY_ON_WAITLIST: 'Your organisation is on this huddle’s pitch waitlist already.',
+    SLOTS_AVAILABLE: 'A slot is free: book it instead of joining the waitlist.',
+    NOT_ON_WAITLIST: 'Your organisation is not on this huddle’s waitlist.',
+    OFFER_CLOSED: 'This offer is no longer open: it was taken, declined or has run out.',
+    OFFER_NOT_FOUND: 'There is no such offer for you.',
+    HUDDLE_CANCELLED: 'This huddle is cancelled.',
+    HUDDLE_NOT_PUBLISHED: 'This huddle is not published yet.',
+    FORBIDDEN: 'Your membership does not allow this at the moment. Please write to the organisers.',
+  } as Record<string, string>,
   notFound: {
     title: 'Not found',
     body: 'There is nothing here. The link may be old, or the huddle was removed.',
@@ -171,9 +296,19 @@ function formatter(kind: 'day' | 'time' | 'zone', zone: string): Intl.DateTimeFo
 export const dates = {
   day: (at: Date, zone: string) => formatter('day', zone).format(at),
   time: (at: Date, zone: string) => formatter('time', zone).format(at),
+  /** "Tuesday 1 December 2026, 09:30 GMT": a deadline or an instant, with the zone said. */
+  moment: (at: Date, zone: string) => `${dates.day(at, zone)}, ${dates.time(at, zone)} ${dates.zoneName(at, zone)}`,
   /** "GMT", "BST", "GMT+5:30": the zone's name for that instant. */
   zoneName: (at: Date, zone: string) =>
     formatter('zone', zone)
       .formatToParts(at)
       .find((part) => part.type === 'timeZoneName')?.value ?? zone,
 };
+
+const conjunction = new Intl.ListFormat(LOCALE, { type: 'conjunction' });
+
+/** "the newsletter and invitations to huddles": the topics in a sentence. */
+export function topicsInWords(topics: readonly string[]): string {
+  const phrases = messages.topicPhrases as Record<string, string>;
+  return conjunction.format(topics.map((topic) => phrases[topic] ?? topic));
+}

@@ -1,10 +1,11 @@
-// The pages written as HTML strings (confirm, unsubscribe, the pitch and offer links, the API-token
-// sign-in page) in the same frame as the rest, and what they share: refusing a form from another site,
-// and answering a signed link that does not work.
+// What the pages behind email links (confirm, unsubscribe, preferences, the pitch and offer links, the
+// API-token sign-in page) share: a page in the common frame, refusing a form from another site, and
+// answering a signed link that does not work.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppError } from '../errors.js';
 import { createFailureLimiter } from '../lib/failure-limiter.js';
-import { p } from '../lib/page.js';
 import { Layout } from './layout.js';
+import { messages } from './messages.js';
 
 /** Answers with a page: never cached, never indexed, since pages behind email links carry tokens and one-time state. */
 export function sendPage(reply: FastifyReply, status: number, title: string, body: JSX.Element) {
@@ -29,12 +30,7 @@ export async function sameSiteOnly(request: FastifyRequest, reply: FastifyReply)
   if (typeof site === 'string') allowed = site === 'same-origin' || site === 'none';
   else if (typeof origin === 'string') allowed = origin === `${request.protocol}://${request.host}`;
   if (!allowed) {
-    return sendPage(
-      reply,
-      403,
-      'Not allowed from another site',
-      p('This form only works on the page Convene showed you. Open the link from your email again.'),
-    );
+    return sendPage(reply, 403, messages.links.notAllowedTitle, <p>{messages.links.notAllowed}</p>);
   }
 }
 
@@ -55,8 +51,17 @@ export function badLinkAnswer(perMinute = BAD_LINKS_PER_MINUTE) {
     failures.recordFailure(request.ip, 'link', now);
     const wait = failures.blockedFor(request.ip, 'link', now);
     if (wait > 0) {
-      return sendPage(reply.header('retry-after', String(wait)), 429, 'Too many links that do not work', p(`Try again in ${wait} s.`));
+      const tryAgain = messages.links.tryAgainIn(wait);
+      return sendPage(reply.header('retry-after', String(wait)), 429, messages.links.tooManyTitle, <p safe>{tryAgain}</p>);
     }
-    return sendPage(reply, 404, 'This link does not work', p(explanation));
+    return sendPage(reply, 404, messages.links.brokenTitle, <p safe>{explanation}</p>);
   };
+}
+
+/**
+ * A refusal in words for a page: the catalogue's sentence for its code (translated with the pages),
+ * or the service's own words where the page has none (a title too long, for one).
+ */
+export function problemInWords(error: AppError): string {
+  return messages.problems[error.code] ?? error.message;
 }

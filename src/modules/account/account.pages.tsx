@@ -7,7 +7,7 @@ import { fastifyKitaHtml } from '@kitajs/fastify-html-plugin';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../../errors.js';
 import { formField } from '../../lib/page.js';
-import { sameSiteOnly } from '../../shared/pages.js';
+import { problemInWords, sameSiteOnly } from '../../shared/pages.js';
 import { clearSessionCookie, csrfMatches, csrfToken, sessionToken, setSessionCookie } from '../../lib/session.js';
 import { isEmailAddress } from '../../lib/text.js';
 import { messages } from '../../shared/messages.js';
@@ -91,7 +91,7 @@ export const accountPages: FastifyPluginAsync<AccountPagesDeps> = async (app, de
         return reply.redirect(`/me?done=${done}`, 303);
       } catch (error) {
         if (!isAppError(error) || error.statusCode >= 500) throw error;
-        return showMe(reply, principal, null, error.message, error.statusCode);
+        return showMe(reply, principal, null, problemInWords(error), error.statusCode);
       }
     });
   }
@@ -112,10 +112,10 @@ export const accountPages: FastifyPluginAsync<AccountPagesDeps> = async (app, de
         <MePage
           member={member}
           clusterName={cluster.name}
-          contact={cluster.contactEmail ?? `the organisers of ${cluster.name}`}
+          contact={cluster.contactEmail ?? messages.me.organisersOf(cluster.name)}
           now={now}
           done={done ? messages.me.done[done] : null}
-          error={error === 'forbidden' ? 'This form has expired: please try again.' : error}
+          error={error === 'forbidden' ? messages.book.expired : error}
           pitches={pitches}
           attending={registrations.forMember(member.id).filter((row) => upcoming(row.huddle))}
           waitlist={places.map((place) => ({

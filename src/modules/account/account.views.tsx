@@ -1,7 +1,7 @@
 // The member's pages as components (pure): sign-in by email link, and "My huddles" with the forms that
 // change things (each a POST carrying the session's CSRF token). Values from the database are escaped.
 import type { Booking, Huddle, Registration, Slot } from '../../db/schema.js';
-import { EmailField } from '../../shared/forms.js';
+import { ButtonForm, EmailField } from '../../shared/forms.js';
 import { Layout } from '../../shared/layout.js';
 import { dates, messages } from '../../shared/messages.js';
 
@@ -9,14 +9,7 @@ const m = messages;
 
 /** A form with one button, for a signed-in page: POST with the CSRF token. */
 export function ActionForm(props: { action: string; csrf: string; button: string; secondary?: boolean }) {
-  return (
-    <form method="post" action={props.action} class="action">
-      <input type="hidden" name="_csrf" value={props.csrf} />
-      <button type="submit" class={props.secondary ? 'secondary' : undefined} safe>
-        {props.button}
-      </button>
-    </form>
-  );
+  return <ButtonForm action={props.action} hidden={{ _csrf: props.csrf }} button={props.button} secondary={props.secondary} />;
 }
 
 export function SignInPage(props: { email?: string; error?: string; status?: 'expired' }) {
@@ -87,7 +80,6 @@ function HuddleLink({ huddle }: { huddle: Huddle }) {
 }
 
 export function MePage(d: MeData) {
-  const when = (at: Date, zone: string) => `${dates.day(at, zone)}, ${dates.time(at, zone)} ${dates.zoneName(at, zone)}`;
   return (
     <Layout title={m.me.title} within={d.clusterName}>
       <h1>{m.me.title}</h1>
@@ -116,12 +108,12 @@ export function MePage(d: MeData) {
               <li>
                 <HuddleLink huddle={huddle} />
                 <br />
-                <span safe>{`${m.huddle.slot(slot.position)}: ${when(slot.startsAt, huddle.timezone)}`}</span>
+                <span safe>{`${m.huddle.slot(slot.position)}: ${dates.moment(slot.startsAt, huddle.timezone)}`}</span>
                 <br />
                 <span safe>{m.me.pitchLine(booking.title, booking.status)}</span>
                 {d.now < deadline ? (
                   <>
-                    <p safe>{m.me.canCancelUntil(when(deadline, huddle.timezone))}</p>
+                    <p safe>{m.me.canCancelUntil(dates.moment(deadline, huddle.timezone))}</p>
                     <ActionForm action={`/me/pitches/${booking.id}/cancel`} csrf={d.csrf} button={m.me.cancelPitch} secondary />
                   </>
                 ) : (
@@ -135,7 +127,7 @@ export function MePage(d: MeData) {
       <section aria-labelledby="waitlist">
         <h2 id="waitlist">{m.me.waitlist}</h2>
         {d.waitlist.length === 0 ? (
-          ''
+          <p>{m.me.noWaitlist}</p>
         ) : (
           <ul class="cards">
             {d.waitlist.map((place) => (
@@ -146,8 +138,8 @@ export function MePage(d: MeData) {
                   <>
                     <span safe>
                       {m.me.offer(
-                        when(place.offer.slot.startsAt, place.huddle.timezone),
-                        when(place.offer.expiresAt, place.huddle.timezone),
+                        dates.moment(place.offer.slot.startsAt, place.huddle.timezone),
+                        dates.moment(place.offer.expiresAt, place.huddle.timezone),
                       )}
                     </span>
                     <ActionForm action={`/me/offers/${place.offer.id}/accept`} csrf={d.csrf} button={m.me.accept} />
@@ -171,7 +163,7 @@ export function MePage(d: MeData) {
               <li>
                 <HuddleLink huddle={huddle} />
                 <br />
-                <span safe>{when(huddle.startsAt, huddle.timezone)}</span>
+                <span safe>{dates.moment(huddle.startsAt, huddle.timezone)}</span>
                 {position !== null ? (
                   <>
                     <br />

@@ -8,7 +8,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Cluster, Huddle, Topic } from '../../db/schema.js';
 import { isAppError, problem } from '../../errors.js';
 import { formField, formFields } from '../../lib/page.js';
-import { sameSiteOnly } from '../../shared/pages.js';
+import { problemInWords, sameSiteOnly } from '../../shared/pages.js';
 import { csrfMatches, csrfToken, sessionToken } from '../../lib/session.js';
 import { isEmailAddress, SLUG } from '../../lib/text.js';
 import { dates, messages } from '../../shared/messages.js';
@@ -42,7 +42,7 @@ const EMPTY_PITCH: PitchForm = { title: '', summary: '', slotId: '', error: null
 
 const m = messages;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TOPICS = Object.keys(messages.signUp.topicNames) as Topic[];
+const TOPICS = Object.keys(messages.topicNames) as Topic[];
 /** Public pages change when a huddle does; a minute of caching spares the database, never a visitor. */
 const PUBLIC_CACHE = 'public, max-age=60';
 
@@ -201,7 +201,9 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
       csrf: csrfToken(secretKey, principal.tokenId),
       freeSlots,
       bookingOpen,
-      myPitch: mine ? mine.booking.status : null,
+      bookingOpensAt: window.opensAt && now < window.opensAt ? window.opensAt : null,
+      bookingClosesAt: window.closesAt,
+      myPitch: mine ? { title: mine.booking.title, status: mine.booking.status } : null,
       onWaitlist: waitlist.forMember(principal.memberId).some((place) => place.huddle.id === huddle.id),
       attendance: attendance ? { position: attendance.position } : undefined,
       form,
@@ -243,6 +245,7 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
 
   /** A signed-in member's form on a huddle page: session and CSRF checked, then `act`; errors shown beside the form. */
   function huddleAction(path: string, act: (huddle: Huddle, principal: MemberPrincipal, form: PitchForm) => string) {
+    const errorAt = path.endsWith('/register') ? 'register' : 'pitch';
     app.post(path, { schema: { hide: true }, preHandler: sameSiteOnly }, async (request, reply) => {
       const huddle = publicHuddle((request.params as { id: string }).id);
       if (!huddle) return notFound(reply);
@@ -255,13 +258,13 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
         error: null,
       };
       if (!csrfMatches(secretKey, principal.tokenId, formField(request, '_csrf'))) {
-        return huddlePage(request, reply, huddle, { ...form, error: m.book.expired }, 403);
+        return huddlePage(request, reply, huddle, { ...form, error: m.book.expired, errorAt }, 403);
       }
       try {
         return reply.redirect(`/me?done=${act(huddle, principal, form)}`, 303);
       } catch (error) {
         if (!isAppError(error) || error.statusCode >= 500) throw error;
-        return huddlePage(request, reply, huddle, { ...form, error: error.message }, error.statusCode);
+        return huddlePage(request, reply, huddle, { ...form, error: problemInWords(error), errorAt }, error.statusCode);
       }
     });
   }

@@ -84,7 +84,7 @@ export const EMPTY_SIGN_UP: SignUpForm = { email: '', name: '', topics: ['newsle
 
 /** The newsletter sign-up: plain HTML that also works when pasted on the cluster's own website. */
 export function SignUpFormView({ cluster, form }: { cluster: Pick<Cluster, 'slug' | 'themes'>; form: SignUpForm }) {
-  const topics = Object.entries(m.signUp.topicNames) as [Topic, string][];
+  const topics = Object.entries(m.topicNames) as [Topic, string][];
   return (
     <form method="post" action={`/c/${cluster.slug}/subscribe`} novalidate>
       {form.errors.email || form.errors.topics ? (
@@ -186,7 +186,7 @@ export function ClusterPage(props: { cluster: Cluster; baseUrl: string; huddles:
           </ul>
         )}
       </section>
-      <section aria-labelledby="subscribe">
+      <section aria-labelledby="subscribe" class="no-print">
         <h2 id="subscribe">{m.cluster.subscribeHeading}</h2>
         <p>{m.cluster.subscribeIntro}</p>
         <ul class="links">
@@ -205,7 +205,7 @@ export function ClusterPage(props: { cluster: Cluster; baseUrl: string; huddles:
           <input id="ics" type="text" readonly value={feed.ics} />
         </p>
       </section>
-      <section aria-labelledby="newsletter">
+      <section aria-labelledby="newsletter" class="no-print">
         <h2 id="newsletter">{m.cluster.newsletterHeading}</h2>
         <p>{m.cluster.newsletterIntro}</p>
         <SignUpFormView cluster={cluster} form={props.form} />
@@ -371,7 +371,7 @@ export function HuddlePage(props: {
         )}
       </section>
       {huddle.status !== 'cancelled' ? (
-        <section aria-labelledby="calendar">
+        <section aria-labelledby="calendar" class="no-print">
           <h2 id="calendar">{m.huddle.addToCalendar}</h2>
           <ul class="links">
             <li>
@@ -389,7 +389,7 @@ export function HuddlePage(props: {
         props.viewer ? (
           <HuddleActions huddle={huddle} viewer={props.viewer} />
         ) : (
-          <section aria-labelledby="actions">
+          <section aria-labelledby="actions" class="no-print">
             <h2 id="actions">{m.huddle.actionsHeading}</h2>
             {props.elsewhere ? (
               <p safe>{m.huddle.otherCluster(props.elsewhere, cluster.name)}</p>
@@ -417,6 +417,8 @@ export interface PitchForm {
   summary: string;
   slotId: string;
   error: string | null;
+  /** Which form the error answers: beside the pitch's title, or (registering) above the actions. */
+  errorAt?: 'pitch' | 'register';
 }
 
 export interface Viewer {
@@ -425,8 +427,11 @@ export interface Viewer {
   /** Free slots while booking is open; empty when none is free or booking is closed. */
   freeSlots: { id: string; label: string }[];
   bookingOpen: boolean;
+  /** When booking will open, while it is not open yet (else null); and when it closes. */
+  bookingOpensAt: Date | null;
+  bookingClosesAt: Date;
   /** The status of the organisation's pitch at this huddle, if it has one. */
-  myPitch: string | null;
+  myPitch: { title: string; status: string } | null;
   onWaitlist: boolean;
   /** Registered (null position) or waiting (a position); undefined when not registered. */
   attendance: { position: number | null } | undefined;
@@ -478,31 +483,57 @@ function PitchFields({ form, withSlots }: { form: PitchForm; withSlots: { id: st
 
 /** What a signed-in member can do at a huddle: book a pitch (or join the waitlist), register to attend. */
 export function HuddleActions({ huddle, viewer }: { huddle: Huddle; viewer: Viewer }) {
+  const zone = huddle.timezone;
+  const bookingForm = !viewer.myPitch && viewer.freeSlots.length > 0;
+  const waitlistForm = !viewer.myPitch && !bookingForm && viewer.bookingOpen && !viewer.onWaitlist && huddle.slotCount > 0;
+  // An error shows beside the title it is about; one no form on the page can show (booking closed
+  // meanwhile, or a refused registration) shows above the actions, so it is never lost.
+  const besideTitle = viewer.form.errorAt !== 'register' && (bookingForm || waitlistForm);
+  const form = besideTitle ? viewer.form : { ...viewer.form, error: null };
+  const bookingState =
+    viewer.myPitch || huddle.slotCount === 0
+      ? null
+      : viewer.bookingOpen
+        ? viewer.onWaitlist
+          ? m.book.onWaitlist
+          : m.book.closesOn(dates.moment(viewer.bookingClosesAt, zone))
+        : viewer.bookingOpensAt
+          ? m.book.opensOn(dates.moment(viewer.bookingOpensAt, zone))
+          : m.book.closedOn(dates.moment(viewer.bookingClosesAt, zone));
   return (
-    <section aria-labelledby="actions">
+    <section aria-labelledby="actions" class="no-print">
       <h2 id="actions">{m.huddle.actionsHeading}</h2>
       <p safe>{m.book.signedInAs(viewer.name)}</p>
+      {viewer.form.error && !besideTitle ? (
+        <p class="error" id="pitch-error" role="alert" safe>
+          {viewer.form.error}
+        </p>
+      ) : (
+        ''
+      )}
       {viewer.myPitch ? (
         <p>
-          <a href="/me" safe>
-            {m.me.pitchLine(m.book.heading, viewer.myPitch)}
-          </a>
+          <span safe>{m.book.yourPitch(viewer.myPitch.title, viewer.myPitch.status)}</span> <a href="/me">{m.book.seeInMe}</a>
         </p>
-      ) : viewer.freeSlots.length > 0 ? (
+      ) : (
+        ''
+      )}
+      {bookingState ? <p safe>{bookingState}</p> : ''}
+      {bookingForm ? (
         <form method="post" action={`/h/${huddle.id}/book`}>
           <h3>{m.book.heading}</h3>
           <input type="hidden" name="_csrf" value={viewer.csrf} />
-          <PitchFields form={viewer.form} withSlots={viewer.freeSlots} />
+          <PitchFields form={form} withSlots={viewer.freeSlots} />
           <p>
             <button type="submit">{m.book.button}</button>
           </p>
         </form>
-      ) : viewer.bookingOpen && !viewer.onWaitlist && huddle.slotCount > 0 ? (
+      ) : waitlistForm ? (
         <form method="post" action={`/h/${huddle.id}/waitlist`}>
           <h3>{m.book.waitlistHeading}</h3>
           <p>{m.book.waitlistIntro}</p>
           <input type="hidden" name="_csrf" value={viewer.csrf} />
-          <PitchFields form={viewer.form} withSlots={null} />
+          <PitchFields form={form} withSlots={null} />
           <p>
             <button type="submit">{m.book.waitlistButton}</button>
           </p>

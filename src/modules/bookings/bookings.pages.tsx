@@ -3,17 +3,24 @@
 // button POSTs, and cancels as the member would (so the cancellation cutoff applies).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../../errors.js';
-import { p, postForm } from '../../lib/page.js';
-import { sendPage, sameSiteOnly } from '../../shared/pages.js';
 import { verifyLink } from '../../lib/signed-links.js';
+import { ButtonForm } from '../../shared/forms.js';
 import { slotText } from '../../shared/huddle-text.js';
+import { dates, messages } from '../../shared/messages.js';
+import { badLinkAnswer, problemInWords, sendPage, sameSiteOnly } from '../../shared/pages.js';
+import { formBodies } from '../../plugins/bodies.js';
 import { isActiveBooking, memberCancelDeadline } from './bookings.rules.js';
 import { CANCEL_LINK_PURPOSE, type BookingDetails, type BookingsService } from './bookings.service.js';
-import { formBodies } from '../../plugins/bodies.js';
-import { badLinkAnswer } from '../../shared/pages.js';
 
-function describe(d: BookingDetails): string {
-  return [p(`"${d.booking.title}" at ${d.huddle.title}`), p(`Slot ${d.slot.position}: ${slotText(d.slot, d.huddle.timezone)}`)].join('\n');
+const m = messages.pitchLink;
+
+function Pitch({ d }: { d: BookingDetails }) {
+  return (
+    <>
+      <p safe>{m.pitch(d.booking.title, d.huddle.title)}</p>
+      <p safe>{m.slot(d.slot.position, slotText(d.slot, d.huddle.timezone))}</p>
+    </>
+  );
 }
 
 export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secretKey: string }> = async (app, { bookings, secretKey }) => {
@@ -27,39 +34,35 @@ export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secr
 
   // No per-address limit: a genuine link never fails for load (lib/bad-links.ts).
   const badLink = badLinkAnswer();
-  const unknown = (request: FastifyRequest, reply: FastifyReply) =>
-    badLink(request, reply, 'The link is not complete, or not one of ours. Use the link in your most recent email about the pitch.');
+  const unknown = (request: FastifyRequest, reply: FastifyReply) => badLink(request, reply, m.brokenLink);
 
   app.get('/pitches/cancel', { schema: { hide: true } }, async (request, reply) => {
     const token = (request.query as { token?: unknown }).token;
     const d = lookup(token);
     if (!d) return unknown(request, reply);
-    if (!isActiveBooking(d.booking)) {
-      return sendPage(reply, 200, `This pitch is ${d.booking.status}`, describe(d));
-    }
+    if (!isActiveBooking(d.booking)) return sendPage(reply, 200, m.statusTitle(d.booking.status), <Pitch d={d} />);
     const deadline = memberCancelDeadline(d.huddle);
     if (d.member.status !== 'active' || app.clock.now() >= deadline) {
-      const why =
-        d.member.status !== 'active' ? 'Your membership is suspended, so it cannot be cancelled here' : 'It is too late to cancel it here';
+      const why = m.writeTo(d.member.status !== 'active' ? m.suspended : m.tooLate, bookings.organisersContact(d.huddle));
       return sendPage(
         reply,
         200,
-        'Your pitch',
-        [describe(d), p(`${why}. To cancel it, please write to the organisers: ${bookings.organisersContact(d.huddle)}.`)].join('\n'),
+        m.title,
+        <>
+          <Pitch d={d} />
+          <p safe>{why}</p>
+        </>,
       );
     }
     return sendPage(
       reply,
       200,
-      'Your pitch',
-      [
-        describe(d),
-        p(
-          `You can cancel it until ${deadline.toISOString().replace('T', ' ').slice(0, 16)} UTC. The slot is then offered to the ` +
-            `next organisation waiting.`,
-        ),
-        postForm('/pitches/cancel', { token: token as string }, 'Cancel my pitch'),
-      ].join('\n'),
+      m.title,
+      <>
+        <Pitch d={d} />
+        <p safe>{m.until(dates.moment(deadline, d.huddle.timezone))}</p>
+        <ButtonForm action="/pitches/cancel" hidden={{ token: token as string }} button={m.cancelButton} />
+      </>,
     );
   });
 
@@ -80,12 +83,23 @@ export const bookingsPages: FastifyPluginAsync<{ bookings: BookingsService; secr
       return sendPage(
         reply,
         200,
-        'Your pitch is cancelled',
-        [describe(after), p('We have emailed you a confirmation that removes it from your calendar.')].join('\n'),
+        m.cancelledTitle,
+        <>
+          <Pitch d={after} />
+          <p>{m.cancelled}</p>
+        </>,
       );
     } catch (error) {
       if (!isAppError(error) || error.statusCode >= 500) throw error;
-      return sendPage(reply, error.statusCode, 'Your pitch was not cancelled', [describe(d), p(error.message)].join('\n'));
+      return sendPage(
+        reply,
+        error.statusCode,
+        m.notCancelledTitle,
+        <>
+          <Pitch d={d} />
+          <p safe>{problemInWords(error)}</p>
+        </>,
+      );
     }
   });
 };

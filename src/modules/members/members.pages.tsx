@@ -2,25 +2,29 @@
 // scanners follow links; the button on the page POSTs the code and shows the new token once.
 import type { FastifyPluginAsync } from 'fastify';
 import { isAppError } from '../../errors.js';
-import { escapeHtml } from '../../lib/html.js';
-import { p, postForm } from '../../lib/page.js';
+import { ButtonForm } from '../../shared/forms.js';
+import { dates, messages } from '../../shared/messages.js';
 import { sendPage, sameSiteOnly } from '../../shared/pages.js';
 import type { MembersService } from './members.service.js';
-import { ACCEPTED_DETAIL, sendLinkAfterResponse } from './members.routes.js';
+import { sendLinkAfterResponse } from './members.routes.js';
 import type { SignIn } from './members.sign-in.js';
 import { memberFeedLinks } from './members.view.js';
 import { formBodies } from '../../plugins/bodies.js';
 
 const FORM_LIMIT_BYTES = 4096;
-const EXPIRED_LINK = 'The link was used already, or it has expired (sign-in links last 15 minutes; the one in the welcome email, a week).';
+const m = messages.apiToken;
 
-const emailForm = [
-  '<form method="post" action="/sign-in/link">',
-  '<label for="email">Your email address</label>',
-  '<input type="email" id="email" name="email" autocomplete="email" required maxlength="254">',
-  '<p><button type="submit">Email me a sign-in link</button></p>',
-  '</form>',
-].join('\n');
+function EmailForm() {
+  return (
+    <form method="post" action="/sign-in/link">
+      <label for="email">{m.email}</label>
+      <input type="email" id="email" name="email" autocomplete="email" required maxlength="254" />
+      <p>
+        <button type="submit">{m.send}</button>
+      </p>
+    </form>
+  );
+}
 
 function field(body: unknown, name: string): string | undefined {
   const value = (body as Record<string, unknown> | undefined)?.[name];
@@ -38,19 +42,22 @@ export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn:
       return sendPage(
         reply,
         200,
-        'Sign in',
-        [p('Convene emails you a link that signs you in. It works once, for 15 minutes.'), emailForm].join('\n'),
+        m.title,
+        <>
+          <p>{m.intro}</p>
+          <EmailForm />
+        </>,
       );
     }
     return sendPage(
       reply,
       200,
-      'Sign in to Convene',
-      [
-        p('Press the button to finish signing in. You will see your member token and your private calendar address.'),
-        postForm('/sign-in', { code }, 'Sign in'),
-        p('Did not ask to sign in? Close this page: nothing happens without the button.', 'note'),
-      ].join('\n'),
+      m.finishTitle,
+      <>
+        <p>{m.finish}</p>
+        <ButtonForm action="/sign-in" hidden={{ code }} button={m.button} />
+        <p class="note">{messages.signIn.notYou}</p>
+      </>,
     );
   });
 
@@ -67,8 +74,14 @@ export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn:
         return sendPage(
           reply,
           400,
-          'This sign-in link no longer works',
-          [`<div class="error">${p(EXPIRED_LINK)}</div>`, p('Ask for a new one:'), emailForm].join('\n'),
+          m.expiredTitle,
+          <>
+            <div class="error">
+              <p>{m.expired}</p>
+            </div>
+            <p>{m.askAgain}</p>
+            <EmailForm />
+          </>,
         );
       }
       const member = members.byId(issued.memberId)!;
@@ -76,21 +89,28 @@ export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn:
       return sendPage(
         reply,
         200,
-        `Signed in as ${member.name}`,
-        [
-          '<h2>Your member token</h2>',
-          p('Apps and scripts send it as "Authorization: Bearer <token>". It is shown this once: copy it now and keep it private.'),
-          `<p class="secret" id="token">${escapeHtml(issued.token)}</p>`,
-          p(`It works until ${issued.expiresAt.toISOString().slice(0, 10)} unless you sign out.`, 'note'),
-          '<h2>Your private calendar</h2>',
-          p(
-            'Subscribe to it to see the huddles you attend and your pitch slots, with their online links. Anyone with the address ' +
-              'can read it; you can change it from the API.',
-          ),
-          `<p><a href="${escapeHtml(links.webcal)}">Subscribe in your calendar app</a></p>`,
-          `<p><a href="${escapeHtml(links.google)}">Add to Google Calendar</a></p>`,
-          `<p class="secret">${escapeHtml(links.ics)}</p>`,
-        ].join('\n'),
+        m.signedInTitle(member.name),
+        <>
+          <h2>{m.tokenHeading}</h2>
+          <p>{m.tokenIntro}</p>
+          <p class="secret" id="token" safe>
+            {issued.token}
+          </p>
+          <p class="note" safe>
+            {m.tokenUntil(dates.day(issued.expiresAt, 'UTC'))}
+          </p>
+          <h2>{m.calendarHeading}</h2>
+          <p safe>{m.calendarIntro}</p>
+          <p>
+            <a href={links.webcal}>{messages.me.subscribe}</a>
+          </p>
+          <p>
+            <a href={links.google}>{messages.me.google}</a>
+          </p>
+          <p class="secret" safe>
+            {links.ics}
+          </p>
+        </>,
       );
     },
   );
@@ -100,7 +120,7 @@ export const membersPages: FastifyPluginAsync<{ members: MembersService; signIn:
     config: { rateLimit },
     bodyLimit: FORM_LIMIT_BYTES,
     preHandler: sameSiteOnly,
-    handler: async (_request, reply) => sendPage(reply, 200, 'Check your email', p(ACCEPTED_DETAIL)),
+    handler: async (_request, reply) => sendPage(reply, 200, messages.signIn.sentTitle, <p>{messages.signIn.sent}</p>),
     // Only a request answered normally sends mail (not one refused as cross-site or rate-limited).
     onResponse: async (request, reply) => {
       if (reply.statusCode === 200) sendLinkAfterResponse(signIn, field(request.body, 'email') ?? '', request.log);

@@ -5,26 +5,56 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { TOPICS, type Topic } from '../../db/schema.js';
 import { isAppError } from '../../errors.js';
-import { badLinkAnswer } from '../../shared/pages.js';
-import { escapeHtml } from '../../lib/html.js';
-import { formField, formFields, p, postForm } from '../../lib/page.js';
-import { sendPage, sameSiteOnly } from '../../shared/pages.js';
+import { formField, formFields } from '../../lib/page.js';
+import { ButtonForm } from '../../shared/forms.js';
+import { messages, topicsInWords } from '../../shared/messages.js';
+import { badLinkAnswer, sendPage, sameSiteOnly } from '../../shared/pages.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
-import { topicList } from './subscribers.emails.js';
 import type { LinkPurpose, RequestContext, Subscriber, SubscribersService } from './subscribers.service.js';
 import { formBodies } from '../../plugins/bodies.js';
 
 const FORM_LIMIT_BYTES = 4096;
-const TOPIC_LABELS: Record<Topic, string> = {
-  newsletter: 'The newsletter',
-  'huddle-invites': 'Invitations to huddles',
-  'pitch-digest': 'A digest of the pitches',
-};
+const m = messages.subscription;
 
 /** A form field, whether the body came form-urlencoded or multipart (both arrive as key-value objects). */
 function tokenOf(request: FastifyRequest): string | undefined {
   const query = (request.query as { token?: unknown }).token;
   return typeof query === 'string' ? query : formField(request, 'token');
+}
+
+/** What a subscriber receives and which themes, as a form; unticking everything unsubscribes. */
+function PreferencesForm(props: { subscriber: Subscriber; token: string; themes: string[] }) {
+  const { subscriber, token, themes } = props;
+  const receives = (topic: Topic) => subscriber.topics.includes(topic) && subscriber.status !== 'unsubscribed';
+  return (
+    <>
+      <form method="post" action="/preferences">
+        <input type="hidden" name="token" value={token} />
+        <fieldset>
+          <legend>{m.whatYouReceive}</legend>
+          {TOPICS.map((topic) => (
+            <label class="choice">
+              <input type="checkbox" name="topics" value={topic} checked={receives(topic)} /> {messages.topicNames[topic]}
+            </label>
+          ))}
+        </fieldset>
+        {themes.length > 0 ? (
+          <fieldset>
+            <legend>{m.onlyThemes}</legend>
+            {themes.map((theme) => (
+              <label class="choice">
+                <input type="checkbox" name="themes" value={theme} checked={subscriber.themes.includes(theme)} /> <span safe>{theme}</span>
+              </label>
+            ))}
+          </fieldset>
+        ) : (
+          ''
+        )}
+        <button type="submit">{m.save}</button>
+      </form>
+      <p class="note">{m.untickAll}</p>
+    </>
+  );
 }
 
 export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersService; clusters: ClustersService }> = async (
@@ -45,30 +75,24 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     const token = tokenOf(request);
     return token ? subscribers.fromLink(purpose, token) : undefined;
   }
-  const unknown = (request: FastifyRequest, reply: FastifyReply) =>
-    badLink(
-      request,
-      reply,
-      'The link is not complete, or not one of ours, or the subscription no longer exists. Use the link in your most recent ' +
-        'email from us.',
-    );
+  const unknown = (request: FastifyRequest, reply: FastifyReply) => badLink(request, reply, m.brokenLink);
+  const expired = (reply: FastifyReply, status: number) => sendPage(reply, status, m.expiredTitle, <p>{m.expired}</p>);
 
   app.get('/subscriptions/confirm', { schema: { hide: true } }, async (request, reply) => {
     const subscriber = lookup('confirm', request);
     if (!subscriber) return unknown(request, reply);
     const cluster = clusters.getById(subscriber.clusterId);
-    if (subscriber.status === 'confirmed')
-      return sendPage(reply, 200, 'You are subscribed', p(`You receive ${topicList(subscriber.topics)} from ${cluster.name}.`));
-    if (subscriber.status !== 'pending' || subscribers.pendingExpired(subscriber, app.clock.now()))
-      return sendPage(reply, 410, 'This link has expired', p('Sign up again to get a new one.'));
+    const topics = topicsInWords(subscriber.topics);
+    if (subscriber.status === 'confirmed') return sendPage(reply, 200, m.subscribedTitle, <p safe>{m.receiving(topics, cluster.name)}</p>);
+    if (subscriber.status !== 'pending' || subscribers.pendingExpired(subscriber, app.clock.now())) return expired(reply, 410);
     return sendPage(
       reply,
       200,
-      `Confirm your subscription to ${cluster.name}`,
-      [
-        p(`You asked to receive ${topicList(subscriber.topics)} at ${subscriber.email}.`),
-        postForm('/subscriptions/confirm', { token: tokenOf(request)! }, 'Confirm my subscription'),
-      ].join('\n'),
+      m.confirmTitle(cluster.name),
+      <>
+        <p safe>{m.asked(topics, subscriber.email)}</p>
+        <ButtonForm action="/subscriptions/confirm" hidden={{ token: tokenOf(request)! }} button={m.confirmButton} />
+      </>,
     );
   });
 
@@ -84,15 +108,17 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
         return sendPage(
           reply,
           200,
-          'You are subscribed',
-          [
-            p(`Thank you: you will receive ${topicList(confirmed.topics)} from ${cluster.name}.`),
-            `<p><a href="${escapeHtml(subscribers.link('preferences', confirmed.id))}">Choose what you receive</a></p>`,
-          ].join('\n'),
+          m.subscribedTitle,
+          <>
+            <p safe>{m.thankYou(topicsInWords(confirmed.topics), cluster.name)}</p>
+            <p>
+              <a href={subscribers.link('preferences', confirmed.id)}>{m.choose}</a>
+            </p>
+          </>,
         );
       } catch (error) {
         if (!isAppError(error) || error.statusCode >= 500) throw error;
-        return sendPage(reply, error.statusCode, 'This link has expired', p('Sign up again to get a new one.'));
+        return expired(reply, error.statusCode);
       }
     },
   );
@@ -102,16 +128,16 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     if (!subscriber) return unknown(request, reply);
     const cluster = clusters.getById(subscriber.clusterId);
     if (subscriber.status === 'unsubscribed')
-      return sendPage(reply, 200, 'You are unsubscribed', p(`${subscriber.email} receives nothing more from ${cluster.name}.`));
+      return sendPage(reply, 200, m.unsubscribedTitle, <p safe>{m.nothingMore(subscriber.email, cluster.name)}</p>);
     const action = `/unsubscribe?token=${encodeURIComponent(tokenOf(request)!)}`;
     return sendPage(
       reply,
       200,
-      `Unsubscribe from ${cluster.name}`,
-      [
-        p(`Stop all emails from ${cluster.name} to ${subscriber.email}?`),
-        postForm(action, { 'List-Unsubscribe': 'One-Click' }, 'Unsubscribe'),
-      ].join('\n'),
+      m.unsubscribeTitle(cluster.name),
+      <>
+        <p safe>{m.stopAll(cluster.name, subscriber.email)}</p>
+        <ButtonForm action={action} hidden={{ 'List-Unsubscribe': 'One-Click' }} button={m.unsubscribeButton} />
+      </>,
     );
   });
 
@@ -122,38 +148,8 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     const oneClick = formField(request, 'List-Unsubscribe') === 'One-Click';
     const after = subscribers.unsubscribe(subscriber, context(request, oneClick ? 'one-click' : 'email-link'));
     const cluster = clusters.getById(after.clusterId);
-    return sendPage(
-      reply,
-      200,
-      'You are unsubscribed',
-      p(`${after.email} receives nothing more from ${cluster.name}. If this was a mistake, sign up again on the cluster's website.`),
-    );
+    return sendPage(reply, 200, m.unsubscribedTitle, <p safe>{`${m.nothingMore(after.email, cluster.name)} ${m.mistake}`}</p>);
   });
-
-  function preferencesForm(subscriber: Subscriber, token: string, themes: string[]): string {
-    const topicBoxes = TOPICS.map(
-      (topic) =>
-        `<label><input type="checkbox" name="topics" ` +
-        `value="${topic}"${subscriber.topics.includes(topic) && subscriber.status !== 'unsubscribed' ? ' checked' : ''}> ` +
-        `${TOPIC_LABELS[topic]}</label>`,
-    ).join('\n');
-    const themeBoxes = themes
-      .map(
-        (theme) =>
-          `<label><input type="checkbox" name="themes" ` +
-          `value="${escapeHtml(theme)}"${subscriber.themes.includes(theme) ? ' checked' : ''}> ${escapeHtml(theme)}</label>`,
-      )
-      .join('\n');
-    return [
-      '<form method="post" action="/preferences">',
-      `<input type="hidden" name="token" value="${escapeHtml(token)}">`,
-      `<fieldset><legend>What you receive</legend>\n${topicBoxes}\n</fieldset>`,
-      themes.length > 0 ? `<fieldset><legend>Only these themes (none ticked: all of them)</legend>\n${themeBoxes}\n</fieldset>` : '',
-      '<button type="submit">Save</button>',
-      '</form>',
-      p('Untick everything to stop all emails.', 'note'),
-    ].join('\n');
-  }
 
   app.get('/preferences', { schema: { hide: true } }, async (request, reply) => {
     const subscriber = lookup('preferences', request);
@@ -162,8 +158,11 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     return sendPage(
       reply,
       200,
-      `Your ${cluster.name} emails`,
-      [p(subscriber.email), preferencesForm(subscriber, tokenOf(request)!, cluster.themes)].join('\n'),
+      m.preferencesTitle(cluster.name),
+      <>
+        <p safe>{subscriber.email}</p>
+        <PreferencesForm subscriber={subscriber} token={tokenOf(request)!} themes={cluster.themes} />
+      </>,
     );
   });
 
@@ -171,25 +170,19 @@ export const subscribersPages: FastifyPluginAsync<{ subscribers: SubscribersServ
     const subscriber = lookup('preferences', request);
     if (!subscriber) return unknown(request, reply);
     const cluster = clusters.getById(subscriber.clusterId);
-    if (subscriber.status === 'pending')
-      return sendPage(
-        reply,
-        409,
-        'Please confirm first',
-        p('Use the confirmation link we emailed you; then you can choose what you receive.'),
-      );
+    if (subscriber.status === 'pending') return sendPage(reply, 409, m.confirmFirstTitle, <p>{m.confirmFirst}</p>);
     const topics = formFields(request, 'topics').filter((topic): topic is Topic => (TOPICS as readonly string[]).includes(topic));
     const themes = formFields(request, 'themes').filter((theme) => cluster.themes.includes(theme));
     const after = subscribers.updatePreferences(subscriber, cluster, { topics, themes }, context(request, 'email-link'));
-    const summary =
-      after.status === 'unsubscribed'
-        ? p('You are unsubscribed: you receive nothing more.')
-        : p(`Saved: you receive ${topicList(after.topics)}.`);
+    const summary = after.status === 'unsubscribed' ? m.savedNothing : m.saved(topicsInWords(after.topics));
     return sendPage(
       reply,
       200,
-      'Preferences saved',
-      [summary, preferencesForm(after, formField(request, 'token') ?? '', cluster.themes)].join('\n'),
+      m.savedTitle,
+      <>
+        <p safe>{summary}</p>
+        <PreferencesForm subscriber={after} token={formField(request, 'token') ?? ''} themes={cluster.themes} />
+      </>,
     );
   });
 };

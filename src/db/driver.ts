@@ -11,6 +11,9 @@
 // scripts/build-sqlite-driver.mjs, an optional dependency) and Node 24 loads 13 (the Node-API build
 // it ships, nothing to compile), installed side by side under the alias better-sqlite3-napi. The
 // rule is "22 or later loads 13"; only 20 and 24 are tested.
+//
+// 13 is pinned to 13.0.3: the SQLite of 13.1 and 13.2 (3.54.1) re-prepares a statement each time its
+// parameters are bound, ten times the cost of a join (bench/sqlite-driver.ts, which CI runs on Node 24).
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 

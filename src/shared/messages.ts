@@ -292,17 +292,39 @@ function formatter(kind: 'day' | 'time' | 'zone', zone: string): Intl.DateTimeFo
   return made;
 }
 
+// Formatting an instant with Intl costs microseconds, and a cluster page formats 150 of them (a
+// quarter of its time); pages show the same upcoming huddles again and again, so each text is kept.
+// Bounded: emptied when full, which costs only the next few pages their formatting.
+const MAX_KEPT = 20_000;
+const kept = new Map<string, string>();
+function keep(kind: 'day' | 'time' | 'zone', at: Date, zone: string, make: () => string): string {
+  const key = `${kind}${at.getTime()}${zone}`;
+  let text = kept.get(key);
+  if (text === undefined) {
+    if (kept.size >= MAX_KEPT) kept.clear();
+    text = make();
+    kept.set(key, text);
+  }
+  return text;
+}
+
 /** Dates and times as people read them, in `zone`: "Tuesday 1 December 2026", "09:30". */
 export const dates = {
-  day: (at: Date, zone: string) => formatter('day', zone).format(at),
-  time: (at: Date, zone: string) => formatter('time', zone).format(at),
+  day: (at: Date, zone: string) => keep('day', at, zone, () => formatter('day', zone).format(at)),
+  time: (at: Date, zone: string) => keep('time', at, zone, () => formatter('time', zone).format(at)),
   /** "Tuesday 1 December 2026, 09:30 GMT": a deadline or an instant, with the zone said. */
   moment: (at: Date, zone: string) => `${dates.day(at, zone)}, ${dates.time(at, zone)} ${dates.zoneName(at, zone)}`,
   /** "GMT", "BST", "GMT+5:30": the zone's name for that instant. */
   zoneName: (at: Date, zone: string) =>
-    formatter('zone', zone)
-      .formatToParts(at)
-      .find((part) => part.type === 'timeZoneName')?.value ?? zone,
+    keep(
+      'zone',
+      at,
+      zone,
+      () =>
+        formatter('zone', zone)
+          .formatToParts(at)
+          .find((part) => part.type === 'timeZoneName')?.value ?? zone,
+    ),
 };
 
 const conjunction = new Intl.ListFormat(LOCALE, { type: 'conjunction' });

@@ -49,6 +49,26 @@ export function createHuddleQueries(deps: { db: Db; clock: Clock }) {
     .limit(sql.placeholder('limit'))
     .prepare();
 
+  // The next public huddles of a cluster as whole rows, for its web page and the embed: prepared once
+  // (building the list query and then reading the rows by id was half of a cluster page's time).
+  const upcomingPublic = db
+    .select()
+    .from(huddles)
+    .where(
+      and(
+        eq(huddles.clusterId, sql.placeholder('clusterId')),
+        gte(huddles.startsAt, sql`${sql.placeholder('from')}`),
+        or(
+          eq(huddles.status, 'published'),
+          and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, sql`${sql.placeholder('cancelledSince')}`)),
+        ),
+        sql`(${sql.placeholder('theme')} IS NULL OR EXISTS (SELECT 1 FROM json_each(${huddles.themes}) WHERE json_each.value = ${sql.placeholder('theme')}))`,
+      ),
+    )
+    .orderBy(asc(huddles.startsAt), asc(huddles.id))
+    .limit(sql.placeholder('limit'))
+    .prepare();
+
   /** Whole rows of these huddles by id (ids that do not exist are left out), in the caller's transaction. */
   function getMany(tx: DbOrTx, ids: string[]): Map<string, Huddle> {
     if (ids.length === 0) return new Map();
@@ -107,6 +127,21 @@ export function createHuddleQueries(deps: { db: Db; clock: Clock }) {
         .limit(limit + 1)
         .all();
       return pageOf(rows, limit, (row) => [row.startsAt.getTime(), row.id]);
+    },
+
+    /**
+     * The next `limit` huddles of a cluster the public may see (as `list` with the public audience and
+     * no cursor: from a day ago, published or cancelled lately), soonest first, optionally on one theme.
+     */
+    upcomingPublic(clusterId: string, limit: number, theme?: string): Huddle[] {
+      const now = clock.now().getTime();
+      return upcomingPublic.all({
+        clusterId,
+        from: now - 86_400_000,
+        cancelledSince: now - RECENTLY_CANCELLED_MS,
+        theme: theme ?? null,
+        limit,
+      });
     },
 
     /** One page of a cluster's public feed horizon (published, and cancelled since `cancelledSince`), after (afterStart, afterId). */

@@ -234,6 +234,7 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
     getMany: queries.getMany,
     withHuddles: queries.withHuddles,
     list: queries.list,
+    upcomingPublic: queries.upcomingPublic,
     feedPage: queries.feedPage,
     publishedStartingBetween: queries.publishedStartingBetween,
     startsOf: queries.startsOf,

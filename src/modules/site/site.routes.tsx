@@ -83,14 +83,7 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
       .html(<NotFoundPage />);
   const clusterOf = (slug: unknown) => (typeof slug === 'string' && SLUG.test(slug) ? clusters.find(slug) : undefined);
   /** The next public huddles of a cluster (published, or cancelled lately), as rows. */
-  const upcomingOf = (cluster: Cluster, limit: number, theme?: string) => {
-    const page = huddles.list(cluster.id, { limit, ...(theme ? { theme } : {}) }, 'public');
-    const rows = huddles.getMany(
-      app.db,
-      page.items.map((item) => item.id),
-    );
-    return page.items.flatMap((item) => rows.get(item.id) ?? []);
-  };
+  const upcomingOf = (cluster: Cluster, limit: number, theme?: string) => huddles.upcomingPublic(cluster.id, limit, theme);
   const clusterPage = (reply: FastifyReply, cluster: Cluster, theme: string | undefined, form: SignUpForm, status = 200) => {
     const upcoming = upcomingOf(cluster, 50, theme);
     return reply

@@ -64,6 +64,10 @@ t.test('the API refuses a draft with a link that cannot be made absolute, and ch
   t.match(refused.json(), { code: 'VALIDATION_FAILED', detail: /"the agenda" points to "\.\.\/agenda\.html"/ });
   t.equal((database.sqlite.prepare('SELECT count(*) AS n FROM campaigns').get() as { n: number }).n, 0);
   t.equal((await draft('Read [the agenda](/c/north-west).')).statusCode, 201);
+  const typo = await draft('Dear {{frist_name|there}}, read [the agenda](/c/north-west).');
+  t.equal(typo.statusCode, 400);
+  t.match(typo.json(), { code: 'VALIDATION_FAILED', detail: /unknown merge field \{\{frist_name\}\}/ });
+  t.equal((await draft('Dear {{first_name|there}}, [your choices]({{preferences_url}}).')).statusCode, 201, 'known fields are taken');
 });
 
 t.test('the text part is plain text: no Markdown, no HTML tags, each link as its text and its address', async (t) => {
@@ -181,4 +185,75 @@ t.test('POST /v1/subscribers/{id}/unsubscribe: the organiser of its cluster only
     n: number;
   };
   t.equal(audited.n, 1, 'audited once');
+});
+
+t.test('merge fields: each reader gets their own name, escaped, or the fallback; unknown fields are listed and refused', async (t) => {
+  const world = await setup(t);
+  const { subscribe, write, send, sink, services, cluster } = world;
+  const ada = subscribe('ada@example.org', { name: 'Ada *Lovelace* <b>bold</b>' });
+  const bob = subscribe('bob@example.org', { name: '[Click](javascript:alert(1))' });
+  const grace = subscribe('grace@example.org');
+  const typo = write('typo.md', 'Dear {{frist_name|there}},\n\nNews from {{cluster}}.\n');
+  const dry = await send(typo, '--dry-run', '--json');
+  t.equal(dry.code, 0, dry.stderr);
+  t.match(JSON.parse(dry.stdout).problems, [
+    /unknown merge field \{\{frist_name\}\} \(known: name, first_name, cluster, preferences_url, unsubscribe_url\)/,
+  ]);
+  const refused = await send(typo, '--yes');
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /not sent: unknown merge field \{\{frist_name\}\}/);
+  t.equal(sink.messages.length, 0, 'nothing sent');
+
+  const body = write(
+    'merge.md',
+    'Dear {{first_name|there}},\n\nNews from {{ cluster }} for {{name|you}}.\n\n[Choose what you receive]({{preferences_url}})\n',
+  );
+  const preview = await send(body, '--dry-run');
+  t.equal(preview.code, 0, preview.stderr);
+  t.match(preview.stdout, /No problems found\./);
+  t.match(
+    preview.stdout,
+    /The first message, to ada@example\.org:\nSubject: Winter news\n\nDear Ada,\n\nNews from North West HealthTec for Ada \*Lovelace\* bold\./,
+  );
+
+  const sent = await send(body, '--yes');
+  t.equal(sent.code, 0, sent.stderr);
+  const to = (address: string) => sink.messages.find((m) => m.envelope.to.includes(address) && m.parsed.subject === 'Winter news')!.parsed;
+  const adaHtml = to('ada@example.org').html as string;
+  t.match(adaHtml, '<p>Dear Ada,</p>');
+  t.match(adaHtml, 'for Ada *Lovelace* &lt;b&gt;bold&lt;/b&gt;.', 'a name is text: no emphasis, no tag');
+  t.match(
+    adaHtml,
+    `<a href="${services.subscribers.link('preferences', ada).replace(/&/g, '&amp;')}">Choose what you receive</a>`,
+    'her own link',
+  );
+  // The text part has no tags, whoever wrote them (issue 11): the name's <b> goes, its words stay.
+  t.match(to('ada@example.org').text as string, /Dear Ada,\n\nNews from North West HealthTec for Ada \*Lovelace\* bold\./);
+  const bobHtml = to('bob@example.org').html as string;
+  t.notMatch(bobHtml, /href="javascript/i, 'a name that looks like a link stays text');
+  t.match(bobHtml, 'Dear [Click](javascript:alert(1)),');
+  t.match(bobHtml, services.subscribers.link('preferences', bob).replace(/&/g, '&amp;'));
+  const graceHtml = to('grace@example.org').html as string;
+  t.match(graceHtml, '<p>Dear there,</p>', 'the fallback when there is no name');
+  t.match(graceHtml, 'for you.');
+  t.match(graceHtml, services.subscribers.link('preferences', grace).replace(/&/g, '&amp;'));
+  t.notMatch(adaHtml + bobHtml + graceHtml, /\{\{/, 'no merge field left');
+
+  // In the subject too, as a header value.
+  const { run } = world;
+  const subjects = await run(
+    'newsletter',
+    'send',
+    '--cluster',
+    'north-west',
+    '--subject',
+    'News for {{first_name|you}}',
+    '--body',
+    body,
+    '--yes',
+  );
+  t.equal(subjects.code, 0, subjects.stderr);
+  const received = sink.messages.map((m) => m.parsed.subject).filter((subject) => subject?.startsWith('News for'));
+  t.same(received.sort(), ['News for Ada', 'News for [Click](javascript:alert(1))', 'News for you']);
+  t.equal(cluster.name, 'North West HealthTec');
 });

@@ -138,12 +138,15 @@ function reportDryRun({ context, cluster, options, preview, json }: Send): void 
   output(
     context.io,
     json,
-    { dryRun: true, recipients: preview.recipients, problems: preview.problems, averageBytes: preview.averageBytes },
+    { dryRun: true, recipients: preview.recipients, problems: preview.problems, averageBytes: preview.averageBytes, first: preview.first },
     [
       `Dry run: ${preview.recipients} confirmed ${preview.recipients === 1 ? 'subscriber' : 'subscribers'} of "${options.topic}"` +
         `${options.theme ? ` (theme ${options.theme})` : ''} in ${cluster.slug} would receive "${options.subject}".`,
       `Every message rendered; about ${preview.averageBytes} bytes each.`,
       ...(preview.problems.length ? preview.problems.map((p) => `Problem: ${p}`) : ['No problems found.']),
+      ...(preview.first
+        ? [`The first message, to ${preview.first.to}:`, `Subject: ${preview.first.subject}`, '', preview.first.text.trimEnd(), '']
+        : []),
       'Nothing was sent or written.',
     ],
   );
@@ -153,7 +156,7 @@ function reportDryRun({ context, cluster, options, preview, json }: Send): void 
 async function sendTestCopy({ context, services, cluster, preview, json }: Send, testTo: string, database: Database_): Promise<void> {
   const mailbox = parseMailbox(testTo);
   if (!mailbox) throw new CliFailure(`--test-to ${testTo} is not an email address`);
-  const message = services.campaigns.messageFor(preview.rendered, 'test');
+  const message = services.campaigns.messageFor(preview.rendered, { id: 'test', name: null });
   const id = services.outbox.enqueue(database.db, {
     kind: 'newsletter.test',
     to: mailbox.address,

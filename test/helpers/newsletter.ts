@@ -35,8 +35,12 @@ export async function newsletterSetup(t: Test, options: { env?: Record<string, s
   const cluster = services.clusters.create({ slug: 'north-west', name }, { type: 'cli', label: 'test' });
 
   /** A subscriber who signed up through the API and (unless told otherwise) confirmed; returns their id. */
-  const subscribe = (email: string, choice: { topics?: Topic[]; confirm?: boolean } = {}) => {
-    services.subscribers.signUp(cluster, { email, ...(choice.topics ? { topics: choice.topics } : {}) }, { source: 'api' });
+  const subscribe = (email: string, choice: { topics?: Topic[]; confirm?: boolean; name?: string } = {}) => {
+    services.subscribers.signUp(
+      cluster,
+      { email, ...(choice.topics ? { topics: choice.topics } : {}), ...(choice.name ? { name: choice.name } : {}) },
+      { source: 'api' },
+    );
     const subscriber = services.subscribers.findByEmail(cluster, email);
     if (choice.confirm !== false) services.subscribers.confirm(subscriber, { source: 'email-link' });
     return subscriber.id;

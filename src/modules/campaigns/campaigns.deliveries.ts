@@ -104,12 +104,13 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
     });
   });
 
-  /** One person's copy: their own unsubscribe and preferences links. */
-  function messageFor(rendered: RenderedCampaign, subscriberId: string) {
-    return forRecipient(rendered, {
-      unsubscribeUrl: subscribers.link('unsubscribe', subscriberId),
-      preferencesUrl: subscribers.link('preferences', subscriberId),
-    });
+  /** One person's copy: their own unsubscribe and preferences links, and their name where the newsletter merges it. */
+  function messageFor(rendered: RenderedCampaign, person: { id: string; name: string | null }) {
+    return forRecipient(
+      rendered,
+      { unsubscribeUrl: subscribers.link('unsubscribe', person.id), preferencesUrl: subscribers.link('preferences', person.id) },
+      person,
+    );
   }
 
   /** One transaction's worth of handOver. */
@@ -133,7 +134,7 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
           markDelivery.run({ id: delivery.id, status: 'skipped', skipReason: skip, outboxId: null });
           continue;
         }
-        const message = messageFor(rendered, subscriber.id);
+        const message = messageFor(rendered, subscriber);
         const outboxId = outbox.enqueue(tx, { kind: 'newsletter', to: subscriber.email, clusterId: campaign.clusterId, ...message });
         markDelivery.run({ id: delivery.id, status: 'enqueued', skipReason: null, outboxId });
       }

@@ -52,7 +52,14 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsSe
       body: Type.Object(
         {
           subject: Line({ description: 'Subject line', maxLength: 200 }),
-          body: Type.String({ description: 'The message in Markdown', minLength: 1, maxLength: 200_000 }),
+          body: Type.String({
+            description:
+              'The message in Markdown. Merge fields, in the body and the subject, make each copy personal: {{name}}, ' +
+              '{{first_name}}, {{cluster}}, {{preferences_url}}, {{unsubscribe_url}}, with a fallback for an empty value ' +
+              '({{first_name|there}}); an unknown field is refused (VALIDATION_FAILED)',
+            minLength: 1,
+            maxLength: 200_000,
+          }),
           topic: Type.Optional(
             Type.Union(
               TOPICS.map((t) => Type.Literal(t)),

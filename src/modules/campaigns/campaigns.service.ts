@@ -122,8 +122,10 @@ export function createCampaignsService(deps: {
       // A dry run renders every message, as a send would, so a problem shows up now rather than halfway
       // through; a real send renders each one when it is handed to the outbox, so it skips this.
       let bytes = 0;
+      let first: { to: string; subject: string; text: string } | null = null;
       for (const recipient of options.renderAll ? recipients : []) {
-        const message = ledger.messageFor(rendered, recipient.id);
+        const message = ledger.messageFor(rendered, recipient);
+        first ??= { to: recipient.email, subject: message.subject, text: message.text };
         bytes += message.html.length + message.text.length;
       }
       return {
@@ -131,6 +133,8 @@ export function createCampaignsService(deps: {
         problems: rendered.problems,
         blocking: rendered.blocking,
         averageBytes: recipients.length ? Math.round(bytes / recipients.length) : 0,
+        /** The first recipient's copy as they would read it (only when every message was rendered). */
+        first,
         rendered,
       };
     },

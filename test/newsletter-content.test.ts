@@ -257,3 +257,22 @@ t.test('merge fields: each reader gets their own name, escaped, or the fallback;
   t.same(received.sort(), ['News for Ada', 'News for [Click](javascript:alert(1))', 'News for you']);
   t.equal(cluster.name, 'North West HealthTec');
 });
+
+t.test('a cluster with its own sender sends its newsletter as itself: From, Reply-To, envelope; List-Id unchanged', async (t) => {
+  const { subscribe, write, send, sink, services } = await setup(t);
+  services.clusters.update(
+    'north-west',
+    { sender: { name: 'North West HealthTec', address: 'news@nw.example', replyTo: 'team@nw.example' } },
+    { type: 'cli', label: 'test' },
+  );
+  subscribe('ada@example.org');
+  const sent = await send(write('news.md', 'Hello {{first_name|there}}.\n'), '--yes');
+  t.equal(sent.code, 0, sent.stderr);
+  const news = await sink.message('ada@example.org', 'Winter news');
+  t.same(news.parsed.from?.value, [{ address: 'news@nw.example', name: 'North West HealthTec' }]);
+  t.same(news.parsed.replyTo?.value, [{ address: 'team@nw.example', name: '' }]);
+  t.equal(news.envelope.from, 'news@nw.example');
+  t.match(news.raw, /^List-Id: North West HealthTec <north-west\.convene\.test>/im);
+  const confirmation = sink.messages.find((m) => m.envelope.to[0] === 'ada@example.org' && m.parsed.subject !== 'Winter news')!;
+  t.equal(confirmation.parsed.from?.value[0]?.address, 'news@nw.example', 'the confirmation email comes from the cluster too');
+});

@@ -25,6 +25,13 @@ export const clusters = sqliteTable('clusters', {
   description: text('description').notNull().default(''),
   timezone: text('timezone').notNull(),
   contactEmail: text('contact_email'),
+  /**
+   * Who the cluster's emails come from (From: "senderName" <senderAddress>, also the ORGANIZER of its
+   * calendar data) and where replies go; null: the instance's MAIL_FROM, and no Reply-To of its own.
+   */
+  senderName: text('sender_name'),
+  senderAddress: text('sender_address'),
+  replyTo: text('reply_to'),
   websiteUrl: text('website_url'),
   /**
    * Origins of the cluster's own websites (https://cluster.example): a sign-up form there may return

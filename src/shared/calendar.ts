@@ -32,9 +32,15 @@ export function huddleUid(id: string, host: string): string {
   return `huddle-${id}@${host}`;
 }
 
-/** The organiser named in a cluster's calendar data: its public contact, else the instance's From address. */
-export function eventContext(cluster: Pick<Cluster, 'name' | 'contactEmail'>, site: Site): EventContext {
-  return { host: site.host, baseUrl: site.baseUrl, organizer: { name: cluster.name, email: cluster.contactEmail ?? site.fromAddress } };
+/**
+ * The organiser named in a cluster's calendar data: its own sender (the From of its calendar emails,
+ * which calendar apps match the ORGANIZER against), else its public contact, else the instance's From.
+ */
+export function eventContext(cluster: Pick<Cluster, 'name' | 'contactEmail' | 'senderName' | 'senderAddress'>, site: Site): EventContext {
+  const organizer = cluster.senderAddress
+    ? { name: cluster.senderName ?? cluster.name, email: cluster.senderAddress }
+    : { name: cluster.name, email: cluster.contactEmail ?? site.fromAddress };
+  return { host: site.host, baseUrl: site.baseUrl, organizer };
 }
 
 function description(huddle: Huddle, context: EventContext, audience: 'public' | 'private'): string {

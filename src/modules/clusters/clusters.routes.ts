@@ -26,7 +26,7 @@ export const clustersRoutes: FastifyPluginAsyncTypebox<{ clusters: ClustersServi
     schema: {
       operationId: 'updateCluster',
       tags: ['clusters'],
-      summary: "Change a cluster's name, time zone, contact, themes or booking policy defaults",
+      summary: "Change a cluster's name, time zone, contact, sender, themes or booking policy defaults",
       params: ClusterParams,
       body: ClusterPatch,
       response: { 200: ClusterProfile },

@@ -40,6 +40,19 @@ const WEBSITE_ORIGINS =
   "Origins of the cluster's own websites, e.g. https://cluster.example (empty by default): a sign-up form there may return to " +
   'them, their scripts may post the JSON sign-up (CORS), and they may frame the list of upcoming huddles';
 
+const SENDER =
+  "Who the cluster's emails come from (From, and the ORGANIZER of its calendar entries) and where replies go; null when it " +
+  "sends as the instance (MAIL_FROM). Publish the address's domain's SPF and DKIM records before setting it";
+
+const Sender = Type.Object(
+  {
+    name: Line({ description: 'The name people see, e.g. "North West HealthTec"', maxLength: 100 }),
+    address: Type.String({ description: 'The From address, on a domain the cluster controls', format: 'email', maxLength: 254 }),
+    replyTo: Type.Optional(Type.Union([Email, Type.Null()], { description: 'Where replies go (the From address when null)' })),
+  },
+  { additionalProperties: false },
+);
+
 export const ClusterParams = Type.Object({ cluster: Slug });
 
 export const ClusterProfile = Type.Object(
@@ -50,6 +63,17 @@ export const ClusterProfile = Type.Object(
     timezone: Type.String({ description: 'IANA time zone the cluster meets in' }),
     contactEmail: Type.Union([Type.String(), Type.Null()], { description: 'Public contact address' }),
     websiteUrl: Type.Union([Type.String(), Type.Null()], { description: 'Public website' }),
+    sender: Type.Union(
+      [
+        Type.Object({
+          name: Type.String({ description: 'The name people see' }),
+          address: Type.String({ description: 'The From address' }),
+          replyTo: Type.Union([Type.String(), Type.Null()], { description: 'Where replies go' }),
+        }),
+        Type.Null(),
+      ],
+      { description: SENDER },
+    ),
     websiteOrigins: Type.Array(Type.String(), { description: WEBSITE_ORIGINS }),
     themes: Type.Array(Type.String(), { description: 'Theme vocabulary for huddles' }),
     bookingPolicy: BookingPolicy,
@@ -76,6 +100,7 @@ export const ClusterPatch = Type.Object(
     timezone: Type.Optional(TimeZone),
     contactEmail: Type.Optional(Type.Union([Email, Type.Null()], { description: 'Public contact address; null to clear' })),
     websiteUrl: Type.Optional(Type.Union([HttpUrl, Type.Null()], { description: 'Public website; null to clear' })),
+    sender: Type.Optional(Type.Union([Sender, Type.Null()], { description: `${SENDER}; null to clear` })),
     websiteOrigins: Type.Optional(
       Type.Array(
         Type.String({ pattern: '^https?://[a-z0-9.-]+(:[0-9]{1,5})?$', maxLength: 200, description: 'An origin: scheme, host and port' }),

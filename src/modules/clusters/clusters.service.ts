@@ -6,7 +6,7 @@ import { problem } from '../../errors.js';
 import { boundedCache } from '../../lib/cache.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
-import { checkTimeZone, cleanName, SLUG } from '../../lib/text.js';
+import { checkTimeZone, cleanName, parseMailbox, SLUG } from '../../lib/text.js';
 import { diff, type Actor, type AuditService } from '../audit/audit.service.js';
 
 export type { Cluster };
@@ -43,6 +43,35 @@ export interface ClusterChanges {
   description?: string;
   themes?: string[];
   bookingPolicy?: Partial<BookingPolicy>;
+  /** The cluster's own sender; null goes back to the instance's MAIL_FROM. */
+  sender?: { name: string; address: string; replyTo?: string | null } | null;
+}
+
+/** What the outbox writes on a cluster's messages: its From (and Reply-To), when it has its own. */
+export interface ClusterSender {
+  from: string;
+  replyTo: string | null;
+}
+
+/** "Name" <address>, the name quoted so that commas, quotes and the like stay in the name. */
+export function mailbox(name: string, address: string): string {
+  return `"${name.replace(/[\\"]/g, '\\$&')}" <${address}>`;
+}
+
+/** The From and Reply-To of a cluster's messages, or null when it sends as the instance. */
+export function senderOf(cluster: Pick<Cluster, 'name' | 'senderName' | 'senderAddress' | 'replyTo'>): ClusterSender | null {
+  if (!cluster.senderAddress) return null;
+  return { from: mailbox(cluster.senderName ?? cluster.name, cluster.senderAddress), replyTo: cluster.replyTo };
+}
+
+/** A sender's address: one bare address on a real domain (not localhost), as typed. */
+function checkSenderAddress(value: string, field: string): string {
+  const parsed = parseMailbox(value.trim());
+  if (!parsed || parsed.name !== '' || parsed.address !== value.trim())
+    throw problem('VALIDATION_FAILED', `${field.split('/').pop()} must be one email address on a real domain`, {
+      errors: [{ field, message: 'is not one email address on a real domain' }],
+    });
+  return parsed.address;
 }
 
 function checkName(value: string): string {
@@ -56,7 +85,36 @@ function checkName(value: string): string {
 
 function snapshot(cluster: Cluster): Record<string, unknown> {
   const { name, description, timezone, contactEmail, websiteUrl, websiteOrigins, themes, bookingPolicy } = cluster;
-  return { name, description, timezone, contactEmail, websiteUrl, websiteOrigins, themes, bookingPolicy };
+  const { senderName, senderAddress, replyTo } = cluster;
+  return {
+    name,
+    description,
+    timezone,
+    contactEmail,
+    websiteUrl,
+    websiteOrigins,
+    themes,
+    bookingPolicy,
+    senderName,
+    senderAddress,
+    replyTo,
+  };
+}
+
+/** The sender columns a change asks for (undefined: unchanged), checked. */
+function senderColumns(sender: ClusterChanges['sender']) {
+  if (sender === undefined) return undefined;
+  if (sender === null) return { senderName: null, senderAddress: null, replyTo: null };
+  const name = cleanName(sender.name, 100);
+  if (!name)
+    throw problem('VALIDATION_FAILED', 'sender.name must be 1-100 characters on one line', {
+      errors: [{ field: 'body/sender/name', message: 'is empty or too long' }],
+    });
+  return {
+    senderName: name,
+    senderAddress: checkSenderAddress(sender.address, 'body/sender/address'),
+    replyTo: sender.replyTo ? checkSenderAddress(sender.replyTo, 'body/sender/replyTo') : null,
+  };
 }
 
 export type ClustersService = ReturnType<typeof createClustersService>;
@@ -179,6 +237,7 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
     update(slug: string, changes: ClusterChanges, actor: Actor): Cluster {
       const timezone = changes.timezone !== undefined ? checkTimeZone(changes.timezone) : undefined;
       const newName = changes.name !== undefined ? checkName(changes.name) : undefined;
+      const sender = senderColumns(changes.sender);
       if (changes.themes !== undefined && new Set(changes.themes).size !== changes.themes.length) {
         throw problem('VALIDATION_FAILED', 'themes must not repeat', { errors: [{ field: 'body/themes', message: 'has duplicates' }] });
       }
@@ -204,6 +263,7 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
           websiteOrigins: changes.websiteOrigins ?? current.websiteOrigins,
           themes: changes.themes ?? current.themes,
           bookingPolicy: { ...current.bookingPolicy, ...changes.bookingPolicy },
+          ...(sender ?? { senderName: current.senderName, senderAddress: current.senderAddress, replyTo: current.replyTo }),
         };
         const changed = diff(snapshot(current), next);
         if (Object.keys(changed.after).length === 0) return current;

@@ -9,6 +9,9 @@ export function clusterProfile(cluster: Cluster, baseUrl: string) {
     timezone: cluster.timezone,
     contactEmail: cluster.contactEmail,
     websiteUrl: cluster.websiteUrl,
+    sender: cluster.senderAddress
+      ? { name: cluster.senderName ?? cluster.name, address: cluster.senderAddress, replyTo: cluster.replyTo }
+      : null,
     description: cluster.description,
     websiteOrigins: cluster.websiteOrigins,
     themes: cluster.themes,

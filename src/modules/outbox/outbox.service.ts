@@ -38,6 +38,11 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
      * returns a reason to withhold it (e.g. its recipient has just unsubscribed), or null.
      */
     sending: hook<[row: OutboxRow], string | null>(),
+    /**
+     * The From and Reply-To of a cluster's messages, when it has its own sender (the first handler's
+     * answer that is not null); a message without a From of its own then takes them.
+     */
+    sender: hook<[tx: DbOrTx, clusterId: string], { from: string; replyTo: string | null } | null>(),
     /** A message withheld for good, inside the transaction that records it. */
     withheld: hook<[tx: DbOrTx, row: OutboxRow, reason: string]>(),
   };
@@ -153,10 +158,12 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     hooks,
 
     /** Writes one message inside the caller's transaction; returns the row id. Never sends. */
-    enqueue(_tx: DbOrTx, message: OutgoingMessage): string {
+    enqueue(tx: DbOrTx, message: OutgoingMessage): string {
       const to = checkAddress('to', message.to);
-      const sender = checkAddress('from', message.from ?? from);
-      const replyTo = message.replyTo === undefined ? null : checkAddress('replyTo', message.replyTo);
+      const own = message.from === undefined && message.clusterId ? hooks.sender.emit(tx, message.clusterId).find(Boolean) : undefined;
+      const sender = checkAddress('from', message.from ?? own?.from ?? from);
+      const reply = own?.replyTo ?? message.replyTo;
+      const replyTo = reply === undefined || reply === null ? null : checkAddress('replyTo', reply);
       checkMessage(message);
       const id = newId();
       const now = clock.now();

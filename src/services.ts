@@ -11,7 +11,7 @@ import { siteOf } from './shared/site.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createBookingsService } from './modules/bookings/bookings.service.js';
 import { createCampaignsService } from './modules/campaigns/campaigns.service.js';
-import { createClustersService, senderOf } from './modules/clusters/clusters.service.js';
+import { createClustersService } from './modules/clusters/clusters.service.js';
 import { createFeedsService } from './modules/feeds/feeds.service.js';
 import { createHuddlesService } from './modules/huddles/huddles.service.js';
 import { createInvitationsService } from './modules/invitations/invitations.service.js';
@@ -48,7 +48,7 @@ export function createServices(deps: ServicesDeps) {
   const outbox = createOutbox({ db, clock, from: config.mailFrom, messageIdDomain: site.messageIdDomain });
   const clusters = createClustersService({ db, clock, audit });
   // A cluster with its own sender sends as itself: its From and Reply-To on every message of its own.
-  outbox.hooks.sender.on((_tx, clusterId) => senderOf(clusters.getById(clusterId)));
+  outbox.hooks.sender.on((_tx, clusterId) => clusters.senderOf(clusterId));
   const organisers = createOrganisersService({ db, clock, audit, clusters });
   const signIn = createSignIn({ db, clock, audit, outbox, clusters, site });
   const members = createMembersService({ db, clock, audit, outbox, signIn, site, secretKey });

@@ -126,6 +126,12 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
     .from(clusters)
     .where(eq(clusters.slug, sql.placeholder('slug')))
     .prepare();
+  // What the outbox asks of every message a cluster sends: only the sender's columns (no JSON to parse).
+  const senderById = db
+    .select({ name: clusters.name, senderName: clusters.senderName, senderAddress: clusters.senderAddress, replyTo: clusters.replyTo })
+    .from(clusters)
+    .where(eq(clusters.id, sql.placeholder('id')))
+    .prepare();
   const byId = db
     .select()
     .from(clusters)
@@ -172,6 +178,12 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
     },
 
     /** The cluster a record belongs to; it always exists (foreign keys). */
+    /** The From and Reply-To of this cluster's messages, or null when it sends as the instance. */
+    senderOf(id: string): ClusterSender | null {
+      const row = senderById.get({ id });
+      return row ? senderOf(row) : null;
+    },
+
     getById(id: string): Cluster {
       const cluster = byId.get({ id });
       if (!cluster) throw new Error(`cluster ${id} vanished`);

@@ -1,5 +1,6 @@
 // The one place that reads environment variables: every setting, its default and its check.
 import { resolve, join } from 'node:path';
+import { DKIM_SELECTOR } from './lib/dkim.js';
 import type { LogLevel } from './lib/logging.js';
 import { parseMailbox } from './lib/text.js';
 
@@ -31,6 +32,8 @@ export interface Config {
   authFailureLimitPerMinute: number;
   /** Unset: /metrics answers only loopback clients. */
   metricsToken: string | undefined;
+  /** The instance's own DKIM key (for mail from MAIL_FROM's domain): its selector and PEM file, or undefined. */
+  dkim: { selector: string; keyFile: string } | undefined;
   /** Writes per minute per authenticated principal (API key or member token). */
   writeRateLimitPerMinute: number;
   mailWorker: boolean;
@@ -219,6 +222,20 @@ export const settings = {
     example: '',
     parse: secret(16),
   },
+  DKIM_SELECTOR: {
+    description: "The instance's DKIM selector, with DKIM_KEY_FILE: mail from MAIL_FROM's domain is signed (clusters have their own)",
+    example: '',
+    parse: (raw: string | undefined, name: string): string | undefined => {
+      const value = text(undefined)(raw);
+      if (value !== undefined && !DKIM_SELECTOR.test(value)) throw new ConfigError(name, 'must be DNS labels: letters, digits, hyphens');
+      return value;
+    },
+  },
+  DKIM_KEY_FILE: {
+    description: "The instance's DKIM private key (PEM), made by `convene cluster dkim --instance`; set with DKIM_SELECTOR",
+    example: '',
+    parse: (raw: string | undefined): string | undefined => text(undefined)(raw),
+  },
   WRITE_RATE_LIMIT_PER_MINUTE: {
     description: 'Writes (POST, PATCH, PUT, DELETE) per minute per API key or member token',
     example: '600',
@@ -264,6 +281,7 @@ export function loadConfig(env: Env = process.env): Config {
     signInRateLimitPerMinute: get('SIGN_IN_RATE_LIMIT_PER_MINUTE'),
     authFailureLimitPerMinute: get('AUTH_FAILURE_LIMIT_PER_MINUTE'),
     metricsToken: get('METRICS_TOKEN'),
+    dkim: dkimSetting(get('DKIM_SELECTOR'), get('DKIM_KEY_FILE')),
     writeRateLimitPerMinute: get('WRITE_RATE_LIMIT_PER_MINUTE'),
     mailWorker: get('MAIL_WORKER'),
     mailMaxAttempts: get('MAIL_MAX_ATTEMPTS'),
@@ -273,6 +291,14 @@ export function loadConfig(env: Env = process.env): Config {
   };
   checkMailReachesPeople(config);
   return config;
+}
+
+/** Both DKIM settings or neither. */
+function dkimSetting(selector: string | undefined, keyFile: string | undefined): Config['dkim'] {
+  if (selector === undefined && keyFile === undefined) return undefined;
+  if (selector === undefined) throw new ConfigError('DKIM_SELECTOR', 'must be set with DKIM_KEY_FILE');
+  if (keyFile === undefined) throw new ConfigError('DKIM_KEY_FILE', 'must be set with DKIM_SELECTOR');
+  return { selector, keyFile };
 }
 
 /** Host names no one outside this machine (or outside a test) reaches: loopback and reserved names (RFC 2606, RFC 6761). */

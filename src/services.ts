@@ -2,10 +2,13 @@
 // The server (buildApp), the command line and the tests all build it here, so they run the same
 // services wired the same way. A module that reacts to another subscribes to that module's hooks
 // where it is built (see src/lib/hooks.ts); the order below is the order of the modules' layers.
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
 import type { TimedJob } from './lib/jobs.js';
+import { domainOf, isAligned, type DkimKey } from './lib/dkim.js';
 import { resolveSecretKey } from './lib/secret.js';
 import { siteOf } from './shared/site.js';
 import { createAuditService } from './modules/audit/audit.service.js';
@@ -39,6 +42,21 @@ export interface ServicesDeps {
 
 export type Services = ReturnType<typeof createServices>;
 
+/** The instance's DKIM key (DKIM_SELECTOR, DKIM_KEY_FILE) for MAIL_FROM's domain, read once; a file that cannot be read stops the start. */
+function instanceDkimKey(config: Config, fromAddress: string): DkimKey | null {
+  if (!config.dkim) return null;
+  let privateKey: string;
+  try {
+    privateKey = readFileSync(config.dkim.keyFile, 'utf8');
+    createPrivateKey(privateKey);
+  } catch (error) {
+    throw new Error(`DKIM_KEY_FILE ${config.dkim.keyFile} is not a readable PEM private key: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return { domainName: domainOf(fromAddress), keySelector: config.dkim.selector, privateKey };
+}
+
 export function createServices(deps: ServicesDeps) {
   const { db, clock, config } = deps;
   const secretKey = resolveSecretKey(config);
@@ -46,9 +64,17 @@ export function createServices(deps: ServicesDeps) {
 
   const audit = createAuditService({ db, clock });
   const outbox = createOutbox({ db, clock, from: config.mailFrom, messageIdDomain: site.messageIdDomain });
-  const clusters = createClustersService({ db, clock, audit });
+  const clusters = createClustersService({ db, clock, audit, secretKey });
   // A cluster with its own sender sends as itself: its From and Reply-To on every message of its own.
   outbox.hooks.sender.on((_tx, clusterId) => clusters.senderOf(clusterId));
+  // Each message is signed by the key of its From's domain: its cluster's, else the instance's.
+  const instanceKey = instanceDkimKey(config, site.fromAddress);
+  outbox.hooks.signing.on((row) => {
+    const from = domainOf(row.fromAddress);
+    const own = row.clusterId ? clusters.dkimKeyFor(row.clusterId) : null;
+    if (own && isAligned(from, own.domainName)) return own;
+    return instanceKey && isAligned(from, instanceKey.domainName) ? instanceKey : null;
+  });
   const organisers = createOrganisersService({ db, clock, audit, clusters });
   const signIn = createSignIn({ db, clock, audit, outbox, clusters, site });
   const members = createMembersService({ db, clock, audit, outbox, signIn, site, secretKey });

@@ -1,7 +1,11 @@
-// convene cluster create|show
+// convene cluster create|show|dkim
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { dkimRecord, domainOf, generateDkimPrivateKey, isAligned } from '../lib/dkim.js';
+import { parseMailbox } from '../lib/text.js';
 import { clusterProfile } from '../modules/clusters/clusters.view.js';
 import { cliActor, output, withServices, type CliContext } from './context.js';
+import { CliFailure } from './db.js';
 
 export function clusterCommands(program: Command, context: CliContext): void {
   const cluster = program.command('cluster').description('Create and inspect clusters');
@@ -39,4 +43,74 @@ export function clusterCommands(program: Command, context: CliContext): void {
         );
       });
     });
+
+  cluster
+    .command('dkim')
+    .description("Make a DKIM signing key for a cluster's mail (or the instance's) and print the DNS record to publish")
+    .option('--cluster <slug>', 'the cluster whose mail is signed')
+    .option('--instance', "a key for the instance's own mail (MAIL_FROM), written to --out")
+    .option('--domain <domain>', "the signing domain (default: the cluster's sender address's, or MAIL_FROM's)")
+    .option('--selector <selector>', 'the DKIM selector (default: convene and this year and month, e.g. convene202611)')
+    .option('--out <file>', 'with --instance: where to write the private key (PEM, readable by you only)')
+    .action(
+      async (options: { cluster?: string; instance?: boolean; domain?: string; selector?: string; out?: string }, command: Command) => {
+        const { json } = command.optsWithGlobals<{ json?: boolean }>();
+        if (Boolean(options.cluster) === Boolean(options.instance)) throw new CliFailure('give either --cluster <slug> or --instance');
+        const selector = options.selector ?? `convene${context.clock.now().toISOString().slice(0, 7).replace('-', '')}`;
+        const privateKey = generateDkimPrivateKey();
+        if (options.instance) {
+          if (!options.out) throw new CliFailure('--instance needs --out <file> for the private key');
+          const mailFrom = parseMailbox(context.config.mailFrom, { allowLocalhost: true });
+          const domain = (options.domain ?? domainOf(mailFrom?.address ?? '')).toLowerCase();
+          writeFileSync(options.out, privateKey, { mode: 0o600, flag: 'wx' });
+          const record = dkimRecord({ domainName: domain, keySelector: selector, privateKey });
+          output(
+            context.io,
+            Boolean(json),
+            { domain, selector, keyFile: options.out, record: { name: record.name, value: record.value } },
+            [
+              `Wrote the private key to ${options.out}. Publish this DNS record for ${domain}:`,
+              '',
+              record.zoneLine,
+              '',
+              `Then set DKIM_SELECTOR=${selector} and DKIM_KEY_FILE=${options.out} and restart: mail from ${domain} is signed.`,
+            ],
+          );
+          return;
+        }
+        await withServices(context, (services) => {
+          const current = services.clusters.get(options.cluster!);
+          const domain = options.domain ?? (current.senderAddress ? domainOf(current.senderAddress) : undefined);
+          if (!domain) {
+            throw new CliFailure(
+              `${current.slug} has no sender of its own: set one first (PATCH /v1/clusters/${current.slug} {"sender": ...}) or give --domain`,
+            );
+          }
+          const updated = services.clusters.setDkimKey(current.slug, { domainName: domain, keySelector: selector, privateKey }, cliActor());
+          const record = dkimRecord({ domainName: updated.dkimDomain!, keySelector: selector, privateKey });
+          const aligned = updated.senderAddress !== null && isAligned(domainOf(updated.senderAddress), updated.dkimDomain!);
+          output(
+            context.io,
+            Boolean(json),
+            {
+              cluster: updated.slug,
+              domain: updated.dkimDomain,
+              selector,
+              record: { name: record.name, value: record.value },
+              signing: aligned,
+            },
+            [
+              `${updated.slug} now signs its mail from ${updated.dkimDomain} with selector ${selector}. Publish this DNS record:`,
+              '',
+              record.zoneLine,
+              '',
+              aligned
+                ? `Its sender ${updated.senderAddress} is on that domain: every message of ${updated.slug} is signed from now on.`
+                : `Its messages are signed once its sender is an address on ${updated.dkimDomain} (now: ${updated.senderAddress ?? "the instance's MAIL_FROM"}).`,
+              'Receivers check the signature against the record: publish it before mail goes out.',
+            ],
+          );
+        });
+      },
+    );
 }

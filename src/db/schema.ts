@@ -32,6 +32,10 @@ export const clusters = sqliteTable('clusters', {
   senderName: text('sender_name'),
   senderAddress: text('sender_address'),
   replyTo: text('reply_to'),
+  /** DKIM: the signing domain and selector, and the private key sealed with SECRET_KEY (lib/secret-box.ts). */
+  dkimDomain: text('dkim_domain'),
+  dkimSelector: text('dkim_selector'),
+  dkimKey: text('dkim_key'),
   websiteUrl: text('website_url'),
   /**
    * Origins of the cluster's own websites (https://cluster.example): a sign-up form there may return

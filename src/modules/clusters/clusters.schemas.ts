@@ -74,6 +74,16 @@ export const ClusterProfile = Type.Object(
       ],
       { description: SENDER },
     ),
+    dkim: Type.Union(
+      [
+        Type.Object({
+          domain: Type.String({ description: 'The signing domain (d=)' }),
+          selector: Type.String({ description: 'The selector (s=): the record is at <selector>._domainkey.<domain>' }),
+        }),
+        Type.Null(),
+      ],
+      { description: "The cluster's DKIM key (made by `convene cluster dkim`), or null when its mail is not signed with its own" },
+    ),
     websiteOrigins: Type.Array(Type.String(), { description: WEBSITE_ORIGINS }),
     themes: Type.Array(Type.String(), { description: 'Theme vocabulary for huddles' }),
     bookingPolicy: BookingPolicy,

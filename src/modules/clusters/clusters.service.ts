@@ -6,7 +6,12 @@ import { problem } from '../../errors.js';
 import { boundedCache } from '../../lib/cache.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
-import { checkTimeZone, cleanName, parseMailbox, SLUG } from '../../lib/text.js';
+import { DKIM_SELECTOR, type DkimKey } from '../../lib/dkim.js';
+import { seal, unseal } from '../../lib/secret-box.js';
+import { checkTimeZone, cleanName, isEmailAddress, parseMailbox, SLUG } from '../../lib/text.js';
+
+/** What the DKIM keys are sealed for (lib/secret-box.ts). */
+const DKIM_PURPOSE = 'dkim-key';
 import { diff, type Actor, type AuditService } from '../audit/audit.service.js';
 
 export type { Cluster };
@@ -120,7 +125,14 @@ function senderColumns(sender: ClusterChanges['sender']) {
 export type ClustersService = ReturnType<typeof createClustersService>;
 export type ClusterStamp = Pick<Cluster, 'id' | 'slug' | 'huddlesVersion'>;
 
-export function createClustersService({ db, clock, audit }: { db: Db; clock: Clock; audit: AuditService }) {
+export function createClustersService({ db, clock, audit, secretKey }: { db: Db; clock: Clock; audit: AuditService; secretKey: string }) {
+  // What the mail worker asks before each message: the cluster's DKIM key (decrypted once per key).
+  const dkimById = db
+    .select({ domainName: clusters.dkimDomain, keySelector: clusters.dkimSelector, sealed: clusters.dkimKey })
+    .from(clusters)
+    .where(eq(clusters.id, sql.placeholder('id')))
+    .prepare();
+  const opened = new Map<string, string | null>();
   const bySlug = db
     .select()
     .from(clusters)
@@ -178,6 +190,55 @@ export function createClustersService({ db, clock, audit }: { db: Db; clock: Clo
     },
 
     /** The cluster a record belongs to; it always exists (foreign keys). */
+    /** The cluster's DKIM signing key, or null when it has none (or it was sealed under another SECRET_KEY). */
+    dkimKeyFor(id: string): DkimKey | null {
+      const row = dkimById.get({ id });
+      if (!row?.domainName || !row.keySelector || !row.sealed) return null;
+      let privateKey = opened.get(row.sealed);
+      if (privateKey === undefined) {
+        privateKey = unseal(secretKey, DKIM_PURPOSE, row.sealed);
+        opened.set(row.sealed, privateKey);
+      }
+      return privateKey ? { domainName: row.domainName, keySelector: row.keySelector, privateKey } : null;
+    },
+
+    /** Gives the cluster a DKIM key for `domain` under `selector` (replacing any other); the key is kept sealed. */
+    setDkimKey(slug: string, key: DkimKey, actor: Actor): Cluster {
+      const domainName = key.domainName.trim().toLowerCase();
+      if (!isEmailAddress(`dkim@${domainName}`))
+        throw problem('VALIDATION_FAILED', `${key.domainName} is not a domain name`, {
+          errors: [{ field: 'domain', message: 'is not a domain name' }],
+        });
+      if (!DKIM_SELECTOR.test(key.keySelector))
+        throw problem('VALIDATION_FAILED', `${key.keySelector} is not a DKIM selector (letters, digits and hyphens)`, {
+          errors: [{ field: 'selector', message: 'is not a DKIM selector' }],
+        });
+      return immediate(db, (tx) => {
+        const current = tx.select().from(clusters).where(eq(clusters.slug, slug)).get();
+        if (!current) throw problem('CLUSTER_NOT_FOUND', `There is no cluster "${slug}"`);
+        const row = tx
+          .update(clusters)
+          .set({
+            dkimDomain: domainName,
+            dkimSelector: key.keySelector,
+            dkimKey: seal(secretKey, DKIM_PURPOSE, key.privateKey),
+            updatedAt: clock.now(),
+          })
+          .where(eq(clusters.id, current.id))
+          .returning()
+          .get();
+        audit.record(tx, actor, {
+          clusterId: current.id,
+          action: 'cluster.dkim_key_set',
+          targetType: 'cluster',
+          targetId: current.id,
+          before: { dkimDomain: current.dkimDomain, dkimSelector: current.dkimSelector },
+          after: { dkimDomain: domainName, dkimSelector: key.keySelector },
+        });
+        return row;
+      });
+    },
+
     /** The From and Reply-To of this cluster's messages, or null when it sends as the instance. */
     senderOf(id: string): ClusterSender | null {
       const row = senderById.get({ id });

@@ -12,6 +12,7 @@ export function clusterProfile(cluster: Cluster, baseUrl: string) {
     sender: cluster.senderAddress
       ? { name: cluster.senderName ?? cluster.name, address: cluster.senderAddress, replyTo: cluster.replyTo }
       : null,
+    dkim: cluster.dkimDomain && cluster.dkimSelector ? { domain: cluster.dkimDomain, selector: cluster.dkimSelector } : null,
     description: cluster.description,
     websiteOrigins: cluster.websiteOrigins,
     themes: cluster.themes,

@@ -1,5 +1,6 @@
 // The outbox, the one road every email takes: rows written in the caller's transaction, leased out to the mail worker.
 import { and, asc, eq, inArray, sql, type SQLWrapper } from 'drizzle-orm';
+import type { DkimKey } from '../../lib/dkim.js';
 import { rawPlaceholder, immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { outbox, type OutboxRow, type OutboxStatus } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
@@ -43,6 +44,8 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
      * answer that is not null); a message without a From of its own then takes them.
      */
     sender: hook<[tx: DbOrTx, clusterId: string], { from: string; replyTo: string | null } | null>(),
+    /** The DKIM key to sign a message with as it leaves (the first handler's answer that is not null). */
+    signing: hook<[row: OutboxRow], DkimKey | null>(),
     /** A message withheld for good, inside the transaction that records it. */
     withheld: hook<[tx: DbOrTx, row: OutboxRow, reason: string]>(),
   };
@@ -208,6 +211,11 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
 
     markFailed(claim: Pick<OutboxRow, 'id' | 'attempts'>, error: string): void {
       failedStatement.run({ id: claim.id, attempts: claim.attempts, error });
+    },
+
+    /** The key a message is signed with as it leaves, or null to send it unsigned. */
+    signingKeyFor(row: OutboxRow): DkimKey | null {
+      return hooks.signing.emit(row).find((key) => key !== null) ?? null;
     },
 
     /** Why a claimed message must not leave after all (the first reason a `sending` handler gives), or null. */

@@ -6,6 +6,7 @@ import type nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer/lib/mailer';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../lib/clock.js';
+import type { DkimKey } from '../../lib/dkim.js';
 import type { Outbox, OutboxRow } from './outbox.service.js';
 import { createMailWorker, type MailLogger, type MailTransport, type MailWorker, type MailWorkerOptions } from './outbox.worker.js';
 
@@ -33,9 +34,31 @@ function lazyTransporter(make: (nodemailer: Nodemailer) => Transporter) {
   };
 }
 
-/** The MIME message for one outbox row. Nothing is ever read from a file or URL. */
-function messageOf(row: OutboxRow): SendMailOptions {
+/**
+ * The headers a DKIM signature covers: nodemailer's list plus List-Unsubscribe-Post, which RFC 8058
+ * wants signed (a receiver ignores one-click unsubscribe otherwise), and List-Id.
+ */
+const SIGNED_HEADERS = [
+  'From',
+  'Sender',
+  'Reply-To',
+  'Subject',
+  'Date',
+  'Message-ID',
+  'To',
+  'Cc',
+  'MIME-Version',
+  'Content-Type',
+  'Content-Transfer-Encoding',
+  'List-Id',
+  'List-Unsubscribe',
+  'List-Unsubscribe-Post',
+].join(':');
+
+/** The MIME message for one outbox row, signed with `dkim` when given. Nothing is ever read from a file or URL. */
+function messageOf(row: OutboxRow, dkim?: DkimKey): SendMailOptions {
   return {
+    ...(dkim ? { dkim: { ...dkim, headerFieldNames: SIGNED_HEADERS } } : {}),
     messageId: row.messageId,
     date: row.createdAt,
     from: row.fromAddress,
@@ -76,10 +99,10 @@ function smtpTransport(smtpUrl: string, concurrency: number, sendTimeoutMs: numb
     return transporter;
   });
   return {
-    async send(row, signal) {
+    async send(row, signal, dkim) {
       const timeout = AbortSignal.timeout(sendTimeoutMs);
       const transporter = await mailer.get();
-      const info = await transporter.sendMail({ ...messageOf(row), signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
+      const info = await transporter.sendMail({ ...messageOf(row, dkim), signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
       return { response: info.response };
     },
     close: mailer.close,
@@ -102,8 +125,8 @@ function fileTransport(mailDir: string): MailTransport {
     }),
   );
   return {
-    async send(row) {
-      const info = await (await composer.get()).sendMail(messageOf(row));
+    async send(row, _signal, dkim) {
+      const info = await (await composer.get()).sendMail(messageOf(row, dkim));
       const file = join(mailDir, emlFileName(row));
       // Written beside the target then renamed, so a reader never sees half a message.
       const temporary = join(mailDir, `.${row.id}.${process.pid}.tmp`);

@@ -1,12 +1,13 @@
 // The mail worker: leases due outbox rows, hands them to the transport, and records sent, retry or failed.
 import type { Clock } from '../../lib/clock.js';
 import { redactText } from '../../lib/logging.js';
+import type { DkimKey } from '../../lib/dkim.js';
 import type { Outbox, OutboxRow } from './outbox.service.js';
 
 /** What the worker needs from a mail transport (SMTP or .eml files; see outbox.transport.ts). */
 export interface MailTransport {
-  /** `signal` aborts a send that outlives a shutdown's grace period. */
-  send(row: OutboxRow, signal?: AbortSignal): Promise<{ response: string }>;
+  /** `signal` aborts a send that outlives a shutdown's grace period; `dkim` signs the message. */
+  send(row: OutboxRow, signal?: AbortSignal, dkim?: DkimKey): Promise<{ response: string }>;
   close(): void;
 }
 
@@ -108,7 +109,7 @@ export function createMailWorker(options: MailWorkerOptions) {
         logger.info({ ...context, reason: withhold }, 'email withheld');
         return;
       }
-      ({ response } = await transport.send(row, abort.signal));
+      ({ response } = await transport.send(row, abort.signal, outbox.signingKeyFor(row) ?? undefined));
     } catch (err) {
       const error = describeFailure(err);
       if (isPermanentFailure(err)) {

@@ -32,6 +32,8 @@ export interface Config {
   authFailureLimitPerMinute: number;
   /** Unset: /metrics answers only loopback clients. */
   metricsToken: string | undefined;
+  /** What the mail provider allows in 24 hours (newsletter send warns above it); undefined: no limit set. */
+  mailDailyLimit: number | undefined;
   /** The instance's own DKIM key (for mail from MAIL_FROM's domain): its selector and PEM file, or undefined. */
   dkim: { selector: string; keyFile: string } | undefined;
   /** Writes per minute per authenticated principal (API key or member token). */
@@ -222,6 +224,16 @@ export const settings = {
     example: '',
     parse: secret(16),
   },
+  MAIL_DAILY_LIMIT: {
+    description: "The mail provider's limit of messages in 24 hours; newsletter send warns and asks before going over it (unset: no limit)",
+    example: '',
+    parse: (raw: string | undefined, name: string): number | undefined => {
+      const value = text(undefined)(raw);
+      if (value === undefined) return undefined;
+      if (!/^\d+$/.test(value) || Number(value) < 1) throw new ConfigError(name, `must be a whole number of messages (got "${raw}")`);
+      return Number(value);
+    },
+  },
   DKIM_SELECTOR: {
     description: "The instance's DKIM selector, with DKIM_KEY_FILE: mail from MAIL_FROM's domain is signed (clusters have their own)",
     example: '',
@@ -281,6 +293,7 @@ export function loadConfig(env: Env = process.env): Config {
     signInRateLimitPerMinute: get('SIGN_IN_RATE_LIMIT_PER_MINUTE'),
     authFailureLimitPerMinute: get('AUTH_FAILURE_LIMIT_PER_MINUTE'),
     metricsToken: get('METRICS_TOKEN'),
+    mailDailyLimit: get('MAIL_DAILY_LIMIT'),
     dkim: dkimSetting(get('DKIM_SELECTOR'), get('DKIM_KEY_FILE')),
     writeRateLimitPerMinute: get('WRITE_RATE_LIMIT_PER_MINUTE'),
     mailWorker: get('MAIL_WORKER'),

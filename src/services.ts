@@ -69,12 +69,18 @@ export function createServices(deps: ServicesDeps) {
   outbox.hooks.sender.on((_tx, clusterId) => clusters.senderOf(clusterId));
   // Each message is signed by the key of its From's domain: its cluster's, else the instance's.
   const instanceKey = instanceDkimKey(config, site.fromAddress);
-  outbox.hooks.signing.on((row) => {
-    const from = domainOf(row.fromAddress);
-    const own = row.clusterId ? clusters.dkimKeyFor(row.clusterId) : null;
-    if (own && isAligned(from, own.domainName)) return own;
-    return instanceKey && isAligned(from, instanceKey.domainName) ? instanceKey : null;
-  });
+  const sending = {
+    /** The From of a cluster's messages: its own sender, else MAIL_FROM. */
+    fromOf: (clusterId: string) => clusters.senderOf(clusterId)?.from ?? config.mailFrom,
+    /** The key a message from `fromAddress` (of this cluster, if any) is signed with, or null. */
+    keyFor(fromAddress: string, clusterId: string | null): DkimKey | null {
+      const from = domainOf(fromAddress);
+      const own = clusterId ? clusters.dkimKeyFor(clusterId) : null;
+      if (own && isAligned(from, own.domainName)) return own;
+      return instanceKey && isAligned(from, instanceKey.domainName) ? instanceKey : null;
+    },
+  };
+  outbox.hooks.signing.on((row) => sending.keyFor(row.fromAddress, row.clusterId));
   const organisers = createOrganisersService({ db, clock, audit, clusters });
   const signIn = createSignIn({ db, clock, audit, outbox, clusters, site });
   const members = createMembersService({ db, clock, audit, outbox, signIn, site, secretKey });
@@ -126,6 +132,7 @@ export function createServices(deps: ServicesDeps) {
     reminders,
     feeds,
     mail,
+    sending,
     jobs,
     /** Closes what the graph opened (the mail transport it made); the database is its opener's to close. */
     close(): void {

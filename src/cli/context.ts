@@ -5,6 +5,7 @@ import { closeDatabase, migrateDatabase, openDatabase, type Database_ } from '..
 import type { Clock } from '../lib/clock.js';
 import { redactText } from '../lib/logging.js';
 import type { Actor } from '../modules/audit/audit.service.js';
+import type { ResolveTxt } from '../modules/campaigns/campaigns.deliverability.js';
 import type { MailLogger } from '../modules/outbox/outbox.worker.js';
 import { createServices, type Services } from '../services.js';
 
@@ -18,6 +19,8 @@ export interface CliContext {
   config: Config;
   clock: Clock;
   io: CliIo;
+  /** DNS TXT lookups (the system's resolver; tests answer from their own records). */
+  resolveTxt: ResolveTxt;
 }
 
 /** Prints `data` as JSON with --json, otherwise the human lines. */

@@ -1,4 +1,6 @@
 // The organiser's command line: parses arguments, runs one command, maps failures to a one-line reason and exit code.
+import { Resolver } from 'node:dns/promises';
+import type { ResolveTxt } from '../modules/campaigns/campaigns.deliverability.js';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { isAppError } from '../errors.js';
@@ -18,6 +20,13 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   io?: CliIo;
   clock?: Clock;
+  /** DNS TXT lookups; the system's resolver by default (3 s per try, 2 tries). */
+  resolveTxt?: ResolveTxt;
+}
+
+function systemResolveTxt(): ResolveTxt {
+  const resolver = new Resolver({ timeout: 3000, tries: 2 });
+  return (name) => resolver.resolveTxt(name);
 }
 
 const processIo: CliIo = {
@@ -45,6 +54,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
     },
     clock: options.clock ?? systemClock,
     io,
+    resolveTxt: options.resolveTxt ?? systemResolveTxt(),
   };
   clusterCommands(program, context);
   organiserCommands(program, context);

@@ -10,6 +10,7 @@ import { outboxWaiting, sendCampaign } from '../modules/campaigns/campaigns.send
 import type { Campaign, CampaignDraft, CampaignStats } from '../modules/campaigns/campaigns.service.js';
 import { DEFAULT_RATE, MAX_RATE, SENDER_LEASE_MS } from '../modules/campaigns/campaigns.service.js';
 import type { Services } from '../services.js';
+import { deliverabilityProblems } from '../modules/campaigns/campaigns.deliverability.js';
 import { CliFailure } from './db.js';
 import { cliActor, output, withServices, type CliContext } from './context.js';
 import { readTextFile } from './files.js';
@@ -128,22 +129,50 @@ interface Send {
   cluster: Cluster;
   options: SendOptions;
   preview: ReturnType<Services['campaigns']['preview']>;
+  /** What is wrong with sending now (DNS records, links, the daily limit): reported, and confirmed before a real send. */
+  checks: string[];
   json: boolean;
+}
+
+/** The problems with sending as this cluster now (campaigns.deliverability.ts). */
+async function sendingChecks(context: CliContext, services: Services, cluster: Cluster, recipients: number): Promise<string[]> {
+  const from = services.sending.fromOf(cluster.id);
+  return deliverabilityProblems(
+    {
+      from,
+      dkim: services.sending.keyFor(from, cluster.id),
+      publicBaseUrl: context.config.publicBaseUrl,
+      recipients,
+      sentToday: services.outbox.sentSince(new Date(context.clock.now().getTime() - 86_400_000)),
+      dailyLimit: context.config.mailDailyLimit,
+    },
+    context.resolveTxt,
+  );
 }
 
 const subscribersText = (n: number) => `${n} subscriber${n === 1 ? '' : 's'}`;
 
 /** --dry-run: every message rendered, counts and problems reported, nothing sent or written. */
-function reportDryRun({ context, cluster, options, preview, json }: Send): void {
+function reportDryRun({ context, cluster, options, preview, checks, json }: Send): void {
   output(
     context.io,
     json,
-    { dryRun: true, recipients: preview.recipients, problems: preview.problems, averageBytes: preview.averageBytes, first: preview.first },
+    {
+      dryRun: true,
+      recipients: preview.recipients,
+      problems: preview.problems,
+      checks,
+      averageBytes: preview.averageBytes,
+      first: preview.first,
+    },
     [
       `Dry run: ${preview.recipients} confirmed ${preview.recipients === 1 ? 'subscriber' : 'subscribers'} of "${options.topic}"` +
         `${options.theme ? ` (theme ${options.theme})` : ''} in ${cluster.slug} would receive "${options.subject}".`,
       `Every message rendered; about ${preview.averageBytes} bytes each.`,
       ...(preview.problems.length ? preview.problems.map((p) => `Problem: ${p}`) : ['No problems found.']),
+      ...(checks.length
+        ? ['Before sending, check (a real send asks first):', ...checks.map((c) => `- ${c}`)]
+        : ['Sending checks: DKIM, SPF and DMARC records, links and the daily limit are in order.']),
       ...(preview.first
         ? [`The first message, to ${preview.first.to}:`, `Subject: ${preview.first.subject}`, '', preview.first.text.trimEnd(), '']
         : []),
@@ -174,10 +203,17 @@ async function sendTestCopy({ context, services, cluster, preview, json }: Send,
 }
 
 /** The real send, once confirmed: a campaign is created, started and sent at the rate. */
-async function sendToAll({ context, services, cluster, options, preview, json }: Send, draft: CampaignDraft): Promise<void> {
+async function sendToAll({ context, services, cluster, options, preview, checks, json }: Send, draft: CampaignDraft): Promise<void> {
   if (preview.recipients === 0)
     throw new CliFailure(`nobody to send to: ${cluster.slug} has no confirmed subscribers of "${options.topic}"`);
-  const question = `Send "${options.subject}" to ${subscribersText(preview.recipients)} of ${cluster.name} at ${options.rate}/s?`;
+  let question = `Send "${options.subject}" to ${subscribersText(preview.recipients)} of ${cluster.name} at ${options.rate}/s?`;
+  if (checks.length > 0) {
+    context.io.stderr(
+      `${checks.length === 1 ? 'A problem' : `${checks.length} problems`} with sending now:\n${checks.map((c) => `- ${c}`).join('\n')}\n`,
+    );
+    if (options.yes) context.io.stderr('Sending anyway (--yes).\n');
+    question = `${question} (despite the problems above)`;
+  }
   if (!options.yes && !(await confirm(context, question))) throw new CliFailure('not sent');
   const campaign = services.campaigns.createDraft(cluster, draft, cliActor());
   services.campaigns.start(campaign.id, cliActor());
@@ -200,7 +236,7 @@ export function newsletterCommands(program: Command, context: CliContext): void 
     .option('--test-to <email>', 'send one copy to this address only, and nothing else')
     .option('--dry-run', 'render every message and report counts and problems; send and write nothing')
     .option('--rate <per-second>', 'messages per second', parseRate, DEFAULT_RATE)
-    .option('--yes', 'do not ask for confirmation')
+    .option('--yes', 'do not ask for confirmation: send even when a sending check found a problem')
     .action(async (options: SendOptions, command: Command) => {
       const json = jsonOf(command);
       const body = readTextFile(options.body);
@@ -214,7 +250,8 @@ export function newsletterCommands(program: Command, context: CliContext): void 
           ...(options.theme ? { theme: options.theme } : {}),
         };
         const preview = services.campaigns.preview(cluster, draft, { renderAll: Boolean(options.dryRun) });
-        const send = { context, services, cluster, options, preview, json };
+        const checks = options.testTo ? [] : await sendingChecks(context, services, cluster, preview.recipients);
+        const send = { context, services, cluster, options, preview, checks, json };
         if (options.dryRun) reportDryRun(send);
         else if (preview.blocking.length > 0) throw new CliFailure(`not sent: ${preview.blocking.join('; ')} (see --dry-run)`);
         else if (options.testTo) await sendTestCopy(send, options.testTo, database);

@@ -298,6 +298,15 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     },
 
     /** Status and sending time of these messages (a person's export). */
+    /** How many messages were sent since `since` (all kinds): what counts against a provider's daily limit. */
+    sentSince(since: Date): number {
+      return db
+        .select({ n: sql<number>`count(*)` })
+        .from(outbox)
+        .where(sql`${outbox.status} = 'sent' AND ${outbox.sentAt} >= ${since.getTime()}`)
+        .get()!.n;
+    },
+
     statusOf(ids: string[]): Map<string, Pick<OutboxRow, 'status' | 'sentAt'>> {
       if (ids.length === 0) return new Map();
       const rows = db

@@ -184,6 +184,10 @@ t.test(
     t.match(page.body, /Booking for pitches closes on \w+day, \d+ December 2026, \d\d:\d\d GMT\./, 'when booking closes');
     t.match(page.body, /<form method="post" action="\/h\/[^"]+\/book">/);
     t.match(page.body, /<option value="[^"]+">Slot 2, 09:36<\/option>/);
+    t.match(
+      page.body,
+      /<input type="checkbox" name="shareContact" value="yes"\/> After the huddle, the follow-up newsletter may give my email/,
+    );
     const csrf = csrfOf(page.body);
     const post = (path: string, body: string, who = cookie) =>
       app.inject({ method: 'POST', url: `/h/${huddle.id}/${path}`, headers: { ...form, cookie: who }, payload: body });

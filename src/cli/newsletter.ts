@@ -1,4 +1,4 @@
-// convene newsletter send|resume|status|list: the organiser's newsletter script.
+// convene newsletter send|digest|resume|status|list: the organiser's newsletter script.
 import { createInterface } from 'node:readline/promises';
 import { SingleBar } from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -10,7 +10,11 @@ import { outboxWaiting, sendCampaign } from '../modules/campaigns/campaigns.send
 import type { Campaign, CampaignDraft, CampaignStats } from '../modules/campaigns/campaigns.service.js';
 import { DEFAULT_RATE, MAX_RATE, SENDER_LEASE_MS } from '../modules/campaigns/campaigns.service.js';
 import type { Services } from '../services.js';
+import { writeFileSync } from 'node:fs';
+import { pitchDigest } from '../modules/campaigns/campaigns.digest.js';
 import { deliverabilityProblems } from '../modules/campaigns/campaigns.deliverability.js';
+import { huddlePageUrl } from '../shared/calendar-links.js';
+import { placeText, whenText } from '../shared/huddle-text.js';
 import { CliFailure } from './db.js';
 import { cliActor, output, withServices, type CliContext } from './context.js';
 import { readTextFile } from './files.js';
@@ -256,6 +260,47 @@ export function newsletterCommands(program: Command, context: CliContext): void 
         else if (preview.blocking.length > 0) throw new CliFailure(`not sent: ${preview.blocking.join('; ')} (see --dry-run)`);
         else if (options.testTo) await sendTestCopy(send, options.testTo, database);
         else await sendToAll(send, draft);
+      });
+    });
+
+  newsletter
+    .command('digest')
+    .description("Draft a newsletter in Markdown from a huddle's confirmed pitches, by theme (edit it, then send it with newsletter send)")
+    .requiredOption('--cluster <slug>', 'the cluster')
+    .requiredOption('--huddle <id>', 'the huddle')
+    .option('--follow-up', 'after the huddle: who pitched, with the addresses of presenters who agreed to share them')
+    .option('--out <file.md>', 'write the draft to this file (never over an existing one) instead of printing it')
+    .action(async (options: { cluster: string; huddle: string; followUp?: boolean; out?: string }, command: Command) => {
+      const json = jsonOf(command);
+      await withServices(context, (services, database) => {
+        const cluster = services.clusters.get(options.cluster);
+        const huddle = services.huddles.find(options.huddle);
+        if (!huddle || huddle.clusterId !== cluster.id) throw new CliFailure(`${cluster.slug} has no huddle ${options.huddle}`);
+        if (huddle.status !== 'published') throw new CliFailure(`the huddle is ${huddle.status}: there is nothing to announce`);
+        const over = huddle.endsAt.getTime() <= context.clock.now().getTime();
+        if (options.followUp && !over) throw new CliFailure('the huddle has not taken place yet: draft the follow-up after it');
+        const agenda = services.bookings.agenda(database.db, huddle.id);
+        const markdown = pitchDigest({
+          huddleTitle: huddle.title,
+          when: whenText(huddle),
+          where: placeText(huddle),
+          pageUrl: huddlePageUrl(context.config.publicBaseUrl, huddle.id),
+          themes: huddle.themes,
+          followUp: Boolean(options.followUp),
+          pitches: agenda.map(({ booking, slot, member }) => ({
+            position: slot.position,
+            organisation: member.organisation,
+            title: booking.title,
+            summary: booking.summary,
+            theme: booking.theme,
+            contact: booking.shareContact ? member.email : null,
+          })),
+        });
+        if (options.out) writeFileSync(options.out, markdown, { flag: 'wx' });
+        const next = `npm run convene -- newsletter send --cluster ${cluster.slug} --topic pitch-digest --subject "..." --body ${options.out ?? '<file.md>'}`;
+        if (json) output(context.io, true, { pitches: agenda.length, markdown, file: options.out ?? null }, []);
+        else if (options.out) context.io.stdout(`Wrote the draft (${agenda.length} pitches) to ${options.out}. Edit it, then: ${next}\n`);
+        else context.io.stdout(markdown);
       });
     });
 

@@ -345,6 +345,10 @@ export const bookings = sqliteTable(
     organisationKey: text('organisation_key').notNull(),
     title: text('title').notNull(),
     summary: text('summary').notNull().default(''),
+    /** One of the huddle's themes the pitch is about (the pitch digest groups by it), or null. */
+    theme: text('theme'),
+    /** The pitcher agreed, when booking, that the follow-up newsletter may give their email address. */
+    shareContact: integer('share_contact', { mode: 'boolean' }).notNull().default(false),
     status: text('status').$type<BookingStatus>().notNull(),
     /** iCalendar SEQUENCE of the pitch event (UID pitch-<id>@host): grows with every change sent. */
     sequence: integer('sequence').notNull().default(0),

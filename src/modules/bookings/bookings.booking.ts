@@ -70,6 +70,8 @@ export function createBooker(deps: {
         organisationKey: request.orgKey,
         title: pitch.title.trim(),
         summary: pitch.summary?.trim() ?? '',
+        theme: pitch.theme ?? null,
+        shareContact: pitch.shareContact ?? false,
         status: huddle.approvalRequired ? 'pending' : 'confirmed',
         sequence: 0,
         createdAt: now,
@@ -99,6 +101,15 @@ export function createBooker(deps: {
         const huddle = bookableHuddle(tx, member, huddleId);
         const cluster = deps.clusters.getById(huddle.clusterId);
         const orgKey = organisationKey(member.organisation);
+        if (pitch.theme !== undefined && !huddle.themes.includes(pitch.theme)) {
+          throw problem(
+            'VALIDATION_FAILED',
+            `theme ${pitch.theme} is not one of this huddle's themes (${huddle.themes.join(', ') || 'none'})`,
+            {
+              errors: [{ field: 'body/theme', message: "is not one of the huddle's themes" }],
+            },
+          );
+        }
         limits.check(tx, { cluster, huddle, orgKey });
 
         let slot: Slot | undefined;

@@ -10,6 +10,14 @@ export const BookingCreate = Type.Object(
     slotId: Type.Optional(Type.String({ format: 'uuid', description: 'The slot to book; without it, the first free slot' })),
     title: Line({ description: 'What the pitch is about, shown on the agenda', maxLength: 200 }),
     summary: Type.Optional(Paragraphs({ description: 'A few lines for the organisers and the agenda', maxLength: 2000 })),
+    theme: Type.Optional(
+      Type.String({ description: "One of the huddle's themes the pitch is about (the pitch digest groups by it)", maxLength: 40 }),
+    ),
+    shareContact: Type.Optional(
+      Type.Boolean({
+        description: 'Whether the follow-up newsletter after the huddle may give the pitcher’s email address (default false)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -29,6 +37,8 @@ export const BookingView = Type.Object(
     slot: Type.Object({ id: Id, position: Type.Integer({ description: '1 for the first pitch' }), start: ZonedTime, end: ZonedTime }),
     title: Type.String({ description: 'Pitch title' }),
     summary: Type.String({ description: 'Pitch summary' }),
+    theme: Type.Union([Type.String(), Type.Null()], { description: "The huddle's theme the pitch is about" }),
+    shareContact: Type.Boolean({ description: 'The pitcher agreed that the follow-up newsletter may give their email address' }),
     organisation: Type.String({ description: 'The member organisation pitching' }),
     member: Type.Object({ id: Id, name: Type.String(), email: Type.String() }, { description: 'Who booked' }),
     cancelledBy: Type.Union([Type.String(), Type.Null()], { description: 'member, organiser or system (the huddle was cancelled)' }),

@@ -5,6 +5,10 @@ export interface BookingRequest {
   slotId?: string;
   title: string;
   summary?: string;
+  /** One of the huddle's themes. */
+  theme?: string;
+  /** Whether the follow-up newsletter may give the pitcher's email address. */
+  shareContact?: boolean;
 }
 
 /** A booking with what the API and emails show about it. */

@@ -11,6 +11,8 @@ export function bookingView(booking: Booking, slot: Slot, huddle: Huddle, member
     slot: { id: slot.id, position: slot.position, start: zoned(slot.startsAt, huddle.timezone), end: zoned(slot.endsAt, huddle.timezone) },
     title: booking.title,
     summary: booking.summary,
+    theme: booking.theme,
+    shareContact: booking.shareContact,
     organisation: member.organisation,
     member: { id: member.id, name: member.name, email: member.email },
     cancelledBy: booking.cancelledBy,

@@ -50,7 +50,7 @@ export function unknownMergeFields(text: string): string[] {
 }
 
 /** Markdown's punctuation escaped with backslashes, so a value is text and never markup. */
-function markdownText(value: string): string {
+export function markdownText(value: string): string {
   return value.replace(/[\\`*_{}[\]()#+\-.!|<>&~"':]/g, '\\$&').replace(/\r?\n/g, ' ');
 }
 

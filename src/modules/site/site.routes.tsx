@@ -38,7 +38,7 @@ import {
   type Viewer,
 } from './site.views.js';
 
-const EMPTY_PITCH: PitchForm = { title: '', summary: '', slotId: '', error: null };
+const EMPTY_PITCH: PitchForm = { title: '', summary: '', slotId: '', theme: '', shareContact: false, error: null };
 
 const m = messages;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -248,6 +248,8 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
         title: (formField(request, 'title') ?? '').trim(),
         summary: (formField(request, 'summary') ?? '').trim(),
         slotId: formField(request, 'slotId') ?? '',
+        theme: formField(request, 'theme') ?? '',
+        shareContact: formField(request, 'shareContact') === 'yes',
         error: null,
       };
       if (!csrfMatches(secretKey, principal.tokenId, formField(request, '_csrf'))) {
@@ -276,7 +278,12 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
     const booked = bookings.book(
       member,
       huddle.id,
-      { ...pitchOf(form), ...(form.slotId ? { slotId: form.slotId } : {}) },
+      {
+        ...pitchOf(form),
+        ...(form.slotId ? { slotId: form.slotId } : {}),
+        ...(form.theme ? { theme: form.theme } : {}),
+        shareContact: form.shareContact,
+      },
       webActor(principal),
     );
     return booked.booking.status === 'pending' ? 'pending' : 'booked';

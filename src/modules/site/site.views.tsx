@@ -416,6 +416,9 @@ export interface PitchForm {
   title: string;
   summary: string;
   slotId: string;
+  /** One of the huddle's themes ('' for none), and the consent to give the email in the follow-up. */
+  theme: string;
+  shareContact: boolean;
   error: string | null;
   /** Which form the error answers: beside the pitch's title, or (registering) above the actions. */
   errorAt?: 'pitch' | 'register';
@@ -438,7 +441,15 @@ export interface Viewer {
   form: PitchForm;
 }
 
-function PitchFields({ form, withSlots }: { form: PitchForm; withSlots: { id: string; label: string }[] | null }) {
+function PitchFields({
+  form,
+  withSlots,
+  themes,
+}: {
+  form: PitchForm;
+  withSlots: { id: string; label: string }[] | null;
+  themes: string[];
+}) {
   return (
     <>
       <label for="title">{m.book.title}</label>
@@ -462,6 +473,28 @@ function PitchFields({ form, withSlots }: { form: PitchForm; withSlots: { id: st
       <textarea id="summary" name="summary" rows="3" maxlength="1000" safe>
         {form.summary}
       </textarea>
+      {withSlots && themes.length > 0 ? (
+        <>
+          <label for="theme">{m.book.theme}</label>
+          <select id="theme" name="theme">
+            <option value="">{m.book.noTheme}</option>
+            {themes.map((theme) => (
+              <option value={theme} selected={theme === form.theme} safe>
+                {theme}
+              </option>
+            ))}
+          </select>
+        </>
+      ) : (
+        ''
+      )}
+      {withSlots ? (
+        <label class="choice">
+          <input type="checkbox" name="shareContact" value="yes" checked={form.shareContact} /> {m.book.shareContact}
+        </label>
+      ) : (
+        ''
+      )}
       {withSlots ? (
         <>
           <label for="slotId">{m.book.slot}</label>
@@ -523,7 +556,7 @@ export function HuddleActions({ huddle, viewer }: { huddle: Huddle; viewer: View
         <form method="post" action={`/h/${huddle.id}/book`}>
           <h3>{m.book.heading}</h3>
           <input type="hidden" name="_csrf" value={viewer.csrf} />
-          <PitchFields form={form} withSlots={viewer.freeSlots} />
+          <PitchFields form={form} withSlots={viewer.freeSlots} themes={huddle.themes} />
           <p>
             <button type="submit">{m.book.button}</button>
           </p>
@@ -533,7 +566,7 @@ export function HuddleActions({ huddle, viewer }: { huddle: Huddle; viewer: View
           <h3>{m.book.waitlistHeading}</h3>
           <p>{m.book.waitlistIntro}</p>
           <input type="hidden" name="_csrf" value={viewer.csrf} />
-          <PitchFields form={form} withSlots={null} />
+          <PitchFields form={form} withSlots={null} themes={[]} />
           <p>
             <button type="submit">{m.book.waitlistButton}</button>
           </p>

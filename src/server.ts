@@ -34,4 +34,16 @@ export async function main(): Promise<void> {
   });
 
   await app.listen({ host: config.host, port: config.port });
+
+  // `npm start` runs the server as its child. If npm is stopped without passing the signal on (a
+  // supervisor's SIGTERM that arrives as npm is busy), the server is left with another parent: it then
+  // stops as if it had been told to, rather than running on unsupervised.
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    app.log.warn({ parent }, 'the process that started the server has exited');
+    process.kill(process.pid, 'SIGTERM');
+  }, 1000);
+  watch.unref();
 }

@@ -77,7 +77,9 @@ export function createServices(deps: ServicesDeps) {
       const from = domainOf(fromAddress);
       const own = clusterId ? clusters.dkimKeyFor(clusterId) : null;
       if (own && isAligned(from, own.domainName)) return own;
-      return instanceKey && isAligned(from, instanceKey.domainName) ? instanceKey : null;
+      // The instance's key vouches only for the instance's own From, never for a cluster's sender.
+      const instanceFrom = !clusterId || clusters.senderOf(clusterId) === null;
+      return instanceKey && instanceFrom && isAligned(from, instanceKey.domainName) ? instanceKey : null;
     },
   };
   outbox.hooks.signing.on((row) => sending.keyFor(row.fromAddress, row.clusterId));

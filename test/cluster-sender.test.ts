@@ -26,6 +26,7 @@ t.test("the organiser sets the cluster's sender; bad ones are refused and change
     [{ name: 'NW', address: 'news@nw.example', replyTo: 'not an address' }, 'body/sender/replyTo'],
     [{ name: 'NW\r\nBcc: x@evil.example', address: 'news@nw.example' }, 'body/sender/name'],
     [{ name: '', address: 'news@nw.example' }, 'body/sender/name'],
+    [{ name: 'Team @ NW', address: 'news@nw.example' }, 'body/sender/name'],
   ] as const) {
     const refused = await patch({ sender });
     t.equal(refused.statusCode, 400, JSON.stringify(sender));
@@ -46,6 +47,16 @@ t.test("the organiser sets the cluster's sender; bad ones are refused and change
     after: string;
   };
   t.match(JSON.parse(audit.after), { senderAddress: 'news@nw.example', replyTo: 'team@nw.example' }, 'audited');
+  // Another cluster cannot take this cluster's mail domain (its SPF and DKIM would vouch for it).
+  const other = createClusterWithOrganiser(database, 'south-east');
+  const taken = await app.inject({
+    method: 'PATCH',
+    url: '/v1/clusters/south-east',
+    headers: other.auth,
+    payload: { sender: { name: 'SE', address: 'hello@mail.nw.example' } },
+  });
+  t.equal(taken.statusCode, 400);
+  t.match(taken.json(), { code: 'VALIDATION_FAILED', detail: /mail\.nw\.example is the mail domain of another cluster/ });
   const cleared = await patch({ sender: null });
   t.equal(cleared.json().sender, null);
 });

@@ -178,6 +178,19 @@ t.test('a cluster without a key sends unsigned; the instance key signs mail from
   t.equal(result.dkim.results[0]?.signingDomain, 'convene-mail.example');
   t.equal(result.dmarc && result.dmarc.status.result, 'pass');
 
+  // A cluster's own sender, even on MAIL_FROM's domain, is never vouched for by the instance's key.
+  world.services.clusters.update(
+    'north-west',
+    { sender: { name: 'NW', address: 'nw@convene-mail.example' } },
+    { type: 'cli', label: 'test' },
+  );
+  const own = await runCli(['newsletter', 'send', '--cluster', 'north-west', '--subject', 'As the cluster', '--body', body, '--yes'], {
+    env,
+    io: { stdout: () => undefined, stderr: (s) => (stderr += s), isTTY: false },
+  });
+  t.equal(own, 0, stderr);
+  t.notMatch((await world.sink.message('ada@example.org', 'As the cluster')).raw, /^DKIM-Signature:/m, 'not signed with the instance key');
+
   const broken = await runCli(['cluster', 'show', 'north-west'], {
     env: { ...env, DKIM_KEY_FILE: join(world.dataDir, 'missing.pem') },
     io: { stdout: () => undefined, stderr: (s) => (stderr = s), isTTY: false },

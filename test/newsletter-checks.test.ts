@@ -41,7 +41,9 @@ async function setup(t: Test, env: Record<string, string> = {}) {
 t.test('each missing piece is named by --dry-run, and none is left once the records are published', async (t) => {
   const { run, send, checks, records, services, subscribe, failWith } = await setup(t);
   subscribe('ada@example.org');
-  t.match(await checks(), [/the sender Convene <convene@localhost> is on localhost, a reserved name: no receiver accepts mail from it/]);
+  t.match(await checks(), [
+    /the sender Convene <convene@localhost> is on localhost, a reserved name: no receiver accepts mail from it \(DKIM, SPF and DMARC not checked\)/,
+  ]);
 
   services.clusters.update(
     'north-west',
@@ -96,4 +98,31 @@ t.test('links on a reserved name and a list over the daily limit are problems; a
   t.equal(anyway.code, 0, anyway.stderr);
   t.match(anyway.stderr, /Sending anyway \(--yes\)\./);
   t.equal(sink.messages.filter((m) => m.parsed.subject === 'Winter news').length, 3);
+});
+
+t.test('a sender on a subdomain is covered by its parent domain’s DMARC record', async (t) => {
+  const { deliverabilityProblems } = await import('../src/modules/campaigns/campaigns.deliverability.js');
+  const { generateDkimPrivateKey, dkimRecord } = await import('../src/lib/dkim.js');
+  const key = { domainName: `mail.${DOMAIN}`, keySelector: 's1', privateKey: generateDkimPrivateKey() };
+  const records = new Map([
+    [dkimRecord(key).name, dkimRecord(key).value],
+    [`mail.${DOMAIN}`, 'v=spf1 -all'],
+    [`_dmarc.${DOMAIN}`, 'v=DMARC1; p=reject'],
+  ]);
+  const resolveTxt = async (name: string) => {
+    const found = records.get(name);
+    if (!found) throw Object.assign(new Error('none'), { code: 'ENODATA' });
+    return [[found]];
+  };
+  const setup = {
+    from: `news@mail.${DOMAIN}`,
+    dkim: key,
+    publicBaseUrl: `https://convene.${DOMAIN}`,
+    recipients: 1,
+    sentToday: 0,
+    dailyLimit: undefined,
+  };
+  t.same(await deliverabilityProblems(setup, resolveTxt), [], "the parent's record covers it");
+  records.delete(`_dmarc.${DOMAIN}`);
+  t.match(await deliverabilityProblems(setup, resolveTxt), [/mail\.nw-healthtec\.org\.uk has no DMARC record/]);
 });

@@ -25,7 +25,8 @@ t.test('links written as a path are made absolute; a bare relative one is report
   );
 
   const dry = await send(relative, '--dry-run', '--json');
-  t.equal(dry.code, 0, dry.stderr);
+  t.equal(dry.code, 1, 'a dry run that finds what would stop the send exits 1');
+  t.match(dry.stderr, /a real send would be refused: the link "annual report"/);
   const problems = JSON.parse(dry.stdout).problems as string[];
   t.equal(problems.length, 1, problems.join('\n'));
   t.match(problems[0], /"annual report" points to "report\.pdf", which is not a full address/);
@@ -193,15 +194,15 @@ t.test('merge fields: each reader gets their own name, escaped, or the fallback;
   const ada = subscribe('ada@example.org', { name: 'Ada *Lovelace* <b>bold</b>' });
   const bob = subscribe('bob@example.org', { name: '[Click](javascript:alert(1))' });
   const grace = subscribe('grace@example.org');
-  const typo = write('typo.md', 'Dear {{frist_name|there}},\n\nNews from {{cluster}}.\n');
+  const typo = write('typo.md', 'Dear {{frist_name|there}},\n\nNews from {{cluster}} for {{first-name}}.\n');
   const dry = await send(typo, '--dry-run', '--json');
-  t.equal(dry.code, 0, dry.stderr);
+  t.equal(dry.code, 1, 'the send would be refused');
   t.match(JSON.parse(dry.stdout).problems, [
-    /unknown merge field \{\{frist_name\}\} \(known: name, first_name, cluster, preferences_url, unsubscribe_url\)/,
+    /unknown merge fields \{\{frist_name\}\}, \{\{first-name\}\} \(known: name, first_name, cluster, preferences_url, unsubscribe_url\)/,
   ]);
   const refused = await send(typo, '--yes');
   t.equal(refused.code, 1);
-  t.match(refused.stderr, /not sent: unknown merge field \{\{frist_name\}\}/);
+  t.match(refused.stderr, /not sent: unknown merge fields \{\{frist_name\}\}/);
   t.equal(sink.messages.length, 0, 'nothing sent');
 
   const body = write(
@@ -210,7 +211,7 @@ t.test('merge fields: each reader gets their own name, escaped, or the fallback;
   );
   const preview = await send(body, '--dry-run');
   t.equal(preview.code, 0, preview.stderr);
-  t.match(preview.stdout, /No problems found\./);
+  t.match(preview.stdout, /No problems with the message\./);
   t.match(
     preview.stdout,
     /The first message, to ada@example\.org:\nSubject: Winter news\n\nDear Ada,\n\nNews from North West HealthTec for Ada \*Lovelace\* bold\./,

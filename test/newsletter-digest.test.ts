@@ -38,6 +38,8 @@ t.test('a digest by theme before the huddle, and a follow-up with the addresses 
   t.match(ada.json(), { theme: 'devices', shareContact: true });
   t.equal((await book('bob@example.org', 'Bob Health', { title: 'Virtual wards', theme: 'digital' })).statusCode, 201);
   t.equal((await book('cat@example.org', 'Cat Labs', { title: 'A new assay' })).statusCode, 201);
+  // An address that holds a merge field's shape must not become one in the follow-up.
+  t.equal((await book('d{{unsubscribe_url}}@example.org', 'Dee Ltd', { title: 'D', shareContact: true })).statusCode, 201);
 
   const run = async (clock: ReturnType<typeof manualClock> | undefined, ...argv: string[]) => {
     let stdout = '';
@@ -73,12 +75,13 @@ t.test('a digest by theme before the huddle, and a follow-up with the addresses 
   t.match(followUp.stdout, /^# Who pitched at Winter huddle\n/);
   t.match(followUp.stdout, 'Get in touch: <mailto:ada@example.org>', 'Ada agreed');
   t.notMatch(followUp.stdout, /bob@example\.org|cat@example\.org/, 'the others did not');
+  t.match(followUp.stdout, '<mailto:d%7B%7Bunsubscribe_url%7D%7D@example.org>', 'braces encoded');
 
   // Written to a file, the draft goes out as it is: every link absolute, no problem found.
   const file = join(dataDir, 'digest.md');
   const written = await run(undefined, 'newsletter', 'digest', '--cluster', 'north-west', '--huddle', huddle, '--out', file);
   t.equal(written.code, 0, written.stderr);
-  t.match(written.stdout, /Wrote the draft \(3 pitches\) to .*digest\.md/);
+  t.match(written.stdout, /Wrote the draft \(4 pitches\) to .*digest\.md/);
   t.equal(readFileSync(file, 'utf8'), draft);
   t.equal(
     (await run(undefined, 'newsletter', 'digest', '--cluster', 'north-west', '--huddle', huddle, '--out', file)).code,

@@ -145,11 +145,12 @@ t.test('a huddle page: details, places, the public agenda, add-to-calendar; draf
     method: 'POST',
     url: `/v1/huddles/${id}/bookings`,
     headers: member.auth,
-    payload: { title: 'Gait <sensors>' },
+    payload: { title: 'Gait <sensors>', summary: 'Trials at two trusts <b>now</b>.\nResults in May.' },
   });
   t.equal(booked.statusCode, 201, booked.body);
 
   const view = await page(`/h/${id}`);
+  t.match(view.body, /<p class="summary">Trials at two trusts &lt;b>now&lt;\/b>\.\nResults in May\.<\/p>/, 'the summary, as text');
   t.equal(view.status, 200);
   t.notMatch(view.body, /<script/);
   t.match(view.body, /<title>Winter &lt;script>.* – North West &lt;script>.* – Convene<\/title>/);

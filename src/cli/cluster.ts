@@ -1,7 +1,7 @@
 // convene cluster create|show|dkim
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { dkimRecord, domainOf, generateDkimPrivateKey, isAligned } from '../lib/dkim.js';
+import { DKIM_SELECTOR, dkimRecord, domainOf, generateDkimPrivateKey, isAligned } from '../lib/dkim.js';
 import { parseMailbox } from '../lib/text.js';
 import { clusterProfile } from '../modules/clusters/clusters.view.js';
 import { cliActor, output, withServices, type CliContext } from './context.js';
@@ -49,19 +49,22 @@ export function clusterCommands(program: Command, context: CliContext): void {
     .description("Make a DKIM signing key for a cluster's mail (or the instance's) and print the DNS record to publish")
     .option('--cluster <slug>', 'the cluster whose mail is signed')
     .option('--instance', "a key for the instance's own mail (MAIL_FROM), written to --out")
-    .option('--domain <domain>', "the signing domain (default: the cluster's sender address's, or MAIL_FROM's)")
-    .option('--selector <selector>', 'the DKIM selector (default: convene and this year and month, e.g. convene202611)')
+    .option('--domain <domain>', "with --cluster: the signing domain (default: the domain of the cluster's sender address)")
+    .option('--selector <selector>', 'the DKIM selector (default: convene and the time to the minute, e.g. convene202611301405)')
     .option('--out <file>', 'with --instance: where to write the private key (PEM, readable by you only)')
     .action(
       async (options: { cluster?: string; instance?: boolean; domain?: string; selector?: string; out?: string }, command: Command) => {
         const { json } = command.optsWithGlobals<{ json?: boolean }>();
         if (Boolean(options.cluster) === Boolean(options.instance)) throw new CliFailure('give either --cluster <slug> or --instance');
-        const selector = options.selector ?? `convene${context.clock.now().toISOString().slice(0, 7).replace('-', '')}`;
+        if (options.instance && options.domain) throw new CliFailure("--instance signs MAIL_FROM's domain: leave out --domain");
+        // A new selector each run (to the minute), so a new key never replaces a record mail in transit was signed with.
+        const selector = options.selector ?? `convene${context.clock.now().toISOString().slice(0, 16).replace(/[-T:]/g, '')}`;
+        if (!DKIM_SELECTOR.test(selector)) throw new CliFailure(`--selector ${selector} is not DNS labels (letters, digits, hyphens)`);
         const privateKey = generateDkimPrivateKey();
         if (options.instance) {
           if (!options.out) throw new CliFailure('--instance needs --out <file> for the private key');
           const mailFrom = parseMailbox(context.config.mailFrom, { allowLocalhost: true });
-          const domain = (options.domain ?? domainOf(mailFrom?.address ?? '')).toLowerCase();
+          const domain = domainOf(mailFrom?.address ?? '');
           writeFileSync(options.out, privateKey, { mode: 0o600, flag: 'wx' });
           const record = dkimRecord({ domainName: domain, keySelector: selector, privateKey });
           output(
@@ -107,7 +110,7 @@ export function clusterCommands(program: Command, context: CliContext): void {
               aligned
                 ? `Its sender ${updated.senderAddress} is on that domain: every message of ${updated.slug} is signed from now on.`
                 : `Its messages are signed once its sender is an address on ${updated.dkimDomain} (now: ${updated.senderAddress ?? "the instance's MAIL_FROM"}).`,
-              'Receivers check the signature against the record: publish it before mail goes out.',
+              'Signing starts now: publish the record at once (mail signed before it is published fails the DKIM check).',
             ],
           );
         });

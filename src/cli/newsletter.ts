@@ -156,7 +156,7 @@ async function sendingChecks(context: CliContext, services: Services, cluster: C
 
 const subscribersText = (n: number) => `${n} subscriber${n === 1 ? '' : 's'}`;
 
-/** --dry-run: every message rendered, counts and problems reported, nothing sent or written. */
+/** --dry-run: every message rendered, counts and problems reported, nothing sent or written; exit 1 when a send would be refused. */
 function reportDryRun({ context, cluster, options, preview, checks, json }: Send): void {
   output(
     context.io,
@@ -173,7 +173,7 @@ function reportDryRun({ context, cluster, options, preview, checks, json }: Send
       `Dry run: ${preview.recipients} confirmed ${preview.recipients === 1 ? 'subscriber' : 'subscribers'} of "${options.topic}"` +
         `${options.theme ? ` (theme ${options.theme})` : ''} in ${cluster.slug} would receive "${options.subject}".`,
       `Every message rendered; about ${preview.averageBytes} bytes each.`,
-      ...(preview.problems.length ? preview.problems.map((p) => `Problem: ${p}`) : ['No problems found.']),
+      ...(preview.problems.length ? preview.problems.map((p) => `Problem: ${p}`) : ['No problems with the message.']),
       ...(checks.length
         ? ['Before sending, check (a real send asks first):', ...checks.map((c) => `- ${c}`)]
         : ['Sending checks: DKIM, SPF and DMARC records, links and the daily limit are in order.']),
@@ -183,6 +183,7 @@ function reportDryRun({ context, cluster, options, preview, checks, json }: Send
       'Nothing was sent or written.',
     ],
   );
+  if (preview.blocking.length > 0) throw new CliFailure(`a real send would be refused: ${preview.blocking.join('; ')}`);
 }
 
 /** --test-to: one copy to that address, sent now, and nothing else. */

@@ -40,6 +40,7 @@ footer { max-width: 36rem; margin: 0 auto; padding: 1rem 1.25rem 2rem; border-to
 .crumb { margin: 0; }
 .agenda li { margin: 0.4rem 0; }
 .slot { font-size: 0.9rem; }
+.agenda .summary { margin: 0.2rem 0 0; white-space: pre-line; }
 a.button {
   display: inline-block; font-weight: 600; padding: 0.7rem 1.3rem; border-radius: 6px;
   background: #1d4ed8; color: #fff; text-decoration: none;

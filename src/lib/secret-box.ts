@@ -11,7 +11,7 @@ function keyOf(secretKey: string, purpose: string): Buffer {
 /** "v1.<iv>.<tag>.<ciphertext>" (base64url): `plaintext` sealed for `purpose`. */
 export function seal(secretKey: string, purpose: string, plaintext: string): string {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', keyOf(secretKey, purpose), iv);
+  const cipher = createCipheriv('aes-256-gcm', keyOf(secretKey, purpose), iv, { authTagLength: 16 });
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return [VERSION, iv, cipher.getAuthTag(), body].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
 }
@@ -21,8 +21,11 @@ export function unseal(secretKey: string, purpose: string, sealed: string): stri
   const [version, iv, tag, body] = sealed.split('.');
   if (version !== VERSION || !iv || !tag || body === undefined) return null;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', keyOf(secretKey, purpose), Buffer.from(iv, 'base64url'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    const authTag = Buffer.from(tag, 'base64url');
+    // A whole tag only: GCM would accept a cut-down one, which is far easier to forge.
+    if (authTag.length !== 16) return null;
+    const decipher = createDecipheriv('aes-256-gcm', keyOf(secretKey, purpose), Buffer.from(iv, 'base64url'), { authTagLength: 16 });
+    decipher.setAuthTag(authTag);
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
   } catch {
     return null;

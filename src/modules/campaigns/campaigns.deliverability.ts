@@ -73,7 +73,9 @@ export async function deliverabilityProblems(setup: SendingSetup, resolveTxt: Re
     );
   }
   if (isReservedName(domain)) {
-    problems.push(`the sender ${setup.from} is on ${domain}, a reserved name: no receiver accepts mail from it`);
+    problems.push(
+      `the sender ${setup.from} is on ${domain}, a reserved name: no receiver accepts mail from it (DKIM, SPF and DMARC not checked)`,
+    );
     return problems;
   }
   if (!setup.dkim) {
@@ -93,9 +95,16 @@ export async function deliverabilityProblems(setup: SendingSetup, resolveTxt: Re
   if ('failed' in spf) problems.push(spf.failed);
   else if (!spf.some((record) => /^v=spf1(\s|$)/i.test(record)))
     problems.push(`${domain} has no SPF record (TXT "v=spf1 ..."): receivers cannot tell your mail server may send for it`);
-  const dmarc = await lookup(resolveTxt, `_dmarc.${domain}`);
-  if ('failed' in dmarc) problems.push(dmarc.failed);
-  else if (!dmarc.some((record) => /^v=DMARC1(\s*;|$)/i.test(record)))
-    problems.push(`${domain} has no DMARC record at _dmarc.${domain}: Gmail and Yahoo require one from bulk senders`);
+  // A subdomain is covered by its parent's record (the organisational domain's; checked up to two labels).
+  const labels = domain.split('.');
+  let dmarcFound = false;
+  for (let i = 0; i <= labels.length - 2 && !dmarcFound; i++) {
+    const dmarc = await lookup(resolveTxt, `_dmarc.${labels.slice(i).join('.')}`);
+    if ('failed' in dmarc) {
+      problems.push(dmarc.failed);
+      dmarcFound = true;
+    } else dmarcFound = dmarc.some((record) => /^v=DMARC1(\s*;|$)/i.test(record));
+  }
+  if (!dmarcFound) problems.push(`${domain} has no DMARC record at _dmarc.${domain}: Gmail and Yahoo require one from bulk senders`);
   return problems;
 }

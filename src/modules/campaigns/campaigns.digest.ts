@@ -29,7 +29,8 @@ export interface DigestInput {
 function pitchLines(pitch: DigestPitch, followUp: boolean): string[] {
   const lines = [`- **${markdownText(pitch.organisation)}**: ${markdownText(pitch.title)}`];
   if (pitch.summary.trim()) lines.push(`  ${markdownText(pitch.summary.trim())}`);
-  if (followUp && pitch.contact) lines.push(`  Get in touch: <mailto:${pitch.contact}>`);
+  // Braces encoded: an address like a{{unsubscribe_url}}@x.org must not become a merge field.
+  if (followUp && pitch.contact) lines.push(`  Get in touch: <mailto:${pitch.contact.replace(/[{}]/g, encodeURIComponent)}>`);
   return lines;
 }
 

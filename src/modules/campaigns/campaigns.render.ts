@@ -42,10 +42,19 @@ type MergeField = keyof typeof MERGE_FIELDS;
 /** {{field}} or {{field|fallback}}: the fallback is used when the value is empty. */
 const MERGE_FIELD = /\{\{\s*([A-Za-z_]+)\s*(?:\|([^{}]*))?\}\}/g;
 
-/** The merge fields a text uses that are not known, as written ("{{frist_name}}"), once each. */
+/** Anything written as a field: {{...}} with no braces inside. */
+const ANY_FIELD = /\{\{[^{}]*\}\}/g;
+
+/**
+ * What a text writes as a merge field but is not one, as written ("{{frist_name}}", "{{first-name}}"),
+ * once each: it would otherwise go out exactly as typed.
+ */
 export function unknownMergeFields(text: string): string[] {
   const unknown = new Set<string>();
-  for (const match of text.matchAll(MERGE_FIELD)) if (!(match[1]! in MERGE_FIELDS)) unknown.add(`{{${match[1]}}}`);
+  for (const [written] of text.matchAll(ANY_FIELD)) {
+    const field = new RegExp(`^${MERGE_FIELD.source}$`).exec(written);
+    if (!field || !(field[1]! in MERGE_FIELDS)) unknown.add(field ? `{{${field[1]}}}` : written);
+  }
   return [...unknown];
 }
 

@@ -48,7 +48,12 @@ const Sender = Type.Object(
   {
     name: Line({ description: 'The name people see, e.g. "North West HealthTec"', maxLength: 100 }),
     address: Type.String({ description: 'The From address, on a domain the cluster controls', format: 'email', maxLength: 254 }),
-    replyTo: Type.Optional(Type.Union([Email, Type.Null()], { description: 'Where replies go (the From address when null)' })),
+    replyTo: Type.Optional(
+      Type.Union([Email, Type.Null()], {
+        description:
+          "Where replies go; when null, replies go to the From address (or, on pitch and invitation emails, to the cluster's contact)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -6,11 +6,11 @@ import { problem } from '../../errors.js';
 import { boundedCache } from '../../lib/cache.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
-import { DKIM_SELECTOR, type DkimKey } from '../../lib/dkim.js';
+import { DKIM_SELECTOR, domainOf, isAligned, type DkimKey } from '../../lib/dkim.js';
 import { seal, unseal } from '../../lib/secret-box.js';
 import { checkTimeZone, cleanName, isEmailAddress, parseMailbox, SLUG } from '../../lib/text.js';
 
-/** What the DKIM keys are sealed for (lib/secret-box.ts). */
+/** What the DKIM keys are sealed for (lib/secret-box.ts), with the cluster's id: a key copied to another cluster does not open. */
 const DKIM_PURPOSE = 'dkim-key';
 import { diff, type Actor, type AuditService } from '../audit/audit.service.js';
 
@@ -115,9 +115,14 @@ function senderColumns(sender: ClusterChanges['sender']) {
     throw problem('VALIDATION_FAILED', 'sender.name must be 1-100 characters on one line', {
       errors: [{ field: 'body/sender/name', message: 'is empty or too long' }],
     });
+  const address = checkSenderAddress(sender.address, 'body/sender/address');
+  if (!parseMailbox(mailbox(name, address)))
+    throw problem('VALIDATION_FAILED', 'sender.name cannot be used in a From line (an @ in a name is taken for an address)', {
+      errors: [{ field: 'body/sender/name', message: 'cannot be used in a From line' }],
+    });
   return {
     senderName: name,
-    senderAddress: checkSenderAddress(sender.address, 'body/sender/address'),
+    senderAddress: address,
     replyTo: sender.replyTo ? checkSenderAddress(sender.replyTo, 'body/sender/replyTo') : null,
   };
 }
@@ -133,6 +138,27 @@ export function createClustersService({ db, clock, audit, secretKey }: { db: Db;
     .where(eq(clusters.id, sql.placeholder('id')))
     .prepare();
   const opened = new Map<string, string | null>();
+
+  /**
+   * A domain another cluster sends from or signs for is that cluster's: refused, so that no organiser
+   * can send as another cluster (its DKIM key and SPF would vouch for the mail).
+   */
+  function refuseDomainOfAnother(tx: DbOrTx, clusterId: string, domain: string): void {
+    const others = tx
+      .select({ slug: clusters.slug, senderAddress: clusters.senderAddress, dkimDomain: clusters.dkimDomain })
+      .from(clusters)
+      .where(sql`${clusters.id} <> ${clusterId} AND (${clusters.senderAddress} IS NOT NULL OR ${clusters.dkimDomain} IS NOT NULL)`)
+      .all();
+    const taken = others.find(
+      (other) =>
+        (other.senderAddress && (isAligned(domain, domainOf(other.senderAddress)) || isAligned(domainOf(other.senderAddress), domain))) ||
+        (other.dkimDomain && (isAligned(domain, other.dkimDomain) || isAligned(other.dkimDomain, domain))),
+    );
+    if (taken)
+      throw problem('VALIDATION_FAILED', `${domain} is the mail domain of another cluster on this instance`, {
+        errors: [{ field: 'body/sender/address', message: "is on another cluster's mail domain" }],
+      });
+  }
   const bySlug = db
     .select()
     .from(clusters)
@@ -189,15 +215,17 @@ export function createClustersService({ db, clock, audit, secretKey }: { db: Db;
       return stamp;
     },
 
-    /** The cluster a record belongs to; it always exists (foreign keys). */
     /** The cluster's DKIM signing key, or null when it has none (or it was sealed under another SECRET_KEY). */
     dkimKeyFor(id: string): DkimKey | null {
       const row = dkimById.get({ id });
       if (!row?.domainName || !row.keySelector || !row.sealed) return null;
       let privateKey = opened.get(row.sealed);
       if (privateKey === undefined) {
-        privateKey = unseal(secretKey, DKIM_PURPOSE, row.sealed);
+        privateKey = unseal(secretKey, `${DKIM_PURPOSE}:${id}`, row.sealed);
         opened.set(row.sealed, privateKey);
+        // Once per key: its mail now goes unsigned until a new key is made.
+        if (privateKey === null)
+          process.emitWarning(`cluster ${id}: its DKIM key was sealed with another SECRET_KEY; run convene cluster dkim again`);
       }
       return privateKey ? { domainName: row.domainName, keySelector: row.keySelector, privateKey } : null;
     },
@@ -216,12 +244,13 @@ export function createClustersService({ db, clock, audit, secretKey }: { db: Db;
       return immediate(db, (tx) => {
         const current = tx.select().from(clusters).where(eq(clusters.slug, slug)).get();
         if (!current) throw problem('CLUSTER_NOT_FOUND', `There is no cluster "${slug}"`);
+        refuseDomainOfAnother(tx, current.id, domainName);
         const row = tx
           .update(clusters)
           .set({
             dkimDomain: domainName,
             dkimSelector: key.keySelector,
-            dkimKey: seal(secretKey, DKIM_PURPOSE, key.privateKey),
+            dkimKey: seal(secretKey, `${DKIM_PURPOSE}:${current.id}`, key.privateKey),
             updatedAt: clock.now(),
           })
           .where(eq(clusters.id, current.id))
@@ -245,6 +274,7 @@ export function createClustersService({ db, clock, audit, secretKey }: { db: Db;
       return row ? senderOf(row) : null;
     },
 
+    /** The cluster a record belongs to; it always exists (foreign keys). */
     getById(id: string): Cluster {
       const cluster = byId.get({ id });
       if (!cluster) throw new Error(`cluster ${id} vanished`);
@@ -327,6 +357,7 @@ export function createClustersService({ db, clock, audit, secretKey }: { db: Db;
       return immediate(db, (tx) => {
         const current = tx.select().from(clusters).where(eq(clusters.slug, slug)).get();
         if (!current) throw problem('CLUSTER_NOT_FOUND', `There is no cluster "${slug}"`);
+        if (sender?.senderAddress) refuseDomainOfAnother(tx, current.id, domainOf(sender.senderAddress));
         const next = {
           name: newName ?? current.name,
           description: changes.description !== undefined ? changes.description.trim() : current.description,

@@ -297,7 +297,6 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
         .all();
     },
 
-    /** Status and sending time of these messages (a person's export). */
     /** How many messages were sent since `since` (all kinds): what counts against a provider's daily limit. */
     sentSince(since: Date): number {
       return db
@@ -307,6 +306,7 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
         .get()!.n;
     },
 
+    /** Status and sending time of these messages (a person's export). */
     statusOf(ids: string[]): Map<string, Pick<OutboxRow, 'status' | 'sentAt'>> {
       if (ids.length === 0) return new Map();
       const rows = db

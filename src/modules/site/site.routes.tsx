@@ -210,6 +210,7 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
       startsAt: slot.startsAt,
       organisation: member.organisation,
       title: booking.title,
+      summary: booking.summary,
     }));
     const session = sessionOf(request);
     const principal = session && session.clusterId === huddle.clusterId ? session : null;

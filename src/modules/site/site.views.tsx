@@ -13,6 +13,8 @@ export interface AgendaItem {
   startsAt: Date;
   organisation: string;
   title: string;
+  /** The pitcher's few lines for the agenda ('' when none). */
+  summary?: string;
 }
 
 export function HomePage(props: { clusters: Pick<Cluster, 'slug' | 'name'>[] }) {
@@ -365,6 +367,13 @@ export function HuddlePage(props: {
                 </span>
                 <br />
                 <strong safe>{item.organisation}</strong>: <span safe>{item.title}</span>
+                {item.summary ? (
+                  <p class="summary" safe>
+                    {item.summary}
+                  </p>
+                ) : (
+                  ''
+                )}
               </li>
             ))}
           </ol>

@@ -51,7 +51,8 @@ t.test('a cluster with a key signs every message; the signature verifies and ali
   // The second key replaced the first: publish that one.
   const published = JSON.parse((await run('cluster', 'dkim', '--cluster', 'north-west', '--selector', 'nw2026', '--json')).stdout);
   const stored = database.sqlite.prepare("SELECT dkim_key AS key FROM clusters WHERE slug = 'north-west'").get() as { key: string };
-  t.notMatch(stored.key, /PRIVATE KEY|MII/, 'the private key is stored sealed, never as it is');
+  t.match(stored.key, /^v1\.[\w-]+\.[\w-]+\.[\w-]+$/, 'the private key is stored sealed');
+  t.notMatch(stored.key, /PRIVATE KEY|-----/, 'never as it is');
   const audit = database.sqlite.prepare("SELECT before, after FROM audit_events WHERE action = 'cluster.dkim_key_set'").all() as {
     before: string;
     after: string;

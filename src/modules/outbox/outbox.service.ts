@@ -30,6 +30,18 @@ export type Outbox = ReturnType<typeof createOutbox>;
 export function createOutbox({ db, clock, from, messageIdDomain: domain }: OutboxOptions) {
   checkAddress('from', from);
   const listeners = new Set<() => void>();
+  // The From addresses are few (MAIL_FROM and each cluster's sender) and parsing one costs microseconds
+  // on every message: each is checked once. Bounded all the same.
+  const froms = new Map<string, string>();
+  function checkedFrom(value: string): string {
+    let checked = froms.get(value);
+    if (checked === undefined) {
+      checked = checkAddress('from', value);
+      if (froms.size >= 1000) froms.clear();
+      froms.set(value, checked);
+    }
+    return checked;
+  }
   let wakeupScheduled = false;
   const hooks = {
     /** A message the mail server refused for good (emitted by the mail worker, outside any transaction). */
@@ -164,7 +176,7 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     enqueue(tx: DbOrTx, message: OutgoingMessage): string {
       const to = checkAddress('to', message.to);
       const own = message.from === undefined && message.clusterId ? hooks.sender.emit(tx, message.clusterId).find(Boolean) : undefined;
-      const sender = checkAddress('from', message.from ?? own?.from ?? from);
+      const sender = checkedFrom(message.from ?? own?.from ?? from);
       const reply = own?.replyTo ?? message.replyTo;
       const replyTo = reply === undefined || reply === null ? null : checkAddress('replyTo', reply);
       checkMessage(message);

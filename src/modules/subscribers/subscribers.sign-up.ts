@@ -75,15 +75,14 @@ export function createSignUp(deps: {
     .where(eq(subscribers.id, sql.placeholder('id')))
     .prepare();
 
-  function sendConfirmation(tx: DbOrTx, cluster: Cluster, subscriber: Subscriber) {
+  /** `now` is the sign-up's one timestamp: a new row was written with it as its notice time already. */
+  function sendConfirmation(tx: DbOrTx, cluster: Cluster, subscriber: Subscriber, now: Date) {
     outbox.enqueue(tx, {
       kind: 'subscription.confirm',
       to: subscriber.email,
       clusterId: cluster.id,
       ...confirmationEmail({ clusterName: cluster.name, topics: subscriber.topics, url: link('confirm', subscriber.id) }),
     });
-    const now = clock.now();
-    // A new row was written with this notice time already.
     if (subscriber.lastNoticeAt?.getTime() !== now.getTime()) noticeStatement.run({ id: subscriber.id, at: now.getTime() });
   }
 
@@ -148,7 +147,7 @@ export function createSignUp(deps: {
             .get()!;
         }
         consent.record(tx, subscriber, 'requested', { ...context, topics });
-        sendConfirmation(tx, cluster, subscriber);
+        sendConfirmation(tx, cluster, subscriber, now);
       });
     },
   };

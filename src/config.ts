@@ -2,7 +2,7 @@
 import { resolve, join } from 'node:path';
 import { DKIM_SELECTOR } from './lib/dkim.js';
 import type { LogLevel } from './lib/logging.js';
-import { parseMailbox } from './lib/text.js';
+import { isLocalHost, parseMailbox } from './lib/text.js';
 
 export type { LogLevel };
 
@@ -312,16 +312,6 @@ function dkimSetting(selector: string | undefined, keyFile: string | undefined):
   if (selector === undefined) throw new ConfigError('DKIM_SELECTOR', 'must be set with DKIM_KEY_FILE');
   if (keyFile === undefined) throw new ConfigError('DKIM_KEY_FILE', 'must be set with DKIM_SELECTOR');
   return { selector, keyFile };
-}
-
-/** Host names no one outside this machine (or outside a test) reaches: loopback and reserved names (RFC 2606, RFC 6761). */
-function isLocalHost(host: string): boolean {
-  const name = host
-    .toLowerCase()
-    .replace(/^\[|\]$/g, '')
-    .replace(/\.$/, '');
-  if (name === 'localhost' || name === '::1' || name === '0.0.0.0' || /^127\.\d+\.\d+\.\d+$/.test(name)) return true;
-  return ['localhost', 'test', 'invalid', 'example', 'local'].some((tld) => name.endsWith(`.${tld}`));
 }
 
 /**

@@ -75,11 +75,10 @@ export function createServices(deps: ServicesDeps) {
     /** The key a message from `fromAddress` (of this cluster, if any) is signed with, or null. */
     keyFor(fromAddress: string, clusterId: string | null): DkimKey | null {
       const from = domainOf(fromAddress);
-      const own = clusterId ? clusters.dkimKeyFor(clusterId) : null;
-      if (own && isAligned(from, own.domainName)) return own;
+      const own = clusterId ? clusters.signingOf(clusterId) : { key: null, ownSender: false };
+      if (own.key && isAligned(from, own.key.domainName)) return own.key;
       // The instance's key vouches only for the instance's own From, never for a cluster's sender.
-      const instanceFrom = !clusterId || clusters.senderOf(clusterId) === null;
-      return instanceKey && instanceFrom && isAligned(from, instanceKey.domainName) ? instanceKey : null;
+      return instanceKey && !own.ownSender && isAligned(from, instanceKey.domainName) ? instanceKey : null;
     },
   };
   outbox.hooks.signing.on((row) => sending.keyFor(row.fromAddress, row.clusterId));

@@ -67,3 +67,13 @@ export function checkTimeZone(zone: string, field = 'body/timezone'): string {
     });
   return name;
 }
+
+/** Host names no one outside this machine (or outside a test) reaches: loopback and reserved names (RFC 2606, RFC 6761). */
+export function isLocalHost(host: string): boolean {
+  const name = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+  if (name === 'localhost' || name === '::1' || name === '0.0.0.0' || /^127\.\d+\.\d+\.\d+$/.test(name)) return true;
+  return ['localhost', 'test', 'invalid', 'example', 'local'].some((tld) => name.endsWith(`.${tld}`));
+}

@@ -4,6 +4,7 @@
 // replace; a problem is reported in words, never thrown.
 import { createPublicKey } from 'node:crypto';
 import { dkimRecord, domainOf, type DkimKey } from '../../lib/dkim.js';
+import { isLocalHost } from '../../lib/text.js';
 
 /** TXT records at a name, each as its strings (node:dns/promises resolveTxt's shape). */
 export type ResolveTxt = (name: string) => Promise<string[][]>;
@@ -20,12 +21,14 @@ export interface SendingSetup {
   dailyLimit: number | undefined;
 }
 
-/** Names no receiver on the internet resolves or accepts mail from (RFC 2606, RFC 6761). */
-export function isReservedName(host: string): boolean {
+/**
+ * Names no receiver on the internet resolves or accepts mail from: the local and reserved ones
+ * (lib/text.ts isLocalHost), a bare address, and example.com, .net and .org (RFC 2606).
+ */
+function isReservedName(host: string): boolean {
   const name = host.toLowerCase().replace(/\.$/, '');
-  if (name === 'localhost' || /^[\d.]+$/.test(name) || name.startsWith('[')) return true;
-  if (['example.com', 'example.net', 'example.org'].some((reserved) => name === reserved || name.endsWith(`.${reserved}`))) return true;
-  return ['localhost', 'test', 'invalid', 'example', 'local'].some((tld) => name === tld || name.endsWith(`.${tld}`));
+  if (isLocalHost(name) || /^[\d.]+$/.test(name) || name.startsWith('[')) return true;
+  return ['example.com', 'example.net', 'example.org'].some((reserved) => name === reserved || name.endsWith(`.${reserved}`));
 }
 
 const MISSING = new Set(['ENOTFOUND', 'ENODATA', 'NXDOMAIN']);

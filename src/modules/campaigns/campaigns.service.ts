@@ -79,13 +79,7 @@ export function createCampaignsService(deps: {
       throw problem('VALIDATION_FAILED', `rate must be 1 to ${MAX_RATE} messages per second`);
     if (draft.theme !== undefined && !cluster.themes.includes(draft.theme))
       throw problem('VALIDATION_FAILED', `theme ${draft.theme} is not one of ${cluster.themes.join(', ')}`);
-    const rendered = renderCampaign({
-      subject: draft.subject,
-      markdown: draft.body,
-      clusterName: cluster.name,
-      listId: `${cluster.slug}.${host}`,
-      baseUrl,
-    });
+    const rendered = render({ subject: draft.subject, bodyMarkdown: draft.body }, cluster);
     const refused = forSend ? rendered.blocking : rendered.blocking.filter((p) => p.endsWith('is empty'));
     if (refused.length > 0) throw problem('VALIDATION_FAILED', refused.join('; '));
     return { rate, rendered };

@@ -131,9 +131,15 @@ export type ClustersService = ReturnType<typeof createClustersService>;
 export type ClusterStamp = Pick<Cluster, 'id' | 'slug' | 'huddlesVersion'>;
 
 export function createClustersService({ db, clock, audit, secretKey }: { db: Db; clock: Clock; audit: AuditService; secretKey: string }) {
-  // What the mail worker asks before each message: the cluster's DKIM key (decrypted once per key).
+  // What the mail worker asks before each message: the cluster's DKIM key (decrypted once per key), and
+  // whether it sends as itself, in one read.
   const dkimById = db
-    .select({ domainName: clusters.dkimDomain, keySelector: clusters.dkimSelector, sealed: clusters.dkimKey })
+    .select({
+      domainName: clusters.dkimDomain,
+      keySelector: clusters.dkimSelector,
+      sealed: clusters.dkimKey,
+      senderAddress: clusters.senderAddress,
+    })
     .from(clusters)
     .where(eq(clusters.id, sql.placeholder('id')))
     .prepare();
@@ -215,10 +221,15 @@ export function createClustersService({ db, clock, audit, secretKey }: { db: Db;
       return stamp;
     },
 
-    /** The cluster's DKIM signing key, or null when it has none (or it was sealed under another SECRET_KEY). */
-    dkimKeyFor(id: string): DkimKey | null {
+    /**
+     * What signs this cluster's mail: its DKIM key (null when it has none, or it was sealed under another
+     * SECRET_KEY), and whether it sends as itself (then the instance's key never signs for it).
+     */
+    signingOf(id: string): { key: DkimKey | null; ownSender: boolean } {
       const row = dkimById.get({ id });
-      if (!row?.domainName || !row.keySelector || !row.sealed) return null;
+      if (!row) return { key: null, ownSender: false };
+      const ownSender = row.senderAddress !== null;
+      if (!row.domainName || !row.keySelector || !row.sealed) return { key: null, ownSender };
       let privateKey = opened.get(row.sealed);
       if (privateKey === undefined) {
         privateKey = unseal(secretKey, `${DKIM_PURPOSE}:${id}`, row.sealed);
@@ -227,7 +238,7 @@ export function createClustersService({ db, clock, audit, secretKey }: { db: Db;
         if (privateKey === null)
           process.emitWarning(`cluster ${id}: its DKIM key was sealed with another SECRET_KEY; run convene cluster dkim again`);
       }
-      return privateKey ? { domainName: row.domainName, keySelector: row.keySelector, privateKey } : null;
+      return { key: privateKey ? { domainName: row.domainName, keySelector: row.keySelector, privateKey } : null, ownSender };
     },
 
     /** Gives the cluster a DKIM key for `domain` under `selector` (replacing any other); the key is kept sealed. */

@@ -18,6 +18,7 @@ import authPlugin from './plugins/auth.js';
 import idempotencyPlugin from './plugins/idempotency.js';
 import openapiPlugin from './plugins/openapi.js';
 import mailerPlugin from './plugins/mailer.js';
+import inboundMailPlugin from './plugins/inbound-mail.js';
 import metricsPlugin from './plugins/metrics.js';
 import healthPlugin from './plugins/health.js';
 import assetsPlugin from './plugins/assets.js';
@@ -38,6 +39,8 @@ import { registrationsRoutes } from './modules/registrations/registrations.route
 import { subscribersRoutes } from './modules/subscribers/subscribers.routes.js';
 import { subscribersPages } from './modules/subscribers/subscribers.pages.js';
 import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
+import { bouncesRoutes } from './modules/bounces/bounces.routes.js';
+import { MAX_REPORT_BYTES } from './modules/bounces/bounces.service.js';
 import { sitePages } from './modules/site/site.routes.js';
 import { accountPages } from './modules/account/account.pages.js';
 
@@ -129,6 +132,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     graceMs: config.shutdownGraceMs / 2,
     close: services.close,
   });
+  await app.register(inboundMailPlugin, {
+    listen: config.inboundSmtp && config.returnPathDomain ? { ...config.inboundSmtp, domain: config.returnPathDomain } : undefined,
+    // What was done, without whom it was about: log lines hold no addresses.
+    accept: async (raw, recipients) => {
+      const { outcomes, ignored } = await services.bounces.ingest(raw, { via: 'smtp', recipients });
+      return { ignored, outcomes: outcomes.map(({ kind, result }) => ({ kind, result })) };
+    },
+    maxBytes: MAX_REPORT_BYTES,
+  });
   await app.register(metricsPlugin, { outboxBacklog: () => services.outbox.backlog(), token: config.metricsToken });
   await app.register(healthPlugin);
   await app.register(assetsPlugin);
@@ -150,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(subscribersRoutes, { subscribers, clusters });
   await app.register(subscribersPages, { subscribers, clusters });
   await app.register(campaignsRoutes, { campaigns, clusters });
+  await app.register(bouncesRoutes, { bounces: services.bounces });
   await app.register(sitePages, {
     clusters,
     huddles,

@@ -36,6 +36,14 @@ export interface Config {
   mailDailyLimit: number | undefined;
   /** The instance's own DKIM key (for mail from MAIL_FROM's domain): its selector and PEM file, or undefined. */
   dkim: { selector: string; keyFile: string } | undefined;
+  /** The domain of every message's return path (bounce+<id>@) and mailto unsubscribe address; undefined: MAIL_FROM is the envelope sender. */
+  returnPathDomain: string | undefined;
+  /** The SMTP listener for mail to the return-path domain (bounces, complaints, unsubscribe replies), or undefined: off. */
+  inboundSmtp: { host: string; port: number } | undefined;
+  /** Soft bounces (within 30 days) after which an address is suppressed. */
+  softBounceLimit: number;
+  /** Mailgun's webhook signing key: POST /webhooks/mailgun takes its bounce and complaint events; undefined: off. */
+  mailgunSigningKey: string | undefined;
   /** Writes per minute per authenticated principal (API key or member token). */
   writeRateLimitPerMinute: number;
   mailWorker: boolean;
@@ -248,6 +256,35 @@ export const settings = {
     example: '',
     parse: (raw: string | undefined): string | undefined => text(undefined)(raw),
   },
+  RETURN_PATH_DOMAIN: {
+    description:
+      'Domain whose mail comes back to Convene (its MX points at the inbound listener or a mailbox piped to `convene mail ingest`): ' +
+      'each message leaves with the return path bounce+<message id>@ it, and newsletters offer a mailto unsubscribe there',
+    example: '',
+    parse: (raw: string | undefined, name: string): string | undefined => {
+      const value = text(undefined)(raw)?.toLowerCase();
+      if (value !== undefined && !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(value))
+        throw new ConfigError(name, `must be a domain name such as bounces.example.org (got "${raw}")`);
+      return value;
+    },
+  },
+  INBOUND_SMTP_PORT: {
+    description: 'Port of the SMTP listener that takes bounces, complaints and unsubscribe replies for RETURN_PATH_DOMAIN; unset: off',
+    example: '',
+    parse: (raw: string | undefined, name: string): number | undefined =>
+      text(undefined)(raw) === undefined ? undefined : integer(0, 0, 65535)(raw, name),
+  },
+  INBOUND_SMTP_HOST: { description: 'Address the inbound SMTP listener listens on', example: '127.0.0.1', parse: text('127.0.0.1') },
+  SOFT_BOUNCE_LIMIT: {
+    description: 'Soft bounces of one address within 30 days after which it is suppressed (hard bounces and complaints suppress at once)',
+    example: '3',
+    parse: integer(3, 1, 100),
+  },
+  MAILGUN_WEBHOOK_SIGNING_KEY: {
+    description: "Mailgun's HTTP webhook signing key: POST /webhooks/mailgun then takes its failed and complained events; unset: off",
+    example: '',
+    parse: secret(16),
+  },
   WRITE_RATE_LIMIT_PER_MINUTE: {
     description: 'Writes (POST, PATCH, PUT, DELETE) per minute per API key or member token',
     example: '600',
@@ -295,6 +332,10 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: get('METRICS_TOKEN'),
     mailDailyLimit: get('MAIL_DAILY_LIMIT'),
     dkim: dkimSetting(get('DKIM_SELECTOR'), get('DKIM_KEY_FILE')),
+    returnPathDomain: get('RETURN_PATH_DOMAIN'),
+    inboundSmtp: inboundSetting(get('INBOUND_SMTP_HOST') as string, get('INBOUND_SMTP_PORT'), get('RETURN_PATH_DOMAIN')),
+    softBounceLimit: get('SOFT_BOUNCE_LIMIT'),
+    mailgunSigningKey: get('MAILGUN_WEBHOOK_SIGNING_KEY'),
     writeRateLimitPerMinute: get('WRITE_RATE_LIMIT_PER_MINUTE'),
     mailWorker: get('MAIL_WORKER'),
     mailMaxAttempts: get('MAIL_MAX_ATTEMPTS'),
@@ -312,6 +353,14 @@ function dkimSetting(selector: string | undefined, keyFile: string | undefined):
   if (selector === undefined) throw new ConfigError('DKIM_SELECTOR', 'must be set with DKIM_KEY_FILE');
   if (keyFile === undefined) throw new ConfigError('DKIM_KEY_FILE', 'must be set with DKIM_SELECTOR');
   return { selector, keyFile };
+}
+
+/** The listener takes mail for the return-path domain only, so it needs one. */
+function inboundSetting(host: string, port: number | undefined, domain: string | undefined): Config['inboundSmtp'] {
+  if (port === undefined) return undefined;
+  if (domain === undefined)
+    throw new ConfigError('INBOUND_SMTP_PORT', 'needs RETURN_PATH_DOMAIN: the listener takes mail for that domain only');
+  return { host, port };
 }
 
 /**

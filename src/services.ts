@@ -12,6 +12,7 @@ import { domainOf, isAligned, type DkimKey } from './lib/dkim.js';
 import { resolveSecretKey } from './lib/secret.js';
 import { siteOf } from './shared/site.js';
 import { createAuditService } from './modules/audit/audit.service.js';
+import { createBouncesService } from './modules/bounces/bounces.service.js';
 import { createBookingsService } from './modules/bookings/bookings.service.js';
 import { createCampaignsService } from './modules/campaigns/campaigns.service.js';
 import { createClustersService } from './modules/clusters/clusters.service.js';
@@ -107,6 +108,15 @@ export function createServices(deps: ServicesDeps) {
   const registrations = createRegistrationsService({ db, clock, audit, outbox, clusters, huddles, members, invitations, site });
   const reminders = createRemindersService({ db, clock, outbox, clusters, huddles, bookings, registrations, site });
   const feeds = createFeedsService({ clock, clusters, huddles, bookings, registrations, site });
+  const bounces = createBouncesService({
+    db,
+    clock,
+    outbox,
+    subscribers,
+    campaigns,
+    softBounceLimit: config.softBounceLimit,
+    mailgunSigningKey: config.mailgunSigningKey,
+  });
   const mail = createMailer({ outbox, clock, config, transport: deps.mail?.transport, logger: deps.mail?.logger });
 
   /** The timed jobs every module declares, in the order the server runs them. */
@@ -125,6 +135,7 @@ export function createServices(deps: ServicesDeps) {
     members,
     subscribers,
     campaigns,
+    bounces,
     huddles,
     bookings,
     waitlist,

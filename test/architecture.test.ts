@@ -37,6 +37,7 @@ const OWNERS: Record<string, string> = {
   consentEvents: 'subscribers',
   campaigns: 'campaigns',
   deliveries: 'campaigns',
+  bounces: 'bounces',
 };
 
 /** What each part of src/ may import besides itself. */

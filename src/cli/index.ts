@@ -9,6 +9,7 @@ import { version } from '../lib/paths.js';
 import { clusterCommands } from './cluster.js';
 import { CliFailure, dbCommands } from './db.js';
 import { organiserCommands } from './organiser.js';
+import { mailCommands } from './mail.js';
 import { membersCommands, PartialImport } from './members.js';
 import { Interrupted, newsletterCommands } from './newsletter.js';
 import { subscribersCommands } from './subscribers.js';
@@ -61,6 +62,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
   membersCommands(program, context);
   newsletterCommands(program, context);
   subscribersCommands(program, context);
+  mailCommands(program, context);
   dbCommands(program, context);
   for (const command of program.commands) command.exitOverride();
 

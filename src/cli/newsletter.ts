@@ -34,7 +34,10 @@ function parseTopic(value: string): Topic {
 function statsLine(stats: CampaignStats): string {
   return (
     `${stats.sent} sent, ${stats.queued} queued, ${stats.pending} waiting, ${stats.failed} failed, ${stats.skipped} skipped of ` +
-    `${stats.recipients}`
+    `${stats.recipients}` +
+    (stats.bounced + stats.softBounced + stats.complained > 0
+      ? `; since sent: ${stats.bounced} bounced, ${stats.softBounced} soft-bounced, ${stats.complained} complained`
+      : '')
   );
 }
 

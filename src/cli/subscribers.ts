@@ -1,4 +1,5 @@
-// convene subscribers unsubscribe: an organiser acting on someone who asked by phone or email.
+// convene subscribers unsubscribe: an organiser acting on someone who asked by phone or email; suppressions
+// and lift: the addresses never mailed (bounced, complained, erased), and mailing one again with a note.
 import type { Command } from 'commander';
 import { cliActor, output, withServices, type CliContext } from './context.js';
 
@@ -22,6 +23,41 @@ export function subscribersCommands(program: Command, context: CliContext): void
             ? `${after.email} was already unsubscribed from ${cluster.slug}.`
             : `${after.email} is unsubscribed from ${cluster.slug}: they receive nothing more.`,
         ]);
+      });
+    });
+
+  subscribers
+    .command('suppressions')
+    .description("List the addresses a cluster's emails never go to, newest first, with the reason")
+    .requiredOption('--cluster <slug>', 'the cluster')
+    .action(async (options: { cluster: string }, command: Command) => {
+      await withServices(context, (services) => {
+        const entries = services.subscribers.suppressions(services.clusters.get(options.cluster));
+        output(
+          context.io,
+          jsonOf(command),
+          entries,
+          entries.length === 0
+            ? ['No address is suppressed.']
+            : entries.map(
+                (e) =>
+                  `${e.createdAt.toISOString()}  ${e.email ?? '(erased)'}  ${e.reason}${e.scope === 'everywhere' ? ' (every cluster)' : ''}` +
+                  (e.detail ? `  ${e.detail}` : ''),
+              ),
+        );
+      });
+    });
+
+  subscribers
+    .command('lift')
+    .description('Mail a suppressed address again (a bounce or complaint lifts in every cluster); the note goes to the audit log')
+    .requiredOption('--cluster <slug>', 'the cluster')
+    .requiredOption('--email <email>', 'the suppressed address')
+    .requiredOption('--note <text>', 'why it may be mailed again')
+    .action(async (options: { cluster: string; email: string; note: string }, command: Command) => {
+      await withServices(context, (services) => {
+        const entry = services.subscribers.liftSuppression(services.clusters.get(options.cluster), options.email, options.note, cliActor());
+        output(context.io, jsonOf(command), entry, [`${entry.email} may be mailed again (it was ${entry.reason}).`]);
       });
     });
 }

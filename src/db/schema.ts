@@ -519,21 +519,60 @@ export const subscribers = sqliteTable(
   ],
 );
 
-/** Addresses never to be mailed again (erased, or refused by their mail server), kept only as a hash. */
+/**
+ * Addresses never to be mailed again: erased (kept only as a hash, in that cluster), or refused by
+ * their mail server or reported as spam (with the address, in every cluster: cluster_id NULL).
+ */
 export const suppressions = sqliteTable(
   'suppressions',
   {
-    clusterId: text('cluster_id')
-      .notNull()
-      .references(() => clusters.id, { onDelete: 'cascade' }),
+    /** The cluster it applies to; NULL: every cluster of the instance (bounces and complaints). */
+    clusterId: text('cluster_id').references(() => clusters.id, { onDelete: 'cascade' }),
     /** SHA-256 of the normalised address. */
     emailHash: text('email_hash').notNull(),
-    /** erased | bounced */
-    reason: text('reason').notNull(),
+    /** The address, so organisers can see whom it is about; NULL once erased. */
+    email: text('email'),
+    /** erased | bounced | soft-bounced | complained */
+    reason: text('reason').$type<SuppressionReason>().notNull(),
+    /** What the mail server or the report said (status code and diagnostic), for organisers. */
+    detail: text('detail'),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('suppressions_cluster_hash').on(t.clusterId, t.emailHash)],
+  (t) => [
+    uniqueIndex('suppressions_cluster_hash').on(t.clusterId, t.emailHash),
+    uniqueIndex('suppressions_everywhere_hash')
+      .on(t.emailHash)
+      .where(sql`cluster_id IS NULL`),
+  ],
 );
+
+export type SuppressionReason = 'erased' | 'bounced' | 'soft-bounced' | 'complained';
+
+/** Reports that came back after a send (bounces, complaints, mailto unsubscribes): the soft-bounce count and the history. */
+export const bounces = sqliteTable(
+  'bounces',
+  {
+    id: text('id').primaryKey(),
+    /** hard | soft | complaint | unsubscribe */
+    kind: text('kind').$type<BounceKind>().notNull(),
+    /** smtp (the inbound listener) | ingest (convene mail ingest) | webhook:<provider> */
+    via: text('via').notNull(),
+    /** The message it is about, when it could be matched. */
+    outboxId: text('outbox_id').references(() => outbox.id, { onDelete: 'set null' }),
+    clusterId: text('cluster_id').references(() => clusters.id, { onDelete: 'set null' }),
+    emailHash: text('email_hash').notNull(),
+    /** Status code and diagnostic, or the feedback type, bounded. */
+    detail: text('detail'),
+    at: integer('at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [
+    index('bounces_hash').on(t.emailHash, t.kind, t.at),
+    // One report of each kind per message: a report delivered twice counts once.
+    uniqueIndex('bounces_outbox_kind').on(t.outboxId, t.kind),
+  ],
+);
+
+export type BounceKind = 'hard' | 'soft' | 'complaint' | 'unsubscribe';
 
 /** The consent ledger: append-only; erasure strips the person out but keeps the events. */
 export const consentEvents = sqliteTable(
@@ -587,6 +626,7 @@ export const campaigns = sqliteTable(
 );
 
 export type DeliveryStatus = 'pending' | 'enqueued' | 'skipped';
+export type DeliveryReturn = 'bounced' | 'soft-bounced' | 'complained';
 
 /** The recipients of a campaign, snapshotted when it starts: one row per subscriber, ever. */
 export const deliveries = sqliteTable(
@@ -602,6 +642,8 @@ export const deliveries = sqliteTable(
     status: text('status').$type<DeliveryStatus>().notNull(),
     outboxId: text('outbox_id').references(() => outbox.id, { onDelete: 'set null' }),
     skipReason: text('skip_reason'),
+    /** What came back after it was sent: bounced (for good), soft-bounced, complained. */
+    returned: text('returned').$type<DeliveryReturn>(),
     createdAt: createdAt(),
   },
   (t) => [

@@ -12,11 +12,19 @@ export interface Site {
   fromAddress: string;
   /** Right-hand side of every Message-ID: the public host, or the From address's domain when the host is a bare IP. */
   messageIdDomain: string;
+  /** RETURN_PATH_DOMAIN: where bounces, complaints and mailto unsubscribes come back to (shared/return-path.ts), if set. */
+  returnPathDomain: string | undefined;
 }
 
-export function siteOf(config: Pick<Config, 'publicBaseUrl' | 'mailFrom'>): Site {
+export function siteOf(config: Pick<Config, 'publicBaseUrl' | 'mailFrom'> & Partial<Pick<Config, 'returnPathDomain'>>): Site {
   const host = new URL(config.publicBaseUrl).hostname;
   const fromAddress = parseMailbox(config.mailFrom, { allowLocalhost: true })?.address ?? config.mailFrom.trim();
   const bareIp = host === '' || /^[\d.]+$/.test(host) || host.startsWith('[');
-  return { baseUrl: config.publicBaseUrl, host, fromAddress, messageIdDomain: bareIp ? (fromAddress.split('@')[1] ?? 'localhost') : host };
+  return {
+    baseUrl: config.publicBaseUrl,
+    host,
+    fromAddress,
+    messageIdDomain: bareIp ? (fromAddress.split('@')[1] ?? 'localhost') : host,
+    returnPathDomain: config.returnPathDomain,
+  };
 }

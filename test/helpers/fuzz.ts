@@ -113,7 +113,11 @@ function arbitraryFor(raw: Schema, depth = 0): fc.Arbitrary<unknown> {
               ? fc.date({ noInvalidDate: true }).map((d) => d.toISOString())
               : format === 'uri'
                 ? fc.webUrl()
-                : fc.string({ minLength: Number(schema.minLength ?? 0), maxLength: Math.min(Number(schema.maxLength ?? 30), 60) });
+                : fc.string({
+                    minLength: Number(schema.minLength ?? 0),
+                    // Short strings keep the run quick, but never shorter than the schema's minimum.
+                    maxLength: Math.max(Number(schema.minLength ?? 0), Math.min(Number(schema.maxLength ?? 30), 60)),
+                  });
       return fc.oneof({ weight: 7, arbitrary: valid }, { weight: 1, arbitrary: hostileString });
     }
     default:

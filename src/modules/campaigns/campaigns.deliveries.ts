@@ -4,9 +4,9 @@
 // server's writes wait (and its event loop with them) while this process holds the lock. So the
 // statements that run once per recipient are prepared, and no transaction handles more than
 // ROWS_PER_TRANSACTION recipients (bench/FINDINGS.md: the mixed soak).
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { immediate, rawPlaceholder, type Db, type DbOrTx } from '../../db/client.js';
-import { campaigns, deliveries, type Campaign, type Subscriber } from '../../db/schema.js';
+import { campaigns, deliveries, type Campaign, type DeliveryReturn, type Subscriber } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import { hasStopped } from '../../lib/processes.js';
 import type { Site } from '../../shared/site.js';
@@ -27,7 +27,16 @@ export interface CampaignStats {
   failed: number;
   /** Left, or suppressed, by the time their turn came (or by the instant their message was to leave). */
   skipped: number;
+  /** Sent, then reported back by the recipient's mail server as undeliverable for good. */
+  bounced: number;
+  /** Sent, then reported back as not delivered for now (full mailbox, server down): counted towards SOFT_BOUNCE_LIMIT. */
+  softBounced: number;
+  /** Sent, then reported as spam by the recipient (through their provider). */
+  complained: number;
 }
+
+/** Worse outcomes replace milder ones on a delivery, never the other way. */
+const RETURN_RANK: Record<DeliveryReturn, number> = { 'soft-bounced': 1, bounced: 2, complained: 3 };
 
 export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: SubscribersService; site: Site }) {
   const { db, outbox, subscribers } = deps;
@@ -106,9 +115,14 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
 
   /** One person's copy: their own unsubscribe and preferences links, and their name where the newsletter merges it. */
   function messageFor(rendered: RenderedCampaign, person: { id: string; name: string | null }) {
+    const mailto = subscribers.unsubscribeAddress(person.id);
     return forRecipient(
       rendered,
-      { unsubscribeUrl: subscribers.link('unsubscribe', person.id), preferencesUrl: subscribers.link('preferences', person.id) },
+      {
+        unsubscribeUrl: subscribers.link('unsubscribe', person.id),
+        preferencesUrl: subscribers.link('preferences', person.id),
+        ...(mailto ? { unsubscribeMailto: mailto } : {}),
+      },
       person,
     );
   }
@@ -144,6 +158,19 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
 
   return {
     messageFor,
+
+    /** What came back about a newsletter message (in the caller's transaction); the campaign it belonged to, if it was one. */
+    markReturned(tx: DbOrTx, outboxId: string, returned: DeliveryReturn): string | undefined {
+      const delivery = tx
+        .select({ id: deliveries.id, campaignId: deliveries.campaignId, returned: deliveries.returned })
+        .from(deliveries)
+        .where(eq(deliveries.outboxId, outboxId))
+        .get();
+      if (!delivery) return undefined;
+      if (!delivery.returned || RETURN_RANK[returned] > RETURN_RANK[delivery.returned])
+        tx.update(deliveries).set({ returned }).where(eq(deliveries.id, delivery.id)).run();
+      return delivery.campaignId;
+    },
 
     /** Adds recipients to a campaign's ledger (once each), inside the caller's transaction. */
     add(_tx: DbOrTx, campaignId: string, recipients: { id: string; email: string }[], now: Date): void {
@@ -234,6 +261,13 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
         .groupBy(deliveries.status)
         .all();
       const count = (status: string) => rows.find((row) => row.status === status)?.n ?? 0;
+      const returns = db
+        .select({ returned: deliveries.returned, n: sql<number>`count(*)` })
+        .from(deliveries)
+        .where(and(eq(deliveries.campaignId, campaignId), isNotNull(deliveries.returned)))
+        .groupBy(deliveries.returned)
+        .all();
+      const returned = (kind: DeliveryReturn) => returns.find((row) => row.returned === kind)?.n ?? 0;
       const handed = count('enqueued');
       const inOutbox = handed > 0 ? outboxCounts({ campaignId }) : {};
       const queued = (inOutbox.queued ?? 0) + (inOutbox.sending ?? 0);
@@ -246,6 +280,9 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
         sent: handed - queued - failed,
         failed,
         skipped: count('skipped'),
+        bounced: returned('bounced'),
+        softBounced: returned('soft-bounced'),
+        complained: returned('complained'),
       };
     },
   };

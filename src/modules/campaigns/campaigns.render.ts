@@ -78,6 +78,8 @@ const URL_FIELDS: ReadonlySet<MergeField> = new Set(['preferences_url', 'unsubsc
 export interface RecipientLinks {
   unsubscribeUrl: string;
   preferencesUrl: string;
+  /** The mailto unsubscribe address (RETURN_PATH_DOMAIN set: replies there are read). */
+  unsubscribeMailto?: string;
 }
 
 const SAMPLE_LINKS = (baseUrl: string): RecipientLinks => ({
@@ -189,9 +191,11 @@ export function forRecipient(campaign: RenderedCampaign, links: RecipientLinks, 
     text: `${text}\n\n-- \n${why}\nChoose what you receive: ${links.preferencesUrl}\nUnsubscribe: ${links.unsubscribeUrl}\n`,
     html: htmlHead + footerHtml + '\n' + campaign.htmlTail,
     headers: {
-      // The https address only, POSTed as RFC 8058 one-click: a mailto: would go to MAIL_FROM, which
-      // nothing reads, and a request nobody acts on is worse than none.
-      'List-Unsubscribe': `<${links.unsubscribeUrl}>`,
+      // The https address, POSTed as RFC 8058 one-click; a mailto: only when replies to it are read
+      // (RETURN_PATH_DOMAIN), since a request nobody acts on is worse than none.
+      'List-Unsubscribe': links.unsubscribeMailto
+        ? `<${links.unsubscribeUrl}>, <mailto:${links.unsubscribeMailto}?subject=unsubscribe>`
+        : `<${links.unsubscribeUrl}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'List-Id': `${headerValue(campaign.clusterName).replace(/[<>"]/g, '')} <${campaign.listId}>`,
       Precedence: 'bulk',

@@ -31,6 +31,13 @@ const CampaignView = Type.Object({
     sent: Type.Integer(),
     failed: Type.Integer(),
     skipped: Type.Integer({ description: 'Unsubscribed, left the topic or suppressed by the time their copy was to be sent' }),
+    bounced: Type.Integer({ description: "Sent, then reported undeliverable for good by the recipient's mail server (suppressed)" }),
+    softBounced: Type.Integer({
+      description: 'Sent, then reported not delivered for now (full mailbox, server down); counted towards SOFT_BOUNCE_LIMIT',
+    }),
+    complained: Type.Integer({
+      description: 'Sent, then reported as spam by the recipient through their provider (suppressed, unsubscribed)',
+    }),
   }),
   sendCommand: Type.String({ description: 'How to send a draft from the command line' }),
 });

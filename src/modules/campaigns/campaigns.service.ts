@@ -211,6 +211,7 @@ export function createCampaignsService(deps: {
     pendingCount: ledger.pendingCount,
     waitingCount: ledger.waitingCount,
     stats: ledger.stats,
+    markReturned: ledger.markReturned,
 
     /** Marks the campaign paused (interrupted) or sent (nothing left to hand over). */
     setStatus(campaignId: string, status: 'paused' | 'sent') {

@@ -24,6 +24,9 @@ export interface OutboxOptions {
 /** A query over a caller's own table that selects outbox ids (e.g. a campaign's deliveries); its placeholders are given at each call. */
 export type OutboxIds = SQLWrapper;
 
+/** Who a sent message went to, and what it was. */
+export type MessageRef = Pick<OutboxRow, 'id' | 'clusterId' | 'kind' | 'toAddress'>;
+
 export type Backlog = Record<Exclude<OutboxStatus, 'sent' | 'withheld'>, number>;
 export type Outbox = ReturnType<typeof createOutbox>;
 
@@ -327,6 +330,22 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
         .where(inArray(outbox.id, ids))
         .all();
       return new Map(rows.map(({ id, ...rest }) => [id, rest]));
+    },
+
+    /**
+     * The sent message a report that came back is about, by its id (from the return path) or its
+     * Message-ID (quoted in the report, with or without angle brackets); undefined when it is not ours.
+     */
+    find(ref: { id?: string; messageId?: string }): MessageRef | undefined {
+      const columns = { id: outbox.id, clusterId: outbox.clusterId, kind: outbox.kind, toAddress: outbox.toAddress };
+      if (ref.id) return db.select(columns).from(outbox).where(eq(outbox.id, ref.id)).get();
+      if (!ref.messageId) return undefined;
+      const bare = ref.messageId.trim().replace(/^<|>$/g, '');
+      return db
+        .select(columns)
+        .from(outbox)
+        .where(eq(outbox.messageId, `<${bare}>`))
+        .get();
     },
 
     /** Called (once per burst) after enqueue, outside the caller's transaction. Returns an unsubscribe. */

@@ -6,9 +6,15 @@ import type nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer/lib/mailer';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../lib/clock.js';
-import type { DkimKey } from '../../lib/dkim.js';
 import type { Outbox, OutboxRow } from './outbox.service.js';
-import { createMailWorker, type MailLogger, type MailTransport, type MailWorker, type MailWorkerOptions } from './outbox.worker.js';
+import {
+  createMailWorker,
+  type MailLogger,
+  type MailTransport,
+  type MailWorker,
+  type MailWorkerOptions,
+  type SendOptions,
+} from './outbox.worker.js';
 
 export interface TransportOptions {
   /** Pooled SMTP connections; defaults to config.mailConcurrency so every worker slot has one. */
@@ -55,10 +61,14 @@ const SIGNED_HEADERS = [
   'List-Unsubscribe-Post',
 ].join(':');
 
-/** The MIME message for one outbox row, signed with `dkim` when given. Nothing is ever read from a file or URL. */
-function messageOf(row: OutboxRow, dkim?: DkimKey): SendMailOptions {
+/**
+ * The MIME message for one outbox row, signed with `dkim` when given, with `returnPath` as the envelope
+ * sender when given (else the From address). Nothing is ever read from a file or URL.
+ */
+function messageOf(row: OutboxRow, { dkim, returnPath }: SendOptions): SendMailOptions {
   return {
     ...(dkim ? { dkim: { ...dkim, headerFieldNames: SIGNED_HEADERS } } : {}),
+    ...(returnPath ? { envelope: { from: returnPath, to: row.toAddress } } : {}),
     messageId: row.messageId,
     date: row.createdAt,
     from: row.fromAddress,
@@ -99,10 +109,14 @@ function smtpTransport(smtpUrl: string, concurrency: number, sendTimeoutMs: numb
     return transporter;
   });
   return {
-    async send(row, signal, dkim) {
+    async send(row, options) {
       const timeout = AbortSignal.timeout(sendTimeoutMs);
       const transporter = await mailer.get();
-      const info = await transporter.sendMail({ ...messageOf(row, dkim), signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
+      const { signal } = options;
+      const info = await transporter.sendMail({
+        ...messageOf(row, options),
+        signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
+      });
       return { response: info.response };
     },
     close: mailer.close,
@@ -125,8 +139,8 @@ function fileTransport(mailDir: string): MailTransport {
     }),
   );
   return {
-    async send(row, _signal, dkim) {
-      const info = await (await composer.get()).sendMail(messageOf(row, dkim));
+    async send(row, options) {
+      const info = await (await composer.get()).sendMail(messageOf(row, options));
       const file = join(mailDir, emlFileName(row));
       // Written beside the target then renamed, so a reader never sees half a message.
       const temporary = join(mailDir, `.${row.id}.${process.pid}.tmp`);
@@ -175,6 +189,7 @@ export function createMailer(deps: { outbox: Outbox; clock: Clock; config: Confi
         logger,
         concurrency: deps.config.mailConcurrency,
         maxAttempts: deps.config.mailMaxAttempts,
+        returnPathDomain: deps.config.returnPathDomain,
         ...overrides,
       });
     },

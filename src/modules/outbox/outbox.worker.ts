@@ -2,12 +2,21 @@
 import type { Clock } from '../../lib/clock.js';
 import { redactText } from '../../lib/logging.js';
 import type { DkimKey } from '../../lib/dkim.js';
+import { bounceAddress } from '../../shared/return-path.js';
 import type { Outbox, OutboxRow } from './outbox.service.js';
+
+export interface SendOptions {
+  /** Aborts a send that outlives a shutdown's grace period. */
+  signal?: AbortSignal;
+  /** Signs the message. */
+  dkim?: DkimKey;
+  /** The envelope sender (where bounces go); the From address when absent. */
+  returnPath?: string;
+}
 
 /** What the worker needs from a mail transport (SMTP or .eml files; see outbox.transport.ts). */
 export interface MailTransport {
-  /** `signal` aborts a send that outlives a shutdown's grace period; `dkim` signs the message. */
-  send(row: OutboxRow, signal?: AbortSignal, dkim?: DkimKey): Promise<{ response: string }>;
+  send(row: OutboxRow, options: SendOptions): Promise<{ response: string }>;
   close(): void;
 }
 
@@ -38,6 +47,8 @@ export interface MailWorkerOptions {
   leaseMs?: number;
   backoff?: Backoff;
   random?: () => number;
+  /** RETURN_PATH_DOMAIN: each message's envelope sender is bounce+<its id>@ this domain. */
+  returnPathDomain?: string;
 }
 
 export type MailWorker = ReturnType<typeof createMailWorker>;
@@ -80,6 +91,7 @@ export function createMailWorker(options: MailWorkerOptions) {
   const leaseMs = options.leaseMs ?? 5 * 60_000;
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const random = options.random ?? Math.random;
+  const { returnPathDomain } = options;
 
   const inFlight = new Set<Promise<void>>();
   let abort = new AbortController();
@@ -109,7 +121,11 @@ export function createMailWorker(options: MailWorkerOptions) {
         logger.info({ ...context, reason: withhold }, 'email withheld');
         return;
       }
-      ({ response } = await transport.send(row, abort.signal, outbox.signingKeyFor(row) ?? undefined));
+      ({ response } = await transport.send(row, {
+        signal: abort.signal,
+        dkim: outbox.signingKeyFor(row) ?? undefined,
+        returnPath: returnPathDomain ? bounceAddress(row.id, returnPathDomain) : undefined,
+      }));
     } catch (err) {
       const error = describeFailure(err);
       if (isPermanentFailure(err)) {

@@ -1,15 +1,26 @@
 // The consent ledger and the suppression list: what each person agreed to, when and how (kept when
-// they leave, minus what identifies them once erased), and the addresses, kept only as hashes, that
-// are never mailed again (erased, or refused for good by their mail server).
-import { and, asc, eq, sql } from 'drizzle-orm';
+// they leave, minus what identifies them once erased), and the addresses that are never mailed again:
+// erased (in their cluster, kept only as a hash) or refused for good by their mail server, bounced
+// too often or reported as spam (in every cluster, with the address so organisers can see whom).
+import { and, asc, eq, isNull, or, sql } from 'drizzle-orm';
 import { rawPlaceholder, type Db, type DbOrTx } from '../../db/client.js';
-import { consentEvents, suppressions, type Subscriber } from '../../db/schema.js';
+import { consentEvents, suppressions, type Subscriber, type SuppressionReason } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { normaliseEmail } from '../../lib/text.js';
 import { hashToken } from '../../lib/tokens.js';
 
-export type ConsentSource = 'form' | 'api' | 'import' | 'organiser' | 'email-link' | 'one-click';
+export type ConsentSource =
+  | 'form'
+  | 'api'
+  | 'import'
+  | 'organiser'
+  | 'email-link'
+  | 'one-click'
+  /** A reply to the newsletter's mailto unsubscribe address. */
+  | 'email-reply'
+  /** A spam complaint relayed by the person's mail provider (ARF report or provider webhook). */
+  | 'abuse-report';
 
 /** The version of the consent wording shown on the sign-up form and in the confirmation email. */
 export const CONSENT_WORDING_VERSION = '2026-11-23';
@@ -48,7 +59,12 @@ export function createConsentLedger(deps: { db: Db; clock: Clock }) {
   const suppressed = db
     .select({ hash: suppressions.emailHash })
     .from(suppressions)
-    .where(and(eq(suppressions.clusterId, sql.placeholder('clusterId')), eq(suppressions.emailHash, sql.placeholder('hash'))))
+    .where(
+      and(
+        eq(suppressions.emailHash, sql.placeholder('hash')),
+        or(eq(suppressions.clusterId, sql.placeholder('clusterId')), isNull(suppressions.clusterId)),
+      ),
+    )
     .prepare();
 
   return {
@@ -98,17 +114,36 @@ export function createConsentLedger(deps: { db: Db; clock: Clock }) {
         tx
           .select({ hash: suppressions.emailHash })
           .from(suppressions)
-          .where(eq(suppressions.clusterId, clusterId))
+          .where(or(eq(suppressions.clusterId, clusterId), isNull(suppressions.clusterId)))
           .all()
           .map((row) => row.hash),
       );
     },
 
-    /** Never mail this address in this cluster again. */
-    suppress(tx: DbOrTx, clusterId: string, email: string, reason: 'erased' | 'bounced'): void {
+    /** Never mail this address in this cluster again (erasure: only the hash is kept). */
+    suppress(tx: DbOrTx, clusterId: string, email: string, reason: 'erased'): void {
       tx.insert(suppressions)
         .values({ clusterId, emailHash: emailHash(email), reason, createdAt: clock.now() })
         .onConflictDoNothing()
+        .run();
+    },
+
+    /** Never mail this address again from any cluster (its mail server refuses it, or its owner reported spam). Returns false if it was already. */
+    suppressEverywhere(tx: DbOrTx, email: string, reason: Exclude<SuppressionReason, 'erased'>, detail: string | null): boolean {
+      return (
+        tx
+          .insert(suppressions)
+          .values({ clusterId: null, emailHash: emailHash(email), email: normaliseEmail(email), reason, detail, createdAt: clock.now() })
+          .onConflictDoNothing()
+          .run().changes > 0
+      );
+    },
+
+    /** An erased person's address leaves the instance-wide list too; its hash keeps suppressing it. */
+    forgetAddress(tx: DbOrTx, email: string): void {
+      tx.update(suppressions)
+        .set({ email: null })
+        .where(and(isNull(suppressions.clusterId), eq(suppressions.emailHash, emailHash(email))))
         .run();
     },
   };

@@ -11,7 +11,7 @@ import { actorOf, organiserOf } from '../../plugins/auth.js';
 import { declareTag } from '../../plugins/openapi.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import type { SubscribersService } from './subscribers.service.js';
-import { subscriberView } from './subscribers.view.js';
+import { subscriberView, suppressionView } from './subscribers.view.js';
 
 const Topic = Type.Union(
   TOPICS.map((topic) => Type.Literal(topic)),
@@ -73,6 +73,14 @@ const ExportView = Type.Object({
     }),
     { description: 'Newsletters addressed to this person' },
   ),
+});
+
+const SuppressionView = Type.Object({
+  email: Type.Union([Type.String(), Type.Null()], { description: 'The address; null once erased (only its hash is kept)' }),
+  scope: Type.String({ description: 'cluster (this cluster only: an erasure) or everywhere (every cluster: a bounce or complaint)' }),
+  reason: Type.String({ description: 'erased, bounced (for good), soft-bounced (too often) or complained (reported as spam)' }),
+  detail: Type.Union([Type.String(), Type.Null()], { description: 'What the mail server or the report said' }),
+  createdAt: Type.String({ format: 'date-time' }),
 });
 
 export const ACCEPTED_DETAIL = 'Check your inbox: we have sent a link to confirm. Nothing else is sent until you do.';
@@ -246,6 +254,50 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
     handler: async (request, reply) => {
       subscribers.erase(owned(request, request.params.id), { source: 'organiser' }, actorOf(request));
       return reply.code(204).send(null);
+    },
+  });
+
+  app.get('/v1/clusters/:cluster/suppressions', {
+    config: { errors: ['CLUSTER_NOT_FOUND'], auth: ['organiser'] },
+    schema: {
+      operationId: 'listSuppressions',
+      tags: ['newsletter'],
+      summary:
+        "Addresses never mailed: this cluster's erasures, and the bounces and complaints (suppressed in every cluster) of " +
+        'its subscribers, newest first, with the reason',
+      params: Type.Object({ cluster: Slug }),
+      response: { 200: Type.Object({ items: Type.Array(SuppressionView) }) },
+    },
+    handler: async (request) => {
+      const cluster = clusters.get(request.params.cluster);
+      return { items: subscribers.suppressions(cluster).map(suppressionView) };
+    },
+  });
+
+  app.post('/v1/clusters/:cluster/suppressions/lift', {
+    config: { errors: ['CLUSTER_NOT_FOUND', 'SUPPRESSION_NOT_FOUND', 'SUPPRESSION_ERASED'], auth: ['organiser'] },
+    schema: {
+      operationId: 'liftSuppression',
+      tags: ['newsletter'],
+      summary:
+        'Mail an address again (a bounce or complaint suppression lifts in every cluster): say why in the note, which the ' +
+        'audit log keeps. An erased address stays suppressed.',
+      params: Type.Object({ cluster: Slug }),
+      body: Type.Object(
+        {
+          email: Type.String({ minLength: 3, maxLength: 320, description: 'The suppressed address' }),
+          note: Type.String({ minLength: 3, maxLength: 500, description: 'Why it may be mailed again (kept in the audit log)' }),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: SuppressionView },
+    },
+    handler: async (request) => {
+      const cluster = clusters.get(request.params.cluster);
+      const note = request.body.note.trim();
+      if (note.length < 3)
+        throw problem('VALIDATION_FAILED', 'note says nothing', { errors: [{ field: 'body/note', message: 'is blank' }] });
+      return suppressionView(subscribers.liftSuppression(cluster, request.body.email, note, actorOf(request)));
     },
   });
 };

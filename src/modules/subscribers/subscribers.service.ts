@@ -1,6 +1,6 @@
 // Newsletter subscribers: double opt-in sign-up, confirmation, preferences, one-click unsubscribe,
 // and erasure. Every change writes the consent ledger (and its email) in the same transaction.
-import { and, asc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import { forgetOldPages, immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { subscribers, TOPICS, type Cluster, type Subscriber, type SubscriberStatus, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
@@ -10,10 +10,12 @@ import type { TimedJob } from '../../lib/jobs.js';
 import { decodeCursor, pageOf, type Page } from '../../lib/pagination.js';
 import { signLink, verifyLink } from '../../lib/signed-links.js';
 import { normaliseEmail } from '../../lib/text.js';
+import { readReturnAddress, unsubscribeAddress } from '../../shared/return-path.js';
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import { createConsentLedger, emailHash, type RequestContext } from './subscribers.consent.js';
+import { createSuppressionList } from './subscribers.suppressions.js';
 import { checkThemes, createSignUp, PENDING_DAYS, pendingExpired, type SignUp } from './subscribers.sign-up.js';
 
 export type { Subscriber };
@@ -25,6 +27,7 @@ export interface DeliveryRecord {
   status: string;
   sentAt: Date | null;
 }
+export type { SuppressionEntry } from './subscribers.suppressions.js';
 export { CONSENT_WORDING_VERSION, emailHash, type ConsentSource, type RequestContext } from './subscribers.consent.js';
 export { NOTICE_INTERVAL_MS, PENDING_DAYS, type SignUp } from './subscribers.sign-up.js';
 
@@ -83,11 +86,20 @@ export function createSubscribersService(deps: {
 
   const { signUp } = createSignUp({ db, clock, outbox, consent, link });
 
-  // A newsletter refused for good suppresses its address in that cluster.
-  outbox.hooks.refused.on((row) => {
-    if (row.kind !== 'newsletter' || !row.clusterId) return;
-    consent.suppress(db, row.clusterId, row.toAddress, 'bounced');
-  });
+  const suppressionList = createSuppressionList({ db, audit });
+
+  /** Leaves the list in the caller's transaction; false when they had left already. */
+  function leave(tx: DbOrTx, subscriber: Subscriber, kind: 'unsubscribed' | 'complained', context: RequestContext): boolean {
+    const now = clock.now();
+    const changed = tx
+      .update(subscribers)
+      .set({ status: 'unsubscribed', unsubscribedAt: now, updatedAt: now })
+      .where(and(eq(subscribers.id, subscriber.id), ne(subscribers.status, 'unsubscribed')))
+      .run().changes;
+    // A complaint is recorded even from someone who had left: it is what their provider told us.
+    if (changed > 0 || kind === 'complained') record(tx, subscriber, kind, context);
+    return changed > 0;
+  }
 
   /**
    * Why `subscriber` must not be mailed about `topic` now, or null when they may be: erased, not
@@ -284,6 +296,7 @@ export function createSubscribersService(deps: {
         hooks.erased.emit(tx, subscriber);
         tx.delete(subscribers).where(eq(subscribers.id, subscriber.id)).run();
         consent.suppress(tx, subscriber.clusterId, subscriber.email, 'erased');
+        consent.forgetAddress(tx, subscriber.email);
         record(tx, null, 'erased', { ...context, clusterId: subscriber.clusterId, hash });
         audit.record(tx, actor, {
           clusterId: subscriber.clusterId,
@@ -298,6 +311,43 @@ export function createSubscribersService(deps: {
 
     isSuppressed,
     reasonNotToMail,
+    suppressEverywhere: consent.suppressEverywhere,
+    suppressions: suppressionList.list,
+    liftSuppression: suppressionList.lift,
+
+    /** The newsletter's mailto unsubscribe address for this subscriber, when RETURN_PATH_DOMAIN is set. */
+    unsubscribeAddress(subscriberId: string): string | undefined {
+      const domain = deps.site.returnPathDomain;
+      return domain ? unsubscribeAddress(subscriberId, domain, deps.secretKey) : undefined;
+    },
+
+    /** What a mail to an address at the return-path domain names (shared/return-path.ts), or null. */
+    readReturnAddress(address: string) {
+      const domain = deps.site.returnPathDomain;
+      return domain ? readReturnAddress(address, domain, deps.secretKey) : null;
+    },
+
+    /** A reply to the mailto unsubscribe address, in the caller's transaction: leaves every topic. Returns the subscriber, if still there. */
+    unsubscribeByReply(tx: DbOrTx, subscriberId: string): Subscriber | undefined {
+      const subscriber = tx.select().from(subscribers).where(eq(subscribers.id, subscriberId)).get();
+      if (subscriber) leave(tx, subscriber, 'unsubscribed', { source: 'email-reply' });
+      return subscriber;
+    },
+
+    /**
+     * A spam complaint about mail to `email` (from `clusterId`, when known: else every cluster it is on),
+     * in the caller's transaction: recorded in the consent ledger, and the person leaves that list.
+     */
+    complained(tx: DbOrTx, email: string, clusterId: string | null): Subscriber[] {
+      const address = normaliseEmail(email);
+      const rows = tx
+        .select()
+        .from(subscribers)
+        .where(and(eq(subscribers.email, address), clusterId ? eq(subscribers.clusterId, clusterId) : undefined))
+        .all();
+      for (const subscriber of rows) leave(tx, subscriber, 'complained', { source: 'abuse-report' });
+      return rows;
+    },
 
     /** Confirmed subscribers of a topic who are not suppressed (invitations' "subscribers" audience, campaigns). */
     recipients(tx: DbOrTx, clusterId: string, topic: Topic, theme?: string) {

@@ -1,5 +1,6 @@
-// How a subscriber is shown to organisers over the API.
+// How a subscriber and a suppressed address are shown to organisers over the API.
 import type { Subscriber } from '../../db/schema.js';
+import type { SuppressionEntry } from './subscribers.suppressions.js';
 
 export function subscriberView(subscriber: Subscriber) {
   return {
@@ -13,4 +14,9 @@ export function subscriberView(subscriber: Subscriber) {
     confirmedAt: subscriber.confirmedAt?.toISOString() ?? null,
     unsubscribedAt: subscriber.unsubscribedAt?.toISOString() ?? null,
   };
+}
+
+/** A suppressed address as organisers see it. */
+export function suppressionView(entry: SuppressionEntry) {
+  return { email: entry.email, scope: entry.scope, reason: entry.reason, detail: entry.detail, createdAt: entry.createdAt.toISOString() };
 }

@@ -14,6 +14,7 @@ import { siteOf } from './shared/site.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createBouncesService } from './modules/bounces/bounces.service.js';
 import { createBookingsService } from './modules/bookings/bookings.service.js';
+import { createCampaignScheduler } from './modules/campaigns/campaigns.scheduler.js';
 import { createCampaignsService } from './modules/campaigns/campaigns.service.js';
 import { createClustersService } from './modules/clusters/clusters.service.js';
 import { createFeedsService } from './modules/feeds/feeds.service.js';
@@ -42,6 +43,8 @@ export interface ServicesDeps {
 }
 
 export type Services = ReturnType<typeof createServices>;
+
+const SILENT_LOGGER: MailLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The instance's DKIM key (DKIM_SELECTOR, DKIM_KEY_FILE) for MAIL_FROM's domain, read once; a file that cannot be read stops the start. */
 function instanceDkimKey(config: Config, fromAddress: string): DkimKey | null {
@@ -87,7 +90,15 @@ export function createServices(deps: ServicesDeps) {
   const signIn = createSignIn({ db, clock, audit, outbox, clusters, site });
   const members = createMembersService({ db, clock, audit, outbox, signIn, site, secretKey });
   const subscribers = createSubscribersService({ db, clock, outbox, audit, site, secretKey });
-  const campaigns = createCampaignsService({ db, clock, audit, outbox, subscribers, site });
+  const campaigns = createCampaignsService({
+    db,
+    clock,
+    audit,
+    outbox,
+    subscribers,
+    site,
+    clusterZone: (clusterId) => clusters.getById(clusterId).timezone,
+  });
   const huddles = createHuddlesService({ db, clock, audit, clusters, site });
   const bookings = createBookingsService({ db, clock, audit, outbox, clusters, huddles, members, organisers, site, secretKey });
   const waitlist = createWaitlistService({ db, clock, audit, outbox, clusters, huddles, members, bookings, site, secretKey });
@@ -119,8 +130,17 @@ export function createServices(deps: ServicesDeps) {
   });
   const mail = createMailer({ outbox, clock, config, transport: deps.mail?.transport, logger: deps.mail?.logger });
 
+  const scheduler = createCampaignScheduler({
+    campaigns,
+    clusterOf: (clusterId) => clusters.getById(clusterId),
+    outbox,
+    newWorker: () => mail.worker({ pollIntervalMs: 500 }),
+    concurrency: config.mailConcurrency,
+    logger: deps.mail?.logger ?? SILENT_LOGGER,
+  });
+
   /** The timed jobs every module declares, in the order the server runs them. */
-  const jobs: TimedJob[] = [...waitlist.jobs, ...reminders.jobs, ...subscribers.jobs];
+  const jobs: TimedJob[] = [...waitlist.jobs, ...reminders.jobs, ...subscribers.jobs, scheduler.job];
 
   return {
     config,
@@ -145,9 +165,11 @@ export function createServices(deps: ServicesDeps) {
     feeds,
     mail,
     sending,
+    scheduler,
     jobs,
-    /** Closes what the graph opened (the mail transport it made); the database is its opener's to close. */
-    close(): void {
+    /** Stops the scheduled sends this process runs (they carry on in the next one), then closes what the graph opened (the mail transport it made); the database is its opener's to close. */
+    async close(): Promise<void> {
+      await scheduler.stop();
       mail.close();
     },
   };

@@ -97,7 +97,7 @@ async function sendInProcess(env: Record<string, string>, rate: number, backoff:
     });
     return { code: 0, status: sent.stopped || sent.stats.pending > 0 ? 'paused' : 'sent', ...sent.stats, temporaryFailures };
   } finally {
-    services.close();
+    await services.close();
     closeDatabase(database.sqlite);
   }
 }

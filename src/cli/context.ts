@@ -58,7 +58,7 @@ export async function withServices<T>(context: CliContext, work: (services: Serv
     });
     return await work(services, database);
   } finally {
-    services?.close();
+    await services?.close();
     closeDatabase(database.sqlite);
   }
 }

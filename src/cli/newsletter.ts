@@ -117,7 +117,14 @@ function report(
   if (result.stopped) throw new Interrupted();
 }
 
+/** A scheduled time in the cluster's zone and in UTC, for organisers. */
+function whenScheduled(at: Date, zone: string): string {
+  const local = new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: zone }).format(at);
+  return `${local} (${zone}; ${at.toISOString()})`;
+}
+
 interface SendOptions {
+  at?: string;
   cluster: string;
   subject: string;
   body: string;
@@ -214,7 +221,10 @@ async function sendTestCopy({ context, services, cluster, preview, json }: Send,
 async function sendToAll({ context, services, cluster, options, preview, checks, json }: Send, draft: CampaignDraft): Promise<void> {
   if (preview.recipients === 0)
     throw new CliFailure(`nobody to send to: ${cluster.slug} has no confirmed subscribers of "${options.topic}"`);
-  let question = `Send "${options.subject}" to ${subscribersText(preview.recipients)} of ${cluster.name} at ${options.rate}/s?`;
+  // A time that cannot be scheduled is refused before anything is asked or written.
+  if (options.at) services.campaigns.scheduleTime(options.at, cluster.id);
+  const what = `"${options.subject}" to ${subscribersText(preview.recipients)} of ${cluster.name} at ${options.rate}/s`;
+  let question = options.at ? `Schedule ${what} for ${options.at}?` : `Send ${what}?`;
   if (checks.length > 0) {
     context.io.stderr(
       `${checks.length === 1 ? 'A problem' : `${checks.length} problems`} with sending now:\n${checks.map((c) => `- ${c}`).join('\n')}\n`,
@@ -224,6 +234,14 @@ async function sendToAll({ context, services, cluster, options, preview, checks,
   }
   if (!options.yes && !(await confirm(context, question))) throw new CliFailure('not sent');
   const campaign = services.campaigns.createDraft(cluster, draft, cliActor());
+  if (options.at) {
+    const scheduled = services.campaigns.schedule(campaign.id, options.at, cliActor());
+    output(context.io, json, { campaignId: campaign.id, status: 'draft', scheduledAt: scheduled.scheduledAt!.toISOString() }, [
+      `Campaign ${campaign.id} is scheduled for ${whenScheduled(scheduled.scheduledAt!, cluster.timezone)}: the server sends it then ` +
+        `(with TIMED_JOBS on). Change it with: convene newsletter schedule ${campaign.id} --at <time> (or --cancel)`,
+    ]);
+    return;
+  }
   services.campaigns.start(campaign.id, cliActor());
   if (!json) context.io.stdout(`Campaign ${campaign.id}: sending to ${subscribersText(preview.recipients)}.\n`);
   report(context, json, campaign, await run(context, services, services.campaigns.get(campaign.id), json));
@@ -245,6 +263,7 @@ export function newsletterCommands(program: Command, context: CliContext): void 
     .option('--dry-run', 'render every message and report counts and problems; send and write nothing')
     .option('--rate <per-second>', 'messages per second', parseRate, DEFAULT_RATE)
     .option('--yes', 'do not ask for confirmation: send even when a sending check found a problem')
+    .option('--at <time>', "don't send now: the server sends it at this local time in the cluster's zone (2026-12-01T09:00)")
     .action(async (options: SendOptions, command: Command) => {
       const json = jsonOf(command);
       const body = readTextFile(options.body);
@@ -340,6 +359,39 @@ export function newsletterCommands(program: Command, context: CliContext): void 
     });
 
   newsletter
+    .command('schedule')
+    .description("Schedule a draft campaign: the server sends it at that time (local time in the cluster's zone), or --cancel")
+    .argument('<campaignId>', 'the campaign')
+    .option('--at <time>', 'when, e.g. 2026-12-01T09:00 (or with an offset: 2026-12-01T09:00+00:00)')
+    .option('--cancel', 'not scheduled any more (it stays a draft)')
+    .action(async (campaignId: string, options: { at?: string; cancel?: boolean }, command: Command) => {
+      if (Boolean(options.at) === Boolean(options.cancel)) throw new CliFailure('give either --at <time> or --cancel');
+      await withServices(context, (services) => {
+        const campaign = services.campaigns.schedule(campaignId, options.cancel ? null : options.at!, cliActor());
+        const zone = services.clusters.getById(campaign.clusterId).timezone;
+        output(context.io, jsonOf(command), { campaignId: campaign.id, scheduledAt: campaign.scheduledAt?.toISOString() ?? null }, [
+          campaign.scheduledAt
+            ? `Campaign ${campaign.id} is scheduled for ${whenScheduled(campaign.scheduledAt, zone)}.`
+            : `Campaign ${campaign.id} is not scheduled any more; it stays a draft.`,
+        ]);
+      });
+    });
+
+  newsletter
+    .command('pause')
+    .description('Pause a campaign being sent, by the server or another command line; resume carries on')
+    .argument('<campaignId>', 'the campaign')
+    .action(async (campaignId: string, _options: unknown, command: Command) => {
+      await withServices(context, (services) => {
+        const campaign = services.campaigns.pause(campaignId, cliActor());
+        const stats = services.campaigns.stats(campaign.id);
+        output(context.io, jsonOf(command), { campaignId: campaign.id, status: 'paused', ...stats }, [
+          `Paused: ${statsLine(stats)}. Carry on with: convene newsletter resume ${campaign.id}`,
+        ]);
+      });
+    });
+
+  newsletter
     .command('status')
     .description('Show how far a campaign has got: queued, sent, failed and skipped')
     .argument('<campaignId>', 'the campaign')
@@ -374,6 +426,7 @@ export function newsletterCommands(program: Command, context: CliContext): void 
             subject: campaign.subject,
             status: state,
             createdAt: campaign.createdAt.toISOString(),
+            scheduledAt: campaign.scheduledAt?.toISOString() ?? null,
             ...stats,
           })),
           rows.length === 0
@@ -382,6 +435,7 @@ export function newsletterCommands(program: Command, context: CliContext): void 
                 ({ campaign, state, stats }) =>
                   `${campaign.id}  ${campaign.createdAt.toISOString().slice(0, 10)}  ${state}  "${campaign.subject}"  ` +
                   `${stats.sent}/${stats.recipients} sent` +
+                  (state === 'draft' && campaign.scheduledAt ? `  (scheduled for ${campaign.scheduledAt.toISOString()})` : '') +
                   (state === 'interrupted' ? `  (nobody is sending it: convene newsletter resume ${campaign.id})` : ''),
               ),
         );

@@ -621,8 +621,15 @@ export const campaigns = sqliteTable(
     /** The process sending it (host:pid) and when it last said it still was: a dead or silent sender means "interrupted". */
     sender: text('sender'),
     heartbeatAt: integer('heartbeat_at', { mode: 'timestamp_ms' }),
+    /** When the server's scheduler starts it (a draft), or started it; null: sent from the command line. */
+    scheduledAt: integer('scheduled_at', { mode: 'timestamp_ms' }),
   },
-  (t) => [index('campaigns_cluster').on(t.clusterId, t.createdAt)],
+  (t) => [
+    index('campaigns_cluster').on(t.clusterId, t.createdAt),
+    index('campaigns_scheduled')
+      .on(t.scheduledAt)
+      .where(sql`scheduled_at IS NOT NULL AND status IN ('draft', 'sending')`),
+  ],
 );
 
 export type DeliveryStatus = 'pending' | 'enqueued' | 'skipped';

@@ -15,8 +15,8 @@ export interface MailerPluginOptions {
   enabled: boolean;
   /** Time the sends in flight get when the server closes. */
   graceMs: number;
-  /** Closes the transport once the worker has stopped. */
-  close: () => void;
+  /** Stops what else sends mail (scheduled sends) and closes the transport, once the worker has stopped. */
+  close: () => void | Promise<void>;
 }
 
 export default fp<MailerPluginOptions>(
@@ -26,7 +26,7 @@ export default fp<MailerPluginOptions>(
     });
     app.addHook('onClose', async () => {
       await worker.stop(graceMs);
-      close();
+      await close();
     });
   },
   { name: 'mailer', fastify: '5.x' },

@@ -1,4 +1,5 @@
-// Campaigns over HTTP for organisers: create a draft (sent from the command line) and read its figures.
+// Campaigns over HTTP for organisers: create a draft, schedule it (the server sends it then) or send it from
+// the command line, pause it, and read its figures.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { TOPICS } from '../../db/schema.js';
@@ -24,6 +25,9 @@ const CampaignView = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  scheduledAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: 'When the server starts sending it (a draft), or started it; null: sent from the command line',
+  }),
   stats: Type.Object({
     recipients: Type.Integer(),
     pending: Type.Integer({ description: 'Not yet handed to the mail queue' }),
@@ -54,7 +58,7 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsSe
     schema: {
       operationId: 'createCampaign',
       tags: ['newsletter'],
-      summary: 'Create a newsletter draft (Markdown body); send it with the command line',
+      summary: 'Create a newsletter draft (Markdown body); schedule it, or send it with the command line',
       params: Type.Object({ cluster: Slug }),
       body: Type.Object(
         {
@@ -101,6 +105,55 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsSe
       const campaign = campaigns.get(request.params.id);
       if (campaign.clusterId !== organiser.clusterId) throw problem('CAMPAIGN_NOT_FOUND', `There is no campaign ${request.params.id}`);
       return view(campaign, organiser.clusterSlug);
+    },
+  });
+
+  /** An organiser's campaign, addressed by id: another cluster's is "not found". */
+  function owned(request: Parameters<typeof organiserOf>[0], id: string): Campaign {
+    const campaign = campaigns.get(id);
+    if (campaign.clusterId !== organiserOf(request).clusterId) throw problem('CAMPAIGN_NOT_FOUND', `There is no campaign ${id}`);
+    return campaign;
+  }
+
+  app.post('/v1/campaigns/:id/schedule', {
+    config: { errors: ['CAMPAIGN_NOT_FOUND', 'CAMPAIGN_STARTED', 'NONEXISTENT_LOCAL_TIME'], auth: ['organiser'] },
+    schema: {
+      operationId: 'scheduleCampaign',
+      tags: ['newsletter'],
+      summary:
+        "Schedule a draft: the server starts sending it at that time (in the cluster's zone unless an offset is given), at its " +
+        'rate, as `newsletter send` would. `{"at": null}` unschedules it.',
+      params: Type.Object({ id: Id }),
+      body: Type.Object(
+        {
+          at: Type.Union([Type.String({ minLength: 10, maxLength: 40 }), Type.Null()], {
+            description: "A local date and time in the cluster's zone (2026-12-01T09:00), or ISO 8601 with an offset; null: not scheduled",
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: CampaignView },
+    },
+    handler: async (request) => {
+      const campaign = owned(request, request.params.id);
+      return view(campaigns.schedule(campaign.id, request.body.at, actorOf(request)), organiserOf(request).clusterSlug);
+    },
+  });
+
+  app.post('/v1/campaigns/:id/pause', {
+    config: { errors: ['CAMPAIGN_NOT_FOUND', 'CAMPAIGN_NOT_SENDING'], auth: ['organiser'] },
+    schema: {
+      operationId: 'pauseCampaign',
+      tags: ['newsletter'],
+      summary:
+        'Pause a campaign being sent (by the server or a command line): nothing more leaves but the messages being handed to ' +
+        'the mail server this instant; `newsletter resume` carries on',
+      params: Type.Object({ id: Id }),
+      response: { 200: CampaignView },
+    },
+    handler: async (request) => {
+      const campaign = owned(request, request.params.id);
+      return view(campaigns.pause(campaign.id, actorOf(request)), organiserOf(request).clusterSlug);
     },
   });
 };

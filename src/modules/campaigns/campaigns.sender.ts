@@ -25,6 +25,12 @@ export interface SendOptions {
   outboxBacklog: () => number;
   /** The worker's concurrency: the outbox is kept to about a tick's worth beyond what the worker is sending. */
   concurrency: number;
+  /**
+   * Stopped by `signal`, the campaign is marked paused (Ctrl-C: the organiser's choice). false: it stays
+   * marked sending, so it shows as interrupted once this process is gone and the next one carries on
+   * (a server shutting down in the middle of a scheduled send).
+   */
+  pauseOnStop?: boolean;
 }
 
 /** What the outbox holds to send (queued or being sent), for SendOptions.outboxBacklog. */
@@ -46,7 +52,16 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
     stopping ??= worker.stop(15_000);
     campaigns.recall(campaign.id);
   };
-  const stopRequested = () => signal?.aborted === true;
+  // Paused from elsewhere (the API, another process) counts as a stop too: checked every tick.
+  let pausedElsewhere = false;
+  const stopRequested = () => {
+    if (signal?.aborted === true) return true;
+    if (!pausedElsewhere && !campaigns.isSending(campaign.id)) {
+      pausedElsewhere = true;
+      brake();
+    }
+    return pausedElsewhere;
+  };
   if (stopRequested()) brake();
   else {
     signal?.addEventListener('abort', brake, { once: true });
@@ -106,7 +121,11 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
       await sleep(TICK_MS);
     }
     const stats = campaigns.stats(campaign.id);
-    campaigns.setStatus(campaign.id, stopped || stats.pending > 0 ? 'paused' : 'sent');
+    if (pausedElsewhere) {
+      // Already paused by whoever paused it.
+    } else if (stopped) {
+      if (options.pauseOnStop !== false) campaigns.setStatus(campaign.id, 'paused');
+    } else campaigns.setStatus(campaign.id, stats.pending > 0 ? 'paused' : 'sent');
     return { stats, stopped, drained };
   } finally {
     signal?.removeEventListener('abort', brake);

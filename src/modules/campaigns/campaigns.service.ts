@@ -2,10 +2,10 @@
 // subscriber, ever), then handed to the outbox in batches. Each batch re-checks every recipient and
 // writes the outbox rows and the ledger in one transaction, so a crash at any point loses nothing and
 // a resume mails nobody twice (except messages that were in flight at the crash).
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { immediate, type Db } from '../../db/client.js';
 import { campaigns, type Campaign, type CampaignStatus, type Cluster, type Topic } from '../../db/schema.js';
-import { problem } from '../../errors.js';
+import { isAppError, problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { hasStopped, thisProcess } from '../../lib/processes.js';
@@ -13,6 +13,7 @@ import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import type { SubscribersService } from '../subscribers/subscribers.service.js';
+import { resolveTime } from '../huddles/huddles.time.js';
 import { createDeliveries } from './campaigns.deliveries.js';
 import { renderCampaign, type RenderedCampaign } from './campaigns.render.js';
 
@@ -38,6 +39,9 @@ export const SENDER_LEASE_MS = 30_000;
 /** What organisers are shown: "interrupted" is a campaign marked sending that nobody is sending (resume carries on). */
 export type CampaignState = CampaignStatus | 'interrupted';
 
+/** How far ahead a campaign may be scheduled. */
+export const MAX_SCHEDULE_AHEAD_MS = 366 * 86_400_000;
+
 /** Deliveries written in one transaction when a campaign starts. */
 const DELIVERIES_PER_TRANSACTION = 1000;
 
@@ -50,11 +54,18 @@ export function createCampaignsService(deps: {
   outbox: Outbox;
   subscribers: SubscribersService;
   site: Site;
+  /** The time zone of a cluster: a schedule without an offset is local time there. */
+  clusterZone: (clusterId: string) => string;
 }) {
   const { db, clock, audit, outbox } = deps;
   const { host, baseUrl } = deps.site;
 
   const ledger = createDeliveries({ db, outbox, subscribers: deps.subscribers, site: deps.site });
+  const isSendingStatement = db
+    .select({ id: campaigns.id })
+    .from(campaigns)
+    .where(and(eq(campaigns.id, sql.placeholder('id')), eq(campaigns.status, 'sending')))
+    .prepare();
 
   function get(id: string): Campaign {
     const campaign = db.select().from(campaigns).where(eq(campaigns.id, id)).get();
@@ -85,9 +96,21 @@ export function createCampaignsService(deps: {
     return { rate, rendered };
   }
 
-  return {
+  /** A schedule's instant: local time in the cluster's zone (or with an offset), in the future, within MAX_SCHEDULE_AHEAD_MS. */
+  function scheduleTime(at: string, clusterId: string): Date {
+    const when = resolveTime(at.trim().replace(' ', 'T'), deps.clusterZone(clusterId), 'at').toJSDate();
+    const now = clock.now().getTime();
+    if (when.getTime() <= now || when.getTime() > now + MAX_SCHEDULE_AHEAD_MS)
+      throw problem('VALIDATION_FAILED', `at must be in the next ${MAX_SCHEDULE_AHEAD_MS / 86_400_000} days, not ${when.toISOString()}`, {
+        errors: [{ field: 'body/at', message: when.getTime() <= now ? 'is in the past' : 'is too far ahead' }],
+      });
+    return when;
+  }
+
+  const service = {
     get,
     render,
+    scheduleTime,
 
     /** Sending, or interrupted: its sender has exited (on this host) or has not been heard of for SENDER_LEASE_MS. */
     state(campaign: Campaign): CampaignState {
@@ -162,6 +185,91 @@ export function createCampaignsService(deps: {
       });
     },
 
+    /**
+     * Schedules a draft to be started by the server's scheduler at `at` (null: not scheduled any more).
+     * `at` is an ISO time with an offset, or a local date and time in the cluster's zone.
+     */
+    schedule(campaignId: string, at: string | null, actor: Actor): Campaign {
+      const campaign = get(campaignId);
+      const when = at === null ? null : scheduleTime(at, campaign.clusterId);
+      return immediate(db, (tx) => {
+        const changed = tx
+          .update(campaigns)
+          .set({ scheduledAt: when })
+          .where(and(eq(campaigns.id, campaignId), eq(campaigns.status, 'draft')))
+          .returning()
+          .get();
+        if (!changed) throw problem('CAMPAIGN_STARTED', 'This campaign has started: pause or resume it instead');
+        audit.record(tx, actor, {
+          clusterId: changed.clusterId,
+          action: when ? 'campaign.scheduled' : 'campaign.unscheduled',
+          targetType: 'campaign',
+          targetId: changed.id,
+          before: { scheduledAt: campaign.scheduledAt?.toISOString() ?? null },
+          after: { scheduledAt: when?.toISOString() ?? null },
+        });
+        return changed;
+      });
+    },
+
+    /** Drafts whose scheduled time has come, and scheduled campaigns whose sender has stopped (a server restarted mid-send). */
+    dueForScheduler(): { due: Campaign[]; interrupted: Campaign[] } {
+      const rows = db
+        .select()
+        .from(campaigns)
+        .where(and(isNotNull(campaigns.scheduledAt), inArray(campaigns.status, ['draft', 'sending'])))
+        .all();
+      const now = clock.now().getTime();
+      return {
+        due: rows.filter((c) => c.status === 'draft' && c.scheduledAt!.getTime() <= now),
+        interrupted: rows.filter((c) => c.status === 'sending' && service.state(c) === 'interrupted'),
+      };
+    },
+
+    /**
+     * This process takes over an interrupted campaign, unless another did first (the sender and its last
+     * heartbeat are still the ones `seen` had). Returns whether it did.
+     */
+    takeOver(seen: Campaign): boolean {
+      const sameSender = seen.sender === null ? isNull(campaigns.sender) : eq(campaigns.sender, seen.sender);
+      const sameBeat = seen.heartbeatAt === null ? isNull(campaigns.heartbeatAt) : eq(campaigns.heartbeatAt, seen.heartbeatAt);
+      return (
+        db
+          .update(campaigns)
+          .set({ sender: thisProcess, heartbeatAt: clock.now() })
+          .where(and(eq(campaigns.id, seen.id), eq(campaigns.status, 'sending'), sameSender, sameBeat))
+          .run().changes > 0
+      );
+    },
+
+    /** Still marked sending (a pause from anywhere, the API or another process, turns this false within a tick of the sender). */
+    isSending(campaignId: string): boolean {
+      return isSendingStatement.get({ id: campaignId }) !== undefined;
+    },
+
+    /**
+     * Pauses a campaign being sent, by whichever process: it is marked paused, and its messages still
+     * waiting in the outbox go back to the ledger at once; its sender stops within a tick. Resume carries on.
+     */
+    pause(campaignId: string, actor: Actor): Campaign {
+      const paused = immediate(db, (tx) => {
+        const changed = tx
+          .update(campaigns)
+          .set({ status: 'paused' })
+          .where(and(eq(campaigns.id, campaignId), eq(campaigns.status, 'sending')))
+          .returning()
+          .get();
+        if (!changed) {
+          const campaign = get(campaignId);
+          throw problem('CAMPAIGN_NOT_SENDING', `This campaign is ${campaign.status}, not being sent`);
+        }
+        audit.record(tx, actor, { clusterId: changed.clusterId, action: 'campaign.paused', targetType: 'campaign', targetId: changed.id });
+        return changed;
+      });
+      ledger.recall(campaignId);
+      return paused;
+    },
+
     /** Snapshots the recipients (once) and marks the campaign sending. Returns how many there are. */
     start(campaignId: string, actor: Actor): number {
       // Who gets it is read before any write lock is taken (a read does not block the server), and
@@ -221,6 +329,19 @@ export function createCampaignsService(deps: {
         .run();
     },
 
+    /** The scheduler's start: like start, but only a draft (a campaign another server started already is left to it); false if not. */
+    startScheduled(campaignId: string, actor: Actor): boolean {
+      const campaign = db.select({ status: campaigns.status }).from(campaigns).where(eq(campaigns.id, campaignId)).get();
+      if (campaign?.status !== 'draft') return false;
+      try {
+        service.start(campaignId, actor);
+      } catch (error) {
+        if (isAppError(error)) return false;
+        throw error;
+      }
+      return true;
+    },
+
     list(cluster: Cluster): Campaign[] {
       return db
         .select()
@@ -230,4 +351,5 @@ export function createCampaignsService(deps: {
         .all();
     },
   };
+  return service;
 }

@@ -14,6 +14,7 @@ export function campaignView(campaign: Campaign, state: CampaignState, clusterSl
     createdAt: campaign.createdAt.toISOString(),
     startedAt: campaign.startedAt?.toISOString() ?? null,
     finishedAt: campaign.finishedAt?.toISOString() ?? null,
+    scheduledAt: campaign.scheduledAt?.toISOString() ?? null,
     stats,
     sendCommand: `npm run convene -- newsletter resume ${campaign.id}`,
   };

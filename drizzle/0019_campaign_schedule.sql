@@ -1,0 +1,2 @@
+ALTER TABLE `campaigns` ADD `scheduled_at` integer;--> statement-breakpoint
+CREATE INDEX `campaigns_scheduled` ON `campaigns` (`scheduled_at`) WHERE scheduled_at IS NOT NULL AND status IN ('draft', 'sending');

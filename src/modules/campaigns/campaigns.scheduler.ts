@@ -1,0 +1,79 @@
+// Scheduled sends, in the server: a timed job starts each draft whose time has come and sends it in the
+// background with its own mail worker, exactly as `newsletter send` would (same ledger, same rate, same
+// checks before each copy leaves). A pause from the API or the command line stops it within a tick;
+// `newsletter resume` carries on. A server that shuts down mid-send leaves the campaign marked sending,
+// so once that server is gone it shows as interrupted and the next server's job takes it over.
+import type { TimedJob } from '../../lib/jobs.js';
+import type { Actor } from '../audit/audit.service.js';
+import type { Outbox } from '../outbox/outbox.service.js';
+import type { MailLogger, MailWorker } from '../outbox/outbox.worker.js';
+import type { Cluster } from '../../db/schema.js';
+import { outboxWaiting, sendCampaign } from './campaigns.sender.js';
+import type { CampaignsService } from './campaigns.service.js';
+
+const SCHEDULER: Actor = { type: 'system', label: 'scheduled send' };
+
+export function createCampaignScheduler(deps: {
+  campaigns: CampaignsService;
+  clusterOf: (clusterId: string) => Cluster;
+  outbox: Outbox;
+  /** A mail worker of its own for each send (started and stopped by the send). */
+  newWorker: () => MailWorker;
+  concurrency: number;
+  logger: MailLogger;
+}) {
+  const { campaigns, logger } = deps;
+  const running = new Map<string, { stop: AbortController; done: Promise<void> }>();
+
+  function launch(campaignId: string): void {
+    const campaign = campaigns.get(campaignId);
+    const stop = new AbortController();
+    const done = sendCampaign({
+      campaigns,
+      campaign,
+      rendered: campaigns.render(campaign, deps.clusterOf(campaign.clusterId)),
+      worker: deps.newWorker(),
+      rate: campaign.rate,
+      signal: stop.signal,
+      pauseOnStop: false,
+      outboxBacklog: () => outboxWaiting(deps.outbox),
+      concurrency: deps.concurrency,
+    })
+      .then(({ stats, stopped }) => logger.info({ campaignId, ...stats, stopped }, 'scheduled send ended'))
+      .catch((err: unknown) => logger.error({ err, campaignId }, 'scheduled send failed; it shows as interrupted and is taken over'))
+      .finally(() => running.delete(campaignId));
+    running.set(campaignId, { stop, done });
+  }
+
+  const job: TimedJob = {
+    name: 'scheduled-campaigns',
+    run() {
+      const { due, interrupted } = campaigns.dueForScheduler();
+      let started = 0;
+      for (const campaign of due) {
+        if (running.has(campaign.id) || !campaigns.startScheduled(campaign.id, SCHEDULER)) continue;
+        launch(campaign.id);
+        started++;
+      }
+      for (const campaign of interrupted) {
+        if (running.has(campaign.id) || !campaigns.takeOver(campaign)) continue;
+        // Messages a dead sender had claimed go back to the queue (at most those in flight are sent twice).
+        campaigns.releaseInterrupted(campaign.id);
+        launch(campaign.id);
+        started++;
+      }
+      return started;
+    },
+  };
+
+  return {
+    job,
+    /** Campaigns being sent by this process now. */
+    sending: () => [...running.keys()],
+    /** Stops every send (left marked sending, for the next server to take over) and waits for them. */
+    async stop(): Promise<void> {
+      for (const { stop } of running.values()) stop.abort();
+      await Promise.all([...running.values()].map(({ done }) => done));
+    },
+  };
+}

@@ -13,7 +13,6 @@ CREATE TABLE `bounces` (
 --> statement-breakpoint
 CREATE INDEX `bounces_hash` ON `bounces` (`email_hash`,`kind`,`at`);--> statement-breakpoint
 CREATE UNIQUE INDEX `bounces_outbox_kind` ON `bounces` (`outbox_id`,`kind`);--> statement-breakpoint
-PRAGMA foreign_keys=OFF;--> statement-breakpoint
 CREATE TABLE `__new_suppressions` (
 	`cluster_id` text,
 	`email_hash` text NOT NULL,
@@ -27,7 +26,6 @@ CREATE TABLE `__new_suppressions` (
 INSERT INTO `__new_suppressions`("cluster_id", "email_hash", "email", "reason", "detail", "created_at") SELECT "cluster_id", "email_hash", NULL, "reason", NULL, "created_at" FROM `suppressions`;--> statement-breakpoint
 DROP TABLE `suppressions`;--> statement-breakpoint
 ALTER TABLE `__new_suppressions` RENAME TO `suppressions`;--> statement-breakpoint
-PRAGMA foreign_keys=ON;--> statement-breakpoint
 CREATE UNIQUE INDEX `suppressions_cluster_hash` ON `suppressions` (`cluster_id`,`email_hash`);--> statement-breakpoint
 CREATE UNIQUE INDEX `suppressions_everywhere_hash` ON `suppressions` (`email_hash`) WHERE cluster_id IS NULL;--> statement-breakpoint
 ALTER TABLE `deliveries` ADD `returned` text;

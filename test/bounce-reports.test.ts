@@ -2,7 +2,8 @@
 // message, a multi-recipient DSN, a temporary failure, an old-style bounce with no report, an ARF
 // report whose original message is base64, an out-of-office reply, and return addresses that are forged.
 import t from 'tap';
-import { findingsOf, readReport } from '../src/modules/bounces/bounces.reports.js';
+import { findingOfMailgun } from '../src/modules/bounces/bounces.mailgun.js';
+import { classify, findingsOf, readReport } from '../src/modules/bounces/bounces.reports.js';
 import { bounceAddress, readReturnAddress, unsubscribeAddress } from '../src/shared/return-path.js';
 
 const DOMAIN = 'bounces.example.org';
@@ -101,7 +102,7 @@ t.test('one DSN, two recipients: only the failed one is a finding; 4.x.x is soft
   });
 });
 
-t.test('an old-style bounce with no report is counted soft; an out-of-office reply is not a bounce', async (t) => {
+t.test('mail to a return path that is no report is not acted on: old-style bounces, automatic replies, quoted fields', async (t) => {
   const bounce = [
     'From: MAILER-DAEMON@old.example.net',
     'Subject: failure notice',
@@ -109,9 +110,34 @@ t.test('an old-style bounce with no report is counted soft; an out-of-office rep
     "Hi. This is the qmail-send program. I'm afraid I wasn't able to deliver your message.",
     '<ada@example.org>: Sorry, no mailbox here by that name. (#5.1.1)',
   ].join('\r\n');
-  t.match(await findings(bounce, [bounceAddress(ID, DOMAIN)]), [{ kind: 'soft', message: { id: ID }, detail: /failure notice/ }]);
-  const away = `To: ${bounceAddress(ID, DOMAIN)}\r\nSubject: Automatic reply: Winter news\r\n\r\nI am away until Monday.\r\n`;
-  t.same(await findings(away), { ignored: 'an automatic reply' });
+  t.same(await findings(bounce, [bounceAddress(ID, DOMAIN)]), { ignored: 'not a delivery status report: nothing to act on' });
+  for (const [what, headers] of [
+    ['an English subject', 'Subject: Automatic reply: Winter news'],
+    ['a German subject', 'Subject: Abwesenheitsnotiz: Winter news'],
+    ['Auto-Submitted with parameters', 'Auto-Submitted: auto-replied; owner-email="ada@example.org"\r\nSubject: Re: Winter news'],
+    ['Auto-Submitted: auto-generated', 'Auto-Submitted: auto-generated\r\nSubject: Ticket #123 received'],
+    ['Precedence: auto_reply', 'Precedence: auto_reply\r\nSubject: Thanks'],
+  ]) {
+    const away = `To: ${bounceAddress(ID, DOMAIN)}\r\n${headers}\r\n\r\nI am away until Monday.\r\n`;
+    t.same(await findings(away), { ignored: 'an automatic reply' }, what as string);
+  }
+  // Someone writing report fields into an ordinary message to a return path changes nothing.
+  const typed = `To: ${bounceAddress(ID, DOMAIN)}\r\nSubject: hi\r\n\r\nFinal-Recipient: rfc822; ada@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\nFeedback-Type: abuse\r\n`;
+  t.same(await findings(typed), { ignored: 'not a delivery status report: nothing to act on' });
+});
+
+t.test('what a status says about the address: hard, soft, or blocked (policy: never suppresses)', async (t) => {
+  t.equal(classify('5.1.1', 'smtp; 550 5.1.1 user unknown'), 'hard');
+  t.equal(classify('5.1.10', null), 'hard', 'null MX');
+  t.equal(classify('5.2.1', 'mailbox disabled'), 'hard');
+  t.equal(classify('5.0.0', 'smtp; 550 5.0.0 <ada@example.org>... User unknown'), 'hard');
+  t.equal(classify('5.0.0', 'smtp; 550 5.0.0 Message rejected'), 'soft', 'an unclear 5.0.0 is not taken as "no such address"');
+  t.equal(classify('5.2.2', 'mailbox full'), 'soft');
+  t.equal(classify('4.4.1', 'connection timed out'), 'soft');
+  t.equal(classify('5.7.26', 'Unauthenticated email from nw.example is not accepted due to DMARC policy'), 'blocked');
+  t.equal(classify('5.7.1', 'Message rejected as spam'), 'blocked');
+  t.equal(classify(null, '550 No such user here'), 'hard');
+  t.equal(classify(null, null), 'soft');
 });
 
 t.test('an ARF report with a base64 original message: a complaint about that message', async (t) => {
@@ -166,4 +192,36 @@ t.test('return addresses: bounce and unsubscribe are read back; a forged MAC or 
   t.same(await findings('To: someone@nw.example\r\nSubject: hello\r\n\r\nhi'), {
     ignored: 'neither a bounce, a complaint nor an unsubscribe reply about a message of ours',
   });
+});
+
+t.test("Mailgun's events: permanent is hard unless its status says policy; temporary is soft; others ignored", async (t) => {
+  const event = (extra: object) => ({
+    recipient: 'Ada@Example.org',
+    message: { headers: { 'message-id': `${ID}@convene.example` } },
+    ...extra,
+  });
+  t.match(
+    findingOfMailgun(event({ event: 'failed', severity: 'permanent', 'delivery-status': { code: 550, description: 'No such user' } })),
+    {
+      kind: 'hard',
+      email: 'ada@example.org',
+      message: { messageId: `${ID}@convene.example` },
+      detail: '550 No such user',
+    },
+  );
+  t.match(
+    findingOfMailgun(
+      event({ event: 'failed', severity: 'permanent', 'delivery-status': { code: 550, message: '5.7.1 Rejected as spam' } }),
+    ),
+    { kind: 'blocked' },
+  );
+  t.match(findingOfMailgun(event({ event: 'failed', severity: 'temporary' })), { kind: 'soft' });
+  t.match(findingOfMailgun(event({ event: 'complained' })), { kind: 'complaint' });
+  t.same(findingOfMailgun(event({ event: 'opened' })), { ignored: "Mailgun's opened events are not acted on" });
+  t.same(findingOfMailgun({ event: 'failed' }), { ignored: 'the event names no recipient' });
+  t.match(
+    findingOfMailgun(event({ event: 'failed', severity: 'permanent', 'delivery-status': { code: { toString: 1 } } })),
+    { kind: 'hard' },
+    'odd shapes do not throw',
+  );
 });

@@ -5,9 +5,11 @@
 // from either cluster skips them, organisers list the suppressions and lift one with a note; forged
 // and replayed reports change nothing.
 import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import t from 'tap';
+import { runCli } from '../src/cli/index.js';
 import { systemClock } from '../src/lib/clock.js';
 import { buildTestApp } from './helper.js';
 import { newsletterSetup } from './helpers/newsletter.js';
@@ -339,6 +341,7 @@ t.test('bounces and complaints through every way in suppress exactly those peopl
 });
 
 t.test('a hard bounce without a return path domain is still matched by the quoted Message-ID; nothing else is', async (t) => {
+  let stderrOfTypo = '';
   const world = await newsletterSetup(t);
   const { run, sink, subscribe, write, database } = world;
   subscribe('ada@example.org');
@@ -360,10 +363,21 @@ t.test('a hard bounce without a return path domain is still matched by the quote
   t.match(delayed.stdout, /Nothing to do: a delivery status of delayed/);
   t.equal((database.sqlite.prepare('SELECT count(*) AS n FROM suppressions').get() as { n: number }).n, 0);
 
+  const dmarc = await run('mail', 'ingest', write('p.eml', dsn(copy, 'convene@localhost', 'ada@example.org', '5.7.26')));
+  t.match(dmarc.stdout, /blocked for ada@example.org: recorded: refused by policy/, 'a DMARC refusal says nothing of the address');
+  t.equal((database.sqlite.prepare('SELECT count(*) AS n FROM suppressions').get() as { n: number }).n, 0, 'so nobody is suppressed');
   const bounced = await run('mail', 'ingest', write('b.eml', dsn(copy, 'convene@localhost', 'ada@example.org', '5.1.1')));
   t.match(bounced.stdout, /hard for ada@example.org: suppressed in every cluster/);
   const again = await run('mail', 'ingest', write('b.eml', dsn(copy, 'convene@localhost', 'ada@example.org', '5.1.1')));
   t.match(again.stdout, /nothing new: this message was reported already/, 'the same report twice counts once');
+  // A mailbox's pipe with the wrong DATA_DIR must not act on an empty database: exit 75, the mail server retries.
+  const elsewhere = await runCli(['mail', 'ingest', write('c.eml', 'To: x@y.example\r\n\r\nhi\r\n')], {
+    env: { ...world.env, DATA_DIR: join(world.dataDir, 'typo') },
+    io: { stdout: () => undefined, stderr: (text) => (stderrOfTypo += text), isTTY: false },
+  });
+  t.equal(elsewhere, 75);
+  t.match(stderrOfTypo, /there is no database at .*typo.*check DATA_DIR/);
+  t.notOk(existsSync(join(world.dataDir, 'typo')), 'and no empty database was made');
   const missing = await run('mail', 'ingest', join(world.dataDir, 'no-such.eml'));
   t.equal(missing.code, 1);
   t.match(missing.stderr, /cannot read/);

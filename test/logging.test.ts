@@ -1,9 +1,10 @@
 // Logs are structured JSON with request ids, and never carry tokens, keys or email addresses.
+import { pino } from 'pino';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { buildApp } from '../src/app.js';
 import { systemClock } from '../src/lib/clock.js';
-import { redactUrl } from '../src/lib/logging.js';
+import { loggerOptions, redactUrl } from '../src/lib/logging.js';
 import { createServices } from '../src/services.js';
 import { testConfig, testDatabase } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
@@ -46,4 +47,17 @@ t.test('request logs are JSON with request ids and no secrets', async (t) => {
   t.notMatch(logs, apiKey, 'no API key');
   t.notMatch(logs, 'secret-token-value', 'no token from the query');
   t.notMatch(logs, 'private@example.org', 'no email address');
+});
+
+t.test("a failed query's parameters (addresses, tokens) stay out of the log", async (t) => {
+  const lines: string[] = [];
+  const logger = pino(loggerOptions('info'), { write: (line: string) => lines.push(line) });
+  const error = Object.assign(new Error('Failed query: insert into "suppressions" values (?, ?)'), {
+    query: 'insert into "suppressions" values (?, ?)',
+    params: ['ada@example.org', 'cnv_mem_secret'],
+  });
+  logger.error({ err: error }, 'could not record');
+  t.equal(lines.length, 1);
+  t.notMatch(lines[0]!, /ada@example\.org|cnv_mem_secret/);
+  t.match(JSON.parse(lines[0]!).err, { message: /Failed query/, query: /suppressions/ });
 });

@@ -133,18 +133,30 @@ t.test('--test-to sends one copy and nothing else; at send time, leavers are ski
   );
 });
 
-t.test('a permanent refusal is recorded as failed and the address is never mailed again', async (t) => {
+t.test('a message refused for good is failed; a refused message says nothing of the address, a refused recipient does', async (t) => {
+  {
+    const { subscribe, run, sink, services, cluster, database } = await setup(t);
+    subscribe('content@example.org');
+    const campaign = services.campaigns.createDraft(cluster, { subject: 'Spam?', body: 'Hello' }, { type: 'cli', label: 'test' });
+    services.campaigns.start(campaign.id, { type: 'cli', label: 'test' });
+    database.sqlite.prepare("UPDATE outbox SET status = 'sent' WHERE kind LIKE 'subscription.%'").run();
+    sink.setBehaviour('perm'); // 550 at DATA: the message, not the recipient
+    const resumed = await run('newsletter', 'resume', campaign.id, '--json');
+    t.match(JSON.parse(resumed.stdout), { failed: 1, sent: 0 });
+    t.notOk(services.subscribers.isSuppressed(database.db, cluster.id, 'content@example.org'), 'a refused message suppresses nobody');
+    sink.setBehaviour('ok');
+  }
   const { subscribe, run, sink, services, cluster, database } = await setup(t);
   subscribe('gone@example.org');
   // Let the CLI's worker deliver the sign-up's confirmation first, then refuse the newsletter for good.
   const campaign = services.campaigns.createDraft(cluster, { subject: 'Winter news', body: 'Hello' }, { type: 'cli', label: 'test' });
   services.campaigns.start(campaign.id, { type: 'cli', label: 'test' });
   database.sqlite.prepare("UPDATE outbox SET status = 'sent' WHERE kind LIKE 'subscription.%'").run();
-  sink.setBehaviour('perm');
+  sink.setBehaviour('unknown-user');
   const resumed = await run('newsletter', 'resume', campaign.id, '--json');
   t.equal(resumed.code, 0, resumed.stderr);
-  t.match(JSON.parse(resumed.stdout), { failed: 1, sent: 0 });
-  t.ok(services.subscribers.isSuppressed(database.db, cluster.id, 'gone@example.org'), 'suppressed after a 550');
+  t.match(JSON.parse(resumed.stdout), { failed: 1, sent: 0, bounced: 0 });
+  t.ok(services.subscribers.isSuppressed(database.db, cluster.id, 'gone@example.org'), 'suppressed after 550 5.1.1 at RCPT TO');
   sink.setBehaviour('ok');
   const preview = services.campaigns.preview(cluster, { subject: 'Next', body: 'Hello again' });
   t.equal(preview.recipients, 0, 'not a recipient of the next newsletter');

@@ -44,9 +44,16 @@ export function stderrLogger(io: CliIo): MailLogger {
   return { debug: () => {}, info: () => {}, warn: line('warning'), error: line('error') };
 }
 
-/** Opens (and migrates) the configured database and builds the services over it for one command; always closes both. */
-export async function withServices<T>(context: CliContext, work: (services: Services, database: Database_) => T | Promise<T>): Promise<T> {
-  const database = openDatabase(context.config.databasePath);
+/**
+ * Opens (and migrates) the configured database and builds the services over it for one command; always closes both.
+ * `mustExist`: a missing database file is an error, not a new empty database.
+ */
+export async function withServices<T>(
+  context: CliContext,
+  work: (services: Services, database: Database_) => T | Promise<T>,
+  options: { mustExist?: boolean } = {},
+): Promise<T> {
+  const database = openDatabase(context.config.databasePath, options);
   let services: Services | undefined;
   try {
     migrateDatabase(database.db);

@@ -8,6 +8,9 @@ import { output, type CliContext } from './context.js';
 
 export class CliFailure extends Error {}
 
+/** A failure worth retrying later (exit 75, EX_TEMPFAIL: a mail server retries the delivery). */
+export class TemporaryFailure extends CliFailure {}
+
 /** The largest step better-sqlite3 accepts: every remaining page at once. */
 const ALL_REMAINING_PAGES = 0x7fffffff;
 

@@ -7,7 +7,7 @@ import { isAppError } from '../errors.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { version } from '../lib/paths.js';
 import { clusterCommands } from './cluster.js';
-import { CliFailure, dbCommands } from './db.js';
+import { CliFailure, dbCommands, TemporaryFailure } from './db.js';
 import { organiserCommands } from './organiser.js';
 import { mailCommands } from './mail.js';
 import { membersCommands, PartialImport } from './members.js';
@@ -15,7 +15,7 @@ import { Interrupted, newsletterCommands } from './newsletter.js';
 import { subscribersCommands } from './subscribers.js';
 import type { CliContext, CliIo } from './context.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, config: 78, interrupted: 130 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, tempfail: 75, config: 78, interrupted: 130 } as const;
 
 export interface RunOptions {
   env?: Record<string, string | undefined>;
@@ -86,7 +86,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
     if (error instanceof Interrupted) return EXIT.interrupted;
     if (error instanceof CliFailure) {
       io.stderr(`error: ${error.message}\n`);
-      return EXIT.failed;
+      return error instanceof TemporaryFailure ? EXIT.tempfail : EXIT.failed;
     }
     io.stderr(`error: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`);
     return EXIT.failed;

@@ -41,7 +41,7 @@ export function subscribersCommands(program: Command, context: CliContext): void
             ? ['No address is suppressed.']
             : entries.map(
                 (e) =>
-                  `${e.createdAt.toISOString()}  ${e.email ?? '(erased)'}  ${e.reason}${e.scope === 'everywhere' ? ' (every cluster)' : ''}` +
+                  `${e.createdAt.toISOString()}  ${e.email ?? (e.reason === 'erased' ? '(erased)' : '(address not kept)')}  ${e.reason}${e.scope === 'everywhere' ? ' (every cluster)' : ''}` +
                   (e.detail ? `  ${e.detail}` : ''),
               ),
         );

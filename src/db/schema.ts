@@ -553,7 +553,7 @@ export const bounces = sqliteTable(
   'bounces',
   {
     id: text('id').primaryKey(),
-    /** hard | soft | complaint | unsubscribe */
+    /** hard | soft | blocked (refused by policy: recorded, never suppresses) | complaint | unsubscribe */
     kind: text('kind').$type<BounceKind>().notNull(),
     /** smtp (the inbound listener) | ingest (convene mail ingest) | webhook:<provider> */
     via: text('via').notNull(),
@@ -572,7 +572,7 @@ export const bounces = sqliteTable(
   ],
 );
 
-export type BounceKind = 'hard' | 'soft' | 'complaint' | 'unsubscribe';
+export type BounceKind = 'hard' | 'soft' | 'blocked' | 'complaint' | 'unsubscribe';
 
 /** The consent ledger: append-only; erasure strips the person out but keeps the events. */
 export const consentEvents = sqliteTable(

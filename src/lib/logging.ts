@@ -39,7 +39,10 @@ export function loggerOptions(level: LogLevel) {
     },
     serializers: {
       err(error: Error) {
-        const serialized = stdSerializers.err(error);
+        // A failed query's error carries its parameters (addresses, tokens): they stay out of the log.
+        const { params: _params, ...serialized } = stdSerializers.err(error) as ReturnType<typeof stdSerializers.err> & {
+          params?: unknown;
+        };
         return { ...serialized, message: redactText(serialized.message ?? ''), stack: redactText(serialized.stack ?? '') };
       },
       req(request: FastifyRequest) {

@@ -9,7 +9,7 @@ import type { SMTPServer } from 'smtp-server';
 export interface InboundMailOptions {
   /** Where to listen, and the only domain mail is taken for; undefined: off. */
   listen: { host: string; port: number; domain: string } | undefined;
-  /** Acts on one message; a rejection answers 451 (the sender tries again later). */
+  /** Acts on one message; a rejection because the database is busy answers 451 (the sender tries again later). */
   accept(raw: Buffer, recipients: string[]): Promise<unknown>;
   /** Largest message taken. */
   maxBytes: number;
@@ -39,6 +39,10 @@ export default fp<InboundMailOptions>(
         disabledCommands: ['AUTH', 'STARTTLS'],
         size: maxBytes,
         maxClients: 20,
+        // A report is about one message: a bounce has one recipient.
+        maxRecipients: 10,
+        // No DNS lookups of the client (they delay the greeting and tell us nothing).
+        disableReverseLookup: true,
         socketTimeout: 60_000,
         closeTimeout: 1_000,
         logger: false,
@@ -50,10 +54,16 @@ export default fp<InboundMailOptions>(
           callback();
         },
         onData(stream, session, callback) {
+          // Kept up to maxBytes, the rest read and dropped: a report's fields and the quoted headers come
+          // first, and a report carrying a large original message is still a report.
           const chunks: Buffer[] = [];
-          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          let kept = 0;
+          stream.on('data', (chunk: Buffer) => {
+            if (kept >= maxBytes) return;
+            chunks.push(chunk.subarray(0, maxBytes - kept));
+            kept += chunk.length;
+          });
           stream.on('end', () => {
-            if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) return callback(refuse(552, '5.3.4 Message too big'));
             const recipients = session.envelope.rcptTo.map((r) => r.address);
             accept(Buffer.concat(chunks), recipients).then(
               (result) => {
@@ -61,8 +71,14 @@ export default fp<InboundMailOptions>(
                 callback();
               },
               (err: unknown) => {
-                log.error({ err }, 'could not act on a report; the sender will try again');
-                callback(refuse(451, '4.3.0 Try again later'));
+                // The database busy: the sender tries again later. Anything else would fail the same way
+                // every time, so the message is taken (and logged) rather than retried for days.
+                const busy = (err as { code?: unknown }).code === 'SQLITE_BUSY';
+                log.error(
+                  { err: { message: (err as Error).message, code: (err as { code?: unknown }).code } },
+                  'could not act on a report',
+                );
+                callback(busy ? refuse(451, '4.3.0 Try again later') : undefined);
               },
             );
           });

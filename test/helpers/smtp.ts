@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
-export type SinkBehaviour = 'ok' | 'temp' | 'perm';
+export type SinkBehaviour = 'ok' | 'temp' | 'perm' | 'unknown-user';
 
 export interface ReceivedMessage {
   parsed: ParsedMail;
@@ -16,7 +16,7 @@ export interface SmtpSink {
   port: number;
   url: string;
   messages: ReceivedMessage[];
-  /** How DATA is answered from now on: accept, 451 (try later) or 550 (refused). */
+  /** How DATA is answered from now on: accept, 451 (try later) or 550 (refused); unknown-user refuses RCPT TO with 550 5.1.1. */
   setBehaviour(behaviour: SinkBehaviour): void;
   /** Resolves once `count` messages in total have been accepted. */
   waitFor(count: number): Promise<void>;
@@ -59,6 +59,11 @@ export async function startSmtpSink(
       logger: false,
       // Pooled client connections stay open; don't wait the default 30 s for them on stop.
       closeTimeout: 50,
+      onRcptTo(address, _session, callback) {
+        if (behaviour === 'unknown-user')
+          return callback(refusal(550, `5.1.1 <${address.address}>: Recipient address rejected: User unknown`));
+        callback();
+      },
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -5,6 +5,7 @@
 // we gave the message, so an event is matched to our outbox row exactly. It also has an EU region.
 // https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/securing-webhooks
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { classify } from './bounces.reports.js';
 import type { Finding } from './bounces.types.js';
 
 export interface MailgunSignature {
@@ -36,19 +37,18 @@ export function findingOfMailgun(eventData: Json): Finding | { ignored: string }
   const messageId = string(object(object(eventData.message).headers)['message-id']);
   if (!recipient) return { ignored: 'the event names no recipient' };
   const status = object(eventData['delivery-status']);
-  const detail = [status.code, string(status.description) ?? string(status.message), string(eventData.reason)]
+  const code = typeof status.code === 'number' && Number.isInteger(status.code) ? String(status.code) : string(status.code);
+  const detail = [code, string(status.description) ?? string(status.message), string(eventData.reason)]
     .filter((part) => part !== undefined && part !== '')
     .join(' ')
     .slice(0, 300);
   const message = messageId ? { messageId } : undefined;
   if (event === 'failed') {
     const severity = string(eventData.severity);
-    return {
-      kind: severity === 'permanent' ? 'hard' : 'soft',
-      email: recipient,
-      message,
-      detail: detail || `mailgun: ${severity} failure`,
-    };
+    // Mailgun's permanent failures include policy refusals (5.7.x): the enhanced status, when given, decides.
+    const enhanced = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(detail)?.[1] ?? null;
+    const kind = severity !== 'permanent' ? 'soft' : enhanced ? classify(enhanced, detail) : 'hard';
+    return { kind, email: recipient, message, detail: detail || `mailgun: ${severity} failure` };
   }
   if (event === 'complained') return { kind: 'complaint', email: recipient, message, detail: 'mailgun: complained' };
   return { ignored: `Mailgun's ${event ?? 'unnamed'} events are not acted on` };

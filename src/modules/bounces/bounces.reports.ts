@@ -77,7 +77,7 @@ function headerAddresses(value: unknown): string[] {
   return [];
 }
 
-const OUT_OF_OFFICE = /^(auto(matic)?[ -]?reply|out of (the )?office|abwesenheit|absence|away)\b/i;
+const OUT_OF_OFFICE = /^(auto(matic)?[ -]?(reply|response)|out of (the )?office|abwesenheit|absence|r[ée]ponse automatique|away)/i;
 
 export async function readReport(raw: Buffer, envelopeRecipients: string[] = []): Promise<Report> {
   // Loaded with the first report, not at start-up: most servers never receive one.
@@ -86,14 +86,14 @@ export async function readReport(raw: Buffer, envelopeRecipients: string[] = [])
   const contentType = mail.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
   const declared = contentType?.value === 'multipart/report' ? contentType.params?.['report-type']?.toLowerCase() : undefined;
 
-  // Every place a report's fields may sit: the parts mailparser kept apart, its text (where it puts
-  // some of them), and the raw message (for a part it decoded into something else).
-  const texts = [
-    ...mail.attachments.filter((part) => REPORT_PARTS.has(part.contentType.toLowerCase())).map((part) => part.content.toString('utf8')),
-    mail.text ?? '',
-    raw.toString('utf8'),
-  ];
-  const blocks = texts.flatMap(fieldBlocks);
+  // A report's fields are read only from a report (multipart/report): the parts mailparser kept apart,
+  // and its text, where it puts some of them. Lines like "Action: failed" in anyone's message are text.
+  const parts = mail.attachments
+    .filter((part) => REPORT_PARTS.has(part.contentType.toLowerCase()))
+    .map((part) => part.content.toString('utf8'));
+  const blocks = declared ? [...parts, mail.text ?? ''].flatMap(fieldBlocks) : [];
+  // The original message's Message-ID may be quoted anywhere (it only counts if it is one of ours).
+  const texts = [...parts, mail.text ?? '', raw.toString('utf8')];
 
   const seen = new Set<string>();
   const statuses: DeliveryStatus[] = [];
@@ -126,7 +126,11 @@ export async function readReport(raw: Buffer, envelopeRecipients: string[] = [])
     ),
   ];
 
-  const autoSubmitted = String(mail.headers.get('auto-submitted') ?? '').toLowerCase();
+  const autoSubmitted = String(mail.headers.get('auto-submitted') ?? 'no')
+    .toLowerCase()
+    .split(';')[0]!
+    .trim();
+  const precedence = String(mail.headers.get('precedence') ?? '').toLowerCase();
   const addressedTo = [
     ...new Set([
       ...envelopeRecipients.map((address) => address.toLowerCase()),
@@ -136,18 +140,40 @@ export async function readReport(raw: Buffer, envelopeRecipients: string[] = [])
       ...addresses(mail.to),
     ]),
   ];
-  const reportType = declared === 'delivery-status' || statuses.length > 0 ? 'delivery-status' : feedback ? 'feedback-report' : 'none';
+  const reportType = declared === 'feedback-report' || feedback ? 'feedback-report' : statuses.length > 0 ? 'delivery-status' : 'none';
   return {
     addressedTo,
-    reportType: declared === 'feedback-report' ? 'feedback-report' : reportType,
+    reportType,
     statuses,
     feedback,
     quotedMessageIds,
+    // RFC 3834 sends automatic replies to the return path: anything marked automatic, in any language.
     autoReply:
       reportType === 'none' &&
-      (autoSubmitted === 'auto-replied' || mail.headers.has('x-autoreply') || OUT_OF_OFFICE.test(mail.subject ?? '')),
+      (autoSubmitted !== 'no' ||
+        ['auto_reply', 'auto-reply'].includes(precedence) ||
+        mail.headers.has('x-autoreply') ||
+        mail.headers.has('x-autorespond') ||
+        OUT_OF_OFFICE.test(mail.subject ?? '')),
     subject: mail.subject ?? '',
   };
+}
+
+const ADDRESS_GONE =
+  /no such (user|mailbox|recipient)|user unknown|unknown (user|recipient)|does not exist|doesn't exist|invalid (mailbox|recipient)|address rejected/i;
+
+/**
+ * What a failure's enhanced status code (RFC 3463) says about the address: hard (5.1.x: no such address
+ * or domain; 5.2.1: mailbox disabled; 5.0.0 saying the user is unknown), soft (4.x.x, a full mailbox,
+ * anything unclear), or blocked (5.7.x: policy, spam filtering, DMARC; the address may be fine, so it is
+ * recorded and never suppresses it).
+ */
+export function classify(status: string | null, diagnostic: string | null): 'hard' | 'soft' | 'blocked' {
+  if (!status) return diagnostic && ADDRESS_GONE.test(diagnostic) ? 'hard' : 'soft';
+  if (status.startsWith('5.7.')) return 'blocked';
+  if (status.startsWith('5.1.') || status === '5.2.1') return 'hard';
+  if (status.startsWith('5.') && diagnostic && ADDRESS_GONE.test(diagnostic)) return 'hard';
+  return 'soft';
 }
 
 /** What an address at the return-path domain names (shared/return-path.ts). */
@@ -177,7 +203,7 @@ export function findingsOf(report: Report, read: AddressReader): Finding[] | { i
     if (failed.length === 0)
       return { ignored: `a delivery status of ${report.statuses.map((s) => s.action).join(', ') || 'no recipient'}` };
     return failed.map((status) => ({
-      kind: status.status?.startsWith('4.') ? 'soft' : 'hard',
+      kind: classify(status.status, status.diagnostic),
       message: byReturnPath ?? byQuote,
       email: status.recipient ?? undefined,
       detail: [status.status, status.diagnostic].filter(Boolean).join(' ').slice(0, 300) || 'failed',
@@ -186,9 +212,9 @@ export function findingsOf(report: Report, read: AddressReader): Finding[] | { i
   const unsubscribe = named.find((address) => address.kind === 'unsubscribe');
   if (unsubscribe?.kind === 'unsubscribe') return [{ kind: 'unsubscribe', subscriberId: unsubscribe.subscriberId, detail: 'mailto reply' }];
   if (byReturnPath) {
-    if (report.autoReply) return { ignored: 'an automatic reply' };
-    // A bounce in no standard format: the message did not arrive, but whether for good is not said.
-    return [{ kind: 'soft', message: byReturnPath, detail: `unstructured bounce: ${report.subject}`.slice(0, 300) }];
+    // Automatic replies go to the return path (RFC 3834), and so do a few bounces in no standard format;
+    // neither says for sure that the address is gone, so neither is acted on.
+    return { ignored: report.autoReply ? 'an automatic reply' : 'not a delivery status report: nothing to act on' };
   }
   return { ignored: 'neither a bounce, a complaint nor an unsubscribe reply about a message of ours' };
 }

@@ -9,12 +9,13 @@ import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { bounces, type BounceKind } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
+import { redactText } from '../../lib/logging.js';
 import { parseMailbox } from '../../lib/text.js';
 import type { CampaignsService } from '../campaigns/campaigns.service.js';
 import type { MessageRef, Outbox } from '../outbox/outbox.service.js';
 import { emailHash, type SubscribersService } from '../subscribers/subscribers.service.js';
 import { findingOfMailgun, isSignedByMailgun, type MailgunSignature } from './bounces.mailgun.js';
-import { findingsOf, readReport } from './bounces.reports.js';
+import { classify, findingsOf, readReport } from './bounces.reports.js';
 import type { Finding, Outcome } from './bounces.types.js';
 
 export type { Finding, Outcome };
@@ -64,23 +65,28 @@ export function createBouncesService(deps: {
     // The address we sent to, whatever a forwarding server calls it now.
     const email = message ? addressOf(message) : finding.email!;
     const hash = emailHash(email);
-    if (!record(tx, finding.kind, via, message?.id ?? null, message?.clusterId ?? null, hash, finding.detail))
+    // What a mail server says often quotes the address: the history keeps it without (it outlives an erasure).
+    const detail = redactText(finding.detail);
+    if (!record(tx, finding.kind, via, message?.id ?? null, message?.clusterId ?? null, hash, detail))
       return { kind: finding.kind, email, result: 'nothing new: this message was reported already' };
+    if (finding.kind === 'blocked')
+      return { kind: 'blocked', email, result: 'recorded: refused by policy or a spam filter, which says nothing about the address' };
+    // A refusal while sending is already counted as failed, not as a bounce after sending.
     const returned = { hard: 'bounced', soft: 'soft-bounced', complaint: 'complained' } as const;
-    const campaignId = message ? campaigns.markReturned(tx, message.id, returned[finding.kind]) : undefined;
+    const campaignId = message && via !== 'smtp-refusal' ? campaigns.markReturned(tx, message.id, returned[finding.kind]) : undefined;
     const at = campaignId ? { campaignId } : {};
     if (finding.kind === 'hard') {
-      subscribers.suppressEverywhere(tx, email, 'bounced', finding.detail);
+      subscribers.suppressEverywhere(tx, email, 'bounced', detail);
       return { kind: 'hard', email, result: 'suppressed in every cluster', ...at };
     }
     if (finding.kind === 'complaint') {
-      subscribers.suppressEverywhere(tx, email, 'complained', finding.detail);
+      subscribers.suppressEverywhere(tx, email, 'complained', detail);
       const left = subscribers.complained(tx, email, message?.clusterId ?? null);
       return { kind: 'complaint', email, result: `suppressed in every cluster; ${left.length} subscription(s) ended`, ...at };
     }
     const count = softBouncesOf(tx, hash);
     if (count >= deps.softBounceLimit) {
-      subscribers.suppressEverywhere(tx, email, 'soft-bounced', `${count} soft bounces in 30 days; the last: ${finding.detail}`);
+      subscribers.suppressEverywhere(tx, email, 'soft-bounced', `${count} soft bounces in 30 days; the last: ${detail}`);
       return { kind: 'soft', email, result: `suppressed in every cluster after ${count} soft bounces`, ...at };
     }
     return { kind: 'soft', email, result: `counted (${count} of ${deps.softBounceLimit} in 30 days)`, ...at };
@@ -105,17 +111,13 @@ export function createBouncesService(deps: {
     );
   }
 
-  // A newsletter refused for good while it was being sent is a hard bounce too.
-  outbox.hooks.refused.on((row) => {
-    if (row.kind !== 'newsletter') return;
-    immediate(db, (tx) =>
-      apply(
-        tx,
-        { kind: 'hard', message: { id: row.id }, detail: 'refused by the receiving mail server as it was sent' },
-        'smtp-refusal',
-        false,
-      ),
-    );
+  // A newsletter whose recipient the mail server refused for good as it was sent (RCPT TO: a refusal of
+  // the sender or of the content says nothing about the address) is a bounce too, classified the same way.
+  outbox.hooks.refused.on((tx, row, refusal) => {
+    if (row.kind !== 'newsletter' || refusal.command !== 'RCPT TO') return;
+    const status = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(refusal.response)?.[1] ?? null;
+    const kind = classify(status, refusal.response);
+    apply(tx, { kind, message: { id: row.id }, detail: refusal.response || 'refused as it was sent' }, 'smtp-refusal', false);
   });
 
   return {
@@ -140,10 +142,14 @@ export function createBouncesService(deps: {
       if (!key || !isSignedByMailgun(key, signature, now)) return null;
       for (const [token, at] of seenTokens) if (now.getTime() - at > 2 * 5 * 60_000) seenTokens.delete(token);
       if (seenTokens.has(signature.token)) return { outcomes: [], ignored: 'this request was received already' };
-      seenTokens.set(signature.token, now.getTime());
       const finding = findingOfMailgun(eventData);
-      if ('ignored' in finding) return { outcomes: [], ignored: finding.ignored };
-      return { outcomes: [immediate(db, (tx) => apply(tx, finding, 'webhook:mailgun', true))] };
+      const answer =
+        'ignored' in finding
+          ? { outcomes: [], ignored: finding.ignored }
+          : { outcomes: [immediate(db, (tx) => apply(tx, finding, 'webhook:mailgun', true))] };
+      // Only once it has been acted on: a request that failed (the database busy) is acted on when Mailgun retries it.
+      seenTokens.set(signature.token, now.getTime());
+      return answer;
     },
   };
 }

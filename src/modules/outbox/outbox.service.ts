@@ -24,6 +24,12 @@ export interface OutboxOptions {
 /** A query over a caller's own table that selects outbox ids (e.g. a campaign's deliveries); its placeholders are given at each call. */
 export type OutboxIds = SQLWrapper;
 
+/** How the mail server refused a message: the SMTP command it refused (RCPT TO: the recipient) and its answer. */
+export interface Refusal {
+  command: string | null;
+  response: string;
+}
+
 /** Who a sent message went to, and what it was. */
 export type MessageRef = Pick<OutboxRow, 'id' | 'clusterId' | 'kind' | 'toAddress'>;
 
@@ -47,8 +53,8 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
   }
   let wakeupScheduled = false;
   const hooks = {
-    /** A message the mail server refused for good (emitted by the mail worker, outside any transaction). */
-    refused: hook<[row: OutboxRow]>(),
+    /** A message the mail server refused for good, inside the transaction that records it as failed. */
+    refused: hook<[tx: DbOrTx, row: OutboxRow, refusal: Refusal]>(),
     /**
      * A claimed message about to be handed to the transport (outside any transaction): a handler
      * returns a reason to withhold it (e.g. its recipient has just unsubscribed), or null.
@@ -222,6 +228,13 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
 
     markRetry(claim: Pick<OutboxRow, 'id' | 'attempts'>, error: string, nextAttemptAt: Date): void {
       retryStatement.run({ id: claim.id, attempts: claim.attempts, error, next: nextAttemptAt.getTime() });
+    },
+
+    /** Refused for good by the mail server: failed, and what reacts to a refusal (a bounce) in the same transaction. */
+    markRefused(claim: OutboxRow, error: string, refusal: Refusal): void {
+      immediate(db, (tx) => {
+        if (failedStatement.run({ id: claim.id, attempts: claim.attempts, error }).changes > 0) hooks.refused.emit(tx, claim, refusal);
+      });
     },
 
     markFailed(claim: Pick<OutboxRow, 'id' | 'attempts'>, error: string): void {

@@ -74,6 +74,12 @@ export function isPermanentFailure(err: unknown): boolean {
   return code === undefined || (typeof code === 'string' && MESSAGE_REJECTIONS.has(code));
 }
 
+/** Which command the server refused, and its answer (nodemailer's `command` and `response`). */
+function refusalOf(err: unknown): { command: string | null; response: string } {
+  const { command, response } = (err ?? {}) as { command?: unknown; response?: unknown };
+  return { command: typeof command === 'string' ? command : null, response: typeof response === 'string' ? response.slice(0, 500) : '' };
+}
+
 /** One line, no stack, bounded: it is stored in last_error and shown to organisers. */
 export function describeFailure(err: unknown): string {
   const e = (err ?? {}) as { code?: unknown; responseCode?: unknown; message?: unknown };
@@ -129,10 +135,7 @@ export function createMailWorker(options: MailWorkerOptions) {
     } catch (err) {
       const error = describeFailure(err);
       if (isPermanentFailure(err)) {
-        record('a failure', row, () => {
-          outbox.markFailed(row, error);
-          outbox.hooks.refused.emit(row);
-        });
+        record('a failure', row, () => outbox.markRefused(row, error, refusalOf(err)));
         logger.warn({ ...context, error: redactText(error) }, 'email refused for good');
       } else if (row.attempts >= maxAttempts) {
         record('a failure', row, () => outbox.markFailed(row, `gave up after ${row.attempts} attempts: ${error}`));

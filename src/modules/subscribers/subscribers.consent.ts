@@ -142,7 +142,7 @@ export function createConsentLedger(deps: { db: Db; clock: Clock }) {
     /** An erased person's address leaves the instance-wide list too; its hash keeps suppressing it. */
     forgetAddress(tx: DbOrTx, email: string): void {
       tx.update(suppressions)
-        .set({ email: null })
+        .set({ email: null, detail: null })
         .where(and(isNull(suppressions.clusterId), eq(suppressions.emailHash, emailHash(email))))
         .run();
     },

@@ -64,12 +64,10 @@ export function createSuppressionList(deps: { db: Db; audit: AuditService }) {
         if (found.some((entry) => entry.reason === 'erased'))
           throw problem('SUPPRESSION_ERASED', `${address} was erased at the person's request and stays suppressed`);
         const entry = found[0]!;
+        // Every row that keeps it from this cluster's mail: the instance-wide one and any of this cluster's own.
         tx.delete(suppressions)
           .where(
-            and(
-              eq(suppressions.emailHash, emailHash(address)),
-              entry.clusterId === null ? isNull(suppressions.clusterId) : eq(suppressions.clusterId, entry.clusterId),
-            ),
+            and(eq(suppressions.emailHash, emailHash(address)), or(isNull(suppressions.clusterId), eq(suppressions.clusterId, cluster.id))),
           )
           .run();
         audit.record(tx, actor, {

@@ -125,4 +125,13 @@ t.test('a sender on a subdomain is covered by its parent domain’s DMARC record
   t.same(await deliverabilityProblems(setup, resolveTxt), [], "the parent's record covers it");
   records.delete(`_dmarc.${DOMAIN}`);
   t.match(await deliverabilityProblems(setup, resolveTxt), [/mail\.nw-healthtec\.org\.uk has no DMARC record/]);
+  records.set(`_dmarc.${DOMAIN}`, 'v=DMARC1; p=reject');
+
+  // With a return-path domain, receivers check SPF against it: it needs a record too.
+  const withReturnPath = { ...setup, returnPathDomain: `bounces.${DOMAIN}` };
+  t.match(await deliverabilityProblems(withReturnPath, resolveTxt), [
+    /return-path domain bounces\.nw-healthtec\.org\.uk has no SPF record/,
+  ]);
+  records.set(`bounces.${DOMAIN}`, 'v=spf1 ip4:192.0.2.1 -all');
+  t.same(await deliverabilityProblems(withReturnPath, resolveTxt), []);
 });

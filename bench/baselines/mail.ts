@@ -1,10 +1,27 @@
 // Baseline for newsletters: a bare nodemailer pooled transport sending BENCH_MESSAGES pre-rendered
-// messages (the size of a rendered newsletter) to SMTP_URL, with as many connections as the CLI uses.
+// messages (the size of a rendered newsletter) to SMTP_URL, with as many connections as the CLI uses;
+// with BENCH_DKIM_KEY_FILE, each signed as Convene signs (same key, same headers).
+import { readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 
 const total = Number(process.env.BENCH_MESSAGES ?? 10_000);
 const connections = Number(process.env.MAIL_CONCURRENCY ?? 4);
-const transport = nodemailer.createTransport({ url: process.env.SMTP_URL, pool: true, maxConnections: connections });
+const keyFile = process.env.BENCH_DKIM_KEY_FILE;
+const dkim = keyFile
+  ? {
+      domainName: 'convene.bench',
+      keySelector: 'bench',
+      privateKey: readFileSync(keyFile, 'utf8'),
+      headerFieldNames:
+        'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:List-Id:List-Unsubscribe:List-Unsubscribe-Post',
+    }
+  : undefined;
+const transport = nodemailer.createTransport({
+  url: process.env.SMTP_URL,
+  pool: true,
+  maxConnections: connections,
+  ...(dkim ? { dkim } : {}),
+});
 const html = `<html><body>${'<p>News from the cluster: pitches, funding rounds and partnerships.</p>'.repeat(40)}</body></html>`;
 const text = 'News from the cluster: pitches, funding rounds and partnerships.\n'.repeat(40);
 let next = 0;

@@ -1,5 +1,6 @@
 // A newsletter to 10,000 subscribers through the real CLI (`convene newsletter send`, built) to a local SMTP
-// sink while the API answers reads, against a bare nodemailer loop sending pre-rendered messages.
+// sink while the API answers reads, against a bare nodemailer loop sending pre-rendered messages; both
+// sign every message with the cluster's DKIM key.
 // Gate: exactly one copy to each subscriber. Also: the CLI's peak resident memory.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { BENCH_ENV } from '../servers/env.js';
 
 interface SinkStats {
   messages: number;
+  signed: number;
   distinct: number;
   duplicates: number;
   seconds: number;
@@ -73,7 +75,9 @@ export const newsletterScenario: Scenario = {
       ensureBuilt();
       sink = await start('bench/servers/smtp-sink.ts', {}, '1');
       const smtpUrl = String(sink.info.smtpUrl);
-      app = await start('bench/servers/app.ts', { BENCH_SEED: `subscribers:${readers},huddles:500` }, '1');
+      // Signed, as a cluster with its own sender sends (issue 15, item 10): both sides sign every message with the same key.
+      app = await start('bench/servers/app.ts', { BENCH_SEED: `subscribers:${readers},huddles:500,dkim:1` }, '1');
+      const dkimKeyFile = String(app.info.dkimKeyFile);
       const dataDir = String(app.info.dataDir);
       const body = join(mkdtempSync(join(tmpdir(), 'convene-bench-')), 'newsletter.md');
       writeFileSync(
@@ -89,8 +93,12 @@ export const newsletterScenario: Scenario = {
       let apiWrong = 0;
       for (let round = 0; round < rounds; round++) {
         await sinkStats(sink, true);
-        const bare = await finish(spawnScript('bench/baselines/mail.ts', { ...mailEnv, BENCH_MESSAGES: String(readers) }), 600_000);
+        const bare = await finish(
+          spawnScript('bench/baselines/mail.ts', { ...mailEnv, BENCH_MESSAGES: String(readers), BENCH_DKIM_KEY_FILE: dkimKeyFile }),
+          600_000,
+        );
         const baseline = await sinkStats(sink);
+        if (baseline.signed !== readers) throw new Error(`the baseline signed ${baseline.signed} of ${readers} messages`);
         if (bare.code !== 0 || baseline.distinct !== readers)
           throw new Error(`the baseline sent ${baseline.distinct} of ${readers}: ${bare.output.slice(-300)}`);
         b.push(readers / baseline.seconds);
@@ -129,6 +137,7 @@ export const newsletterScenario: Scenario = {
         const candidate = await sinkStats(sink, false, `Bench newsletter ${round}`);
         peakMb = Math.max(peakMb, sent.peakMb);
         if (sent.code !== 0) throw new Error(`the CLI exited with ${sent.code}: ${sent.output.slice(-300)}`);
+        if (candidate.signed !== readers) throw new Error(`Convene signed ${candidate.signed} of ${readers} messages`);
         if (candidate.messages !== readers || candidate.distinct !== readers || candidate.duplicates !== 0) {
           throw new Error(
             `${candidate.messages} messages to ${candidate.distinct} of ${readers} subscribers, ${candidate.duplicates} duplicates`,
@@ -146,7 +155,7 @@ export const newsletterScenario: Scenario = {
         met: ratio >= 0.85 && peakMb <= 200,
         gate: 'held',
         notes:
-          `${rounds} × ${readers} subscribers, each got exactly one copy; the API answered ${apiAnswers} reads (all 200) ` +
+          `${rounds} × ${readers} subscribers, each got exactly one copy, DKIM-signed (the baseline signs too); the API answered ${apiAnswers} reads (all 200) ` +
           `during the sends; stretch ${mean(c) >= 1000 ? 'met' : 'not met'}`,
       };
     } catch (error) {

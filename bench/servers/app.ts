@@ -4,9 +4,11 @@
 //   bookings:<n>     n published huddles with 10 pitch slots, booking open, and 200 members of 200
 //                    organisations with tokens (for booking bursts)
 //   subscribers:<n>  n confirmed newsletter subscribers
+//   dkim:1           the cluster sends as news@convene.bench and signs with its own DKIM key, also
+//                    written to <dataDir>/dkim.pem for a baseline that signs the same way
 // BENCH_PROFILE=<file>: a CPU profile from the end of seeding until the process is stopped (bench/profile.ts).
 // Announces {url, key, dataDir, ids, count, huddles, slotted, tokens} on stdout.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
@@ -16,6 +18,7 @@ import { subscribers } from '../../src/db/schema.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createServices } from '../../src/services.js';
 import { newId } from '../../src/lib/ids.js';
+import { generateDkimPrivateKey } from '../../src/lib/dkim.js';
 import { BENCH_ENV } from './env.js';
 import { announce, profileUntilExit } from './ready.js';
 
@@ -124,6 +127,15 @@ if (readers > 0) {
   });
 }
 
+let dkimKeyFile: string | null = null;
+if (seeds.has('dkim')) {
+  services.clusters.update('bench', { sender: { name: 'Bench Cluster', address: 'news@convene.bench' } }, actor);
+  const privateKey = generateDkimPrivateKey();
+  services.clusters.setDkimKey('bench', { domainName: 'convene.bench', keySelector: 'bench', privateKey }, actor);
+  dkimKeyFile = join(dataDir, 'dkim.pem');
+  writeFileSync(dkimKeyFile, privateKey, { mode: 0o600 });
+}
+
 if (process.env.BENCH_PROFILE) await profileUntilExit(process.env.BENCH_PROFILE);
 await announce(app, {
   key,
@@ -134,4 +146,5 @@ await announce(app, {
   huddles: huddles.length <= 10_000 ? huddles : [],
   slotted,
   tokens,
+  dkimKeyFile,
 });

@@ -1,6 +1,6 @@
 // A fast SMTP sink for the newsletter scenarios: accepts everything, counts each recipient by subject,
 // and tells the runner over HTTP (GET /stats?subject=...; POST resets): messages, distinct recipients,
-// duplicates, and the time from the first message to the last (of that subject, or of all).
+// duplicates, how many were DKIM-signed, and the time from the first message to the last (of that subject, or of all).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
@@ -8,17 +8,20 @@ import { SMTPServer } from 'smtp-server';
 interface Tally {
   seen: Map<string, number>;
   messages: number;
+  /** Messages carrying a DKIM-Signature header. */
+  signed: number;
   first: number;
   last: number;
 }
-const tally = (): Tally => ({ seen: new Map(), messages: 0, first: 0, last: 0 });
+const tally = (): Tally => ({ seen: new Map(), messages: 0, signed: 0, first: 0, last: 0 });
 let all = tally();
 let bySubject = new Map<string, Tally>();
 
-function count(into: Tally, recipients: string[], now: number): void {
+function count(into: Tally, recipients: string[], now: number, signed: boolean): void {
   if (into.messages === 0) into.first = now;
   into.last = now;
   into.messages += 1;
+  if (signed) into.signed += 1;
   for (const address of recipients) into.seen.set(address, (into.seen.get(address) ?? 0) + 1);
 }
 
@@ -37,9 +40,10 @@ const smtp = new SMTPServer({
       const now = performance.now();
       const recipients = session.envelope.rcptTo.map((rcpt) => rcpt.address);
       const subject = /^Subject: (.*)$/im.exec(head.split('\r\n\r\n')[0] ?? '')?.[1]?.trim() ?? '';
-      count(all, recipients, now);
+      const signed = /^DKIM-Signature:/im.test(head.split('\r\n\r\n')[0] ?? '');
+      count(all, recipients, now, signed);
       if (!bySubject.has(subject)) bySubject.set(subject, tally());
-      count(bySubject.get(subject)!, recipients, now);
+      count(bySubject.get(subject)!, recipients, now, signed);
       callback();
     });
   },
@@ -56,7 +60,13 @@ const http = createServer((request, response) => {
   const duplicates = [...chosen.seen.values()].reduce((sum, n) => sum + n - 1, 0);
   response.setHeader('content-type', 'application/json');
   response.end(
-    JSON.stringify({ messages: chosen.messages, distinct: chosen.seen.size, duplicates, seconds: (chosen.last - chosen.first) / 1000 }),
+    JSON.stringify({
+      messages: chosen.messages,
+      signed: chosen.signed,
+      distinct: chosen.seen.size,
+      duplicates,
+      seconds: (chosen.last - chosen.first) / 1000,
+    }),
   );
 });
 await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

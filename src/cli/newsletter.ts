@@ -159,6 +159,7 @@ async function sendingChecks(context: CliContext, services: Services, cluster: C
       recipients,
       sentToday: services.outbox.sentSince(new Date(context.clock.now().getTime() - 86_400_000)),
       dailyLimit: context.config.mailDailyLimit,
+      returnPathDomain: context.config.returnPathDomain,
     },
     context.resolveTxt,
   );

@@ -19,6 +19,8 @@ export interface SendingSetup {
   /** Messages the outbox sent in the last 24 hours, and the provider's daily limit (undefined: none set). */
   sentToday: number;
   dailyLimit: number | undefined;
+  /** RETURN_PATH_DOMAIN, when set: receivers check SPF against it (the envelope sender), so it needs a record too. */
+  returnPathDomain?: string;
 }
 
 /**
@@ -109,5 +111,13 @@ export async function deliverabilityProblems(setup: SendingSetup, resolveTxt: Re
     } else dmarcFound = dmarc.some((record) => /^v=DMARC1(\s*;|$)/i.test(record));
   }
   if (!dmarcFound) problems.push(`${domain} has no DMARC record at _dmarc.${domain}: Gmail and Yahoo require one from bulk senders`);
+  if (setup.returnPathDomain && setup.returnPathDomain !== domain) {
+    const returnSpf = await lookup(resolveTxt, setup.returnPathDomain);
+    if ('failed' in returnSpf) problems.push(returnSpf.failed);
+    else if (!returnSpf.some((record) => /^v=spf1(\s|$)/i.test(record)))
+      problems.push(
+        `the return-path domain ${setup.returnPathDomain} has no SPF record (TXT "v=spf1 ..."): receivers check SPF against it`,
+      );
+  }
   return problems;
 }

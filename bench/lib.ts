@@ -66,6 +66,35 @@ export function spawnScript(script: string, env: Record<string, string> = {}, ar
   return child;
 }
 
+export interface BurstRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The raw-socket burst client (bench/clients/burst.ts), in a process of its own on CPU 1, connected to `port`. */
+export async function burstClient(port: number, connections: number) {
+  const command = [process.execPath, '--import', 'tsx', join(projectRoot, 'bench/clients/burst.ts')];
+  const argv = haveTaskset ? ['taskset', '-c', '1', ...command] : command;
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: projectRoot, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const ask = <T>(message: object) =>
+    new Promise<T>((resolve, reject) => {
+      child.once('message', (answer: { type: string; message?: string }) =>
+        answer.type === 'error' ? reject(new Error(`burst client: ${answer.message}`)) : resolve(answer as T),
+      );
+      child.send(message);
+    });
+  await ask({ type: 'connect', port, count: connections });
+  return {
+    /** Every request written at once; the statuses, the drain time and the client's own CPU time meanwhile. */
+    burst: (requests: BurstRequest[]) => ask<{ statuses: number[]; ms: number; cpuMs: number }>({ type: 'burst', requests }),
+    close: () => child.kill(),
+  };
+}
+
 /** Starts a server script and waits for the JSON line it announces itself with. */
 export function start(script: string, env: Record<string, string> = {}, cpu: string | null = '0'): Promise<Server> {
   const child = spawnScript(script, env, [], cpu);

@@ -25,7 +25,7 @@ import { createSignIn } from './modules/members/members.sign-in.js';
 import { createOrganisersService } from './modules/organisers/organisers.service.js';
 import { createOutbox } from './modules/outbox/outbox.service.js';
 import { createMailer } from './modules/outbox/outbox.transport.js';
-import type { MailLogger, MailTransport } from './modules/outbox/outbox.worker.js';
+import { SILENT_LOGGER, type MailLogger, type MailTransport } from './modules/outbox/outbox.worker.js';
 import { createRegistrationsService } from './modules/registrations/registrations.service.js';
 import { createRemindersService } from './modules/reminders/reminders.service.js';
 import { createSubscribersService } from './modules/subscribers/subscribers.service.js';
@@ -43,8 +43,6 @@ export interface ServicesDeps {
 }
 
 export type Services = ReturnType<typeof createServices>;
-
-const SILENT_LOGGER: MailLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The instance's DKIM key (DKIM_SELECTOR, DKIM_KEY_FILE) for MAIL_FROM's domain, read once; a file that cannot be read stops the start. */
 function instanceDkimKey(config: Config, fromAddress: string): DkimKey | null {

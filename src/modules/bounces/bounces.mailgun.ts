@@ -5,7 +5,7 @@
 // we gave the message, so an event is matched to our outbox row exactly. It also has an EU region.
 // https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/securing-webhooks
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { classify } from './bounces.reports.js';
+import { classify, enhancedStatus } from './bounces.reports.js';
 import type { Finding } from './bounces.types.js';
 
 export interface MailgunSignature {
@@ -46,7 +46,7 @@ export function findingOfMailgun(eventData: Json): Finding | { ignored: string }
   if (event === 'failed') {
     const severity = string(eventData.severity);
     // Mailgun's permanent failures include policy refusals (5.7.x): the enhanced status, when given, decides.
-    const enhanced = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(detail)?.[1] ?? null;
+    const enhanced = enhancedStatus(detail);
     const kind = severity !== 'permanent' ? 'soft' : enhanced ? classify(enhanced, detail) : 'hard';
     return { kind, email: recipient, message, detail: detail || `mailgun: ${severity} failure` };
   }

@@ -101,7 +101,7 @@ export async function readReport(raw: Buffer, envelopeRecipients: string[] = [])
     const action = block.get('action')?.toLowerCase();
     const recipient = addressOf(block.get('final-recipient')) ?? addressOf(block.get('original-recipient'));
     if (!action || (!recipient && !block.has('status'))) continue;
-    const status = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(block.get('status') ?? '')?.[1] ?? null;
+    const status = enhancedStatus(block.get('status') ?? '');
     const key = `${recipient}|${action}|${status}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -157,6 +157,11 @@ export async function readReport(raw: Buffer, envelopeRecipients: string[] = [])
         OUT_OF_OFFICE.test(mail.subject ?? '')),
     subject: mail.subject ?? '',
   };
+}
+
+/** The enhanced status code (RFC 3463, e.g. 5.1.1) in a status field or a server's answer, or null. */
+export function enhancedStatus(text: string): string | null {
+  return /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(text)?.[1] ?? null;
 }
 
 const ADDRESS_GONE =

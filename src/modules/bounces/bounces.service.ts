@@ -15,7 +15,7 @@ import type { CampaignsService } from '../campaigns/campaigns.service.js';
 import type { MessageRef, Outbox } from '../outbox/outbox.service.js';
 import { emailHash, type SubscribersService } from '../subscribers/subscribers.service.js';
 import { findingOfMailgun, isSignedByMailgun, type MailgunSignature } from './bounces.mailgun.js';
-import { classify, findingsOf, readReport } from './bounces.reports.js';
+import { classify, enhancedStatus, findingsOf, readReport } from './bounces.reports.js';
 import type { Finding, Outcome } from './bounces.types.js';
 
 export type { Finding, Outcome };
@@ -115,8 +115,7 @@ export function createBouncesService(deps: {
   // the sender or of the content says nothing about the address) is a bounce too, classified the same way.
   outbox.hooks.refused.on((tx, row, refusal) => {
     if (row.kind !== 'newsletter' || refusal.command !== 'RCPT TO') return;
-    const status = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(refusal.response)?.[1] ?? null;
-    const kind = classify(status, refusal.response);
+    const kind = classify(enhancedStatus(refusal.response), refusal.response);
     apply(tx, { kind, message: { id: row.id }, detail: refusal.response || 'refused as it was sent' }, 'smtp-refusal', false);
   });
 

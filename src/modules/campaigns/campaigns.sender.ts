@@ -121,11 +121,9 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
       await sleep(TICK_MS);
     }
     const stats = campaigns.stats(campaign.id);
-    if (pausedElsewhere) {
-      // Already paused by whoever paused it.
-    } else if (stopped) {
-      if (options.pauseOnStop !== false) campaigns.setStatus(campaign.id, 'paused');
-    } else campaigns.setStatus(campaign.id, stats.pending > 0 ? 'paused' : 'sent');
+    // Paused elsewhere: it is marked paused already. Stopped here: paused, unless the next process is to take it over.
+    if (!stopped) campaigns.setStatus(campaign.id, stats.pending > 0 ? 'paused' : 'sent');
+    else if (!pausedElsewhere && options.pauseOnStop !== false) campaigns.setStatus(campaign.id, 'paused');
     return { stats, stopped, drained };
   } finally {
     signal?.removeEventListener('abort', brake);

@@ -14,6 +14,7 @@ import {
   type MailWorker,
   type MailWorkerOptions,
   type SendOptions,
+  SILENT_LOGGER,
 } from './outbox.worker.js';
 
 export interface TransportOptions {
@@ -176,7 +177,7 @@ export type Mailer = ReturnType<typeof createMailer>;
 
 /** The transport the workers send with (one the caller passes, which it closes; or one made from the config, closed by close()). */
 export function createMailer(deps: { outbox: Outbox; clock: Clock; config: Config; transport?: MailTransport; logger?: MailLogger }) {
-  const logger = deps.logger ?? SILENT;
+  const logger = deps.logger ?? SILENT_LOGGER;
   const transport = deps.transport ?? createTransport(deps.config, { logger });
   return {
     transport,
@@ -198,5 +199,3 @@ export function createMailer(deps: { outbox: Outbox; clock: Clock; config: Confi
     },
   };
 }
-
-const SILENT: MailLogger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -28,6 +28,9 @@ export interface MailLogger {
   error(obj: object, msg?: string): void;
 }
 
+/** A logger that drops everything (the default when nobody asks for lines). */
+export const SILENT_LOGGER: MailLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
 export interface Backoff {
   /** Delay ceiling before the second attempt; it doubles with every further attempt. */
   baseMs: number;

@@ -20,7 +20,9 @@ async function setup(t: Test) {
     t.equal(asked.statusCode, 200);
     const text = (
       database.sqlite
-        .prepare("SELECT text FROM outbox WHERE kind = 'member.sign_in' ORDER BY created_at DESC, rowid DESC LIMIT 1")
+        .prepare(
+          "SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE kind = 'member.sign_in' ORDER BY created_at DESC, outbox.rowid DESC LIMIT 1",
+        )
         .get() as { text: string }
     ).text;
     const link = /https:\/\/convene\.test(\/signin\?code=\S+)/.exec(text)![1]!;
@@ -224,7 +226,11 @@ t.test(
     const asked = await app.inject({ method: 'POST', url: '/signin', headers: form, payload: 'email=cat%40example.org' });
     t.equal(asked.statusCode, 200);
     const text = (
-      database.sqlite.prepare("SELECT text FROM outbox WHERE to_address = 'cat@example.org' AND kind = 'member.sign_in'").get() as {
+      database.sqlite
+        .prepare(
+          "SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE to_address = 'cat@example.org' AND kind = 'member.sign_in'",
+        )
+        .get() as {
         text: string;
       }
     ).text;

@@ -19,6 +19,7 @@ const OWNERS: Record<string, string> = {
   apiKeys: 'organisers',
   auditEvents: 'audit',
   outbox: 'outbox',
+  outboxBodies: 'outbox',
   huddleSeries: 'huddles',
   huddles: 'huddles',
   slots: 'bookings',

@@ -17,7 +17,7 @@ peerTest(t, ['chromium'], 'confirm, then unsubscribe, by clicking the buttons in
     (database.sqlite.prepare("SELECT status FROM subscribers WHERE email = 'ada@example.org'").get() as { status: string }).status;
   const linkTo = (path: string) => {
     const row = database.sqlite
-      .prepare('SELECT text FROM outbox WHERE to_address = ? ORDER BY created_at DESC LIMIT 1')
+      .prepare('SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE to_address = ? ORDER BY created_at DESC LIMIT 1')
       .get('ada@example.org') as { text: string };
     const match = new RegExp(`https://convene\\.test(${path}\\?token=\\S+)`).exec(row.text);
     if (!match) throw new Error(`no ${path} link`);

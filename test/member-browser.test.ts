@@ -19,7 +19,11 @@ peerTest(t, ['chromium'], 'sign in, book, cancel; the next in line takes the fre
   const browser = await launchChromium(t);
   /** The newest link to `path` in an email to `to`, on this server. */
   const emailedLink = (to: string, path: string) => {
-    const rows = database.sqlite.prepare('SELECT text FROM outbox WHERE to_address = ? ORDER BY created_at DESC, rowid DESC').all(to) as {
+    const rows = database.sqlite
+      .prepare(
+        'SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE to_address = ? ORDER BY created_at DESC, outbox.rowid DESC',
+      )
+      .all(to) as {
       text: string;
     }[];
     for (const { text } of rows) {

@@ -69,7 +69,11 @@ peerTest(t, ['chromium'], 'every page at 200% zoom and at 320 px reflows and sta
   // Ada's browser session, started the way the sign-in page starts it.
   await app.inject({ method: 'POST', url: '/signin', headers: form, payload: 'email=ada%40example.org' });
   const signInText = (
-    database.sqlite.prepare("SELECT text FROM outbox WHERE kind = 'member.sign_in' ORDER BY rowid DESC LIMIT 1").get() as { text: string }
+    database.sqlite
+      .prepare(
+        "SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE kind = 'member.sign_in' ORDER BY outbox.rowid DESC LIMIT 1",
+      )
+      .get() as { text: string }
   ).text;
   const code = decodeURIComponent(/signin\?code=(\S+)/.exec(signInText)![1]!);
   const started = await app.inject({ method: 'POST', url: '/signin/session', headers: form, payload: `code=${encodeURIComponent(code)}` });

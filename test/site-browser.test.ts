@@ -137,7 +137,11 @@ peerTest(
     t.equal(row.status, 'pending', 'signed up, not yet confirmed');
 
     // The confirmation email's link opens a page whose button (pressed with the keyboard) confirms.
-    const text = (database.sqlite.prepare("SELECT text FROM outbox WHERE to_address = 'grace@example.org'").get() as { text: string }).text;
+    const text = (
+      database.sqlite
+        .prepare("SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE to_address = 'grace@example.org'")
+        .get() as { text: string }
+    ).text;
     const link = /https:\/\/convene\.test(\/subscriptions\/confirm\?token=\S+)/.exec(text)![1]!;
     await page.goto(base + link);
     await page.getByRole('button', { name: 'Confirm my subscription' }).focus();
@@ -199,7 +203,11 @@ peerTest(
     for (let i = 0; i < 50 && status() === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     t.equal(status(), 'pending', 'signed up, not yet confirmed');
 
-    const text = (database.sqlite.prepare("SELECT text FROM outbox WHERE to_address = 'linus@example.org'").get() as { text: string }).text;
+    const text = (
+      database.sqlite
+        .prepare("SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE to_address = 'linus@example.org'")
+        .get() as { text: string }
+    ).text;
     await page.goto(base + /https:\/\/convene\.test(\/subscriptions\/confirm\?token=\S+)/.exec(text)![1]!);
     await page.getByRole('button', { name: 'Confirm my subscription' }).click();
     await page.waitForSelector('h1:has-text("You are subscribed")');

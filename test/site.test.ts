@@ -197,7 +197,9 @@ t.test('calendar entries and invitation emails link to the huddle page, not to J
     headers: auth,
     payload: { addresses: [{ email: 'guest@example.org' }] },
   });
-  const invitation = database.sqlite.prepare("SELECT text FROM outbox WHERE to_address = 'guest@example.org'").get() as { text: string };
+  const invitation = database.sqlite
+    .prepare("SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE to_address = 'guest@example.org'")
+    .get() as { text: string };
   t.match(invitation.text, `https://convene.test/h/${id}`);
   t.notMatch(invitation.text, /\/v1\/huddles\//);
 });

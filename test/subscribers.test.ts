@@ -17,7 +17,9 @@ async function setup(t: Test) {
     });
   /** Emails queued so far to an address (the outbox, in order). */
   const outboxTo = (email: string) =>
-    built.database.sqlite.prepare('SELECT kind, subject, text FROM outbox WHERE to_address = ? ORDER BY created_at, id').all(email) as {
+    built.database.sqlite
+      .prepare('SELECT kind, subject, text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE to_address = ? ORDER BY created_at, id')
+      .all(email) as {
       kind: string;
       subject: string;
       text: string;

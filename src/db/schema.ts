@@ -131,13 +131,8 @@ export const outbox = sqliteTable(
     fromAddress: text('from_address').notNull(),
     replyTo: text('reply_to'),
     subject: text('subject').notNull(),
-    text: text('text').notNull(),
-    html: text('html').notNull(),
-    headers: text('headers', { mode: 'json' }).$type<Record<string, string>>().notNull(),
-    /** iCalendar part: METHOD must match the calendar's METHOD line. */
+    /** iCalendar part: METHOD must match the calendar's METHOD line (the calendar itself is in outbox_bodies). */
     calendarMethod: text('calendar_method'),
-    calendar: text('calendar'),
-    attachments: text('attachments', { mode: 'json' }).$type<OutboxAttachment[]>(),
     status: text('status').$type<OutboxStatus>().notNull().default('queued'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: integer('next_attempt_at', { mode: 'timestamp_ms' }).notNull(),
@@ -160,6 +155,23 @@ export const outbox = sqliteTable(
       .where(sql`status = 'failed'`),
   ],
 );
+
+/**
+ * What a message says: one row per outbox row, written with it and deleted with it. Kept apart from
+ * the outbox row's state because SQLite rewrites a whole row on every UPDATE: the worker's claim and
+ * its record of the send then rewrite a few hundred bytes instead of the whole message (a newsletter's
+ * 20 KB, in overflow pages), inside the write lock the server waits for (bench/FINDINGS.md).
+ */
+export const outboxBodies = sqliteTable('outbox_bodies', {
+  outboxId: text('outbox_id')
+    .primaryKey()
+    .references(() => outbox.id, { onDelete: 'cascade' }),
+  text: text('text').notNull(),
+  html: text('html').notNull(),
+  headers: text('headers', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+  calendar: text('calendar'),
+  attachments: text('attachments', { mode: 'json' }).$type<OutboxAttachment[]>(),
+});
 
 export type HuddleStatus = 'draft' | 'published' | 'cancelled';
 
@@ -665,7 +677,8 @@ export const deliveries = sqliteTable(
 // service reads or writes the table itself.
 export type Cluster = typeof clusters.$inferSelect;
 export type Organiser = typeof organisers.$inferSelect;
-export type OutboxRow = typeof outbox.$inferSelect;
+/** An outbox row with its body: what the worker claims and hands to the transport. */
+export type OutboxRow = typeof outbox.$inferSelect & Omit<typeof outboxBodies.$inferSelect, 'outboxId'>;
 export type Huddle = typeof huddles.$inferSelect;
 export type HuddleSeries = typeof huddleSeries.$inferSelect;
 export type Slot = typeof slots.$inferSelect;

@@ -83,12 +83,13 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
   }
 
   // Consent is checked again just before each newsletter message goes to the mail server, by whichever
-  // worker sends it (this process's or the server's): someone who unsubscribes while their copy waits gets none.
+  // worker sends it (this process's or the server's), as it claims the message: someone who unsubscribes
+  // while their copy waits gets none.
   outbox.hooks.sending.on((row) => {
     if (row.kind !== 'newsletter') return null;
     const delivery = deliveryOfMessage.get({ outboxId: row.id });
     if (!delivery) return null;
-    const subscriber = delivery.subscriberId ? subscribers.getMany(db, [delivery.subscriberId]).get(delivery.subscriberId) : undefined;
+    const subscriber = delivery.subscriberId ? subscribers.byId(db, delivery.subscriberId) : undefined;
     return reasonToSkip(db, delivery, subscriber);
   });
   // A withheld message counts as skipped, not sent; the ledger keeps which outbox row it was.

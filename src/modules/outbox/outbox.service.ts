@@ -2,7 +2,7 @@
 import { and, asc, eq, inArray, sql, type SQLWrapper } from 'drizzle-orm';
 import type { DkimKey } from '../../lib/dkim.js';
 import { rawPlaceholder, immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { outbox, type OutboxRow, type OutboxStatus } from '../../db/schema.js';
+import { outbox, outboxBodies, type OutboxRow, type OutboxStatus } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import { hook } from '../../lib/hooks.js';
 import { newId } from '../../lib/ids.js';
@@ -28,6 +28,25 @@ export type OutboxIds = SQLWrapper;
 export interface Refusal {
   command: string | null;
   response: string;
+}
+
+/** What became of a claimed message, recorded by `settle`. */
+export type Outcome =
+  | { status: 'sent'; row: OutboxRow; response: string }
+  | { status: 'retry'; row: OutboxRow; error: string; next: Date }
+  | { status: 'failed'; row: OutboxRow; error: string }
+  | { status: 'refused'; row: OutboxRow; error: string; refusal: Refusal }
+  | { status: 'withheld'; row: OutboxRow; reason: string };
+
+/** What one `settle` did: the rows now leased to the caller, and what it could not do. */
+export interface Settled {
+  claimed: OutboxRow[];
+  /** Claimed, then withheld by a `sending` handler (recorded). */
+  withheld: { row: OutboxRow; reason: string }[];
+  /** Claimed, but a `sending` handler threw: the caller records a retry. */
+  unchecked: { row: OutboxRow; err: unknown }[];
+  /** Outcomes that could not be recorded (their rows stay claimed until their lease runs out). */
+  failures: { outcome: Outcome; err: unknown }[];
 }
 
 /** Who a sent message went to, and what it was. */
@@ -56,8 +75,8 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     /** A message the mail server refused for good, inside the transaction that records it as failed. */
     refused: hook<[tx: DbOrTx, row: OutboxRow, refusal: Refusal]>(),
     /**
-     * A claimed message about to be handed to the transport (outside any transaction): a handler
-     * returns a reason to withhold it (e.g. its recipient has just unsubscribed), or null.
+     * A message just claimed, about to be handed to the transport (inside the claiming transaction): a
+     * handler returns a reason to withhold it (e.g. its recipient has just unsubscribed), or null.
      */
     sending: hook<[row: OutboxRow], string | null>(),
     /**
@@ -99,17 +118,34 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
       fromAddress: rawPlaceholder('from'),
       replyTo: rawPlaceholder('replyTo'),
       subject: rawPlaceholder('subject'),
-      text: rawPlaceholder('text'),
-      html: rawPlaceholder('html'),
-      headers: rawPlaceholder('headers'),
       calendarMethod: rawPlaceholder('calendarMethod'),
-      calendar: rawPlaceholder('calendar'),
-      attachments: rawPlaceholder('attachments'),
       status: 'queued',
       attempts: 0,
       nextAttemptAt: rawPlaceholder('now'),
       createdAt: rawPlaceholder('now'),
     })
+    .prepare();
+  const insertBodyStatement = db
+    .insert(outboxBodies)
+    .values({
+      outboxId: rawPlaceholder('id'),
+      text: rawPlaceholder('text'),
+      html: rawPlaceholder('html'),
+      headers: rawPlaceholder('headers'),
+      calendar: rawPlaceholder('calendar'),
+      attachments: rawPlaceholder('attachments'),
+    })
+    .prepare();
+  const bodyStatement = db
+    .select({
+      text: outboxBodies.text,
+      html: outboxBodies.html,
+      headers: outboxBodies.headers,
+      calendar: outboxBodies.calendar,
+      attachments: outboxBodies.attachments,
+    })
+    .from(outboxBodies)
+    .where(eq(outboxBodies.outboxId, sql.placeholder('id')))
     .prepare();
   const sentStatement = db
     .update(outbox)
@@ -161,6 +197,46 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     .where(sql`${outbox.status} = 'failed'`)
     .prepare();
 
+  /** The due rows, leased to this process (inside the caller's transaction), oldest first, each with its body. */
+  function claimDue(limit: number, leaseMs: number): OutboxRow[] {
+    const now = clock.now().getTime();
+    const rows = claimStatement.all({ now, limit, leaseUntil: now + leaseMs });
+    // RETURNING gives no order guarantee; oldest first keeps delivery roughly fair.
+    rows.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.id.localeCompare(b.id));
+    return rows.map((row) => ({ ...row, ...bodyStatement.get({ id: row.id })! }));
+  }
+
+  /**
+   * Records one outcome, touching the row only as its worker claimed it. A plain status change is one
+   * statement; one whose handlers write too (refused, withheld) runs in a transaction of its own, nested
+   * as a savepoint when the caller has one open, so a handler's failure undoes only that outcome.
+   */
+  function record(outcome: Outcome): void {
+    const { id, attempts } = outcome.row;
+    switch (outcome.status) {
+      case 'sent':
+        sentStatement.run({ id, attempts, now: clock.now().getTime(), response: outcome.response });
+        return;
+      case 'retry':
+        retryStatement.run({ id, attempts, error: outcome.error, next: outcome.next.getTime() });
+        return;
+      case 'failed':
+        failedStatement.run({ id, attempts, error: outcome.error });
+        return;
+      case 'refused':
+        immediate(db, (tx) => {
+          if (failedStatement.run({ id, attempts, error: outcome.error }).changes > 0) hooks.refused.emit(tx, outcome.row, outcome.refusal);
+        });
+        return;
+      case 'withheld':
+        immediate(db, (tx) => {
+          if (withheldStatement.run({ id, attempts, reason: outcome.reason }).changes > 0)
+            hooks.withheld.emit(tx, outcome.row, outcome.reason);
+        });
+        return;
+    }
+  }
+
   function scheduleWakeup(): void {
     if (wakeupScheduled || listeners.size === 0) return;
     wakeupScheduled = true;
@@ -200,13 +276,16 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
         from: sender,
         replyTo,
         subject: message.subject,
+        calendarMethod: message.calendar?.method ?? null,
+        now: now.getTime(),
+      });
+      insertBodyStatement.run({
+        id,
         text: message.text,
         html: message.html,
         headers: JSON.stringify(message.headers ?? {}),
-        calendarMethod: message.calendar?.method ?? null,
         calendar: message.calendar?.content ?? null,
         attachments: message.attachments ? JSON.stringify(message.attachments) : null,
-        now: now.getTime(),
       });
       scheduleWakeup();
       return id;
@@ -215,47 +294,54 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     /** Leases up to `limit` due rows (queued, or sending with an expired lease) to the caller. */
     claim(limit: number, leaseMs: number): OutboxRow[] {
       if (limit <= 0) return [];
-      const now = clock.now().getTime();
-      const rows = immediate(db, () => claimStatement.all({ now, limit, leaseUntil: now + leaseMs }));
-      // RETURNING gives no order guarantee; oldest first keeps delivery roughly fair.
-      return rows.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.id.localeCompare(b.id));
+      return immediate(db, () => claimDue(limit, leaseMs));
     },
 
-    /** `claim` is the row as claimed: its attempt count tells this claim from a later one. */
-    markSent(claim: Pick<OutboxRow, 'id' | 'attempts'>, smtpResponse: string): void {
-      sentStatement.run({ id: claim.id, attempts: claim.attempts, now: clock.now().getTime(), response: smtpResponse });
-    },
-
-    markRetry(claim: Pick<OutboxRow, 'id' | 'attempts'>, error: string, nextAttemptAt: Date): void {
-      retryStatement.run({ id: claim.id, attempts: claim.attempts, error, next: nextAttemptAt.getTime() });
-    },
-
-    /** Refused for good by the mail server: failed, and what reacts to a refusal (a bounce) in the same transaction. */
-    markRefused(claim: OutboxRow, error: string, refusal: Refusal): void {
-      immediate(db, (tx) => {
-        if (failedStatement.run({ id: claim.id, attempts: claim.attempts, error }).changes > 0) hooks.refused.emit(tx, claim, refusal);
+    /**
+     * The worker's one write: records what became of the messages it sent (`outcomes`, each as the worker
+     * claimed it) and leases up to `limit` due rows, in one IMMEDIATE transaction. Each claimed row is
+     * checked there, just before it leaves (`sending` handlers): one that must not leave is recorded as
+     * withheld at once; one whose check failed is returned in `unchecked` (a temporary failure).
+     * An outcome whose record fails (a handler threw) is rolled back alone and returned in `failures`.
+     * If the transaction itself fails, nothing is recorded and nothing claimed: it throws.
+     */
+    settle(outcomes: readonly Outcome[], limit: number, leaseMs: number): Settled {
+      const settled: Settled = { claimed: [], withheld: [], unchecked: [], failures: [] };
+      if (outcomes.length === 0 && limit <= 0) return settled;
+      return immediate(db, () => {
+        for (const outcome of outcomes) {
+          try {
+            record(outcome);
+          } catch (err) {
+            settled.failures.push({ outcome, err });
+          }
+        }
+        for (const row of limit > 0 ? claimDue(limit, leaseMs) : []) {
+          let reason: string | null;
+          try {
+            reason = hooks.sending.emit(row).find((found) => found !== null) ?? null;
+          } catch (err) {
+            settled.unchecked.push({ row, err });
+            continue;
+          }
+          if (reason === null) settled.claimed.push(row);
+          else {
+            const outcome: Outcome = { status: 'withheld', row, reason };
+            try {
+              record(outcome);
+              settled.withheld.push({ row, reason });
+            } catch (err) {
+              settled.failures.push({ outcome, err });
+            }
+          }
+        }
+        return settled;
       });
-    },
-
-    markFailed(claim: Pick<OutboxRow, 'id' | 'attempts'>, error: string): void {
-      failedStatement.run({ id: claim.id, attempts: claim.attempts, error });
     },
 
     /** The key a message is signed with as it leaves, or null to send it unsigned. */
     signingKeyFor(row: OutboxRow): DkimKey | null {
       return hooks.signing.emit(row).find((key) => key !== null) ?? null;
-    },
-
-    /** Why a claimed message must not leave after all (the first reason a `sending` handler gives), or null. */
-    reasonToWithhold(row: OutboxRow): string | null {
-      return hooks.sending.emit(row).find((reason) => reason !== null) ?? null;
-    },
-
-    /** Records, as the worker claimed it, that the message will never be sent; `withheld` handlers run in the same transaction. */
-    markWithheld(claim: OutboxRow, reason: string): void {
-      immediate(db, (tx) => {
-        if (withheldStatement.run({ id: claim.id, attempts: claim.attempts, reason }).changes > 0) hooks.withheld.emit(tx, claim, reason);
-      });
     },
 
     /** Gives claimed-but-unsent rows back at once instead of waiting for their lease to expire. */

@@ -125,6 +125,12 @@ export function createSubscribersService(deps: {
     return reasonNotToMail(db, subscriber, row.clusterId, 'huddle-invites');
   });
 
+  const byIdStatement = db
+    .select()
+    .from(subscribers)
+    .where(eq(subscribers.id, sql.placeholder('id')))
+    .prepare();
+
   const jobs: TimedJob[] = [{ name: 'pending-sign-ups-expiry', run: expirePending }];
 
   return {
@@ -263,6 +269,11 @@ export function createSubscribersService(deps: {
     },
 
     /** These subscribers by id, in the caller's transaction (a campaign checks each recipient again before sending). */
+    /** One subscriber by id (a prepared statement: the mail worker asks before every newsletter message). */
+    byId(_tx: DbOrTx, id: string): Subscriber | undefined {
+      return byIdStatement.get({ id });
+    },
+
     getMany(tx: DbOrTx, ids: string[]): Map<string, Subscriber> {
       if (ids.length === 0) return new Map();
       return new Map(

@@ -341,3 +341,86 @@ t.test('inline styles in emails stay whole attributes (no double quote inside st
     for (const style of styles) t.match(style, /;$/, `a complete style attribute: ${style.slice(0, 60)}…`);
   }
 });
+
+t.test('settle records outcomes and claims in one go; a handler that throws undoes only its own outcome', async (t) => {
+  const { outbox, enqueue, rows } = await setup(t);
+  for (const subject of ['one', 'two', 'three']) enqueue(message({ subject }));
+  const [first, second] = outbox.claim(2, LEASE_MS);
+  outbox.hooks.refused.on(() => {
+    throw new Error('the bounce handler failed');
+  });
+  const settled = outbox.settle(
+    [
+      { status: 'sent', row: first!, response: '250 ok' },
+      { status: 'refused', row: second!, error: '550 no such user', refusal: { command: 'RCPT TO', response: '550 5.1.1 no such user' } },
+    ],
+    5,
+    LEASE_MS,
+  );
+  t.equal(settled.failures.length, 1, 'the refusal could not be recorded');
+  t.match(String(settled.failures[0]!.err), /the bounce handler failed/);
+  t.same(
+    settled.claimed.map((row) => row.subject),
+    ['three'],
+    'and the one row still due was claimed, with its body',
+  );
+  t.equal(settled.claimed[0]!.text, 'Hello Ann');
+  const byId = new Map(rows().map((row) => [row.id, row]));
+  t.match(byId.get(first!.id), { status: 'sent', smtpResponse: '250 ok' });
+  t.match(byId.get(second!.id), { status: 'sending', lastError: null }, 'the refused row stays claimed until its lease runs out');
+});
+
+t.test('a check that says no withholds the row as it is claimed; a check that throws is retried later', async (t) => {
+  const { outbox, enqueue, rows, worker, sink, clock } = await setup(t);
+  enqueue(message({ subject: 'keep' }));
+  enqueue(message({ subject: 'withhold', to: 'bob@example.org' }));
+  enqueue(message({ subject: 'cannot check', to: 'cat@example.org' }));
+  let broken = true;
+  outbox.hooks.sending.on((row) => {
+    if (row.subject === 'withhold') return 'unsubscribed a moment ago';
+    if (row.subject === 'cannot check' && broken) throw new Error('database is busy');
+    return null;
+  });
+  const withheld: string[] = [];
+  outbox.hooks.withheld.on((_tx, row, reason) => void withheld.push(`${row.subject}: ${reason}`));
+  const w = worker();
+  await w.drain();
+  t.same(
+    sink.messages.map((m) => m.parsed.subject),
+    ['keep'],
+  );
+  t.same(withheld, ['withhold: unsubscribed a moment ago']);
+  const bySubject = new Map(rows().map((row) => [row.subject, row]));
+  t.match(bySubject.get('withhold'), { status: 'withheld', lastError: 'unsubscribed a moment ago' });
+  t.match(bySubject.get('cannot check'), { status: 'queued', attempts: 1, lastError: /database is busy/ });
+  broken = false;
+  clock.advance(MAX_BACKOFF_MS);
+  await w.drain();
+  t.same(sink.messages.map((m) => m.parsed.subject).sort(), ['cannot check', 'keep']);
+});
+
+t.test('a running worker never has more rows claimed and unrecorded than its concurrency, and records every send', async (t) => {
+  const { db, outbox, enqueue, rows, transport, clock } = await setup(t);
+  for (let i = 0; i < 40; i++) enqueue(message({ to: `reader${i}@example.org`, subject: `n${i}` }));
+  let most = 0;
+  const claimed = db.$client.prepare("SELECT count(*) AS n FROM outbox WHERE status = 'sending'").pluck();
+  const watching: MailTransport = {
+    async send(row, options) {
+      most = Math.max(most, claimed.get() as number);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+      return transport.send(row, options);
+    },
+    close() {},
+  };
+  const w = createMailWorker({ outbox, transport: watching, clock, logger: quiet, concurrency: 4, leaseMs: LEASE_MS });
+  w.start();
+  for (let waited = 0; waited < 10_000 && rows().some((row) => row.status !== 'sent'); waited += 20)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  await w.stop();
+  t.ok(most <= 4, `at most 4 claimed at once (saw ${most})`);
+  t.ok(most >= 2, `sends overlapped (saw ${most})`);
+  t.ok(
+    rows().every((row) => row.status === 'sent'),
+    'all 40 recorded as sent',
+  );
+});

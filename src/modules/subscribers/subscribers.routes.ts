@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { TOPICS } from '../../db/schema.js';
+import { TOPICS, type Cluster } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import { jsonOrCsv, toCsv, wantsCsv } from '../../lib/csv.js';
 import { CursorQuery, Id, Page, Slug } from '../../lib/schema-types.js';
@@ -119,6 +119,8 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
     return reply.code(204).send();
   });
 
+  // The cluster the handler read, for the sign-up that runs once the 202 is sent (read once per request).
+  const signingUp = new WeakMap<FastifyRequest, Cluster>();
   app.post('/v1/clusters/:cluster/subscriptions', {
     onSend: async (request, reply) => {
       const origin = allowedOrigin(request);
@@ -136,6 +138,7 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
     },
     handler: async (request, reply) => {
       const cluster = clusters.get(request.params.cluster);
+      signingUp.set(request, cluster);
       if (!isEmailAddress(normaliseEmail(request.body.email))) {
         throw problem('VALIDATION_FAILED', 'email is not an email address', {
           errors: [{ field: 'body/email', message: 'is not an email address' }],
@@ -147,8 +150,9 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
     // The work happens after the answer is sent, so neither the body nor the timing says who is subscribed.
     onResponse: async (request, reply) => {
       if (reply.statusCode !== 202 || (request.body.website ?? '') !== '') return;
+      const cluster = signingUp.get(request);
+      if (!cluster) return;
       try {
-        const cluster = clusters.get((request.params as { cluster: string }).cluster);
         subscribers.signUp(cluster, request.body, { source: 'api', ip: request.ip, userAgent: request.headers['user-agent'] ?? null });
       } catch (error) {
         request.log.error({ err: error }, 'sign-up failed after the 202');

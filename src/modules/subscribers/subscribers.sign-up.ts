@@ -67,7 +67,6 @@ export function createSignUp(deps: {
       updatedAt: rawPlaceholder('now'),
       lastNoticeAt: rawPlaceholder('now'),
     })
-    .returning()
     .prepare();
   const noticeStatement = db
     .update(subscribers)
@@ -120,15 +119,22 @@ export function createSignUp(deps: {
           subscriber = undefined;
         }
         if (!subscriber) {
-          subscriber = insertStatement.get({
+          // The row as written (no RETURNING: nothing in it comes from the database).
+          subscriber = {
             id: newId(),
             clusterId: cluster.id,
             email,
             name,
-            topics: JSON.stringify(topics),
-            themes: JSON.stringify(themes),
-            now: now.getTime(),
-          })!;
+            status: 'pending',
+            topics,
+            themes,
+            createdAt: now,
+            updatedAt: now,
+            confirmedAt: null,
+            unsubscribedAt: null,
+            lastNoticeAt: now,
+          };
+          insertStatement.run({ ...subscriber, topics: JSON.stringify(topics), themes: JSON.stringify(themes), now: now.getTime() });
         } else {
           if (recentlyTold) return;
           // Pending again (or re-subscribing after leaving): the newest choice of topics counts once confirmed.

@@ -1,7 +1,7 @@
 // A mixed soak: feed polls, huddle reads, sign-ups and bookings at steady rates, all at once, while a
 // newsletter goes out from the CLI in a second process (whose mail worker also delivers the confirmations
 // the API queued meanwhile: the sink counts the newsletter by its subject). Each route's p99 is compared with its p99 in
-// the same mix, at the same rates and for as long, with no newsletter sending. Gates: no 5xx, the newsletter reaches everyone once; the WAL stays below 64 MB.
+// the same mix, at the same rates and for as long, with no newsletter sending (before and after it: the lower). Gates: no 5xx, the newsletter reaches everyone once; the WAL stays below 64 MB.
 import { statSync, existsSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,10 +118,12 @@ export const soakScenario: Scenario = {
       // The API alone: the same mix at the same rates for as long, with no newsletter sending. (Until session 7
       // each route ran alone for 10 s: 1,000 requests gave a p99 that moved 7-15 ms from run to run, and it
       // measured the other routes' traffic as well as the newsletter's effect.)
+      // After a warm-up of the same mix (the first seconds of a fresh server are slower: JIT, caches).
+      await drive(app, routes, short ? 1 : 10);
       const apiAlone = await drive(app, routes, seconds);
       if (apiAlone.wrong.length > 0)
         throw new Error(`alone, ${apiAlone.wrong.length} wrong answers: ${apiAlone.wrong.slice(0, 3).join('; ')}`);
-      const isolated = apiAlone.p99;
+      const isolated = { ...apiAlone.p99 };
       const body = join(mkdtempSync(join(tmpdir(), 'convene-bench-')), 'soak.md');
       writeFileSync(body, '# Soak\n\nNews from the cluster.\n');
       // The newsletter goes at a steady 200 messages a second for the whole soak, in its own process.
@@ -149,6 +151,11 @@ export const soakScenario: Scenario = {
       const cliExit = new Promise<number | null>((resolve) => cli.once('exit', resolve));
       const mixed = await drive(app, routes, seconds);
       const code = await Promise.race([cliExit, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 120_000))]);
+      // And once more after it: each route is compared with the lower of its two p99s without the newsletter, so
+      // a server still warming up before the send cannot make the send look cheap.
+      const after = await drive(app, routes, seconds);
+      if (after.wrong.length > 0) throw new Error(`after, ${after.wrong.length} wrong answers: ${after.wrong.slice(0, 3).join('; ')}`);
+      for (const route of routes) isolated[route.name] = Math.min(isolated[route.name] ?? Infinity, after.p99[route.name] ?? Infinity);
       if (code !== 0)
         throw new Error(
           `the newsletter CLI ${code === 'late' ? 'was still running 2 minutes after the soak' : `exited with ${code}`}: ` +
@@ -178,7 +185,7 @@ export const soakScenario: Scenario = {
         notes:
           `${seconds} s at ${routes.map((route) => `${route.rate}/s ${route.name}`).join(', ')}; newsletter to ${readers} in a ` +
           `second process, each got one copy; ratio is the worst route's p99 with the newsletter ÷ without it (the same mix for ` +
-          `${seconds} s before it); p99 below 1 ms counts as 1 ms`,
+          `${seconds} s before and after it, the lower); p99 below 1 ms counts as 1 ms`,
       };
     } catch (error) {
       return broken(goal, (error as Error).message);

@@ -22,6 +22,8 @@ export interface Measure {
   p99: number;
   wrong: number;
   statuses: Record<string, number>;
+  /** The load client's CPU time (autocannon runs in this process) as a share of one core over the run. */
+  clientCpu: number;
 }
 
 /** One row of bench/RESULTS.md. Ratios are candidate ÷ baseline; `lowerIsBetter` for times. */
@@ -126,6 +128,8 @@ export async function stop(server: Server | undefined): Promise<void> {
 export async function measure(options: autocannon.Options, expect: number | number[], connections = 10): Promise<Measure> {
   const statuses: Record<string, number> = {};
   const expected = Array.isArray(expect) ? expect : [expect];
+  const cpuBefore = process.cpuUsage();
+  const startedAt = performance.now();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon({ connections, pipelining: 1, duration: SECONDS, timeout: 10, ...options }, (error, done) =>
       error ? reject(error) : resolve(done),
@@ -140,7 +144,17 @@ export async function measure(options: autocannon.Options, expect: number | numb
       .reduce((sum, [, n]) => sum + n, 0) +
     result.errors +
     result.timeouts;
-  return { requests: result.requests.average, p99: result.latency.p99, wrong, statuses };
+  const cpu = process.cpuUsage(cpuBefore);
+  const clientCpu = (cpu.user + cpu.system) / 1000 / (performance.now() - startedAt);
+  return { requests: result.requests.average, p99: result.latency.p99, wrong, statuses, clientCpu };
+}
+
+/** The client's CPU beside a result: "client CPU 35% / 60%", flagged when it came near a full core. */
+export function clientCpuNote(baseline: Measure[], candidate: Measure[]): string {
+  const share = (measures: Measure[]) => mean(measures.map((m) => m.clientCpu));
+  const [b, c] = [share(baseline), share(candidate)];
+  const saturated = Math.max(b, c) >= 0.9 ? ' (the client was saturated: the ratio is bounded by it)' : '';
+  return `client CPU ${Math.round(b * 100)}% on the baseline, ${Math.round(c * 100)}% on Convene${saturated}`;
 }
 
 export const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)]!;
@@ -217,6 +231,7 @@ export function throughput(spec: Throughput): Scenario {
           goal: goalText,
           met,
           gate: wrong === 0 ? 'held' : `broken: ${wrong} wrong answers ${JSON.stringify(c.map((m) => m.statuses))}`,
+          notes: clientCpuNote(b, c),
         };
       } catch (error) {
         return broken(goalText, (error as Error).message);

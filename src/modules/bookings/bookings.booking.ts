@@ -1,8 +1,8 @@
 // Making a booking: the huddle must be bookable by the member now, the organisation within its limits,
 // and the slot (the one asked for, or the first free one) neither booked nor held for someone else;
 // then the booking, its notice to the pitcher and its audit entry are written in one transaction.
-import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { bookings, type Cluster, type Huddle, type Member, type Slot } from '../../db/schema.js';
+import { immediate, rawPlaceholder, type Db, type DbOrTx } from '../../db/client.js';
+import { bookings, type Booking, type Cluster, type Huddle, type Member, type Slot } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
@@ -30,6 +30,25 @@ export function createBooker(deps: {
 }) {
   const { db, clock, audit, huddles, slotStore, limits, heldSlots } = deps;
   const { tell } = deps.notices;
+  // Every booking runs this: prepared once (on the connection every transaction uses).
+  const insertStatement = db
+    .insert(bookings)
+    .values({
+      id: rawPlaceholder('id'),
+      huddleId: rawPlaceholder('huddleId'),
+      slotId: rawPlaceholder('slotId'),
+      memberId: rawPlaceholder('memberId'),
+      organisationKey: rawPlaceholder('organisationKey'),
+      title: rawPlaceholder('title'),
+      summary: rawPlaceholder('summary'),
+      theme: rawPlaceholder('theme'),
+      shareContact: rawPlaceholder('shareContact'),
+      status: rawPlaceholder('status'),
+      sequence: 0,
+      createdAt: rawPlaceholder('now'),
+      updatedAt: rawPlaceholder('now'),
+    })
+    .prepare();
 
   /** A published huddle of the member's cluster whose booking window is open now; the member must be active. */
   function bookableHuddle(_tx: DbOrTx, member: Member, huddleId: string): Huddle {
@@ -60,25 +79,26 @@ export function createBooker(deps: {
   ): BookingDetails {
     const { cluster, huddle, slot, member, pitch } = request;
     const now = clock.now();
-    const booking = tx
-      .insert(bookings)
-      .values({
-        id: newId(),
-        huddleId: huddle.id,
-        slotId: slot.id,
-        memberId: member.id,
-        organisationKey: request.orgKey,
-        title: pitch.title.trim(),
-        summary: pitch.summary?.trim() ?? '',
-        theme: pitch.theme ?? null,
-        shareContact: pitch.shareContact ?? false,
-        status: huddle.approvalRequired ? 'pending' : 'confirmed',
-        sequence: 0,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning()
-      .get();
+    // The row as written (nothing in it comes from the database, so no RETURNING).
+    const booking: Booking = {
+      id: newId(),
+      huddleId: huddle.id,
+      slotId: slot.id,
+      memberId: member.id,
+      organisationKey: request.orgKey,
+      title: pitch.title.trim(),
+      summary: pitch.summary?.trim() ?? '',
+      theme: pitch.theme ?? null,
+      shareContact: pitch.shareContact ?? false,
+      status: huddle.approvalRequired ? 'pending' : 'confirmed',
+      sequence: 0,
+      cancelledBy: null,
+      createdAt: now,
+      updatedAt: now,
+      decidedAt: null,
+      cancelledAt: null,
+    };
+    insertStatement.run({ ...booking, shareContact: booking.shareContact ? 1 : 0, now: now.getTime() });
     const d = { booking, slot, huddle, member };
     tell(tx, { kind: booking.status === 'pending' ? 'pending' : 'confirmed', pitch: d, cluster });
     audit.record(tx, request.actor, {

@@ -424,3 +424,29 @@ t.test('a running worker never has more rows claimed and unrecorded than its con
     'all 40 recorded as sent',
   );
 });
+
+t.test('a row whose outcome could not be recorded keeps its slot until its lease ends', async (t) => {
+  const { db, outbox, enqueue, rows, transport, clock } = await setup(t, { failures: ['perm'] });
+  outbox.hooks.refused.on(() => {
+    throw new Error('the bounce handler failed');
+  });
+  for (let i = 0; i < 6; i++) enqueue(message({ to: `reader${i}@example.org`, subject: `n${i}` }));
+  let most = 0;
+  const claimed = db.$client.prepare("SELECT count(*) AS n FROM outbox WHERE status = 'sending'").pluck();
+  const watching: MailTransport = {
+    async send(row, options) {
+      most = Math.max(most, claimed.get() as number);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      return transport.send(row, options);
+    },
+    close() {},
+  };
+  const w = createMailWorker({ outbox, transport: watching, clock, logger: quiet, concurrency: 2, leaseMs: LEASE_MS });
+  w.start();
+  for (let waited = 0; waited < 10_000 && rows().filter((row) => row.status === 'sent').length < 5; waited += 20)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  await w.stop();
+  t.equal(rows().filter((row) => row.status === 'sent').length, 5, 'the other five were sent');
+  t.equal(rows().filter((row) => row.status === 'sending').length, 1, 'the refused one stays claimed (its record failed)');
+  t.ok(most <= 2, `never more than 2 claimed at once, the stuck one included (saw ${most})`);
+});

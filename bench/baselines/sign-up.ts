@@ -29,6 +29,9 @@ sqlite
   )
   .run(clusterId, Date.now(), Date.now());
 
+// The cluster by its slug (the handler) and its own sender (as the email is queued), as Convene reads them.
+const clusterBySlug = sqlite.prepare('SELECT * FROM clusters WHERE slug = ?');
+const senderOf = sqlite.prepare('SELECT name, sender_name, sender_address, reply_to FROM clusters WHERE id = ?');
 const suppressed = sqlite.prepare('SELECT 1 FROM suppressions WHERE email_hash = ? AND (cluster_id = ? OR cluster_id IS NULL)');
 const existing = sqlite.prepare('SELECT id, status, last_notice_at FROM subscribers WHERE cluster_id = ? AND email = ?');
 const insertSubscriber = sqlite.prepare(
@@ -61,6 +64,7 @@ const write = sqlite.transaction((email: string, name: string | null, topics: st
   const token = `${id}.${createHmac('sha256', secret).update(`confirm:${id}`).digest('base64url')}`;
   const url = `https://convene.bench/subscriptions/confirm?token=${encodeURIComponent(token)}`;
   const outboxId = randomUUID();
+  senderOf.get(clusterId);
   insertOutbox.run(outboxId, `<${outboxId}@convene.bench>`, clusterId, email, now, now);
   insertBody.run(outboxId, `${textBefore}\n\n${url}\n`, `${htmlBefore}<p><a href="${url}">Confirm</a></p><p>${url}</p></body></html>`);
 });
@@ -113,6 +117,10 @@ app.post<{ Body: Body }>(
         },
       },
     },
+    // The CORS answer Convene gives a cluster's own website (no Origin here: only the Vary header).
+    onSend: async (_request, reply) => {
+      reply.header('vary', 'Origin');
+    },
     onResponse: async (request) => {
       const body = request.body;
       if ((body.website ?? '') !== '') return;
@@ -123,6 +131,7 @@ app.post<{ Body: Body }>(
     },
   },
   async (request, reply) => {
+    if (!clusterBySlug.get('bench')) return reply.code(404).send({ code: 'CLUSTER_NOT_FOUND' });
     if (!EMAIL.test(request.body.email.trim().toLowerCase())) return reply.code(400).send({ code: 'VALIDATION_FAILED' });
     return reply
       .code(202)

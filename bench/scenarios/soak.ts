@@ -25,7 +25,8 @@ import { BENCH_ENV } from '../servers/env.js';
 interface Route {
   name: string;
   rate: number;
-  options: (app: Server) => autocannon.Options;
+  /** `huddles`: the bookable huddles this phase books into (each phase has its own, so none runs out of slots). */
+  options: (app: Server, huddles: string[]) => autocannon.Options;
   ok: (status: number) => boolean;
 }
 
@@ -63,14 +64,14 @@ const routes: Route[] = [
   {
     name: 'booking',
     rate: 20,
-    options: (app) => ({
+    options: (app, huddles) => ({
       url: app.url,
       method: 'POST',
       requests: [
         {
           setupRequest: (request) => ({
             ...request,
-            path: `/v1/huddles/${pick(app.info.slotted as string[])}/bookings`,
+            path: `/v1/huddles/${pick(huddles)}/bookings`,
             headers: { 'content-type': 'application/json', authorization: `Bearer ${pick(app.info.tokens as string[])}` },
             body: JSON.stringify({ title: 'Soak pitch' }),
           }),
@@ -83,23 +84,34 @@ const routes: Route[] = [
 ];
 
 /** Runs routes at their rates for `seconds`; returns each route's p99 and the answers that were wrong. */
-async function drive(app: Server, chosen: Route[], seconds: number): Promise<{ p99: Record<string, number>; wrong: string[] }> {
+async function drive(
+  app: Server,
+  chosen: Route[],
+  seconds: number,
+  huddles: string[],
+): Promise<{ p99: Record<string, number>; wrong: string[]; booked: number; bookings: number }> {
   const wrong: string[] = [];
+  let booked = 0;
+  let bookings = 0;
   const results = await Promise.all(
     chosen.map(
       (route) =>
         new Promise<[string, number]>((resolve, reject) => {
           const instance = autocannon(
-            { connections: 4, overallRate: route.rate, duration: seconds, timeout: 10, ...route.options(app) },
+            { connections: 4, overallRate: route.rate, duration: seconds, timeout: 10, ...route.options(app, huddles) },
             (error, result) => (error ? reject(error) : resolve([route.name, result.latency.p99])),
           );
           instance.on('response', (_client: unknown, status: number) => {
             if (!route.ok(status)) wrong.push(`${route.name}: ${status}`);
+            if (route.name === 'booking') {
+              bookings += 1;
+              if (status === 201) booked += 1;
+            }
           });
         }),
     ),
   );
-  return { p99: Object.fromEntries(results), wrong };
+  return { p99: Object.fromEntries(results), wrong, booked, bookings };
 }
 
 export const soakScenario: Scenario = {
@@ -113,14 +125,31 @@ export const soakScenario: Scenario = {
     try {
       ensureBuilt();
       sink = await start('bench/servers/smtp-sink.ts', {}, '1');
-      app = await start('bench/servers/app.ts', { BENCH_SEED: `huddles:500,bookings:40,subscribers:${readers}` });
+      // Bookable huddles for each phase apart (20 bookings a second for a minute fill 120 huddles of 10 slots):
+      // every phase books into huddles with free slots, so bookings write rather than answer 409 throughout.
+      const perPhase = short ? 12 : 120;
+      const warmPool = short ? 4 : 30;
+      app = await start('bench/servers/app.ts', {
+        BENCH_SEED: `huddles:500,bookings:${warmPool + 3 * perPhase},subscribers:${readers}`,
+      });
+      const slotted = app.info.slotted as string[];
+      const [warmHuddles, beforeHuddles, duringHuddles, afterHuddles] = [
+        slotted.slice(0, warmPool),
+        ...[0, 1, 2].map((phase) => slotted.slice(warmPool + phase * perPhase, warmPool + (phase + 1) * perPhase)),
+      ] as [string[], string[], string[], string[]];
+      /** At least half of a measured phase's bookings must be made (201), or the phase measured refusals. */
+      const mustBook = (phase: string, result: { booked: number; bookings: number }) => {
+        if (result.booked < result.bookings / 2)
+          throw new Error(`${phase}: only ${result.booked} of ${result.bookings} bookings were made (the rest 409)`);
+      };
       app.info.etag = (await fetch(`${app.url}/v1/clusters/bench/calendar.ics`)).headers.get('etag');
       // The API alone: the same mix at the same rates for as long, with no newsletter sending. (Until session 7
       // each route ran alone for 10 s: 1,000 requests gave a p99 that moved 7-15 ms from run to run, and it
       // measured the other routes' traffic as well as the newsletter's effect.)
       // After a warm-up of the same mix (the first seconds of a fresh server are slower: JIT, caches).
-      await drive(app, routes, short ? 1 : 10);
-      const apiAlone = await drive(app, routes, seconds);
+      await drive(app, routes, short ? 1 : 10, warmHuddles);
+      const apiAlone = await drive(app, routes, seconds, beforeHuddles);
+      mustBook('before the newsletter', apiAlone);
       if (apiAlone.wrong.length > 0)
         throw new Error(`alone, ${apiAlone.wrong.length} wrong answers: ${apiAlone.wrong.slice(0, 3).join('; ')}`);
       const isolated = { ...apiAlone.p99 };
@@ -149,11 +178,12 @@ export const soakScenario: Scenario = {
       cli.stdout!.on('data', (chunk: Buffer) => (cliOutput += chunk.toString()));
       cli.stderr!.on('data', (chunk: Buffer) => (cliOutput += chunk.toString()));
       const cliExit = new Promise<number | null>((resolve) => cli.once('exit', resolve));
-      const mixed = await drive(app, routes, seconds);
+      const mixed = await drive(app, routes, seconds, duringHuddles);
       const code = await Promise.race([cliExit, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 120_000))]);
       // And once more after it: each route is compared with the lower of its two p99s without the newsletter, so
       // a server still warming up before the send cannot make the send look cheap.
-      const after = await drive(app, routes, seconds);
+      const after = await drive(app, routes, seconds, afterHuddles);
+      mustBook('after the newsletter', after);
       if (after.wrong.length > 0) throw new Error(`after, ${after.wrong.length} wrong answers: ${after.wrong.slice(0, 3).join('; ')}`);
       for (const route of routes) isolated[route.name] = Math.min(isolated[route.name] ?? Infinity, after.p99[route.name] ?? Infinity);
       if (code !== 0)
@@ -169,6 +199,7 @@ export const soakScenario: Scenario = {
       if (mail.distinct !== readers || mail.duplicates !== 0)
         throw new Error(`the newsletter reached ${mail.distinct} of ${readers}, ${mail.duplicates} duplicates`);
       if (mixed.wrong.length > 0) throw new Error(`${mixed.wrong.length} wrong answers: ${mixed.wrong.slice(0, 3).join('; ')}`);
+      mustBook('while the newsletter sent', mixed);
       checkNoBusy(app);
       const wal = join(String(app.info.databasePath) + '-wal');
       const walMb = existsSync(wal) ? statSync(wal).size / 2 ** 20 : 0;
@@ -185,7 +216,9 @@ export const soakScenario: Scenario = {
         notes:
           `${seconds} s at ${routes.map((route) => `${route.rate}/s ${route.name}`).join(', ')}; newsletter to ${readers} in a ` +
           `second process, each got one copy; ratio is the worst route's p99 with the newsletter ÷ without it (the same mix for ` +
-          `${seconds} s before and after it, the lower); p99 below 1 ms counts as 1 ms`,
+          `${seconds} s before and after it, the lower); bookings made in each phase: ${apiAlone.booked}, ${mixed.booked} and ` +
+          `${after.booked} of ${apiAlone.bookings}, ${mixed.bookings} and ${after.bookings} (each phase books into huddles of its own); ` +
+          `p99 below 1 ms counts as 1 ms`,
       };
     } catch (error) {
       return broken(goal, (error as Error).message);

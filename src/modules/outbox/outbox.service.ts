@@ -291,7 +291,10 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
       return id;
     },
 
-    /** Leases up to `limit` due rows (queued, or sending with an expired lease) to the caller. */
+    /**
+     * Leases up to `limit` due rows (queued, or sending with an expired lease) to the caller, without the
+     * `sending` check: what a worker that dies after claiming leaves behind (tests, drills). Workers use `settle`.
+     */
     claim(limit: number, leaseMs: number): OutboxRow[] {
       if (limit <= 0) return [];
       return immediate(db, () => claimDue(limit, leaseMs));
@@ -302,7 +305,8 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
      * claimed it) and leases up to `limit` due rows, in one IMMEDIATE transaction. Each claimed row is
      * checked there, just before it leaves (`sending` handlers): one that must not leave is recorded as
      * withheld at once; one whose check failed is returned in `unchecked` (a temporary failure).
-     * An outcome whose record fails (a handler threw) is rolled back alone and returned in `failures`.
+     * An outcome whose record fails (a handler threw) is rolled back alone and returned in `failures`; its
+     * row stays claimed, so one fewer row is claimed for each.
      * If the transaction itself fails, nothing is recorded and nothing claimed: it throws.
      */
     settle(outcomes: readonly Outcome[], limit: number, leaseMs: number): Settled {
@@ -313,10 +317,14 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
           try {
             record(outcome);
           } catch (err) {
+            // An error that ended the transaction itself (a full disk, I/O) fails the whole settle: nothing is claimed.
+            if (!db.$client.inTransaction) throw err;
             settled.failures.push({ outcome, err });
           }
         }
-        for (const row of limit > 0 ? claimDue(limit, leaseMs) : []) {
+        // A row whose outcome could not be recorded is still claimed: it keeps the slot its sender had freed.
+        const room = limit - settled.failures.length;
+        for (const row of room > 0 ? claimDue(room, leaseMs) : []) {
           let reason: string | null;
           try {
             reason = hooks.sending.emit(row).find((found) => found !== null) ?? null;
@@ -331,6 +339,7 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
               record(outcome);
               settled.withheld.push({ row, reason });
             } catch (err) {
+              if (!db.$client.inTransaction) throw err;
               settled.failures.push({ outcome, err });
             }
           }

@@ -110,12 +110,21 @@ export function createMailWorker(options: MailWorkerOptions) {
   const inFlight = new Set<Promise<void>>();
   /** What became of messages sent since the last settle: recorded by the next one, before it claims. */
   const outcomes: Outcome[] = [];
+  /** Rows whose outcome could not be recorded: still claimed in the table until their lease ends (id → lease end, ms). */
+  const unrecorded = new Map<string, number>();
   let abort = new AbortController();
   let running = false;
   let stopping = false;
   let settleQueued = false;
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
+
+  /** Slots not taken by a send in flight or by a row whose outcome could not be recorded (until its lease ends). */
+  function freeSlots(): number {
+    const now = clock.now().getTime();
+    for (const [id, leaseEnd] of unrecorded) if (leaseEnd <= now) unrecorded.delete(id);
+    return concurrency - inFlight.size - unrecorded.size;
+  }
 
   /** Sends one claimed message and says what became of it (recorded at the next settle). */
   async function deliver(row: OutboxRow): Promise<void> {
@@ -161,7 +170,7 @@ export function createMailWorker(options: MailWorkerOptions) {
    */
   function settle(claim = running && !stopping): boolean {
     settleQueued = false;
-    const free = claim ? concurrency - inFlight.size : 0;
+    const free = claim ? freeSlots() : 0;
     if (outcomes.length === 0 && free <= 0) return true;
     const recording = outcomes.splice(0);
     let settled: Settled;
@@ -172,22 +181,26 @@ export function createMailWorker(options: MailWorkerOptions) {
       logger.error({ err }, 'mail worker could not record sends or claim outbox rows; will try again');
       return false;
     }
-    // The lease runs out and the row is claimed again: at worst sent twice, never lost.
-    for (const { outcome, err } of settled.failures)
-      logger.error({ err, outboxId: outcome.row.id }, `mail worker could not record the message as ${outcome.status}`);
-    for (const { row, reason } of settled.withheld) logger.info({ outboxId: row.id, kind: row.kind, reason }, 'email withheld');
-    // A check that cannot be made is a temporary failure, like a send that cannot be.
-    for (const { row, err } of settled.unchecked) outcomes.push(failure(row, err));
-    if (settled.unchecked.length > 0) settleSoon();
+    // Claimed rows start first: nothing below may leave one leased and unstarted.
     for (const row of settled.claimed) {
       const sending: Promise<void> = deliver(row)
         .catch((err: unknown) => logger.error({ err, outboxId: row.id }, 'mail worker failed unexpectedly'))
         .finally(() => {
           inFlight.delete(sending);
-          if (running && concurrency - inFlight.size >= claimBatch) settleSoon();
+          if (running && freeSlots() >= claimBatch) settleSoon();
         });
       inFlight.add(sending);
     }
+    // The lease runs out and the row is claimed again: at worst sent twice, never lost. Until then it
+    // counts against the worker's slots, so claimed-and-unrecorded rows still never exceed its concurrency.
+    for (const { outcome, err } of settled.failures) {
+      unrecorded.set(outcome.row.id, outcome.row.leaseUntil?.getTime() ?? clock.now().getTime() + leaseMs);
+      logger.error({ err, outboxId: outcome.row.id }, `mail worker could not record the message as ${outcome.status}`);
+    }
+    for (const { row, reason } of settled.withheld) logger.info({ outboxId: row.id, kind: row.kind, reason }, 'email withheld');
+    // A check that cannot be made is a temporary failure, like a send that cannot be.
+    for (const { row, err } of settled.unchecked) outcomes.push(failure(row, err));
+    if (settled.unchecked.length > 0) settleSoon();
     return true;
   }
 

@@ -104,7 +104,7 @@ export function createSubscribersService(deps: {
   /**
    * Why `subscriber` must not be mailed about `topic` now, or null when they may be: erased, not
    * confirmed (pending, unsubscribed), no longer on the topic, or suppressed. One rule for every mail
-   * that goes out on a subscription, checked again just before each copy leaves.
+   * that goes out on a subscription, checked again as each copy is claimed to leave.
    */
   function reasonNotToMail(tx: DbOrTx, subscriber: Subscriber | undefined, clusterId: string, topic: Topic): string | null {
     if (!subscriber) return 'erased';
@@ -268,12 +268,12 @@ export function createSubscribersService(deps: {
       return pageOf(rows, filter.limit, (subscriber) => [subscriber.id]);
     },
 
-    /** These subscribers by id, in the caller's transaction (a campaign checks each recipient again before sending). */
-    /** One subscriber by id (a prepared statement: the mail worker asks before every newsletter message). */
+    /** One subscriber by id (a prepared statement: the mail worker asks as it claims every newsletter message). */
     byId(_tx: DbOrTx, id: string): Subscriber | undefined {
       return byIdStatement.get({ id });
     },
 
+    /** These subscribers by id, in the caller's transaction (a campaign checks each recipient again before sending). */
     getMany(tx: DbOrTx, ids: string[]): Map<string, Subscriber> {
       if (ids.length === 0) return new Map();
       return new Map(

@@ -399,24 +399,38 @@ t.test('a check that says no withholds the row as it is claimed; a check that th
   t.same(sink.messages.map((m) => m.parsed.subject).sort(), ['cannot check', 'keep']);
 });
 
-t.test('a running worker never has more rows claimed and unrecorded than its concurrency, and records every send', async (t) => {
-  const { db, outbox, enqueue, rows, transport, clock } = await setup(t);
-  for (let i = 0; i < 40; i++) enqueue(message({ to: `reader${i}@example.org`, subject: `n${i}` }));
-  let most = 0;
+/**
+ * A running worker over `transport` that notes, as each send starts, how many rows the table holds claimed
+ * (status sending); `sendUntil` starts it, waits until `done` (10 s at most) and stops it.
+ */
+function watchedWorker({ db, outbox, transport, clock }: Awaited<ReturnType<typeof setup>>, concurrency: number, delayMs: () => number) {
   const claimed = db.$client.prepare("SELECT count(*) AS n FROM outbox WHERE status = 'sending'").pluck();
+  const watch = { most: 0 };
   const watching: MailTransport = {
     async send(row, options) {
-      most = Math.max(most, claimed.get() as number);
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+      watch.most = Math.max(watch.most, claimed.get() as number);
+      await new Promise((resolve) => setTimeout(resolve, delayMs()));
       return transport.send(row, options);
     },
     close() {},
   };
-  const w = createMailWorker({ outbox, transport: watching, clock, logger: quiet, concurrency: 4, leaseMs: LEASE_MS });
-  w.start();
-  for (let waited = 0; waited < 10_000 && rows().some((row) => row.status !== 'sent'); waited += 20)
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  await w.stop();
+  const worker = createMailWorker({ outbox, transport: watching, clock, logger: quiet, concurrency, leaseMs: LEASE_MS });
+  return Object.assign(watch, {
+    async sendUntil(done: () => boolean): Promise<void> {
+      worker.start();
+      for (let waited = 0; waited < 10_000 && !done(); waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      await worker.stop();
+    },
+  });
+}
+
+t.test('a running worker never has more rows claimed and unrecorded than its concurrency, and records every send', async (t) => {
+  const built = await setup(t);
+  const { enqueue, rows } = built;
+  for (let i = 0; i < 40; i++) enqueue(message({ to: `reader${i}@example.org`, subject: `n${i}` }));
+  const watch = watchedWorker(built, 4, () => Math.random() * 5);
+  await watch.sendUntil(() => rows().every((row) => row.status === 'sent'));
+  const { most } = watch;
   t.ok(most <= 4, `at most 4 claimed at once (saw ${most})`);
   t.ok(most >= 2, `sends overlapped (saw ${most})`);
   t.ok(
@@ -426,26 +440,15 @@ t.test('a running worker never has more rows claimed and unrecorded than its con
 });
 
 t.test('a row whose outcome could not be recorded keeps its slot until its lease ends', async (t) => {
-  const { db, outbox, enqueue, rows, transport, clock } = await setup(t, { failures: ['perm'] });
+  const built = await setup(t, { failures: ['perm'] });
+  const { outbox, enqueue, rows } = built;
   outbox.hooks.refused.on(() => {
     throw new Error('the bounce handler failed');
   });
   for (let i = 0; i < 6; i++) enqueue(message({ to: `reader${i}@example.org`, subject: `n${i}` }));
-  let most = 0;
-  const claimed = db.$client.prepare("SELECT count(*) AS n FROM outbox WHERE status = 'sending'").pluck();
-  const watching: MailTransport = {
-    async send(row, options) {
-      most = Math.max(most, claimed.get() as number);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      return transport.send(row, options);
-    },
-    close() {},
-  };
-  const w = createMailWorker({ outbox, transport: watching, clock, logger: quiet, concurrency: 2, leaseMs: LEASE_MS });
-  w.start();
-  for (let waited = 0; waited < 10_000 && rows().filter((row) => row.status === 'sent').length < 5; waited += 20)
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  await w.stop();
+  const watch = watchedWorker(built, 2, () => 2);
+  await watch.sendUntil(() => rows().filter((row) => row.status === 'sent').length >= 5);
+  const { most } = watch;
   t.equal(rows().filter((row) => row.status === 'sent').length, 5, 'the other five were sent');
   t.equal(rows().filter((row) => row.status === 'sending').length, 1, 'the refused one stays claimed (its record failed)');
   t.ok(most <= 2, `never more than 2 claimed at once, the stuck one included (saw ${most})`);

@@ -145,7 +145,9 @@ export default fp(
       const status = catalogue[appError.code].status;
       if (status >= 500) request.log.error({ err: error }, 'request failed');
       else request.log.info({ code: appError.code, status }, 'request refused');
-      return sendProblem(reply, appError, opts.baseUrl);
+      // Nothing returned: a returned reply is a thenable, and Fastify would wait on it (a stream
+      // listener and a promise a refusal, for nothing).
+      sendProblem(reply, appError, opts.baseUrl);
     });
 
     app.setNotFoundHandler((request, reply) =>

@@ -1,6 +1,6 @@
 // The audit log: an append-only record of every organiser and CLI change, written in the change's own transaction.
 import { and, desc, eq, lt } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../../db/client.js';
+import { rawPlaceholder, type Db, type DbOrTx } from '../../db/client.js';
 import { auditEvents } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import type { Clock } from '../../lib/clock.js';
@@ -25,25 +25,43 @@ export interface AuditEntry {
 export type AuditService = ReturnType<typeof createAuditService>;
 
 export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
+  // Nearly every write appends one: prepared once, on the connection every transaction uses, so it
+  // runs inside the caller's (the JSON columns are bound as the text Drizzle would write).
+  const insertStatement = db
+    .insert(auditEvents)
+    .values({
+      id: rawPlaceholder('id'),
+      clusterId: rawPlaceholder('clusterId'),
+      actorType: rawPlaceholder('actorType'),
+      actorId: rawPlaceholder('actorId'),
+      actorLabel: rawPlaceholder('actorLabel'),
+      action: rawPlaceholder('action'),
+      targetType: rawPlaceholder('targetType'),
+      targetId: rawPlaceholder('targetId'),
+      before: rawPlaceholder('before'),
+      after: rawPlaceholder('after'),
+      requestId: rawPlaceholder('requestId'),
+      at: rawPlaceholder('at'),
+    })
+    .prepare();
+
   return {
     /** Appends one event inside the caller's transaction. */
-    record(tx: DbOrTx, actor: Actor, entry: AuditEntry): void {
-      tx.insert(auditEvents)
-        .values({
-          id: newId(),
-          clusterId: entry.clusterId,
-          actorType: actor.type,
-          actorId: actor.id ?? null,
-          actorLabel: actor.label ?? null,
-          action: entry.action,
-          targetType: entry.targetType,
-          targetId: entry.targetId ?? null,
-          before: entry.before ?? null,
-          after: entry.after ?? null,
-          requestId: actor.requestId ?? null,
-          at: clock.now(),
-        })
-        .run();
+    record(_tx: DbOrTx, actor: Actor, entry: AuditEntry): void {
+      insertStatement.run({
+        id: newId(),
+        clusterId: entry.clusterId,
+        actorType: actor.type,
+        actorId: actor.id ?? null,
+        actorLabel: actor.label ?? null,
+        action: entry.action,
+        targetType: entry.targetType,
+        targetId: entry.targetId ?? null,
+        before: entry.before ? JSON.stringify(entry.before) : null,
+        after: entry.after ? JSON.stringify(entry.after) : null,
+        requestId: actor.requestId ?? null,
+        at: clock.now().getTime(),
+      });
     },
 
     /** A page of a cluster's events, newest first. */

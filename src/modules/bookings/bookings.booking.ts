@@ -147,7 +147,7 @@ export function createBooker(deps: {
           if (!slot) {
             throw problem(
               'NO_SLOTS_LEFT',
-              slotStore.hasAny(huddle.id)
+              huddle.slotCount > 0
                 ? 'Every slot of this huddle is booked; join the waitlist to be offered one that frees up'
                 : 'This huddle has no pitch slots (its pitch.slotCount is 0)',
             );

@@ -79,10 +79,9 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{
     },
     handler: async (request, reply) => {
       const d = bookings.book(signedInMember(members, request), request.params.id, request.body, actorOf(request));
-      return reply
-        .code(201)
-        .header('location', `/v1/bookings/${d.booking.id}`)
-        .send(bookingView(d.booking, d.slot, d.huddle, d.member));
+      // The body returned, not sent: a returned reply is a thenable Fastify would wait on.
+      reply.code(201).header('location', `/v1/bookings/${d.booking.id}`);
+      return bookingView(d.booking, d.slot, d.huddle, d.member);
     },
   });
 

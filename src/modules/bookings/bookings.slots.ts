@@ -28,12 +28,6 @@ export function createSlotStore(db: Db) {
     )
     .orderBy(asc(slots.position))
     .prepare();
-  const anySlot = db
-    .select({ id: slots.id })
-    .from(slots)
-    .where(eq(slots.huddleId, p('huddleId')))
-    .limit(1)
-    .prepare();
   const bookingOnSlot = db
     .select({ id: bookings.id })
     .from(bookings)
@@ -76,10 +70,6 @@ export function createSlotStore(db: Db) {
     /** Whether the slot holds a pending or confirmed booking. */
     isBooked(_tx: DbOrTx, slotId: string): boolean {
       return bookingOnSlot.get({ slotId }) !== undefined;
-    },
-
-    hasAny(huddleId: string): boolean {
-      return anySlot.get({ huddleId }) !== undefined;
     },
 
     /**

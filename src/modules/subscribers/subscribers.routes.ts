@@ -145,7 +145,8 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
         });
       }
       subscribers.check(cluster, request.body);
-      return reply.code(202).send({ status: 'pending-confirmation' as const, detail: ACCEPTED_DETAIL });
+      reply.code(202);
+      return { status: 'pending-confirmation' as const, detail: ACCEPTED_DETAIL };
     },
     // The work happens after the answer is sent, so neither the body nor the timing says who is subscribed.
     onResponse: async (request, reply) => {

@@ -58,15 +58,20 @@ export function createWaitlistService(deps: WaitlistDeps) {
 
   // A freed slot goes to the first in line; an open offer holds its slot against bookings.
   bookings.hooks.slotFreed.on((tx, huddle, slot) => offerNext(tx, huddle, slot));
-  bookings.hooks.slotHolds.on((tx, slotIds) => {
-    // 'open' written out, not bound: the partial index waitlist_offers_open_slot answers it.
-    const open = tx
-      .select({ slotId: waitlistOffers.slotId })
-      .from(waitlistOffers)
-      .where(and(inArray(waitlistOffers.slotId, slotIds), sql`${waitlistOffers.status} = 'open'`))
-      .all();
-    return new Set(open.map((row) => row.slotId));
-  });
+  // Every booking asks this of its free slots: prepared once (the ids bound as one JSON array), on the
+  // connection every transaction uses. 'open' written out, not bound: the partial index
+  // waitlist_offers_open_slot answers it.
+  const openOffersOn = db
+    .select({ slotId: waitlistOffers.slotId })
+    .from(waitlistOffers)
+    .where(
+      and(
+        sql`${waitlistOffers.slotId} IN (SELECT value FROM json_each(${sql.placeholder('slotIds')}))`,
+        sql`${waitlistOffers.status} = 'open'`,
+      ),
+    )
+    .prepare();
+  bookings.hooks.slotHolds.on((_tx, slotIds) => new Set(openOffersOn.all({ slotIds: JSON.stringify(slotIds) }).map((row) => row.slotId)));
   // A cancelled huddle withdraws its offers and closes its line.
   huddles.hooks.changed.on((tx, change) => {
     if (noticeOf(change) !== 'cancelled') return;

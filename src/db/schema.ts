@@ -378,6 +378,11 @@ export const bookings = sqliteTable(
     index('bookings_huddle').on(t.huddleId, t.status),
     index('bookings_member').on(t.memberId, t.status),
     index('bookings_organisation').on(t.organisationKey, t.status),
+    // Every booking counts its organisation's active pitches at the huddle: found here at once, not
+    // by reading the organisation's whole history (bookings_organisation) to match the huddle.
+    index('bookings_huddle_organisation')
+      .on(t.huddleId, t.organisationKey)
+      .where(sql.raw(`status IN (${ACTIVE_LIST})`)),
   ],
 );
 

@@ -28,7 +28,12 @@ export function tokenDisplayPrefix(token: string): string {
 
 /** True when `token` hashes to `expectedHash`; the time taken does not depend on where they differ. */
 export function tokenMatches(token: string, expectedHash: string): boolean {
-  const actual = Buffer.from(hashToken(token), 'hex');
+  return hashesMatch(hashToken(token), expectedHash);
+}
+
+/** True when two hex hashes are equal, compared in constant time. */
+function hashesMatch(actualHash: string, expectedHash: string): boolean {
+  const actual = Buffer.from(actualHash, 'hex');
   const expected = Buffer.from(expectedHash, 'hex');
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
@@ -62,8 +67,9 @@ export function findCurrentToken<Row extends StoredToken>(
   store: { find: (hash: string) => Row | undefined; markUsed: (row: Row, now: Date) => void },
 ): Row | null {
   if (!looksLikeToken(token, kind)) return null;
-  const row = store.find(hashToken(token));
-  if (!row || !tokenMatches(token, row.tokenHash) || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) return null;
+  const hash = hashToken(token);
+  const row = store.find(hash);
+  if (!row || !hashesMatch(hash, row.tokenHash) || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) return null;
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
     try {
       store.markUsed(row, now);

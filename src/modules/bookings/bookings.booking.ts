@@ -3,7 +3,7 @@
 // then the booking, its notice to the pitcher and its audit entry are written in one transaction.
 import { immediate, rawPlaceholder, type Db, type DbOrTx } from '../../db/client.js';
 import { bookings, type Booking, type Cluster, type Huddle, type Member, type Slot } from '../../db/schema.js';
-import { problem } from '../../errors.js';
+import { isAppError, problem, type AppError } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
@@ -117,7 +117,23 @@ export function createBooker(deps: {
 
     /** Books a slot (the given one, or the first free one) for the member's organisation. */
     book(member: Member, huddleId: string, pitch: BookingRequest, actor: Actor): BookingDetails {
-      return immediate(db, (tx) => {
+      // A refusal (every slot taken, a limit reached, …) comes back out of the transaction as a value and
+      // is thrown here: thrown through the transaction function, it cost a rollback and an exception
+      // across the driver's native code, for each of a burst's many refusals (issue 16). Every refusal
+      // comes before anything is written, so ending its transaction with a commit changes nothing.
+      let written = false;
+      const outcome = immediate(db, (tx): BookingDetails | { refusal: AppError } => {
+        try {
+          return attempt(tx);
+        } catch (error) {
+          if (isAppError(error) && !written) return { refusal: error };
+          throw error;
+        }
+      });
+      if ('refusal' in outcome) throw outcome.refusal;
+      return outcome;
+
+      function attempt(tx: DbOrTx): BookingDetails {
         const huddle = bookableHuddle(tx, member, huddleId);
         const cluster = deps.clusters.getById(huddle.clusterId);
         const orgKey = organisationKey(member.organisation);
@@ -153,8 +169,9 @@ export function createBooker(deps: {
             );
           }
         }
+        written = true;
         return insertBooking(tx, { cluster, huddle, slot, member, orgKey, pitch, actor });
-      });
+      }
     },
 
     /**

@@ -1,0 +1,1 @@
+CREATE INDEX `bookings_huddle_organisation` ON `bookings` (`huddle_id`,`organisation_key`) WHERE status IN ('pending', 'confirmed');

@@ -18,7 +18,7 @@ import { bookingScenario, sameWorkBookingScenario } from './scenarios/bookings.j
 import { bigFeedsScenario, feedAfterEditScenario } from './scenarios/feeds.js';
 import { newsletterScenario } from './scenarios/newsletter.js';
 import { startupScenario } from './scenarios/startup.js';
-import { soakScenario } from './scenarios/soak.js';
+import { serverSoakScenario, soakScenario } from './scenarios/soak.js';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -34,6 +34,7 @@ const scenarios: Scenario[] = [
   bigFeedsScenario,
   newsletterScenario,
   soakScenario,
+  serverSoakScenario,
   startupScenario,
 ];
 

@@ -1,7 +1,10 @@
-// A mixed soak: feed polls, huddle reads, sign-ups and bookings at steady rates, all at once, while a
-// newsletter goes out from the CLI in a second process (whose mail worker also delivers the confirmations
-// the API queued meanwhile: the sink counts the newsletter by its subject). Each route's p99 is compared with its p99 in
-// the same mix, at the same rates and for as long, with no newsletter sending (before and after it: the lower). Gates: no 5xx, the newsletter reaches everyone once; the WAL stays below 64 MB.
+// A mixed soak: feed polls, huddle reads, sign-ups and bookings at steady rates, all at once, while a signed
+// newsletter to 10,000 goes out: from the CLI in a second process (whose mail worker also delivers the
+// confirmations the API queued meanwhile), or from the server itself (a campaign scheduled over the API and
+// sent by the server's scheduler and mail worker, on the same core as the API). The sink counts the newsletter
+// by its subject. Each route's p99 is compared with its p99 in the same mix, at the same rates and for as long,
+// with no newsletter sending (before and after it: the lower). Gates: no 5xx, the newsletter reaches everyone
+// once; the WAL stays below 64 MB.
 import { statSync, existsSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,117 +117,154 @@ async function drive(
   return { p99: Object.fromEntries(results), wrong, booked, bookings };
 }
 
-export const soakScenario: Scenario = {
-  name: 'mixed soak with a newsletter sending in a second process',
-  run: async (): Promise<Outcome> => {
-    const seconds = short ? 5 : 60;
-    const readers = short ? 1000 : 5000;
-    const goal = 'p99 per route ≤ 2 × without the newsletter; WAL < 64 MB';
-    let sink: Server | undefined;
-    let app: Server | undefined;
-    try {
-      ensureBuilt();
-      sink = await start('bench/servers/smtp-sink.ts', {}, '1');
-      // Bookable huddles for each phase apart (20 bookings a second for a minute fill 120 huddles of 10 slots):
-      // every phase books into huddles with free slots, so bookings write rather than answer 409 throughout.
-      const perPhase = short ? 12 : 120;
-      const warmPool = short ? 4 : 30;
-      app = await start('bench/servers/app.ts', {
-        BENCH_SEED: `huddles:500,bookings:${warmPool + 3 * perPhase},subscribers:${readers}`,
-      });
-      const slotted = app.info.slotted as string[];
-      const [warmHuddles, beforeHuddles, duringHuddles, afterHuddles] = [
-        slotted.slice(0, warmPool),
-        ...[0, 1, 2].map((phase) => slotted.slice(warmPool + phase * perPhase, warmPool + (phase + 1) * perPhase)),
-      ] as [string[], string[], string[], string[]];
-      /** At least half of a measured phase's bookings must be made (201), or the phase measured refusals. */
-      const mustBook = (phase: string, result: { booked: number; bookings: number }) => {
-        if (result.booked < result.bookings / 2)
-          throw new Error(`${phase}: only ${result.booked} of ${result.bookings} bookings were made (the rest 409)`);
-      };
-      app.info.etag = (await fetch(`${app.url}/v1/clusters/bench/calendar.ics`)).headers.get('etag');
-      // The API alone: the same mix at the same rates for as long, with no newsletter sending. (Until session 7
-      // each route ran alone for 10 s: 1,000 requests gave a p99 that moved 7-15 ms from run to run, and it
-      // measured the other routes' traffic as well as the newsletter's effect.)
-      // After a warm-up of the same mix (the first seconds of a fresh server are slower: JIT, caches).
-      await drive(app, routes, short ? 1 : 10, warmHuddles);
-      const apiAlone = await drive(app, routes, seconds, beforeHuddles);
-      mustBook('before the newsletter', apiAlone);
-      if (apiAlone.wrong.length > 0)
-        throw new Error(`alone, ${apiAlone.wrong.length} wrong answers: ${apiAlone.wrong.slice(0, 3).join('; ')}`);
-      const isolated = { ...apiAlone.p99 };
-      const body = join(mkdtempSync(join(tmpdir(), 'convene-bench-')), 'soak.md');
-      writeFileSync(body, '# Soak\n\nNews from the cluster.\n');
-      // The newsletter goes at a steady 200 messages a second for the whole soak, in its own process.
-      const cli = spawnScript(
-        'dist/scripts/convene.js',
-        { ...BENCH_ENV, DATA_DIR: String(app.info.dataDir), SMTP_URL: String(sink.info.smtpUrl), MAIL_CONCURRENCY: '4' },
-        [
-          'newsletter',
-          'send',
-          '--cluster',
-          'bench',
-          '--subject',
-          'Soak newsletter',
-          '--body',
-          body,
-          '--rate',
-          String(Math.ceil(readers / seconds)),
-          '--yes',
-        ],
-        '1',
-      );
-      let cliOutput = '';
-      cli.stdout!.on('data', (chunk: Buffer) => (cliOutput += chunk.toString()));
-      cli.stderr!.on('data', (chunk: Buffer) => (cliOutput += chunk.toString()));
-      const cliExit = new Promise<number | null>((resolve) => cli.once('exit', resolve));
-      const mixed = await drive(app, routes, seconds, duringHuddles);
-      const code = await Promise.race([cliExit, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 120_000))]);
-      // And once more after it: each route is compared with the lower of its two p99s without the newsletter, so
-      // a server still warming up before the send cannot make the send look cheap.
-      const after = await drive(app, routes, seconds, afterHuddles);
-      mustBook('after the newsletter', after);
-      if (after.wrong.length > 0) throw new Error(`after, ${after.wrong.length} wrong answers: ${after.wrong.slice(0, 3).join('; ')}`);
-      for (const route of routes) isolated[route.name] = Math.min(isolated[route.name] ?? Infinity, after.p99[route.name] ?? Infinity);
-      if (code !== 0)
-        throw new Error(
-          `the newsletter CLI ${code === 'late' ? 'was still running 2 minutes after the soak' : `exited with ${code}`}: ` +
-            `${cliOutput.slice(-300)}`,
-        );
-      const mail = (await (await fetch(`${sink.url}/stats?subject=Soak%20newsletter`)).json()) as {
-        messages: number;
-        distinct: number;
-        duplicates: number;
-      };
-      if (mail.distinct !== readers || mail.duplicates !== 0)
-        throw new Error(`the newsletter reached ${mail.distinct} of ${readers}, ${mail.duplicates} duplicates`);
-      if (mixed.wrong.length > 0) throw new Error(`${mixed.wrong.length} wrong answers: ${mixed.wrong.slice(0, 3).join('; ')}`);
-      mustBook('while the newsletter sent', mixed);
-      checkNoBusy(app);
-      const wal = join(String(app.info.databasePath) + '-wal');
-      const walMb = existsSync(wal) ? statSync(wal).size / 2 ** 20 : 0;
-      const ratios = routes.map((route) => (mixed.p99[route.name] ?? 0) / Math.max(isolated[route.name] ?? 0, 1));
-      const worst = Math.max(...ratios);
-      const describe = (p99: Record<string, number>) => routes.map((route) => `${route.name} ${p99[route.name]} ms`).join(', ');
-      return {
-        baseline: `p99 without the newsletter: ${describe(isolated)}`,
-        candidate: `p99 mixed: ${describe(mixed.p99)}; WAL ${round2(walMb)} MB`,
-        ratio: round2(worst),
-        goal,
-        met: worst <= 2 && walMb < 64,
-        gate: 'held',
-        notes:
-          `${seconds} s at ${routes.map((route) => `${route.rate}/s ${route.name}`).join(', ')}; newsletter to ${readers} in a ` +
-          `second process, each got one copy; ratio is the worst route's p99 with the newsletter ÷ without it (the same mix for ` +
-          `${seconds} s before and after it, the lower); bookings made in each phase: ${apiAlone.booked}, ${mixed.booked} and ` +
-          `${after.booked} of ${apiAlone.bookings}, ${mixed.bookings} and ${after.bookings} (each phase books into huddles of its own); ` +
-          `p99 below 1 ms counts as 1 ms`,
-      };
-    } catch (error) {
-      return broken(goal, (error as Error).message);
-    } finally {
-      await stop(app);
-      await stop(sink);
+/** The newsletter sent meanwhile: its end (exit code or final state) and what it said. */
+interface Sending {
+  done: Promise<'ok' | string>;
+}
+
+/** `cli`: `newsletter send` in a process of its own (on the other core); `server`: a campaign scheduled over the API. */
+function soak(from: 'cli' | 'server'): Scenario {
+  const fromServer = from === 'server';
+  return {
+    name: fromServer ? 'mixed soak with a newsletter sending from the server' : 'mixed soak with a newsletter sending in a second process',
+    run: async (): Promise<Outcome> => {
+      const seconds = short ? 5 : 60;
+      const readers = short ? 1000 : 10_000;
+      const goal = 'p99 per route ≤ 2 × without the newsletter; WAL < 64 MB';
+      let sink: Server | undefined;
+      let app: Server | undefined;
+      try {
+        ensureBuilt();
+        sink = await start('bench/servers/smtp-sink.ts', {}, '1');
+        // Bookable huddles for each phase apart (20 bookings a second for a minute fill 120 huddles of 10 slots):
+        // every phase books into huddles with free slots, so bookings write rather than answer 409 throughout.
+        const perPhase = short ? 12 : 120;
+        const warmPool = short ? 4 : 30;
+        app = await start('bench/servers/app.ts', {
+          BENCH_SEED: `huddles:500,bookings:${warmPool + 3 * perPhase},subscribers:${readers},dkim:1`,
+          ...(fromServer ? { BENCH_SEND_TO: String(sink.info.smtpUrl) } : {}),
+        });
+        const slotted = app.info.slotted as string[];
+        const [warmHuddles, beforeHuddles, duringHuddles, afterHuddles] = [
+          slotted.slice(0, warmPool),
+          ...[0, 1, 2].map((phase) => slotted.slice(warmPool + phase * perPhase, warmPool + (phase + 1) * perPhase)),
+        ] as [string[], string[], string[], string[]];
+        /** At least half of a measured phase's bookings must be made (201), or the phase measured refusals. */
+        const mustBook = (phase: string, result: { booked: number; bookings: number }) => {
+          if (result.booked < result.bookings / 2)
+            throw new Error(`${phase}: only ${result.booked} of ${result.bookings} bookings were made (the rest 409)`);
+        };
+        app.info.etag = (await fetch(`${app.url}/v1/clusters/bench/calendar.ics`)).headers.get('etag');
+        // The API alone: the same mix at the same rates for as long, with no newsletter sending. (Until session 7
+        // each route ran alone for 10 s: 1,000 requests gave a p99 that moved 7-15 ms from run to run, and it
+        // measured the other routes' traffic as well as the newsletter's effect.)
+        // After a warm-up of the same mix (the first seconds of a fresh server are slower: JIT, caches).
+        await drive(app, routes, short ? 1 : 10, warmHuddles);
+        const apiAlone = await drive(app, routes, seconds, beforeHuddles);
+        mustBook('before the newsletter', apiAlone);
+        if (apiAlone.wrong.length > 0)
+          throw new Error(`alone, ${apiAlone.wrong.length} wrong answers: ${apiAlone.wrong.slice(0, 3).join('; ')}`);
+        const isolated = { ...apiAlone.p99 };
+        const rate = Math.ceil(readers / seconds);
+        // The newsletter goes at a steady rate for the whole of the middle phase.
+        const sending = fromServer ? await sendFromServer(app, rate) : sendFromCli(app, sink, rate);
+        const mixed = await drive(app, routes, seconds, duringHuddles);
+        const code = await Promise.race([sending.done, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 120_000))]);
+        // And once more after it: each route is compared with the lower of its two p99s without the newsletter, so
+        // a server still warming up before the send cannot make the send look cheap.
+        const after = await drive(app, routes, seconds, afterHuddles);
+        mustBook('after the newsletter', after);
+        if (after.wrong.length > 0) throw new Error(`after, ${after.wrong.length} wrong answers: ${after.wrong.slice(0, 3).join('; ')}`);
+        for (const route of routes) isolated[route.name] = Math.min(isolated[route.name] ?? Infinity, after.p99[route.name] ?? Infinity);
+        if (code !== 'ok') throw new Error(code === 'late' ? `the newsletter was still sending 2 minutes after the soak` : code);
+        const mail = (await (await fetch(`${sink.url}/stats?subject=Soak%20newsletter`)).json()) as {
+          messages: number;
+          distinct: number;
+          duplicates: number;
+          signed: number;
+        };
+        if (mail.distinct !== readers || mail.duplicates !== 0)
+          throw new Error(`the newsletter reached ${mail.distinct} of ${readers}, ${mail.duplicates} duplicates`);
+        if (mail.signed !== mail.messages)
+          throw new Error(`${mail.messages - mail.signed} of the newsletter's messages were not DKIM-signed`);
+        if (mixed.wrong.length > 0) throw new Error(`${mixed.wrong.length} wrong answers: ${mixed.wrong.slice(0, 3).join('; ')}`);
+        mustBook('while the newsletter sent', mixed);
+        checkNoBusy(app);
+        const wal = join(String(app.info.databasePath) + '-wal');
+        const walMb = existsSync(wal) ? statSync(wal).size / 2 ** 20 : 0;
+        const ratios = routes.map((route) => (mixed.p99[route.name] ?? 0) / Math.max(isolated[route.name] ?? 0, 1));
+        const worst = Math.max(...ratios);
+        const describe = (p99: Record<string, number>) => routes.map((route) => `${route.name} ${p99[route.name]} ms`).join(', ');
+        return {
+          baseline: `p99 without the newsletter: ${describe(isolated)}`,
+          candidate: `p99 mixed: ${describe(mixed.p99)}; WAL ${round2(walMb)} MB`,
+          ratio: round2(worst),
+          goal,
+          met: worst <= 2 && walMb < 64,
+          gate: 'held',
+          notes:
+            `${seconds} s at ${routes.map((route) => `${route.rate}/s ${route.name}`).join(', ')}; newsletter to ${readers} at ` +
+            `${rate}/s, DKIM-signed, ${fromServer ? 'scheduled over the API and sent by the server itself' : 'from the CLI in a second process'}, each got one copy; ratio is the worst route's p99 with the newsletter ÷ without it (the same mix for ` +
+            `${seconds} s before and after it, the lower); bookings made in each phase: ${apiAlone.booked}, ${mixed.booked} and ` +
+            `${after.booked} of ${apiAlone.bookings}, ${mixed.bookings} and ${after.bookings} (each phase books into huddles of its own); ` +
+            `p99 below 1 ms counts as 1 ms`,
+        };
+      } catch (error) {
+        return broken(goal, (error as Error).message);
+      } finally {
+        await stop(app);
+        await stop(sink);
+      }
+    },
+  };
+}
+
+/** `newsletter send` in a second process, on the other core. */
+function sendFromCli(app: Server, sink: Server, rate: number): Sending {
+  const body = join(mkdtempSync(join(tmpdir(), 'convene-bench-')), 'soak.md');
+  writeFileSync(body, '# Soak\n\nNews from the cluster.\n');
+  const cli = spawnScript(
+    'dist/scripts/convene.js',
+    { ...BENCH_ENV, DATA_DIR: String(app.info.dataDir), SMTP_URL: String(sink.info.smtpUrl), MAIL_CONCURRENCY: '4' },
+    ['newsletter', 'send', '--cluster', 'bench', '--subject', 'Soak newsletter', '--body', body, '--rate', String(rate), '--yes'],
+    '1',
+  );
+  let output = '';
+  cli.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  cli.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return {
+    done: new Promise((resolve) =>
+      cli.once('exit', (code) => resolve(code === 0 ? 'ok' : `the newsletter CLI exited with ${code}: ${output.slice(-300)}`)),
+    ),
+  };
+}
+
+/** A campaign made and scheduled over the API for a moment from now (it must be in the future); the server's scheduler starts it within a second of that. */
+async function sendFromServer(app: Server, rate: number): Promise<Sending> {
+  const headers = { authorization: `Bearer ${String(app.info.key)}`, 'content-type': 'application/json' };
+  const made = await fetch(`${app.url}/v1/clusters/bench/campaigns`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ subject: 'Soak newsletter', body: '# Soak\n\nNews from the cluster.\n', rate }),
+  });
+  if (made.status !== 201) throw new Error(`creating the campaign: ${made.status} ${await made.text()}`);
+  const { id } = (await made.json()) as { id: string };
+  const scheduled = await fetch(`${app.url}/v1/campaigns/${id}/schedule`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ at: new Date(Date.now() + 1500).toISOString() }),
+  });
+  if (scheduled.status !== 200) throw new Error(`scheduling the campaign: ${scheduled.status} ${await scheduled.text()}`);
+  const done = (async (): Promise<'ok' | string> => {
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const campaign = (await (await fetch(`${app.url}/v1/campaigns/${id}`, { headers })).json()) as { status: string };
+      if (campaign.status === 'sent') return 'ok';
+      if (campaign.status !== 'sending' && campaign.status !== 'draft') return `the campaign ended ${campaign.status}`;
     }
-  },
-};
+  })();
+  return { done };
+}
+
+export const soakScenario = soak('cli');
+export const serverSoakScenario = soak('server');

@@ -6,6 +6,8 @@
 //   subscribers:<n>  n confirmed newsletter subscribers
 //   dkim:1           the cluster sends as news@convene.bench and signs with its own DKIM key, also
 //                    written to <dataDir>/dkim.pem for a baseline that signs the same way
+// BENCH_SEND_TO=<smtp url>: the server's own mail worker and timed jobs run (each second), sending there
+//                    (for a newsletter sent from the server); without it neither runs.
 // BENCH_PROFILE=<file>: a CPU profile from the end of seeding until the process is stopped (bench/profile.ts).
 // Announces {url, key, dataDir, ids, count, huddles, slotted, tokens} on stdout.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -23,7 +25,12 @@ import { BENCH_ENV } from './env.js';
 import { announce, profileUntilExit } from './ready.js';
 
 const dataDir = process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'convene-bench-'));
-const config = loadConfig({ ...BENCH_ENV, DATA_DIR: dataDir });
+const sendTo = process.env.BENCH_SEND_TO;
+const config = loadConfig({
+  ...BENCH_ENV,
+  DATA_DIR: dataDir,
+  ...(sendTo ? { SMTP_URL: sendTo, MAIL_WORKER: 'true', TIMED_JOBS: 'true', TIMED_JOB_INTERVAL_MS: '1000', MAIL_CONCURRENCY: '4' } : {}),
+});
 const database = openDatabase(config.databasePath);
 migrateDatabase(database.db);
 const services = createServices({ db: database.db, clock: systemClock, config });

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Database_ } from './db/client.js';
+import { lockWaits, type Database_ } from './db/client.js';
 import { loggerOptions, requestIdFrom } from './lib/logging.js';
 import { version } from './lib/paths.js';
 import { TOKEN_PREFIXES } from './lib/tokens.js';
@@ -141,7 +141,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     maxBytes: MAX_REPORT_BYTES,
   });
-  await app.register(metricsPlugin, { outboxBacklog: () => services.outbox.backlog(), token: config.metricsToken });
+  await app.register(metricsPlugin, {
+    outboxBacklog: () => services.outbox.backlog(),
+    lockWaits: () => lockWaits(database.sqlite),
+    token: config.metricsToken,
+  });
   await app.register(healthPlugin);
   await app.register(assetsPlugin);
   await app.register(jobsPlugin, { jobs: services.jobs, enabled: config.jobs, intervalMs: config.jobIntervalMs });

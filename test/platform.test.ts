@@ -1,7 +1,13 @@
 // Health, readiness, metrics, request ids, security headers, and the OpenAPI document.
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import t from 'tap';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { migrateDatabase, openDatabase } from '../src/db/client.js';
+import { projectRoot } from '../src/lib/paths.js';
 import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser } from './fixtures.js';
 
@@ -78,6 +84,46 @@ t.test('metrics shows request durations by route pattern and the outbox backlog'
   t.notMatch(metrics.body, /route="\/v1\/clusters\/north-west"/, 'raw URLs never become labels');
   t.match(metrics.body, /convene_outbox_messages\{status="queued"\} \d+/);
   t.match(metrics.body, /convene_process_resident_memory_bytes/);
+});
+
+t.test('a write that waits for another process holding the write lock is counted in /metrics', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'convene-lock-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'convene.db');
+  const database = openDatabase(path);
+  migrateDatabase(database.db);
+  const { app } = await buildTestApp(t, { database });
+  const { auth } = createClusterWithOrganiser(database);
+  const waits = async () => {
+    const body = (await app.inject('/metrics')).body;
+    return {
+      count: Number(/^convene_db_lock_waits_total (\S+)$/m.exec(body)?.[1]),
+      seconds: Number(/^convene_db_lock_wait_seconds_total (\S+)$/m.exec(body)?.[1]),
+      longest: Number(/^convene_db_lock_wait_longest_seconds (\S+)$/m.exec(body)?.[1]),
+    };
+  };
+  const edit = (name: string) => app.inject({ method: 'PATCH', url: '/v1/clusters/north-west', headers: auth, payload: { name } });
+  t.equal((await edit('Quiet')).statusCode, 200);
+  t.same(await waits(), { count: 0, seconds: 0, longest: 0 }, 'a write with the lock free waited for nothing');
+
+  // Another process (as the newsletter CLI would) takes the write lock and holds it for 200 ms.
+  const holder = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const db = new (require('better-sqlite3'))(${JSON.stringify(path)}); db.exec('BEGIN IMMEDIATE');` +
+        `console.log('locked'); setTimeout(() => { db.exec('COMMIT'); db.close(); }, 200);`,
+    ],
+    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise((resolve) => holder.once('exit', resolve));
+  await new Promise((resolve) => createInterface({ input: holder.stdout! }).once('line', resolve));
+  t.equal((await edit('Waited')).statusCode, 200, 'the write went through once the lock was free');
+  await exited;
+  const after = await waits();
+  t.equal(after.count, 1, 'one transaction waited');
+  t.ok(after.seconds >= 0.1 && after.seconds < 5, `it waited ${after.seconds} s`);
+  t.equal(after.longest, after.seconds);
 });
 
 t.test('/metrics is for this machine, or for whoever has METRICS_TOKEN (issue 11, item 24)', async (t) => {

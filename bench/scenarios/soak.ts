@@ -3,8 +3,9 @@
 // confirmations the API queued meanwhile), or from the server itself (a campaign scheduled over the API and
 // sent by the server's scheduler and mail worker, on the same core as the API). The sink counts the newsletter
 // by its subject. Each route's p99 is compared with its p99 in the same mix, at the same rates and for as long,
-// with no newsletter sending (before and after it: the lower). Gates: no 5xx, the newsletter reaches everyone
-// once; the WAL stays below 64 MB.
+// with no newsletter sending (before and after it: the lower); the notes say how often the server's writes
+// waited for the write lock meanwhile (/metrics). Gates: no 5xx, the newsletter reaches everyone once, every
+// copy signed; the WAL stays below 64 MB.
 import { statSync, existsSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,9 +168,12 @@ function soak(from: 'cli' | 'server'): Scenario {
         const isolated = { ...apiAlone.p99 };
         const rate = Math.ceil(readers / seconds);
         // The newsletter goes at a steady rate for the whole of the middle phase.
+        const waitedBefore = await lockWaits(app);
         const sending = fromServer ? await sendFromServer(app, rate) : sendFromCli(app, sink, rate);
         const mixed = await drive(app, routes, seconds, duringHuddles);
         const code = await Promise.race([sending.done, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 120_000))]);
+        const waitedAfter = await lockWaits(app);
+        const waited = { count: waitedAfter.count - waitedBefore.count, ms: (waitedAfter.seconds - waitedBefore.seconds) * 1000 };
         // And once more after it: each route is compared with the lower of its two p99s without the newsletter, so
         // a server still warming up before the send cannot make the send look cheap.
         const after = await drive(app, routes, seconds, afterHuddles);
@@ -207,6 +211,8 @@ function soak(from: 'cli' | 'server'): Scenario {
             `${rate}/s, DKIM-signed, ${fromServer ? 'scheduled over the API and sent by the server itself' : 'from the CLI in a second process'}, each got one copy; ratio is the worst route's p99 with the newsletter ÷ without it (the same mix for ` +
             `${seconds} s before and after it, the lower); bookings made in each phase: ${apiAlone.booked}, ${mixed.booked} and ` +
             `${after.booked} of ${apiAlone.bookings}, ${mixed.bookings} and ${after.bookings} (each phase books into huddles of its own); ` +
+            `the server's transactions waited for the write lock ${waited.count} times while it sent (${round2(waited.ms)} ms in all, ` +
+            `longest since start ${round2(waitedAfter.longestSeconds * 1000)} ms); ` +
             `p99 below 1 ms counts as 1 ms`,
         };
       } catch (error) {
@@ -216,6 +222,17 @@ function soak(from: 'cli' | 'server'): Scenario {
         await stop(sink);
       }
     },
+  };
+}
+
+/** The server's count of transactions that waited for the write lock (another process held it), from /metrics. */
+async function lockWaits(app: Server): Promise<{ count: number; seconds: number; longestSeconds: number }> {
+  const body = await (await fetch(`${app.url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(body)?.[1] ?? NaN);
+  return {
+    count: value('convene_db_lock_waits_total'),
+    seconds: value('convene_db_lock_wait_seconds_total'),
+    longestSeconds: value('convene_db_lock_wait_longest_seconds'),
   };
 }
 

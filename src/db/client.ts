@@ -91,9 +91,36 @@ export function forgetOldPages(db: Db): boolean {
  */
 export type DbOrTx = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
 
-type Runner = BetterSqlite3.Transaction<(work: (tx: DbOrTx) => unknown, db: Db) => unknown>;
+type Runner = BetterSqlite3.Transaction<(work: (tx: DbOrTx) => unknown, db: Db, asked: number) => unknown>;
 /** One better-sqlite3 transaction function per connection, made on first use. */
 const runners = new WeakMap<Sqlite, Runner>();
+
+/** The times this connection's transactions waited for the write lock, held by another process (/metrics). */
+export interface LockWaits {
+  count: number;
+  seconds: number;
+  longestSeconds: number;
+}
+const waits = new WeakMap<Sqlite, LockWaits>();
+/** Taking a free lock costs microseconds; SQLite's busy handler first sleeps a millisecond. */
+const WAITED_MS = 0.5;
+
+export function lockWaits(sqlite: Sqlite): LockWaits {
+  let counted = waits.get(sqlite);
+  if (counted === undefined) {
+    counted = { count: 0, seconds: 0, longestSeconds: 0 };
+    waits.set(sqlite, counted);
+  }
+  return counted;
+}
+
+function noteWait(sqlite: Sqlite, ms: number): void {
+  if (ms < WAITED_MS) return;
+  const counted = lockWaits(sqlite);
+  counted.count += 1;
+  counted.seconds += ms / 1000;
+  counted.longestSeconds = Math.max(counted.longestSeconds, ms / 1000);
+}
 
 /**
  * Runs `work` in one synchronous IMMEDIATE transaction (the write lock is taken up front, so no
@@ -108,8 +135,13 @@ export function immediate<T>(db: Db, work: (tx: DbOrTx) => T): T {
   const sqlite = db.$client;
   let runner = runners.get(sqlite);
   if (runner === undefined) {
-    runner = sqlite.transaction((inner: (tx: DbOrTx) => unknown, handle: Db) => inner(handle)) as Runner;
+    // `asked`: when BEGIN IMMEDIATE was asked for; the time to get here is the wait for the lock.
+    runner = sqlite.transaction((inner: (tx: DbOrTx) => unknown, handle: Db, asked: number) => {
+      if (asked > 0) noteWait(sqlite, performance.now() - asked);
+      return inner(handle);
+    }) as Runner;
     runners.set(sqlite, runner);
   }
-  return runner.immediate(work, db) as T;
+  // A savepoint inside an open transaction takes no lock.
+  return runner.immediate(work, db, sqlite.inTransaction ? 0 : performance.now()) as T;
 }

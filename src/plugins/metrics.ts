@@ -3,8 +3,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
+import type { LockWaits } from '../db/client.js';
 import { problem } from '../errors.js';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 // Process figures (memory, event loop lag, GC) are per process, so they are collected once per process.
 let processRegistry: Registry | undefined;
@@ -19,6 +20,8 @@ function processMetrics(): Registry {
 export interface MetricsOptions {
   /** Counts of outbox rows by status; read when /metrics is scraped. */
   outboxBacklog: () => Record<string, number>;
+  /** How often and how long this process's transactions waited for the write lock another process held. */
+  lockWaits: () => LockWaits;
   /** The bearer token a scraper must send; undefined: only clients on this machine may read. */
   token: string | undefined;
 }
@@ -71,6 +74,35 @@ export default fp<MetricsOptions>(
       collect() {
         this.reset();
         for (const [status, count] of Object.entries(opts.outboxBacklog())) this.set({ status }, count);
+      },
+    });
+
+    // A request whose transaction waits for another process's writer (the newsletter CLI, say) waits on
+    // the event loop: every request behind it waits too.
+    new Counter({
+      name: 'convene_db_lock_waits_total',
+      help: "Transactions that waited for the database's write lock, held by another process",
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(opts.lockWaits().count);
+      },
+    });
+    new Counter({
+      name: 'convene_db_lock_wait_seconds_total',
+      help: "Time transactions spent waiting for the database's write lock, held by another process",
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(opts.lockWaits().seconds);
+      },
+    });
+    new Gauge({
+      name: 'convene_db_lock_wait_longest_seconds',
+      help: "The longest wait of one transaction for the database's write lock since the server started",
+      registers: [registry],
+      collect() {
+        this.set(opts.lockWaits().longestSeconds);
       },
     });
 

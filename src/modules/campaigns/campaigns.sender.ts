@@ -40,6 +40,8 @@ export function outboxWaiting(outbox: Outbox): number {
 }
 
 const TICK_MS = 200;
+/** Copies rendered and handed over between two turns of the event loop. */
+const HAND_OVER_PIECE = 8;
 /** Counts that join every delivery of the campaign to the outbox are taken at most this often. */
 const STATS_MS = 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -92,12 +94,22 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
       if (campaigns.pendingCount(campaign.id) === 0) break;
       // Backpressure: the outbox holds at most one tick's worth beyond what the worker is sending, so a
       // slow mail server leaves the rest in the ledger (a pause or an unsubscribe acts on it at once).
-      const room = Math.min(perTick, perTick + 2 * options.concurrency - options.outboxBacklog());
-      if (room > 0) {
-        const handled = campaigns.enqueueBatch(campaign, rendered, room);
+      let room = Math.min(perTick, perTick + 2 * options.concurrency - options.outboxBacklog());
+      // A tick's worth goes in pieces, with the event loop let go between them: in the server, rendering and
+      // handing over a tick's 30-odd copies at once held up every request that arrived meanwhile.
+      // A stop or a pause that comes in between two pieces is seen before the next one.
+      let emptied = false;
+      while (room > 0 && !stopped) {
+        const handled = campaigns.enqueueBatch(campaign, rendered, Math.min(room, HAND_OVER_PIECE));
         worker.nudge();
-        if (handled === 0) break;
+        if (handled === 0) emptied = true;
+        room = handled === 0 ? 0 : room - handled;
+        if (room > 0) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          stopped = stopRequested();
+        }
       }
+      if (emptied || stopped) break;
       await sleep(Math.max(0, TICK_MS - (Date.now() - started)));
     }
     // Then wait for the messages already handed over (unless stopped: the worker finishes its own).

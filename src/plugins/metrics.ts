@@ -81,7 +81,7 @@ export default fp<MetricsOptions>(
     // the event loop: every request behind it waits too.
     new Counter({
       name: 'convene_db_lock_waits_total',
-      help: "Transactions that waited for the database's write lock, held by another process",
+      help: 'Transactions whose BEGIN IMMEDIATE took 0.5 ms or more: waiting for the write lock another process held (rarely, a pause of this process)',
       registers: [registry],
       collect() {
         this.reset();

@@ -106,18 +106,28 @@ t.test('a write that waits for another process holding the write lock is counted
   t.equal((await edit('Quiet')).statusCode, 200);
   t.same(await waits(), { count: 0, seconds: 0, longest: 0 }, 'a write with the lock free waited for nothing');
 
-  // Another process (as the newsletter CLI would) takes the write lock and holds it for 200 ms.
+  // Another process (as the newsletter CLI would) takes the write lock and holds it for 200 ms. It opens the
+  // database as Convene does (the driver Convene loads on this Node).
   const holder = spawn(
     process.execPath,
     [
+      '--import',
+      'tsx',
+      '--input-type=module',
       '-e',
-      `const db = new (require('better-sqlite3'))(${JSON.stringify(path)}); db.exec('BEGIN IMMEDIATE');` +
-        `console.log('locked'); setTimeout(() => { db.exec('COMMIT'); db.close(); }, 200);`,
+      `import { openDatabase } from ${JSON.stringify(join(projectRoot, 'src/db/client.ts'))};` +
+        `const { sqlite } = openDatabase(process.env.HOLD_DB); sqlite.exec('BEGIN IMMEDIATE');` +
+        `process.stdout.write('locked\\n'); setTimeout(() => { sqlite.exec('COMMIT'); sqlite.close(); }, 200);`,
     ],
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+    { cwd: projectRoot, env: { ...process.env, HOLD_DB: path }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const exited = new Promise((resolve) => holder.once('exit', resolve));
-  await new Promise((resolve) => createInterface({ input: holder.stdout! }).once('line', resolve));
+  const exited = new Promise<number | null>((resolve) => holder.once('exit', resolve));
+  const locked = await Promise.race([
+    new Promise<boolean>((resolve) => createInterface({ input: holder.stdout! }).once('line', (line) => resolve(line === 'locked'))),
+    exited.then(() => false),
+  ]);
+  t.ok(locked, 'the other process holds the lock');
+  if (!locked) return;
   t.equal((await edit('Waited')).statusCode, 200, 'the write went through once the lock was free');
   await exited;
   const after = await waits();

@@ -1,4 +1,6 @@
 // Pitch bookings end to end: real HTTP for the race, a real SMTP server for the emails, real calendar parsers.
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser, createMemberWithToken } from './fixtures.js';
@@ -623,4 +625,35 @@ t.test('default cutoff and booking close agree; contradicting settings are refus
   const refused = await app.inject({ method: 'DELETE', url: `/v1/bookings/${third.id}`, headers: cat.auth });
   t.equal(refused.json().code, 'CANCELLATION_CUTOFF_PASSED');
   t.match(refused.json().detail, /huddles@north-west\.example/);
+});
+
+t.test('a member suspended while their booking request is still arriving cannot book: the member is read when it is handled', async (t) => {
+  const { app, huddleId, member, auth, activeCount } = await setup(t);
+  const ada = member('ada@example.org', 'Analytical Engines');
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const socket = connect((app.server.address() as AddressInfo).port, '127.0.0.1');
+  t.teardown(() => socket.destroy());
+  await once(socket, 'connect');
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+  const body = JSON.stringify({ title: 'Our news' });
+  // The headers first: the token is checked as they arrive, while the member is still active.
+  socket.write(
+    `POST /v1/huddles/${huddleId}/bookings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${ada.auth.authorization}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const suspended = await app.inject({
+    method: 'PATCH',
+    url: `/v1/clusters/north-west/members/${ada.member.id}`,
+    headers: auth,
+    payload: { status: 'suspended' },
+  });
+  t.equal(suspended.statusCode, 200);
+  // Then the body, after the suspension.
+  socket.write(body);
+  await once(socket, 'end');
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
+  t.ok(status === 403 || status === 401, `refused (${status})`);
+  t.equal(activeCount(), 0, 'no booking outlives the suspension');
 });

@@ -9,7 +9,6 @@ import { decodeCursor, pageOf, type Page } from '../../lib/pagination.js';
 import { cleanName, isEmailAddress, normaliseEmail } from '../../lib/text.js';
 import { hook } from '../../lib/hooks.js';
 import { hashToken } from '../../lib/tokens.js';
-import type { MemberPrincipal } from '../../shared/principals.js';
 import type { Site } from '../../shared/site.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { Cluster } from '../clusters/clusters.service.js';
@@ -166,9 +165,9 @@ export function createMembersService(deps: {
     insert,
     get,
 
-    /** The member behind a member token (the resolver checked it is active a moment ago, reading the row). */
-    signedIn(principal: MemberPrincipal): Member {
-      const member = deps.signIn.memberReadWith(principal) ?? byId.get({ id: principal.memberId });
+    /** The member behind a member token (the resolver checked it is active a moment ago). */
+    signedIn(principal: { memberId: string }): Member {
+      const member = byId.get({ id: principal.memberId });
       if (!member) throw problem('INVALID_CREDENTIALS');
       return member;
     },

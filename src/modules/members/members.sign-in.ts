@@ -1,7 +1,7 @@
 // Member sign-in: one-time codes sent by email, exchanged for member tokens that expire and can be revoked.
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { members, memberTokens, signInCodes, type Member, type MemberTokenKind } from '../../db/schema.js';
+import { members, memberTokens, signInCodes, type MemberTokenKind } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import { boundedCache } from '../../lib/cache.js';
 import type { Clock } from '../../lib/clock.js';
@@ -35,9 +35,6 @@ export type SignIn = ReturnType<typeof createSignIn>;
 
 export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; outbox: Outbox; clusters: ClustersService; site: Site }) {
   const { db, clock, audit, outbox } = deps;
-  // The member row read with each token, kept for the request that presented it (members.signedIn),
-  // so a request reads its member once.
-  const readWith = new WeakMap<MemberPrincipal, Member>();
   // When each address was last sent links; the addresses heard of longest ago go first when full.
   const recentLinks = boundedCache<string, number[]>(MAX_TRACKED_ADDRESSES);
 
@@ -49,7 +46,10 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
       revokedAt: memberTokens.revokedAt,
       lastUsedAt: memberTokens.lastUsedAt,
       kind: memberTokens.kind,
-      member: members,
+      memberId: members.id,
+      memberName: members.name,
+      memberStatus: members.status,
+      clusterId: members.clusterId,
     })
     .from(memberTokens)
     .innerJoin(members, eq(members.id, memberTokens.memberId))
@@ -225,22 +225,15 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
         markUsed: (current, at) => touchToken.run({ id: current.tokenId, now: at.getTime() }),
       });
       // A browser session works only from its cookie, on the pages; an API token only as a bearer token.
-      if (!row || row.member.status !== 'active' || row.kind !== kind) return null;
-      const principal: MemberPrincipal = {
+      if (!row || row.memberStatus !== 'active' || row.kind !== kind) return null;
+      return {
         kind: 'member',
-        memberId: row.member.id,
-        clusterId: row.member.clusterId,
-        clusterSlug: deps.clusters.slugOf(row.member.clusterId),
+        memberId: row.memberId,
+        clusterId: row.clusterId,
+        clusterSlug: deps.clusters.slugOf(row.clusterId),
         tokenId: row.tokenId,
-        label: row.member.name,
+        label: row.memberName,
       };
-      readWith.set(principal, row.member);
-      return principal;
-    },
-
-    /** The member row read with this principal's token in this request, if it came from resolveToken. */
-    memberReadWith(principal: MemberPrincipal): Member | undefined {
-      return readWith.get(principal);
     },
 
     /** Spends every open sign-in code of a member (on suspension), so none works after reactivation. */

@@ -17,7 +17,7 @@ import securityPlugin from './plugins/security.js';
 import authPlugin from './plugins/auth.js';
 import idempotencyPlugin from './plugins/idempotency.js';
 import openapiPlugin from './plugins/openapi.js';
-import mailerPlugin from './plugins/mailer.js';
+import mailerPlugin, { type MailRunner } from './plugins/mailer.js';
 import inboundMailPlugin from './plugins/inbound-mail.js';
 import metricsPlugin from './plugins/metrics.js';
 import healthPlugin from './plugins/health.js';
@@ -53,6 +53,11 @@ export interface AppDeps {
   logger?: FastifyBaseLogger | false;
   /** Where log lines go instead of stdout, for a logger made here (tests read them). */
   logStream?: NodeJS.WritableStream;
+  /**
+   * Runs the mail worker and the scheduled sends elsewhere (the server's mail thread, src/mail-thread.ts):
+   * the app starts and stops it in their place. By default both run on this thread, over `services`.
+   */
+  mailRunner?: MailRunner;
 }
 
 /** How often Node looks for requests over their time: a tenth of the limit, between 100 ms and 1 s. */
@@ -126,7 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(idempotencyPlugin);
   await app.register(openapiPlugin, { version });
   await app.register(mailerPlugin, {
-    worker: services.mail.worker({ logger: app.log.child({ component: 'mailer' }) }),
+    worker: deps.mailRunner ?? services.mail.worker({ logger: app.log.child({ component: 'mailer' }) }),
     enabled: config.mailWorker,
     // Half the shutdown grace for sends in flight; the rest is for the HTTP side and the database.
     graceMs: config.shutdownGraceMs / 2,
@@ -148,7 +153,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(healthPlugin);
   await app.register(assetsPlugin);
-  await app.register(jobsPlugin, { jobs: services.jobs, enabled: config.jobs, intervalMs: config.jobIntervalMs });
+  // The scheduled sends' job runs where the mail is sent.
+  const jobs = deps.mailRunner ? services.jobs.filter((job) => job !== services.scheduler.job) : services.jobs;
+  await app.register(jobsPlugin, { jobs, enabled: config.jobs, intervalMs: config.jobIntervalMs });
 
   await app.register(clustersRoutes, { clusters });
   await app.register(auditRoutes, { audit });

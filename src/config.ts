@@ -47,6 +47,8 @@ export interface Config {
   /** Writes per minute per authenticated principal (API key or member token). */
   writeRateLimitPerMinute: number;
   mailWorker: boolean;
+  /** The mail worker and scheduled sends on a thread of their own (the server only), so their rendering and signing never hold up a request. */
+  mailThread: boolean;
   /** Run the timed jobs (offer expiry) in this process. */
   jobs: boolean;
   jobIntervalMs: number;
@@ -291,6 +293,12 @@ export const settings = {
     parse: integer(600, 1, 1_000_000),
   },
   MAIL_WORKER: { description: 'Run the outbox mail worker inside the server', example: 'true', parse: flag(true) },
+  MAIL_THREAD: {
+    description:
+      "Run the server's mail worker and scheduled newsletters on a thread of their own (with its own database connection), so rendering and DKIM signing never hold up a request",
+    example: 'true',
+    parse: flag(true),
+  },
   MAIL_MAX_ATTEMPTS: { description: 'Attempts before a temporarily failing email is given up', example: '8', parse: integer(8, 1, 50) },
   MAIL_CONCURRENCY: { description: 'Emails sent at once by the worker', example: '4', parse: integer(4, 1, 64) },
   TIMED_JOBS: {
@@ -338,6 +346,7 @@ export function loadConfig(env: Env = process.env): Config {
     mailgunSigningKey: get('MAILGUN_WEBHOOK_SIGNING_KEY'),
     writeRateLimitPerMinute: get('WRITE_RATE_LIMIT_PER_MINUTE'),
     mailWorker: get('MAIL_WORKER'),
+    mailThread: get('MAIL_THREAD'),
     mailMaxAttempts: get('MAIL_MAX_ATTEMPTS'),
     mailConcurrency: get('MAIL_CONCURRENCY'),
     jobs: get('TIMED_JOBS'),

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { migrateDatabase, openDatabase } from './db/client.js';
 import { systemClock } from './lib/clock.js';
 import { loggerOptions } from './lib/logging.js';
+import { createMailThread } from './mail-thread.js';
 import { createServices } from './services.js';
 
 export async function main(): Promise<void> {
@@ -22,9 +23,12 @@ export async function main(): Promise<void> {
   const logger = pino(loggerOptions(config.logLevel));
   const database = openDatabase(config.databasePath);
   migrateDatabase(database.db);
-  const services = createServices({ db: database.db, clock: systemClock, config, mail: { logger: logger.child({ component: 'mailer' }) } });
+  const mailLogger = logger.child({ component: 'mailer' });
+  const services = createServices({ db: database.db, clock: systemClock, config, mail: { logger: mailLogger } });
+  const mailRunner =
+    config.mailWorker && config.mailThread ? createMailThread({ config, logger: mailLogger, log: true, outbox: services.outbox }) : undefined;
   // From here the app owns the database and the services, and closes them when it closes.
-  const app = await buildApp({ database, services, logger });
+  const app = await buildApp({ database, services, logger, mailRunner });
 
   closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');

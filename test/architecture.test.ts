@@ -52,7 +52,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   modules: ['plugins', 'lib', 'db', 'shared', 'config', 'errors'],
   services: ['modules', 'lib', 'db', 'shared', 'config', 'errors'],
   app: ['services', 'plugins', 'modules', 'lib', 'db', 'shared', 'config', 'errors'],
-  server: ['app', 'services', 'lib', 'db', 'config', 'errors'],
+  'mail-thread': ['services', 'modules', 'lib', 'db', 'config', 'errors'],
+  server: ['app', 'mail-thread', 'services', 'lib', 'db', 'config', 'errors'],
   cli: ['services', 'modules', 'lib', 'db', 'shared', 'config', 'errors'],
 };
 

@@ -7,7 +7,9 @@
 //   dkim:1           the cluster sends as news@convene.bench and signs with its own DKIM key, also
 //                    written to <dataDir>/dkim.pem for a baseline that signs the same way
 // BENCH_SEND_TO=<smtp url>: the server's own mail worker and timed jobs run (each second), sending there
-//                    (for a newsletter sent from the server); without it neither runs.
+//                    (for a newsletter sent from the server), the worker and scheduled sends on the mail
+//                    thread as `npm start` runs them (BENCH_MAIL_THREAD=false: on the main
+//                    thread); without it neither runs.
 // BENCH_PROFILE=<file>: a CPU profile from the end of seeding until the process is stopped (bench/profile.ts).
 // Announces {url, key, dataDir, ids, count, huddles, slotted, tokens} on stdout.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,8 @@ import { migrateDatabase, openDatabase } from '../../src/db/client.js';
 import { subscribers } from '../../src/db/schema.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createServices } from '../../src/services.js';
+import { createMailThread } from '../../src/mail-thread.js';
+import { SILENT_LOGGER } from '../../src/modules/outbox/outbox.worker.js';
 import { newId } from '../../src/lib/ids.js';
 import { generateDkimPrivateKey } from '../../src/lib/dkim.js';
 import { BENCH_ENV } from './env.js';
@@ -30,6 +34,7 @@ const config = loadConfig({
   ...BENCH_ENV,
   DATA_DIR: dataDir,
   ...(sendTo ? { SMTP_URL: sendTo, MAIL_WORKER: 'true', TIMED_JOBS: 'true', TIMED_JOB_INTERVAL_MS: '1000', MAIL_CONCURRENCY: '4' } : {}),
+  ...(sendTo && process.env.BENCH_MAIL_THREAD ? { MAIL_THREAD: process.env.BENCH_MAIL_THREAD } : {}),
 });
 const database = openDatabase(config.databasePath);
 migrateDatabase(database.db);
@@ -40,7 +45,9 @@ const key = services.organisers.create('bench', { email: 'organiser@bench.exampl
 const auth = { authorization: `Bearer ${key}` };
 
 // No request log (as in the earlier runs); an SQLITE_BUSY would surface as a 5xx answer, which breaks the gates.
-const app = await buildApp({ database, services, logger: false });
+const mailRunner =
+  sendTo && config.mailThread ? createMailThread({ config, logger: SILENT_LOGGER, log: false, outbox: services.outbox }) : undefined;
+const app = await buildApp({ database, services, logger: false, mailRunner });
 const seeds = new Map((process.env.BENCH_SEED ?? 'none').split(',').map((seed) => seed.split(':') as [string, string]));
 const huddles: [string, number][] = [];
 const slotted: string[] = [];

@@ -11,3 +11,21 @@ export interface TimedJob {
    */
   run: () => number;
 }
+
+/** Where a run of the jobs reports: what each handled, and a job that failed (it runs again next time). */
+export interface JobsLog {
+  info(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/** Runs each job once, in order; a job that throws is logged and the next one still runs. */
+export function runJobs(jobs: readonly TimedJob[], log: JobsLog): void {
+  for (const job of jobs) {
+    try {
+      const handled = job.run();
+      if (handled > 0) log.info({ job: job.name, handled }, 'job ran');
+    } catch (error) {
+      log.error({ err: error, job: job.name }, 'job failed; it runs again next time');
+    }
+  }
+}

@@ -1,7 +1,7 @@
 // Runs the modules' timed jobs inside the server: each every `intervalMs` (one at a time, in order),
 // stopping with the server. Jobs are idempotent, so a second server running them too only repeats a query.
 import fp from 'fastify-plugin';
-import type { TimedJob } from '../lib/jobs.js';
+import { runJobs, type TimedJob } from '../lib/jobs.js';
 
 export interface JobsPluginOptions {
   jobs: TimedJob[];
@@ -15,16 +15,7 @@ export default fp<JobsPluginOptions>(
     if (!enabled) return;
     let timer: NodeJS.Timeout | undefined;
     // Every job is synchronous, so one tick always ends before the next can start.
-    const tick = () => {
-      for (const job of jobs) {
-        try {
-          const handled = job.run();
-          if (handled > 0) app.log.info({ job: job.name, handled }, 'job ran');
-        } catch (error) {
-          app.log.error({ err: error, job: job.name }, 'job failed; it runs again next time');
-        }
-      }
-    };
+    const tick = () => runJobs(jobs, app.log);
     app.addHook('onReady', async () => {
       timer = setInterval(tick, intervalMs);
       timer.unref();

@@ -1,0 +1,150 @@
+// The server's mail on a thread of its own (MAIL_THREAD, on by default): the outbox's mail worker and the
+// scheduled newsletters run there, over the same service graph built on a second database connection,
+// so rendering copies, signing them (DKIM) and talking SMTP use another core and never hold up a
+// request on the main thread. The main thread tells the thread when it queues mail (so a confirmation
+// leaves at once, not at the next poll) and when the server closes. A thread that dies is restarted.
+//
+// This file is both sides: loaded as the mail thread (the Worker below runs this same file, or in the
+// built server the bundle that holds it), it runs the thread; imported, it gives the main thread's handle.
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
+import type { Config } from './config.js';
+import { closeDatabase, openDatabase } from './db/client.js';
+import { systemClock } from './lib/clock.js';
+import { runJobs } from './lib/jobs.js';
+import { loggerOptions } from './lib/logging.js';
+import { SILENT_LOGGER, type MailLogger } from './modules/outbox/outbox.worker.js';
+import type { Outbox } from './modules/outbox/outbox.service.js';
+import { createServices } from './services.js';
+
+/** What the main thread hands the mail thread (structured-cloned). */
+interface ThreadData {
+  convene: 'mail-thread';
+  config: Config;
+  /** Log as the server does (to stdout at LOG_LEVEL), or not at all. */
+  log: boolean;
+}
+
+type ToThread = { type: 'nudge' } | { type: 'stop'; graceMs: number };
+type FromThread = { type: 'ready' } | { type: 'stopped' };
+
+/** Restarts of a thread that died wait this long, doubling up to a minute. */
+const FIRST_RESTART_MS = 1_000;
+const LONGEST_RESTART_MS = 60_000;
+
+export interface MailThread {
+  /** Starts the thread (when the server is ready). */
+  start(): void;
+  /** Resolves when the thread has built its services and started sending (tests wait for it). */
+  ready(): Promise<void>;
+  /** Whether the thread is there (started and not yet ended). */
+  running(): boolean;
+  /** Lets sends in flight finish (aborted after `graceMs`), stops the scheduled sends, and ends the thread. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/**
+ * A thread that runs this file: the built server's bundle (or compiled file) as it is; the TypeScript
+ * source (the tests, `npm run dev`, the benchmarks) through tsx, which a thread does not inherit.
+ */
+function threadOfThisFile(options: { workerData: ThreadData; name: string }): Worker {
+  const self = import.meta.url;
+  if (!self.endsWith('.ts')) return new Worker(new URL(self), options);
+  // tsx's ES module API (its CommonJS twin cannot register from a thread): found beside the one require finds.
+  const tsx = pathToFileURL(createRequire(self).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const start = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(self)}); });`;
+  return new Worker(start, { ...options, eval: true });
+}
+
+/** The main thread's handle on the mail thread. `outbox` is the main thread's: its enqueues wake the thread. */
+export function createMailThread(deps: { config: Config; logger: MailLogger; log: boolean; outbox: Outbox }): MailThread {
+  const { config, logger, outbox } = deps;
+  let thread: Worker | undefined;
+  let stopping = false;
+  let restartIn = FIRST_RESTART_MS;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let unsubscribe: (() => void) | undefined;
+  let readyNow: (() => void) | undefined;
+  let readyPromise = new Promise<void>((resolve) => (readyNow = resolve));
+  const post = (message: ToThread) => thread?.postMessage(message);
+
+  function spawn(): void {
+    const data: ThreadData = { convene: 'mail-thread', config, log: deps.log };
+    const worker = threadOfThisFile({ workerData: data, name: 'convene-mail' });
+    thread = worker;
+    worker.on('message', (message: FromThread) => {
+      if (message.type === 'ready') {
+        restartIn = FIRST_RESTART_MS;
+        readyNow?.();
+      }
+    });
+    worker.on('error', (err) => logger.error({ err }, 'the mail thread failed'));
+    worker.on('exit', (code) => {
+      if (thread === worker) thread = undefined;
+      if (stopping) return;
+      // Queued mail waits safely in the outbox; a claimed message's lease runs out and it is sent again.
+      logger.error({ code, restartInMs: restartIn }, 'the mail thread stopped; restarting it');
+      readyPromise = new Promise<void>((resolve) => (readyNow = resolve));
+      restartTimer = setTimeout(spawn, restartIn);
+      restartTimer.unref();
+      restartIn = Math.min(restartIn * 2, LONGEST_RESTART_MS);
+    });
+  }
+
+  return {
+    start() {
+      if (thread || stopping) return;
+      unsubscribe = outbox.onEnqueued(() => post({ type: 'nudge' }));
+      spawn();
+    },
+    ready: () => readyPromise,
+    running: () => thread !== undefined,
+    async stop(graceMs) {
+      stopping = true;
+      clearTimeout(restartTimer);
+      unsubscribe?.();
+      const worker = thread;
+      if (!worker) return;
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      post({ type: 'stop', graceMs });
+      // The thread's own stop aborts sends after graceMs; past that and a margin, it is ended.
+      const deadline = setTimeout(() => void worker.terminate(), graceMs + 5_000);
+      await exited;
+      clearTimeout(deadline);
+    },
+  };
+}
+
+/** The thread itself: the service graph on its own connection, the mail worker, and the scheduled sends' job. */
+function runThread(data: ThreadData): void {
+  const port = parentPort!;
+  const { config } = data;
+  const logger: MailLogger = data.log ? pino(loggerOptions(config.logLevel)).child({ component: 'mailer', thread: 'mail' }) : SILENT_LOGGER;
+  const database = openDatabase(config.databasePath);
+  const services = createServices({ db: database.db, clock: systemClock, config, mail: { logger } });
+  const worker = services.mail.worker({ logger });
+  worker.start();
+  const jobs = config.jobs ? setInterval(() => runJobs([services.scheduler.job], logger), config.jobIntervalMs) : undefined;
+
+  port.on('message', (message: ToThread) => {
+    if (message.type === 'nudge') worker.nudge();
+    else if (message.type === 'stop') void stop(message.graceMs);
+  });
+  port.postMessage({ type: 'ready' } satisfies FromThread);
+
+  async function stop(graceMs: number): Promise<void> {
+    clearInterval(jobs);
+    try {
+      await worker.stop(graceMs);
+      await services.close();
+    } finally {
+      closeDatabase(database.sqlite);
+      port.postMessage({ type: 'stopped' } satisfies FromThread);
+      process.exit(0); // in a thread: ends the thread
+    }
+  }
+}
+
+if (!isMainThread && (workerData as Partial<ThreadData> | null)?.convene === 'mail-thread') runThread(workerData as ThreadData);

@@ -11,7 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Config } from './config.js';
-import { closeDatabase, openDatabase } from './db/client.js';
+import { closeDatabase, openDatabase, shareWriteGate, type Sqlite } from './db/client.js';
+import { newWriteGateMemory, resetGate } from './db/write-gate.js';
 import { systemClock } from './lib/clock.js';
 import { runJobs } from './lib/jobs.js';
 import { loggerOptions } from './lib/logging.js';
@@ -25,6 +26,8 @@ interface ThreadData {
   config: Config;
   /** Log as the server does (to stdout at LOG_LEVEL), or not at all. */
   log: boolean;
+  /** The write gate shared with the server's connection (src/db/write-gate.ts): the server's requests go first. */
+  gate: SharedArrayBuffer;
 }
 
 type ToThread = { type: 'nudge' } | { type: 'stop'; graceMs: number };
@@ -53,14 +56,23 @@ function threadOfThisFile(options: { workerData: ThreadData; name: string }): Wo
   const self = import.meta.url;
   if (!self.endsWith('.ts')) return new Worker(new URL(self), options);
   // tsx's ES module API (its CommonJS twin cannot register from a thread): found beside the one require finds.
-  const tsx = pathToFileURL(createRequire(self).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const tsx = pathToFileURL(
+    createRequire(self)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
   const start = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(self)}); });`;
   return new Worker(start, { ...options, eval: true });
 }
 
-/** The main thread's handle on the mail thread. `outbox` is the main thread's: its enqueues wake the thread. */
-export function createMailThread(deps: { config: Config; logger: MailLogger; log: boolean; outbox: Outbox }): MailThread {
+/**
+ * The main thread's handle on the mail thread. `outbox` is the main thread's: its enqueues wake the
+ * thread; `sqlite`, the main thread's connection, shares a write gate with the thread's, its side first.
+ */
+export function createMailThread(deps: { config: Config; logger: MailLogger; log: boolean; outbox: Outbox; sqlite: Sqlite }): MailThread {
   const { config, logger, outbox } = deps;
+  const gate = newWriteGateMemory();
+  shareWriteGate(deps.sqlite, gate, { priority: true });
   let thread: Worker | undefined;
   let stopping = false;
   let restartIn = FIRST_RESTART_MS;
@@ -71,7 +83,7 @@ export function createMailThread(deps: { config: Config; logger: MailLogger; log
   const post = (message: ToThread) => thread?.postMessage(message);
 
   function spawn(): void {
-    const data: ThreadData = { convene: 'mail-thread', config, log: deps.log };
+    const data: ThreadData = { convene: 'mail-thread', config, log: deps.log, gate };
     const worker = threadOfThisFile({ workerData: data, name: 'convene-mail' });
     thread = worker;
     worker.on('message', (message: FromThread) => {
@@ -83,6 +95,8 @@ export function createMailThread(deps: { config: Config; logger: MailLogger; log
     worker.on('error', (err) => logger.error({ err }, 'the mail thread failed'));
     worker.on('exit', (code) => {
       if (thread === worker) thread = undefined;
+      // A thread ended in the middle of a transaction would leave the gate shut.
+      resetGate(gate);
       if (stopping) return;
       // Queued mail waits safely in the outbox; a claimed message's lease runs out and it is sent again.
       logger.error({ code, restartInMs: restartIn }, 'the mail thread stopped; restarting it');
@@ -123,6 +137,7 @@ function runThread(data: ThreadData): void {
   const { config } = data;
   const logger: MailLogger = data.log ? pino(loggerOptions(config.logLevel)).child({ component: 'mailer', thread: 'mail' }) : SILENT_LOGGER;
   const database = openDatabase(config.databasePath);
+  shareWriteGate(database.sqlite, data.gate, { priority: false });
   const services = createServices({ db: database.db, clock: systemClock, config, mail: { logger } });
   const worker = services.mail.worker({ logger });
   worker.start();

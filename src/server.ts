@@ -26,7 +26,9 @@ export async function main(): Promise<void> {
   const mailLogger = logger.child({ component: 'mailer' });
   const services = createServices({ db: database.db, clock: systemClock, config, mail: { logger: mailLogger } });
   const mailRunner =
-    config.mailWorker && config.mailThread ? createMailThread({ config, logger: mailLogger, log: true, outbox: services.outbox }) : undefined;
+    config.mailWorker && config.mailThread
+      ? createMailThread({ config, logger: mailLogger, log: true, outbox: services.outbox, sqlite: database.sqlite })
+      : undefined;
   // From here the app owns the database and the services, and closes them when it closes.
   const app = await buildApp({ database, services, logger, mailRunner });
 

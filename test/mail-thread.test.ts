@@ -41,7 +41,7 @@ t.test(
     ).apiKey;
     const auth = { authorization: `Bearer ${key}` };
 
-    const mail = createMailThread({ config, logger: SILENT_LOGGER, log: false, outbox: services.outbox });
+    const mail = createMailThread({ config, logger: SILENT_LOGGER, log: false, outbox: services.outbox, sqlite: database.sqlite });
     const app = await buildApp({ database, services, logger: false, mailRunner: mail });
     let closed = false;
     t.teardown(async () => {

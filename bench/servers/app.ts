@@ -46,7 +46,9 @@ const auth = { authorization: `Bearer ${key}` };
 
 // No request log (as in the earlier runs); an SQLITE_BUSY would surface as a 5xx answer, which breaks the gates.
 const mailRunner =
-  sendTo && config.mailThread ? createMailThread({ config, logger: SILENT_LOGGER, log: false, outbox: services.outbox }) : undefined;
+  sendTo && config.mailThread
+    ? createMailThread({ config, logger: SILENT_LOGGER, log: false, outbox: services.outbox, sqlite: database.sqlite })
+    : undefined;
 const app = await buildApp({ database, services, logger: false, mailRunner });
 const seeds = new Map((process.env.BENCH_SEED ?? 'none').split(',').map((seed) => seed.split(':') as [string, string]));
 const huddles: [string, number][] = [];

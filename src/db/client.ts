@@ -8,6 +8,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
 import { migrationsFolder } from '../lib/paths.js';
+import { enterGate, leaveGate, writeGate, type WriteGate } from './write-gate.js';
 
 export type Sqlite = BetterSqlite3.Database;
 /** The Drizzle handle; `$client` is its better-sqlite3 connection. */
@@ -94,6 +95,16 @@ export type DbOrTx = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
 type Runner = BetterSqlite3.Transaction<(work: (tx: DbOrTx) => unknown, db: Db, asked: number) => unknown>;
 /** One better-sqlite3 transaction function per connection, made on first use. */
 const runners = new WeakMap<Sqlite, Runner>();
+/** The write gate a connection shares with another thread's (src/db/write-gate.ts), if it does. */
+const gates = new WeakMap<Sqlite, WriteGate>();
+
+/**
+ * From now on this connection's transactions (`immediate`) take the write gate in `memory` first,
+ * shared with a connection on another thread of this process; `priority`: this side goes first.
+ */
+export function shareWriteGate(sqlite: Sqlite, memory: SharedArrayBuffer, options: { priority: boolean }): void {
+  gates.set(sqlite, writeGate(memory, options));
+}
 
 /** The times this connection's transactions waited for the write lock, held by another process (/metrics). */
 export interface LockWaits {
@@ -143,5 +154,14 @@ export function immediate<T>(db: Db, work: (tx: DbOrTx) => T): T {
     runners.set(sqlite, runner);
   }
   // A savepoint inside an open transaction takes no lock.
-  return runner.immediate(work, db, sqlite.inTransaction ? 0 : performance.now()) as T;
+  if (sqlite.inTransaction) return runner.immediate(work, db, 0) as T;
+  const asked = performance.now();
+  const gate = gates.get(sqlite);
+  // The time at the gate counts as waiting for the lock, as the time in SQLite's busy handler does.
+  const inside = gate !== undefined && enterGate(gate);
+  try {
+    return runner.immediate(work, db, asked) as T;
+  } finally {
+    if (inside) leaveGate(gate);
+  }
 }

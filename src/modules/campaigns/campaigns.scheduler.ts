@@ -8,7 +8,7 @@ import type { Actor } from '../audit/audit.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import type { MailLogger, MailWorker } from '../outbox/outbox.worker.js';
 import type { Cluster } from '../../db/schema.js';
-import { outboxWaiting, sendCampaign } from './campaigns.sender.js';
+import { HAND_OVER_PIECE, outboxWaiting, sendCampaign } from './campaigns.sender.js';
 import type { CampaignsService } from './campaigns.service.js';
 
 const SCHEDULER: Actor = { type: 'system', label: 'scheduled send' };
@@ -38,6 +38,7 @@ export function createCampaignScheduler(deps: {
       pauseOnStop: false,
       outboxBacklog: () => outboxWaiting(deps.outbox),
       concurrency: deps.concurrency,
+      piece: HAND_OVER_PIECE,
     })
       .then(({ stats, stopped }) => logger.info({ campaignId, ...stats, stopped }, 'scheduled send ended'))
       .catch((err: unknown) => logger.error({ err, campaignId }, 'scheduled send failed; it shows as interrupted and is taken over'))

@@ -31,6 +31,14 @@ export interface SendOptions {
    * (a server shutting down in the middle of a scheduled send).
    */
   pauseOnStop?: boolean;
+  /**
+   * Copies handed over per transaction, with the event loop let go between two. The server's mail thread
+   * shares a write gate with the server's requests (src/db/write-gate.ts): a request waits for at most one
+   * such transaction, so they are kept short. Another process (`newsletter send`) has no gate: the
+   * server's writes wait for its lock in SQLite's busy handler, which a sender taking the lock often keeps
+   * out longer, so it hands over a whole tick at once (the default).
+   */
+  piece?: number;
 }
 
 /** What the outbox holds to send (queued or being sent), for SendOptions.outboxBacklog. */
@@ -40,8 +48,8 @@ export function outboxWaiting(outbox: Outbox): number {
 }
 
 const TICK_MS = 200;
-/** Copies rendered and handed over between two turns of the event loop. */
-const HAND_OVER_PIECE = 8;
+/** SendOptions.piece on the server's mail thread. */
+export const HAND_OVER_PIECE = 8;
 /** Counts that join every delivery of the campaign to the outbox are taken at most this often. */
 const STATS_MS = 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,12 +103,11 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
       // Backpressure: the outbox holds at most one tick's worth beyond what the worker is sending, so a
       // slow mail server leaves the rest in the ledger (a pause or an unsubscribe acts on it at once).
       let room = Math.min(perTick, perTick + 2 * options.concurrency - options.outboxBacklog());
-      // A tick's worth goes in pieces, with the event loop let go between them: in the server, rendering and
-      // handing over a tick's 30-odd copies at once held up every request that arrived meanwhile.
-      // A stop or a pause that comes in between two pieces is seen before the next one.
+      // A tick's worth goes in pieces (options.piece), with the event loop let go between them; a stop or a
+      // pause that comes in between two pieces is seen before the next one.
       let emptied = false;
       while (room > 0 && !stopped) {
-        const handled = campaigns.enqueueBatch(campaign, rendered, Math.min(room, HAND_OVER_PIECE));
+        const handled = campaigns.enqueueBatch(campaign, rendered, Math.min(room, options.piece ?? room));
         worker.nudge();
         if (handled === 0) emptied = true;
         room = handled === 0 ? 0 : room - handled;

@@ -2,6 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { cliActor, output, withServices, type CliContext } from './context.js';
 import { DEFAULT_KEY_DAYS } from '../modules/organisers/organisers.service.js';
+import { ORGANISER_ROLES, type OrganiserRole } from '../db/schema.js';
 
 interface Target {
   cluster: string;
@@ -12,6 +13,11 @@ function parseDays(value: string): number {
   const days = Number(value);
   if (!Number.isInteger(days) || days < 1) throw new InvalidArgumentError('a whole number of days, at least 1');
   return days;
+}
+
+function parseRole(value: string): OrganiserRole {
+  if (!(ORGANISER_ROLES as readonly string[]).includes(value)) throw new InvalidArgumentError(`one of ${ORGANISER_ROLES.join(', ')}`);
+  return value as OrganiserRole;
 }
 
 function keyLine(key: { prefix: string; createdAt: Date; expiresAt: Date | null; lastUsedAt: Date | null; revokedAt: Date | null }) {
@@ -36,7 +42,13 @@ export function organiserCommands(program: Command, context: CliContext): void {
     .requiredOption('--email <email>', "the organiser's email address")
     .requiredOption('--name <name>', "the organiser's name")
     .option('--valid-days <days>', 'days until the key expires', parseDays, DEFAULT_KEY_DAYS)
-    .action(async (options: Target & { name: string; validDays: number }, command: Command) => {
+    .option(
+      '--role <role>',
+      'organiser (runs the cluster) or viewer (a board member or funder: sees everything, changes nothing)',
+      parseRole,
+      'organiser' as OrganiserRole,
+    )
+    .action(async (options: Target & { name: string; validDays: number; role: OrganiserRole }, command: Command) => {
       await withServices(context, (services) => {
         const issued = services.organisers.create(options.cluster, options, cliActor());
         output(
@@ -46,12 +58,13 @@ export function organiserCommands(program: Command, context: CliContext): void {
             organiserId: issued.organiser.id,
             cluster: options.cluster,
             email: issued.organiser.email,
+            role: issued.organiser.role,
             apiKey: issued.apiKey,
             keyPrefix: issued.prefix,
             expiresAt: issued.expiresAt.toISOString(),
           },
           [
-            `Organiser ${issued.organiser.email} added to ${options.cluster}.`,
+            `${issued.organiser.role === 'viewer' ? 'Viewer' : 'Organiser'} ${issued.organiser.email} added to ${options.cluster}.`,
             `API key: ${issued.apiKey}`,
             `It expires on ${issued.expiresAt.toISOString().slice(0, 10)}. ${KEY_WARNING}`,
           ],
@@ -99,7 +112,10 @@ export function organiserCommands(program: Command, context: CliContext): void {
     .action(async (options: { cluster: string }, command: Command) => {
       await withServices(context, (services) => {
         const organisers = services.organisers.list(options.cluster);
-        const lines = organisers.flatMap((o) => [`${o.name} <${o.email}>`, ...o.keys.map(keyLine)]);
+        const lines = organisers.flatMap((o) => [
+          `${o.name} <${o.email}>${o.role === 'viewer' ? ' (viewer)' : ''}`,
+          ...o.keys.map(keyLine),
+        ]);
         output(context.io, jsonOf(command), organisers, lines.length ? lines : ['No organisers yet.']);
       });
     });

@@ -53,6 +53,9 @@ export const clusters = sqliteTable('clusters', {
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
 });
 
+export const ORGANISER_ROLES = ['organiser', 'viewer'] as const;
+export type OrganiserRole = (typeof ORGANISER_ROLES)[number];
+
 export const organisers = sqliteTable(
   'organisers',
   {
@@ -62,6 +65,8 @@ export const organisers = sqliteTable(
       .references(() => clusters.id, { onDelete: 'cascade' }),
     email: text('email').notNull(),
     name: text('name').notNull(),
+    /** 'organiser' runs the cluster; 'viewer' (a board member, a funder's staff) sees everything and changes nothing. */
+    role: text('role').$type<OrganiserRole>().notNull().default('organiser'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('organisers_cluster_email').on(t.clusterId, t.email)],

@@ -76,10 +76,14 @@ export default fp<AuthPluginOptions>(
       });
     }
 
-    function guard(allowed: PrincipalKind[]): onRequestHookHandler {
+    /** `changes`: the route changes something (any method but GET and HEAD), which a viewer may not. */
+    function guard(allowed: PrincipalKind[], changes: boolean): onRequestHookHandler {
       return async (request: FastifyRequest, _reply: FastifyReply) => {
         const principal = authenticate(request);
         if (!allowed.includes(principal.kind)) throw problem('FORBIDDEN', `This route is for ${allowed.join(' or ')}s`);
+        if (changes && principal.kind === 'organiser' && principal.role === 'viewer') {
+          throw problem('FORBIDDEN', "A viewer's key can see this cluster but not change it");
+        }
         // Compared before any lookup, so a key for another cluster learns nothing about this one.
         const cluster = (request.params as { cluster?: string } | undefined)?.cluster;
         if (cluster !== undefined && cluster !== principal.clusterSlug) {
@@ -119,7 +123,9 @@ export default fp<AuthPluginOptions>(
       const security = [...(optional ? [{}] : []), ...kinds.map((kind) => ({ [SECURITY_SCHEMES[kind]]: [] }))];
       route.schema = { ...route.schema, security };
       const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
-      route.onRequest = [optional ? optionalGuard(kinds) : guard(kinds), ...existing];
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const changes = methods.some((method) => method !== 'GET' && method !== 'HEAD');
+      route.onRequest = [optional ? optionalGuard(kinds) : guard(kinds, changes), ...existing];
     });
   },
   { name: 'auth', dependencies: ['context'] },

@@ -118,7 +118,9 @@ export default fp(
             [SECURITY_SCHEMES.organiser]: {
               type: 'http',
               scheme: 'bearer',
-              description: 'Organiser API key (cnv_org_...), from `convene organiser create`',
+              description:
+                "Organiser API key (cnv_org_...), from `convene organiser create`. A viewer's key " +
+                '(`--role viewer`: board members, funders) reads everything in its cluster and is refused every change (403 FORBIDDEN).',
             },
             [SECURITY_SCHEMES.member]: {
               type: 'http',

@@ -5,6 +5,8 @@ export type PrincipalKind = 'organiser' | 'member';
 
 export interface OrganiserPrincipal {
   kind: 'organiser';
+  /** A viewer's key reads everything in its cluster and changes nothing (the auth plugin refuses its writes). */
+  role: 'organiser' | 'viewer';
   organiserId: string;
   clusterId: string;
   clusterSlug: string;

@@ -1,7 +1,7 @@
 // Organisers and their API keys: created and revoked from the CLI, resolved on every organiser request.
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { apiKeys, organisers, type Organiser } from '../../db/schema.js';
+import { apiKeys, ORGANISER_ROLES, organisers, type Organiser, type OrganiserRole } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
@@ -38,6 +38,7 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
       lastUsedAt: apiKeys.lastUsedAt,
       organiserId: organisers.id,
       organiserName: organisers.name,
+      role: organisers.role,
       clusterId: apiKeys.clusterId,
     })
     .from(apiKeys)
@@ -84,13 +85,18 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
   }
 
   return {
-    /** Adds an organiser with a first API key. The key is returned here and never again. */
-    create(clusterSlug: string, input: { email: string; name: string; validDays?: number }, actor: Actor): IssuedKey {
+    /**
+     * Adds an organiser (or a viewer, who sees everything and changes nothing) with a first API key.
+     * The key is returned here and never again.
+     */
+    create(clusterSlug: string, input: { email: string; name: string; validDays?: number; role?: OrganiserRole }, actor: Actor): IssuedKey {
       const cluster = deps.clusters.get(clusterSlug);
       const email = normaliseEmail(input.email);
       const name = cleanName(input.name);
+      const role = input.role ?? 'organiser';
       if (!isEmailAddress(email)) throw problem('VALIDATION_FAILED', `"${input.email}" is not an email address`);
       if (!name) throw problem('VALIDATION_FAILED', 'name must be 1-200 characters on one line');
+      if (!ORGANISER_ROLES.includes(role)) throw problem('VALIDATION_FAILED', `role must be one of ${ORGANISER_ROLES.join(', ')}`);
       return immediate(db, (tx) => {
         const exists = tx
           .select({ id: organisers.id })
@@ -100,7 +106,7 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
         if (exists) throw problem('ORGANISER_EXISTS', `${email} is an organiser of "${clusterSlug}" already`);
         const organiser = tx
           .insert(organisers)
-          .values({ id: newId(), clusterId: cluster.id, email, name, createdAt: clock.now() })
+          .values({ id: newId(), clusterId: cluster.id, email, name, role, createdAt: clock.now() })
           .returning()
           .get();
         const key = insertKey(tx, organiser, input.validDays ?? DEFAULT_KEY_DAYS);
@@ -109,7 +115,7 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
           action: 'organiser.created',
           targetType: 'organiser',
           targetId: organiser.id,
-          after: { email, name, keyPrefix: key.prefix },
+          after: { email, name, role, keyPrefix: key.prefix },
         });
         return { organiser, ...key };
       });
@@ -198,6 +204,7 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
       if (!row) return null;
       return {
         kind: 'organiser',
+        role: row.role,
         organiserId: row.organiserId,
         clusterId: row.clusterId,
         clusterSlug: deps.clusters.slugOf(row.clusterId),

@@ -1,0 +1,1 @@
+ALTER TABLE `organisers` ADD `role` text DEFAULT 'organiser' NOT NULL;

@@ -25,8 +25,9 @@ export async function main(): Promise<void> {
   migrateDatabase(database.db);
   const mailLogger = logger.child({ component: 'mailer' });
   const services = createServices({ db: database.db, clock: systemClock, config, mail: { logger: mailLogger } });
+  // A database in memory is this connection's alone: a thread's would be another, empty one.
   const mailRunner =
-    config.mailWorker && config.mailThread
+    config.mailWorker && config.mailThread && config.databasePath !== ':memory:'
       ? createMailThread({ config, logger: mailLogger, log: true, outbox: services.outbox, sqlite: database.sqlite })
       : undefined;
   // From here the app owns the database and the services, and closes them when it closes.

@@ -130,8 +130,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(idempotencyPlugin);
   await app.register(openapiPlugin, { version });
+  // The mail runner runs (and so runs the scheduled sends) only where MAIL_WORKER is on.
+  const mailRunner = config.mailWorker ? deps.mailRunner : undefined;
   await app.register(mailerPlugin, {
-    worker: deps.mailRunner ?? services.mail.worker({ logger: app.log.child({ component: 'mailer' }) }),
+    worker: mailRunner ?? services.mail.worker({ logger: app.log.child({ component: 'mailer' }) }),
     enabled: config.mailWorker,
     // Half the shutdown grace for sends in flight; the rest is for the HTTP side and the database.
     graceMs: config.shutdownGraceMs / 2,
@@ -154,7 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthPlugin);
   await app.register(assetsPlugin);
   // The scheduled sends' job runs where the mail is sent.
-  const jobs = deps.mailRunner ? services.jobs.filter((job) => job !== services.scheduler.job) : services.jobs;
+  const jobs = mailRunner ? services.jobs.filter((job) => job !== services.scheduler.job) : services.jobs;
   await app.register(jobsPlugin, { jobs, enabled: config.jobs, intervalMs: config.jobIntervalMs });
 
   await app.register(clustersRoutes, { clusters });

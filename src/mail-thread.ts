@@ -18,6 +18,7 @@ import { runJobs } from './lib/jobs.js';
 import { loggerOptions } from './lib/logging.js';
 import { SILENT_LOGGER, type MailLogger } from './modules/outbox/outbox.worker.js';
 import type { Outbox } from './modules/outbox/outbox.service.js';
+import type { CampaignsService } from './modules/campaigns/campaigns.service.js';
 import { createServices } from './services.js';
 
 /** What the main thread hands the mail thread (structured-cloned). */
@@ -33,9 +34,11 @@ interface ThreadData {
 type ToThread = { type: 'nudge' } | { type: 'stop'; graceMs: number };
 type FromThread = { type: 'ready' } | { type: 'stopped' };
 
-/** Restarts of a thread that died wait this long, doubling up to a minute. */
+/** Restarts of a thread that died wait this long, doubling up to a minute (back to the first after a minute up). */
 const FIRST_RESTART_MS = 1_000;
 const LONGEST_RESTART_MS = 60_000;
+/** On close, the thread gets the sends' grace and this much more before it is ended. */
+const STOP_MARGIN_MS = 1_000;
 
 export interface MailThread {
   /** Starts the thread (when the server is ready). */
@@ -68,8 +71,16 @@ function threadOfThisFile(options: { workerData: ThreadData; name: string }): Wo
 /**
  * The main thread's handle on the mail thread. `outbox` is the main thread's: its enqueues wake the
  * thread; `sqlite`, the main thread's connection, shares a write gate with the thread's, its side first.
+ * When the thread dies, what it held is given back at once (`outbox`, `campaigns`: the main thread's).
  */
-export function createMailThread(deps: { config: Config; logger: MailLogger; log: boolean; outbox: Outbox; sqlite: Sqlite }): MailThread {
+export function createMailThread(deps: {
+  config: Config;
+  logger: MailLogger;
+  log: boolean;
+  outbox: Outbox;
+  campaigns: Pick<CampaignsService, 'dropOwnSends'>;
+  sqlite: Sqlite;
+}): MailThread {
   const { config, logger, outbox } = deps;
   const gate = newWriteGateMemory();
   shareWriteGate(deps.sqlite, gate, { priority: true });
@@ -85,12 +96,10 @@ export function createMailThread(deps: { config: Config; logger: MailLogger; log
   function spawn(): void {
     const data: ThreadData = { convene: 'mail-thread', config, log: deps.log, gate };
     const worker = threadOfThisFile({ workerData: data, name: 'convene-mail' });
+    const spawned = Date.now();
     thread = worker;
     worker.on('message', (message: FromThread) => {
-      if (message.type === 'ready') {
-        restartIn = FIRST_RESTART_MS;
-        readyNow?.();
-      }
+      if (message.type === 'ready') readyNow?.();
     });
     worker.on('error', (err) => logger.error({ err }, 'the mail thread failed'));
     worker.on('exit', (code) => {
@@ -98,8 +107,19 @@ export function createMailThread(deps: { config: Config; logger: MailLogger; log
       // A thread ended in the middle of a transaction would leave the gate shut.
       resetGate(gate);
       if (stopping) return;
-      // Queued mail waits safely in the outbox; a claimed message's lease runs out and it is sent again.
-      logger.error({ code, restartInMs: restartIn }, 'the mail thread stopped; restarting it');
+      // Queued mail waits safely in the outbox. The server's main thread claims no mail and sends no
+      // campaign, so what this process holds was the dead thread's: its claimed messages go back to the
+      // queue (those in flight may go twice) and its campaigns show as interrupted, for the next thread.
+      let released = 0;
+      let dropped = 0;
+      try {
+        released = outbox.releaseOwnClaims();
+        dropped = deps.campaigns.dropOwnSends();
+      } catch (err) {
+        logger.error({ err }, 'what the mail thread held could not be given back; its leases will run out');
+      }
+      if (Date.now() - spawned >= LONGEST_RESTART_MS) restartIn = FIRST_RESTART_MS;
+      logger.error({ code, restartInMs: restartIn, released, interrupted: dropped }, 'the mail thread stopped; restarting it');
       readyPromise = new Promise<void>((resolve) => (readyNow = resolve));
       restartTimer = setTimeout(spawn, restartIn);
       restartTimer.unref();
@@ -123,8 +143,8 @@ export function createMailThread(deps: { config: Config; logger: MailLogger; log
       if (!worker) return;
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       post({ type: 'stop', graceMs });
-      // The thread's own stop aborts sends after graceMs; past that and a margin, it is ended.
-      const deadline = setTimeout(() => void worker.terminate(), graceMs + 5_000);
+      // The thread's own stop gives up on sends after graceMs; past that and a margin, it is ended.
+      const deadline = setTimeout(() => void worker.terminate(), graceMs + STOP_MARGIN_MS);
       await exited;
       clearTimeout(deadline);
     },
@@ -135,7 +155,10 @@ export function createMailThread(deps: { config: Config; logger: MailLogger; log
 function runThread(data: ThreadData): void {
   const port = parentPort!;
   const { config } = data;
-  const logger: MailLogger = data.log ? pino(loggerOptions(config.logLevel)).child({ component: 'mailer', thread: 'mail' }) : SILENT_LOGGER;
+  // Written at once (a thread's last lines would otherwise be lost when it ends).
+  const logger: MailLogger = data.log
+    ? pino(loggerOptions(config.logLevel), pino.destination({ dest: 1, sync: true })).child({ component: 'mailer', thread: 'mail' })
+    : SILENT_LOGGER;
   const database = openDatabase(config.databasePath);
   shareWriteGate(database.sqlite, data.gate, { priority: false });
   const services = createServices({ db: database.db, clock: systemClock, config, mail: { logger } });
@@ -152,8 +175,10 @@ function runThread(data: ThreadData): void {
   async function stop(graceMs: number): Promise<void> {
     clearInterval(jobs);
     try {
-      await worker.stop(graceMs);
-      await services.close();
+      // The worker's sends and the scheduled sends stop together, within the grace: what is still being
+      // sent after it is left claimed (sent again once its lease runs out: at most those in flight twice).
+      const late = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([Promise.all([worker.stop(graceMs), services.close()]), late]);
     } finally {
       closeDatabase(database.sqlite);
       port.postMessage({ type: 'stopped' } satisfies FromThread);

@@ -2,6 +2,7 @@
 // own over a second connection to the same database file. A confirmation queued by a request leaves at
 // once (the main thread wakes the thread, without waiting for its poll); a campaign scheduled over the API
 // is started and sent by the thread, DKIM-signed, each reader once; closing the app ends the thread.
+import { existsSync, statSync } from 'node:fs';
 import t from 'tap';
 import { authenticate } from 'mailauth';
 import { buildApp } from '../src/app.js';
@@ -41,7 +42,14 @@ t.test(
     ).apiKey;
     const auth = { authorization: `Bearer ${key}` };
 
-    const mail = createMailThread({ config, logger: SILENT_LOGGER, log: false, outbox: services.outbox, sqlite: database.sqlite });
+    const mail = createMailThread({
+      config,
+      logger: SILENT_LOGGER,
+      log: false,
+      outbox: services.outbox,
+      campaigns: services.campaigns,
+      sqlite: database.sqlite,
+    });
     const app = await buildApp({ database, services, logger: false, mailRunner: mail });
     let closed = false;
     t.teardown(async () => {
@@ -108,5 +116,7 @@ t.test(
     closed = true;
     t.equal(mail.running(), false, 'the thread has ended');
     t.notOk(database.sqlite.open, 'the database is closed');
+    const wal = `${config.databasePath}-wal`;
+    t.ok(!existsSync(wal) || statSync(wal).size === 0, 'the WAL was folded back: the thread had let go of the database first');
   },
 );

@@ -148,3 +148,21 @@ t.test('a scheduled campaign starts at its local time, can be paused and resumed
   t.ok(summer.length <= 63 + 4, `at most the copies in flight at the shutdown twice (${summer.length - 63})`);
   t.equal((await campaign(third)).status, 'sent');
 });
+
+t.test('the scheduler starts only a draft that is still scheduled for now', async (t) => {
+  const world = await newsletterSetup(t);
+  const { services, cluster, addReaders, database } = world;
+  addReaders(3);
+  const actor = { type: 'cli', label: 'test' } as const;
+  const status = (id: string) =>
+    (database.sqlite.prepare('SELECT status FROM campaigns WHERE id = ?').get(id) as { status: string }).status;
+  // Never scheduled (or unscheduled after the job read it as due): not started.
+  const unscheduled = services.campaigns.createDraft(cluster, { subject: 'Not yet', body: 'Hi' }, actor);
+  t.equal(services.campaigns.startScheduled(unscheduled.id, actor), false);
+  t.equal(status(unscheduled.id), 'draft', 'still a draft');
+  // Scheduled for later: not started either.
+  const later = services.campaigns.createDraft(cluster, { subject: 'Later', body: 'Hi' }, actor);
+  services.campaigns.schedule(later.id, new Date(Date.now() + 3_600_000).toISOString().slice(0, 16), actor);
+  t.equal(services.campaigns.startScheduled(later.id, actor), false);
+  t.equal(status(later.id), 'draft');
+});

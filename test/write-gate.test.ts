@@ -65,12 +65,11 @@ t.test('a wait at the gate is a lock wait; a gate left shut by a thread that die
   const memory = newWriteGateMemory();
   shareWriteGate(database.sqlite, memory, { priority: true });
 
-  // The thread's transaction holds the gate (and SQLite's lock) for 150 ms.
+  // The thread holds the gate alone for 150 ms (no SQLite transaction: SQLite's busy handler has nothing to wait for).
   const worker = thread(
-    `const database = client.openDatabase(workerData.path); client.shareWriteGate(database.sqlite, workerData.memory, { priority: false });` +
-      ` client.immediate(database.db, () => { parentPort.postMessage('inside'); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150); });` +
-      ` database.sqlite.close();`,
-    { path, memory },
+    `const g = gate.writeGate(workerData.memory, { priority: false }); gate.enterGate(g); parentPort.postMessage('inside');` +
+      ` Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150); gate.leaveGate(g);`,
+    { memory },
   );
   await new Promise((resolve) => worker.once('message', resolve));
   const before = { ...lockWaits(database.sqlite) };

@@ -47,7 +47,14 @@ const auth = { authorization: `Bearer ${key}` };
 // No request log (as in the earlier runs); an SQLITE_BUSY would surface as a 5xx answer, which breaks the gates.
 const mailRunner =
   sendTo && config.mailThread
-    ? createMailThread({ config, logger: SILENT_LOGGER, log: false, outbox: services.outbox, sqlite: database.sqlite })
+    ? createMailThread({
+        config,
+        logger: SILENT_LOGGER,
+        log: false,
+        outbox: services.outbox,
+        campaigns: services.campaigns,
+        sqlite: database.sqlite,
+      })
     : undefined;
 const app = await buildApp({ database, services, logger: false, mailRunner });
 const seeds = new Map((process.env.BENCH_SEED ?? 'none').split(',').map((seed) => seed.split(':') as [string, string]));

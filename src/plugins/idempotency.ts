@@ -114,9 +114,13 @@ export default fp(
       const held = request.idempotency;
       if (!held) return;
       request.idempotency = null;
-      db.delete(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.scope, held.scope), eq(idempotencyKeys.key, held.key)))
-        .run();
+      // Every write in immediate(), so it takes the write gate the server shares with its mail thread.
+      immediate(db, (tx) =>
+        tx
+          .delete(idempotencyKeys)
+          .where(and(eq(idempotencyKeys.scope, held.scope), eq(idempotencyKeys.key, held.key)))
+          .run(),
+      );
     }
 
     async function record(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
@@ -131,10 +135,13 @@ export default fp(
         const value = reply.getHeader(name);
         if (value !== undefined) headers[name] = String(value);
       }
-      db.update(idempotencyKeys)
-        .set({ state: 'done', statusCode: reply.statusCode, headers, body: payload ?? '' })
-        .where(and(eq(idempotencyKeys.scope, held.scope), eq(idempotencyKeys.key, held.key)))
-        .run();
+      immediate(db, (tx) =>
+        tx
+          .update(idempotencyKeys)
+          .set({ state: 'done', statusCode: reply.statusCode, headers, body: payload ?? '' })
+          .where(and(eq(idempotencyKeys.scope, held.scope), eq(idempotencyKeys.key, held.key)))
+          .run(),
+      );
       request.idempotency = null;
       return payload;
     }

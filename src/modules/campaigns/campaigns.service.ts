@@ -125,10 +125,30 @@ export function createCampaignsService(deps: {
 
     /** The sender (this process) says it is still at work; every HEARTBEAT_MS while it sends. */
     heartbeat(campaignId: string): void {
-      db.update(campaigns)
-        .set({ sender: thisProcess, heartbeatAt: clock.now() })
-        .where(and(eq(campaigns.id, campaignId), eq(campaigns.status, 'sending')))
-        .run();
+      // In immediate() like every write, so it takes the write gate the server shares with its mail thread.
+      immediate(db, (tx) =>
+        tx
+          .update(campaigns)
+          .set({ sender: thisProcess, heartbeatAt: clock.now() })
+          .where(and(eq(campaigns.id, campaignId), eq(campaigns.status, 'sending')))
+          .run(),
+      );
+    },
+
+    /**
+     * The campaigns this process was sending show as interrupted at once (its mail thread died), so the
+     * next sender takes them over without waiting for their heartbeat to go silent. Returns how many.
+     */
+    dropOwnSends(): number {
+      return immediate(
+        db,
+        (tx) =>
+          tx
+            .update(campaigns)
+            .set({ heartbeatAt: null })
+            .where(and(eq(campaigns.status, 'sending'), eq(campaigns.sender, thisProcess)))
+            .run().changes,
+      );
     },
     messageFor: ledger.messageFor,
 
@@ -236,12 +256,14 @@ export function createCampaignsService(deps: {
     takeOver(seen: Campaign): boolean {
       const sameSender = seen.sender === null ? isNull(campaigns.sender) : eq(campaigns.sender, seen.sender);
       const sameBeat = seen.heartbeatAt === null ? isNull(campaigns.heartbeatAt) : eq(campaigns.heartbeatAt, seen.heartbeatAt);
-      return (
-        db
-          .update(campaigns)
-          .set({ sender: thisProcess, heartbeatAt: clock.now() })
-          .where(and(eq(campaigns.id, seen.id), eq(campaigns.status, 'sending'), sameSender, sameBeat))
-          .run().changes > 0
+      return immediate(
+        db,
+        (tx) =>
+          tx
+            .update(campaigns)
+            .set({ sender: thisProcess, heartbeatAt: clock.now() })
+            .where(and(eq(campaigns.id, seen.id), eq(campaigns.status, 'sending'), sameSender, sameBeat))
+            .run().changes > 0,
       );
     },
 
@@ -273,8 +295,12 @@ export function createCampaignsService(deps: {
       return paused;
     },
 
-    /** Snapshots the recipients (once) and marks the campaign sending. Returns how many there are. */
-    start(campaignId: string, actor: Actor): number {
+    /**
+     * Snapshots the recipients (once) and marks the campaign sending. Returns how many there are.
+     * `dueBy` (the scheduler's start): only a draft still scheduled at or before then starts; one
+     * unscheduled while its recipients were being written stays a draft (the start is refused).
+     */
+    start(campaignId: string, actor: Actor, dueBy?: Date): number {
       // Who gets it is read before any write lock is taken (a read does not block the server), and
       // their deliveries go in a slice per transaction; the campaign turns "sending" with the last one.
       // A crash in between leaves a draft, which is never sent. Each recipient is checked again when
@@ -291,6 +317,9 @@ export function createCampaignsService(deps: {
         const campaign = tx.select().from(campaigns).where(eq(campaigns.id, campaignId)).get();
         if (!campaign) throw problem('CAMPAIGN_NOT_FOUND', `There is no campaign ${campaignId}`);
         if (campaign.status === 'sent') throw problem('CAMPAIGN_SENT', 'This campaign has been sent');
+        if (dueBy && (campaign.status !== 'draft' || campaign.scheduledAt === null || campaign.scheduledAt > dueBy)) {
+          throw problem('CAMPAIGN_NOT_SENDING', 'This campaign is no longer scheduled to start now');
+        }
         if (campaign.status === 'draft') {
           const now = clock.now();
           ledger.add(tx, campaignId, lastSlice, now);
@@ -326,10 +355,13 @@ export function createCampaignsService(deps: {
 
     /** Marks the campaign paused (interrupted) or sent (nothing left to hand over). */
     setStatus(campaignId: string, status: 'paused' | 'sent') {
-      db.update(campaigns)
-        .set({ status, ...(status === 'sent' ? { finishedAt: clock.now() } : {}) })
-        .where(eq(campaigns.id, campaignId))
-        .run();
+      immediate(db, (tx) =>
+        tx
+          .update(campaigns)
+          .set({ status, ...(status === 'sent' ? { finishedAt: clock.now() } : {}) })
+          .where(eq(campaigns.id, campaignId))
+          .run(),
+      );
     },
 
     /** The scheduler's start: like start, but only a draft (a campaign another server started already is left to it); false if not. */
@@ -337,7 +369,7 @@ export function createCampaignsService(deps: {
       const campaign = db.select({ status: campaigns.status }).from(campaigns).where(eq(campaigns.id, campaignId)).get();
       if (campaign?.status !== 'draft') return false;
       try {
-        service.start(campaignId, actor);
+        service.start(campaignId, actor, clock.now());
       } catch (error) {
         if (isAppError(error)) return false;
         throw error;

@@ -222,7 +222,7 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
     resolveToken(token: string, now: Date, kind: MemberTokenKind = 'api'): MemberPrincipal | null {
       const row = findCurrentToken(token, 'memberToken', now, {
         find: (hash) => tokenByHash.get({ hash }),
-        markUsed: (current, at) => touchToken.run({ id: current.tokenId, now: at.getTime() }),
+        markUsed: (current, at) => immediate(db, () => touchToken.run({ id: current.tokenId, now: at.getTime() })),
       });
       // A browser session works only from its cookie, on the pages; an API token only as a bearer token.
       if (!row || row.memberStatus !== 'active' || row.kind !== kind) return null;

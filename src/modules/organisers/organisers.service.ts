@@ -199,7 +199,7 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
     resolveKey(token: string, now: Date): OrganiserPrincipal | null {
       const row = findCurrentToken(token, 'organiserKey', now, {
         find: (hash) => keyByHash.get({ hash }),
-        markUsed: (key, at) => touchKey.run({ id: key.keyId, now: at.getTime() }),
+        markUsed: (key, at) => immediate(db, () => touchKey.run({ id: key.keyId, now: at.getTime() })),
       });
       if (!row) return null;
       return {

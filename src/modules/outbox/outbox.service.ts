@@ -353,6 +353,22 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
       return hooks.signing.emit(row).find((key) => key !== null) ?? null;
     },
 
+    /**
+     * Gives back every row this process's workers had claimed: its mail thread died, and the server's
+     * main thread claims none, so they are no one's. They are sent again (at most those that were in flight twice).
+     */
+    releaseOwnClaims(): number {
+      return immediate(db, (tx) => {
+        const rows = tx
+          .select({ id: outbox.id })
+          .from(outbox)
+          .where(and(eq(outbox.status, 'sending'), eq(outbox.claimedBy, thisProcess)))
+          .all();
+        for (const { id } of rows) releaseStatement.run({ id });
+        return rows.length;
+      });
+    },
+
     /** Gives claimed-but-unsent rows back at once instead of waiting for their lease to expire. */
     release(ids: readonly string[]): void {
       if (ids.length === 0) return;

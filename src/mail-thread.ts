@@ -85,6 +85,8 @@ export function createMailThread(deps: {
   const gate = newWriteGateMemory();
   shareWriteGate(deps.sqlite, gate, { priority: true });
   let thread: Worker | undefined;
+  /** The thread has built its services and started sending. */
+  let ready = false;
   let stopping = false;
   let restartIn = FIRST_RESTART_MS;
   let restartTimer: NodeJS.Timeout | undefined;
@@ -98,8 +100,11 @@ export function createMailThread(deps: {
     const worker = threadOfThisFile({ workerData: data, name: 'convene-mail' });
     const spawned = Date.now();
     thread = worker;
+    ready = false;
     worker.on('message', (message: FromThread) => {
-      if (message.type === 'ready') readyNow?.();
+      if (message.type !== 'ready') return;
+      ready = true;
+      readyNow?.();
     });
     worker.on('error', (err) => logger.error({ err }, 'the mail thread failed'));
     worker.on('exit', (code) => {
@@ -142,6 +147,12 @@ export function createMailThread(deps: {
       const worker = thread;
       if (!worker) return;
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      // Still loading: it has sent nothing, and waiting for it to load only to stop would hold up the close.
+      if (!ready) {
+        await worker.terminate();
+        await exited;
+        return;
+      }
       post({ type: 'stop', graceMs });
       // The thread's own stop gives up on sends after graceMs; past that and a margin, it is ended.
       const deadline = setTimeout(() => void worker.terminate(), graceMs + STOP_MARGIN_MS);

@@ -91,7 +91,7 @@ function exitOf(child: ChildProcess): Promise<Exit> {
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-async function raceExit(exited: Promise<Exit>, timeoutMs: number): Promise<Exit | undefined> {
+export async function raceExit(exited: Promise<Exit>, timeoutMs: number): Promise<Exit | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
   try {

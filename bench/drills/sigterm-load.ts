@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { call, formatTally, keepAliveAgent, tally, type Outcome } from './http.js';
-import { DrillResult, drillEnv, isMain, runDrill, sleep, startServer, tempDataDir, waitUntil, type Teardown } from './lib.js';
+import { DrillResult, drillEnv, isMain, raceExit, runDrill, sleep, startServer, tempDataDir, waitUntil, type Teardown } from './lib.js';
 import { CLUSTER, seedCluster, withDatabase } from './seed.js';
 
 export interface SigtermOptions {
@@ -115,7 +115,8 @@ export async function sigtermDrill(t: Teardown, o: SigtermOptions): Promise<Dril
   server.child.kill('SIGTERM');
   await sleep(300);
   const slowAnswers = await Promise.all(slow.map((s) => s.finish()));
-  const exit = await server.stop('SIGTERM', o.graceMs + 5_000);
+  // One SIGTERM, as a supervisor sends it (a second one means "exit now" and exits 1): only wait for the exit.
+  const exit = await raceExit(server.exited, o.graceMs + 5_000);
   const exitMs = Date.now() - sigtermAt;
   stop = true;
   await Promise.all(loops);

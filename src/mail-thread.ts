@@ -17,9 +17,7 @@ import { systemClock } from './lib/clock.js';
 import { runJobs } from './lib/jobs.js';
 import { loggerOptions } from './lib/logging.js';
 import { SILENT_LOGGER, type MailLogger } from './modules/outbox/outbox.worker.js';
-import type { Outbox } from './modules/outbox/outbox.service.js';
-import type { CampaignsService } from './modules/campaigns/campaigns.service.js';
-import { createServices } from './services.js';
+import { createServices, type Services } from './services.js';
 
 /** What the main thread hands the mail thread (structured-cloned). */
 interface ThreadData {
@@ -32,7 +30,7 @@ interface ThreadData {
 }
 
 type ToThread = { type: 'nudge' } | { type: 'stop'; graceMs: number };
-type FromThread = { type: 'ready' } | { type: 'stopped' };
+type FromThread = { type: 'ready' };
 
 /** Restarts of a thread that died wait this long, doubling up to a minute (back to the first after a minute up). */
 const FIRST_RESTART_MS = 1_000;
@@ -69,19 +67,18 @@ function threadOfThisFile(options: { workerData: ThreadData; name: string }): Wo
 }
 
 /**
- * The main thread's handle on the mail thread. `outbox` is the main thread's: its enqueues wake the
- * thread; `sqlite`, the main thread's connection, shares a write gate with the thread's, its side first.
- * When the thread dies, what it held is given back at once (`outbox`, `campaigns`: the main thread's).
+ * The main thread's handle on the mail thread, over the main thread's services: its outbox's enqueues
+ * wake the thread, and when the thread dies, what it held is given back at once (outbox, campaigns).
+ * `sqlite`, the main thread's connection, shares a write gate with the thread's, its side first.
  */
 export function createMailThread(deps: {
-  config: Config;
+  services: Pick<Services, 'config' | 'outbox' | 'campaigns'>;
+  sqlite: Sqlite;
   logger: MailLogger;
   log: boolean;
-  outbox: Outbox;
-  campaigns: Pick<CampaignsService, 'dropOwnSends'>;
-  sqlite: Sqlite;
 }): MailThread {
-  const { config, logger, outbox } = deps;
+  const { logger } = deps;
+  const { config, outbox, campaigns } = deps.services;
   const gate = newWriteGateMemory();
   shareWriteGate(deps.sqlite, gate, { priority: true });
   let thread: Worker | undefined;
@@ -119,7 +116,7 @@ export function createMailThread(deps: {
       let dropped = 0;
       try {
         released = outbox.releaseOwnClaims();
-        dropped = deps.campaigns.dropOwnSends();
+        dropped = campaigns.dropOwnSends();
       } catch (err) {
         logger.error({ err }, 'what the mail thread held could not be given back; its leases will run out');
       }
@@ -192,7 +189,6 @@ function runThread(data: ThreadData): void {
       await Promise.race([Promise.all([worker.stop(graceMs), services.close()]), late]);
     } finally {
       closeDatabase(database.sqlite);
-      port.postMessage({ type: 'stopped' } satisfies FromThread);
       process.exit(0); // in a thread: ends the thread
     }
   }

@@ -28,14 +28,7 @@ export async function main(): Promise<void> {
   // A database in memory is this connection's alone: a thread's would be another, empty one.
   const mailRunner =
     config.mailWorker && config.mailThread && config.databasePath !== ':memory:'
-      ? createMailThread({
-          config,
-          logger: mailLogger,
-          log: true,
-          outbox: services.outbox,
-          campaigns: services.campaigns,
-          sqlite: database.sqlite,
-        })
+      ? createMailThread({ services, sqlite: database.sqlite, logger: mailLogger, log: true })
       : undefined;
   // From here the app owns the database and the services, and closes them when it closes.
   const app = await buildApp({ database, services, logger, mailRunner });

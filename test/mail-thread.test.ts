@@ -42,14 +42,7 @@ t.test(
     ).apiKey;
     const auth = { authorization: `Bearer ${key}` };
 
-    const mail = createMailThread({
-      config,
-      logger: SILENT_LOGGER,
-      log: false,
-      outbox: services.outbox,
-      campaigns: services.campaigns,
-      sqlite: database.sqlite,
-    });
+    const mail = createMailThread({ services, sqlite: database.sqlite, logger: SILENT_LOGGER, log: false });
     const app = await buildApp({ database, services, logger: false, mailRunner: mail });
     let closed = false;
     t.teardown(async () => {

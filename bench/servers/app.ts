@@ -44,18 +44,9 @@ services.clusters.create({ slug: 'bench', name: 'Bench Cluster' }, actor);
 const key = services.organisers.create('bench', { email: 'organiser@bench.example', name: 'Bench' }, actor).apiKey;
 const auth = { authorization: `Bearer ${key}` };
 
-// No request log (as in the earlier runs); an SQLITE_BUSY would surface as a 5xx answer, which breaks the gates.
 const mailRunner =
-  sendTo && config.mailThread
-    ? createMailThread({
-        config,
-        logger: SILENT_LOGGER,
-        log: false,
-        outbox: services.outbox,
-        campaigns: services.campaigns,
-        sqlite: database.sqlite,
-      })
-    : undefined;
+  sendTo && config.mailThread ? createMailThread({ services, sqlite: database.sqlite, logger: SILENT_LOGGER, log: false }) : undefined;
+// No request log (as in the earlier runs); an SQLITE_BUSY would surface as a 5xx answer, which breaks the gates.
 const app = await buildApp({ database, services, logger: false, mailRunner });
 const seeds = new Map((process.env.BENCH_SEED ?? 'none').split(',').map((seed) => seed.split(':') as [string, string]));
 const huddles: [string, number][] = [];

@@ -75,7 +75,5 @@ export function leaveGate(gate: WriteGate): void {
 
 /** Opens a gate that a side left shut by ending mid-transaction (a thread that died). */
 export function resetGate(memory: SharedArrayBuffer): void {
-  const cells = new Int32Array(memory);
-  Atomics.store(cells, INSIDE, 0);
-  Atomics.notify(cells, INSIDE);
+  leaveGate(writeGate(memory, { priority: false }));
 }

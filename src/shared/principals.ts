@@ -1,12 +1,13 @@
 // Who is calling: the principals a bearer token or session resolves to. The auth plugin makes them;
 // modules read them (who may cancel a booking, whose cluster a key belongs to).
+import type { OrganiserRole } from '../db/schema.js';
 
 export type PrincipalKind = 'organiser' | 'member';
 
 export interface OrganiserPrincipal {
   kind: 'organiser';
   /** A viewer's key reads everything in its cluster and changes nothing (the auth plugin refuses its writes). */
-  role: 'organiser' | 'viewer';
+  role: OrganiserRole;
   organiserId: string;
   clusterId: string;
   clusterSlug: string;

@@ -42,6 +42,7 @@ import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
 import { bouncesRoutes } from './modules/bounces/bounces.routes.js';
 import { MAX_REPORT_BYTES } from './modules/bounces/bounces.service.js';
 import { sitePages } from './modules/site/site.routes.js';
+import { consolePages } from './modules/console/console.pages.js';
 import { accountPages } from './modules/account/account.pages.js';
 
 export interface AppDeps {
@@ -188,6 +189,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     secretKey: services.secretKey,
   });
   await app.register(accountPages, { members, signIn, clusters, bookings, waitlist, registrations, secretKey: services.secretKey });
+  await app.register(consolePages, {
+    consoleSignIn: services.consoleSignIn,
+    organisers,
+    huddles,
+    bookings,
+    registrations,
+    waitlist,
+    secretKey: services.secretKey,
+  });
 
   return app;
 }

@@ -22,6 +22,7 @@ import { createHuddlesService } from './modules/huddles/huddles.service.js';
 import { createInvitationsService } from './modules/invitations/invitations.service.js';
 import { createMembersService } from './modules/members/members.service.js';
 import { createSignIn } from './modules/members/members.sign-in.js';
+import { createConsoleSignIn } from './modules/organisers/organisers.sign-in.js';
 import { createOrganisersService } from './modules/organisers/organisers.service.js';
 import { createOutbox } from './modules/outbox/outbox.service.js';
 import { createMailer } from './modules/outbox/outbox.transport.js';
@@ -85,6 +86,7 @@ export function createServices(deps: ServicesDeps) {
   };
   outbox.hooks.signing.on((row) => sending.keyFor(row.fromAddress, row.clusterId));
   const organisers = createOrganisersService({ db, clock, audit, clusters });
+  const consoleSignIn = createConsoleSignIn({ db, clock, audit, outbox, clusters, site });
   const signIn = createSignIn({ db, clock, audit, outbox, clusters, site });
   const members = createMembersService({ db, clock, audit, outbox, signIn, site, secretKey });
   const subscribers = createSubscribersService({ db, clock, outbox, audit, site, secretKey });
@@ -149,6 +151,7 @@ export function createServices(deps: ServicesDeps) {
     outbox,
     clusters,
     organisers,
+    consoleSignIn,
     signIn,
     members,
     subscribers,

@@ -17,6 +17,8 @@ const OWNERS: Record<string, string> = {
   clusters: 'clusters',
   organisers: 'organisers',
   apiKeys: 'organisers',
+  organiserSignInCodes: 'organisers',
+  organiserSessions: 'organisers',
   auditEvents: 'audit',
   outbox: 'outbox',
   outboxBodies: 'outbox',

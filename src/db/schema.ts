@@ -94,6 +94,44 @@ export const apiKeys = sqliteTable(
   (t) => [index('api_keys_organiser').on(t.organiserId)],
 );
 
+/**
+ * A one-time code emailed to a person who organises (or views) one or more clusters, to sign in to the
+ * console. It belongs to the address, not to one cluster: one sign-in opens every cluster of that person.
+ */
+export const organiserSignInCodes = sqliteTable(
+  'organiser_sign_in_codes',
+  {
+    id: text('id').primaryKey(),
+    email: text('email').notNull(),
+    codeHash: text('code_hash').notNull().unique(),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    usedAt: integer('used_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('organiser_sign_in_codes_email').on(t.email)],
+);
+
+/**
+ * A console session in a browser (an HttpOnly cookie holds the token): the person behind an address,
+ * who acts in each cluster with the role their organiser row there gives them.
+ */
+export const organiserSessions = sqliteTable(
+  'organiser_sessions',
+  {
+    id: text('id').primaryKey(),
+    email: text('email').notNull(),
+    /** SHA-256 of the session token, hex; the token itself is never stored. */
+    tokenHash: text('token_hash').notNull().unique(),
+    /** The browser it was started from, so the person can tell their sessions apart. */
+    userAgent: text('user_agent'),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
+    revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('organiser_sessions_email').on(t.email)],
+);
+
 export const auditEvents = sqliteTable(
   'audit_events',
   {

@@ -16,7 +16,7 @@ button {
 }
 button:focus-visible, a:focus-visible, input:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
 label { display: block; font-weight: 600; margin: 1rem 0 0.3rem; }
-input[type=email], input[type=text] { font: inherit; width: 100%; box-sizing: border-box; padding: 0.5rem; }
+input[type=email], input[type=text], input[type=number], input[type=search] { font: inherit; width: 100%; box-sizing: border-box; padding: 0.5rem; }
 fieldset { border: 1px solid GrayText; border-radius: 6px; margin: 1rem 0; }
 .secret {
   font-family: ui-monospace, Menlo, Consolas, monospace; word-break: break-all;
@@ -53,6 +53,11 @@ label.choice { font-weight: normal; margin: 0.3rem 0; }
 button.secondary { background: transparent; color: CanvasText; border: 2px solid currentColor; padding: calc(0.7rem - 2px) calc(1.3rem - 2px); }
 form.action { display: inline-block; margin: 0.4rem 0.5rem 0 0; }
 .done { border-left: 4px solid #15803d; padding-left: 0.75rem; }
+.console-nav { border-bottom: 1px solid GrayText; padding-bottom: 0.5rem; margin-bottom: 1rem; }
+.console-nav ul { list-style: none; display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; padding: 0; margin: 0.4rem 0; }
+.console-nav a[aria-current=page] { font-weight: 700; text-decoration-thickness: 3px; }
+.facts.inline { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 0.75rem; }
+.facts.inline dt { margin: 0; }
 .hp { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
 @media print {
   footer, .skip, form, .no-print, .crumb { display: none; }

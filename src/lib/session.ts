@@ -5,31 +5,45 @@ import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { signLink, verifyLink } from './signed-links.js';
 
-export const SESSION_COOKIE = 'convene_session';
+/** A session cookie's name and the paths it is sent to. */
+export interface SessionCookie {
+  name: string;
+  path: string;
+}
+
+/** A member's session, on every page. */
+export const MEMBER_SESSION: SessionCookie = { name: 'convene_session', path: '/' };
+/** An organiser's console session, sent only to the console's pages. */
+export const CONSOLE_SESSION: SessionCookie = { name: 'convene_console', path: '/console' };
 const CSRF_PURPOSE = 'page-form';
 
 /** The session token the browser sent, if any (needs @fastify/cookie registered). */
-export function sessionToken(request: FastifyRequest): string | undefined {
-  const value = request.cookies[SESSION_COOKIE];
+export function sessionToken(request: FastifyRequest, cookie: SessionCookie = MEMBER_SESSION): string | undefined {
+  const value = request.cookies[cookie.name];
   return value && value.length <= 200 ? value : undefined;
 }
 
-export function setSessionCookie(reply: FastifyReply, token: string, options: { secure: boolean; expiresAt: Date }): void {
-  reply.setCookie(SESSION_COOKIE, token, {
+export function setSessionCookie(
+  reply: FastifyReply,
+  token: string,
+  options: { secure: boolean; expiresAt: Date; cookie?: SessionCookie },
+): void {
+  const cookie = options.cookie ?? MEMBER_SESSION;
+  reply.setCookie(cookie.name, token, {
     httpOnly: true,
     secure: options.secure,
     sameSite: 'lax',
-    path: '/',
+    path: cookie.path,
     expires: options.expiresAt,
   });
 }
 
-export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
-  reply.clearCookie(SESSION_COOKIE, {
+export function clearSessionCookie(reply: FastifyReply, secure: boolean, cookie: SessionCookie = MEMBER_SESSION): void {
+  reply.clearCookie(cookie.name, {
     httpOnly: true,
     secure,
     sameSite: 'lax',
-    path: '/',
+    path: cookie.path,
   });
 }
 

@@ -7,6 +7,8 @@ export const TOKEN_PREFIXES = {
   memberToken: 'cnv_mem_',
   feedToken: 'cnv_feed_',
   signInCode: 'cnv_code_',
+  consoleCode: 'cnv_ccode_',
+  consoleSession: 'cnv_con_',
 } as const;
 
 export type TokenKind = keyof typeof TOKEN_PREFIXES;

@@ -42,3 +42,8 @@ export function ButtonForm(props: { action: string; hidden: Record<string, strin
     </form>
   );
 }
+
+/** A form with one button, for a signed-in page: POST with the CSRF token. */
+export function ActionForm(props: { action: string; csrf: string; button: string; secondary?: boolean }) {
+  return <ButtonForm action={props.action} hidden={{ _csrf: props.csrf }} button={props.button} secondary={props.secondary} />;
+}

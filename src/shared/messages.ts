@@ -253,6 +253,66 @@ export const messages = {
       'read it; you can change it from the API.',
   },
   /** What a refusal means, said to a person on a page (the API's detail is for programs). */
+  console: {
+    title: 'Console',
+    nav: 'Console',
+    dashboard: 'Dashboard',
+    keys: 'API keys and sessions',
+    clusters: 'Your clusters',
+    switchTo: 'Switch cluster',
+    signedInAs: (name: string, email: string): string => `Signed in as ${name} (${email})`,
+    viewerNote: 'You are a viewer here: you see everything in this cluster and change nothing.',
+    roleNames: { organiser: 'organiser', viewer: 'viewer' },
+    signOut: 'Sign out',
+    signIn: {
+      title: 'Sign in to the console',
+      intro: 'Organisers sign in with a link we email them. It works once, for 15 minutes.',
+      sent: 'If this address belongs to an organiser, a sign-in link is on its way. It works once, for 15 minutes.',
+      finishTitle: 'Sign in to the console',
+      expired: 'It was used already, or it has expired (sign-in links last 15 minutes). Ask for a new one:',
+    },
+    notYours: 'Not one of your clusters',
+    notYoursText: 'You have no role in this cluster. Choose one of yours:',
+    viewerRefused: 'A viewer can see this cluster but not change it.',
+    formExpired: 'This form has expired. Please try again.',
+    keysIntro:
+      'An API key lets a script act as you in this cluster, with your role. Each key is shown once, when it is made; Convene keeps only its hash.',
+    keyColumns: { prefix: 'Key', created: 'Made', lastUsed: 'Last used', expires: 'Expires', status: 'Status' },
+    keyNeverUsed: 'never',
+    keyNoExpiry: 'never',
+    keyActive: 'active',
+    keyRevoked: (when: string): string => `revoked ${when}`,
+    keyExpired: 'expired',
+    noKeys: 'You have no API keys in this cluster.',
+    newKey: 'Make a new key',
+    validDays: 'Valid for (days, 1 to 3650)',
+    makeKey: 'Make the key',
+    revokeKey: (prefix: string): string => `Revoke ${prefix}`,
+    keyMadeTitle: 'Your new API key',
+    keyMade: 'Copy it now: this is the only time it is shown. Use it as a bearer token: Authorization: Bearer <key>.',
+    keyRevokedDone: 'The key is revoked: it stops working at once.',
+    sessions: 'Where you are signed in to the console',
+    sessionEnded: 'That session is signed out.',
+    badDays: 'Enter a whole number of days from 1 to 3650.',
+    next: 'Next huddles',
+    noHuddles: 'No huddles to come. Schedule one with the API (POST /v1/clusters/{cluster}/huddles) or the command line.',
+    attention: 'Needs attention',
+    nothingUrgent: 'Nothing needs you right now.',
+    pendingAt: (count: number, huddle: string): string =>
+      `${count} ${count === 1 ? 'pitch waits' : 'pitches wait'} for your approval at ${huddle}.`,
+    offerLapses: (huddle: string, when: string): string => `A waitlist offer for a slot at ${huddle} lapses on ${when}.`,
+    soonWithFree: (huddle: string, when: string, free: number): string =>
+      `${huddle} starts on ${when} with ${free} free ${free === 1 ? 'slot' : 'slots'}.`,
+    draft: 'draft (not published)',
+    cancelled: 'cancelled',
+    pitches: (confirmed: number, slots: number): string => `Pitches: ${confirmed} of ${slots} slots confirmed`,
+    pending: (count: number): string => `${count} waiting for approval`,
+    free: (count: number): string => `${count} free`,
+    pitchWaitlist: (count: number): string => `${count} on the pitch waitlist`,
+    attendance: (registered: number, capacity: number | null): string =>
+      capacity === null ? `Registered: ${registered} (no limit)` : `Registered: ${registered} of ${capacity} places`,
+    attendanceWaitlist: (count: number): string => `${count} waiting for a place`,
+  },
   problems: {
     SLOT_TAKEN: 'Someone has just booked that slot. Choose another one, or take the first free slot.',
     NO_SLOTS_LEFT: 'Every slot is booked now. Join the pitch waitlist and we email you when one frees.',
@@ -336,4 +396,11 @@ const conjunction = new Intl.ListFormat(LOCALE, { type: 'conjunction' });
 export function topicsInWords(topics: readonly string[]): string {
   const phrases = messages.topicPhrases as Record<string, string>;
   return conjunction.format(topics.map((topic) => phrases[topic] ?? topic));
+}
+
+/** "Firefox", "Chrome": the browser a session was started from, as a person tells them apart. */
+export function browserName(userAgent: string | null): string {
+  if (!userAgent) return 'an unknown browser';
+  const match = /(Edg|Firefox|Chrome|Safari)\/[\d.]+/.exec(userAgent);
+  return match ? match[1]!.replace('Edg', 'Edge') : userAgent.slice(0, 60);
 }

@@ -11,6 +11,7 @@ import { problemInWords, sameSiteOnly } from '../../shared/pages.js';
 import { clearSessionCookie, csrfMatches, csrfToken, sessionToken, setSessionCookie } from '../../lib/session.js';
 import { isEmailAddress } from '../../lib/text.js';
 import { messages } from '../../shared/messages.js';
+import { FinishSignInPage, memberSignIn as words, SignInPage, SignInSentPage } from '../../shared/sign-in.js';
 import { webActor, type MemberPrincipal } from '../../shared/principals.js';
 import { formBodies } from '../../plugins/bodies.js';
 import type { BookingsService } from '../bookings/bookings.service.js';
@@ -21,7 +22,7 @@ import type { SignIn } from '../members/members.sign-in.js';
 import { memberFeedLinks } from '../members/members.view.js';
 import type { RegistrationsService } from '../registrations/registrations.service.js';
 import type { WaitlistService } from '../waitlist/waitlist.service.js';
-import { FinishSignInPage, MePage, SignInPage, SignInSentPage } from './account.views.js';
+import { MePage } from './account.views.js';
 
 type Done = keyof typeof messages.me.done;
 
@@ -52,8 +53,9 @@ export const accountPages: FastifyPluginAsync<AccountPagesDeps> = async (app, de
 
   app.get('/signin', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
     const code = (request.query as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== '' && code.length <= 200) return noStore(reply).html(<FinishSignInPage code={code} />);
-    return noStore(reply).html(<SignInPage />);
+    if (typeof code === 'string' && code !== '' && code.length <= 200)
+      return noStore(reply).html(<FinishSignInPage words={words} code={code} />);
+    return noStore(reply).html(<SignInPage words={words} />);
   });
 
   // Always the same answer, whether or not the address belongs to a member.
@@ -62,9 +64,9 @@ export const accountPages: FastifyPluginAsync<AccountPagesDeps> = async (app, de
     if (!isEmailAddress(email))
       return noStore(reply)
         .code(400)
-        .html(<SignInPage email={email} error={messages.signIn.invalidEmail} />);
+        .html(<SignInPage words={words} email={email} error={messages.signIn.invalidEmail} />);
     signIn.requestLink(email);
-    return noStore(reply).html(<SignInSentPage />);
+    return noStore(reply).html(<SignInSentPage words={words} />);
   });
 
   app.post('/signin/session', { schema: { hide: true }, config: { rateLimit }, preHandler: sameSiteOnly }, async (request, reply) => {
@@ -76,7 +78,7 @@ export const accountPages: FastifyPluginAsync<AccountPagesDeps> = async (app, de
       if (!isAppError(error) || error.code !== 'SIGN_IN_CODE_INVALID') throw error;
       return noStore(reply)
         .code(400)
-        .html(<SignInPage status="expired" />);
+        .html(<SignInPage words={words} status="expired" />);
     }
   });
 

@@ -1,54 +1,11 @@
 // The member's pages as components (pure): sign-in by email link, and "My huddles" with the forms that
 // change things (each a POST carrying the session's CSRF token). Values from the database are escaped.
 import type { Booking, Huddle, Registration, Slot } from '../../db/schema.js';
-import { ButtonForm, EmailField } from '../../shared/forms.js';
+import { ActionForm } from '../../shared/forms.js';
 import { Layout } from '../../shared/layout.js';
-import { dates, messages } from '../../shared/messages.js';
+import { browserName, dates, messages } from '../../shared/messages.js';
 
 const m = messages;
-
-/** A form with one button, for a signed-in page: POST with the CSRF token. */
-export function ActionForm(props: { action: string; csrf: string; button: string; secondary?: boolean }) {
-  return <ButtonForm action={props.action} hidden={{ _csrf: props.csrf }} button={props.button} secondary={props.secondary} />;
-}
-
-export function SignInPage(props: { email?: string; error?: string; status?: 'expired' }) {
-  return (
-    <Layout title={props.status === 'expired' ? m.signIn.expiredTitle : m.signIn.title}>
-      <h1>{props.status === 'expired' ? m.signIn.expiredTitle : m.signIn.title}</h1>
-      <p>{props.status === 'expired' ? m.signIn.expired : m.signIn.intro}</p>
-      <form method="post" action="/signin" novalidate>
-        <EmailField label={m.signIn.email} value={props.email ?? ''} error={props.error} />
-        <p>
-          <button type="submit">{m.signIn.send}</button>
-        </p>
-      </form>
-    </Layout>
-  );
-}
-
-export function SignInSentPage() {
-  return (
-    <Layout title={m.signIn.sentTitle}>
-      <h1>{m.signIn.sentTitle}</h1>
-      <p>{m.signIn.sent}</p>
-    </Layout>
-  );
-}
-
-export function FinishSignInPage(props: { code: string }) {
-  return (
-    <Layout title={m.signIn.finishTitle}>
-      <h1>{m.signIn.finishTitle}</h1>
-      <p>{m.signIn.finish}</p>
-      <form method="post" action="/signin/session">
-        <input type="hidden" name="code" value={props.code} />
-        <button type="submit">{m.signIn.button}</button>
-      </form>
-      <p class="note">{m.signIn.notYou}</p>
-    </Layout>
-  );
-}
 
 export interface MeData {
   member: { name: string; organisation: string };
@@ -63,12 +20,6 @@ export interface MeData {
   calendar: { webcal: string; google: string; ics: string };
   sessions: { id: string; userAgent: string | null; createdAt: Date; current: boolean }[];
   csrf: string;
-}
-
-function browserName(userAgent: string | null): string {
-  if (!userAgent) return 'an unknown browser';
-  const match = /(Edg|Firefox|Chrome|Safari)\/[\d.]+/.exec(userAgent);
-  return match ? match[1]!.replace('Edg', 'Edge') : userAgent.slice(0, 60);
 }
 
 function HuddleLink({ huddle }: { huddle: Huddle }) {

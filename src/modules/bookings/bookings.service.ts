@@ -1,9 +1,9 @@
 // Pitch bookings: book a slot, approve or reject, cancel; every check-then-write is one IMMEDIATE
 // transaction, and the partial unique index bookings_active_slot makes a double booking impossible.
 // The module owns the pitch slots too: it lays them out whenever a huddle is saved.
-import { eq } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
-import { bookings, type Booking, type Cluster, type Huddle, type Slot } from '../../db/schema.js';
+import { bookings, slots, type Booking, type Cluster, type Huddle, type Slot } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { hook } from '../../lib/hooks.js';
@@ -199,6 +199,29 @@ export function createBookingsService(deps: {
     /** The huddle's slots in order. */
     slots(huddleId: string): Slot[] {
       return slotStore.all(huddleId);
+    },
+
+    /** For each huddle: its slots, and its confirmed and pending pitches (the console's dashboard). */
+    tally(huddleIds: string[]): Map<string, { slots: number; confirmed: number; pending: number }> {
+      const tallies = new Map(huddleIds.map((id) => [id, { slots: 0, confirmed: 0, pending: 0 }]));
+      if (huddleIds.length === 0) return tallies;
+      for (const row of db
+        .select({ huddleId: slots.huddleId, count: sql<number>`count(*)` })
+        .from(slots)
+        .where(inArray(slots.huddleId, huddleIds))
+        .groupBy(slots.huddleId)
+        .all())
+        tallies.get(row.huddleId)!.slots = row.count;
+      for (const row of db
+        .select({ huddleId: bookings.huddleId, status: bookings.status, count: sql<number>`count(*)` })
+        .from(bookings)
+        .where(inArray(bookings.huddleId, huddleIds))
+        .groupBy(bookings.huddleId, bookings.status)
+        .all()) {
+        const tally = tallies.get(row.huddleId)!;
+        if (row.status === 'confirmed' || row.status === 'pending') tally[row.status] = row.count;
+      }
+      return tallies;
     },
 
     /** Ids of the slots that hold a pending or confirmed booking, or are held for someone (an offer). */

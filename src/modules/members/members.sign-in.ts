@@ -3,9 +3,9 @@ import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { members, memberTokens, signInCodes, type MemberTokenKind } from '../../db/schema.js';
 import { problem } from '../../errors.js';
-import { boundedCache } from '../../lib/cache.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
+import { createSendAllowance } from '../../lib/send-allowance.js';
 import { isEmailAddress, normaliseEmail } from '../../lib/text.js';
 import { findCurrentToken, generateToken, hashToken, looksLikeToken, tokenMatches } from '../../lib/tokens.js';
 import type { MemberPrincipal } from '../../shared/principals.js';
@@ -35,8 +35,7 @@ export type SignIn = ReturnType<typeof createSignIn>;
 
 export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; outbox: Outbox; clusters: ClustersService; site: Site }) {
   const { db, clock, audit, outbox } = deps;
-  // When each address was last sent links; the addresses heard of longest ago go first when full.
-  const recentLinks = boundedCache<string, number[]>(MAX_TRACKED_ADDRESSES);
+  const allowLink = createSendAllowance({ perAddress: LINKS_PER_ADDRESS, windowMs: LINK_WINDOW_MS, maxTracked: MAX_TRACKED_ADDRESSES });
 
   const tokenByHash = db
     .select({
@@ -60,14 +59,6 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
     .set({ lastUsedAt: sql`${sql.placeholder('now')}` })
     .where(eq(memberTokens.id, sql.placeholder('id')))
     .prepare();
-
-  /** True when this address may be sent another link now (and counts this one). */
-  function allowLink(email: string, now: number): boolean {
-    const recent = (recentLinks.get(email) ?? []).filter((at) => at > now - LINK_WINDOW_MS);
-    if (recent.length >= LINKS_PER_ADDRESS) return false;
-    recentLinks.set(email, [...recent, now]);
-    return true;
-  }
 
   function issueCode(tx: DbOrTx, memberId: string, minutes: number = SIGN_IN_CODE_MINUTES): string {
     const code = generateToken('signInCode');

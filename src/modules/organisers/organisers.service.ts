@@ -1,5 +1,5 @@
 // Organisers and their API keys: created and revoked from the CLI, resolved on every organiser request.
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { apiKeys, ORGANISER_ROLES, organisers, type Organiser, type OrganiserRole } from '../../db/schema.js';
 import { problem } from '../../errors.js';
@@ -84,6 +84,54 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
     return organiser;
   }
 
+  function organiserById(organiserId: string): Organiser {
+    const organiser = db.select().from(organisers).where(eq(organisers.id, organiserId)).get();
+    if (!organiser) throw problem('ORGANISER_NOT_FOUND', 'No such organiser');
+    return organiser;
+  }
+
+  function issueKeyTo(organiser: Organiser, actor: Actor, validDays: number): IssuedKey {
+    return immediate(db, (tx) => {
+      const key = insertKey(tx, organiser, validDays);
+      audit.record(tx, actor, {
+        clusterId: organiser.clusterId,
+        action: 'api-key.created',
+        targetType: 'organiser',
+        targetId: organiser.id,
+        after: { keyPrefix: key.prefix },
+      });
+      return { organiser, ...key };
+    });
+  }
+
+  /** Revokes the organiser's active keys that `chosen` picks; `named` (when not null) must pick one. */
+  function revokeKeys(organiser: Organiser, actor: Actor, chosen: (key: { id: string; prefix: string }) => boolean, named: string | null) {
+    return immediate(db, (tx) => {
+      const active = tx
+        .select({ id: apiKeys.id, prefix: apiKeys.prefix })
+        .from(apiKeys)
+        .where(and(eq(apiKeys.organiserId, organiser.id), isNull(apiKeys.revokedAt)))
+        .all()
+        .filter(chosen);
+      if (named !== null && active.length === 0) {
+        throw problem('API_KEY_NOT_FOUND', `${organiser.email} has no active key ${named}`);
+      }
+      const now = clock.now();
+      for (const key of active) tx.update(apiKeys).set({ revokedAt: now }).where(eq(apiKeys.id, key.id)).run();
+      if (active.length > 0) {
+        audit.record(tx, actor, {
+          clusterId: organiser.clusterId,
+          action: 'api-key.revoked',
+          targetType: 'organiser',
+          targetId: organiser.id,
+          before: { activeKeys: active.map((key) => key.prefix) },
+          after: { revokedKeys: active.map((key) => key.prefix) },
+        });
+      }
+      return { revoked: active.map((key) => key.prefix) };
+    });
+  }
+
   return {
     /**
      * Adds an organiser (or a viewer, who sees everything and changes nothing) with a first API key.
@@ -123,47 +171,41 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
 
     /** Issues another key for an existing organiser (e.g. before revoking a leaked one). */
     issueKey(clusterSlug: string, email: string, actor: Actor, validDays = DEFAULT_KEY_DAYS): IssuedKey {
-      const organiser = findOrganiser(clusterSlug, email);
-      return immediate(db, (tx) => {
-        const key = insertKey(tx, organiser, validDays);
-        audit.record(tx, actor, {
-          clusterId: organiser.clusterId,
-          action: 'api-key.created',
-          targetType: 'organiser',
-          targetId: organiser.id,
-          after: { keyPrefix: key.prefix },
-        });
-        return { organiser, ...key };
-      });
+      return issueKeyTo(findOrganiser(clusterSlug, email), actor, validDays);
+    },
+
+    /** The same for the organiser signed in to the console. */
+    issueOwnKey(organiserId: string, actor: Actor, validDays = DEFAULT_KEY_DAYS): IssuedKey {
+      return issueKeyTo(organiserById(organiserId), actor, validDays);
     },
 
     /** Revokes the organiser's keys: all of them, or the one whose visible prefix is given. */
     revoke(clusterSlug: string, email: string, actor: Actor, keyPrefix?: string): { revoked: string[] } {
       const organiser = findOrganiser(clusterSlug, email);
-      return immediate(db, (tx) => {
-        const active = tx
-          .select({ id: apiKeys.id, prefix: apiKeys.prefix })
-          .from(apiKeys)
-          .where(and(eq(apiKeys.organiserId, organiser.id), isNull(apiKeys.revokedAt)))
-          .all()
-          .filter((key) => keyPrefix === undefined || key.prefix === keyPrefix);
-        if (keyPrefix !== undefined && active.length === 0) {
-          throw problem('API_KEY_NOT_FOUND', `${organiser.email} has no active key ${keyPrefix}`);
-        }
-        const now = clock.now();
-        for (const key of active) tx.update(apiKeys).set({ revokedAt: now }).where(eq(apiKeys.id, key.id)).run();
-        if (active.length > 0) {
-          audit.record(tx, actor, {
-            clusterId: organiser.clusterId,
-            action: 'api-key.revoked',
-            targetType: 'organiser',
-            targetId: organiser.id,
-            before: { activeKeys: active.map((key) => key.prefix) },
-            after: { revokedKeys: active.map((key) => key.prefix) },
-          });
-        }
-        return { revoked: active.map((key) => key.prefix) };
-      });
+      return revokeKeys(organiser, actor, (key) => keyPrefix === undefined || key.prefix === keyPrefix, keyPrefix ?? null);
+    },
+
+    /** Revokes one key of the organiser signed in to the console, by its id. */
+    revokeOwnKey(organiserId: string, keyId: string, actor: Actor): void {
+      const organiser = organiserById(organiserId);
+      revokeKeys(organiser, actor, (key) => key.id === keyId, 'that key');
+    },
+
+    /** An organiser's keys, newest first: what the console lists (never the key itself). */
+    keysOf(organiserId: string) {
+      return db
+        .select({
+          id: apiKeys.id,
+          prefix: apiKeys.prefix,
+          createdAt: apiKeys.createdAt,
+          expiresAt: apiKeys.expiresAt,
+          lastUsedAt: apiKeys.lastUsedAt,
+          revokedAt: apiKeys.revokedAt,
+        })
+        .from(apiKeys)
+        .where(eq(apiKeys.organiserId, organiserId))
+        .orderBy(desc(apiKeys.createdAt))
+        .all();
     },
 
     list(clusterSlug: string) {

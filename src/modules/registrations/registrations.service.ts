@@ -268,6 +268,21 @@ export function createRegistrationsService(deps: {
       return Math.max(0, huddle.capacity - registeredCount(db, huddle.id));
     },
 
+    /** For each huddle: how many have a place and how many wait for one (the console's dashboard). */
+    tally(huddleIds: string[]): Map<string, { registered: number; waitlisted: number }> {
+      const tallies = new Map(huddleIds.map((id) => [id, { registered: 0, waitlisted: 0 }]));
+      if (huddleIds.length === 0) return tallies;
+      for (const row of db
+        .select({ huddleId: registrations.huddleId, status: registrations.status, count: sql<number>`count(*)` })
+        .from(registrations)
+        .where(inArray(registrations.huddleId, huddleIds))
+        .groupBy(registrations.huddleId, registrations.status)
+        .all()) {
+        if (row.status !== 'cancelled') tallies.get(row.huddleId)![row.status] = row.count;
+      }
+      return tallies;
+    },
+
     forHuddle(huddleId: string) {
       const rows = db
         .select()

@@ -210,6 +210,30 @@ export function createWaitlistService(deps: WaitlistDeps) {
       immediate(db, (tx) => lapse(tx, ownOffer(tx, offerId, member).offer, 'declined', false));
     },
 
+    /**
+     * For each huddle: how many wait for a slot, and when its open offers expire, soonest first (the
+     * console's dashboard warns of offers about to lapse).
+     */
+    tally(huddleIds: string[]): Map<string, { waiting: number; offersExpiring: Date[] }> {
+      const tallies = new Map(huddleIds.map((id) => [id, { waiting: 0, offersExpiring: [] as Date[] }]));
+      if (huddleIds.length === 0) return tallies;
+      for (const row of db
+        .select({ huddleId: waitlistEntries.huddleId, count: sql<number>`count(*)` })
+        .from(waitlistEntries)
+        .where(and(inArray(waitlistEntries.huddleId, huddleIds), inArray(waitlistEntries.status, ['waiting', 'offered'])))
+        .groupBy(waitlistEntries.huddleId)
+        .all())
+        tallies.get(row.huddleId)!.waiting = row.count;
+      for (const row of db
+        .select({ huddleId: waitlistOffers.huddleId, expiresAt: waitlistOffers.expiresAt })
+        .from(waitlistOffers)
+        .where(and(inArray(waitlistOffers.huddleId, huddleIds), eq(waitlistOffers.status, 'open')))
+        .orderBy(waitlistOffers.expiresAt)
+        .all())
+        tallies.get(row.huddleId)!.offersExpiring.push(row.expiresAt);
+      return tallies;
+    },
+
     /** The member's places in line and open offers, soonest huddle first (for /v1/me). */
     forMember(memberId: string) {
       return immediate(db, (tx) => {

@@ -1,0 +1,248 @@
+// The organiser console (`/console`): organisers and viewers sign in by email link to a browser session
+// (its cookie is sent only to /console), choose one of their clusters, and see its dashboard and their
+// API keys. The same services as the API do the work; every POST checks the session, the cluster role
+// and the CSRF token, and a viewer's changes are refused as on the API. GETs change nothing.
+import cookie from '@fastify/cookie';
+import { fastifyKitaHtml } from '@kitajs/fastify-html-plugin';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { isAppError } from '../../errors.js';
+import { formField } from '../../lib/page.js';
+import { clearSessionCookie, CONSOLE_SESSION, csrfMatches, csrfToken, sessionToken, setSessionCookie } from '../../lib/session.js';
+import { isEmailAddress } from '../../lib/text.js';
+import { messages } from '../../shared/messages.js';
+import { problemInWords, sameSiteOnly } from '../../shared/pages.js';
+import { consoleActor, consolePrincipal, type ConsoleSession, type OrganiserPrincipal } from '../../shared/principals.js';
+import { FinishSignInPage, organiserSignIn as words, SignInPage, SignInSentPage } from '../../shared/sign-in.js';
+import { formBodies } from '../../plugins/bodies.js';
+import type { BookingsService } from '../bookings/bookings.service.js';
+import type { HuddlesService } from '../huddles/huddles.service.js';
+import type { OrganisersService } from '../organisers/organisers.service.js';
+import type { ConsoleSignIn } from '../organisers/organisers.sign-in.js';
+import type { RegistrationsService } from '../registrations/registrations.service.js';
+import type { WaitlistService } from '../waitlist/waitlist.service.js';
+import { ClusterChoicePage, DashboardPage, KeysPage, type ConsoleFrameData, type DashboardHuddle } from './console.views.js';
+
+const m = messages.console;
+/** How many huddles to come the dashboard shows. */
+const DASHBOARD_HUDDLES = 10;
+
+export interface ConsolePagesDeps {
+  consoleSignIn: ConsoleSignIn;
+  organisers: OrganisersService;
+  huddles: HuddlesService;
+  bookings: BookingsService;
+  registrations: RegistrationsService;
+  waitlist: WaitlistService;
+  secretKey: string;
+}
+
+/** A signed-in request in one of the person's clusters. */
+interface InCluster {
+  session: ConsoleSession;
+  principal: OrganiserPrincipal;
+  frame: ConsoleFrameData;
+}
+
+export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, deps) => {
+  const { consoleSignIn, organisers, secretKey } = deps;
+  const secure = app.config.publicBaseUrl.startsWith('https:');
+  const rateLimit = { max: app.config.signInRateLimitPerMinute, timeWindow: 60_000 };
+  await app.register(cookie);
+  await app.register(fastifyKitaHtml);
+  await app.register(formBodies, { bodyLimit: 4096 });
+  const noStore = (reply: FastifyReply) => reply.header('cache-control', 'private, no-store');
+
+  function session(request: FastifyRequest): ConsoleSession | null {
+    const token = sessionToken(request, CONSOLE_SESSION);
+    return token ? consoleSignIn.resolveSession(token, app.clock.now()) : null;
+  }
+
+  function frameOf(signedIn: ConsoleSession, slug: string | null): ConsoleFrameData {
+    return {
+      session: signedIn,
+      current: signedIn.roles.find((role) => role.clusterSlug === slug) ?? null,
+      csrf: csrfToken(secretKey, signedIn.sessionId),
+    };
+  }
+
+  /**
+   * The signed-in person in the request's cluster, or null after answering: to the sign-in page
+   * without a session, with the person's clusters when this one is not theirs.
+   */
+  function inCluster(request: FastifyRequest, reply: FastifyReply): InCluster | null {
+    const signedIn = session(request);
+    if (!signedIn) {
+      void reply.redirect('/console/signin', 303);
+      return null;
+    }
+    const slug = (request.params as { cluster: string }).cluster;
+    const principal = consolePrincipal(signedIn, slug);
+    if (!principal) {
+      void noStore(reply)
+        .code(404)
+        .html(<ClusterChoicePage frame={frameOf(signedIn, null)} notYours />);
+      return null;
+    }
+    return { session: signedIn, principal, frame: frameOf(signedIn, slug) };
+  }
+
+  app.get('/console/signin', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
+    const code = (request.query as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== '' && code.length <= 200)
+      return noStore(reply).html(<FinishSignInPage words={words} code={code} />);
+    return noStore(reply).html(<SignInPage words={words} />);
+  });
+
+  // Always the same answer, whether or not the address belongs to an organiser.
+  app.post('/console/signin', { schema: { hide: true }, config: { rateLimit }, preHandler: sameSiteOnly }, async (request, reply) => {
+    const email = (formField(request, 'email') ?? '').trim();
+    if (!isEmailAddress(email))
+      return noStore(reply)
+        .code(400)
+        .html(<SignInPage words={words} email={email} error={messages.signIn.invalidEmail} />);
+    consoleSignIn.requestLink(email);
+    return noStore(reply).html(<SignInSentPage words={words} />);
+  });
+
+  app.post(
+    '/console/signin/session',
+    { schema: { hide: true }, config: { rateLimit }, preHandler: sameSiteOnly },
+    async (request, reply) => {
+      try {
+        const issued = consoleSignIn.startSession(formField(request, 'code') ?? '', request.headers['user-agent'] ?? null);
+        setSessionCookie(reply, issued.token, { secure, expiresAt: issued.expiresAt, cookie: CONSOLE_SESSION });
+        return reply.redirect('/console', 303);
+      } catch (error) {
+        if (!isAppError(error) || error.code !== 'SIGN_IN_CODE_INVALID') throw error;
+        return noStore(reply)
+          .code(400)
+          .html(<SignInPage words={words} status="expired" />);
+      }
+    },
+  );
+
+  app.post('/console/signout', { schema: { hide: true }, preHandler: sameSiteOnly }, async (request, reply) => {
+    const signedIn = session(request);
+    if (signedIn && csrfMatches(secretKey, signedIn.sessionId, formField(request, '_csrf')))
+      consoleSignIn.endSession(signedIn, signedIn.sessionId);
+    clearSessionCookie(reply, secure, CONSOLE_SESSION);
+    return reply.redirect('/console/signin', 303);
+  });
+
+  app.get('/console', { schema: { hide: true } }, async (request, reply) => {
+    const signedIn = session(request);
+    if (!signedIn) return reply.redirect('/console/signin', 303);
+    if (signedIn.roles.length === 1) return reply.redirect(`/console/${signedIn.roles[0]!.clusterSlug}`, 303);
+    return noStore(reply).html(<ClusterChoicePage frame={frameOf(signedIn, null)} />);
+  });
+
+  app.get('/console/:cluster', { schema: { hide: true } }, async (request, reply) => {
+    const here = inCluster(request, reply);
+    if (!here) return reply;
+    const now = app.clock.now();
+    return noStore(reply).html(<DashboardPage frame={here.frame} now={now} huddles={dashboardHuddles(here.principal.clusterId, now)} />);
+  });
+
+  /** The next huddles of a cluster (drafts included) with their pitches, places and waitlists counted. */
+  function dashboardHuddles(clusterId: string, now: Date): DashboardHuddle[] {
+    const ids = deps.huddles.list(clusterId, { from: now.toISOString(), limit: DASHBOARD_HUDDLES }, 'organiser').items.map((row) => row.id);
+    const found = deps.huddles.getMany(app.db, ids);
+    const pitches = deps.bookings.tally(ids);
+    const places = deps.registrations.tally(ids);
+    const lines = deps.waitlist.tally(ids);
+    return ids.flatMap((id) => {
+      const huddle = found.get(id);
+      if (!huddle) return [];
+      const pitch = pitches.get(id)!;
+      const line = lines.get(id)!;
+      return [
+        {
+          id,
+          title: huddle.title,
+          status: huddle.status,
+          startsAt: huddle.startsAt,
+          timezone: huddle.timezone,
+          capacity: huddle.capacity,
+          ...pitch,
+          free: Math.max(0, pitch.slots - pitch.confirmed - pitch.pending - line.offersExpiring.length),
+          pitchWaitlist: line.waiting,
+          offersExpiring: line.offersExpiring,
+          ...places.get(id)!,
+        },
+      ];
+    });
+  }
+
+  function showKeys(
+    reply: FastifyReply,
+    here: InCluster,
+    extra: { newKey?: { key: string; expiresAt: Date }; done?: string; error?: string; days?: string },
+    status = 200,
+  ) {
+    return noStore(reply)
+      .code(status)
+      .html(
+        <KeysPage
+          frame={here.frame}
+          now={app.clock.now()}
+          keys={organisers.keysOf(here.principal.organiserId)}
+          sessions={consoleSignIn.sessions(here.session.email)}
+          {...extra}
+        />,
+      );
+  }
+
+  const doneWords = { revoked: m.keyRevokedDone, ended: m.sessionEnded } as const;
+
+  app.get('/console/:cluster/keys', { schema: { hide: true } }, async (request, reply) => {
+    const here = inCluster(request, reply);
+    if (!here) return reply;
+    const done = (request.query as { done?: unknown }).done;
+    return showKeys(reply, here, {
+      done: typeof done === 'string' && Object.hasOwn(doneWords, done) ? doneWords[done as keyof typeof doneWords] : undefined,
+    });
+  });
+
+  /**
+   * A console form's POST: the session, the cluster role and the CSRF token checked first; `changes`
+   * forms are refused to a viewer. `act` answers (a page or a redirect); a refusal from a service comes
+   * back as the keys page with the refusal in words.
+   */
+  function consoleAction(
+    path: string,
+    options: { changes: boolean },
+    act: (here: InCluster, request: FastifyRequest, reply: FastifyReply) => unknown,
+  ) {
+    app.post(path, { schema: { hide: true }, preHandler: sameSiteOnly }, async (request, reply) => {
+      const here = inCluster(request, reply);
+      if (!here) return reply;
+      if (!csrfMatches(secretKey, here.session.sessionId, formField(request, '_csrf')))
+        return showKeys(reply, here, { error: m.formExpired }, 403);
+      if (options.changes && here.principal.role === 'viewer') return showKeys(reply, here, { error: m.viewerRefused }, 403);
+      try {
+        return await act(here, request, reply);
+      } catch (error) {
+        if (!isAppError(error) || error.statusCode >= 500) throw error;
+        return showKeys(reply, here, { error: problemInWords(error) }, error.statusCode);
+      }
+    });
+  }
+
+  consoleAction('/console/:cluster/keys', { changes: true }, (here, request, reply) => {
+    const days = (formField(request, 'days') ?? '').trim();
+    if (!/^\d{1,4}$/.test(days) || Number(days) < 1 || Number(days) > 3650) return showKeys(reply, here, { error: m.badDays, days }, 400);
+    const issued = organisers.issueOwnKey(here.principal.organiserId, consoleActor(here.principal), Number(days));
+    return showKeys(reply, here, { newKey: { key: issued.apiKey, expiresAt: issued.expiresAt } }, 201);
+  });
+
+  // Giving up access is never refused, a viewer's included.
+  consoleAction('/console/:cluster/keys/:id/revoke', { changes: false }, (here, request, reply) => {
+    organisers.revokeOwnKey(here.principal.organiserId, (request.params as { id: string }).id, consoleActor(here.principal));
+    return reply.redirect(`/console/${here.principal.clusterSlug}/keys?done=revoked`, 303);
+  });
+
+  consoleAction('/console/:cluster/sessions/:id/end', { changes: false }, (here, request, reply) => {
+    consoleSignIn.endSession(here.session, (request.params as { id: string }).id);
+    return reply.redirect(`/console/${here.principal.clusterSlug}/keys?done=ended`, 303);
+  });
+};

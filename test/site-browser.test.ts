@@ -3,44 +3,10 @@
 // finds no WCAG 2.2 A/AA violation on any page, at 360 px and 1280 px; screenshots go to
 // .scratch/screenshots for review. Skipped without Chromium (test/helpers/peers.ts says how to install it).
 import t from 'tap';
-import type { Page } from 'playwright-core';
 import { buildTestApp } from './helper.js';
 import { createClusterWithOrganiser, createMemberWithToken } from './fixtures.js';
-import { axeViolations, launchChromium, screenshot } from './helpers/browser.js';
+import { axeViolations, focused, launchChromium, screenshot, tabTo, tabToButton } from './helpers/browser.js';
 import { peerTest } from './helpers/peers.js';
-
-/** What has the keyboard focus: "BUTTON Subscribe", "A Skip to the content", "INPUT email". */
-async function focused(page: Page): Promise<string> {
-  return page.evaluate(() => {
-    const element = (globalThis as unknown as { document: { activeElement: { tagName: string; textContent: string; id: string } | null } })
-      .document.activeElement;
-    return element ? `${element.tagName} ${element.tagName === 'INPUT' ? element.id : element.textContent.trim()}` : '';
-  });
-}
-
-/** Presses Tab until a button with this text has the focus (at most 60 times). */
-async function tabToButton(page: Page, text: string): Promise<boolean> {
-  for (let i = 0; i < 60; i++) {
-    await page.keyboard.press('Tab');
-    if ((await focused(page)) === `BUTTON ${text}`) return true;
-  }
-  return false;
-}
-
-/** Presses Tab until the element with this id has the focus (at most 60 times); false if it never does. */
-async function tabTo(page: Page, id: string): Promise<boolean> {
-  for (let i = 0; i < 60; i++) {
-    await page.keyboard.press('Tab');
-    if (
-      await page.evaluate(
-        (wanted) => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id === wanted,
-        id,
-      )
-    )
-      return true;
-  }
-  return false;
-}
 
 peerTest(
   t,

@@ -245,7 +245,8 @@ export const messages = {
     askAgain: 'Ask for a new one:',
     signedInTitle: (name: string): string => `Signed in as ${name}`,
     tokenHeading: 'Your member token',
-    tokenIntro: 'Apps and scripts send it as “Authorization: Bearer <token>”. It is shown this once: copy it now and keep it private.',
+    tokenIntro:
+      'Apps and scripts send it in each request’s Authorization header, after the word Bearer. It is shown this once: copy it now and keep it private.',
     tokenUntil: (day: string): string => `It works until ${day} unless you sign out.`,
     calendarHeading: 'Your private calendar',
     calendarIntro:
@@ -289,7 +290,7 @@ export const messages = {
     makeKey: 'Make the key',
     revokeKey: (prefix: string): string => `Revoke ${prefix}`,
     keyMadeTitle: 'Your new API key',
-    keyMade: 'Copy it now: this is the only time it is shown. Use it as a bearer token: Authorization: Bearer <key>.',
+    keyMade: 'Copy it now: this is the only time it is shown. Send it in each request’s Authorization header, after the word Bearer.',
     keyRevokedDone: 'The key is revoked: it stops working at once.',
     sessions: 'Where you are signed in to the console',
     sessionEnded: 'That session is signed out.',

@@ -39,3 +39,36 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   const width = page.viewportSize()?.width ?? 0;
   await page.screenshot({ path: join(folder, `${name}-${width}.png`), fullPage: true });
 }
+
+/** What has the keyboard focus: "BUTTON Subscribe", "A Skip to the content", "INPUT email". */
+export async function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const element = (globalThis as unknown as { document: { activeElement: { tagName: string; textContent: string; id: string } | null } })
+      .document.activeElement;
+    return element ? `${element.tagName} ${element.tagName === 'INPUT' ? element.id : element.textContent.trim()}` : '';
+  });
+}
+
+/** Presses Tab until a button with this text has the focus (at most 60 times). */
+export async function tabToButton(page: Page, text: string): Promise<boolean> {
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press('Tab');
+    if ((await focused(page)) === `BUTTON ${text}`) return true;
+  }
+  return false;
+}
+
+/** Presses Tab until the element with this id has the focus (at most 60 times); false if it never does. */
+export async function tabTo(page: Page, id: string): Promise<boolean> {
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press('Tab');
+    if (
+      await page.evaluate(
+        (wanted) => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id === wanted,
+        id,
+      )
+    )
+      return true;
+  }
+  return false;
+}

@@ -285,22 +285,20 @@ export function DashboardPage(props: { frame: ConsoleFrameData; now: Date; huddl
               {huddle.status === 'published' ? '' : <span class="tag">{huddle.status === 'draft' ? m.draft : m.cancelled}</span>}
               <br />
               <span safe>{dates.moment(huddle.startsAt, huddle.timezone)}</span>
-              <ul>
-                <li safe>
-                  {[
-                    m.pitches(huddle.confirmed, huddle.slots),
-                    ...(huddle.pending ? [m.pending(huddle.pending)] : []),
-                    m.free(huddle.free),
-                    ...(huddle.pitchWaitlist ? [m.pitchWaitlist(huddle.pitchWaitlist)] : []),
-                  ].join('; ')}
-                </li>
-                <li safe>
-                  {[
-                    m.attendance(huddle.registered, huddle.capacity),
-                    ...(huddle.waitlisted ? [m.attendanceWaitlist(huddle.waitlisted)] : []),
-                  ].join('; ')}
-                </li>
-              </ul>
+              <p class="slot" safe>
+                {[
+                  m.pitches(huddle.confirmed, huddle.slots),
+                  ...(huddle.pending ? [m.pending(huddle.pending)] : []),
+                  m.free(huddle.free),
+                  ...(huddle.pitchWaitlist ? [m.pitchWaitlist(huddle.pitchWaitlist)] : []),
+                ].join('; ')}
+              </p>
+              <p class="slot" safe>
+                {[
+                  m.attendance(huddle.registered, huddle.capacity),
+                  ...(huddle.waitlisted ? [m.attendanceWaitlist(huddle.waitlisted)] : []),
+                ].join('; ')}
+              </p>
             </li>
           ))}
         </ul>

@@ -17,6 +17,7 @@ button {
 button:focus-visible, a:focus-visible, input:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
 label { display: block; font-weight: 600; margin: 1rem 0 0.3rem; }
 input[type=email], input[type=text], input[type=number], input[type=search] { font: inherit; width: 100%; box-sizing: border-box; padding: 0.5rem; }
+textarea { font: inherit; width: 100%; box-sizing: border-box; padding: 0.5rem; }
 fieldset { border: 1px solid GrayText; border-radius: 6px; margin: 1rem 0; }
 .secret {
   font-family: ui-monospace, Menlo, Consolas, monospace; word-break: break-all;

@@ -1,7 +1,7 @@
 // Pitch slots and bookings over HTTP: anyone lists a huddle's slots and reads the agenda; members book
 // and cancel; organisers approve, reject, cancel and list.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { jsonOrCsv, toCsv, wantsCsv } from '../../lib/csv.js';
+import { jsonOrCsv, wantsCsv } from '../../lib/csv.js';
 import { actorOf, organiserOf, principalOf } from '../../plugins/auth.js';
 import { IdempotencyHeaders } from '../../plugins/idempotency.js';
 import { declareTag } from '../../plugins/openapi.js';
@@ -20,10 +20,11 @@ import {
   BookingView,
   CancelQuery,
   RejectBody,
+  MoveBody,
   SlotList,
 } from './bookings.schemas.js';
 import type { BookingsService } from './bookings.service.js';
-import { bookingView, slotView } from './bookings.view.js';
+import { bookingsCsv, bookingView, slotView } from './bookings.view.js';
 
 export const bookingsRoutes: FastifyPluginAsyncTypebox<{
   bookings: BookingsService;
@@ -99,22 +100,7 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{
       const huddle = huddles.getOwned(request.params.id, organiserOf(request).clusterId);
       const rows = bookings.forHuddle(huddle.id, request.query.status);
       if (wantsCsv(request.headers.accept)) {
-        const csv = toCsv(
-          ['slot', 'start', 'end', 'status', 'organisation', 'organisation_type', 'name', 'email', 'title', 'summary', 'booked_at'],
-          rows.map(({ booking, slot, member }) => [
-            slot.position,
-            zoned(slot.startsAt, huddle.timezone).local,
-            zoned(slot.endsAt, huddle.timezone).local,
-            booking.status,
-            member.organisation,
-            member.organisationType,
-            member.name,
-            member.email,
-            booking.title,
-            booking.summary,
-            booking.createdAt.toISOString(),
-          ]),
-        );
+        const csv = bookingsCsv(huddle, rows);
         return reply
           .type('text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="bookings-${huddle.id}.csv"`)
@@ -182,6 +168,27 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{
     },
     handler: async (request) => {
       const d = bookings.reject(request.params.id, organiserOf(request), actorOf(request), request.body.reason?.trim() || null);
+      return bookingView(d.booking, d.slot, d.huddle, d.member);
+    },
+  });
+
+  app.post('/v1/bookings/:id/move', {
+    config: {
+      errors: ['BOOKING_NOT_FOUND', 'BOOKING_CANCELLED', 'HUDDLE_CANCELLED', 'BOOKING_CLOSED', 'SLOT_NOT_FOUND', 'SLOT_TAKEN'],
+      auth: ['organiser'],
+    },
+    schema: {
+      operationId: 'moveBooking',
+      tags: ['bookings'],
+      summary: 'Move a pitch to another free slot of its huddle',
+      description:
+        'A confirmed pitcher is emailed the new time with a calendar update; the slot left is offered to the pitch waitlist. Refused once the huddle has started.',
+      params: BookingParams,
+      body: MoveBody,
+      response: { 200: BookingView },
+    },
+    handler: async (request) => {
+      const d = bookings.move(request.params.id, request.body.slotId, organiserOf(request), actorOf(request));
       return bookingView(d.booking, d.slot, d.huddle, d.member);
     },
   });

@@ -63,6 +63,11 @@ export const RejectBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const MoveBody = Type.Object(
+  { slotId: Type.String({ format: 'uuid', description: 'The free slot of the same huddle to move the pitch to' }) },
+  { additionalProperties: false },
+);
+
 export const AgendaItem = Type.Object({
   position: Type.Integer({ description: 'Slot number, 1 first' }),
   start: ZonedTime,

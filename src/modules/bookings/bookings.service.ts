@@ -304,6 +304,43 @@ export function createBookingsService(deps: {
       });
     },
 
+    /**
+     * Moves a pending or confirmed pitch of a huddle still to come to another free slot of the same
+     * huddle. A confirmed pitcher is told, with a calendar update; the slot left goes to the waitlist.
+     */
+    move(bookingId: string, slotId: string, organiser: OrganiserPrincipal, actor: Actor): BookingDetails {
+      return immediate(db, (tx) => {
+        const d = visible(tx, bookingId, organiser);
+        if (!isActiveBooking(d.booking)) throw problem('BOOKING_CANCELLED', `This booking is ${d.booking.status}`);
+        if (d.huddle.status === 'cancelled') throw problem('HUDDLE_CANCELLED', 'This huddle is cancelled');
+        if (d.huddle.startsAt <= clock.now()) throw problem('BOOKING_CLOSED', 'This huddle has started: its pitches stay where they were');
+        const slot = slotStore.get(tx, slotId);
+        if (!slot || slot.huddleId !== d.huddle.id) {
+          throw problem('SLOT_NOT_FOUND', `Huddle ${d.huddle.id} has no slot ${slotId}`, {
+            errors: [{ field: 'body/slotId', message: 'is not a slot of this huddle' }],
+          });
+        }
+        if (slot.id === d.slot.id) return d;
+        if (slotStore.isBooked(tx, slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is booked already`);
+        if (heldSlots(tx, [slot.id]).has(slot.id)) throw problem('SLOT_TAKEN', `Slot ${slot.position} is offered to the waitlist`);
+        const cluster = deps.clusters.getById(d.huddle.clusterId);
+        const confirmed = d.booking.status === 'confirmed';
+        const booking = setStatus(tx, d.booking, { slotId: slot.id, sequence: d.booking.sequence + (confirmed ? 1 : 0) });
+        const after = { ...d, booking, slot };
+        if (confirmed) tell(tx, { kind: 'moved', pitch: after, cluster, changed: 'the time of your slot' });
+        audit.record(tx, actor, {
+          clusterId: cluster.id,
+          action: 'booking.moved',
+          targetType: 'booking',
+          targetId: booking.id,
+          before: { slot: d.slot.position },
+          after: { slot: slot.position },
+        });
+        hooks.slotFreed.emit(tx, d.huddle, d.slot);
+        return after;
+      });
+    },
+
     forHuddle: queries.forHuddle,
     agenda: queries.agenda,
     forMember: queries.forMember,

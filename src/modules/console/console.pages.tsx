@@ -4,14 +4,14 @@
 // and the CSRF token, and a viewer's changes are refused as on the API. GETs change nothing.
 import cookie from '@fastify/cookie';
 import { fastifyKitaHtml } from '@kitajs/fastify-html-plugin';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { isAppError } from '../../errors.js';
 import { formField } from '../../lib/page.js';
-import { clearSessionCookie, CONSOLE_SESSION, csrfMatches, csrfToken, sessionToken, setSessionCookie } from '../../lib/session.js';
+import { clearSessionCookie, CONSOLE_SESSION, csrfMatches, setSessionCookie } from '../../lib/session.js';
 import { isEmailAddress } from '../../lib/text.js';
 import { messages } from '../../shared/messages.js';
-import { problemInWords, sameSiteOnly } from '../../shared/pages.js';
-import { consoleActor, consolePrincipal, type ConsoleSession, type OrganiserPrincipal } from '../../shared/principals.js';
+import { sameSiteOnly } from '../../shared/pages.js';
+import { consoleActor } from '../../shared/principals.js';
 import { FinishSignInPage, organiserSignIn as words, SignInPage, SignInSentPage } from '../../shared/sign-in.js';
 import { formBodies } from '../../plugins/bodies.js';
 import type { BookingsService } from '../bookings/bookings.service.js';
@@ -20,7 +20,9 @@ import type { OrganisersService } from '../organisers/organisers.service.js';
 import type { ConsoleSignIn } from '../organisers/organisers.sign-in.js';
 import type { RegistrationsService } from '../registrations/registrations.service.js';
 import type { WaitlistService } from '../waitlist/waitlist.service.js';
-import { ClusterChoicePage, DashboardPage, KeysPage, type ConsoleFrameData, type DashboardHuddle } from './console.views.js';
+import { consoleHuddleRoutes } from './console.huddle.js';
+import { createConsoleContext, type InCluster, type ShowRefusal } from './console.context.js';
+import { ClusterChoicePage, DashboardPage, KeysPage, type DashboardHuddle } from './console.views.js';
 
 const m = messages.console;
 /** How many huddles to come the dashboard shows. */
@@ -36,13 +38,6 @@ export interface ConsolePagesDeps {
   secretKey: string;
 }
 
-/** A signed-in request in one of the person's clusters. */
-interface InCluster {
-  session: ConsoleSession;
-  principal: OrganiserPrincipal;
-  frame: ConsoleFrameData;
-}
-
 export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, deps) => {
   const { consoleSignIn, organisers, secretKey } = deps;
   const secure = app.config.publicBaseUrl.startsWith('https:');
@@ -50,41 +45,9 @@ export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, de
   await app.register(cookie);
   await app.register(fastifyKitaHtml);
   await app.register(formBodies, { bodyLimit: 4096 });
-  const noStore = (reply: FastifyReply) => reply.header('cache-control', 'private, no-store');
-
-  function session(request: FastifyRequest): ConsoleSession | null {
-    const token = sessionToken(request, CONSOLE_SESSION);
-    return token ? consoleSignIn.resolveSession(token, app.clock.now()) : null;
-  }
-
-  function frameOf(signedIn: ConsoleSession, slug: string | null): ConsoleFrameData {
-    return {
-      session: signedIn,
-      current: signedIn.roles.find((role) => role.clusterSlug === slug) ?? null,
-      csrf: csrfToken(secretKey, signedIn.sessionId),
-    };
-  }
-
-  /**
-   * The signed-in person in the request's cluster, or null after answering: to the sign-in page
-   * without a session, with the person's clusters when this one is not theirs.
-   */
-  function inCluster(request: FastifyRequest, reply: FastifyReply): InCluster | null {
-    const signedIn = session(request);
-    if (!signedIn) {
-      void reply.redirect('/console/signin', 303);
-      return null;
-    }
-    const slug = (request.params as { cluster: string }).cluster;
-    const principal = consolePrincipal(signedIn, slug);
-    if (!principal) {
-      void noStore(reply)
-        .code(404)
-        .html(<ClusterChoicePage frame={frameOf(signedIn, null)} notYours />);
-      return null;
-    }
-    return { session: signedIn, principal, frame: frameOf(signedIn, slug) };
-  }
+  const context = createConsoleContext(app, { consoleSignIn, secretKey });
+  const { noStore, session, frameOf, inCluster } = context;
+  consoleHuddleRoutes(app, context, deps);
 
   app.get('/console/signin', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
     const code = (request.query as { code?: unknown }).code;
@@ -203,32 +166,9 @@ export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, de
     });
   });
 
-  /**
-   * A console form's POST: the session, the cluster role and the CSRF token checked first; `changes`
-   * forms are refused to a viewer. `act` answers (a page or a redirect); a refusal from a service comes
-   * back as the keys page with the refusal in words.
-   */
-  function consoleAction(
-    path: string,
-    options: { changes: boolean },
-    act: (here: InCluster, request: FastifyRequest, reply: FastifyReply) => unknown,
-  ) {
-    app.post(path, { schema: { hide: true }, preHandler: sameSiteOnly }, async (request, reply) => {
-      const here = inCluster(request, reply);
-      if (!here) return reply;
-      if (!csrfMatches(secretKey, here.session.sessionId, formField(request, '_csrf')))
-        return showKeys(reply, here, { error: m.formExpired }, 403);
-      if (options.changes && here.principal.role === 'viewer') return showKeys(reply, here, { error: m.viewerRefused }, 403);
-      try {
-        return await act(here, request, reply);
-      } catch (error) {
-        if (!isAppError(error) || error.statusCode >= 500) throw error;
-        return showKeys(reply, here, { error: problemInWords(error) }, error.statusCode);
-      }
-    });
-  }
+  const refuse: ShowRefusal = (reply, here, request, error, status) => showKeys(reply, here, { error }, status);
 
-  consoleAction('/console/:cluster/keys', { changes: true }, (here, request, reply) => {
+  context.action('/console/:cluster/keys', { changes: true, refuse }, (here, request, reply) => {
     const days = (formField(request, 'days') ?? '').trim();
     if (!/^\d{1,4}$/.test(days) || Number(days) < 1 || Number(days) > 3650) return showKeys(reply, here, { error: m.badDays, days }, 400);
     const issued = organisers.issueOwnKey(here.principal.organiserId, consoleActor(here.principal), Number(days));
@@ -236,12 +176,12 @@ export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, de
   });
 
   // Giving up access is never refused, a viewer's included.
-  consoleAction('/console/:cluster/keys/:id/revoke', { changes: false }, (here, request, reply) => {
+  context.action('/console/:cluster/keys/:id/revoke', { changes: false, refuse }, (here, request, reply) => {
     organisers.revokeOwnKey(here.principal.organiserId, (request.params as { id: string }).id, consoleActor(here.principal));
     return reply.redirect(`/console/${here.principal.clusterSlug}/keys?done=revoked`, 303);
   });
 
-  consoleAction('/console/:cluster/sessions/:id/end', { changes: false }, (here, request, reply) => {
+  context.action('/console/:cluster/sessions/:id/end', { changes: false, refuse }, (here, request, reply) => {
     consoleSignIn.endSession(here.session, (request.params as { id: string }).id);
     return reply.redirect(`/console/${here.principal.clusterSlug}/keys?done=ended`, 303);
   });

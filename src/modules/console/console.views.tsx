@@ -279,7 +279,7 @@ export function DashboardPage(props: { frame: ConsoleFrameData; now: Date; huddl
         <ul class="cards">
           {props.huddles.map((huddle) => (
             <li class={huddle.status === 'cancelled' ? 'cancelled' : undefined}>
-              <a href={`/h/${huddle.id}`} safe>
+              <a href={`/console/${props.frame.current!.clusterSlug}/huddles/${huddle.id}`} safe>
                 {huddle.title}
               </a>
               {huddle.status === 'published' ? '' : <span class="tag">{huddle.status === 'draft' ? m.draft : m.cancelled}</span>}

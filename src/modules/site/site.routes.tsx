@@ -7,6 +7,7 @@ import { fastifyKitaHtml } from '@kitajs/fastify-html-plugin';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Cluster, Huddle, Topic } from '../../db/schema.js';
 import { isAppError, problem } from '../../errors.js';
+import { isId } from '../../lib/ids.js';
 import { formField, formFields } from '../../lib/page.js';
 import { problemInWords, sameSiteOnly } from '../../shared/pages.js';
 import { csrfMatches, csrfToken, sessionToken } from '../../lib/session.js';
@@ -41,7 +42,6 @@ import {
 const EMPTY_PITCH: PitchForm = { title: '', summary: '', slotId: '', theme: '', shareContact: false, error: null };
 
 const m = messages;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TOPICS = Object.keys(messages.topicNames) as Topic[];
 /** Public pages change when a huddle does; a minute of caching spares the database, never a visitor. */
 const PUBLIC_CACHE = 'public, max-age=60';
@@ -172,7 +172,7 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
 
   /** A public huddle by its id in the address, or undefined (drafts, long-cancelled and unknown ones alike). */
   function publicHuddle(id: string): Huddle | undefined {
-    const huddle = UUID.test(id) ? huddles.find(id) : undefined;
+    const huddle = isId(id) ? huddles.find(id) : undefined;
     return huddle && isPublic(huddle, app.clock.now()) ? huddle : undefined;
   }
 

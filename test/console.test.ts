@@ -252,3 +252,53 @@ t.test('ending another session and signing out end them at once', async (t) => {
   t.match(String(out.headers['set-cookie']), /convene_console=;/);
   t.equal((await get('/console/north-west', second.cookie)).headers.location, '/console/signin', 'the old cookie no longer works');
 });
+
+t.test('the audit log: filtered by who, what and when, on the API and in the console', async (t) => {
+  const { app, database, clock, org, signIn, csrfOf, get, post } = await setup(t);
+  await publishHuddle(app, org.auth, { title: 'Audit huddle' });
+  const { cookie } = await signIn();
+  const keys = await get('/console/north-west/keys', cookie);
+  await post('/console/north-west/keys', cookie, `days=30&_csrf=${encodeURIComponent(csrfOf(keys.body))}`);
+  const api = (query: string) => app.inject({ url: `/v1/clusters/north-west/audit?${query}`, headers: org.auth });
+  const actionsOf = async (query: string) => ((await api(query)).json().items as { action: string }[]).map((item) => item.action);
+
+  t.same(await actionsOf('action=api-key.created'), ['api-key.created'], 'one action (the first key is part of organiser.created)');
+  t.same(await actionsOf('action=organiser'), ['organiser.signed_in', 'organiser.created'], 'a noun: every action on it');
+  t.same(await actionsOf('actor=CONSOLE&action=api-key'), ['api-key.created'], 'who: the name contains it, any case');
+  const now = clock.now().toISOString();
+  t.same(
+    await actionsOf(`to=${encodeURIComponent(now)}&action=api-key`),
+    [],
+    'nothing before the clock’s now (the test clock stands still)',
+  );
+  t.equal((await actionsOf(`from=${encodeURIComponent(now)}`)).length >= 4, true, 'from now on: all of it');
+  t.equal((await api('action=DROP TABLE')).statusCode, 400, 'an action that is not one is refused');
+
+  const page = await get('/console/north-west/audit?action=api-key.created&actor=console', cookie);
+  t.equal(page.statusCode, 200);
+  t.match(page.body, /aria-current="page"[^>]*>Audit log</);
+  t.match(page.body, /<option value="api-key.created" selected>api-key.created<\/option>/);
+  t.match(page.body, /<strong>api-key.created<\/strong><br\/><span>[^<]+, by Olivia Organiser \(console\)<\/span>/);
+  t.match(page.body, /Recorded: keyPrefix cnv_org_[A-Za-z0-9_-]{6}\./);
+  t.notMatch(page.body, /organiser\.signed_in<\/strong>/);
+  const day = clock.now().toISOString().slice(0, 10);
+  const today = await get(`/console/north-west/audit?from=${day}&to=${day}`, cookie);
+  t.match(today.body, /huddle\.created<\/strong>/, 'a day, in the cluster’s zone');
+  const bad = await get('/console/north-west/audit?from=yesterday', cookie);
+  t.equal(bad.statusCode, 400);
+  t.match(bad.body, /Enter a day as YYYY-MM-DD/);
+  const badCursor = await get('/console/north-west/audit?cursor=nope', cookie);
+  t.equal(badCursor.statusCode, 400, 'a cursor not given out is refused in words');
+  for (let i = 0; i < 60; i++) {
+    servicesFor(database, clock).audit.record(
+      database.db,
+      { type: 'cli', label: 'test' },
+      { clusterId: org.cluster.id, action: 'test.filler', targetType: 'x' },
+    );
+  }
+  const first = await get('/console/north-west/audit?action=test.filler', cookie);
+  const older = /<a href="(\?[^"]+)">Older changes<\/a>/.exec(first.body)![1]!.replaceAll('&amp;', '&');
+  t.match(older, /action=test\.filler/, 'the next page keeps the filter');
+  const second = await get(`/console/north-west/audit${older}`, cookie);
+  t.equal((second.body.match(/<strong>test\.filler<\/strong>/g) ?? []).length, 10, '60 events: 50, then 10');
+});

@@ -12,14 +12,22 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
     schema: {
       operationId: 'listAuditEvents',
       tags: ['audit'],
-      summary: 'List the audit log of a cluster, newest first',
+      summary: 'List the audit log of a cluster, newest first, filtered by who, what and when',
       params: AuditParams,
       querystring: AuditQuery,
       response: { 200: AuditPage },
     },
     handler: async (request) => {
       const { clusterId } = organiserOf(request);
-      const page = audit.list(clusterId, { cursor: request.query.cursor, limit: request.query.limit ?? 50 });
+      const { cursor, limit, actor, action, from, to } = request.query;
+      const page = audit.list(clusterId, {
+        cursor,
+        limit: limit ?? 50,
+        actor,
+        action,
+        from: from ? new Date(from) : undefined,
+        to: to ? new Date(to) : undefined,
+      });
       return {
         items: page.items.map((row) => ({
           id: row.id,

@@ -1,6 +1,6 @@
 // The audit log's API contract.
 import { Type } from 'typebox';
-import { CursorQuery, Page, Slug } from '../../lib/schema-types.js';
+import { CursorQuery, Line, Page, Slug } from '../../lib/schema-types.js';
 
 export const AuditEvent = Type.Object(
   {
@@ -26,5 +26,20 @@ export const AuditEvent = Type.Object(
 );
 
 export const AuditParams = Type.Object({ cluster: Slug });
-export const AuditQuery = Type.Object(CursorQuery, { additionalProperties: false });
+export const AuditQuery = Type.Object(
+  {
+    ...CursorQuery,
+    actor: Type.Optional(Line({ description: "Only events whose actor's name contains this (any case)", maxLength: 200 })),
+    action: Type.Optional(
+      Type.String({
+        description: 'Only this action (booking.approved), or without a dot every action on that noun (booking)',
+        pattern: '^[a-z][a-z_-]*(\\.[a-z_-]+)?$',
+        maxLength: 60,
+      }),
+    ),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'Only events at or after this instant' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'Only events before this instant' })),
+  },
+  { additionalProperties: false },
+);
 export const AuditPage = Page(AuditEvent);

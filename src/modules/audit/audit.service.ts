@@ -1,5 +1,5 @@
 // The audit log: an append-only record of every organiser and CLI change, written in the change's own transaction.
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq, gte, like, lt, sql, type SQL } from 'drizzle-orm';
 import { rawPlaceholder, type Db, type DbOrTx } from '../../db/client.js';
 import { auditEvents } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
@@ -11,6 +11,14 @@ export interface Actor {
   id?: string | null;
   label?: string | null;
   requestId?: string | null;
+}
+
+/** What a list of the audit log may be narrowed to. */
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  from?: Date;
+  to?: Date;
 }
 
 export interface AuditEntry {
@@ -64,21 +72,42 @@ export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
       });
     },
 
-    /** A page of a cluster's events, newest first. */
-    list(clusterId: string, options: { cursor?: string; limit: number }) {
+    /**
+     * A page of a cluster's events, newest first, optionally only those whose actor's name contains
+     * `actor`, whose action is `action` (or, without a dot, any of that noun: "booking"), and from
+     * `from` until before `to`.
+     */
+    list(clusterId: string, options: AuditFilter & { cursor?: string; limit: number }) {
       const before = decodeCursor(options.cursor, ['id']);
+      const conditions: (SQL | undefined)[] = [eq(auditEvents.clusterId, clusterId)];
+      if (before) conditions.push(lt(auditEvents.id, before[0] as string));
+      if (options.actor) conditions.push(sql`instr(lower(${auditEvents.actorLabel}), lower(${options.actor})) > 0`);
+      if (options.action) {
+        conditions.push(
+          options.action.includes('.') ? eq(auditEvents.action, options.action) : like(auditEvents.action, `${options.action}.%`),
+        );
+      }
+      if (options.from) conditions.push(gte(auditEvents.at, options.from));
+      if (options.to) conditions.push(lt(auditEvents.at, options.to));
       const rows = db
         .select()
         .from(auditEvents)
-        .where(
-          before
-            ? and(eq(auditEvents.clusterId, clusterId), lt(auditEvents.id, before[0] as string))
-            : eq(auditEvents.clusterId, clusterId),
-        )
+        .where(and(...conditions))
         .orderBy(desc(auditEvents.id))
         .limit(options.limit + 1)
         .all();
       return pageOf(rows, options.limit, (row) => [row.id]);
+    },
+
+    /** The actions a cluster's log holds, for a filter to choose from. */
+    actions(clusterId: string): string[] {
+      return db
+        .selectDistinct({ action: auditEvents.action })
+        .from(auditEvents)
+        .where(eq(auditEvents.clusterId, clusterId))
+        .orderBy(auditEvents.action)
+        .all()
+        .map((row) => row.action);
     },
   };
 }

@@ -14,12 +14,15 @@ import { sameSiteOnly } from '../../shared/pages.js';
 import { consoleActor } from '../../shared/principals.js';
 import { FinishSignInPage, organiserSignIn as words, SignInPage, SignInSentPage } from '../../shared/sign-in.js';
 import { formBodies } from '../../plugins/bodies.js';
+import type { AuditService } from '../audit/audit.service.js';
 import type { BookingsService } from '../bookings/bookings.service.js';
+import type { ClustersService } from '../clusters/clusters.service.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
 import type { OrganisersService } from '../organisers/organisers.service.js';
 import type { ConsoleSignIn } from '../organisers/organisers.sign-in.js';
 import type { RegistrationsService } from '../registrations/registrations.service.js';
 import type { WaitlistService } from '../waitlist/waitlist.service.js';
+import { consoleAuditRoutes } from './console.audit.js';
 import { consoleHuddleRoutes } from './console.huddle.js';
 import { createConsoleContext, type InCluster, type ShowRefusal } from './console.context.js';
 import { ClusterChoicePage, DashboardPage, KeysPage, type DashboardHuddle } from './console.views.js';
@@ -29,6 +32,8 @@ const m = messages.console;
 const DASHBOARD_HUDDLES = 10;
 
 export interface ConsolePagesDeps {
+  audit: AuditService;
+  clusters: ClustersService;
   consoleSignIn: ConsoleSignIn;
   organisers: OrganisersService;
   huddles: HuddlesService;
@@ -48,6 +53,7 @@ export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, de
   const context = createConsoleContext(app, { consoleSignIn, secretKey });
   const { noStore, session, frameOf, inCluster } = context;
   consoleHuddleRoutes(app, context, deps);
+  consoleAuditRoutes(app, context, deps);
 
   app.get('/console/signin', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
     const code = (request.query as { code?: unknown }).code;

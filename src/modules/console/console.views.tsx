@@ -16,10 +16,11 @@ export interface ConsoleFrameData {
   csrf: string;
 }
 
-export type ConsoleSection = 'dashboard' | 'keys';
+export type ConsoleSection = 'dashboard' | 'audit' | 'keys';
 
 const SECTIONS: { section: ConsoleSection; path: string; label: string }[] = [
   { section: 'dashboard', path: '', label: m.dashboard },
+  { section: 'audit', path: '/audit', label: m.audit },
   { section: 'keys', path: '/keys', label: m.keys },
 ];
 

@@ -1,8 +1,6 @@
 // convene members import|list
 import type { Command } from 'commander';
-import { immediate } from '../db/client.js';
-import { isAppError } from '../errors.js';
-import { parseMembersCsv, type CsvRejection } from '../modules/members/members.import.js';
+import { parseMembersCsv } from '../modules/members/members.import.js';
 import { CliFailure } from './db.js';
 import { cliActor, output, withServices, type CliContext } from './context.js';
 import { readTextFile } from './files.js';
@@ -23,32 +21,10 @@ export function membersCommands(program: Command, context: CliContext): void {
     .action(async (file: string, options: { cluster: string; dryRun?: boolean }, command: Command) => {
       const parsed = parseMembersCsv(readTextFile(file));
       if (parsed.error) throw new CliFailure(`${file}: ${parsed.error}`);
-      const result = await withServices(context, (services, database) => {
+      const result = await withServices(context, (services) => {
         const cluster = services.clusters.get(options.cluster);
-        const rejected: CsvRejection[] = [...parsed.rejected];
-        let imported = 0;
         const actor = { ...cliActor(), label: `${cliActor().label} (import ${file})` };
-        const run = () =>
-          immediate(database.db, (tx) => {
-            for (const row of parsed.rows) {
-              try {
-                services.members.insert(tx, cluster, row.member, actor);
-                imported += 1;
-              } catch (error) {
-                // Checks run before any write of the row, so a refused row leaves nothing behind.
-                if (!isAppError(error)) throw error;
-                rejected.push({ line: row.line, email: row.member.email, reason: error.message });
-              }
-            }
-            if (options.dryRun) throw new DryRunDone();
-          });
-        try {
-          run();
-        } catch (error) {
-          if (!(error instanceof DryRunDone)) throw error;
-        }
-        rejected.sort((a, b) => a.line - b.line);
-        return { cluster: cluster.slug, imported, rejected, dryRun: Boolean(options.dryRun) };
+        return { cluster: cluster.slug, ...services.members.importRows(cluster, parsed, actor, { dryRun: Boolean(options.dryRun) }) };
       });
       const verb = result.dryRun ? 'would import' : 'imported';
       output(context.io, jsonOf(command), result, [
@@ -97,9 +73,6 @@ export function membersCommands(program: Command, context: CliContext): void {
       });
     });
 }
-
-/** Thrown inside the import transaction on --dry-run, so everything it wrote is rolled back. */
-class DryRunDone extends Error {}
 
 /** Some rows were rejected: the report is printed already, the exit code says so. */
 export class PartialImport extends Error {}

@@ -3,6 +3,7 @@
 // API keys. The same services as the API do the work; every POST checks the session, the cluster role
 // and the CSRF token, and a viewer's changes are refused as on the API. GETs change nothing.
 import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
 import { fastifyKitaHtml } from '@kitajs/fastify-html-plugin';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { isAppError } from '../../errors.js';
@@ -18,12 +19,14 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { BookingsService } from '../bookings/bookings.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
+import type { MembersService } from '../members/members.service.js';
 import type { OrganisersService } from '../organisers/organisers.service.js';
 import type { ConsoleSignIn } from '../organisers/organisers.sign-in.js';
 import type { RegistrationsService } from '../registrations/registrations.service.js';
 import type { WaitlistService } from '../waitlist/waitlist.service.js';
 import { consoleAuditRoutes } from './console.audit.js';
 import { consoleHuddleRoutes } from './console.huddle.js';
+import { consoleMemberRoutes, MAX_CSV_BYTES } from './console.members.js';
 import { createConsoleContext, type InCluster, type ShowRefusal } from './console.context.js';
 import { ClusterChoicePage, DashboardPage, KeysPage, type DashboardHuddle } from './console.views.js';
 
@@ -32,6 +35,7 @@ const m = messages.console;
 const DASHBOARD_HUDDLES = 10;
 
 export interface ConsolePagesDeps {
+  members: MembersService;
   audit: AuditService;
   clusters: ClustersService;
   consoleSignIn: ConsoleSignIn;
@@ -50,10 +54,16 @@ export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, de
   await app.register(cookie);
   await app.register(fastifyKitaHtml);
   await app.register(formBodies, { bodyLimit: 4096 });
+  // The members CSV upload, and its confirming form that carries the file's text back.
+  await app.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { files: 1, fileSize: MAX_CSV_BYTES, fields: 5, fieldSize: MAX_CSV_BYTES, parts: 6 },
+  });
   const context = createConsoleContext(app, { consoleSignIn, secretKey });
   const { noStore, session, frameOf, inCluster } = context;
   consoleHuddleRoutes(app, context, deps);
   consoleAuditRoutes(app, context, deps);
+  consoleMemberRoutes(app, context, deps);
 
   app.get('/console/signin', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
     const code = (request.query as { code?: unknown }).code;

@@ -3,18 +3,9 @@
 import { parse } from 'csv-parse/sync';
 import { ORGANISATION_TYPES, type OrganisationType } from '../../db/schema.js';
 import { cleanName, isEmailAddress, normaliseEmail } from '../../lib/text.js';
-import type { NewMember } from './members.service.js';
+import type { CsvRejection, CsvRow, NewMember } from './members.types.js';
 
-export interface CsvRow {
-  line: number;
-  member: NewMember;
-}
-
-export interface CsvRejection {
-  line: number;
-  email?: string;
-  reason: string;
-}
+export type { CsvRejection, CsvRow };
 
 export const MAX_IMPORT_ROWS = 10_000;
 const REQUIRED = ['email', 'name', 'organisation', 'organisationtype'] as const;

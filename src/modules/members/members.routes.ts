@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FastifyBaseLogger } from 'fastify';
+import { problem } from '../../errors.js';
 import { actorOf, memberOf } from '../../plugins/auth.js';
 import { declareTag } from '../../plugins/openapi.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
@@ -12,6 +13,8 @@ import {
   EmailLinkBody,
   IssuedToken,
   MemberCreate,
+  MemberImport,
+  MemberImportResult,
   MemberListQuery,
   MemberPage,
   MemberParams,
@@ -21,6 +24,7 @@ import {
   CalendarLinks,
 } from './members.schemas.js';
 import { signedInMember } from './members.http.js';
+import { parseMembersCsv } from './members.import.js';
 import type { Member, MembersService } from './members.service.js';
 import type { SignIn } from './members.sign-in.js';
 import { memberFeedLinks, memberView } from './members.view.js';
@@ -73,9 +77,30 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
     },
     handler: async (request) => {
       const cluster = clusters.get(request.params.cluster);
-      const { status, organisationType, cursor, limit } = request.query;
-      const page = members.list(cluster, { status, organisationType, cursor, limit: limit ?? 50 });
+      const { status, organisationType, q, cursor, limit } = request.query;
+      const page = members.list(cluster, { status, organisationType, search: q?.trim(), cursor, limit: limit ?? 50 });
       return { items: page.items.map((member) => memberView(member, cluster.slug)), nextCursor: page.nextCursor };
+    },
+  });
+
+  app.post('/v1/clusters/:cluster/members/import', {
+    bodyLimit: 3 * 1024 * 1024,
+    config: { errors: ['CLUSTER_NOT_FOUND'], auth: ['organiser'] },
+    schema: {
+      operationId: 'importMembers',
+      tags: ['members'],
+      summary: 'Add members from a CSV (all the good rows in one transaction); rejected rows come back with their lines and reasons',
+      description:
+        'Check first with dryRun: true (nothing is saved). A file that is not readable CSV, or lacks a column, is refused whole (400).',
+      params: ClusterParams,
+      body: MemberImport,
+      response: { 200: MemberImportResult },
+    },
+    handler: async (request) => {
+      const cluster = clusters.get(request.params.cluster);
+      const parsed = parseMembersCsv(request.body.csv);
+      if (parsed.error) throw problem('VALIDATION_FAILED', parsed.error, { errors: [{ field: 'body/csv', message: parsed.error }] });
+      return members.importRows(cluster, parsed, actorOf(request), { dryRun: request.body.dryRun ?? false });
     },
   });
 

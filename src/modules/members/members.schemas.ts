@@ -34,7 +34,12 @@ export const MemberPatch = Type.Object(
 );
 
 export const MemberListQuery = Type.Object(
-  { status: Type.Optional(MemberStatus), organisationType: Type.Optional(OrganisationType), ...CursorQuery },
+  {
+    status: Type.Optional(MemberStatus),
+    organisationType: Type.Optional(OrganisationType),
+    q: Type.Optional(Line({ description: 'Only members whose name, email or organisation contains this (any case)', maxLength: 200 })),
+    ...CursorQuery,
+  },
   { additionalProperties: false },
 );
 
@@ -92,3 +97,33 @@ export const IssuedToken = Type.Object({
   member: MemberView,
   calendar: CalendarLinks,
 });
+
+export const MemberImport = Type.Object(
+  {
+    csv: Type.String({
+      description:
+        'The CSV text: a header row naming email, name, organisation and organisation_type, then one member a row (at most 10,000)',
+      maxLength: 2_000_000,
+    }),
+    dryRun: Type.Optional(
+      Type.Boolean({ description: 'Check only: report what would happen, save nothing, email nobody', default: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const MemberImportResult = Type.Object(
+  {
+    imported: Type.Integer({ description: 'Members added (or that would be, on a dry run); each is emailed a welcome' }),
+    rejected: Type.Array(
+      Type.Object({
+        line: Type.Integer({ description: 'Line of the file (the header is line 1)' }),
+        email: Type.Optional(Type.String({ description: 'The address on that line, if it had one' })),
+        reason: Type.String({ description: 'Why the row was not imported' }),
+      }),
+      { description: 'Rows not imported, by line' },
+    ),
+    dryRun: Type.Boolean({ description: 'Whether this was a check only (nothing saved)' }),
+  },
+  { description: 'What an import did' },
+);

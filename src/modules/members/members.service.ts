@@ -2,7 +2,7 @@
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { members, memberTokens, type Member, type MemberStatus, type OrganisationType } from '../../db/schema.js';
-import { problem } from '../../errors.js';
+import { isAppError, problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, pageOf, type Page } from '../../lib/pagination.js';
@@ -16,15 +16,11 @@ import type { Outbox } from '../outbox/outbox.service.js';
 import { feedToken, feedTokenHash } from './members.feed-token.js';
 import { signInUrl, welcomeEmail } from './members.emails.js';
 import type { SignIn } from './members.sign-in.js';
+import type { CsvRejection, CsvRow, NewMember } from './members.types.js';
 
 export type { Member };
 
-export interface NewMember {
-  email: string;
-  name: string;
-  organisation: string;
-  organisationType: OrganisationType;
-}
+export type { NewMember };
 
 export interface MemberChanges {
   name?: string;
@@ -36,6 +32,8 @@ export interface MemberChanges {
 export interface MemberFilter {
   status?: MemberStatus;
   organisationType?: OrganisationType;
+  /** Only members whose name, email or organisation contains this (any case). */
+  search?: string;
   /** From a previous page's nextCursor. */
   cursor?: string;
   limit: number;
@@ -194,12 +192,47 @@ export function createMembersService(deps: {
       return immediate(db, (tx) => insert(tx, cluster, input, actor));
     },
 
+    /**
+     * Adds the checked rows of a members CSV in one transaction: each new member is welcomed by email,
+     * a row the service refuses (already a member) is reported with its line. A dry run reports the
+     * same and rolls everything back: nothing saved, no email queued.
+     */
+    importRows(cluster: Cluster, parsed: { rows: CsvRow[]; rejected: CsvRejection[] }, actor: Actor, options: { dryRun: boolean }) {
+      const rejected: CsvRejection[] = [...parsed.rejected];
+      let imported = 0;
+      try {
+        immediate(db, (tx) => {
+          for (const row of parsed.rows) {
+            try {
+              insert(tx, cluster, row.member, actor);
+              imported += 1;
+            } catch (error) {
+              // Checks run before any write of the row, so a refused row leaves nothing behind.
+              if (!isAppError(error)) throw error;
+              rejected.push({ line: row.line, email: row.member.email, reason: error.message });
+            }
+          }
+          if (options.dryRun) throw new DryRunDone();
+        });
+      } catch (error) {
+        if (!(error instanceof DryRunDone)) throw error;
+      }
+      rejected.sort((a, b) => a.line - b.line);
+      return { imported, rejected, dryRun: options.dryRun };
+    },
+
     /** A page of a cluster's members, in the order they were added. */
     list(cluster: Cluster, filter: MemberFilter): Page<Member> {
       const after = decodeCursor(filter.cursor, ['id']);
       const conditions: SQL[] = [eq(members.clusterId, cluster.id)];
       if (filter.status) conditions.push(eq(members.status, filter.status));
       if (filter.organisationType) conditions.push(eq(members.organisationType, filter.organisationType));
+      if (filter.search) {
+        const text = filter.search.toLowerCase();
+        conditions.push(
+          sql`(instr(lower(${members.name}), ${text}) > 0 OR instr(${members.email}, ${text}) > 0 OR instr(lower(${members.organisation}), ${text}) > 0)`,
+        );
+      }
       if (after) conditions.push(gt(members.id, after[0] as string));
       const rows = db
         .select()
@@ -287,3 +320,6 @@ export function createMembersService(deps: {
     },
   };
 }
+
+/** Thrown inside an import's transaction on a dry run, so everything it wrote is rolled back. */
+class DryRunDone extends Error {}

@@ -737,4 +737,5 @@ export type WaitlistEntry = typeof waitlistEntries.$inferSelect;
 export type WaitlistOffer = typeof waitlistOffers.$inferSelect;
 export type Registration = typeof registrations.$inferSelect;
 export type Subscriber = typeof subscribers.$inferSelect;
+export type ConsentEvent = typeof consentEvents.$inferSelect;
 export type Campaign = typeof campaigns.$inferSelect;

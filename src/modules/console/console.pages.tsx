@@ -23,10 +23,12 @@ import type { MembersService } from '../members/members.service.js';
 import type { OrganisersService } from '../organisers/organisers.service.js';
 import type { ConsoleSignIn } from '../organisers/organisers.sign-in.js';
 import type { RegistrationsService } from '../registrations/registrations.service.js';
+import type { SubscribersService } from '../subscribers/subscribers.service.js';
 import type { WaitlistService } from '../waitlist/waitlist.service.js';
 import { consoleAuditRoutes } from './console.audit.js';
 import { consoleHuddleRoutes } from './console.huddle.js';
 import { consoleMemberRoutes, MAX_CSV_BYTES } from './console.members.js';
+import { consoleSubscriberRoutes } from './console.subscribers.js';
 import { createConsoleContext, type InCluster, type ShowRefusal } from './console.context.js';
 import { ClusterChoicePage, DashboardPage, KeysPage, type DashboardHuddle } from './console.views.js';
 
@@ -35,6 +37,7 @@ const m = messages.console;
 const DASHBOARD_HUDDLES = 10;
 
 export interface ConsolePagesDeps {
+  subscribers: SubscribersService;
   members: MembersService;
   audit: AuditService;
   clusters: ClustersService;
@@ -64,6 +67,7 @@ export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, de
   consoleHuddleRoutes(app, context, deps);
   consoleAuditRoutes(app, context, deps);
   consoleMemberRoutes(app, context, deps);
+  consoleSubscriberRoutes(app, context, deps);
 
   app.get('/console/signin', { schema: { hide: true }, config: { rateLimit } }, async (request, reply) => {
     const code = (request.query as { code?: unknown }).code;

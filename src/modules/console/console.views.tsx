@@ -16,11 +16,12 @@ export interface ConsoleFrameData {
   csrf: string;
 }
 
-export type ConsoleSection = 'dashboard' | 'members' | 'audit' | 'keys';
+export type ConsoleSection = 'dashboard' | 'members' | 'subscribers' | 'audit' | 'keys';
 
 const SECTIONS: { section: ConsoleSection; path: string; label: string }[] = [
   { section: 'dashboard', path: '', label: m.dashboard },
   { section: 'members', path: '/members', label: m.members },
+  { section: 'subscribers', path: '/subscribers', label: m.subscribers },
   { section: 'audit', path: '/audit', label: m.audit },
   { section: 'keys', path: '/keys', label: m.keys },
 ];

@@ -4,14 +4,14 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { TOPICS, type Cluster } from '../../db/schema.js';
 import { problem } from '../../errors.js';
-import { jsonOrCsv, toCsv, wantsCsv } from '../../lib/csv.js';
-import { CursorQuery, Id, Page, Slug } from '../../lib/schema-types.js';
+import { jsonOrCsv, wantsCsv } from '../../lib/csv.js';
+import { CursorQuery, Id, Line, Page, Slug } from '../../lib/schema-types.js';
 import { isEmailAddress, normaliseEmail } from '../../lib/text.js';
 import { actorOf, organiserOf } from '../../plugins/auth.js';
 import { declareTag } from '../../plugins/openapi.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import type { SubscribersService } from './subscribers.service.js';
-import { subscriberView, suppressionView } from './subscribers.view.js';
+import { exportView, subscribersCsv, subscriberView, suppressionView } from './subscribers.view.js';
 
 const Topic = Type.Union(
   TOPICS.map((topic) => Type.Literal(topic)),
@@ -169,36 +169,27 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
       summary: 'List subscribers by status and topic, as JSON pages or (Accept: text/csv) one CSV',
       params: Type.Object({ cluster: Slug }),
       querystring: Type.Object(
-        { status: Type.Optional(Status), topic: Type.Optional(Topic), ...CursorQuery },
+        {
+          status: Type.Optional(Status),
+          topic: Type.Optional(Topic),
+          q: Type.Optional(Line({ description: 'Only subscribers whose address or name contains this (any case)', maxLength: 200 })),
+          ...CursorQuery,
+        },
         { additionalProperties: false },
       ),
       response: { 200: jsonOrCsv(Page(SubscriberView), 'The subscribers') },
     },
     handler: async (request, reply) => {
       const cluster = clusters.get(request.params.cluster);
-      const { status, topic, cursor, limit } = request.query;
+      const { status, topic, q, cursor, limit } = request.query;
       if (wantsCsv(request.headers.accept)) {
-        const rows = subscribers.list(cluster, { status, topic, limit: 1_000_000 }).items;
+        const rows = subscribers.list(cluster, { status, topic, search: q?.trim(), limit: 1_000_000 }).items;
         return reply
           .type('text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="subscribers-${cluster.slug}.csv"`)
-          .send(
-            toCsv(
-              ['email', 'name', 'status', 'topics', 'themes', 'created_at', 'confirmed_at', 'unsubscribed_at'],
-              rows.map((s) => [
-                s.email,
-                s.name,
-                s.status,
-                s.topics.join(' '),
-                s.themes.join(' '),
-                s.createdAt.toISOString(),
-                s.confirmedAt?.toISOString() ?? '',
-                s.unsubscribedAt?.toISOString() ?? '',
-              ]),
-            ),
-          );
+          .send(subscribersCsv(rows));
       }
-      const page = subscribers.list(cluster, { status, topic, cursor, limit: limit ?? 50 });
+      const page = subscribers.list(cluster, { status, topic, search: q?.trim(), cursor, limit: limit ?? 50 });
       return { items: page.items.map(subscriberView), nextCursor: page.nextCursor };
     },
   });
@@ -213,20 +204,7 @@ export const subscribersRoutes: FastifyPluginAsyncTypebox<{ subscribers: Subscri
       response: { 200: ExportView },
     },
     handler: async (request, reply) => {
-      const { subscriber, events, deliveries } = subscribers.export(owned(request, request.params.id));
-      return reply.header('cache-control', 'no-store').send({
-        subscriber: subscriberView(subscriber),
-        consent: events.map((e) => ({
-          kind: e.kind,
-          source: e.source,
-          wordingVersion: e.wordingVersion,
-          topics: e.topics,
-          ip: e.ip,
-          userAgent: e.userAgent,
-          at: e.at.toISOString(),
-        })),
-        deliveries: deliveries.map((d) => ({ campaignId: d.campaignId, status: d.status, sentAt: d.sentAt?.toISOString() ?? null })),
-      });
+      return reply.header('cache-control', 'no-store').send(exportView(subscribers.export(owned(request, request.params.id))));
     },
   });
 

@@ -251,11 +251,18 @@ export function createSubscribersService(deps: {
       return db.select({ clusterId: subscribers.clusterId }).from(subscribers).where(eq(subscribers.id, id)).get()?.clusterId;
     },
 
-    /** A page of a cluster's subscribers, in the order they signed up. */
-    list(cluster: Cluster, filter: { status?: SubscriberStatus; topic?: Topic; cursor?: string; limit: number }): Page<Subscriber> {
+    /** A page of a cluster's subscribers, in the order they signed up (optionally those whose address or name contains `search`). */
+    list(
+      cluster: Cluster,
+      filter: { status?: SubscriberStatus; topic?: Topic; search?: string; cursor?: string; limit: number },
+    ): Page<Subscriber> {
       const after = decodeCursor(filter.cursor, ['id']);
       const conditions: SQL[] = [eq(subscribers.clusterId, cluster.id)];
       if (filter.status) conditions.push(eq(subscribers.status, filter.status));
+      if (filter.search) {
+        const text = filter.search.toLowerCase();
+        conditions.push(sql`(instr(${subscribers.email}, ${text}) > 0 OR instr(lower(coalesce(${subscribers.name}, '')), ${text}) > 0)`);
+      }
       if (filter.topic) conditions.push(sql`EXISTS (SELECT 1 FROM json_each(${subscribers.topics}) WHERE value = ${filter.topic})`);
       if (after) conditions.push(gt(subscribers.id, after[0] as string));
       const rows = db

@@ -191,6 +191,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(accountPages, { members, signIn, clusters, bookings, waitlist, registrations, secretKey: services.secretKey });
   await app.register(consolePages, {
     consoleSignIn: services.consoleSignIn,
+    invitations,
     subscribers,
     members,
     audit,

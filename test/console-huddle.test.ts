@@ -197,3 +197,58 @@ t.test('a viewer sees the huddle and the run of show, with no form, and is refus
   t.equal(elsewhere.statusCode, 404);
   t.match(elsewhere.body, /No such huddle in this cluster/);
 });
+
+t.test('invite members and pasted addresses from the console; a bad line sends nothing; a viewer invites nobody', async (t) => {
+  const { app, database, clock, huddleId, member, signIn, mail, csrfOf, post } = await setup(t);
+  member('ada@example.org', 'Acme');
+  const cookie = await signIn();
+  const page = await app.inject({ url: `/console/north-west/huddles/${huddleId}/invitations`, headers: { cookie } });
+  t.equal(page.statusCode, 200);
+  t.match(page.body, /Nobody has been invited yet\./);
+  const csrf = csrfOf(page.body);
+  const invitations = () =>
+    (database.sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE kind LIKE 'invitation%'").get() as { n: number }).n;
+
+  const bad = await post(
+    cookie,
+    '/invitations',
+    `_csrf=${csrf}&audience=members&addresses=${encodeURIComponent('zed@example.org\nnot an address')}`,
+  );
+  t.equal(bad.statusCode, 400);
+  t.match(bad.body, /These lines are not an address: not an address\. Nothing was sent\./);
+  t.match(
+    bad.body,
+    /<textarea id="addresses" name="addresses" rows="5">zed@example.org\nnot an address<\/textarea>/,
+    'what was pasted stays',
+  );
+  t.match(bad.body, /value="members" id="audience-1" checked/);
+  t.equal(invitations(), 0);
+  t.equal((await post(cookie, '/invitations', `_csrf=${csrf}&audience=&addresses=`)).statusCode, 400, 'nobody chosen');
+
+  const sent = await post(
+    cookie,
+    '/invitations',
+    `_csrf=${csrf}&audience=members&addresses=${encodeURIComponent('Zed Zee <zed@example.org>\n\nada@example.org')}`,
+  );
+  t.equal(sent.headers.location, `/console/north-west/huddles/${huddleId}/invitations?invited=2&already=0`);
+  t.equal(mail('zed@example.org', 'huddle.invitation').length, 1, 'Zed is emailed an invitation');
+  t.equal(mail('ada@example.org', 'huddle.invitation').length, 1, 'Ada once, though named twice');
+  t.ok(mail('zed@example.org', 'huddle.invitation')[0]!.calendar, 'with the calendar invitation');
+  const after = await app.inject({ url: sent.headers.location as string, headers: { cookie } });
+  t.match(after.body, /Invited 2 people\./);
+  t.match(after.body, /<li>Zed Zee &lt;zed@example\.org>: by address, /);
+  const again = await post(cookie, '/invitations', `_csrf=${csrf}&addresses=zed%40example.org`);
+  t.match(again.headers.location, /invited=0&already=1$/);
+  t.match((await app.inject({ url: `/console/north-west/huddles/${huddleId}`, headers: { cookie } })).body, /Invitations \(2 invited\)/);
+
+  servicesFor(database, clock).organisers.create(
+    'north-west',
+    { email: 'funder@example.org', name: 'Fran', role: 'viewer' },
+    { type: 'cli', label: 'test' },
+  );
+  const viewer = await signIn('funder@example.org');
+  const viewerPage = await app.inject({ url: `/console/north-west/huddles/${huddleId}/invitations`, headers: { cookie: viewer } });
+  t.notMatch(viewerPage.body, /Send the invitations/);
+  t.equal((await post(viewer, '/invitations', `_csrf=${csrfOf(viewerPage.body)}&addresses=yan%40example.org`)).statusCode, 403);
+  t.equal(mail('yan@example.org', 'huddle.invitation').length, 0);
+});

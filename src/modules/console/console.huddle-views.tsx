@@ -29,6 +29,8 @@ export interface HuddlePageData {
   decided: { booking: Booking; slot: Slot; member: Member }[];
   /** Whether the forms that change pitches are offered: an organiser, and a huddle not started nor cancelled. */
   canChange: boolean;
+  /** How many people are invited (the invitations page says who). */
+  invited: number;
   done?: string | null;
   error?: string | null;
 }
@@ -133,6 +135,11 @@ export function HuddlePage(d: HuddlePageData) {
       <ul class="links">
         <li>
           <a href={`/h/${huddle.id}`}>{m.publicPage}</a>
+        </li>
+        <li>
+          <a href={`${base}/invitations`} safe>
+            {m.invitationsLink(d.invited)}
+          </a>
         </li>
         <li>
           <a href={`${base}/run-of-show`}>{m.printView}</a>

@@ -12,6 +12,7 @@ import type { Huddle } from '../../db/schema.js';
 import type { BookingsService } from '../bookings/bookings.service.js';
 import { bookingsCsv } from '../bookings/bookings.view.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
+import type { InvitationsService } from '../invitations/invitations.service.js';
 import type { ConsoleContext, InCluster, ShowRefusal } from './console.context.js';
 import { HuddlePage, RunOfShowPage, type SlotLine } from './console.huddle-views.js';
 import { ConsoleFrame } from './console.views.js';
@@ -22,7 +23,7 @@ type PitchDone = keyof typeof m.pitchDone;
 export function consoleHuddleRoutes(
   app: FastifyInstance,
   context: ConsoleContext,
-  deps: { huddles: HuddlesService; bookings: BookingsService },
+  deps: { huddles: HuddlesService; bookings: BookingsService; invitations: InvitationsService },
 ) {
   const { huddles, bookings } = deps;
   const { noStore, inCluster } = context;
@@ -65,6 +66,7 @@ export function consoleHuddleRoutes(
           lines={lines}
           decided={rows.filter((row) => row.booking.status === 'rejected' || row.booking.status === 'cancelled')}
           canChange={canChange}
+          invited={deps.invitations.list(huddle.id).length}
           {...extra}
         />,
       );
@@ -129,4 +131,6 @@ export function consoleHuddleRoutes(
   pitchAction('move', 'moved', (here, id, request) =>
     bookings.move(id, formField(request, 'slotId') ?? '', here.principal, consoleActor(here.principal)),
   );
+
+  return { huddleOf };
 }

@@ -19,6 +19,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { BookingsService } from '../bookings/bookings.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
+import type { InvitationsService } from '../invitations/invitations.service.js';
 import type { MembersService } from '../members/members.service.js';
 import type { OrganisersService } from '../organisers/organisers.service.js';
 import type { ConsoleSignIn } from '../organisers/organisers.sign-in.js';
@@ -27,6 +28,7 @@ import type { SubscribersService } from '../subscribers/subscribers.service.js';
 import type { WaitlistService } from '../waitlist/waitlist.service.js';
 import { consoleAuditRoutes } from './console.audit.js';
 import { consoleHuddleRoutes } from './console.huddle.js';
+import { consoleInvitationRoutes } from './console.invitations.js';
 import { consoleMemberRoutes, MAX_CSV_BYTES } from './console.members.js';
 import { consoleSubscriberRoutes } from './console.subscribers.js';
 import { createConsoleContext, type InCluster, type ShowRefusal } from './console.context.js';
@@ -37,6 +39,7 @@ const m = messages.console;
 const DASHBOARD_HUDDLES = 10;
 
 export interface ConsolePagesDeps {
+  invitations: InvitationsService;
   subscribers: SubscribersService;
   members: MembersService;
   audit: AuditService;
@@ -56,7 +59,8 @@ export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, de
   const rateLimit = { max: app.config.signInRateLimitPerMinute, timeWindow: 60_000 };
   await app.register(cookie);
   await app.register(fastifyKitaHtml);
-  await app.register(formBodies, { bodyLimit: 4096 });
+  // Room for a pasted list of addresses or a newsletter's text.
+  await app.register(formBodies, { bodyLimit: 256 * 1024 });
   // The members CSV upload, and its confirming form that carries the file's text back.
   await app.register(multipart, {
     attachFieldsToBody: 'keyValues',
@@ -64,7 +68,8 @@ export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, de
   });
   const context = createConsoleContext(app, { consoleSignIn, secretKey });
   const { noStore, session, frameOf, inCluster } = context;
-  consoleHuddleRoutes(app, context, deps);
+  const { huddleOf } = consoleHuddleRoutes(app, context, deps);
+  consoleInvitationRoutes(app, context, { ...deps, huddleOf });
   consoleAuditRoutes(app, context, deps);
   consoleMemberRoutes(app, context, deps);
   consoleSubscriberRoutes(app, context, deps);

@@ -92,15 +92,16 @@ export function createInvitationsService(deps: {
     });
   }
 
-  function recipientsOf(tx: DbOrTx, cluster: Cluster, request: InviteRequest): Recipient[] {
-    const recipients: Recipient[] = [];
+  /** Everyone the request names, once each, with how they were named (by address wins over an audience). */
+  function recipientsOf(tx: DbOrTx, cluster: Cluster, request: InviteRequest): (Recipient & { source: string })[] {
+    const recipients: (Recipient & { source: string })[] = [];
     if (request.audience) {
       const resolve = deps.audiences[request.audience];
       if (!resolve)
         throw problem('VALIDATION_FAILED', `The ${request.audience} audience is not available yet`, {
           errors: [{ field: 'body/audience', message: 'is not available' }],
         });
-      recipients.push(...resolve(tx, cluster.id));
+      recipients.push(...resolve(tx, cluster.id).map((recipient) => ({ ...recipient, source: request.audience! })));
     }
     for (const [index, address] of (request.addresses ?? []).entries()) {
       const email = normaliseEmail(address.email);
@@ -108,7 +109,7 @@ export function createInvitationsService(deps: {
         throw problem('VALIDATION_FAILED', `addresses/${index}/email is not an email address`, {
           errors: [{ field: `body/addresses/${index}/email`, message: 'is not an email address' }],
         });
-      recipients.push({ email, name: address.name?.trim() || null });
+      recipients.push({ email, name: address.name?.trim() || null, source: 'addresses' });
     }
     // The same person once, however many ways they were named.
     return [...new Map(recipients.map((r) => [normaliseEmail(r.email), { ...r, email: normaliseEmail(r.email) }])).values()];
@@ -144,14 +145,14 @@ export function createInvitationsService(deps: {
               huddleId: huddle.id,
               email: recipient.email,
               name: recipient.name ?? null,
-              source: request.audience ?? 'addresses',
+              source: recipient.source,
               createdAt: clock.now(),
             })
             .onConflictDoNothing({ target: [invitations.huddleId, invitations.email] })
             .run();
           if (inserted.changes === 0) continue;
           invited += 1;
-          send(tx, { kind: 'invitation', huddle, cluster, recipient, toSubscriber: request.audience === 'subscribers' });
+          send(tx, { kind: 'invitation', huddle, cluster, recipient, toSubscriber: recipient.source === 'subscribers' });
         }
         audit.record(tx, actor, {
           clusterId: cluster.id,

@@ -77,6 +77,8 @@ export interface AppError extends Error {
   statusCode: number;
   errors?: FieldError[];
   headers?: Record<string, string>;
+  /** How many things the refusal is about (the booked pitches a change would move), for a page to say. */
+  affected?: number;
 }
 
 // A 4xx is an answer to the client, not a fault to trace: no stack is captured for it (capturing one
@@ -89,10 +91,11 @@ const constructors = Object.fromEntries(
 export function problem(
   code: ErrorCode,
   detail?: string,
-  extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  extra: { errors?: FieldError[]; headers?: Record<string, string>; affected?: number } = {},
 ): AppError {
   const error = new constructors[code](detail ?? catalogue[code].title) as unknown as AppError;
   if (extra.errors) error.errors = extra.errors;
+  if (extra.affected !== undefined) error.affected = extra.affected;
   if (extra.headers) error.headers = extra.headers;
   return error;
 }

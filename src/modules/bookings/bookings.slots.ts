@@ -93,21 +93,25 @@ export function createSlotStore(db: Db) {
           `Slots ${removedBooked.map((slot) => slot.position).join(', ')} have bookings: cancel those bookings before removing their slots`,
         );
       }
-      let movedBooked = false;
-      for (const [index, slot] of existing.entries()) {
+      const moving = existing.flatMap((slot, index) => {
         const next = times[index];
-        if (!next || (slot.startsAt.getTime() === next.startsAt.getTime() && slot.endsAt.getTime() === next.endsAt.getTime())) continue;
-        if (booked.has(slot.id)) {
-          if (choice !== 'move') {
-            throw problem(
-              'BOOKINGS_AFFECTED',
-              'This change moves booked pitch slots; send it again with ?bookings=move to move them and tell the pitchers',
-            );
-          }
-          movedBooked = true;
-        }
+        return next && (slot.startsAt.getTime() !== next.startsAt.getTime() || slot.endsAt.getTime() !== next.endsAt.getTime())
+          ? [{ slot, next }]
+          : [];
+      });
+      const movingBooked = moving.filter(({ slot }) => booked.has(slot.id)).length;
+      if (movingBooked > 0 && choice !== 'move') {
+        throw problem(
+          'BOOKINGS_AFFECTED',
+          `This change moves ${movingBooked} booked pitch${movingBooked === 1 ? '' : 'es'}; send it again with ?bookings=move to move ` +
+            `${movingBooked === 1 ? 'it' : 'them'} and tell the pitchers`,
+          { affected: movingBooked },
+        );
+      }
+      for (const { slot, next } of moving) {
         tx.update(slots).set({ startsAt: next.startsAt, endsAt: next.endsAt }).where(eq(slots.id, slot.id)).run();
       }
+      const movedBooked = movingBooked > 0;
       if (existing.length > times.length)
         tx.delete(slots)
           .where(and(eq(slots.huddleId, huddle.id), gt(slots.position, times.length)))

@@ -132,6 +132,17 @@ export function HuddlePage(d: HuddlePageData) {
         ''
       )}
       {huddle.status === 'draft' ? <p class="note">{m.draft}</p> : ''}
+      {d.canChange ? (
+        <p>
+          <a class="button" href={`${base}/edit`}>
+            {m.edit}
+          </a>{' '}
+          {huddle.status === 'draft' ? <ActionForm action={`${base}/publish`} csrf={d.frame.csrf} button={m.publishNow} /> : ''}{' '}
+          <a href={`${base}/cancel`}>{m.cancelHuddle}</a>
+        </p>
+      ) : (
+        ''
+      )}
       <ul class="links">
         <li>
           <a href={`/h/${huddle.id}`}>{m.publicPage}</a>

@@ -20,6 +20,22 @@ import { ConsoleFrame } from './console.views.js';
 const m = messages.console;
 type PitchDone = keyof typeof m.pitchDone;
 
+/** What the huddle page says after a form sent the organiser back to it (?done=..., and n for a series). */
+function doneOf(request: FastifyRequest): string | null {
+  const { done, n } = request.query as { done?: unknown; n?: unknown };
+  if (typeof done !== 'string') return null;
+  if (Object.hasOwn(m.pitchDone, done)) return m.pitchDone[done as PitchDone];
+  const count = typeof n === 'string' && /^\d{1,3}$/.test(n) ? Number(n) : null;
+  const words: Record<string, string | null> = {
+    created: m.form.created,
+    series: count === null ? m.form.created : m.form.seriesCreated(count),
+    published: m.form.published,
+    saved: m.form.saved,
+    cancelled: m.cancelledDone,
+  };
+  return words[done] ?? null;
+}
+
 export function consoleHuddleRoutes(
   app: FastifyInstance,
   context: ConsoleContext,
@@ -76,10 +92,7 @@ export function consoleHuddleRoutes(
     const here = inCluster(request, reply);
     const huddle = here && huddleOf(here, request, reply);
     if (!here || !huddle) return reply;
-    const done = (request.query as { done?: unknown }).done;
-    return showHuddle(reply, here, huddle, {
-      done: typeof done === 'string' && Object.hasOwn(m.pitchDone, done) ? m.pitchDone[done as PitchDone] : undefined,
-    });
+    return showHuddle(reply, here, huddle, { done: doneOf(request) ?? undefined });
   });
 
   app.get('/console/:cluster/huddles/:id/run-of-show', { schema: { hide: true } }, async (request, reply) => {

@@ -28,6 +28,7 @@ import type { SubscribersService } from '../subscribers/subscribers.service.js';
 import type { WaitlistService } from '../waitlist/waitlist.service.js';
 import { consoleAuditRoutes } from './console.audit.js';
 import { consoleHuddleRoutes } from './console.huddle.js';
+import { consoleHuddleEditRoutes } from './console.huddle-edit.js';
 import { consoleInvitationRoutes } from './console.invitations.js';
 import { consoleMemberRoutes, MAX_CSV_BYTES } from './console.members.js';
 import { consoleSubscriberRoutes } from './console.subscribers.js';
@@ -70,6 +71,7 @@ export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, de
   const { noStore, session, frameOf, inCluster } = context;
   const { huddleOf } = consoleHuddleRoutes(app, context, deps);
   consoleInvitationRoutes(app, context, { ...deps, huddleOf });
+  consoleHuddleEditRoutes(app, context, { ...deps, huddleOf });
   consoleAuditRoutes(app, context, deps);
   consoleMemberRoutes(app, context, deps);
   consoleSubscriberRoutes(app, context, deps);

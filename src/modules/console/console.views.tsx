@@ -278,6 +278,15 @@ export function DashboardPage(props: { frame: ConsoleFrameData; now: Date; huddl
       </section>
       <section aria-labelledby="next">
         <h2 id="next">{m.next}</h2>
+        {props.frame.current!.role === 'viewer' ? (
+          ''
+        ) : (
+          <p>
+            <a class="button" href={`/console/${props.frame.current!.clusterSlug}/huddles/new`}>
+              {m.newHuddle}
+            </a>
+          </p>
+        )}
         {props.huddles.length === 0 ? <p>{m.noHuddles}</p> : ''}
         <ul class="cards">
           {props.huddles.map((huddle) => (

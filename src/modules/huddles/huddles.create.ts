@@ -88,6 +88,17 @@ export function createHuddleCreator(deps: {
       });
     },
 
+    /**
+     * What createSeries would make, without making it: every occurrence's start, and each one the rule
+     * asked for that was moved by a clock change or left out. The same checks refuse the same bodies.
+     */
+    previewSeries(cluster: Cluster, body: SeriesCreateBody) {
+      const fields = newHuddleFields(cluster, body.template);
+      const first = timesFrom(body.template.start, fields.timezone, body.template.durationMinutes, clock.now());
+      const { starts, adjustments } = expandRule(body.rrule, first.start, fields.timezone);
+      return { timezone: fields.timezone, starts: starts.map((start) => start.toJSDate()), adjustments };
+    },
+
     createSeries(cluster: Cluster, body: SeriesCreateBody, actor: Actor) {
       const fields = newHuddleFields(cluster, body.template);
       const first = timesFrom(body.template.start, fields.timezone, body.template.durationMinutes, clock.now());

@@ -16,9 +16,11 @@ import {
   HuddleScope,
   HuddleView,
   SeriesCreate,
+  SeriesPreview,
   SeriesView,
 } from './huddles.schemas.js';
 import type { Huddle, HuddlesService } from './huddles.service.js';
+import { zoned } from './huddles.time.js';
 import { huddleView } from './huddles.view.js';
 import { createHuddleViews } from './huddles.view-cache.js';
 
@@ -85,6 +87,31 @@ export const huddlesRoutes: FastifyPluginAsyncTypebox<{ huddles: HuddlesService;
         huddles: rows.map((h) => organiserView(h, cluster.slug)),
         adjustments,
       });
+    },
+  });
+
+  app.post('/v1/clusters/:cluster/huddle-series/preview', {
+    config: { errors: ['CLUSTER_NOT_FOUND', 'NONEXISTENT_LOCAL_TIME', 'INVALID_RECURRENCE', 'SERIES_TOO_LONG'], auth: ['organiser'] },
+    schema: {
+      operationId: 'previewHuddleSeries',
+      tags: ['huddles'],
+      summary: 'What creating this series would make, without making it: every occurrence, and those moved by a clock change or left out',
+      params: ClusterParams,
+      body: SeriesCreate,
+      response: { 200: SeriesPreview },
+    },
+    handler: async (request) => {
+      const cluster = clusters.get(request.params.cluster);
+      const preview = huddles.previewSeries(cluster, request.body);
+      const durationMs = request.body.template.durationMinutes * 60_000;
+      return {
+        timezone: preview.timezone,
+        occurrences: preview.starts.map((start) => ({
+          start: zoned(start, preview.timezone),
+          end: zoned(start.getTime() + durationMs, preview.timezone),
+        })),
+        adjustments: preview.adjustments,
+      };
     },
   });
 

@@ -263,3 +263,13 @@ export const SeriesView = Type.Object({
       'Every occurrence the rule asked for that was moved (the clocks go forward then) or left out, in date order; empty when none',
   }),
 });
+
+export const SeriesPreview = Type.Object({
+  timezone: Type.String({ description: 'Zone the rule is expanded in' }),
+  occurrences: Type.Array(Type.Object({ start: ZonedTime, end: ZonedTime }), {
+    description: 'Every occurrence that would be made, in order',
+  }),
+  adjustments: Type.Array(SeriesAdjustment, {
+    description: 'Every occurrence the rule asked for that would be moved (the clocks go forward then) or left out',
+  }),
+});

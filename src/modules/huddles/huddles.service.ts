@@ -162,6 +162,7 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
 
     create: creator.create,
     createSeries: creator.createSeries,
+    previewSeries: creator.previewSeries,
 
     /** Edits one huddle, or it and the following occurrences of its series (same wall-clock shift for each). */
     update(request: {

@@ -245,3 +245,90 @@ t.test('suspend after seeing what it does; reactivate; a viewer sees members and
   t.equal(count('SELECT count(*) AS n FROM members'), 1, 'nothing added');
   t.equal((database.sqlite.prepare('SELECT status FROM members').get() as { status: string }).status, 'active');
 });
+
+t.test(
+  'review: unreadable uploads are 400 pages, never faults; search folds any script’s case; ids of another cluster are 404',
+  async (t) => {
+    const { app, database, config, clock, signIn, get, upload, csrfOf } = await setup(t);
+    createMemberWithToken(database, config, clock, 'north-west', {
+      email: 'emile@z.example',
+      name: 'Émile Zola',
+      organisation: 'Ærø Labs',
+    });
+    const cookie = signIn();
+    const csrf = csrfOf((await get(cookie, '/import')).body);
+    for (const body of [
+      Buffer.from('garbage'),
+      Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}`),
+    ]) {
+      const answer = await upload(cookie, body);
+      t.equal(answer.statusCode, 400, 'an unreadable or cut-short upload');
+      t.match(answer.headers['content-type'], /text\/html/);
+      t.match(answer.body, /The upload could not be read/);
+    }
+    const anonymous = await app.inject({
+      method: 'POST',
+      url: '/console/north-west/members/import',
+      headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'sec-fetch-site': 'same-origin' },
+      payload: Buffer.from('garbage'),
+    });
+    t.equal(anonymous.statusCode, 303, 'without a session the body is not read');
+    const elsewhere = await app.inject({
+      method: 'POST',
+      url: '/console/signin',
+      headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'sec-fetch-site': 'same-origin' },
+      payload: multipart({ email: 'x@y.example' }),
+    });
+    t.equal(elsewhere.statusCode, 415, 'other console forms take no multipart');
+    t.match(elsewhere.headers['content-type'], /text\/html/);
+    const huge = await app.inject({
+      method: 'POST',
+      url: '/console/north-west/members',
+      headers: { ...form, cookie },
+      payload: `_csrf=x&name=${'a'.repeat(300 * 1024)}`,
+    });
+    t.equal(huge.statusCode, 413);
+    t.match(huge.body, /What was sent is too large/);
+
+    for (const q of ['émile', 'ÉMILE', 'ærø'])
+      t.match((await get(cookie, `?q=${encodeURIComponent(q)}`)).body, /Émile Zola/, `"${q}" finds Émile`);
+
+    // Another cluster's records under this cluster's address are not found.
+    const other = createClusterWithOrganiser(database, 'yorkshire', clock);
+    const theirs = createMemberWithToken(database, config, clock, 'yorkshire', { email: 'y@y.example', organisation: 'Y' });
+    const huddleId = await publishHuddle(app, other.auth, { pitch: { slotCount: 1 } }, 'yorkshire');
+    const booking = (
+      await app.inject({ method: 'POST', url: `/v1/huddles/${huddleId}/bookings`, headers: theirs.auth, payload: { title: 'T' } })
+    ).json().id;
+    t.equal((await get(cookie, `/${theirs.member.id}`)).statusCode, 404, 'their member');
+    t.equal((await app.inject({ url: `/console/north-west/huddles/${huddleId}`, headers: { cookie } })).statusCode, 404, 'their huddle');
+    const huddlePage = await app.inject({ url: `/console/north-west/huddles/${huddleId}/run-of-show.csv`, headers: { cookie } });
+    t.equal(huddlePage.statusCode, 404, 'their run of show');
+    const keys = await app.inject({ url: '/console/north-west/keys', headers: { cookie } });
+    const approve = await app.inject({
+      method: 'POST',
+      url: `/console/north-west/huddles/${huddleId}/pitches/${booking}/approve`,
+      headers: { ...form, cookie },
+      payload: `_csrf=${encodeURIComponent(csrfOf(keys.body))}`,
+    });
+    t.equal(approve.statusCode, 404, 'their pitch');
+    const theirKey = (database.sqlite.prepare('SELECT id FROM api_keys WHERE organiser_id = ?').get(other.organiser.id) as { id: string })
+      .id;
+    const revoke = await app.inject({
+      method: 'POST',
+      url: `/console/north-west/keys/${theirKey}/revoke`,
+      headers: { ...form, cookie },
+      payload: `_csrf=${encodeURIComponent(csrfOf(keys.body))}`,
+    });
+    t.equal(revoke.statusCode, 404, 'their key');
+    t.equal((await app.inject({ url: '/v1/clusters/yorkshire/members', headers: other.auth })).statusCode, 200, 'which still works');
+    const end = await app.inject({
+      method: 'POST',
+      url: '/console/north-west/sessions/00000000-0000-7000-8000-000000000000/end',
+      headers: { ...form, cookie },
+      payload: `_csrf=${encodeURIComponent(csrfOf(keys.body))}`,
+    });
+    t.equal(end.statusCode, 404, 'a session that is not open is not "ended"');
+    t.match(end.body, /There is no such session open/);
+  },
+);

@@ -136,6 +136,11 @@ t.test('a person in two clusters signs in once and switches; a cluster not their
   t.match(notTheirs.body, /Not one of your clusters/);
   t.notMatch(notTheirs.body, /Cluster wales/, 'says nothing of the other cluster');
   t.equal((await get('/console/no-such-cluster', cookie)).statusCode, 404);
+  t.throws(
+    () => servicesFor(database, clock).clusters.create({ slug: 'signin', name: 'Sign In' }, { type: 'cli', label: 'test' }),
+    /names a page of the console/,
+    'a cluster may not be named as a console page',
+  );
   t.equal((await app.inject('/console/wales')).headers.location, '/console/signin');
 });
 

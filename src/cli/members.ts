@@ -21,10 +21,13 @@ export function membersCommands(program: Command, context: CliContext): void {
     .action(async (file: string, options: { cluster: string; dryRun?: boolean }, command: Command) => {
       const parsed = parseMembersCsv(readTextFile(file));
       if (parsed.error) throw new CliFailure(`${file}: ${parsed.error}`);
-      const result = await withServices(context, (services) => {
+      const result = await withServices(context, async (services) => {
         const cluster = services.clusters.get(options.cluster);
         const actor = { ...cliActor(), label: `${cliActor().label} (import ${file})` };
-        return { cluster: cluster.slug, ...services.members.importRows(cluster, parsed, actor, { dryRun: Boolean(options.dryRun) }) };
+        return {
+          cluster: cluster.slug,
+          ...(await services.members.importRows(cluster, parsed, actor, { dryRun: Boolean(options.dryRun) })),
+        };
       });
       const verb = result.dryRun ? 'would import' : 'imported';
       output(context.io, jsonOf(command), result, [

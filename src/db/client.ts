@@ -38,6 +38,9 @@ export function openDatabase(path: string, options: { mustExist?: boolean } = {}
   // Deleted rows are overwritten with zeros, not left in free pages: an erased address must leave no
   // copy in the file, nor so in any backup of it.
   sqlite.pragma('secure_delete = ON');
+  // Searches match any case in any script: SQLite's own lower() changes only A to Z ("Émile" stays).
+  // (PostgreSQL's lower() does this already.)
+  sqlite.function('fold', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
   return { sqlite, db: drizzle(sqlite, { schema }) };
 }
 

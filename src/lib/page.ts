@@ -54,7 +54,8 @@ label.choice { font-weight: normal; margin: 0.3rem 0; }
 button.secondary { background: transparent; color: CanvasText; border: 2px solid currentColor; padding: calc(0.7rem - 2px) calc(1.3rem - 2px); }
 form.action { display: inline-block; margin: 0.4rem 0.5rem 0 0; }
 .done { border-left: 4px solid #15803d; padding-left: 0.75rem; }
-.console-nav { border-bottom: 1px solid GrayText; padding-bottom: 0.5rem; margin-bottom: 1rem; }
+body > header { max-width: 36rem; margin: 0 auto; padding: 1rem 1.25rem 0; }
+.console-nav { border-bottom: 1px solid GrayText; padding-bottom: 0.5rem; }
 .console-nav ul { list-style: none; display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; padding: 0; margin: 0.4rem 0; }
 .console-nav a[aria-current=page] { font-weight: 700; text-decoration-thickness: 3px; }
 .facts.inline { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 0.75rem; }

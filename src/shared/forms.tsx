@@ -30,13 +30,13 @@ export function EmailField(props: { label: string; value: string; error?: string
 }
 
 /** A form that POSTs its hidden fields with one button: how a page changes anything (a GET never does). */
-export function ButtonForm(props: { action: string; hidden: Record<string, string>; button: string; secondary?: boolean }) {
+export function ButtonForm(props: { action: string; hidden: Record<string, string>; button: string; secondary?: boolean; label?: string }) {
   return (
     <form method="post" action={props.action} class="action">
       {Object.entries(props.hidden).map(([name, value]) => (
         <input type="hidden" name={name} value={value} />
       ))}
-      <button type="submit" class={props.secondary ? 'secondary' : undefined} safe>
+      <button type="submit" class={props.secondary ? 'secondary' : undefined} aria-label={props.label} safe>
         {props.button}
       </button>
     </form>
@@ -44,6 +44,14 @@ export function ButtonForm(props: { action: string; hidden: Record<string, strin
 }
 
 /** A form with one button, for a signed-in page: POST with the CSRF token. */
-export function ActionForm(props: { action: string; csrf: string; button: string; secondary?: boolean }) {
-  return <ButtonForm action={props.action} hidden={{ _csrf: props.csrf }} button={props.button} secondary={props.secondary} />;
+export function ActionForm(props: { action: string; csrf: string; button: string; secondary?: boolean; label?: string }) {
+  return (
+    <ButtonForm
+      action={props.action}
+      hidden={{ _csrf: props.csrf }}
+      button={props.button}
+      secondary={props.secondary}
+      label={props.label}
+    />
+  );
 }

@@ -12,11 +12,15 @@ export interface LayoutProps {
   bare?: boolean;
   /** Kept out of search engines: pages behind links that carry a token. */
   noindex?: boolean;
+  /** Navigation shown above the content (the console's), which the skip link jumps over. */
+  header?: Children;
   children?: Children;
 }
 
-export function Layout({ title, within, bare, noindex, children }: LayoutProps) {
+export function Layout({ title, within, bare, noindex, header, children }: LayoutProps) {
   const windowTitle = [title, within, messages.site].filter(Boolean).join(' – ');
+  // Markup the page built (its navigation), not text to escape.
+  const safeHeader = header;
   return (
     <>
       {'<!doctype html>'}
@@ -37,6 +41,7 @@ export function Layout({ title, within, bare, noindex, children }: LayoutProps) 
               {messages.skipToContent}
             </a>
           )}
+          {header ? <header>{safeHeader}</header> : ''}
           <main id="content">{children}</main>
           {bare ? (
             ''

@@ -294,6 +294,7 @@ export const messages = {
     keyRevokedDone: 'The key is revoked: it stops working at once.',
     sessions: 'Where you are signed in to the console',
     sessionEnded: 'That session is signed out.',
+    noSuchSession: 'There is no such session open: it may have ended already.',
     badDays: 'Enter a whole number of days from 1 to 3650.',
     next: 'Next huddles',
     noHuddles: 'No huddles to come yet.',
@@ -386,6 +387,7 @@ export const messages = {
     importFile: 'The CSV file',
     check: 'Check the file',
     importNoFile: 'Choose a CSV file to upload.',
+    uploadUnreadable: 'The upload could not be read: choose the file again and send it once more.',
     importNotUtf8: 'The file is not UTF-8 text: save it from your spreadsheet as “CSV UTF-8” and upload it again.',
     memberNotFound: 'No such member in this cluster',
     importPreviewTitle: 'Check the import',
@@ -479,6 +481,9 @@ export const messages = {
     nobodyInvited: 'Nobody has been invited yet.',
     invitedLine: (who: string, source: string, when: string): string => `${who}: ${source}, ${when}`,
     inviteSources: { addresses: 'by address', members: 'as a member', subscribers: 'as a subscriber' },
+    refusedTitle: 'This form could not be sent',
+    /** A button's name with what it acts on, for screen readers where the same button repeats: "Approve: Gait sensor". */
+    about: (action: string, what: string): string => `${action}: ${what}`,
     newHuddle: 'Schedule a huddle',
     editHuddle: (title: string): string => `Edit ${title}`,
     form: {
@@ -556,6 +561,7 @@ export const messages = {
     noneConfirmed: 'No confirmed pitches yet.',
   },
   problems: {
+    BODY_TOO_LARGE: 'What was sent is too large: send less at a time (a CSV file may hold 10,000 members).',
     SLOT_TAKEN: 'Someone has just booked that slot. Choose another one, or take the first free slot.',
     NO_SLOTS_LEFT: 'Every slot is booked now. Join the pitch waitlist and we email you when one frees.',
     BOOKING_LIMIT_REACHED: 'Your organisation already pitches at this huddle, or has pitched as often as the cluster allows for now.',

@@ -81,7 +81,7 @@ export function createAuditService({ db, clock }: { db: Db; clock: Clock }) {
       const before = decodeCursor(options.cursor, ['id']);
       const conditions: (SQL | undefined)[] = [eq(auditEvents.clusterId, clusterId)];
       if (before) conditions.push(lt(auditEvents.id, before[0] as string));
-      if (options.actor) conditions.push(sql`instr(lower(${auditEvents.actorLabel}), lower(${options.actor})) > 0`);
+      if (options.actor) conditions.push(sql`instr(fold(${auditEvents.actorLabel}), ${options.actor.toLowerCase()}) > 0`);
       if (options.action) {
         conditions.push(
           options.action.includes('.') ? eq(auditEvents.action, options.action) : like(auditEvents.action, `${options.action}.%`),

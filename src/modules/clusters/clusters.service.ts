@@ -128,6 +128,9 @@ function senderColumns(sender: ClusterChanges['sender']) {
 }
 
 export type ClustersService = ReturnType<typeof createClustersService>;
+/** Slugs that name console pages (/console/signin), so a cluster by that name could never be opened there. */
+const RESERVED_SLUGS = ['signin', 'signout'];
+
 export type ClusterStamp = Pick<Cluster, 'id' | 'slug' | 'huddlesVersion'>;
 
 export function createClustersService({ db, clock, audit, secretKey }: { db: Db; clock: Clock; audit: AuditService; secretKey: string }) {
@@ -315,6 +318,9 @@ export function createClustersService({ db, clock, audit, secretKey }: { db: Db;
     create(input: NewCluster, actor: Actor): Cluster {
       if (!SLUG.test(input.slug)) {
         throw problem('VALIDATION_FAILED', 'slug must be 1-64 lower-case letters, digits and inner hyphens');
+      }
+      if (RESERVED_SLUGS.includes(input.slug)) {
+        throw problem('VALIDATION_FAILED', `"${input.slug}" names a page of the console (/console/${input.slug}): choose another slug`);
       }
       const name = checkName(input.name);
       const timezone = checkTimeZone(input.timezone ?? 'Europe/London');

@@ -89,5 +89,13 @@ export function createConsoleContext(app: FastifyInstance, deps: { consoleSignIn
     });
   }
 
-  return { noStore, session, frameOf, inCluster, action };
+  return {
+    noStore,
+    session,
+    frameOf,
+    inCluster,
+    action,
+    /** The same checks for routes registered on another instance (a plugin of their own, with its own body parser). */
+    on: (instance: FastifyInstance) => createConsoleContext(instance, deps),
+  };
 }

@@ -66,13 +66,13 @@ function PitchForms(props: { base: string; csrf: string; line: SlotLine; free: S
     <>
       {booking.status === 'pending' ? (
         <>
-          <ActionForm action={`${at}/approve`} csrf={props.csrf} button={m.approve} />
+          <ActionForm action={`${at}/approve`} csrf={props.csrf} button={m.approve} label={m.about(m.approve, booking.title)} />
           <form method="post" action={`${at}/reject`}>
             <input type="hidden" name="_csrf" value={props.csrf} />
             <label for={`reason-${booking.id}`}>{m.rejectReason}</label>
             <textarea id={`reason-${booking.id}`} name="reason" rows="2" maxlength="1000"></textarea>
             <p>
-              <button type="submit" class="secondary">
+              <button type="submit" class="secondary" aria-label={m.about(m.reject, booking.title)}>
                 {m.reject}
               </button>
             </p>
@@ -96,7 +96,7 @@ function PitchForms(props: { base: string; csrf: string; line: SlotLine; free: S
               ))}
             </select>
           </span>
-          <button type="submit" class="secondary">
+          <button type="submit" class="secondary" aria-label={m.about(m.move, booking.title)}>
             {m.move}
           </button>
         </form>

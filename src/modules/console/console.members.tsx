@@ -4,7 +4,8 @@
 // seeing what it will do to their pitches and waitlist places, or reactivate them. The members service
 // does the work, as for the API and the command line.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isAppError } from '../../errors.js';
+import multipart from '@fastify/multipart';
+import { isAppError, problem } from '../../errors.js';
 import { isId } from '../../lib/ids.js';
 import { formField } from '../../lib/page.js';
 import { cleanName, isEmailAddress } from '../../lib/text.js';
@@ -35,6 +36,31 @@ const m = messages.console;
 const PAGE = 50;
 /** A members CSV of MAX_IMPORT_ROWS rows fits in this, with room. */
 export const MAX_CSV_BYTES = 3 * 1024 * 1024;
+
+/**
+ * The fields and the file of an upload, read part by part within limits: a body that is not readable
+ * multipart, a file or a field too large (never cut short silently) is a refusal in words.
+ */
+async function readUpload(request: FastifyRequest): Promise<Record<string, string | Buffer>> {
+  const fields: Record<string, string | Buffer> = {};
+  try {
+    for await (const part of request.parts({
+      limits: { files: 1, fileSize: MAX_CSV_BYTES, fields: 5, fieldSize: MAX_CSV_BYTES, parts: 6 },
+    })) {
+      if (part.type === 'file') {
+        fields[part.fieldname] = await part.toBuffer();
+      } else {
+        if (part.valueTruncated) throw problem('BODY_TOO_LARGE');
+        if (typeof part.value === 'string') fields[part.fieldname] = part.value;
+      }
+    }
+  } catch (error) {
+    if (isAppError(error)) throw error;
+    const status = (error as { statusCode?: number }).statusCode;
+    throw status === 413 ? problem('BODY_TOO_LARGE') : problem('VALIDATION_FAILED', m.uploadUnreadable);
+  }
+  return fields;
+}
 
 type MemberDone = 'added' | 'suspended' | 'reactivated';
 const DONE: Record<MemberDone, string> = { added: m.memberAdded, suspended: m.suspended, reactivated: m.reactivated };
@@ -141,19 +167,33 @@ export function consoleMemberRoutes(
 
   // Step one (a file): check it and show every row that would be rejected; step two (confirm, with the
   // file's text): import it. Rows refused at step two (someone added that member meanwhile) are shown.
-  context.action('/console/:cluster/members/import', { changes: true, refuse: refuseImport }, (here, request, reply) => {
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const file = body.file;
-    const text = Buffer.isBuffer(file) ? strictUtf8(file) : typeof body.csv === 'string' ? body.csv : null;
-    if (text === null || text.trim() === '')
-      return refuseImport(reply, here, request, Buffer.isBuffer(file) ? m.importNotUtf8 : m.importNoFile, 400);
-    const parsed = parseMembersCsv(text);
-    if (parsed.error) return refuseImport(reply, here, request, parsed.error, 400);
-    const confirm = body.confirm === 'yes';
-    const result = members.importRows(clusterOf(here), parsed, consoleActor(here.principal), { dryRun: !confirm });
-    if (!confirm)
-      return noStore(reply).html(<ImportPreviewPage frame={here.frame} csv={text} imported={result.imported} rejected={result.rejected} />);
-    return noStore(reply).html(<ImportDonePage frame={here.frame} imported={result.imported} rejected={result.rejected} />);
+  // Only this route reads multipart bodies, and only for a browser with a console session; the parts
+  // are read by hand so that an unreadable upload is a 400 page, not a fault.
+  void app.register(async (upload) => {
+    await upload.register(multipart);
+    const uploads = context.on(upload);
+    upload.addHook('onRequest', async (request, reply) => {
+      if (!context.session(request)) return reply.redirect('/console/signin', 303);
+    });
+    upload.addHook('preValidation', async (request) => {
+      request.body = await readUpload(request);
+    });
+    uploads.action('/console/:cluster/members/import', { changes: true, refuse: refuseImport }, async (here, request, reply) => {
+      const body = request.body as Record<string, string | Buffer>;
+      const file = body.file;
+      const text = Buffer.isBuffer(file) ? strictUtf8(file) : typeof body.csv === 'string' ? body.csv : null;
+      if (text === null || text.trim() === '')
+        return refuseImport(reply, here, request, Buffer.isBuffer(file) ? m.importNotUtf8 : m.importNoFile, 400);
+      const parsed = parseMembersCsv(text);
+      if (parsed.error) return refuseImport(reply, here, request, parsed.error, 400);
+      const confirm = body.confirm === 'yes';
+      const result = await members.importRows(clusterOf(here), parsed, consoleActor(here.principal), { dryRun: !confirm });
+      if (!confirm)
+        return noStore(reply).html(
+          <ImportPreviewPage frame={here.frame} csv={text} imported={result.imported} rejected={result.rejected} />,
+        );
+      return noStore(reply).html(<ImportDonePage frame={here.frame} imported={result.imported} rejected={result.rejected} />);
+    });
   });
 
   /** The member's plans that suspending would end: pitches to come and places on pitch waitlists. */

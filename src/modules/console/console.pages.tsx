@@ -3,15 +3,15 @@
 // API keys. The same services as the API do the work; every POST checks the session, the cluster role
 // and the CSRF token, and a viewer's changes are refused as on the API. GETs change nothing.
 import cookie from '@fastify/cookie';
-import multipart from '@fastify/multipart';
 import { fastifyKitaHtml } from '@kitajs/fastify-html-plugin';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { isAppError } from '../../errors.js';
 import { formField } from '../../lib/page.js';
 import { clearSessionCookie, CONSOLE_SESSION, csrfMatches, setSessionCookie } from '../../lib/session.js';
 import { isEmailAddress } from '../../lib/text.js';
 import { messages } from '../../shared/messages.js';
-import { sameSiteOnly } from '../../shared/pages.js';
+import { problemInWords, sameSiteOnly, sendPage } from '../../shared/pages.js';
+import { toAppError } from '../../plugins/problems.js';
 import { consoleActor } from '../../shared/principals.js';
 import { FinishSignInPage, organiserSignIn as words, SignInPage, SignInSentPage } from '../../shared/sign-in.js';
 import { formBodies } from '../../plugins/bodies.js';
@@ -30,7 +30,7 @@ import { consoleAuditRoutes } from './console.audit.js';
 import { consoleHuddleRoutes } from './console.huddle.js';
 import { consoleHuddleEditRoutes } from './console.huddle-edit.js';
 import { consoleInvitationRoutes } from './console.invitations.js';
-import { consoleMemberRoutes, MAX_CSV_BYTES } from './console.members.js';
+import { consoleMemberRoutes } from './console.members.js';
 import { consoleSubscriberRoutes } from './console.subscribers.js';
 import { createConsoleContext, type InCluster, type ShowRefusal } from './console.context.js';
 import { ClusterChoicePage, DashboardPage, KeysPage, type DashboardHuddle } from './console.views.js';
@@ -62,10 +62,13 @@ export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, de
   await app.register(fastifyKitaHtml);
   // Room for a pasted list of addresses or a newsletter's text.
   await app.register(formBodies, { bodyLimit: 256 * 1024 });
-  // The members CSV upload, and its confirming form that carries the file's text back.
-  await app.register(multipart, {
-    attachFieldsToBody: 'keyValues',
-    limits: { files: 1, fileSize: MAX_CSV_BYTES, fields: 5, fieldSize: MAX_CSV_BYTES, parts: 6 },
+  // A refusal a console form can meet before any route runs (a body too large, not UTF-8) is a page, not
+  // JSON; anything else goes on to the app's handler.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const refusal = toAppError(error);
+    if (refusal.statusCode >= 500) throw error;
+    request.log.info({ code: refusal.code, status: refusal.statusCode }, 'request refused');
+    return sendPage(reply, refusal.statusCode, m.refusedTitle, <p safe>{problemInWords(refusal)}</p>);
   });
   const context = createConsoleContext(app, { consoleSignIn, secretKey });
   const { noStore, session, frameOf, inCluster } = context;
@@ -209,7 +212,8 @@ export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, de
   });
 
   context.action('/console/:cluster/sessions/:id/end', { changes: false, refuse }, (here, request, reply) => {
-    consoleSignIn.endSession(here.session, (request.params as { id: string }).id);
+    if (!consoleSignIn.endSession(here.session, (request.params as { id: string }).id))
+      return showKeys(reply, here, { error: m.noSuchSession }, 404);
     return reply.redirect(`/console/${here.principal.clusterSlug}/keys?done=ended`, 303);
   });
 };

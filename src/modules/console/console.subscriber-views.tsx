@@ -226,7 +226,7 @@ export function SuppressionsPage(props: {
                     aria-describedby={failed ? `${noteId}-error` : undefined}
                   />
                   <p>
-                    <button type="submit" class="secondary">
+                    <button type="submit" class="secondary" aria-label={m.about(m.lift, entry.email)}>
                       {m.lift}
                     </button>
                   </p>

@@ -38,47 +38,53 @@ export function ConsoleFrame(props: {
   const me = current ?? session.roles[0]!;
   const others = session.roles.filter((role) => role.clusterSlug !== current?.clusterSlug);
   return (
-    <Layout title={props.title} within={current?.clusterName ?? m.title} noindex>
-      <nav class="console-nav" aria-label={m.nav}>
-        <p class="note" safe>
-          {m.signedInAs(me.name, session.email)}
-        </p>
-        {current ? (
-          <ul>
-            <li>
-              <strong safe>{current.clusterName}</strong>
-            </li>
-            {SECTIONS.map((item) => (
+    <Layout
+      title={props.title}
+      within={current?.clusterName ?? m.title}
+      noindex
+      header={
+        <nav class="console-nav" aria-label={m.nav}>
+          <p class="note" safe>
+            {m.signedInAs(me.name, session.email)}
+          </p>
+          {current ? (
+            <ul>
               <li>
-                <a
-                  href={`/console/${current.clusterSlug}${item.path}`}
-                  aria-current={item.section === props.section ? 'page' : undefined}
-                  safe
-                >
-                  {item.label}
-                </a>
+                <strong safe>{current.clusterName}</strong>
               </li>
-            ))}
-          </ul>
-        ) : (
-          ''
-        )}
-        {others.length > 0 ? (
-          <ul aria-label={m.switchTo}>
-            <li>{m.switchTo}:</li>
-            {others.map((role) => (
-              <li>
-                <a href={`/console/${role.clusterSlug}`} safe>
-                  {role.clusterName}
-                </a>
-              </li>
-            ))}
-          </ul>
-        ) : (
-          ''
-        )}
-        <ActionForm action="/console/signout" csrf={csrf} button={m.signOut} secondary />
-      </nav>
+              {SECTIONS.map((item) => (
+                <li>
+                  <a
+                    href={`/console/${current.clusterSlug}${item.path}`}
+                    aria-current={item.section === props.section ? 'page' : undefined}
+                    safe
+                  >
+                    {item.label}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            ''
+          )}
+          {others.length > 0 ? (
+            <ul aria-label={m.switchTo}>
+              <li>{m.switchTo}:</li>
+              {others.map((role) => (
+                <li>
+                  <a href={`/console/${role.clusterSlug}`} safe>
+                    {role.clusterName}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            ''
+          )}
+          <ActionForm action="/console/signout" csrf={csrf} button={m.signOut} secondary />
+        </nav>
+      }
+    >
       <h1 safe>{props.title}</h1>
       {current?.role === 'viewer' ? <p class="note">{m.viewerNote}</p> : ''}
       {props.done ? (
@@ -213,7 +219,13 @@ export function KeysPage(d: KeysData) {
                 {here ? (
                   ''
                 ) : (
-                  <ActionForm action={`${base}/sessions/${session.id}/end`} csrf={d.frame.csrf} button={messages.me.endSession} secondary />
+                  <ActionForm
+                    action={`${base}/sessions/${session.id}/end`}
+                    csrf={d.frame.csrf}
+                    button={messages.me.endSession}
+                    label={m.about(messages.me.endSession, `${browserName(session.userAgent)}, ${dates.day(session.createdAt, zone)}`)}
+                    secondary
+                  />
                 )}
               </li>
             );

@@ -100,7 +100,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox<{ members: MembersService;
       const cluster = clusters.get(request.params.cluster);
       const parsed = parseMembersCsv(request.body.csv);
       if (parsed.error) throw problem('VALIDATION_FAILED', parsed.error, { errors: [{ field: 'body/csv', message: parsed.error }] });
-      return members.importRows(cluster, parsed, actorOf(request), { dryRun: request.body.dryRun ?? false });
+      return await members.importRows(cluster, parsed, actorOf(request), { dryRun: request.body.dryRun ?? false });
     },
   });
 

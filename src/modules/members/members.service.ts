@@ -193,29 +193,45 @@ export function createMembersService(deps: {
     },
 
     /**
-     * Adds the checked rows of a members CSV in one transaction: each new member is welcomed by email,
-     * a row the service refuses (already a member) is reported with its line. A dry run reports the
-     * same and rolls everything back: nothing saved, no email queued.
+     * Adds the checked rows of a members CSV, each new member welcomed by email; a row whose address is
+     * a member already is reported with its line. A dry run only reads (no write lock, nothing saved,
+     * nobody emailed). The import writes IMPORT_BATCH rows a transaction and lets other work run between
+     * them, so a large file does not hold the database or the event loop for seconds.
      */
-    importRows(cluster: Cluster, parsed: { rows: CsvRow[]; rejected: CsvRejection[] }, actor: Actor, options: { dryRun: boolean }) {
+    async importRows(cluster: Cluster, parsed: { rows: CsvRow[]; rejected: CsvRejection[] }, actor: Actor, options: { dryRun: boolean }) {
       const rejected: CsvRejection[] = [...parsed.rejected];
-      let imported = 0;
-      try {
-        immediate(db, (tx) => {
-          for (const row of parsed.rows) {
-            try {
-              insert(tx, cluster, row.member, actor);
-              imported += 1;
-            } catch (error) {
-              // Checks run before any write of the row, so a refused row leaves nothing behind.
-              if (!isAppError(error)) throw error;
-              rejected.push({ line: row.line, email: row.member.email, reason: error.message });
+      const known = new Set<string>();
+      for (const batch of batches(parsed.rows, IMPORT_BATCH)) {
+        const emails = batch.map((row) => row.member.email);
+        for (const row of db
+          .select({ email: members.email })
+          .from(members)
+          .where(and(eq(members.clusterId, cluster.id), inArray(members.email, emails)))
+          .all())
+          known.add(row.email);
+      }
+      const fresh = parsed.rows.filter((row) => {
+        if (!known.has(row.member.email)) return true;
+        rejected.push({ line: row.line, email: row.member.email, reason: `${row.member.email} is a member of "${cluster.slug}" already` });
+        return false;
+      });
+      let imported = options.dryRun ? fresh.length : 0;
+      if (!options.dryRun) {
+        for (const batch of batches(fresh, IMPORT_BATCH)) {
+          immediate(db, (tx) => {
+            for (const row of batch) {
+              try {
+                insert(tx, cluster, row.member, actor);
+                imported += 1;
+              } catch (error) {
+                // Checks run before any write of the row, so a refused row leaves nothing behind.
+                if (!isAppError(error)) throw error;
+                rejected.push({ line: row.line, email: row.member.email, reason: error.message });
+              }
             }
-          }
-          if (options.dryRun) throw new DryRunDone();
-        });
-      } catch (error) {
-        if (!(error instanceof DryRunDone)) throw error;
+          });
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       }
       rejected.sort((a, b) => a.line - b.line);
       return { imported, rejected, dryRun: options.dryRun };
@@ -230,7 +246,7 @@ export function createMembersService(deps: {
       if (filter.search) {
         const text = filter.search.toLowerCase();
         conditions.push(
-          sql`(instr(lower(${members.name}), ${text}) > 0 OR instr(${members.email}, ${text}) > 0 OR instr(lower(${members.organisation}), ${text}) > 0)`,
+          sql`(instr(fold(${members.name}), ${text}) > 0 OR instr(${members.email}, ${text}) > 0 OR instr(fold(${members.organisation}), ${text}) > 0)`,
         );
       }
       if (after) conditions.push(gt(members.id, after[0] as string));
@@ -321,5 +337,11 @@ export function createMembersService(deps: {
   };
 }
 
-/** Thrown inside an import's transaction on a dry run, so everything it wrote is rolled back. */
-class DryRunDone extends Error {}
+/** Rows a members import writes in one transaction (and reads back in one query). */
+const IMPORT_BATCH = 250;
+
+function batches<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

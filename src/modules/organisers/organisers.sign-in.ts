@@ -185,15 +185,15 @@ export function createConsoleSignIn(deps: {
         .all();
     },
 
-    /** Ends one of the person's own sessions (another browser's, or this one: signing out). */
-    endSession(session: ConsoleSession, sessionId: string): void {
-      immediate(db, (tx) => {
+    /** Ends one of the person's own open sessions (another browser's, or this one: signing out); false when there is no such one. */
+    endSession(session: ConsoleSession, sessionId: string): boolean {
+      return immediate(db, (tx) => {
         const ended = tx
           .update(organiserSessions)
           .set({ revokedAt: clock.now() })
           .where(and(eq(organiserSessions.id, sessionId), eq(organiserSessions.email, session.email), isNull(organiserSessions.revokedAt)))
           .run();
-        if (ended.changes === 0) return;
+        if (ended.changes === 0) return false;
         for (const role of session.roles) {
           audit.record(
             tx,
@@ -201,6 +201,7 @@ export function createConsoleSignIn(deps: {
             { clusterId: role.clusterId, action: 'organiser.signed_out', targetType: 'organiser_session', targetId: sessionId },
           );
         }
+        return true;
       });
     },
   };

@@ -261,7 +261,7 @@ export function createSubscribersService(deps: {
       if (filter.status) conditions.push(eq(subscribers.status, filter.status));
       if (filter.search) {
         const text = filter.search.toLowerCase();
-        conditions.push(sql`(instr(${subscribers.email}, ${text}) > 0 OR instr(lower(coalesce(${subscribers.name}, '')), ${text}) > 0)`);
+        conditions.push(sql`(instr(${subscribers.email}, ${text}) > 0 OR instr(fold(coalesce(${subscribers.name}, '')), ${text}) > 0)`);
       }
       if (filter.topic) conditions.push(sql`EXISTS (SELECT 1 FROM json_each(${subscribers.topics}) WHERE value = ${filter.topic})`);
       if (after) conditions.push(gt(subscribers.id, after[0] as string));

@@ -35,7 +35,8 @@ import { bookingsRoutes } from './modules/bookings/bookings.routes.js';
 import { bookingsPages } from './modules/bookings/bookings.pages.js';
 import { waitlistRoutes } from './modules/waitlist/waitlist.routes.js';
 import { waitlistPages } from './modules/waitlist/waitlist.pages.js';
-import { registrationsRoutes } from './modules/registrations/registrations.routes.js';
+import { reportsRoutes } from './modules/reports/reports.routes.js';
+import { attendanceRoutes, registrationsRoutes } from './modules/registrations/registrations.routes.js';
 import { subscribersRoutes } from './modules/subscribers/subscribers.routes.js';
 import { subscribersPages } from './modules/subscribers/subscribers.pages.js';
 import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
@@ -173,6 +174,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(waitlistRoutes, { waitlist, members });
   await app.register(waitlistPages, { waitlist, secretKey: services.secretKey });
   await app.register(registrationsRoutes, { registrations, huddles, members });
+  await app.register(attendanceRoutes, { registrations, huddles, members });
+  await app.register(reportsRoutes, { reports: services.reports, clusters });
   await app.register(subscribersRoutes, { subscribers, clusters });
   await app.register(subscribersPages, { subscribers, clusters });
   await app.register(campaignsRoutes, { campaigns, clusters });
@@ -191,6 +194,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(accountPages, { members, signIn, clusters, bookings, waitlist, registrations, secretKey: services.secretKey });
   await app.register(consolePages, {
     consoleSignIn: services.consoleSignIn,
+    reports: services.reports,
     invitations,
     subscribers,
     members,

@@ -27,6 +27,7 @@ import { createOrganisersService } from './modules/organisers/organisers.service
 import { createOutbox } from './modules/outbox/outbox.service.js';
 import { createMailer } from './modules/outbox/outbox.transport.js';
 import { SILENT_LOGGER, type MailLogger, type MailTransport } from './modules/outbox/outbox.worker.js';
+import { createReportsService } from './modules/reports/reports.service.js';
 import { createRegistrationsService } from './modules/registrations/registrations.service.js';
 import { createRemindersService } from './modules/reminders/reminders.service.js';
 import { createSubscribersService } from './modules/subscribers/subscribers.service.js';
@@ -119,6 +120,7 @@ export function createServices(deps: ServicesDeps) {
   const registrations = createRegistrationsService({ db, clock, audit, outbox, clusters, huddles, members, invitations, site });
   const reminders = createRemindersService({ db, clock, outbox, clusters, huddles, bookings, registrations, site });
   const feeds = createFeedsService({ clock, clusters, huddles, bookings, registrations, site });
+  const reports = createReportsService({ db, clock, huddles, bookings, registrations, members });
   const bounces = createBouncesService({
     db,
     clock,
@@ -164,6 +166,7 @@ export function createServices(deps: ServicesDeps) {
     registrations,
     reminders,
     feeds,
+    reports,
     mail,
     sending,
     scheduler,

@@ -34,6 +34,7 @@ const OWNERS: Record<string, string> = {
   waitlistEntries: 'waitlist',
   waitlistOffers: 'waitlist',
   registrations: 'registrations',
+  attendance: 'registrations',
   reminders: 'reminders',
   subscribers: 'subscribers',
   suppressions: 'subscribers',

@@ -552,6 +552,27 @@ export const TOPICS = ['newsletter', 'huddle-invites', 'pitch-digest'] as const;
 export type Topic = (typeof TOPICS)[number];
 export type SubscriberStatus = 'pending' | 'confirmed' | 'unsubscribed';
 
+/**
+ * Who came to a huddle, as an organiser recorded it at the door (the impact report counts only these):
+ * a registered attendee, a pitcher, or a member who walked in. One row a person a huddle.
+ */
+export const attendance = sqliteTable(
+  'attendance',
+  {
+    id: text('id').primaryKey(),
+    huddleId: text('huddle_id')
+      .notNull()
+      .references(() => huddles.id, { onDelete: 'cascade' }),
+    memberId: text('member_id')
+      .notNull()
+      .references(() => members.id, { onDelete: 'cascade' }),
+    checkedInAt: integer('checked_in_at', { mode: 'timestamp_ms' }).notNull(),
+    /** Who recorded it (an organiser's name), for the audit of the door list. */
+    checkedInBy: text('checked_in_by'),
+  },
+  (t) => [uniqueIndex('attendance_huddle_member').on(t.huddleId, t.memberId), index('attendance_member').on(t.memberId)],
+);
+
 /** Newsletter subscribers of a cluster. Nobody is mailed anything but the confirmation until confirmed. */
 export const subscribers = sqliteTable(
   'subscribers',
@@ -736,6 +757,7 @@ export type Booking = typeof bookings.$inferSelect;
 export type WaitlistEntry = typeof waitlistEntries.$inferSelect;
 export type WaitlistOffer = typeof waitlistOffers.$inferSelect;
 export type Registration = typeof registrations.$inferSelect;
+export type Attendance = typeof attendance.$inferSelect;
 export type Subscriber = typeof subscribers.$inferSelect;
 export type ConsentEvent = typeof consentEvents.$inferSelect;
 export type Campaign = typeof campaigns.$inferSelect;

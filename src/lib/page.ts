@@ -60,6 +60,9 @@ body > header { max-width: 36rem; margin: 0 auto; padding: 1rem 1.25rem 0; }
 .console-nav a[aria-current=page] { font-weight: 700; text-decoration-thickness: 3px; }
 .facts.inline { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 0.75rem; }
 .facts.inline dt { margin: 0; }
+figure { margin: 1.5rem 0; }
+figcaption { font-weight: 600; margin-bottom: 0.4rem; }
+svg.chart { max-width: 100%; height: auto; }
 .hp { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
 @media print {
   footer, .skip, form, .no-print, .crumb { display: none; }

@@ -1,7 +1,7 @@
 // Pitch bookings: book a slot, approve or reject, cancel; every check-then-write is one IMMEDIATE
 // transaction, and the partial unique index bookings_active_slot makes a double booking impossible.
 // The module owns the pitch slots too: it lays them out whenever a huddle is saved.
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { bookings, slots, type Booking, type Cluster, type Huddle, type Slot } from '../../db/schema.js';
 import { problem } from '../../errors.js';
@@ -199,6 +199,20 @@ export function createBookingsService(deps: {
     /** The huddle's slots in order. */
     slots(huddleId: string): Slot[] {
       return slotStore.all(huddleId);
+    },
+
+    /** The organisations (their keys) with a confirmed pitch at any of these huddles. */
+    pitchingOrganisations(huddleIds: string[]): Set<string> {
+      const keys = new Set<string>();
+      for (let i = 0; i < huddleIds.length; i += 500) {
+        for (const row of db
+          .selectDistinct({ key: bookings.organisationKey })
+          .from(bookings)
+          .where(and(inArray(bookings.huddleId, huddleIds.slice(i, i + 500)), eq(bookings.status, 'confirmed')))
+          .all())
+          keys.add(row.key);
+      }
+      return keys;
     },
 
     /** For each huddle: its slots, and its confirmed and pending pitches (the console's dashboard). */

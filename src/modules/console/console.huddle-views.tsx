@@ -153,6 +153,9 @@ export function HuddlePage(d: HuddlePageData) {
           </a>
         </li>
         <li>
+          <a href={`${base}/checkin`}>{m.checkInLink}</a>
+        </li>
+        <li>
           <a href={`${base}/run-of-show`}>{m.printView}</a>
         </li>
         <li>

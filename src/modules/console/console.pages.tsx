@@ -25,9 +25,12 @@ import type { OrganisersService } from '../organisers/organisers.service.js';
 import type { ConsoleSignIn } from '../organisers/organisers.sign-in.js';
 import type { RegistrationsService } from '../registrations/registrations.service.js';
 import type { SubscribersService } from '../subscribers/subscribers.service.js';
+import type { ReportsService } from '../reports/reports.service.js';
 import type { WaitlistService } from '../waitlist/waitlist.service.js';
 import { consoleAuditRoutes } from './console.audit.js';
+import { consoleCheckInRoutes } from './console.checkin.js';
 import { consoleHuddleRoutes } from './console.huddle.js';
+import { consoleReportRoutes } from './console.report.js';
 import { consoleHuddleEditRoutes } from './console.huddle-edit.js';
 import { consoleInvitationRoutes } from './console.invitations.js';
 import { consoleMemberRoutes } from './console.members.js';
@@ -40,6 +43,7 @@ const m = messages.console;
 const DASHBOARD_HUDDLES = 10;
 
 export interface ConsolePagesDeps {
+  reports: ReportsService;
   invitations: InvitationsService;
   subscribers: SubscribersService;
   members: MembersService;
@@ -75,6 +79,8 @@ export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, de
   const { huddleOf } = consoleHuddleRoutes(app, context, deps);
   consoleInvitationRoutes(app, context, { ...deps, huddleOf });
   consoleHuddleEditRoutes(app, context, { ...deps, huddleOf });
+  consoleCheckInRoutes(app, context, { ...deps, huddleOf });
+  consoleReportRoutes(app, context, deps);
   consoleAuditRoutes(app, context, deps);
   consoleMemberRoutes(app, context, deps);
   consoleSubscriberRoutes(app, context, deps);

@@ -14,6 +14,7 @@ import { changedText, noticeOf, type HuddlesService } from '../huddles/huddles.s
 import type { InvitationsService } from '../invitations/invitations.service.js';
 import type { MembersService } from '../members/members.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
+import { createAttendance } from './registrations.attendance.js';
 import { registrationEmail, type RegistrationEmailKind } from './registrations.render.js';
 
 export type { Registration };
@@ -185,6 +186,8 @@ export function createRegistrationsService(deps: {
 
   return {
     attendees,
+    /** Who came, as checked in at the door (the registrations module owns the attendance table). */
+    attendance: createAttendance({ db, clock, audit }),
 
     /** Registers the member, or puts them on the waiting list when the huddle is at capacity. */
     register(member: Member, huddleId: string, actor: Actor): { registration: Registration; position: number | null; huddle: Huddle } {

@@ -9,7 +9,7 @@ import { messages } from '../../shared/messages.js';
 import { problemInWords, sameSiteOnly } from '../../shared/pages.js';
 import { consolePrincipal, type ConsoleSession, type OrganiserPrincipal } from '../../shared/principals.js';
 import type { ConsoleSignIn } from '../organisers/organisers.sign-in.js';
-import { ClusterChoicePage, type ConsoleFrameData } from './console.views.js';
+import { ClusterChoicePage, ConsoleFrame, type ConsoleFrameData } from './console.views.js';
 
 const m = messages.console;
 
@@ -89,9 +89,24 @@ export function createConsoleContext(app: FastifyInstance, deps: { consoleSignIn
     });
   }
 
+  /**
+   * For a viewer, the page of a form that changes things says so instead of showing the form (they may
+   * open every page, and change nothing); returns whether it answered.
+   */
+  function viewerStop(here: InCluster, reply: FastifyReply, title: string): boolean {
+    if (here.principal.role !== 'viewer') return false;
+    void noStore(reply).html(
+      <ConsoleFrame title={title} frame={here.frame}>
+        <p>{m.viewerRefused}</p>
+      </ConsoleFrame>,
+    );
+    return true;
+  }
+
   return {
     noStore,
     session,
+    viewerStop,
     frameOf,
     inCluster,
     action,

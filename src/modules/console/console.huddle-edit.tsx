@@ -65,7 +65,7 @@ export function consoleHuddleEditRoutes(app: FastifyInstance, context: ConsoleCo
 
   app.get('/console/:cluster/huddles/new', { schema: { hide: true } }, async (request, reply) => {
     const here = inCluster(request, reply);
-    if (!here) return reply;
+    if (!here || context.viewerStop(here, reply, m.newHuddle)) return reply;
     return showForm(reply, here, { huddle: null, values: newHuddleValues(clusterOf(here), app.clock.now()), errors: {} });
   });
 
@@ -106,7 +106,7 @@ export function consoleHuddleEditRoutes(app: FastifyInstance, context: ConsoleCo
   app.get('/console/:cluster/huddles/:id/edit', { schema: { hide: true } }, async (request, reply) => {
     const here = inCluster(request, reply);
     const huddle = here && deps.huddleOf(here, request, reply);
-    if (!here || !huddle) return reply;
+    if (!here || !huddle || context.viewerStop(here, reply, m.editHuddle(huddle.title))) return reply;
     if (huddle.status === 'cancelled') return reply.redirect(huddlePath(here, huddle.id), 303);
     return showForm(reply, here, { huddle, values: huddleValues(huddle), errors: {} });
   });
@@ -177,7 +177,7 @@ export function consoleHuddleEditRoutes(app: FastifyInstance, context: ConsoleCo
   app.get('/console/:cluster/huddles/:id/cancel', { schema: { hide: true } }, async (request, reply) => {
     const here = inCluster(request, reply);
     const huddle = here && deps.huddleOf(here, request, reply);
-    if (!here || !huddle) return reply;
+    if (!here || !huddle || context.viewerStop(here, reply, m.cancelTitle(huddle.title))) return reply;
     if (huddle.status === 'cancelled') return reply.redirect(huddlePath(here, huddle.id), 303);
     return showCancel(reply, here, huddle, '');
   });

@@ -119,7 +119,7 @@ export function consoleMemberRoutes(
 
   app.get('/console/:cluster/members/new', { schema: { hide: true } }, async (request, reply) => {
     const here = inCluster(request, reply);
-    if (!here) return reply;
+    if (!here || context.viewerStop(here, reply, m.addMember)) return reply;
     return noStore(reply).html(<AddMemberPage frame={here.frame} values={emptyForm} errors={{}} />);
   });
 
@@ -156,7 +156,7 @@ export function consoleMemberRoutes(
 
   app.get('/console/:cluster/members/import', { schema: { hide: true } }, async (request, reply) => {
     const here = inCluster(request, reply);
-    if (!here) return reply;
+    if (!here || context.viewerStop(here, reply, m.importMembers)) return reply;
     return noStore(reply).html(<ImportPage frame={here.frame} />);
   });
 
@@ -215,7 +215,7 @@ export function consoleMemberRoutes(
   app.get('/console/:cluster/members/:id/suspend', { schema: { hide: true } }, async (request, reply) => {
     const here = inCluster(request, reply);
     const member = here && memberOf(here, request, reply);
-    if (!here || !member) return reply;
+    if (!here || !member || context.viewerStop(here, reply, m.suspendTitle(member.name))) return reply;
     if (member.status !== 'active') return reply.redirect(`/console/${here.principal.clusterSlug}/members/${member.id}`, 303);
     return noStore(reply).html(<SuspendPage frame={here.frame} member={member} plans={plansOf(member)} />);
   });

@@ -54,7 +54,7 @@ function BarChart(props: { id: string; title: string; bars: Bar[]; series?: stri
         {props.bars.map((bar, row) => (
           <g>
             <text x={LABEL_WIDTH - 8} y={row * ROW + ROW / 2 + 4} text-anchor="end" fill="currentColor" font-size="13" safe>
-              {bar.label.length > 22 ? `${bar.label.slice(0, 21)}…` : bar.label}
+              {bar.label.length > 19 ? `${bar.label.slice(0, 18)}…` : bar.label}
             </text>
             {bar.values.map((value, lane) => {
               const y = row * ROW + 4 + lane * laneHeight;

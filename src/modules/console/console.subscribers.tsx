@@ -127,7 +127,7 @@ export function consoleSubscriberRoutes(
   app.get('/console/:cluster/subscribers/:id/erase', { schema: { hide: true } }, async (request, reply) => {
     const here = inCluster(request, reply);
     const subscriber = here && subscriberOf(here, request, reply);
-    if (!here || !subscriber) return reply;
+    if (!here || !subscriber || context.viewerStop(here, reply, m.eraseTitle(subscriber.email))) return reply;
     return noStore(reply).html(<ErasePage frame={here.frame} subscriber={subscriber} />);
   });
 

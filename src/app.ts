@@ -178,7 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(reportsRoutes, { reports: services.reports, clusters });
   await app.register(subscribersRoutes, { subscribers, clusters });
   await app.register(subscribersPages, { subscribers, clusters });
-  await app.register(campaignsRoutes, { campaigns, clusters });
+  await app.register(campaignsRoutes, { campaigns, clusters, organisers });
   await app.register(bouncesRoutes, { bounces: services.bounces });
   await app.register(sitePages, {
     clusters,
@@ -194,6 +194,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(accountPages, { members, signIn, clusters, bookings, waitlist, registrations, secretKey: services.secretKey });
   await app.register(consolePages, {
     consoleSignIn: services.consoleSignIn,
+    campaigns,
     reports: services.reports,
     invitations,
     subscribers,

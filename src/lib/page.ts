@@ -60,6 +60,8 @@ body > header { max-width: 36rem; margin: 0 auto; padding: 1rem 1.25rem 0; }
 .console-nav a[aria-current=page] { font-weight: 700; text-decoration-thickness: 3px; }
 .facts.inline { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 0.75rem; }
 .facts.inline dt { margin: 0; }
+iframe.email-preview { width: 100%; height: 32rem; border: 1px solid GrayText; border-radius: 6px; }
+pre { white-space: pre-wrap; }
 figure { margin: 1.5rem 0; }
 figcaption { font-weight: 600; margin-bottom: 0.4rem; }
 svg.chart { max-width: 100%; height: auto; }

@@ -4,9 +4,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { TOPICS } from '../../db/schema.js';
 import { problem } from '../../errors.js';
-import { Id, Line, Slug } from '../../lib/schema-types.js';
+import { Email, Id, Line, Slug } from '../../lib/schema-types.js';
 import { actorOf, organiserOf } from '../../plugins/auth.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
+import type { OrganisersService } from '../organisers/organisers.service.js';
 import { MAX_RATE, type Campaign, type CampaignsService } from './campaigns.service.js';
 import { campaignView } from './campaigns.view.js';
 
@@ -46,10 +47,11 @@ const CampaignView = Type.Object({
   sendCommand: Type.String({ description: 'How to send a draft from the command line' }),
 });
 
-export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsService; clusters: ClustersService }> = async (
-  app,
-  { campaigns, clusters },
-) => {
+export const campaignsRoutes: FastifyPluginAsyncTypebox<{
+  campaigns: CampaignsService;
+  clusters: ClustersService;
+  organisers: OrganisersService;
+}> = async (app, { campaigns, clusters, organisers }) => {
   // The newsletter tag is the subscribers module's; these routes share it.
   const view = (campaign: Campaign, slug: string) => campaignView(campaign, campaigns.state(campaign), slug, campaigns.stats(campaign.id));
 
@@ -137,6 +139,39 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignsSe
     handler: async (request) => {
       const campaign = owned(request, request.params.id);
       return view(campaigns.schedule(campaign.id, request.body.at, actorOf(request)), organiserOf(request).clusterSlug);
+    },
+  });
+
+  app.post('/v1/campaigns/:id/send', {
+    config: { errors: ['CAMPAIGN_NOT_FOUND', 'CAMPAIGN_STARTED'], auth: ['organiser'] },
+    schema: {
+      operationId: 'sendCampaign',
+      tags: ['newsletter'],
+      summary: "Send a draft now: the server's worker starts it within seconds, at its rate (the command line is the other way to send)",
+      params: Type.Object({ id: Id }),
+      response: { 200: CampaignView },
+    },
+    handler: async (request) => {
+      const organiser = organiserOf(request);
+      return view(campaigns.sendNow(clusters.get(organiser.clusterSlug), request.params.id, actorOf(request)), organiser.clusterSlug);
+    },
+  });
+
+  app.post('/v1/campaigns/:id/test', {
+    config: { errors: ['CAMPAIGN_NOT_FOUND'], auth: ['organiser'] },
+    schema: {
+      operationId: 'testCampaign',
+      tags: ['newsletter'],
+      summary: 'Email one test copy (subject marked [Test]) to an address, by default your own',
+      params: Type.Object({ id: Id }),
+      body: Type.Object({ to: Type.Optional(Email) }, { additionalProperties: false }),
+      response: { 202: Type.Object({ to: Type.String({ description: 'Where the test copy went' }) }) },
+    },
+    handler: async (request, reply) => {
+      const organiser = organiserOf(request);
+      const to = request.body.to ?? organisers.emailOf(organiser.organiserId);
+      campaigns.sendTest(clusters.get(organiser.clusterSlug), request.params.id, to, actorOf(request));
+      return reply.code(202).send({ to });
     },
   });
 

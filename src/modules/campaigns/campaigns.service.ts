@@ -112,6 +112,8 @@ export function createCampaignsService(deps: {
 
   const service = {
     get,
+    /** The campaign with this id, or undefined. */
+    find: (id: string): Campaign | undefined => db.select().from(campaigns).where(eq(campaigns.id, id)).get(),
     render,
     scheduleTime,
 
@@ -232,6 +234,61 @@ export function createCampaignsService(deps: {
           after: { scheduledAt: when?.toISOString() ?? null },
         });
         return changed;
+      });
+    },
+
+    /**
+     * Sends a draft now through the server's scheduler (the console's Send; `newsletter send` is the
+     * other way): it is scheduled for this instant, and the server's next scheduler run starts it.
+     */
+    sendNow(cluster: Cluster, campaignId: string, actor: Actor): Campaign {
+      const campaign = get(campaignId);
+      if (campaign.clusterId !== cluster.id) throw problem('CAMPAIGN_NOT_FOUND', `There is no campaign ${campaignId}`);
+      checkDraft(cluster, { subject: campaign.subject, body: campaign.bodyMarkdown }, true);
+      return immediate(db, (tx) => {
+        const now = clock.now();
+        const changed = tx
+          .update(campaigns)
+          .set({ scheduledAt: now })
+          .where(and(eq(campaigns.id, campaignId), eq(campaigns.status, 'draft')))
+          .returning()
+          .get();
+        if (!changed) throw problem('CAMPAIGN_STARTED', 'This campaign has started: pause it, or resume it with the command line');
+        audit.record(tx, actor, {
+          clusterId: changed.clusterId,
+          action: 'campaign.scheduled',
+          targetType: 'campaign',
+          targetId: changed.id,
+          before: { scheduledAt: campaign.scheduledAt?.toISOString() ?? null },
+          after: { scheduledAt: now.toISOString(), now: true },
+        });
+        return changed;
+      });
+    },
+
+    /**
+     * One copy to one address (the organiser's own), its subject marked as a test; its unsubscribe and
+     * preferences links are a stand-in's, not any subscriber's. Goes through the outbox like any mail.
+     */
+    sendTest(cluster: Cluster, campaignId: string, to: string, actor: Actor): void {
+      const campaign = get(campaignId);
+      if (campaign.clusterId !== cluster.id) throw problem('CAMPAIGN_NOT_FOUND', `There is no campaign ${campaignId}`);
+      const message = ledger.messageFor(render(campaign, cluster), { id: campaign.id, name: null });
+      immediate(db, (tx) => {
+        outbox.enqueue(tx, {
+          kind: 'newsletter.test',
+          to,
+          clusterId: campaign.clusterId,
+          ...message,
+          subject: `[Test] ${message.subject}`,
+        });
+        audit.record(tx, actor, {
+          clusterId: campaign.clusterId,
+          action: 'campaign.tested',
+          targetType: 'campaign',
+          targetId: campaign.id,
+          after: { to },
+        });
       });
     },
 

@@ -17,6 +17,7 @@ import { FinishSignInPage, organiserSignIn as words, SignInPage, SignInSentPage 
 import { formBodies } from '../../plugins/bodies.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { BookingsService } from '../bookings/bookings.service.js';
+import type { CampaignsService } from '../campaigns/campaigns.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
 import type { InvitationsService } from '../invitations/invitations.service.js';
@@ -31,6 +32,7 @@ import { consoleAuditRoutes } from './console.audit.js';
 import { consoleCheckInRoutes } from './console.checkin.js';
 import { consoleHuddleRoutes } from './console.huddle.js';
 import { consoleReportRoutes } from './console.report.js';
+import { consoleNewsletterRoutes } from './console.newsletters.js';
 import { consoleHuddleEditRoutes } from './console.huddle-edit.js';
 import { consoleInvitationRoutes } from './console.invitations.js';
 import { consoleMemberRoutes } from './console.members.js';
@@ -43,6 +45,7 @@ const m = messages.console;
 const DASHBOARD_HUDDLES = 10;
 
 export interface ConsolePagesDeps {
+  campaigns: CampaignsService;
   reports: ReportsService;
   invitations: InvitationsService;
   subscribers: SubscribersService;
@@ -81,6 +84,7 @@ export const consolePages: FastifyPluginAsync<ConsolePagesDeps> = async (app, de
   consoleHuddleEditRoutes(app, context, { ...deps, huddleOf });
   consoleCheckInRoutes(app, context, { ...deps, huddleOf });
   consoleReportRoutes(app, context, deps);
+  consoleNewsletterRoutes(app, context, deps);
   consoleAuditRoutes(app, context, deps);
   consoleMemberRoutes(app, context, deps);
   consoleSubscriberRoutes(app, context, deps);

@@ -16,12 +16,13 @@ export interface ConsoleFrameData {
   csrf: string;
 }
 
-export type ConsoleSection = 'dashboard' | 'members' | 'subscribers' | 'report' | 'audit' | 'keys';
+export type ConsoleSection = 'dashboard' | 'members' | 'subscribers' | 'newsletters' | 'report' | 'audit' | 'keys';
 
 const SECTIONS: { section: ConsoleSection; path: string; label: string }[] = [
   { section: 'dashboard', path: '', label: m.dashboard },
   { section: 'members', path: '/members', label: m.members },
   { section: 'subscribers', path: '/subscribers', label: m.subscribers },
+  { section: 'newsletters', path: '/newsletters', label: m.newsletters },
   { section: 'report', path: '/report', label: m.report },
   { section: 'audit', path: '/audit', label: m.audit },
   { section: 'keys', path: '/keys', label: m.keys },

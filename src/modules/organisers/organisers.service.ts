@@ -227,6 +227,11 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
       }));
     },
 
+    /** An organiser's address (a test newsletter goes there). */
+    emailOf(organiserId: string): string {
+      return organiserById(organiserId).email;
+    },
+
     /** The addresses of a cluster's organisers (told about late pitch cancellations). */
     contactsOf(tx: DbOrTx, clusterId: string): string[] {
       return tx

@@ -34,6 +34,7 @@ export const catalogue = {
   CLUSTER_SLUG_TAKEN: { status: 409, title: 'A cluster with this slug exists already' },
   HUDDLE_CANCELLED: { status: 409, title: 'The huddle is cancelled' },
   HUDDLE_NOT_PUBLISHED: { status: 409, title: 'The huddle is not published' },
+  CHECK_IN_NOT_OPEN: { status: 409, title: 'Check-in opens a day before the huddle starts' },
   MEMBER_EXISTS: { status: 409, title: 'This cluster has a member with this email already' },
   SLOT_TAKEN: { status: 409, title: 'This slot is booked already' },
   NO_SLOTS_LEFT: { status: 409, title: 'Every slot of this huddle is booked' },

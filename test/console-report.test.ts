@@ -26,6 +26,8 @@ t.test('check people in at the door, then the impact report counts exactly what 
   const before = await huddle('Before', '2026-12-03T09:30');
   const second = await huddle('Second', '2026-12-17T09:30');
   const third = await huddle('Third', '2026-12-29T09:30');
+  const last = await huddle('Last day', '2026-12-31T09:30');
+  const future = await huddle('Next year', '2027-01-20T09:30');
   const pitch = async (who: { auth: Record<string, string> }, huddleId: string) =>
     t.equal(
       (await app.inject({ method: 'POST', url: `/v1/huddles/${huddleId}/bookings`, headers: who.auth, payload: { title: 'News' } }))
@@ -41,15 +43,25 @@ t.test('check people in at the door, then the impact report counts exactly what 
   await register(ada, second);
   await register(bob, second);
   await register(bob, third);
+  await register(bob, future);
 
-  // The door list of the second huddle, on the console.
-  services.consoleSignIn.requestLink('organiser@north-west.example');
-  const link = (
-    database.sqlite.prepare("SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE kind = 'organiser.sign_in'").get() as {
-      text: string;
-    }
-  ).text;
-  const cookie = `convene_console=${services.consoleSignIn.startSession(decodeURIComponent(/code=(\S+)/.exec(link)![1]!), null).token}`;
+  // Check-in opens the day before a huddle.
+  const early = await app.inject({ method: 'PUT', url: `/v1/huddles/${second}/attendance/${ada.member.id}`, headers: org.auth });
+  t.equal(early.json().code, 'CHECK_IN_NOT_OPEN', 'not weeks ahead');
+
+  // The door list of the second huddle, on the console, on its morning.
+  clock.set('2026-12-17T08:45:00Z');
+  /** A console session started now (sessions last 14 days, and the test's clock moves on by weeks). */
+  const signIn = () => {
+    services.consoleSignIn.requestLink('organiser@north-west.example');
+    const link = (
+      database.sqlite
+        .prepare("SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE kind = 'organiser.sign_in' ORDER BY outbox.rowid DESC")
+        .get() as { text: string }
+    ).text;
+    return `convene_console=${services.consoleSignIn.startSession(decodeURIComponent(/code=(\S+)/.exec(link)![1]!), null).token}`;
+  };
+  let cookie = signIn();
   const door = async (query = '') =>
     (await app.inject({ url: `/console/north-west/huddles/${second}/checkin${query}`, headers: { cookie } })).body;
   const list = await door();
@@ -86,12 +98,12 @@ t.test('check people in at the door, then the impact report counts exactly what 
     /<li id="m-[^"]+"><strong>Eve<\/strong> <span>Care Charity<\/span><br\/><span class="done">Checked in<\/span>/,
     'the walk-in joins the list',
   );
-  const elsewhere = createClusterWithOrganiser(database, 'yorkshire', clock);
+  createClusterWithOrganiser(database, 'yorkshire', clock);
   const stranger = createMemberWithToken(database, config, clock, 'yorkshire', { email: 'y@y.example', organisation: 'Y' });
   t.equal((await tap(stranger.member.id)).statusCode, 404, 'another cluster’s member is not checked in');
-  t.ok(elsewhere);
 
-  // The third huddle through the API: Bob and Dan came, and Ada walked in.
+  // The third huddle through the API: Bob and Dan came, and Ada walked in; on the last day, Eve again.
+  clock.set('2026-12-29T09:00:00Z');
   for (const who of [bob, dan, ada]) {
     const put = await app.inject({ method: 'PUT', url: `/v1/huddles/${third}/attendance/${who.member.id}`, headers: org.auth });
     t.equal(put.statusCode, 204);
@@ -109,25 +121,33 @@ t.test('check people in at the door, then the impact report counts exactly what 
     'members do not check in',
   );
 
+  clock.set('2026-12-31T09:00:00Z');
+  t.equal((await app.inject({ method: 'PUT', url: `/v1/huddles/${last}/attendance/${eve.member.id}`, headers: org.auth })).statusCode, 204);
+  clock.set('2027-01-05T09:00:00Z');
+  cookie = signIn();
   const expected = {
     cluster: 'north-west',
     from: '2026-12-10',
     to: '2026-12-31',
     timezone: 'Europe/London',
-    huddles: 2,
+    huddles: 3,
     organisations: { engaged: 5, byType: { company: 1, university: 1, nhs: 1, 'public-sector': 0, investor: 1, charity: 1, other: 0 } },
     firstTimePitchers: 2,
     pitches: { confirmed: 3, byTheme: [{ theme: null, count: 3 }] },
-    attendance: { registered: 3, attended: 6, registeredAttended: 2, noShows: 1, unregisteredAttended: 4, repeatPeople: 1, people: 5 },
+    attendance: { registered: 3, attended: 7, registeredAttended: 2, noShows: 1, unregisteredAttended: 5, repeatPeople: 2, people: 5 },
     perHuddle: [
       { id: second, title: 'Second', start: '2026-12-17', registered: 2, attended: 3, pitches: 2 },
       { id: third, title: 'Third', start: '2026-12-29', registered: 1, attended: 3, pitches: 1 },
+      { id: last, title: 'Last day', start: '2026-12-31', registered: 0, attended: 1, pitches: 0 },
     ],
   };
   const report = await app.inject({ url: '/v1/clusters/north-west/report?from=2026-12-10&to=2026-12-31', headers: org.auth });
   t.equal(report.statusCode, 200);
   t.same(report.json(), expected, 'the figures are what the test made');
   t.equal((await app.inject({ url: '/v1/clusters/north-west/report?from=2026-12-31&to=2026-12-10', headers: org.auth })).statusCode, 400);
+  const wider = await app.inject({ url: '/v1/clusters/north-west/report?from=2026-12-10&to=2027-01-31', headers: org.auth });
+  t.equal(wider.json().huddles, 3, 'a huddle still to come is not counted (nor its registrations as no-shows)');
+  t.equal(wider.json().attendance.noShows, 1);
 
   const csv = await app.inject({ url: '/console/north-west/report.csv?from=2026-12-10&to=2026-12-31', headers: { cookie } });
   t.equal(csv.headers['content-type'], 'text/csv; charset=utf-8');
@@ -145,7 +165,7 @@ t.test('check people in at the door, then the impact report counts exactly what 
   t.equal(cells.get('organisations by type/charity'), '1');
   t.equal(cells.get('organisations/first-time pitchers'), '2');
   t.equal(cells.get('attendance/no-shows'), '1');
-  t.equal(cells.get('attendance/people who came more than once'), '1');
+  t.equal(cells.get('attendance/people who came more than once'), '2');
   t.equal(cells.get('huddle 2026-12-17 Second/attended'), '3');
   const apiCsv = await app.inject({
     url: '/v1/clusters/north-west/report?from=2026-12-10&to=2026-12-31',
@@ -155,7 +175,7 @@ t.test('check people in at the door, then the impact report counts exactly what 
 
   const page = await app.inject({ url: '/console/north-west/report?from=2026-12-10&to=2026-12-31', headers: { cookie } });
   t.equal(page.statusCode, 200);
-  t.match(page.body, /2 published huddles held\./);
+  t.match(page.body, /3 published huddles held\./);
   t.match(page.body, /<dt>Organisations engaged \(pitched, or came\)<\/dt><dd>5<\/dd>/);
   t.match(page.body, /<dt>Registered and did not come<\/dt><dd>1<\/dd>/);
   t.match(
@@ -164,9 +184,32 @@ t.test('check people in at the door, then the impact report counts exactly what 
   );
   t.match(
     page.body,
-    /aria-label="Registered and came, by huddle: 2026-12-17 Second 2 registered, 3 came; 2026-12-29 Third 1 registered, 3 came"/,
+    /aria-label="Registered and came, by huddle: 2026-12-17 Second 2 registered, 3 came; 2026-12-29 Third 1 registered, 3 came; 2026-12-31 Last day 0 registered, 1 came"/,
   );
   t.notMatch(page.body, /<script/, 'no chart script');
   const quarter = await app.inject({ url: '/console/north-west/report', headers: { cookie } });
-  t.match(quarter.body, /<input id="from" name="from" type="date" value="2026-10-01"/, 'this quarter by default');
+  t.match(quarter.body, /<input id="from" name="from" type="date" value="2027-01-01"/, 'this quarter by default');
+
+  // A viewer reads the door list and checks nobody in.
+  services.organisers.create('north-west', { email: 'fran@funder.example', name: 'Fran', role: 'viewer' }, { type: 'cli', label: 'test' });
+  services.consoleSignIn.requestLink('fran@funder.example');
+  const franLink = (
+    database.sqlite
+      .prepare(
+        "SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE to_address = 'fran@funder.example' AND kind = 'organiser.sign_in'",
+      )
+      .get() as { text: string }
+  ).text;
+  const fran = `convene_console=${services.consoleSignIn.startSession(decodeURIComponent(/code=(\S+)/.exec(franLink)![1]!), null).token}`;
+  const franList = await app.inject({ url: `/console/north-west/huddles/${last}/checkin`, headers: { cookie: fran } });
+  t.notMatch(franList.body, /Check in:/, 'no button');
+  const franCsrf = encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(franList.body)![1]!);
+  const refused = await app.inject({
+    method: 'POST',
+    url: `/console/north-west/huddles/${last}/checkin/${dan.member.id}`,
+    headers: { ...form, cookie: fran },
+    payload: `_csrf=${franCsrf}`,
+  });
+  t.equal(refused.statusCode, 403);
+  t.equal((await app.inject({ url: `/v1/huddles/${last}/attendance`, headers: org.auth })).json().items.length, 1, 'nobody added');
 });

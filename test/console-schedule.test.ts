@@ -205,3 +205,81 @@ t.test('a change that moves a booked pitch is a step to confirm; publish; cancel
   t.equal(refused.statusCode, 403);
   t.equal((database.sqlite.prepare('SELECT count(*) AS n FROM huddles').get() as { n: number }).n, 1, 'the viewer made nothing');
 });
+
+t.test('an edit sends only what changed: the ones after keep their own changes; a form sent back unchanged tells nobody', async (t) => {
+  const { app, database, org, cookie, post } = await setup(t);
+  const series = await app.inject({
+    method: 'POST',
+    url: '/v1/clusters/north-west/huddle-series',
+    headers: org.auth,
+    payload: {
+      rrule: 'FREQ=WEEKLY;COUNT=3',
+      template: {
+        title: 'Weekly',
+        start: '2027-02-02T09:30',
+        durationMinutes: 60,
+        venue: { name: 'Hall', address: 'Line one\nLine two' },
+        description: 'First\nSecond',
+      },
+      status: 'published',
+    },
+  });
+  t.equal(series.statusCode, 201, series.body);
+  const [first, , third] = (series.json().huddles as { id: string }[]).map((h) => h.id) as [string, string, string];
+  const own = await app.inject({
+    method: 'PATCH',
+    url: `/v1/huddles/${third}`,
+    headers: org.auth,
+    payload: { title: 'Weekly: special guest', capacity: 200 },
+  });
+  t.equal(own.statusCode, 200);
+  const updates = () => (database.sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE kind LIKE 'huddle.%'").get() as { n: number }).n;
+  const sequence = (id: string) =>
+    (database.sqlite.prepare('SELECT sequence FROM huddles WHERE id = ?').get(id) as { sequence: number }).sequence;
+
+  // The form as a browser sends it back untouched (textareas with CRLF line ends).
+  const edit = await app.inject({ url: `/console/north-west/huddles/${first}/edit`, headers: { cookie } });
+  t.match(edit.body, /<textarea id="venueAddress" name="venueAddress" rows="2">Line one\nLine two<\/textarea>/);
+  const untouched = fields({
+    title: 'Weekly',
+    date: '2027-02-02',
+    time: '09:30',
+    duration: '60',
+    venueName: 'Hall',
+    venueAddress: 'Line one\r\nLine two',
+    description: 'First\r\nSecond',
+    slotCount: '0',
+    closesHoursBefore: '24',
+    cutoffHours: '24',
+  });
+  const before = sequence(first);
+  const same = await post(`/${first}/edit`, `${untouched}&scope=following`);
+  t.equal(same.headers.location, `/console/north-west/huddles/${first}?done=saved`);
+  t.equal(sequence(first), before, 'nothing changed: no new calendar sequence');
+
+  const bigger = await post(
+    `/${first}/edit`,
+    `${fields({ ...Object.fromEntries(new URLSearchParams(untouched)), capacity: '80' })}&scope=following`,
+  );
+  t.equal(bigger.statusCode, 303);
+  const rows = database.sqlite.prepare('SELECT title, capacity FROM huddles ORDER BY starts_at').all();
+  t.same(
+    rows,
+    [
+      { title: 'Weekly', capacity: 80 },
+      { title: 'Weekly', capacity: 80 },
+      { title: 'Weekly: special guest', capacity: 80 },
+    ],
+    'only the capacity went to the ones after; the third keeps its own title',
+  );
+  t.equal(updates(), 0, 'a capacity change tells nobody');
+
+  const bad = await post(
+    `/${first}/edit`,
+    `${fields({ ...Object.fromEntries(new URLSearchParams(untouched)), onlineUrl: 'javascript:alert(1)', title: 'x'.repeat(250) })}`,
+  );
+  t.equal(bad.statusCode, 400, 'the API schema’s checks apply to the form');
+  t.match(bad.body, /id="onlineUrl-error">Not accepted:/);
+  t.match(bad.body, /id="title-error">Not accepted:/);
+  t.equal((database.sqlite.prepare('SELECT online_url AS url FROM huddles WHERE id = ?').get(first) as { url: string | null }).url, null);
+});

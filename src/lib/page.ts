@@ -58,7 +58,7 @@ body > header { max-width: 36rem; margin: 0 auto; padding: 1rem 1.25rem 0; }
 .console-nav { border-bottom: 1px solid GrayText; padding-bottom: 0.5rem; }
 .console-nav ul { list-style: none; display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; padding: 0; margin: 0.4rem 0; }
 .console-nav a[aria-current=page] { font-weight: 700; text-decoration-thickness: 3px; }
-.facts.inline { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 0.75rem; }
+.facts.inline { display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: 0.1rem 0.75rem; }
 .facts.inline dt { margin: 0; }
 iframe.email-preview { width: 100%; height: 32rem; border: 1px solid GrayText; border-radius: 6px; }
 pre { white-space: pre-wrap; }

@@ -40,9 +40,10 @@ export function cleanName(value: string, max = 200): string | null {
   return name.length > 0 && name.length <= max && !/[\u0000-\u001f\u007f]/.test(name) ? name : null;
 }
 
-/** Text of several lines from a form, trimmed, cut to `max` characters, without control characters but tab and line breaks. */
+/** Text of several lines from a form (a browser sends CRLF: kept as LF), trimmed, cut to `max` characters, without control characters but tab and line breaks. */
 export function cleanParagraphs(value: string, max: number): string {
   return value
+    .replace(/\r\n?/g, '\n')
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')
     .trim()
     .slice(0, max);

@@ -43,3 +43,20 @@ export function validatorCompiler(): FastifySchemaCompiler<unknown> {
     return validate;
   };
 }
+
+/**
+ * Checks a body against its API schema outside a route (a page that builds the same body from a form),
+ * with the same rules the route would apply: each failure as a field path ("title", "pitch/slotCount")
+ * and ajv's words. An empty list: the body is valid.
+ */
+export function bodyChecker(schema: object): (body: unknown) => { field: string; message: string }[] {
+  let compiled: ValidateFunction | undefined;
+  return (body) => {
+    compiled ??= build({ coerceTypes: false }).compile(schema);
+    if (compiled(body)) return [];
+    return (compiled.errors ?? []).map((error) => ({
+      field: error.instancePath.replace(/^\//, ''),
+      message: error.message ?? 'is not valid',
+    }));
+  };
+}

@@ -490,6 +490,7 @@ export const messages = {
       wholeNumber: (min: number, max: number): string => `Enter a whole number from ${min} to ${max}.`,
       badDate: 'Enter a day, like 2026-12-10.',
       badTime: 'Enter a time of day, like 09:30.',
+      notAccepted: (detail: string): string => `Not accepted: ${detail}.`,
       nthWeekday: (nth: string, weekday: string): string => `on the ${nth} ${weekday} of the month`,
       about: 'The huddle',
       title: 'Title',
@@ -648,6 +649,7 @@ export const messages = {
     noneConfirmed: 'No confirmed pitches yet.',
   },
   problems: {
+    CHECK_IN_NOT_OPEN: 'Check-in opens the day before the huddle starts.',
     BODY_TOO_LARGE: 'What was sent is too large: send less at a time (a CSV file may hold 10,000 members).',
     SLOT_TAKEN: 'Someone has just booked that slot. Choose another one, or take the first free slot.',
     NO_SLOTS_LEFT: 'Every slot is booked now. Join the pitch waitlist and we email you when one frees.',

@@ -57,6 +57,8 @@ function CheckInPage(props: {
   q: string;
   expected: DoorPerson[];
   others: DoorPerson[] | null;
+  /** Over the whole list, whatever the search shows: everyone checked in, and those expected (registered or pitching). */
+  counts: { checkedIn: number; expected: number };
   error?: string | null;
 }) {
   const { huddle, q } = props;
@@ -75,7 +77,7 @@ function CheckInPage(props: {
       </p>
       {huddle.status === 'published' ? '' : <p class="note">{m.checkInNotPublished}</p>}
       <p role="status" safe>
-        {m.checkedInCount(done, props.expected.length)}
+        {m.checkedInCount(done, props.counts.expected)}
       </p>
       <form method="get" action={action} class="inline">
         <span>
@@ -127,6 +129,7 @@ export function consoleCheckInRoutes(
     // Walk-ins already checked in are on the list too, so a tap can be undone.
     const walkIns = [...came].filter((id) => !expected.has(id));
     for (const member of members.getMany(app.db, walkIns).values()) expected.set(member.id, { member, why: null, checkedIn: true });
+    const counts = { checkedIn: came.size, expected: [...expected.values()].filter((person) => person.why !== null).length };
     const needle = q.toLowerCase();
     const matches = (member: Member) =>
       !needle || [member.name, member.email, member.organisation].some((text) => text.toLowerCase().includes(needle));
@@ -139,15 +142,15 @@ export function consoleCheckInRoutes(
           .items.filter((member) => !expected.has(member.id))
           .map((member) => ({ member, why: null, checkedIn: false }))
       : null;
-    return { expected: list, others };
+    return { expected: list, others, counts };
   }
 
   function show(reply: FastifyReply, here: InCluster, huddle: Huddle, q: string, error: string | null = null, status = 200) {
-    const { expected, others } = doorList(here, huddle, q);
+    const { expected, others, counts } = doorList(here, huddle, q);
     return context
       .noStore(reply)
       .code(status)
-      .html(<CheckInPage frame={here.frame} huddle={huddle} q={q} expected={expected} others={others} error={error} />);
+      .html(<CheckInPage frame={here.frame} huddle={huddle} q={q} expected={expected} others={others} counts={counts} error={error} />);
   }
 
   const queryOf = (value: unknown) => (typeof value === 'string' ? value.trim().slice(0, 200) : '');

@@ -7,11 +7,13 @@ import type { Cluster, Huddle } from '../../db/schema.js';
 import { isAppError, type AppError } from '../../errors.js';
 import { formField } from '../../lib/page.js';
 import { cleanParagraphs } from '../../lib/text.js';
+import { bodyChecker } from '../../lib/validation.js';
 import { messages } from '../../shared/messages.js';
 import { problemInWords } from '../../shared/pages.js';
 import { consoleActor } from '../../shared/principals.js';
 import type { BookingsService } from '../bookings/bookings.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
+import { HuddleCreate, HuddlePatch } from '../huddles/huddles.schemas.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
 import type { InvitationsService } from '../invitations/invitations.service.js';
 import type { RegistrationsService } from '../registrations/registrations.service.js';
@@ -19,6 +21,7 @@ import type { ConsoleContext, InCluster } from './console.context.js';
 import {
   createBody,
   fieldOfPath,
+  FIELDS_WITH_ERRORS,
   huddleValues,
   newHuddleValues,
   patchBody,
@@ -30,6 +33,8 @@ import {
 import { CancelHuddlePage, HuddleFormPage, type HuddleFormPageData } from './console.huddle-form-views.js';
 
 const m = messages.console;
+const checkCreate = bodyChecker(HuddleCreate);
+const checkPatch = bodyChecker(HuddlePatch);
 
 export interface HuddleEditDeps {
   huddles: HuddlesService;
@@ -56,11 +61,27 @@ export function consoleHuddleEditRoutes(app: FastifyInstance, context: ConsoleCo
   /** A service's refusal against the field it is about, or for the whole form. */
   function refusalOf(error: AppError, errors: FieldErrors): string | null {
     const field = fieldOfPath(error.errors?.[0]?.field);
-    if (field) {
+    if (field && FIELDS_WITH_ERRORS.includes(field)) {
       errors[field] = problemInWords(error);
       return null;
     }
     return problemInWords(error);
+  }
+
+  /** The API schema's own checks on a body the form built (lengths, links, characters): refusals against their fields. */
+  function schemaRefusals(
+    check: (body: unknown) => { field: string; message: string }[],
+    body: unknown,
+    errors: FieldErrors,
+  ): string | null {
+    const failures = check(body);
+    const unplaced: string[] = [];
+    for (const failure of failures) {
+      const field = fieldOfPath(failure.field);
+      if (field && FIELDS_WITH_ERRORS.includes(field)) errors[field] ??= m.form.notAccepted(failure.message);
+      else unplaced.push(`${failure.field} ${failure.message}`);
+    }
+    return unplaced.length > 0 ? m.form.notAccepted(unplaced.join('; ')) : null;
   }
 
   app.get('/console/:cluster/huddles/new', { schema: { hide: true } }, async (request, reply) => {
@@ -80,7 +101,8 @@ export function consoleHuddleEditRoutes(app: FastifyInstance, context: ConsoleCo
       const values = submittedValues(request);
       const { body, errors } = createBody(values);
       const rrule = ruleOf(values, errors);
-      if (Object.keys(errors).length > 0) return showForm(reply, here, { huddle: null, values, errors }, 400);
+      const unplaced = Object.keys(errors).length > 0 ? null : schemaRefusals(checkCreate, body, errors);
+      if (unplaced || Object.keys(errors).length > 0) return showForm(reply, here, { huddle: null, values, errors, error: unplaced }, 400);
       const cluster = clusterOf(here);
       const intent = formField(request, 'intent');
       try {
@@ -120,9 +142,13 @@ export function consoleHuddleEditRoutes(app: FastifyInstance, context: ConsoleCo
     const huddle = deps.huddleOf(here, request, reply);
     if (!huddle) return reply;
     const values: HuddleFormValues = submittedValues(request);
-    const { body, errors } = patchBody(values);
+    const { body, errors } = patchBody(values, huddleValues(huddle));
     const scope = formField(request, 'scope') === 'following' ? 'following' : 'this';
-    if (Object.keys(errors).length > 0) return showForm(reply, here, { huddle, values, errors, scope }, 400);
+    // Nothing changed: nothing to save, and nobody to tell.
+    if (Object.keys(errors).length === 0 && Object.keys(body).length === 0)
+      return reply.redirect(`${huddlePath(here, huddle.id)}?done=saved`, 303);
+    const unplaced = Object.keys(errors).length > 0 ? null : schemaRefusals(checkPatch, body, errors);
+    if (unplaced || Object.keys(errors).length > 0) return showForm(reply, here, { huddle, values, errors, scope, error: unplaced }, 400);
     try {
       huddles.update({
         huddleId: huddle.id,

@@ -118,7 +118,8 @@ export function huddleValues(huddle: Huddle): HuddleFormValues {
 
 /** The form as submitted (each text trimmed and cut to a sane length). */
 export function submittedValues(request: FastifyRequest): HuddleFormValues {
-  const text = Object.fromEntries(TEXT_FIELDS.map((name) => [name, (formField(request, name) ?? '').trim().slice(0, 300)])) as Record<
+  // Cut well past each field's own limit, so that the schema check refuses a value too long instead of a cut one being saved.
+  const text = Object.fromEntries(TEXT_FIELDS.map((name) => [name, (formField(request, name) ?? '').trim().slice(0, 4096)])) as Record<
     (typeof TEXT_FIELDS)[number],
     string
   >;
@@ -179,10 +180,39 @@ export function createBody(values: HuddleFormValues): { body: Omit<HuddleCreateB
   return { body, errors };
 }
 
-/** A change's body: every field as the form has it (the service works out what changed). */
-export function patchBody(values: HuddleFormValues): { body: HuddlePatchBody; errors: FieldErrors } {
+/**
+ * A change's body: only the fields the organiser changed from `before` (the huddle's form as it was
+ * shown), so an edit of this huddle and the following ones carries just that change, a field left alone
+ * is never rewritten (a start on a clock change's ambiguous hour keeps its instant), and nobody is told of
+ * a change nobody made.
+ */
+export function patchBody(values: HuddleFormValues, before: HuddleFormValues): { body: HuddlePatchBody; errors: FieldErrors } {
   const errors: FieldErrors = {};
-  return { body: commonBody(values, errors), errors };
+  const all = commonBody(values, errors);
+  const differs = (...fields: (keyof HuddleFormValues)[]) =>
+    fields.some((field) => JSON.stringify(values[field]) !== JSON.stringify(before[field]));
+  const body: HuddlePatchBody = {};
+  if (differs('title')) body.title = all.title;
+  if (differs('description')) body.description = all.description;
+  if (differs('date', 'time')) body.start = all.start;
+  if (differs('duration')) body.durationMinutes = all.durationMinutes;
+  if (differs('venueName', 'venueAddress')) body.venue = all.venue;
+  if (differs('onlineUrl')) body.onlineUrl = all.onlineUrl;
+  if (differs('capacity')) body.capacity = all.capacity;
+  if ([...values.themes].sort().join('\n') !== [...before.themes].sort().join('\n')) body.themes = all.themes;
+  const pitchFields: [keyof HuddleFormValues, keyof typeof all.pitch][] = [
+    ['slotCount', 'slotCount'],
+    ['slotMinutes', 'slotMinutes'],
+    ['changeoverMinutes', 'changeoverMinutes'],
+    ['startOffsetMinutes', 'startOffsetMinutes'],
+    ['opensDaysBefore', 'bookingOpensDaysBefore'],
+    ['closesHoursBefore', 'bookingClosesHoursBefore'],
+    ['cutoffHours', 'cancellationCutoffHours'],
+    ['approvalRequired', 'approvalRequired'],
+  ];
+  const pitch = Object.fromEntries(pitchFields.filter(([field]) => differs(field)).map(([, key]) => [key, all.pitch[key]]));
+  if (Object.keys(pitch).length > 0) body.pitch = pitch;
+  return { body, errors };
 }
 
 /**
@@ -219,17 +249,17 @@ export function weekdayInWords(date: string): string | null {
 /** Which form field a service's refusal is about ("body/pitch/cancellationCutoffHours" is cutoffHours). */
 export function fieldOfPath(path: string | undefined): keyof HuddleFormValues | null {
   if (!path) return null;
-  const last = path.split('/').filter(Boolean).at(-1) ?? '';
+  const parts = path.split('/').filter(Boolean);
+  // "themes/0" is about the themes, "venue/name" about the venue.
+  const last = (/^\d+$/.test(parts.at(-1) ?? '') ? parts.at(-2) : parts.includes('venue') ? 'venue' : parts.at(-1)) ?? '';
   const fields: Record<string, keyof HuddleFormValues> = {
     title: 'title',
-    description: 'description',
     start: 'date',
     timezone: 'date',
     durationMinutes: 'duration',
     venue: 'venueName',
     onlineUrl: 'onlineUrl',
     capacity: 'capacity',
-    themes: 'themes',
     pitch: 'slotCount',
     slotCount: 'slotCount',
     slotMinutes: 'slotMinutes',
@@ -242,3 +272,6 @@ export function fieldOfPath(path: string | undefined): keyof HuddleFormValues | 
   };
   return fields[last] ?? null;
 }
+
+/** The fields whose refusal is shown beside them; any other refusal is said above the form. */
+export const FIELDS_WITH_ERRORS: readonly (keyof HuddleFormValues)[] = [...TEXT_FIELDS, 'repeat'];

@@ -15,7 +15,10 @@ import { ConsoleFrame, type ConsoleFrameData } from './console.views.js';
 const m = messages.console;
 
 interface Bar {
+  /** What the bar's row says (short: it shares the width with the bar). */
   label: string;
+  /** What a screen reader hears for it, when more than the label (the huddle's title too). */
+  spoken?: string;
   values: number[];
 }
 
@@ -36,7 +39,10 @@ function BarChart(props: { id: string; title: string; bars: Bar[]; series?: stri
   const span = CHART_WIDTH - LABEL_WIDTH - 40;
   const height = props.bars.length * ROW + (props.series ? 24 : 0);
   const spoken = props.bars
-    .map((bar) => `${bar.label} ${bar.values.map((value, i) => (props.series ? `${value} ${props.series[i]}` : value)).join(', ')}`)
+    .map(
+      (bar) =>
+        `${bar.spoken ?? bar.label} ${bar.values.map((value, i) => (props.series ? `${value} ${props.series[i]}` : value)).join(', ')}`,
+    )
     .join('; ');
   return (
     <figure>

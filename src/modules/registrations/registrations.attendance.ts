@@ -10,12 +10,18 @@ import type { Actor, AuditService } from '../audit/audit.service.js';
 
 export type AttendanceBook = ReturnType<typeof createAttendance>;
 
+/** People can be checked in from this long before a huddle starts (the door list is ready the day before). */
+export const CHECK_IN_OPENS_MS = 86_400_000;
+
 export function createAttendance(deps: { db: Db; clock: Clock; audit: AuditService }) {
   const { db, clock, audit } = deps;
 
-  /** Only a published huddle's people are checked in, and only members of its own cluster. */
+  /** Only a published huddle's people are checked in, from the day before it starts, and only members of its own cluster. */
   function mayCheckIn(huddle: Huddle, member: Member): void {
     if (huddle.status !== 'published') throw problem('HUDDLE_NOT_PUBLISHED', 'Only a published huddle has people to check in');
+    if (clock.now().getTime() < huddle.startsAt.getTime() - CHECK_IN_OPENS_MS) {
+      throw problem('CHECK_IN_NOT_OPEN', 'Check-in opens a day before the huddle starts');
+    }
     if (member.clusterId !== huddle.clusterId) throw problem('MEMBER_NOT_FOUND', 'No such member in this cluster');
   }
 

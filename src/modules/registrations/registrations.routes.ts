@@ -158,7 +158,7 @@ export const attendanceRoutes: FastifyPluginAsyncTypebox<{
   });
 
   app.put('/v1/huddles/:id/attendance/:memberId', {
-    config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_NOT_PUBLISHED', 'MEMBER_NOT_FOUND'], auth: ['organiser'] },
+    config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_NOT_PUBLISHED', 'CHECK_IN_NOT_OPEN', 'MEMBER_NOT_FOUND'], auth: ['organiser'] },
     schema: {
       operationId: 'checkIn',
       tags: ['registrations'],
@@ -175,7 +175,7 @@ export const attendanceRoutes: FastifyPluginAsyncTypebox<{
   });
 
   app.delete('/v1/huddles/:id/attendance/:memberId', {
-    config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_NOT_PUBLISHED', 'MEMBER_NOT_FOUND'], auth: ['organiser'] },
+    config: { errors: ['HUDDLE_NOT_FOUND', 'HUDDLE_NOT_PUBLISHED', 'CHECK_IN_NOT_OPEN', 'MEMBER_NOT_FOUND'], auth: ['organiser'] },
     schema: {
       operationId: 'undoCheckIn',
       tags: ['registrations'],

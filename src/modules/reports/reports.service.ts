@@ -3,7 +3,7 @@
 // more than once, attendance against registration, and pitches by theme. It owns no table: it reads
 // through the services that do, and counts only what was recorded (attendance is the door's check-ins).
 import { DateTime } from 'luxon';
-import { ORGANISATION_TYPES, type Cluster, type Huddle, type Member, type OrganisationType } from '../../db/schema.js';
+import { ORGANISATION_TYPES, type Cluster, type Huddle, type OrganisationType } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import { organisationKey } from '../bookings/bookings.rules.js';
 import type { BookingsService } from '../bookings/bookings.service.js';
@@ -22,6 +22,7 @@ export interface ImpactReport {
   from: string;
   to: string;
   timezone: string;
+  /** Published huddles of the range that have started by now (one still to come counts nowhere yet). */
   huddles: number;
   organisations: { engaged: number; byType: Record<OrganisationType, number> };
   /** Organisations whose first confirmed pitch at this cluster was in the range. */
@@ -104,7 +105,9 @@ export function createReportsService(deps: {
 
     impact(cluster: Cluster, fromDay: string, toDay: string): ImpactReport {
       const { from, to } = range(cluster, fromDay, toDay);
-      const held = huddlesBetween(cluster.id, from, to).filter((huddle) => huddle.status === 'published');
+      // Held: published and started by now (a huddle still to come has no attendance and no no-shows yet).
+      const now = deps.clock.now();
+      const held = huddlesBetween(cluster.id, from, to).filter((huddle) => huddle.status === 'published' && huddle.startsAt <= now);
       const ids = held.map((huddle) => huddle.id);
       const checkIns = registrations.attendance.inHuddles(ids);
       const pitchesOf = new Map(held.map((huddle) => [huddle.id, bookings.forHuddle(huddle.id, 'confirmed')]));
@@ -119,21 +122,37 @@ export function createReportsService(deps: {
         checkIns.map((row) => row.memberId),
       );
 
-      // Engaged organisations: those that pitched, and those of anyone who came.
-      const engaged = new Map<string, Member>();
-      for (const rows of pitchesOf.values()) for (const { member } of rows) engaged.set(organisationKey(member.organisation), member);
+      // Engaged organisations: those that pitched (by the organisation their pitch was booked for), and
+      // those of anyone who came. An organisation's type is its pitcher's, else the one most of its
+      // people who came gave (ties in the order of ORGANISATION_TYPES), whatever order the rows come in.
+      const pitcherType = new Map<string, OrganisationType>();
+      for (const rows of pitchesOf.values()) {
+        for (const { booking, member } of rows)
+          if (!pitcherType.has(booking.organisationKey)) pitcherType.set(booking.organisationKey, member.organisationType);
+      }
+      const cameTypes = new Map<string, Map<OrganisationType, number>>();
       for (const row of checkIns) {
         const member = people.get(row.memberId);
-        if (member) engaged.set(organisationKey(member.organisation), member);
+        if (!member) continue;
+        const key = organisationKey(member.organisation);
+        const counts = cameTypes.get(key) ?? new Map<OrganisationType, number>();
+        counts.set(member.organisationType, (counts.get(member.organisationType) ?? 0) + 1);
+        cameTypes.set(key, counts);
       }
+      const typeOf = (key: string): OrganisationType => {
+        const pitched = pitcherType.get(key);
+        if (pitched) return pitched;
+        const counts = cameTypes.get(key)!;
+        return ORGANISATION_TYPES.reduce((best, type) => ((counts.get(type) ?? 0) > (counts.get(best) ?? 0) ? type : best));
+      };
+      const engaged = new Set([...pitcherType.keys(), ...cameTypes.keys()]);
       const byType = Object.fromEntries(ORGANISATION_TYPES.map((type) => [type, 0])) as Record<OrganisationType, number>;
-      for (const member of engaged.values()) byType[member.organisationType] += 1;
+      for (const key of engaged) byType[typeOf(key)] += 1;
 
       // First-time pitchers: pitched in the range, never at a huddle of this cluster before it.
       const earlier = huddlesBetween(cluster.id, new Date(0), from).filter((huddle) => huddle.status !== 'draft');
       const pitchedBefore = bookings.pitchingOrganisations(earlier.map((huddle) => huddle.id));
-      const pitchedNow = new Set([...pitchesOf.values()].flatMap((rows) => rows.map(({ booking }) => booking.organisationKey)));
-      const firstTimePitchers = [...pitchedNow].filter((key) => !pitchedBefore.has(key)).length;
+      const firstTimePitchers = [...pitcherType.keys()].filter((key) => !pitchedBefore.has(key)).length;
 
       const themes = new Map<string | null, number>();
       for (const rows of pitchesOf.values())

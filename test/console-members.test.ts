@@ -4,7 +4,7 @@
 // gains the same search (q) and import (POST /v1/clusters/{cluster}/members/import).
 import t, { type Test } from 'tap';
 import { buildTestApp } from './helper.js';
-import { createClusterWithOrganiser, createMemberWithToken, publishHuddle, servicesFor } from './fixtures.js';
+import { createClusterWithOrganiser, createMemberWithToken, publishHuddle, servicesFor, consoleCookie } from './fixtures.js';
 
 const form = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
 const BOUNDARY = '----convene-test-boundary';
@@ -32,18 +32,7 @@ async function setup(t: Test) {
   const built = await buildTestApp(t);
   const { app, database, clock } = built;
   const org = createClusterWithOrganiser(database, 'north-west', clock);
-  const signIn = (email = 'organiser@north-west.example') => {
-    const services = servicesFor(database, clock);
-    services.consoleSignIn.requestLink(email);
-    const text = (
-      database.sqlite
-        .prepare(
-          "SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE kind = 'organiser.sign_in' AND to_address = ? ORDER BY outbox.rowid DESC",
-        )
-        .get(email) as { text: string }
-    ).text;
-    return `convene_console=${services.consoleSignIn.startSession(decodeURIComponent(/code=(\S+)/.exec(text)![1]!), null).token}`;
-  };
+  const signIn = (email = 'organiser@north-west.example') => consoleCookie(database, clock, email);
   const get = (cookie: string, path: string) => app.inject({ url: `/console/north-west/members${path}`, headers: { cookie } });
   const post = (cookie: string, path: string, payload: string) =>
     app.inject({ method: 'POST', url: `/console/north-west/members${path}`, headers: { ...form, cookie }, payload });

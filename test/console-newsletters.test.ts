@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { manualClock } from '../src/lib/clock.js';
 import { buildTestApp } from './helper.js';
+import { consoleCookie } from './fixtures.js';
 import { newsletterSetup } from './helpers/newsletter.js';
 
 const form = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
@@ -29,17 +30,7 @@ t.test('write, preview, test and send a newsletter from the console; the server 
   services.organisers.create('north-west', { email: 'olivia@nw.example', name: 'Olivia' }, { type: 'cli', label: 'test' });
   services.organisers.create('north-west', { email: 'fran@funder.example', name: 'Fran', role: 'viewer' }, { type: 'cli', label: 'test' });
   world.addReaders(3);
-  const signIn = (email: string) => {
-    appServices.consoleSignIn.requestLink(email);
-    const text = (
-      database.sqlite
-        .prepare(
-          "SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE kind = 'organiser.sign_in' AND to_address = ? ORDER BY outbox.rowid DESC",
-        )
-        .get(email) as { text: string }
-    ).text;
-    return `convene_console=${appServices.consoleSignIn.startSession(decodeURIComponent(/code=(\S+)/.exec(text)![1]!), null).token}`;
-  };
+  const signIn = (email: string) => consoleCookie(database, clock, email);
   const cookie = signIn('olivia@nw.example');
   const get = (path: string, who = cookie) => app.inject({ url: `/console/north-west/newsletters${path}`, headers: { cookie: who } });
   const compose = await get('/new');

@@ -6,7 +6,7 @@ import t from 'tap';
 import { manualClock } from '../src/lib/clock.js';
 import type { OrganisationType } from '../src/db/schema.js';
 import { buildTestApp } from './helper.js';
-import { createClusterWithOrganiser, createMemberWithToken, publishHuddle, servicesFor } from './fixtures.js';
+import { createClusterWithOrganiser, createMemberWithToken, publishHuddle, servicesFor, consoleCookie } from './fixtures.js';
 
 const form = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
 
@@ -52,15 +52,7 @@ t.test('check people in at the door, then the impact report counts exactly what 
   // The door list of the second huddle, on the console, on its morning.
   clock.set('2026-12-17T08:45:00Z');
   /** A console session started now (sessions last 14 days, and the test's clock moves on by weeks). */
-  const signIn = () => {
-    services.consoleSignIn.requestLink('organiser@north-west.example');
-    const link = (
-      database.sqlite
-        .prepare("SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE kind = 'organiser.sign_in' ORDER BY outbox.rowid DESC")
-        .get() as { text: string }
-    ).text;
-    return `convene_console=${services.consoleSignIn.startSession(decodeURIComponent(/code=(\S+)/.exec(link)![1]!), null).token}`;
-  };
+  const signIn = () => consoleCookie(database, clock, 'organiser@north-west.example');
   let cookie = signIn();
   const door = async (query = '') =>
     (await app.inject({ url: `/console/north-west/huddles/${second}/checkin${query}`, headers: { cookie } })).body;
@@ -192,15 +184,7 @@ t.test('check people in at the door, then the impact report counts exactly what 
 
   // A viewer reads the door list and checks nobody in.
   services.organisers.create('north-west', { email: 'fran@funder.example', name: 'Fran', role: 'viewer' }, { type: 'cli', label: 'test' });
-  services.consoleSignIn.requestLink('fran@funder.example');
-  const franLink = (
-    database.sqlite
-      .prepare(
-        "SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE to_address = 'fran@funder.example' AND kind = 'organiser.sign_in'",
-      )
-      .get() as { text: string }
-  ).text;
-  const fran = `convene_console=${services.consoleSignIn.startSession(decodeURIComponent(/code=(\S+)/.exec(franLink)![1]!), null).token}`;
+  const fran = consoleCookie(database, clock, 'fran@funder.example');
   const franList = await app.inject({ url: `/console/north-west/huddles/${last}/checkin`, headers: { cookie: fran } });
   t.notMatch(franList.body, /Check in:/, 'no button');
   const franCsrf = encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(franList.body)![1]!);

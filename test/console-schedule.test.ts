@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap';
 import { manualClock } from '../src/lib/clock.js';
 import { buildTestApp } from './helper.js';
-import { createClusterWithOrganiser, createMemberWithToken, servicesFor } from './fixtures.js';
+import { createClusterWithOrganiser, createMemberWithToken, servicesFor, consoleCookie } from './fixtures.js';
 
 const form = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
 
@@ -44,17 +44,7 @@ async function setup(t: Test) {
   const { app, database } = built;
   const org = createClusterWithOrganiser(database, 'north-west', clock);
   const services = servicesFor(database, clock);
-  const signIn = (email = 'organiser@north-west.example') => {
-    services.consoleSignIn.requestLink(email);
-    const text = (
-      database.sqlite
-        .prepare(
-          "SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE kind = 'organiser.sign_in' AND to_address = ? ORDER BY outbox.rowid DESC",
-        )
-        .get(email) as { text: string }
-    ).text;
-    return `convene_console=${services.consoleSignIn.startSession(decodeURIComponent(/code=(\S+)/.exec(text)![1]!), null).token}`;
-  };
+  const signIn = (email = 'organiser@north-west.example') => consoleCookie(database, clock, email);
   const cookie = signIn();
   const newPage = await app.inject({ url: '/console/north-west/huddles/new', headers: { cookie } });
   const csrf = encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(newPage.body)![1]!);

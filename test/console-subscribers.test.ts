@@ -4,7 +4,7 @@
 import t from 'tap';
 import { manualClock } from '../src/lib/clock.js';
 import { buildTestApp } from './helper.js';
-import { createClusterWithOrganiser, servicesFor } from './fixtures.js';
+import { createClusterWithOrganiser, servicesFor, consoleCookie } from './fixtures.js';
 
 const form = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
 
@@ -24,17 +24,7 @@ t.test('list, search, export, unsubscribe, erase and lift a suppression from the
   const ada = idOf('ada@example.org');
   database.sqlite.prepare("UPDATE subscribers SET status = 'confirmed', confirmed_at = ? WHERE id = ?").run(clock.now().getTime(), ada);
 
-  const signIn = (email: string) => {
-    services.consoleSignIn.requestLink(email);
-    const text = (
-      database.sqlite
-        .prepare(
-          "SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE kind = 'organiser.sign_in' AND to_address = ? ORDER BY outbox.rowid DESC",
-        )
-        .get(email) as { text: string }
-    ).text;
-    return `convene_console=${services.consoleSignIn.startSession(decodeURIComponent(/code=(\S+)/.exec(text)![1]!), null).token}`;
-  };
+  const signIn = (email: string) => consoleCookie(database, clock, email);
   const cookie = signIn('organiser@north-west.example');
   const get = (path: string, who = cookie) => app.inject({ url: `/console/north-west${path}`, headers: { cookie: who } });
   const post = (path: string, payload: string, who = cookie) =>

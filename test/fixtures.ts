@@ -87,3 +87,20 @@ export async function publishHuddle(
   if (response.statusCode !== 201) throw new Error(`the huddle was not created: ${response.body}`);
   return (response.json() as { id: string }).id;
 }
+
+/**
+ * A console session for this address, started as a person does (the sign-in email is queued, its link's
+ * code spent): the Cookie header value the console's pages take.
+ */
+export function consoleCookie(database: Database_, clock: Clock, email: string): string {
+  const services = servicesFor(database, clock);
+  services.consoleSignIn.requestLink(email);
+  const text = (
+    database.sqlite
+      .prepare(
+        "SELECT text FROM outbox JOIN outbox_bodies ON outbox_id = id WHERE kind = 'organiser.sign_in' AND to_address = ? ORDER BY outbox.rowid DESC",
+      )
+      .get(email) as { text: string }
+  ).text;
+  return `convene_console=${services.consoleSignIn.startSession(decodeURIComponent(/code=(\S+)/.exec(text)![1]!), null).token}`;
+}

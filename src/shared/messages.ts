@@ -643,6 +643,7 @@ export const messages = {
       bounced: 'Bounced',
       softBounced: 'Bounced for now',
       complained: 'Marked as spam',
+      unsubscribedSince: 'Unsubscribed since',
     },
     campaignNotFound: 'No such newsletter in this cluster',
     printed: (when: string): string => `Printed from Convene; the run of show as of ${when}.`,

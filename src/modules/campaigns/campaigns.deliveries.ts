@@ -33,6 +33,8 @@ export interface CampaignStats {
   softBounced: number;
   /** Sent, then reported as spam by the recipient (through their provider). */
   complained: number;
+  /** Sent to, and unsubscribed since the campaign started. */
+  unsubscribedSince: number;
 }
 
 /** Worse outcomes replace milder ones on a delivery, never the other way. */
@@ -300,6 +302,17 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
       const inOutbox = handed > 0 ? outboxCounts({ campaignId }) : {};
       const queued = (inOutbox.queued ?? 0) + (inOutbox.sending ?? 0);
       const failed = inOutbox.failed ?? 0;
+      // Who left after it went out: those it was handed to who have unsubscribed since it started.
+      const startedAt = db.select({ at: campaigns.startedAt }).from(campaigns).where(eq(campaigns.id, campaignId)).get()?.at ?? null;
+      const handedTo =
+        startedAt && handed > 0
+          ? db
+              .select({ id: deliveries.subscriberId })
+              .from(deliveries)
+              .where(and(eq(deliveries.campaignId, campaignId), eq(deliveries.status, 'enqueued'), isNotNull(deliveries.subscriberId)))
+              .all()
+              .map((row) => row.id!)
+          : [];
       // A message no longer in the outbox (its person was erased since) counts as sent.
       return {
         recipients: count('pending') + count('skipped') + handed,
@@ -311,6 +324,7 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
         bounced: returned('bounced'),
         softBounced: returned('soft-bounced'),
         complained: returned('complained'),
+        unsubscribedSince: startedAt ? subscribers.unsubscribedSince(handedTo, startedAt) : 0,
       };
     },
   };

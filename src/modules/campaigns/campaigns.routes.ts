@@ -43,6 +43,7 @@ const CampaignView = Type.Object({
     complained: Type.Integer({
       description: 'Sent, then reported as spam by the recipient through their provider (suppressed, unsubscribed)',
     }),
+    unsubscribedSince: Type.Integer({ description: 'Sent to, and unsubscribed since the campaign started' }),
   }),
   sendCommand: Type.String({ description: 'How to send a draft from the command line' }),
 });

@@ -24,7 +24,7 @@ const m = messages.console;
 const FRAMING_POLICY =
   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; frame-src 'self'";
 const PREVIEW_POLICY =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'; base-uri 'none'; sandbox";
+  "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'; base-uri 'none'; sandbox allow-same-origin";
 
 interface DraftForm {
   subject: string;
@@ -167,7 +167,12 @@ function CampaignPage(props: {
         </section>
       )}
       <h2>{m.htmlPreview}</h2>
-      <iframe src={`${base}/preview.html`} title={m.previewFrame(campaign.subject)} sandbox="" class="email-preview"></iframe>
+      <iframe
+        src={`${base}/preview.html`}
+        title={m.previewFrame(campaign.subject)}
+        sandbox="allow-same-origin"
+        class="email-preview"
+      ></iframe>
       <DraftPreview {...props.preview} />
     </ConsoleFrame>
   );

@@ -1,6 +1,6 @@
 // Newsletter subscribers: double opt-in sign-up, confirmation, preferences, one-click unsubscribe,
 // and erasure. Every change writes the consent ledger (and its email) in the same transaction.
-import { and, asc, eq, gt, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import { forgetOldPages, immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { subscribers, TOPICS, type Cluster, type Subscriber, type SubscriberStatus, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
@@ -291,6 +291,26 @@ export function createSubscribersService(deps: {
           .all()
           .map((subscriber) => [subscriber.id, subscriber]),
       );
+    },
+
+    /** How many of these subscribers have unsubscribed since `since` (a campaign's figures: who left after it went out). */
+    unsubscribedSince(ids: string[], since: Date): number {
+      let count = 0;
+      for (let i = 0; i < ids.length; i += 500) {
+        const row = db
+          .select({ n: sql<number>`count(*)` })
+          .from(subscribers)
+          .where(
+            and(
+              inArray(subscribers.id, ids.slice(i, i + 500)),
+              eq(subscribers.status, 'unsubscribed'),
+              gte(subscribers.unsubscribedAt, since),
+            ),
+          )
+          .get();
+        count += row?.n ?? 0;
+      }
+      return count;
     },
 
     /** Everything held about one person: the record, its consent events and the newsletters addressed to them. */

@@ -29,7 +29,8 @@ t.test('write, preview, test and send a newsletter from the console; the server 
   const clock = manualClock('2026-11-23T09:00:00Z');
   const env = { SMTP_URL: sink.url, DATA_DIR: world.dataDir, DATABASE_PATH: join(world.dataDir, 'convene.db'), MAIL_WORKER: 'true' };
   const { app, database, services: appServices } = await buildTestApp(t, { database: world.database, clock, env });
-  services.organisers.create('north-west', { email: 'olivia@nw.example', name: 'Olivia' }, { type: 'cli', label: 'test' });
+  const olivia = services.organisers.create('north-west', { email: 'olivia@nw.example', name: 'Olivia' }, { type: 'cli', label: 'test' });
+  const auth = { authorization: `Bearer ${olivia.apiKey}` };
   services.organisers.create('north-west', { email: 'fran@funder.example', name: 'Fran', role: 'viewer' }, { type: 'cli', label: 'test' });
   world.addReaders(3);
   const signIn = (email: string) => consoleCookie(database, clock, email);
@@ -51,6 +52,11 @@ t.test('write, preview, test and send a newsletter from the console; the server 
   t.equal(preview.statusCode, 200);
   t.match(preview.body, /<h2 id="draft-preview">3 subscribers would receive it now\.<\/h2>/);
   t.match(preview.body, /<pre class="description">[^<]*Hello/);
+  t.match(
+    preview.body,
+    /<div class="email-body"><h4>Hello Sample<\/h4>\n<p>Our <a href="https:\/\/convene\.test\/c\/north-west">next huddle<\/a>\.<\/p>/,
+    'the HTML, before saving',
+  );
   t.match(preview.body, /name="subject" type="text" maxlength="200" required value="Winter news"/, 'the form keeps what was typed');
   t.equal((database.sqlite.prepare('SELECT count(*) AS n FROM campaigns').get() as { n: number }).n, 0, 'a preview saves nothing');
   const empty = await post('/new', 'subject=&topic=newsletter&theme=&body=&intent=save');
@@ -72,9 +78,28 @@ t.test('write, preview, test and send a newsletter from the console; the server 
   t.match(html.headers['content-security-policy'], /sandbox/);
   t.match(html.body, /<h1>Hello Sample<\/h1>/, 'merge fields shown with a sample name');
 
+  // A typo seen in the preview is put right in the draft.
+  const editPage = await get(`/${id}/edit`);
+  t.match(editPage.body, /<h1>Edit Winter news<\/h1>/);
+  t.match(editPage.body, /name="subject" type="text" maxlength="200" required value="Winter news"/);
+  const edited = await post(`/${id}/edit`, `${draft.replace('Winter%20news', 'Winter%20news%20(updated)')}&intent=save`);
+  t.equal(edited.headers.location, `/console/north-west/newsletters/${id}?done=updated`);
+  t.match((await get(`/${id}?done=updated`)).body, /<h1>Winter news \(updated\)<\/h1>/);
+  t.equal(
+    (await app.inject({ method: 'PATCH', url: `/v1/campaigns/${id}`, headers: auth, payload: {} })).statusCode,
+    400,
+    'an empty change is refused',
+  );
+  const viaApi = await app.inject({
+    method: 'PATCH',
+    url: `/v1/campaigns/${id}`,
+    headers: auth,
+    payload: { subject: 'Winter news (updated)' },
+  });
+  t.equal(viaApi.json().subject, 'Winter news (updated)', 'the API changes a draft too');
   const tested = await post(`/${id}/test`, '');
   t.equal(tested.headers.location, `/console/north-west/newsletters/${id}?done=tested&to=olivia%40nw.example`);
-  await sink.message('olivia@nw.example', '[Test] Winter news');
+  await sink.message('olivia@nw.example', '[Test] Winter news (updated)');
   t.equal(sink.messages.filter((m) => m.envelope.to[0]!.startsWith('reader')).length, 0, 'nobody else got anything');
 
   const viewer = signIn('fran@funder.example');
@@ -86,14 +111,18 @@ t.test('write, preview, test and send a newsletter from the console; the server 
   const job = appServices.jobs.find((j) => j.name === 'scheduled-campaigns')!;
   t.equal(job.run(), 1, "the server's scheduler starts it");
   await until('the send to finish', () => appServices.scheduler.sending().length === 0);
-  const received = sink.messages.filter((m) => m.parsed.subject === 'Winter news').map((m) => m.envelope.to[0]);
+  const received = sink.messages.filter((m) => m.parsed.subject === 'Winter news (updated)').map((m) => m.envelope.to[0]);
   t.same(received.sort(), ['reader0@example.org', 'reader1@example.org', 'reader2@example.org'], 'each reader once');
   const figures = (await get(`/${id}`)).body;
   t.match(figures, /<dt>Recipients<\/dt><dd>3<\/dd>/);
   t.match(figures, /<dt>Sent<\/dt><dd>3<\/dd>/);
   t.match(figures, /<p><span>sent<\/span><span>, Monday, 23 November 2026, 09:00 GMT<\/span><\/p>/);
   t.equal((await post(`/${id}/send`, '')).statusCode, 409, 'sent once: not again');
-  t.match((await get('')).body, /Winter news<\/a><br\/><span>sent; 3 of 3 sent<\/span>/);
+  t.equal((await post(`/${id}/edit`, `${draft}&intent=save`)).statusCode, 409, 'a sent newsletter cannot be changed');
+  t.equal((await get(`/${id}/edit`)).statusCode, 303, 'its edit page sends you back to it');
+  const late = await app.inject({ method: 'PATCH', url: `/v1/campaigns/${id}`, headers: auth, payload: { subject: 'Too late' } });
+  t.equal(late.json().code, 'CAMPAIGN_STARTED');
+  t.match((await get('')).body, /Winter news \(updated\)<\/a><br\/><span>sent; 3 of 3 sent<\/span>/);
 });
 
 t.test('pausing from the console stops the send within a second; the figures count who left since', async (t) => {

@@ -79,6 +79,7 @@ peerTest(t, ['chromium'], 'every console page is axe-clean and fits 360 px, for 
     `${cluster}/newsletters`,
     `${cluster}/newsletters/new`,
     `${cluster}/newsletters/${campaignId}`,
+    `${cluster}/newsletters/${campaignId}/edit`,
     `${cluster}/report`,
     `${cluster}/audit`,
     `${cluster}/keys`,

@@ -62,6 +62,7 @@ body > header { max-width: 36rem; margin: 0 auto; padding: 1rem 1.25rem 0; }
 .facts.inline dt { margin: 0; }
 iframe.email-preview { width: 100%; height: 32rem; border: 1px solid GrayText; border-radius: 6px; }
 pre { white-space: pre-wrap; }
+.email-body { border: 1px solid GrayText; border-radius: 6px; padding: 0 1rem; }
 figure { margin: 1.5rem 0; }
 figcaption { font-weight: 600; margin-bottom: 0.4rem; }
 svg.chart { max-width: 100%; height: auto; }

@@ -618,6 +618,8 @@ export const messages = {
     previewNewsletter: 'Preview',
     saveNewsletter: 'Save the draft',
     newsletterSaved: 'Saved as a draft. Read the preview, send yourself a test, then send it.',
+    newsletterUpdated: 'The draft is changed. Read the preview again before sending it.',
+    editNewsletter: (subject: string): string => `Edit ${subject}`,
     recipientsNow: (count: number): string => `${count} ${count === 1 ? 'subscriber' : 'subscribers'} would receive it now.`,
     problemsHeading: 'To look at before sending',
     htmlPreview: 'As it looks in an email app',

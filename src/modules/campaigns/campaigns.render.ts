@@ -18,6 +18,8 @@ export interface RenderedCampaign {
   /** The HTML document up to the footer, and after it: the footer is the only per-recipient part. */
   htmlHead: string;
   htmlTail: string;
+  /** The body alone as HTML (Markdown rendered with raw HTML escaped; with merge fields, a sample reader's copy): for a page to preview. */
+  bodyHtml: string;
   text: string;
   clusterName: string;
   listId: string;
@@ -162,6 +164,7 @@ export function renderCampaign(input: {
   if (/<img [^>]*src="(?!https:)/.test(body.html)) problems.push('an image is not served over https; mail apps may block it');
   return {
     subject,
+    bodyHtml: body.html,
     htmlHead: htmlHeadOf(subject, body.html),
     htmlTail: ['</div>', '</body>', '</html>', ''].join('\n'),
     text: body.text,

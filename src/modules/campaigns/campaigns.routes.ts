@@ -2,7 +2,7 @@
 // the command line, pause it, and read its figures.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { TOPICS } from '../../db/schema.js';
+import { TOPICS, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import { Email, Id, Line, Slug } from '../../lib/schema-types.js';
 import { actorOf, organiserOf } from '../../plugins/auth.js';
@@ -48,6 +48,32 @@ const CampaignView = Type.Object({
   sendCommand: Type.String({ description: 'How to send a draft from the command line' }),
 });
 
+const DraftBody = Type.Object(
+  {
+    subject: Line({ description: 'Subject line', maxLength: 200 }),
+    body: Type.String({
+      description:
+        'The message in Markdown. Merge fields, in the body and the subject, make each copy personal: {{name}}, ' +
+        '{{first_name}}, {{cluster}}, {{preferences_url}}, {{unsubscribe_url}}, with a fallback for an empty value ' +
+        '({{first_name|there}}); an unknown field is refused (VALIDATION_FAILED)',
+      minLength: 1,
+      maxLength: 200_000,
+    }),
+    topic: Type.Optional(
+      Type.Union(
+        TOPICS.map((t) => Type.Literal(t)),
+        { description: 'Who receives it (default: newsletter)' },
+      ),
+    ),
+    theme: Type.Optional(Type.String({ maxLength: 40, description: 'Only subscribers who follow this theme' })),
+    rate: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_RATE, description: 'Messages per second' })),
+  },
+  { additionalProperties: false },
+);
+
+/** The same fields, each optional: a change to a draft. */
+const DraftPatch = Type.Partial(DraftBody, { additionalProperties: false, minProperties: 1 });
+
 export const campaignsRoutes: FastifyPluginAsyncTypebox<{
   campaigns: CampaignsService;
   clusters: ClustersService;
@@ -63,34 +89,43 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<{
       tags: ['newsletter'],
       summary: 'Create a newsletter draft (Markdown body); schedule it, or send it with the command line',
       params: Type.Object({ cluster: Slug }),
-      body: Type.Object(
-        {
-          subject: Line({ description: 'Subject line', maxLength: 200 }),
-          body: Type.String({
-            description:
-              'The message in Markdown. Merge fields, in the body and the subject, make each copy personal: {{name}}, ' +
-              '{{first_name}}, {{cluster}}, {{preferences_url}}, {{unsubscribe_url}}, with a fallback for an empty value ' +
-              '({{first_name|there}}); an unknown field is refused (VALIDATION_FAILED)',
-            minLength: 1,
-            maxLength: 200_000,
-          }),
-          topic: Type.Optional(
-            Type.Union(
-              TOPICS.map((t) => Type.Literal(t)),
-              { description: 'Who receives it (default: newsletter)' },
-            ),
-          ),
-          theme: Type.Optional(Type.String({ maxLength: 40, description: 'Only subscribers who follow this theme' })),
-          rate: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_RATE, description: 'Messages per second' })),
-        },
-        { additionalProperties: false },
-      ),
+      body: DraftBody,
       response: { 201: CampaignView },
     },
     handler: async (request, reply) => {
       const cluster = clusters.get(request.params.cluster);
       const campaign = campaigns.createDraft(cluster, request.body, actorOf(request));
       return reply.code(201).header('location', `/v1/campaigns/${campaign.id}`).send(view(campaign, cluster.slug));
+    },
+  });
+
+  app.patch('/v1/campaigns/:id', {
+    config: { errors: ['CAMPAIGN_NOT_FOUND', 'CAMPAIGN_STARTED'], auth: ['organiser'] },
+    schema: {
+      operationId: 'updateCampaign',
+      tags: ['newsletter'],
+      summary: 'Change a draft (subject, body, topic, theme, rate); refused once it has started',
+      params: Type.Object({ id: Id }),
+      body: DraftPatch,
+      response: { 200: CampaignView },
+    },
+    handler: async (request) => {
+      const organiser = organiserOf(request);
+      const cluster = clusters.get(organiser.clusterSlug);
+      const campaign = owned(request, request.params.id);
+      const changed = campaigns.updateDraft(
+        cluster,
+        campaign.id,
+        {
+          subject: request.body.subject ?? campaign.subject,
+          body: request.body.body ?? campaign.bodyMarkdown,
+          topic: request.body.topic ?? (campaign.topic as Topic),
+          ...((request.body.theme ?? campaign.theme) ? { theme: (request.body.theme ?? campaign.theme)! } : {}),
+          rate: request.body.rate ?? campaign.rate,
+        },
+        actorOf(request),
+      );
+      return view(changed, organiser.clusterSlug);
     },
   });
 

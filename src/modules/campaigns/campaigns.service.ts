@@ -210,6 +210,37 @@ export function createCampaignsService(deps: {
       });
     },
 
+    /** Changes a draft (subject, body, topic, theme, rate), refused once it has started; the same checks as a new one. */
+    updateDraft(cluster: Cluster, campaignId: string, draft: CampaignDraft, actor: Actor): Campaign {
+      const campaign = get(campaignId);
+      if (campaign.clusterId !== cluster.id) throw problem('CAMPAIGN_NOT_FOUND', `There is no campaign ${campaignId}`);
+      const { rate } = checkDraft(cluster, { ...draft, rate: draft.rate ?? campaign.rate }, true);
+      return immediate(db, (tx) => {
+        const changed = tx
+          .update(campaigns)
+          .set({
+            subject: draft.subject.trim(),
+            bodyMarkdown: draft.body,
+            topic: draft.topic ?? 'newsletter',
+            theme: draft.theme ?? null,
+            rate,
+          })
+          .where(and(eq(campaigns.id, campaignId), eq(campaigns.status, 'draft')))
+          .returning()
+          .get();
+        if (!changed) throw problem('CAMPAIGN_STARTED', 'This campaign has started: it can no longer be changed');
+        audit.record(tx, actor, {
+          clusterId: changed.clusterId,
+          action: 'campaign.updated',
+          targetType: 'campaign',
+          targetId: changed.id,
+          before: { subject: campaign.subject, topic: campaign.topic },
+          after: { subject: changed.subject, topic: changed.topic },
+        });
+        return changed;
+      });
+    },
+
     /**
      * Schedules a draft to be started by the server's scheduler at `at` (null: not scheduled any more).
      * `at` is an ISO time with an offset, or a local date and time in the cluster's zone.

@@ -35,15 +35,18 @@ interface DraftForm {
 
 function ComposePage(props: {
   frame: ConsoleFrameData;
+  /** Where the form posts: a new draft, or a change to this one. */
+  action: string;
+  title: string;
   form: DraftForm;
   themes: string[];
-  preview?: { recipients: number; problems: string[]; text: string } | null;
+  preview?: DraftPreviewData | null;
   error?: string | null;
 }) {
   const { form } = props;
   return (
-    <ConsoleFrame title={m.writeNewsletter} frame={props.frame} section="newsletters" error={props.error}>
-      <form method="post" action={`/console/${props.frame.current!.clusterSlug}/newsletters/new`} novalidate>
+    <ConsoleFrame title={props.title} frame={props.frame} section="newsletters" error={props.error}>
+      <form method="post" action={props.action} novalidate>
         <input type="hidden" name="_csrf" value={props.frame.csrf} />
         <label for="subject">{m.subject}</label>
         <input id="subject" name="subject" type="text" maxlength="200" required value={form.subject} />
@@ -85,7 +88,21 @@ function ComposePage(props: {
   );
 }
 
-function DraftPreview(props: { recipients: number; problems: string[]; text: string }) {
+interface DraftPreviewData {
+  recipients: number;
+  problems: string[];
+  text: string;
+  /** The body as HTML (shown in the compose step; a saved draft shows the whole email in a frame). */
+  html?: string;
+}
+
+function DraftPreview(props: DraftPreviewData) {
+  // Markdown rendered with raw HTML escaped and unsafe links refused (campaigns.render): markup to show as
+  // it is, its headings moved below the page's own (h1 to h4), so the page's outline stays in order.
+  const safeBody = (props.html ?? '').replace(
+    /<(\/?)h([1-6])>/g,
+    (_, slash: string, level: string) => `<${slash}h${Math.min(6, Number(level) + 3)}>`,
+  );
   return (
     <section aria-labelledby="draft-preview">
       <h2 id="draft-preview" safe>
@@ -103,6 +120,14 @@ function DraftPreview(props: { recipients: number; problems: string[]; text: str
       ) : (
         ''
       )}
+      {props.html ? (
+        <>
+          <h3>{m.htmlPreview}</h3>
+          <div class="email-body">{safeBody}</div>
+        </>
+      ) : (
+        ''
+      )}
       <h3>{m.textPreview}</h3>
       <pre class="description" safe>
         {props.text}
@@ -116,7 +141,7 @@ function CampaignPage(props: {
   campaign: Campaign;
   state: CampaignState;
   stats: Record<string, number>;
-  preview: { recipients: number; problems: string[]; text: string };
+  preview: DraftPreviewData;
   zone: string;
   resume: string;
   done?: string | null;
@@ -133,6 +158,13 @@ function CampaignPage(props: {
       </p>
       {organiser && (state === 'draft' || state === 'sending') ? (
         <p>
+          {state === 'draft' ? (
+            <a class="button" href={`${base}/edit`}>
+              {m.edit}
+            </a>
+          ) : (
+            ''
+          )}{' '}
           {state === 'draft' ? <ActionForm action={`${base}/test`} csrf={props.frame.csrf} button={m.sendTest} secondary /> : ''}
           {state === 'draft' ? <ActionForm action={`${base}/send`} csrf={props.frame.csrf} button={m.sendNow} /> : ''}
           {state === 'sending' ? <ActionForm action={`${base}/pause`} csrf={props.frame.csrf} button={m.pause} /> : ''}
@@ -173,7 +205,7 @@ function CampaignPage(props: {
         sandbox="allow-same-origin"
         class="email-preview"
       ></iframe>
-      <DraftPreview {...props.preview} />
+      <DraftPreview {...props.preview} html={undefined} />
     </ConsoleFrame>
   );
 }
@@ -204,7 +236,7 @@ export function consoleNewsletterRoutes(
   });
   const previewOf = (cluster: Cluster, draft: ReturnType<typeof draftOf>) => {
     const preview = campaigns.preview(cluster, draft);
-    return { recipients: preview.recipients, problems: preview.problems, text: preview.rendered.text };
+    return { recipients: preview.recipients, problems: preview.problems, text: preview.rendered.text, html: preview.rendered.bodyHtml };
   };
 
   /** The cluster's campaign of the request, or null after answering 404 in the console's frame. */
@@ -263,7 +295,13 @@ export function consoleNewsletterRoutes(
     const here = inCluster(request, reply);
     if (!here || context.viewerStop(here, reply, m.writeNewsletter)) return reply;
     return noStore(reply).html(
-      <ComposePage frame={here.frame} form={{ subject: '', topic: 'newsletter', theme: '', body: '' }} themes={clusterOf(here).themes} />,
+      <ComposePage
+        frame={here.frame}
+        action={`${path(here)}/new`}
+        title={m.writeNewsletter}
+        form={{ subject: '', topic: 'newsletter', theme: '', body: '' }}
+        themes={clusterOf(here).themes}
+      />,
     );
   });
 
@@ -274,7 +312,16 @@ export function consoleNewsletterRoutes(
       refuse: (reply, here, request, error, status) =>
         noStore(reply)
           .code(status)
-          .html(<ComposePage frame={here.frame} form={formOf(request)} themes={clusterOf(here).themes} error={error} />),
+          .html(
+            <ComposePage
+              frame={here.frame}
+              action={`${path(here)}/new`}
+              title={m.writeNewsletter}
+              form={formOf(request)}
+              themes={clusterOf(here).themes}
+              error={error}
+            />,
+          ),
     },
     (here, request, reply) => {
       const form = formOf(request);
@@ -282,11 +329,81 @@ export function consoleNewsletterRoutes(
       const draft = draftOf(form);
       if (formField(request, 'intent') !== 'save') {
         return noStore(reply).html(
-          <ComposePage frame={here.frame} form={form} themes={cluster.themes} preview={previewOf(cluster, draft)} />,
+          <ComposePage
+            frame={here.frame}
+            action={`${path(here)}/new`}
+            title={m.writeNewsletter}
+            form={form}
+            themes={cluster.themes}
+            preview={previewOf(cluster, draft)}
+          />,
         );
       }
       const campaign = campaigns.createDraft(cluster, draft, consoleActor(here.principal));
       return reply.redirect(`${path(here)}/${campaign.id}?done=saved`, 303);
+    },
+  );
+
+  const editTitle = (campaign: Campaign) => m.editNewsletter(campaign.subject);
+
+  app.get('/console/:cluster/newsletters/:id/edit', { schema: { hide: true } }, async (request, reply) => {
+    const here = inCluster(request, reply);
+    const campaign = here && campaignOf(here, request, reply);
+    if (!here || !campaign || context.viewerStop(here, reply, editTitle(campaign))) return reply;
+    if (campaign.status !== 'draft') return reply.redirect(`${path(here)}/${campaign.id}`, 303);
+    const form = { subject: campaign.subject, topic: campaign.topic, theme: campaign.theme ?? '', body: campaign.bodyMarkdown };
+    return noStore(reply).html(
+      <ComposePage
+        frame={here.frame}
+        action={`${path(here)}/${campaign.id}/edit`}
+        title={editTitle(campaign)}
+        form={form}
+        themes={clusterOf(here).themes}
+      />,
+    );
+  });
+
+  context.action(
+    '/console/:cluster/newsletters/:id/edit',
+    {
+      changes: true,
+      refuse: (reply, here, request, error, status) => {
+        const campaign = campaignOf(here, request, reply);
+        if (!campaign) return reply;
+        return noStore(reply)
+          .code(status)
+          .html(
+            <ComposePage
+              frame={here.frame}
+              action={`${path(here)}/${campaign.id}/edit`}
+              title={editTitle(campaign)}
+              form={formOf(request)}
+              themes={clusterOf(here).themes}
+              error={error}
+            />,
+          );
+      },
+    },
+    (here, request, reply) => {
+      const campaign = campaignOf(here, request, reply);
+      if (!campaign) return reply;
+      const form = formOf(request);
+      const cluster = clusterOf(here);
+      const draft = draftOf(form);
+      if (formField(request, 'intent') !== 'save') {
+        return noStore(reply).html(
+          <ComposePage
+            frame={here.frame}
+            action={`${path(here)}/${campaign.id}/edit`}
+            title={editTitle(campaign)}
+            form={form}
+            themes={cluster.themes}
+            preview={previewOf(cluster, draft)}
+          />,
+        );
+      }
+      campaigns.updateDraft(cluster, campaign.id, draft, consoleActor(here.principal));
+      return reply.redirect(`${path(here)}/${campaign.id}?done=updated`, 303);
     },
   );
 
@@ -328,6 +445,7 @@ export function consoleNewsletterRoutes(
     const { done, to } = request.query as { done?: unknown; to?: unknown };
     const words: Record<string, string> = {
       saved: m.newsletterSaved,
+      updated: m.newsletterUpdated,
       sending: m.sendRequested,
       paused: m.paused,
       tested: m.testSent(typeof to === 'string' ? to.slice(0, 254) : ''),

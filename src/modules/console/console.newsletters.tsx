@@ -291,121 +291,79 @@ export function consoleNewsletterRoutes(
     );
   });
 
+  /** The compose form for a new draft (campaign null) or a change to one, with a preview or a refusal. */
+  function showCompose(
+    reply: FastifyReply,
+    here: InCluster,
+    campaign: Campaign | null,
+    form: DraftForm,
+    extra: { preview?: DraftPreviewData; error?: string } = {},
+    status = 200,
+  ) {
+    return noStore(reply)
+      .code(status)
+      .html(
+        <ComposePage
+          frame={here.frame}
+          action={campaign ? `${path(here)}/${campaign.id}/edit` : `${path(here)}/new`}
+          title={campaign ? m.editNewsletter(campaign.subject) : m.writeNewsletter}
+          form={form}
+          themes={clusterOf(here).themes}
+          {...extra}
+        />,
+      );
+  }
+
+  /** The form's Preview shows what it would send; its Save makes the draft or changes this one. */
+  function composeAction(
+    campaignOfRequest: (here: InCluster, request: FastifyRequest, reply: FastifyReply) => Campaign | null | undefined,
+  ) {
+    return {
+      refuse: (reply: FastifyReply, here: InCluster, request: FastifyRequest, error: string, status: number) => {
+        const campaign = campaignOfRequest(here, request, reply);
+        return campaign === undefined ? reply : showCompose(reply, here, campaign, formOf(request), { error }, status);
+      },
+      act: (here: InCluster, request: FastifyRequest, reply: FastifyReply) => {
+        const campaign = campaignOfRequest(here, request, reply);
+        if (campaign === undefined) return reply;
+        const form = formOf(request);
+        const cluster = clusterOf(here);
+        const draft = draftOf(form);
+        if (formField(request, 'intent') !== 'save')
+          return showCompose(reply, here, campaign, form, { preview: previewOf(cluster, draft) });
+        const actor = consoleActor(here.principal);
+        if (!campaign) return reply.redirect(`${path(here)}/${campaigns.createDraft(cluster, draft, actor).id}?done=saved`, 303);
+        campaigns.updateDraft(cluster, campaign.id, draft, actor);
+        return reply.redirect(`${path(here)}/${campaign.id}?done=updated`, 303);
+      },
+    };
+  }
+
   app.get('/console/:cluster/newsletters/new', { schema: { hide: true } }, async (request, reply) => {
     const here = inCluster(request, reply);
     if (!here || context.viewerStop(here, reply, m.writeNewsletter)) return reply;
-    return noStore(reply).html(
-      <ComposePage
-        frame={here.frame}
-        action={`${path(here)}/new`}
-        title={m.writeNewsletter}
-        form={{ subject: '', topic: 'newsletter', theme: '', body: '' }}
-        themes={clusterOf(here).themes}
-      />,
-    );
+    return showCompose(reply, here, null, { subject: '', topic: 'newsletter', theme: '', body: '' });
   });
 
-  context.action(
-    '/console/:cluster/newsletters/new',
-    {
-      changes: true,
-      refuse: (reply, here, request, error, status) =>
-        noStore(reply)
-          .code(status)
-          .html(
-            <ComposePage
-              frame={here.frame}
-              action={`${path(here)}/new`}
-              title={m.writeNewsletter}
-              form={formOf(request)}
-              themes={clusterOf(here).themes}
-              error={error}
-            />,
-          ),
-    },
-    (here, request, reply) => {
-      const form = formOf(request);
-      const cluster = clusterOf(here);
-      const draft = draftOf(form);
-      if (formField(request, 'intent') !== 'save') {
-        return noStore(reply).html(
-          <ComposePage
-            frame={here.frame}
-            action={`${path(here)}/new`}
-            title={m.writeNewsletter}
-            form={form}
-            themes={cluster.themes}
-            preview={previewOf(cluster, draft)}
-          />,
-        );
-      }
-      const campaign = campaigns.createDraft(cluster, draft, consoleActor(here.principal));
-      return reply.redirect(`${path(here)}/${campaign.id}?done=saved`, 303);
-    },
-  );
-
-  const editTitle = (campaign: Campaign) => m.editNewsletter(campaign.subject);
+  const creating = composeAction(() => null);
+  context.action('/console/:cluster/newsletters/new', { changes: true, refuse: creating.refuse }, creating.act);
 
   app.get('/console/:cluster/newsletters/:id/edit', { schema: { hide: true } }, async (request, reply) => {
     const here = inCluster(request, reply);
     const campaign = here && campaignOf(here, request, reply);
-    if (!here || !campaign || context.viewerStop(here, reply, editTitle(campaign))) return reply;
+    if (!here || !campaign || context.viewerStop(here, reply, m.editNewsletter(campaign.subject))) return reply;
     if (campaign.status !== 'draft') return reply.redirect(`${path(here)}/${campaign.id}`, 303);
-    const form = { subject: campaign.subject, topic: campaign.topic, theme: campaign.theme ?? '', body: campaign.bodyMarkdown };
-    return noStore(reply).html(
-      <ComposePage
-        frame={here.frame}
-        action={`${path(here)}/${campaign.id}/edit`}
-        title={editTitle(campaign)}
-        form={form}
-        themes={clusterOf(here).themes}
-      />,
-    );
+    return showCompose(reply, here, campaign, {
+      subject: campaign.subject,
+      topic: campaign.topic,
+      theme: campaign.theme ?? '',
+      body: campaign.bodyMarkdown,
+    });
   });
 
-  context.action(
-    '/console/:cluster/newsletters/:id/edit',
-    {
-      changes: true,
-      refuse: (reply, here, request, error, status) => {
-        const campaign = campaignOf(here, request, reply);
-        if (!campaign) return reply;
-        return noStore(reply)
-          .code(status)
-          .html(
-            <ComposePage
-              frame={here.frame}
-              action={`${path(here)}/${campaign.id}/edit`}
-              title={editTitle(campaign)}
-              form={formOf(request)}
-              themes={clusterOf(here).themes}
-              error={error}
-            />,
-          );
-      },
-    },
-    (here, request, reply) => {
-      const campaign = campaignOf(here, request, reply);
-      if (!campaign) return reply;
-      const form = formOf(request);
-      const cluster = clusterOf(here);
-      const draft = draftOf(form);
-      if (formField(request, 'intent') !== 'save') {
-        return noStore(reply).html(
-          <ComposePage
-            frame={here.frame}
-            action={`${path(here)}/${campaign.id}/edit`}
-            title={editTitle(campaign)}
-            form={form}
-            themes={cluster.themes}
-            preview={previewOf(cluster, draft)}
-          />,
-        );
-      }
-      campaigns.updateDraft(cluster, campaign.id, draft, consoleActor(here.principal));
-      return reply.redirect(`${path(here)}/${campaign.id}?done=updated`, 303);
-    },
-  );
+  // A campaign not found has been answered (404) already: undefined stops there.
+  const editing = composeAction((here, request, reply) => campaignOf(here, request, reply) ?? undefined);
+  context.action('/console/:cluster/newsletters/:id/edit', { changes: true, refuse: editing.refuse }, editing.act);
 
   function showCampaign(
     reply: FastifyReply,

@@ -10,6 +10,7 @@ import { messages } from '../../shared/messages.js';
 import { consoleActor } from '../../shared/principals.js';
 import type { Huddle } from '../../db/schema.js';
 import type { BookingsService } from '../bookings/bookings.service.js';
+import { isActiveBooking } from '../bookings/bookings.rules.js';
 import { bookingsCsv } from '../bookings/bookings.view.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
 import type { InvitationsService } from '../invitations/invitations.service.js';
@@ -69,7 +70,7 @@ export function consoleHuddleRoutes(
     const rows = bookings.forHuddle(huddle.id);
     const taken = bookings.takenSlotIds(huddle.id);
     const lines: SlotLine[] = bookings.slots(huddle.id).map((slot) => {
-      const pitch = rows.find((row) => row.slot.id === slot.id && (row.booking.status === 'pending' || row.booking.status === 'confirmed'));
+      const pitch = rows.find((row) => row.slot.id === slot.id && isActiveBooking(row.booking));
       return { slot, pitch: pitch ? { booking: pitch.booking, member: pitch.member } : null, held: !pitch && taken.has(slot.id) };
     });
     const canChange = here.principal.role !== 'viewer' && huddle.status !== 'cancelled' && huddle.startsAt > app.clock.now();

@@ -14,7 +14,7 @@ import { projectRoot } from '../src/lib/paths.js';
 import { haveTaskset, ROUNDS, SECONDS, short, type Outcome, type Scenario } from './lib.js';
 import { requestScenarios } from './scenarios/requests.js';
 import { pageScenarios } from './scenarios/pages.js';
-import { bookingScenario, sameWorkBookingScenario } from './scenarios/bookings.js';
+import { bookingScenario, sameWorkAndHooksBookingScenario, sameWorkBookingScenario } from './scenarios/bookings.js';
 import { bigFeedsScenario, feedAfterEditScenario } from './scenarios/feeds.js';
 import { newsletterScenario } from './scenarios/newsletter.js';
 import { startupScenario } from './scenarios/startup.js';
@@ -30,6 +30,7 @@ const scenarios: Scenario[] = [
   ...pageScenarios,
   bookingScenario,
   sameWorkBookingScenario,
+  sameWorkAndHooksBookingScenario,
   feedAfterEditScenario,
   bigFeedsScenario,
   newsletterScenario,

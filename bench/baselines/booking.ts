@@ -4,6 +4,7 @@
 // token's hash, the huddle and its cluster, the organisation's active pitches, the free slots and the ones
 // offered to the waitlist; the booking row, a confirmation email of the same size with its calendar
 // (REQUEST) in outbox and outbox_bodies, and an audit entry. 201 with the booking, or 409 problem+json.
+// With BENCH_HOOKS=1 it adds what every Convene request pays besides (bench/baselines/hooks.ts).
 // Seeds BENCH_HUDDLES huddles of 10 slots and 200 members, and announces their ids and tokens.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { migrateDatabase, openDatabase } from '../../src/db/client.js';
-import { announce } from '../servers/ready.js';
+import { announce, profileUntilExit } from '../servers/ready.js';
+import { addHooks, hookedOptions, hookedRouteConfig } from './hooks.js';
 
 const HUDDLES = Number(process.env.BENCH_HUDDLES ?? 40);
 const MEMBERS = 200;
@@ -212,10 +214,12 @@ const book = sqlite.transaction((memberId: string, huddleId: string, title: stri
   };
 });
 
-const app = Fastify({ logger: false });
+const app = Fastify({ logger: false, ...hookedOptions });
+await addHooks(app);
 app.post<{ Params: { huddle: string }; Body: { title: string; summary?: string } }>(
   '/v1/huddles/:huddle/bookings',
   {
+    ...hookedRouteConfig,
     schema: {
       body: {
         type: 'object',
@@ -259,4 +263,6 @@ app.post<{ Params: { huddle: string }; Body: { title: string; summary?: string }
     return reply.code(201).send(answer);
   },
 );
+// BENCH_PROFILE=<file>: a CPU profile from the end of seeding until the server is stopped, as the app's.
+if (process.env.BENCH_PROFILE) await profileUntilExit(process.env.BENCH_PROFILE);
 await announce(app, { huddles: huddleIds, tokens });

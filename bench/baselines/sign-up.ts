@@ -11,13 +11,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import rateLimit from '@fastify/rate-limit';
-import helmet from 'helmet';
-import { Histogram, Registry } from 'prom-client';
 import { migrateDatabase, openDatabase } from '../../src/db/client.js';
 import { announce } from '../servers/ready.js';
+import { addHooks, hookedOptions, hookedRouteConfig } from './hooks.js';
 
-const hooks = process.env.BENCH_HOOKS === '1';
 const secret = 'bench-secret-that-is-at-least-32-characters';
 const { sqlite, db } = openDatabase(join(mkdtempSync(join(tmpdir(), 'convene-bench-')), 'sign-up.db'));
 migrateDatabase(db);
@@ -69,28 +66,8 @@ const write = sqlite.transaction((email: string, name: string | null, topics: st
   insertBody.run(outboxId, `${textBefore}\n\n${url}\n`, `${htmlBefore}<p><a href="${url}">Confirm</a></p><p>${url}</p></body></html>`);
 });
 
-const app = Fastify({ logger: false, ...(hooks ? { genReqId: () => randomUUID() } : {}) });
-if (hooks) {
-  // helmet's headers for a JSON answer, computed once.
-  const security: Record<string, string> = {};
-  helmet()({} as never, { setHeader: (name: string, value: string) => (security[name] = value), removeHeader() {} } as never, () => {});
-  const registry = new Registry();
-  const duration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'Request duration',
-    labelNames: ['method', 'route', 'status'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  });
-  await app.register(rateLimit, { global: false });
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-    reply.headers(security);
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    duration.observe({ method: request.method, route: request.routeOptions.url ?? '', status: reply.statusCode }, reply.elapsedTime / 1000);
-  });
-}
+const app = Fastify({ logger: false, ...hookedOptions });
+await addHooks(app);
 
 interface Body {
   email: string;
@@ -102,7 +79,7 @@ interface Body {
 app.post<{ Body: Body }>(
   '/signups',
   {
-    ...(hooks ? { config: { rateLimit: { max: 1_000_000, timeWindow: 60_000 } } } : {}),
+    ...hookedRouteConfig,
     schema: {
       body: {
         type: 'object',

@@ -35,11 +35,18 @@ function checkBurst(statuses: number[], which: string): void {
  * `claim`: against a raw conditional insert (the goal is a ratio of drain times). `same-work`: against the
  * booking's own work written by hand (bench/baselines/booking.ts, issue 16 item 1), with its own members and
  * huddles; the ratio is then of rates (baseline drain ÷ Convene's), as issue 16 states that goal.
+ * `same-work-and-hooks`: the same, plus the hooks every Convene request pays (bench/baselines/hooks.ts), so
+ * the gap splits into the framework's hooks and our own code.
  */
-function bookingBurst(against: 'claim' | 'same-work'): Scenario {
-  const sameWork = against === 'same-work';
+function bookingBurst(against: 'claim' | 'same-work' | 'same-work-and-hooks'): Scenario {
+  const sameWork = against !== 'claim';
+  const hooks = against === 'same-work-and-hooks';
   return {
-    name: sameWork ? 'booking burst against the same work by hand' : 'booking burst: 200 members at once for 10 slots',
+    name: !sameWork
+      ? 'booking burst: 200 members at once for 10 slots'
+      : hooks
+        ? 'booking burst against the same work and hooks by hand'
+        : 'booking burst against the same work by hand',
     run: async (): Promise<Outcome> => {
       const bursts = short ? 3 : 30;
       const warmups = short ? 1 : 10;
@@ -49,7 +56,7 @@ function bookingBurst(against: 'claim' | 'same-work'): Scenario {
       const clients: { close: () => void }[] = [];
       try {
         baseline = sameWork
-          ? await start('bench/baselines/booking.ts', { BENCH_HUDDLES: String(bursts + warmups) })
+          ? await start('bench/baselines/booking.ts', { BENCH_HUDDLES: String(bursts + warmups), ...(hooks ? { BENCH_HOOKS: '1' } : {}) })
           : await start('bench/baselines/claim.ts');
         candidate = await start('bench/servers/app.ts', { BENCH_SEED: `bookings:${bursts + warmups}` });
         const huddles = candidate.info.slotted as string[];
@@ -139,3 +146,4 @@ function bookingBurst(against: 'claim' | 'same-work'): Scenario {
 
 export const bookingScenario = bookingBurst('claim');
 export const sameWorkBookingScenario = bookingBurst('same-work');
+export const sameWorkAndHooksBookingScenario = bookingBurst('same-work-and-hooks');

@@ -135,7 +135,8 @@ export function createBooker(deps: {
 
       function attempt(tx: DbOrTx): BookingDetails {
         const huddle = bookableHuddle(tx, member, huddleId);
-        const cluster = deps.clusters.getById(huddle.clusterId);
+        // The policy is all a refusal needs; the whole cluster (its sender, for the email) only for a booking.
+        const policy = deps.clusters.policyOf(huddle.clusterId);
         const orgKey = organisationKey(member.organisation);
         if (pitch.theme !== undefined && !huddle.themes.includes(pitch.theme)) {
           throw problem(
@@ -146,7 +147,7 @@ export function createBooker(deps: {
             },
           );
         }
-        limits.check(tx, { cluster, huddle, orgKey });
+        limits.check(tx, { cluster: policy, huddle, orgKey });
 
         let slot: Slot | undefined;
         if (pitch.slotId) {
@@ -170,7 +171,7 @@ export function createBooker(deps: {
           }
         }
         written = true;
-        return insertBooking(tx, { cluster, huddle, slot, member, orgKey, pitch, actor });
+        return insertBooking(tx, { cluster: deps.clusters.getById(huddle.clusterId), huddle, slot, member, orgKey, pitch, actor });
       }
     },
 

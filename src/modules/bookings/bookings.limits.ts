@@ -2,13 +2,15 @@
 // and the cluster's rolling limit over any window of days (a pending pitch counts as much as a confirmed one).
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.js';
+import { fastRows } from '../../db/rows.js';
 import { activeBooking as active, bookings, type Cluster, type Huddle } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
 import { exceedsRollingLimit } from './bookings.rules.js';
 
 export interface LimitCheck {
-  cluster: Cluster;
+  /** Only its id and policy are read (a booking reads just those: clusters.policyOf). */
+  cluster: Pick<Cluster, 'id' | 'bookingPolicy'>;
   huddle: Huddle;
   orgKey: string;
   /** A booking being approved does not count against itself. */
@@ -18,11 +20,13 @@ export interface LimitCheck {
 export function createLimits(deps: { db: Db; huddles: HuddlesService }) {
   // A burst of requests for one huddle runs this again and again: prepared once, on the connection
   // every transaction uses, so it runs inside the caller's.
-  const organisationCount = deps.db
-    .select({ n: sql<number>`count(*)` })
-    .from(bookings)
-    .where(and(eq(bookings.huddleId, sql.placeholder('huddleId')), eq(bookings.organisationKey, sql.placeholder('orgKey')), active))
-    .prepare();
+  const organisationCount = fastRows(
+    deps.db
+      .select({ n: sql<number>`count(*)` })
+      .from(bookings)
+      .where(and(eq(bookings.huddleId, sql.placeholder('huddleId')), eq(bookings.organisationKey, sql.placeholder('orgKey')), active))
+      .prepare(),
+  );
 
   return {
     /** Whether this organisation holds a pending or confirmed pitch at the huddle. */

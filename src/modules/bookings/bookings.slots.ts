@@ -2,6 +2,7 @@
 // a booking keeps its slot; read for booking, for the slot list and for the waitlist's offers.
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.js';
+import { fastRows } from '../../db/rows.js';
 import { activeBooking, bookings, slots, type Huddle, type Slot } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
@@ -17,17 +18,19 @@ export function createSlotStore(db: Db) {
   const active = activeBooking;
   // A burst of requests for one huddle runs these reads again and again: prepared once, on the
   // connection every transaction uses, so they run inside the caller's.
-  const freeSlots = db
-    .select()
-    .from(slots)
-    .where(
-      and(
-        eq(slots.huddleId, p('huddleId')),
-        sql`NOT EXISTS (SELECT 1 FROM ${bookings} WHERE ${bookings.slotId} = ${slots.id} AND ${active})`,
-      ),
-    )
-    .orderBy(asc(slots.position))
-    .prepare();
+  const freeSlots = fastRows(
+    db
+      .select()
+      .from(slots)
+      .where(
+        and(
+          eq(slots.huddleId, p('huddleId')),
+          sql`NOT EXISTS (SELECT 1 FROM ${bookings} WHERE ${bookings.slotId} = ${slots.id} AND ${active})`,
+        ),
+      )
+      .orderBy(asc(slots.position))
+      .prepare(),
+  );
   const bookingOnSlot = db
     .select({ id: bookings.id })
     .from(bookings)

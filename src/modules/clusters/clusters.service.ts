@@ -1,6 +1,7 @@
 // Clusters: creation (CLI), the public profile, and the organiser's settings, each change audited.
 import { asc, eq, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { fastRows } from '../../db/rows.js';
 import { clusters, type BookingPolicy, type Cluster } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import { boundedCache } from '../../lib/cache.js';
@@ -179,11 +180,21 @@ export function createClustersService({ db, clock, audit, secretKey }: { db: Db;
     .from(clusters)
     .where(eq(clusters.id, sql.placeholder('id')))
     .prepare();
-  const byId = db
-    .select()
-    .from(clusters)
-    .where(eq(clusters.id, sql.placeholder('id')))
-    .prepare();
+  const byId = fastRows(
+    db
+      .select()
+      .from(clusters)
+      .where(eq(clusters.id, sql.placeholder('id')))
+      .prepare(),
+  );
+  // What a booking asks of its cluster before anything is decided: the policy alone (no other JSON to parse).
+  const policyById = fastRows(
+    db
+      .select({ id: clusters.id, bookingPolicy: clusters.bookingPolicy })
+      .from(clusters)
+      .where(eq(clusters.id, sql.placeholder('id')))
+      .prepare(),
+  );
   const stampBySlug = db
     .select({ id: clusters.id, slug: clusters.slug, huddlesVersion: clusters.huddlesVersion })
     .from(clusters)
@@ -293,6 +304,13 @@ export function createClustersService({ db, clock, audit, secretKey }: { db: Db;
       const cluster = byId.get({ id });
       if (!cluster) throw new Error(`cluster ${id} vanished`);
       return cluster;
+    },
+
+    /** A cluster's booking policy, with its id; the cluster always exists (foreign keys). */
+    policyOf(id: string): Pick<Cluster, 'id' | 'bookingPolicy'> {
+      const row = policyById.get({ id });
+      if (!row) throw new Error(`cluster ${id} vanished`);
+      return row;
     },
 
     /** The slug of the cluster a record belongs to (a principal's cluster), read once per cluster. */

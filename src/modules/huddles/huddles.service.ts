@@ -4,6 +4,7 @@
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { fastRows } from '../../db/rows.js';
 import { huddles, type Cluster, type Huddle } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
@@ -39,11 +40,13 @@ export function createHuddlesService(deps: { db: Db; clock: Clock; audit: AuditS
 
   const queries = createHuddleQueries({ db, clock });
   const creator = createHuddleCreator({ db, clock, audit, clusters, changed: hooks.changed });
-  const byId = db
-    .select()
-    .from(huddles)
-    .where(eq(huddles.id, sql.placeholder('id')))
-    .prepare();
+  const byId = fastRows(
+    db
+      .select()
+      .from(huddles)
+      .where(eq(huddles.id, sql.placeholder('id')))
+      .prepare(),
+  );
   const stampById = db
     .select({
       id: huddles.id,

@@ -1,6 +1,7 @@
 // Members of a cluster: added by organisers (API or CSV import), listed, updated and suspended.
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { fastRows } from '../../db/rows.js';
 import { members, memberTokens, type Member, type MemberStatus, type OrganisationType } from '../../db/schema.js';
 import { isAppError, problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
@@ -71,11 +72,13 @@ export function createMembersService(deps: {
     suspended: hook<[tx: DbOrTx, member: Member, actor: Actor]>(),
   };
 
-  const byId = db
-    .select()
-    .from(members)
-    .where(eq(members.id, sql.placeholder('id')))
-    .prepare();
+  const byId = fastRows(
+    db
+      .select()
+      .from(members)
+      .where(eq(members.id, sql.placeholder('id')))
+      .prepare(),
+  );
   const byFeedHash = db
     .select()
     .from(members)

@@ -1,6 +1,7 @@
 // Member sign-in: one-time codes sent by email, exchanged for member tokens that expire and can be revoked.
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { fastRows } from '../../db/rows.js';
 import { members, memberTokens, signInCodes, type MemberTokenKind } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
@@ -37,28 +38,36 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
   const { db, clock, audit, outbox } = deps;
   const allowLink = createSendAllowance({ perAddress: LINKS_PER_ADDRESS, windowMs: LINK_WINDOW_MS, maxTracked: MAX_TRACKED_ADDRESSES });
 
-  const tokenByHash = db
-    .select({
-      tokenId: memberTokens.id,
-      tokenHash: memberTokens.tokenHash,
-      expiresAt: memberTokens.expiresAt,
-      revokedAt: memberTokens.revokedAt,
-      lastUsedAt: memberTokens.lastUsedAt,
-      kind: memberTokens.kind,
-      memberId: members.id,
-      memberName: members.name,
-      memberStatus: members.status,
-      clusterId: members.clusterId,
-    })
-    .from(memberTokens)
-    .innerJoin(members, eq(members.id, memberTokens.memberId))
-    .where(eq(memberTokens.tokenHash, sql.placeholder('hash')))
-    .prepare();
+  const tokenByHash = fastRows(
+    db
+      .select({
+        tokenId: memberTokens.id,
+        tokenHash: memberTokens.tokenHash,
+        expiresAt: memberTokens.expiresAt,
+        revokedAt: memberTokens.revokedAt,
+        lastUsedAt: memberTokens.lastUsedAt,
+        kind: memberTokens.kind,
+        memberId: members.id,
+        memberName: members.name,
+        memberStatus: members.status,
+        clusterId: members.clusterId,
+      })
+      .from(memberTokens)
+      .innerJoin(members, eq(members.id, memberTokens.memberId))
+      .where(eq(memberTokens.tokenHash, sql.placeholder('hash')))
+      .prepare(),
+  );
   const touchToken = db
     .update(memberTokens)
     .set({ lastUsedAt: sql`${sql.placeholder('now')}` })
     .where(eq(memberTokens.id, sql.placeholder('id')))
     .prepare();
+
+  // Made once: every signed-in request looks its token up through it.
+  const tokenStore = {
+    find: (hash: string) => tokenByHash.get({ hash }),
+    markUsed: (current: { tokenId: string }, at: Date) => immediate(db, () => touchToken.run({ id: current.tokenId, now: at.getTime() })),
+  };
 
   function issueCode(tx: DbOrTx, memberId: string, minutes: number = SIGN_IN_CODE_MINUTES): string {
     const code = generateToken('signInCode');
@@ -211,10 +220,7 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
 
     /** The member behind a presented token, or null when it is unknown, revoked, expired or the member is suspended. */
     resolveToken(token: string, now: Date, kind: MemberTokenKind = 'api'): MemberPrincipal | null {
-      const row = findCurrentToken(token, 'memberToken', now, {
-        find: (hash) => tokenByHash.get({ hash }),
-        markUsed: (current, at) => immediate(db, () => touchToken.run({ id: current.tokenId, now: at.getTime() })),
-      });
+      const row = findCurrentToken(token, 'memberToken', now, tokenStore);
       // A browser session works only from its cookie, on the pages; an API token only as a bearer token.
       if (!row || row.memberStatus !== 'active' || row.kind !== kind) return null;
       return {

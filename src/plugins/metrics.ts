@@ -106,10 +106,11 @@ export default fp<MetricsOptions>(
       },
     });
 
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       // The route pattern, never the raw URL: raw URLs carry ids and tokens and would explode the label set.
       const route = request.routeOptions.url ?? 'unmatched';
       duration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      done();
     });
 
     app.get('/metrics', { schema: { hide: true }, logLevel: 'warn', onRequest: metricsGuard(opts.token) }, async (_request, reply) => {

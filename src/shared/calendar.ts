@@ -3,6 +3,7 @@
 // which every calendar app reads the same way.
 import ical, { ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
 import type { Cluster, Huddle } from '../db/schema.js';
+import { boundedCache } from '../lib/cache.js';
 import { foldLines } from '../lib/ical-fold.js';
 import { personLine, textValue, type CalendarPerson } from '../lib/ical-text.js';
 import { placeText } from './huddle-text.js';
@@ -99,8 +100,22 @@ export interface CalendarOptions {
 
 const PRODUCT_ID = { company: 'Convene', product: 'Convene huddles', language: 'EN' };
 
+// A frame depends on its options alone (no timestamps in it), and ical-generator folds its text a character
+// at a time through a TextEncoder (about 0.1 ms a frame): each is made once (every booking email has one).
+const frames = boundedCache<string, { header: string; footer: string }>(1_000);
+
 /** The VCALENDAR's lines before and after its events. */
 export function calendarFrame(options: CalendarOptions): { header: string; footer: string } {
+  const key = JSON.stringify([options.name, options.description, options.ttlSeconds, options.method]);
+  let frame = frames.get(key);
+  if (frame === undefined) {
+    frame = makeFrame(options);
+    frames.set(key, frame);
+  }
+  return frame;
+}
+
+function makeFrame(options: CalendarOptions): { header: string; footer: string } {
   const calendar = ical({
     prodId: PRODUCT_ID,
     // ical-generator writes NAME, X-WR-CALNAME and X-WR-CALDESC as given: escaped here.

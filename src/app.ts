@@ -170,7 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(membersRoutes, { members, signIn, clusters });
   await app.register(membersPages, { members, signIn });
   await app.register(accountRoutes, { members, clusters, bookings, waitlist, registrations });
-  await app.register(bookingsRoutes, { bookings, huddles, members });
+  await app.register(bookingsRoutes, { bookings, huddles });
   await app.register(bookingsPages, { bookings, secretKey: services.secretKey });
   await app.register(waitlistRoutes, { waitlist, members });
   await app.register(waitlistPages, { waitlist, secretKey: services.secretKey });

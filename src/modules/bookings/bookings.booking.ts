@@ -9,7 +9,7 @@ import { newId } from '../../lib/ids.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
-import { mustBeActive } from '../members/members.service.js';
+import { mustBeActive, type MembersService } from '../members/members.service.js';
 import type { createLimits } from './bookings.limits.js';
 import type { createPitchNotices } from './bookings.notices.js';
 import { bookingClosedReason, bookingWindow, organisationKey } from './bookings.rules.js';
@@ -22,6 +22,7 @@ export function createBooker(deps: {
   audit: AuditService;
   clusters: ClustersService;
   huddles: HuddlesService;
+  members: Pick<MembersService, 'signedIn'>;
   slotStore: SlotStore;
   limits: ReturnType<typeof createLimits>;
   notices: ReturnType<typeof createPitchNotices>;
@@ -115,8 +116,11 @@ export function createBooker(deps: {
     bookableHuddle,
     firstFreeSlot,
 
-    /** Books a slot (the given one, or the first free one) for the member's organisation. */
-    book(member: Member, huddleId: string, pitch: BookingRequest, actor: Actor): BookingDetails {
+    /**
+     * Books a slot (the given one, or the first free one) for the member's organisation. The member is read
+     * inside the transaction, so one suspended a moment before cannot book (and the read costs less there).
+     */
+    book(memberId: string, huddleId: string, pitch: BookingRequest, actor: Actor): BookingDetails {
       // A refusal (every slot taken, a limit reached, …) comes back out of the transaction as a value and
       // is thrown here: thrown through the transaction function, it cost a rollback and an exception
       // across the driver's native code, for each of a burst's many refusals (issue 16). Every refusal
@@ -134,6 +138,7 @@ export function createBooker(deps: {
       return outcome;
 
       function attempt(tx: DbOrTx): BookingDetails {
+        const member = deps.members.signedIn({ memberId });
         const huddle = bookableHuddle(tx, member, huddleId);
         // The policy is all a refusal needs; the whole cluster (its sender, for the email) only for a booking.
         const policy = deps.clusters.policyOf(huddle.clusterId);

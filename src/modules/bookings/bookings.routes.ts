@@ -2,15 +2,13 @@
 // and cancel; organisers approve, reject, cancel and list.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { jsonOrCsv, wantsCsv } from '../../lib/csv.js';
-import { actorOf, organiserOf, principalOf } from '../../plugins/auth.js';
+import { actorOf, memberOf, organiserOf, principalOf } from '../../plugins/auth.js';
 import { IdempotencyHeaders } from '../../plugins/idempotency.js';
 import { declareTag } from '../../plugins/openapi.js';
 import type { HuddlesService } from '../huddles/huddles.service.js';
 import { HuddleParams } from '../huddles/huddles.schemas.js';
 import { bookingWindow } from '../huddles/huddles.settings.js';
 import { zoned } from '../huddles/huddles.time.js';
-import { signedInMember } from '../members/members.http.js';
-import type { MembersService } from '../members/members.service.js';
 import {
   Agenda,
   BookingCreate,
@@ -29,8 +27,7 @@ import { bookingsCsv, bookingView, slotView } from './bookings.view.js';
 export const bookingsRoutes: FastifyPluginAsyncTypebox<{
   bookings: BookingsService;
   huddles: HuddlesService;
-  members: MembersService;
-}> = async (app, { bookings, huddles, members }) => {
+}> = async (app, { bookings, huddles }) => {
   declareTag(app, { name: 'bookings', description: 'Pitch slots booked by member organisations, and the agenda' });
 
   app.get('/v1/huddles/:id/slots', {
@@ -79,7 +76,7 @@ export const bookingsRoutes: FastifyPluginAsyncTypebox<{
       response: { 201: BookingView },
     },
     handler: async (request, reply) => {
-      const d = bookings.book(signedInMember(members, request), request.params.id, request.body, actorOf(request));
+      const d = bookings.book(memberOf(request).memberId, request.params.id, request.body, actorOf(request));
       // The body returned, not sent: a returned reply is a thenable Fastify would wait on.
       reply.code(201).header('location', `/v1/bookings/${d.booking.id}`);
       return bookingView(d.booking, d.slot, d.huddle, d.member);

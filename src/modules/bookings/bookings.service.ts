@@ -63,6 +63,7 @@ export function createBookingsService(deps: {
     audit,
     clusters: deps.clusters,
     huddles,
+    members: deps.members,
     slotStore,
     limits,
     notices,

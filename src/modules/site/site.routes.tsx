@@ -277,7 +277,7 @@ export const sitePages: FastifyPluginAsync<SiteDeps> = async (app, deps) => {
     const already = bookings.forMember(member.id).find(({ booking }) => booking.huddleId === huddle.id && isActiveBooking(booking));
     if (already) return already.booking.status === 'pending' ? 'pending' : 'booked';
     const booked = bookings.book(
-      member,
+      member.id,
       huddle.id,
       {
         ...pitchOf(form),

@@ -9,6 +9,7 @@
 import { Column, fillPlaceholders, is, SQL } from 'drizzle-orm';
 import type BetterSqlite3 from 'better-sqlite3';
 
+/** How a column's stored value becomes its value; null: it is stored as it is used. */
 type Decoder = ((value: unknown) => unknown) | null;
 
 /** What a better-sqlite3 prepared select of Drizzle's holds (drizzle-orm/better-sqlite3/session.js). */
@@ -21,37 +22,30 @@ interface DrizzlePrepared {
 
 const identity = Column.prototype.mapFromDriverValue;
 
-function decoderOf(field: unknown): Decoder {
+/** A field's decoder: a column's own, or (an sql expression) its `.mapWith()`, read as mapResultRow reads it. */
+function decoderOf(field: Column | SQL): Decoder {
   if (is(field, Column)) {
     return field.mapFromDriverValue === identity ? null : (value) => field.mapFromDriverValue(value);
   }
-  if (is(field, SQL)) {
-    // Internal to Drizzle, as mapResultRow reads it: the `.mapWith()` of an sql expression.
-    const decoder = (field as unknown as { decoder: { mapFromDriverValue: (value: unknown) => unknown } }).decoder;
-    return (value) => decoder.mapFromDriverValue(value);
-  }
-  return undefined as never;
+  const decoder = (field as unknown as { decoder: { mapFromDriverValue: (value: unknown) => unknown } }).decoder;
+  return (value) => decoder.mapFromDriverValue(value);
 }
 
-/** A prepared select whose rows come out as Drizzle's would, mapped by a mapper made once. */
-export interface FastRows<Q extends { get: (...args: never[]) => unknown; all: (...args: never[]) => unknown }> {
-  get: Q['get'];
-  all: Q['all'];
-}
+type Prepared = { get: (...args: never[]) => unknown; all: (...args: never[]) => unknown };
 
 /**
  * The same statement, its rows mapped without Drizzle's per-row work. Only for a select of plain fields
  * (columns or `sql` expressions, one level deep, as `db.select()` and `db.select({ … })` make); anything
  * else (nested objects, relational queries) is refused when the statement is made, not when it runs.
  */
-export function fastRows<Q extends { get: (...args: never[]) => unknown; all: (...args: never[]) => unknown }>(prepared: Q): FastRows<Q> {
+export function fastRows<Q extends Prepared>(prepared: Q): Pick<Q, 'get' | 'all'> {
   const inner = prepared as unknown as DrizzlePrepared;
   const fields = inner.fields;
   if (!fields || inner.customResultMapper || !fields.every((f) => f.path.length === 1 && (is(f.field, Column) || is(f.field, SQL)))) {
     throw new Error('fastRows: only a select of plain columns and sql expressions, one level deep');
   }
   const keys = fields.map((f) => f.path[0]!);
-  const decoders = fields.map((f) => decoderOf(f.field));
+  const decoders = fields.map((f) => decoderOf(f.field as Column | SQL));
   const width = keys.length;
   // Rows as arrays, in the order of the fields (Drizzle asks for that too, on every call).
   const stmt = inner.stmt.raw(true);

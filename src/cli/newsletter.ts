@@ -7,7 +7,7 @@ import { TOPICS, type Cluster, type Topic } from '../db/schema.js';
 import { thisProcess } from '../lib/processes.js';
 import { parseMailbox } from '../lib/text.js';
 import { outboxWaiting, sendCampaign } from '../modules/campaigns/campaigns.sender.js';
-import type { Campaign, CampaignDraft, CampaignStats } from '../modules/campaigns/campaigns.service.js';
+import type { Campaign, CampaignDraft, CampaignProgress, CampaignStats } from '../modules/campaigns/campaigns.service.js';
 import { DEFAULT_RATE, MAX_RATE, SENDER_LEASE_MS } from '../modules/campaigns/campaigns.service.js';
 import type { Services } from '../services.js';
 import { writeFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ function parseTopic(value: string): Topic {
   return value as Topic;
 }
 
-function statsLine(stats: CampaignStats): string {
+function statsLine(stats: CampaignProgress): string {
   return (
     `${stats.sent} sent, ${stats.queued} queued, ${stats.pending} waiting, ${stats.failed} failed, ${stats.skipped} skipped of ` +
     `${stats.recipients}` +
@@ -73,7 +73,7 @@ async function run(context: CliContext, services: Services, campaign: Campaign, 
       : undefined;
   let lastLine = 0;
   try {
-    bar?.start(services.campaigns.stats(campaign.id).recipients, 0, { failed: 0, skipped: 0 });
+    bar?.start(services.campaigns.progress(campaign.id).recipients, 0, { failed: 0, skipped: 0 });
     const result = await sendCampaign({
       campaigns: services.campaigns,
       campaign,

@@ -17,7 +17,8 @@ import { forRecipient, type RenderedCampaign } from './campaigns.render.js';
 /** Recipients handed to the outbox in one transaction, at most. */
 const ROWS_PER_TRANSACTION = 20;
 
-export interface CampaignStats {
+/** A campaign's figures while it sends: what a progress line shows (the cheap part of CampaignStats). */
+export interface CampaignProgress {
   recipients: number;
   /** Not yet handed to the outbox. */
   pending: number;
@@ -33,6 +34,9 @@ export interface CampaignStats {
   softBounced: number;
   /** Sent, then reported as spam by the recipient (through their provider). */
   complained: number;
+}
+
+export interface CampaignStats extends CampaignProgress {
   /** Sent to, and unsubscribed since the campaign started. */
   unsubscribedSince: number;
 }
@@ -60,11 +64,15 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
     .where(and(eq(deliveries.campaignId, sql.placeholder('campaignId')), eq(deliveries.status, 'pending')))
     .prepare();
   // The campaign's messages in the outbox, counted there by status.
-  const handedOver = db
-    .select({ id: deliveries.outboxId })
-    .from(deliveries)
-    .where(and(eq(deliveries.campaignId, sql.placeholder('campaignId')), eq(deliveries.status, 'enqueued')));
-  const outboxCounts = outbox.statusCounter(handedOver);
+  // The campaign's messages in the outbox: each outbox row asks whether it is one (deliveries_outbox).
+  const outboxCounts = outbox.unfinishedCounter((outboxId) =>
+    db
+      .select({ one: sql`1` })
+      .from(deliveries)
+      .where(
+        and(eq(deliveries.outboxId, outboxId), eq(deliveries.campaignId, sql.placeholder('campaignId')), eq(deliveries.status, 'enqueued')),
+      ),
+  );
   const markDelivery = db
     .update(deliveries)
     .set({ status: rawPlaceholder('status'), skipReason: rawPlaceholder('skipReason'), outboxId: rawPlaceholder('outboxId') })
@@ -186,6 +194,39 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
     });
   }
 
+  /** The figures without "unsubscribed since" (which reads every recipient): for a progress line, once a second. */
+  function progress(campaignId: string): CampaignProgress {
+    const rows = db
+      .select({ status: deliveries.status, n: sql<number>`count(*)` })
+      .from(deliveries)
+      .where(eq(deliveries.campaignId, campaignId))
+      .groupBy(deliveries.status)
+      .all();
+    const count = (status: string) => rows.find((row) => row.status === status)?.n ?? 0;
+    const returns = db
+      .select({ returned: deliveries.returned, n: sql<number>`count(*)` })
+      .from(deliveries)
+      .where(and(eq(deliveries.campaignId, campaignId), isNotNull(deliveries.returned)))
+      .groupBy(deliveries.returned)
+      .all();
+    const returned = (kind: DeliveryReturn) => returns.find((row) => row.returned === kind)?.n ?? 0;
+    const handed = count('enqueued');
+    const queued = handed > 0 ? outboxCounts.waiting({ campaignId }) : 0;
+    const failed = handed > 0 ? outboxCounts.failed({ campaignId }) : 0;
+    // A message no longer in the outbox (its person was erased since) counts as sent.
+    return {
+      recipients: count('pending') + count('skipped') + handed,
+      pending: count('pending'),
+      queued,
+      sent: handed - queued - failed,
+      failed,
+      skipped: count('skipped'),
+      bounced: returned('bounced'),
+      softBounced: returned('soft-bounced'),
+      complained: returned('complained'),
+    };
+  }
+
   return {
     messageFor,
 
@@ -279,53 +320,23 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
 
     /** Messages of this campaign in the outbox and not yet sent or given up. */
     waitingCount(campaignId: string): number {
-      const counts = outboxCounts({ campaignId });
-      return (counts.queued ?? 0) + (counts.sending ?? 0);
+      return outboxCounts.waiting({ campaignId });
     },
 
+    progress,
+
     stats(campaignId: string): CampaignStats {
-      const rows = db
-        .select({ status: deliveries.status, n: sql<number>`count(*)` })
-        .from(deliveries)
-        .where(eq(deliveries.campaignId, campaignId))
-        .groupBy(deliveries.status)
-        .all();
-      const count = (status: string) => rows.find((row) => row.status === status)?.n ?? 0;
-      const returns = db
-        .select({ returned: deliveries.returned, n: sql<number>`count(*)` })
-        .from(deliveries)
-        .where(and(eq(deliveries.campaignId, campaignId), isNotNull(deliveries.returned)))
-        .groupBy(deliveries.returned)
-        .all();
-      const returned = (kind: DeliveryReturn) => returns.find((row) => row.returned === kind)?.n ?? 0;
-      const handed = count('enqueued');
-      const inOutbox = handed > 0 ? outboxCounts({ campaignId }) : {};
-      const queued = (inOutbox.queued ?? 0) + (inOutbox.sending ?? 0);
-      const failed = inOutbox.failed ?? 0;
+      const figures = progress(campaignId);
       // Who left after it went out: those it was handed to who have unsubscribed since it started.
       const startedAt = db.select({ at: campaigns.startedAt }).from(campaigns).where(eq(campaigns.id, campaignId)).get()?.at ?? null;
-      const handedTo =
-        startedAt && handed > 0
-          ? db
-              .select({ id: deliveries.subscriberId })
-              .from(deliveries)
-              .where(and(eq(deliveries.campaignId, campaignId), eq(deliveries.status, 'enqueued'), isNotNull(deliveries.subscriberId)))
-              .all()
-              .map((row) => row.id!)
-          : [];
-      // A message no longer in the outbox (its person was erased since) counts as sent.
-      return {
-        recipients: count('pending') + count('skipped') + handed,
-        pending: count('pending'),
-        queued,
-        sent: handed - queued - failed,
-        failed,
-        skipped: count('skipped'),
-        bounced: returned('bounced'),
-        softBounced: returned('soft-bounced'),
-        complained: returned('complained'),
-        unsubscribedSince: startedAt ? subscribers.unsubscribedSince(handedTo, startedAt) : 0,
-      };
+      if (!startedAt || figures.sent + figures.queued + figures.failed === 0) return { ...figures, unsubscribedSince: 0 };
+      const handedTo = db
+        .select({ id: deliveries.subscriberId })
+        .from(deliveries)
+        .where(and(eq(deliveries.campaignId, campaignId), eq(deliveries.status, 'enqueued'), isNotNull(deliveries.subscriberId)))
+        .all()
+        .map((row) => row.id!);
+      return { ...figures, unsubscribedSince: subscribers.unsubscribedSince(handedTo, startedAt) };
     },
   };
 }

@@ -2,7 +2,7 @@
 // delivers them, reports progress, and stops cleanly when asked (the campaign is then paused).
 import type { Outbox } from '../outbox/outbox.service.js';
 import type { MailWorker } from '../outbox/outbox.worker.js';
-import { HEARTBEAT_MS, type Campaign, type CampaignsService, type CampaignStats } from './campaigns.service.js';
+import { HEARTBEAT_MS, type Campaign, type CampaignProgress, type CampaignsService, type CampaignStats } from './campaigns.service.js';
 import type { RenderedCampaign } from './campaigns.render.js';
 
 export interface SendOptions {
@@ -12,8 +12,8 @@ export interface SendOptions {
   worker: MailWorker;
   /** Messages per second handed to the outbox. */
   rate: number;
-  /** Called about every 200 ms with the current counts. */
-  onProgress?: (stats: CampaignStats) => void;
+  /** Called about once a second with the current counts. */
+  onProgress?: (progress: CampaignProgress) => void;
   /**
    * Aborted to stop (Ctrl-C). At that instant, synchronously, the worker stops claiming and the campaign's
    * messages still queued go back to the ledger: nothing more leaves but what is in flight.
@@ -88,7 +88,7 @@ export async function sendCampaign(options: SendOptions): Promise<{ stats: Campa
     }
     if (!options.onProgress || Date.now() - reported < STATS_MS) return;
     reported = Date.now();
-    options.onProgress(campaigns.stats(campaign.id));
+    options.onProgress(campaigns.progress(campaign.id));
   };
   try {
     // Hand over at the rate: perTick rows every TICK_MS, never more than the worker can keep up with.

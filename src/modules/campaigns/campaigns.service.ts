@@ -27,7 +27,7 @@ export interface CampaignDraft {
   rate?: number;
 }
 
-export type { CampaignStats } from './campaigns.deliveries.js';
+export type { CampaignProgress, CampaignStats } from './campaigns.deliveries.js';
 
 export const DEFAULT_RATE = 50;
 export const MAX_RATE = 5000;
@@ -438,6 +438,7 @@ export function createCampaignsService(deps: {
     recall: ledger.recall,
     pendingCount: ledger.pendingCount,
     waitingCount: ledger.waitingCount,
+    progress: ledger.progress,
     stats: ledger.stats,
     markReturned: ledger.markReturned,
 

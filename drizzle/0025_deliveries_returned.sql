@@ -1,0 +1,1 @@
+CREATE INDEX `deliveries_returned` ON `deliveries` (`campaign_id`,`returned`) WHERE returned IS NOT NULL;

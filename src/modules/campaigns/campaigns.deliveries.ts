@@ -6,6 +6,7 @@
 // ROWS_PER_TRANSACTION recipients (bench/FINDINGS.md: the mixed soak).
 import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { immediate, rawPlaceholder, type Db, type DbOrTx } from '../../db/client.js';
+import { fastRows } from '../../db/rows.js';
 import { campaigns, deliveries, type Campaign, type DeliveryReturn, type Subscriber } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import { hasStopped } from '../../lib/processes.js';
@@ -63,7 +64,6 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
     .from(deliveries)
     .where(and(eq(deliveries.campaignId, sql.placeholder('campaignId')), eq(deliveries.status, 'pending')))
     .prepare();
-  // The campaign's messages in the outbox, counted there by status.
   // The campaign's messages in the outbox: each outbox row asks whether it is one (deliveries_outbox).
   const outboxCounts = outbox.unfinishedCounter((outboxId) =>
     db
@@ -80,12 +80,14 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
     .prepare();
 
   // Whose message an outbox row is, and the campaign's audience, for the last check before it leaves.
-  const deliveryOfMessage = db
-    .select({ subscriberId: deliveries.subscriberId, clusterId: campaigns.clusterId, topic: campaigns.topic })
-    .from(deliveries)
-    .innerJoin(campaigns, eq(campaigns.id, deliveries.campaignId))
-    .where(eq(deliveries.outboxId, sql.placeholder('outboxId')))
-    .prepare();
+  const deliveryOfMessage = fastRows(
+    db
+      .select({ subscriberId: deliveries.subscriberId, clusterId: campaigns.clusterId, topic: campaigns.topic })
+      .from(deliveries)
+      .innerJoin(campaigns, eq(campaigns.id, deliveries.campaignId))
+      .where(eq(deliveries.outboxId, sql.placeholder('outboxId')))
+      .prepare(),
+  );
 
   /** Why this person must not get the campaign now (erased, unsubscribed, left the topic, suppressed), or null. */
   function reasonToSkip(tx: DbOrTx, campaign: Pick<Campaign, 'clusterId' | 'topic'>, subscriber: Subscriber | undefined): string | null {

@@ -137,16 +137,19 @@ export type ClusterStamp = Pick<Cluster, 'id' | 'slug' | 'huddlesVersion'>;
 export function createClustersService({ db, clock, audit, secretKey }: { db: Db; clock: Clock; audit: AuditService; secretKey: string }) {
   // What the mail worker asks before each message: the cluster's DKIM key (decrypted once per key), and
   // whether it sends as itself, in one read.
-  const dkimById = db
-    .select({
-      domainName: clusters.dkimDomain,
-      keySelector: clusters.dkimSelector,
-      sealed: clusters.dkimKey,
-      senderAddress: clusters.senderAddress,
-    })
-    .from(clusters)
-    .where(eq(clusters.id, sql.placeholder('id')))
-    .prepare();
+  // Asked for every message that leaves (signing) and every one queued (sender): hot reads (src/db/rows.ts).
+  const dkimById = fastRows(
+    db
+      .select({
+        domainName: clusters.dkimDomain,
+        keySelector: clusters.dkimSelector,
+        sealed: clusters.dkimKey,
+        senderAddress: clusters.senderAddress,
+      })
+      .from(clusters)
+      .where(eq(clusters.id, sql.placeholder('id')))
+      .prepare(),
+  );
   const opened = new Map<string, string | null>();
 
   /**
@@ -175,11 +178,13 @@ export function createClustersService({ db, clock, audit, secretKey }: { db: Db;
     .where(eq(clusters.slug, sql.placeholder('slug')))
     .prepare();
   // What the outbox asks of every message a cluster sends: only the sender's columns (no JSON to parse).
-  const senderById = db
-    .select({ name: clusters.name, senderName: clusters.senderName, senderAddress: clusters.senderAddress, replyTo: clusters.replyTo })
-    .from(clusters)
-    .where(eq(clusters.id, sql.placeholder('id')))
-    .prepare();
+  const senderById = fastRows(
+    db
+      .select({ name: clusters.name, senderName: clusters.senderName, senderAddress: clusters.senderAddress, replyTo: clusters.replyTo })
+      .from(clusters)
+      .where(eq(clusters.id, sql.placeholder('id')))
+      .prepare(),
+  );
   const byId = fastRows(
     db
       .select()

@@ -126,7 +126,7 @@ export function createSubscribersService(deps: {
     return reasonNotToMail(db, subscriber, row.clusterId, 'huddle-invites');
   });
 
-  // A newsletter reads each recipient twice as it is queued and once as its copy leaves: hot reads (src/db/rows.ts).
+  // A newsletter reads each recipient as its copy leaves (the last consent check): a hot read (src/db/rows.ts).
   const byIdStatement = fastRows(
     db
       .select()
@@ -134,7 +134,8 @@ export function createSubscribersService(deps: {
       .where(eq(subscribers.id, sql.placeholder('id')))
       .prepare(),
   );
-  // Any number of ids as one JSON array: one statement prepared once, where an IN list is built and prepared per call.
+  // And twice as it is queued, twenty at a time: any number of ids as one JSON array, so one statement is
+  // prepared once where an IN list was built and prepared per call.
   const byIdsStatement = fastRows(
     db
       .select()

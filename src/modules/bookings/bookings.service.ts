@@ -5,6 +5,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { bookings, slots, type Booking, type Cluster, type Huddle, type Slot } from '../../db/schema.js';
 import { problem } from '../../errors.js';
+import { chunks } from '../../lib/chunks.js';
 import type { Clock } from '../../lib/clock.js';
 import { hook } from '../../lib/hooks.js';
 import type { MemberPrincipal, OrganiserPrincipal } from '../../shared/principals.js';
@@ -205,11 +206,11 @@ export function createBookingsService(deps: {
     /** The organisations (their keys) with a confirmed pitch at any of these huddles. */
     pitchingOrganisations(huddleIds: string[]): Set<string> {
       const keys = new Set<string>();
-      for (let i = 0; i < huddleIds.length; i += 500) {
+      for (const piece of chunks(huddleIds)) {
         for (const row of db
           .selectDistinct({ key: bookings.organisationKey })
           .from(bookings)
-          .where(and(inArray(bookings.huddleId, huddleIds.slice(i, i + 500)), eq(bookings.status, 'confirmed')))
+          .where(and(inArray(bookings.huddleId, piece), eq(bookings.status, 'confirmed')))
           .all())
           keys.add(row.key);
       }

@@ -8,6 +8,7 @@ import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { immediate, rawPlaceholder, type Db, type DbOrTx } from '../../db/client.js';
 import { fastRows } from '../../db/rows.js';
 import { campaigns, deliveries, type Campaign, type DeliveryReturn, type Subscriber } from '../../db/schema.js';
+import { chunks } from '../../lib/chunks.js';
 import { newId } from '../../lib/ids.js';
 import { hasStopped } from '../../lib/processes.js';
 import type { Site } from '../../shared/site.js';
@@ -305,11 +306,8 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
             .where(and(eq(deliveries.campaignId, campaignId), eq(deliveries.status, 'enqueued'))),
         );
         // The ledger first: deleting the outbox rows would clear their ids from it.
-        for (let from = 0; from < ids.length; from += 500)
-          tx.update(deliveries)
-            .set({ status: 'pending', outboxId: null })
-            .where(inArray(deliveries.outboxId, ids.slice(from, from + 500)))
-            .run();
+        for (const piece of chunks(ids))
+          tx.update(deliveries).set({ status: 'pending', outboxId: null }).where(inArray(deliveries.outboxId, piece)).run();
         outbox.withdraw(tx, ids);
         return ids.length;
       });

@@ -6,6 +6,7 @@ import { and, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { immediate, type Db } from '../../db/client.js';
 import { campaigns, type Campaign, type CampaignStatus, type Cluster, type Topic } from '../../db/schema.js';
 import { isAppError, problem } from '../../errors.js';
+import { chunks } from '../../lib/chunks.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { hasStopped, thisProcess } from '../../lib/processes.js';
@@ -396,9 +397,7 @@ export function createCampaignsService(deps: {
       const draft = db.select().from(campaigns).where(eq(campaigns.id, campaignId)).get();
       const recipients =
         draft?.status === 'draft' ? deps.subscribers.recipients(db, draft.clusterId, draft.topic, draft.theme ?? undefined) : [];
-      const slices: (typeof recipients)[] = [];
-      for (let from = 0; from < recipients.length; from += DELIVERIES_PER_TRANSACTION)
-        slices.push(recipients.slice(from, from + DELIVERIES_PER_TRANSACTION));
+      const slices = [...chunks(recipients, DELIVERIES_PER_TRANSACTION)];
       const lastSlice = slices.pop() ?? [];
       for (const slice of slices) immediate(db, (tx) => ledger.add(tx, campaignId, slice, clock.now()));
       return immediate(db, (tx) => {

@@ -1,5 +1,6 @@
 // The outbox, the one road every email takes: rows written in the caller's transaction, leased out to the mail worker.
 import { and, asc, eq, exists, getTableColumns, inArray, sql, type SQLWrapper } from 'drizzle-orm';
+import { chunks } from '../../lib/chunks.js';
 import type { DkimKey } from '../../lib/dkim.js';
 import { rawPlaceholder, immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { fastRows } from '../../db/rows.js';
@@ -439,9 +440,9 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
      * the caller's transaction. A message already claimed is on its way and stays.
      */
     withdraw(tx: DbOrTx, ids: readonly string[]): void {
-      for (let from = 0; from < ids.length; from += 500)
+      for (const piece of chunks(ids))
         tx.delete(outbox)
-          .where(and(inArray(outbox.id, ids.slice(from, from + 500)), eq(outbox.status, 'queued')))
+          .where(and(inArray(outbox.id, piece), eq(outbox.status, 'queued')))
           .run();
     },
 

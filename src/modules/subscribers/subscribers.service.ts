@@ -5,6 +5,7 @@ import { forgetOldPages, immediate, type Db, type DbOrTx } from '../../db/client
 import { fastRows } from '../../db/rows.js';
 import { subscribers, TOPICS, type Cluster, type Subscriber, type SubscriberStatus, type Topic } from '../../db/schema.js';
 import { problem } from '../../errors.js';
+import { chunks } from '../../lib/chunks.js';
 import type { Clock } from '../../lib/clock.js';
 import { hook } from '../../lib/hooks.js';
 import type { TimedJob } from '../../lib/jobs.js';
@@ -302,17 +303,11 @@ export function createSubscribersService(deps: {
     /** How many of these subscribers have unsubscribed since `since` (a campaign's figures: who left after it went out). */
     unsubscribedSince(ids: string[], since: Date): number {
       let count = 0;
-      for (let i = 0; i < ids.length; i += 500) {
+      for (const piece of chunks(ids)) {
         const row = db
           .select({ n: sql<number>`count(*)` })
           .from(subscribers)
-          .where(
-            and(
-              inArray(subscribers.id, ids.slice(i, i + 500)),
-              eq(subscribers.status, 'unsubscribed'),
-              gte(subscribers.unsubscribedAt, since),
-            ),
-          )
+          .where(and(inArray(subscribers.id, piece), eq(subscribers.status, 'unsubscribed'), gte(subscribers.unsubscribedAt, since)))
           .get();
         count += row?.n ?? 0;
       }

@@ -4,6 +4,7 @@ import { immediate, type Db, type DbOrTx } from '../../db/client.js';
 import { fastRows } from '../../db/rows.js';
 import { members, memberTokens, type Member, type MemberStatus, type OrganisationType } from '../../db/schema.js';
 import { isAppError, problem } from '../../errors.js';
+import { chunks } from '../../lib/chunks.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { decodeCursor, pageOf, type Page } from '../../lib/pagination.js';
@@ -204,7 +205,7 @@ export function createMembersService(deps: {
     async importRows(cluster: Cluster, parsed: { rows: CsvRow[]; rejected: CsvRejection[] }, actor: Actor, options: { dryRun: boolean }) {
       const rejected: CsvRejection[] = [...parsed.rejected];
       const known = new Set<string>();
-      for (const batch of batches(parsed.rows, IMPORT_BATCH)) {
+      for (const batch of chunks(parsed.rows, IMPORT_BATCH)) {
         const emails = batch.map((row) => row.member.email);
         for (const row of db
           .select({ email: members.email })
@@ -220,7 +221,7 @@ export function createMembersService(deps: {
       });
       let imported = options.dryRun ? fresh.length : 0;
       if (!options.dryRun) {
-        for (const batch of batches(fresh, IMPORT_BATCH)) {
+        for (const batch of chunks(fresh, IMPORT_BATCH)) {
           immediate(db, (tx) => {
             for (const row of batch) {
               try {
@@ -342,9 +343,3 @@ export function createMembersService(deps: {
 
 /** Rows a members import writes in one transaction (and reads back in one query). */
 const IMPORT_BATCH = 250;
-
-function batches<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}

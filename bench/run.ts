@@ -18,7 +18,7 @@ import { bookingScenario, sameWorkAndHooksBookingScenario, sameWorkBookingScenar
 import { bigFeedsScenario, feedAfterEditScenario } from './scenarios/feeds.js';
 import { newsletterScenario } from './scenarios/newsletter.js';
 import { startupScenario } from './scenarios/startup.js';
-import { serverSoakScenario, soakScenario } from './scenarios/soak.js';
+import { handoverSoakScenario, serverSoakScenario, soakScenario } from './scenarios/soak.js';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -36,6 +36,7 @@ const scenarios: Scenario[] = [
   newsletterScenario,
   soakScenario,
   serverSoakScenario,
+  handoverSoakScenario,
   startupScenario,
 ];
 

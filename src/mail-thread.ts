@@ -14,7 +14,7 @@ import type { Config } from './config.js';
 import { closeDatabase, openDatabase, shareWriteGate, type Sqlite } from './db/client.js';
 import { newWriteGateMemory, resetGate } from './db/write-gate.js';
 import { systemClock } from './lib/clock.js';
-import { runJobs } from './lib/jobs.js';
+import { jobInterval, runJobs } from './lib/jobs.js';
 import { loggerOptions } from './lib/logging.js';
 import { SILENT_LOGGER, type MailLogger } from './modules/outbox/outbox.worker.js';
 import { createServices, type Services } from './services.js';
@@ -172,7 +172,8 @@ function runThread(data: ThreadData): void {
   const services = createServices({ db: database.db, clock: systemClock, config, mail: { logger } });
   const worker = services.mail.worker({ logger });
   worker.start();
-  const jobs = config.jobs ? setInterval(() => runJobs([services.scheduler.job], logger), config.jobIntervalMs) : undefined;
+  const { job } = services.scheduler;
+  const jobs = config.jobs ? setInterval(() => runJobs([job], logger), jobInterval(job, config.jobIntervalMs)) : undefined;
 
   port.on('message', (message: ToThread) => {
     if (message.type === 'nudge') worker.nudge();

@@ -139,6 +139,7 @@ export function createServices(deps: ServicesDeps) {
     newWorker: () => mail.worker({ pollIntervalMs: 500 }),
     concurrency: config.mailConcurrency,
     logger: deps.mail?.logger ?? SILENT_LOGGER,
+    now: () => clock.now(),
   });
 
   /** The timed jobs every module declares, in the order the server runs them. */

@@ -40,6 +40,7 @@ const OWNERS: Record<string, string> = {
   suppressions: 'subscribers',
   consentEvents: 'subscribers',
   campaigns: 'campaigns',
+  campaignSenders: 'campaigns',
   deliveries: 'campaigns',
   bounces: 'bounces',
 };

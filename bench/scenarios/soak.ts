@@ -1,7 +1,8 @@
 // A mixed soak: feed polls, huddle reads, sign-ups and bookings at steady rates, all at once, while a signed
 // newsletter to 10,000 goes out: from the CLI in a second process (whose mail worker also delivers the
 // confirmations the API queued meanwhile), or from the server itself (a campaign scheduled over the API and
-// sent by the server's scheduler and mail worker, on the same core as the API). The sink counts the newsletter
+// sent by the server's scheduler and mail worker, on the same core as the API), or from the CLI handing it to
+// the running server (as it does whenever a server with its scheduler runs on the database). The sink counts the newsletter
 // by its subject. Each route's p99 is compared with its p99 in the same mix, at the same rates and for as long,
 // with no newsletter sending (before and after it: the lower); the notes say how often the server's writes
 // waited for the write lock meanwhile (/metrics). Gates: no 5xx, the newsletter reaches everyone once, every
@@ -123,11 +124,27 @@ interface Sending {
   done: Promise<'ok' | string>;
 }
 
-/** `cli`: `newsletter send` in a process of its own (on the other core); `server`: a campaign scheduled over the API. */
-function soak(from: 'cli' | 'server'): Scenario {
-  const fromServer = from === 'server';
+/**
+ * `cli`: `newsletter send` in a process of its own (on the other core), sending itself: the server runs no
+ * scheduler (TIMED_JOBS off) to hand it to. `server`: a campaign scheduled over the API. `handover`:
+ * `newsletter send` with the server running as `npm start` does (scheduler and mail worker on): the
+ * command line hands the campaign to the server and follows it.
+ */
+const SOAK_NAMES = {
+  cli: 'mixed soak with a newsletter sending in a second process',
+  server: 'mixed soak with a newsletter sending from the server',
+  handover: 'mixed soak with a newsletter sent by the CLI through the server',
+} as const;
+const SOAK_HOW = {
+  cli: 'from the CLI in a second process (the server ran no scheduler to hand it to)',
+  server: 'scheduled over the API and sent by the server itself',
+  handover: 'from the CLI, which handed it to the running server and followed it',
+} as const;
+
+function soak(from: keyof typeof SOAK_NAMES): Scenario {
+  const serverSends = from !== 'cli';
   return {
-    name: fromServer ? 'mixed soak with a newsletter sending from the server' : 'mixed soak with a newsletter sending in a second process',
+    name: SOAK_NAMES[from],
     run: async (): Promise<Outcome> => {
       const seconds = short ? 5 : 60;
       const readers = short ? 1000 : 10_000;
@@ -143,7 +160,7 @@ function soak(from: 'cli' | 'server'): Scenario {
         const warmPool = short ? 4 : 30;
         app = await start('bench/servers/app.ts', {
           BENCH_SEED: `huddles:500,bookings:${warmPool + 3 * perPhase},subscribers:${readers},dkim:1`,
-          ...(fromServer ? { BENCH_SEND_TO: String(sink.info.smtpUrl) } : {}),
+          ...(serverSends ? { BENCH_SEND_TO: String(sink.info.smtpUrl) } : {}),
         });
         const slotted = app.info.slotted as string[];
         const [warmHuddles, beforeHuddles, duringHuddles, afterHuddles] = [
@@ -169,7 +186,7 @@ function soak(from: 'cli' | 'server'): Scenario {
         const rate = Math.ceil(readers / seconds);
         // The newsletter goes at a steady rate for the whole of the middle phase.
         const waitedBefore = await lockWaits(app);
-        const sending = fromServer ? await sendFromServer(app, rate) : sendFromCli(app, sink, rate);
+        const sending = from === 'server' ? await sendFromServer(app, rate) : sendFromCli(app, sink, rate, from === 'handover');
         const mixed = await drive(app, routes, seconds, duringHuddles);
         const code = await Promise.race([sending.done, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 120_000))]);
         const waitedAfter = await lockWaits(app);
@@ -208,7 +225,7 @@ function soak(from: 'cli' | 'server'): Scenario {
           gate: 'held',
           notes:
             `${seconds} s at ${routes.map((route) => `${route.rate}/s ${route.name}`).join(', ')}; newsletter to ${readers} at ` +
-            `${rate}/s, DKIM-signed, ${fromServer ? 'scheduled over the API and sent by the server itself' : 'from the CLI in a second process'}, each got one copy; ratio is the worst route's p99 with the newsletter ÷ without it (the same mix for ` +
+            `${rate}/s, DKIM-signed, ${SOAK_HOW[from]}, each got one copy; ratio is the worst route's p99 with the newsletter ÷ without it (the same mix for ` +
             `${seconds} s before and after it, the lower); bookings made in each phase: ${apiAlone.booked}, ${mixed.booked} and ` +
             `${after.booked} of ${apiAlone.bookings}, ${mixed.bookings} and ${after.bookings} (each phase books into huddles of its own); ` +
             `the server's transactions waited for the write lock ${waited.count} times while it sent (${round2(waited.ms)} ms in all, ` +
@@ -236,8 +253,8 @@ async function lockWaits(app: Server): Promise<{ count: number; seconds: number;
   };
 }
 
-/** `newsletter send` in a second process, on the other core. */
-function sendFromCli(app: Server, sink: Server, rate: number): Sending {
+/** `newsletter send` in a second process, on the other core; `handedOver`: it must say the server sends it (and only follow it). */
+function sendFromCli(app: Server, sink: Server, rate: number, handedOver: boolean): Sending {
   const body = join(mkdtempSync(join(tmpdir(), 'convene-bench-')), 'soak.md');
   writeFileSync(body, '# Soak\n\nNews from the cluster.\n');
   const cli = spawnScript(
@@ -251,7 +268,12 @@ function sendFromCli(app: Server, sink: Server, rate: number): Sending {
   cli.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return {
     done: new Promise((resolve) =>
-      cli.once('exit', (code) => resolve(code === 0 ? 'ok' : `the newsletter CLI exited with ${code}: ${output.slice(-300)}`)),
+      cli.once('exit', (code) => {
+        if (code !== 0) resolve(`the newsletter CLI exited with ${code}: ${output.slice(-300)}`);
+        else if (/the server \(.+\) sends it/.test(output) !== handedOver)
+          resolve(`the CLI ${handedOver ? 'did not hand' : 'handed'} the campaign to the server: ${output.slice(0, 300)}`);
+        else resolve('ok');
+      }),
     ),
   };
 }
@@ -285,3 +307,4 @@ async function sendFromServer(app: Server, rate: number): Promise<Sending> {
 
 export const soakScenario = soak('cli');
 export const serverSoakScenario = soak('server');
+export const handoverSoakScenario = soak('handover');

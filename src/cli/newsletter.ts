@@ -1,13 +1,12 @@
 // convene newsletter send|digest|resume|status|list: the organiser's newsletter script.
 import { createInterface } from 'node:readline/promises';
-import { SingleBar } from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Database_ } from '../db/client.js';
 import { TOPICS, type Cluster, type Topic } from '../db/schema.js';
 import { thisProcess } from '../lib/processes.js';
 import { parseMailbox } from '../lib/text.js';
 import { outboxWaiting, sendCampaign } from '../modules/campaigns/campaigns.sender.js';
-import type { Campaign, CampaignDraft, CampaignProgress, CampaignStats } from '../modules/campaigns/campaigns.service.js';
+import type { Campaign, CampaignDraft, CampaignStats } from '../modules/campaigns/campaigns.service.js';
 import { DEFAULT_RATE, MAX_RATE, SENDER_LEASE_MS } from '../modules/campaigns/campaigns.service.js';
 import type { Services } from '../services.js';
 import { writeFileSync } from 'node:fs';
@@ -18,6 +17,7 @@ import { placeText, whenText } from '../shared/huddle-text.js';
 import { CliFailure } from './db.js';
 import { cliActor, output, withServices, type CliContext } from './context.js';
 import { readTextFile } from './files.js';
+import { followOnServer, progressDisplay, statsLine, stopOnSignal } from './follow.js';
 
 function parseRate(value: string): number {
   const rate = Number(value);
@@ -31,16 +31,6 @@ function parseTopic(value: string): Topic {
   return value as Topic;
 }
 
-function statsLine(stats: CampaignProgress): string {
-  return (
-    `${stats.sent} sent, ${stats.queued} queued, ${stats.pending} waiting, ${stats.failed} failed, ${stats.skipped} skipped of ` +
-    `${stats.recipients}` +
-    (stats.bounced + stats.softBounced + stats.complained > 0
-      ? `; since sent: ${stats.bounced} bounced, ${stats.softBounced} soft-bounced, ${stats.complained} complained`
-      : '')
-  );
-}
-
 async function confirm(context: CliContext, question: string): Promise<boolean> {
   if (!context.io.isTTY || !process.stdin.isTTY) throw new CliFailure('not a terminal, so nobody can confirm: add --yes to send');
   const prompt = createInterface({ input: process.stdin, output: process.stdout });
@@ -51,30 +41,16 @@ async function confirm(context: CliContext, question: string): Promise<boolean> 
   }
 }
 
-/** Runs the sending loop for a started campaign with a progress bar (terminal) or lines (otherwise). */
+/** Runs the sending loop for a started campaign in this process, with a progress bar (terminal) or lines (otherwise). */
 async function run(context: CliContext, services: Services, campaign: Campaign, json: boolean) {
   const cluster = services.clusters.getById(campaign.clusterId);
   const rendered = services.campaigns.render(campaign, cluster);
   const worker = services.mail.worker({ pollIntervalMs: 500 });
   const stop = new AbortController();
-  const onSignal = () => {
-    if (stop.signal.aborted) process.exit(130);
-    context.io.stderr('\nstopping: finishing the messages being sent (Ctrl-C again to quit at once)\n');
-    stop.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const bar =
-    context.io.isTTY && !json
-      ? new SingleBar({
-          format: 'sending {bar} {value}/{total} | {failed} failed, {skipped} skipped | ETA {eta_formatted}',
-          hideCursor: true,
-        })
-      : undefined;
-  let lastLine = 0;
+  const release = stopOnSignal(context, stop, 'finishing the messages being sent');
+  const display = progressDisplay(context, json, services.campaigns.progress(campaign.id).recipients);
   try {
-    bar?.start(services.campaigns.progress(campaign.id).recipients, 0, { failed: 0, skipped: 0 });
-    const result = await sendCampaign({
+    return await sendCampaign({
       campaigns: services.campaigns,
       campaign,
       rendered,
@@ -83,20 +59,11 @@ async function run(context: CliContext, services: Services, campaign: Campaign, 
       signal: stop.signal,
       outboxBacklog: () => outboxWaiting(services.outbox),
       concurrency: services.config.mailConcurrency,
-      onProgress: (stats) => {
-        if (bar) bar.update(stats.sent + stats.failed + stats.skipped, { failed: stats.failed, skipped: stats.skipped });
-        else if (!json && Date.now() - lastLine >= 2000) {
-          lastLine = Date.now();
-          context.io.stdout(`${statsLine(stats)}\n`);
-        }
-      },
+      onProgress: (stats) => display.update(stats),
     });
-    bar?.stop();
-    return result;
   } finally {
-    bar?.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    display.stop();
+    release();
   }
 }
 
@@ -134,6 +101,7 @@ interface SendOptions {
   dryRun?: boolean;
   rate: number;
   yes?: boolean;
+  here?: boolean;
 }
 
 /** What `newsletter send` has worked out before it does one of its three things. */
@@ -243,6 +211,13 @@ async function sendToAll({ context, services, cluster, options, preview, checks,
     ]);
     return;
   }
+  const server = options.here ? undefined : services.campaigns.senders.live();
+  if (server) {
+    services.campaigns.sendNow(cluster, campaign.id, cliActor());
+    if (!json) context.io.stdout(`Campaign ${campaign.id}: the server (${server}) sends it to ${subscribersText(preview.recipients)}.\n`);
+    report(context, json, campaign, await followOnServer(context, services, campaign.id, server, json));
+    return;
+  }
   services.campaigns.start(campaign.id, cliActor());
   if (!json) context.io.stdout(`Campaign ${campaign.id}: sending to ${subscribersText(preview.recipients)}.\n`);
   report(context, json, campaign, await run(context, services, services.campaigns.get(campaign.id), json));
@@ -265,6 +240,7 @@ export function newsletterCommands(program: Command, context: CliContext): void 
     .option('--rate <per-second>', 'messages per second', parseRate, DEFAULT_RATE)
     .option('--yes', 'do not ask for confirmation: send even when a sending check found a problem')
     .option('--at <time>', "don't send now: the server sends it at this local time in the cluster's zone (2026-12-01T09:00)")
+    .option('--here', 'send from this process even when a server is running (which would otherwise send it)')
     .action(async (options: SendOptions, command: Command) => {
       const json = jsonOf(command);
       const body = readTextFile(options.body);
@@ -332,7 +308,8 @@ export function newsletterCommands(program: Command, context: CliContext): void 
     .command('resume')
     .description('Carry on sending a campaign that was stopped or interrupted; nobody is mailed twice')
     .argument('<campaignId>', 'the campaign')
-    .action(async (campaignId: string, _options: unknown, command: Command) => {
+    .option('--here', 'send from this process even when a server is running (which would otherwise carry on with it)')
+    .action(async (campaignId: string, options: { here?: boolean }, command: Command) => {
       const json = jsonOf(command);
       await withServices(context, async (services) => {
         const campaign = services.campaigns.get(campaignId);
@@ -353,6 +330,13 @@ export function newsletterCommands(program: Command, context: CliContext): void 
               `running (another send or resume, or the server); ` +
               'they are left to it, or to their lease if it has stopped (up to 5 minutes).\n',
           );
+        }
+        const server = options.here ? undefined : services.campaigns.senders.live();
+        if (server) {
+          services.campaigns.resumeOnServer(campaign.id, cliActor());
+          if (!json) context.io.stdout(`Campaign ${campaign.id}: the server (${server}) carries on with it.\n`);
+          report(context, json, campaign, await followOnServer(context, services, campaign.id, server, json));
+          return;
         }
         services.campaigns.start(campaign.id, cliActor());
         report(context, json, campaign, await run(context, services, services.campaigns.get(campaign.id), json));

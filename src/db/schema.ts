@@ -713,6 +713,18 @@ export const campaigns = sqliteTable(
   ],
 );
 
+/**
+ * The processes that send scheduled campaigns now (a server with its scheduler on), each saying every
+ * few seconds that it still does: `newsletter send` hands its campaign to one of them rather than
+ * sending it from a second process, whose writes would make the server's requests wait for the lock.
+ */
+export const campaignSenders = sqliteTable('campaign_senders', {
+  /** host:pid */
+  process: text('process').primaryKey(),
+  startedAt: integer('started_at', { mode: 'timestamp_ms' }).notNull(),
+  heartbeatAt: integer('heartbeat_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
 export type DeliveryStatus = 'pending' | 'enqueued' | 'skipped';
 export type DeliveryReturn = 'bounced' | 'soft-bounced' | 'complained';
 

@@ -5,6 +5,8 @@
 export interface TimedJob {
   /** Names the job in logs. */
   name: string;
+  /** Runs this often instead, when shorter than TIMED_JOB_INTERVAL_MS (a job whose work should not wait half a minute). */
+  everyMs?: number;
   /**
    * Does the work that is due now (by the service's clock) and returns how many things it handled.
    * It must be idempotent: a second server, or a run after a crash, repeats it without harm.
@@ -28,4 +30,9 @@ export function runJobs(jobs: readonly TimedJob[], log: JobsLog): void {
       log.error({ err: error, job: job.name }, 'job failed; it runs again next time');
     }
   }
+}
+
+/** How often a job runs, given TIMED_JOB_INTERVAL_MS. */
+export function jobInterval(job: TimedJob, intervalMs: number): number {
+  return Math.min(job.everyMs ?? intervalMs, intervalMs);
 }

@@ -1,7 +1,7 @@
 // Runs the modules' timed jobs inside the server: each every `intervalMs` (one at a time, in order),
 // stopping with the server. Jobs are idempotent, so a second server running them too only repeats a query.
 import fp from 'fastify-plugin';
-import { runJobs, type TimedJob } from '../lib/jobs.js';
+import { jobInterval, runJobs, type TimedJob } from '../lib/jobs.js';
 
 export interface JobsPluginOptions {
   jobs: TimedJob[];
@@ -13,14 +13,19 @@ export interface JobsPluginOptions {
 export default fp<JobsPluginOptions>(
   async (app, { jobs, enabled, intervalMs }) => {
     if (!enabled) return;
-    let timer: NodeJS.Timeout | undefined;
-    // Every job is synchronous, so one tick always ends before the next can start.
-    const tick = () => runJobs(jobs, app.log);
+    const timers: NodeJS.Timeout[] = [];
+    // Jobs that run as often go in one tick; every job is synchronous, so a tick ends before the next starts.
+    const byInterval = new Map<number, TimedJob[]>();
+    for (const job of jobs) {
+      const every = jobInterval(job, intervalMs);
+      byInterval.set(every, [...(byInterval.get(every) ?? []), job]);
+    }
     app.addHook('onReady', async () => {
-      timer = setInterval(tick, intervalMs);
-      timer.unref();
+      for (const [every, group] of byInterval) timers.push(setInterval(() => runJobs(group, app.log), every).unref());
     });
-    app.addHook('onClose', async () => clearInterval(timer));
+    app.addHook('onClose', async () => {
+      for (const timer of timers) clearInterval(timer);
+    });
   },
   { name: 'jobs' },
 );

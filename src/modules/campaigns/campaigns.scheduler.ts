@@ -3,15 +3,21 @@
 // checks before each copy leaves). A pause from the API or the command line stops it within a tick;
 // `newsletter resume` carries on. A server that shuts down mid-send leaves the campaign marked sending,
 // so once that server is gone it shows as interrupted and the next server's job takes it over.
+//
+// The job runs every second or so (not every TIMED_JOB_INTERVAL_MS): a campaign sent now from the
+// console, or handed over by `newsletter send`, starts at once. Each run is a read of the few scheduled
+// campaigns; every HEARTBEAT_MS it also says this process is a live sender (campaigns.senders.ts).
 import type { TimedJob } from '../../lib/jobs.js';
 import type { Actor } from '../audit/audit.service.js';
 import type { Outbox } from '../outbox/outbox.service.js';
 import type { MailLogger, MailWorker } from '../outbox/outbox.worker.js';
 import type { Cluster } from '../../db/schema.js';
 import { HAND_OVER_PIECE, outboxWaiting, sendCampaign } from './campaigns.sender.js';
-import type { CampaignsService } from './campaigns.service.js';
+import { HEARTBEAT_MS, type CampaignsService } from './campaigns.service.js';
 
 const SCHEDULER: Actor = { type: 'system', label: 'scheduled send' };
+/** How often the job looks for campaigns due now, at most (TIMED_JOB_INTERVAL_MS when that is shorter). */
+export const SCHEDULER_POLL_MS = 1_000;
 
 export function createCampaignScheduler(deps: {
   campaigns: CampaignsService;
@@ -21,9 +27,12 @@ export function createCampaignScheduler(deps: {
   newWorker: () => MailWorker;
   concurrency: number;
   logger: MailLogger;
+  now: () => Date;
 }) {
   const { campaigns, logger } = deps;
   const running = new Map<string, { stop: AbortController; done: Promise<void> }>();
+  /** When this process last said it is a live sender (0: never, or withdrawn). */
+  let announcedAt = 0;
 
   function launch(campaignId: string): void {
     const campaign = campaigns.get(campaignId);
@@ -48,7 +57,13 @@ export function createCampaignScheduler(deps: {
 
   const job: TimedJob = {
     name: 'scheduled-campaigns',
+    everyMs: SCHEDULER_POLL_MS,
     run() {
+      const now = deps.now().getTime();
+      if (now - announcedAt >= HEARTBEAT_MS) {
+        campaigns.senders.announce();
+        announcedAt = now;
+      }
       const { due, interrupted } = campaigns.dueForScheduler();
       let started = 0;
       for (const campaign of due) {
@@ -73,6 +88,14 @@ export function createCampaignScheduler(deps: {
     sending: () => [...running.keys()],
     /** Stops every send (left marked sending, for the next server to take over) and waits for them. */
     async stop(): Promise<void> {
+      if (announcedAt > 0) {
+        announcedAt = 0;
+        try {
+          campaigns.senders.withdraw();
+        } catch (err) {
+          logger.error({ err }, 'could not withdraw this sender; it counts as gone once its process has exited');
+        }
+      }
       for (const { stop } of running.values()) stop.abort();
       await Promise.all([...running.values()].map(({ done }) => done));
     },

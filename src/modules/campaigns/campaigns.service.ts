@@ -2,7 +2,7 @@
 // subscriber, ever), then handed to the outbox in batches. Each batch re-checks every recipient and
 // writes the outbox rows and the ledger in one transaction, so a crash at any point loses nothing and
 // a resume mails nobody twice (except messages that were in flight at the crash).
-import { and, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import { immediate, type Db } from '../../db/client.js';
 import { campaigns, type Campaign, type CampaignStatus, type Cluster, type Topic } from '../../db/schema.js';
 import { isAppError, problem } from '../../errors.js';
@@ -16,6 +16,7 @@ import type { Outbox } from '../outbox/outbox.service.js';
 import type { SubscribersService } from '../subscribers/subscribers.service.js';
 import { resolveTime } from '../huddles/huddles.time.js';
 import { createDeliveries } from './campaigns.deliveries.js';
+import { createSenders } from './campaigns.senders.js';
 import { renderCampaign, type RenderedCampaign } from './campaigns.render.js';
 
 export type { Campaign };
@@ -77,6 +78,14 @@ export function createCampaignsService(deps: {
     return campaign;
   }
 
+  /** The campaign's sender and last heartbeat are still the ones `seen` had. */
+  function sameSenderAs(seen: Campaign) {
+    return and(
+      seen.sender === null ? isNull(campaigns.sender) : eq(campaigns.sender, seen.sender),
+      seen.heartbeatAt === null ? isNull(campaigns.heartbeatAt) : eq(campaigns.heartbeatAt, seen.heartbeatAt),
+    );
+  }
+
   function render(campaign: Pick<Campaign, 'subject' | 'bodyMarkdown'>, cluster: Cluster): RenderedCampaign {
     return renderCampaign({
       subject: campaign.subject,
@@ -117,6 +126,8 @@ export function createCampaignsService(deps: {
     find: (id: string): Campaign | undefined => db.select().from(campaigns).where(eq(campaigns.id, id)).get(),
     render,
     scheduleTime,
+    /** The servers sending scheduled campaigns now, which `newsletter send` hands its campaign to. */
+    senders: createSenders({ db, clock, leaseMs: SENDER_LEASE_MS }),
 
     /** Sending, or interrupted: its sender has exited (on this host) or has not been heard of for SENDER_LEASE_MS. */
     state(campaign: Campaign): CampaignState {
@@ -299,6 +310,31 @@ export function createCampaignsService(deps: {
     },
 
     /**
+     * Resumes a paused or interrupted campaign through the server's scheduler (`newsletter resume` while
+     * a server runs): it is marked sending with no sender, which shows as interrupted until a server's
+     * scheduler takes it over (within a second or so) and carries on; nobody is mailed twice.
+     */
+    resumeOnServer(campaignId: string, actor: Actor): Campaign {
+      const campaign = get(campaignId);
+      if (service.state(campaign) === 'sending')
+        throw problem('CAMPAIGN_STARTED', `This campaign is being sent now (by ${campaign.sender ?? 'another process'})`);
+      // Interrupted: only while its sender is still the silent one seen (a process taking it over meanwhile keeps it).
+      const stillInterrupted = and(eq(campaigns.status, 'sending'), sameSenderAs(campaign));
+      return immediate(db, (tx) => {
+        const changed = tx
+          .update(campaigns)
+          .set({ status: 'sending', sender: null, heartbeatAt: null, scheduledAt: campaign.scheduledAt ?? clock.now() })
+          .where(and(eq(campaigns.id, campaignId), or(eq(campaigns.status, 'paused'), stillInterrupted)))
+          .returning()
+          .get();
+        if (!changed)
+          throw problem('CAMPAIGN_NOT_SENDING', `This campaign is ${campaign.status}: only a paused or interrupted one resumes`);
+        audit.record(tx, actor, { clusterId: changed.clusterId, action: 'campaign.resumed', targetType: 'campaign', targetId: changed.id });
+        return changed;
+      });
+    },
+
+    /**
      * One copy to one address (the organiser's own), its subject marked as a test; its unsubscribe and
      * preferences links are a stand-in's, not any subscriber's. Goes through the outbox like any mail.
      */
@@ -343,15 +379,13 @@ export function createCampaignsService(deps: {
      * heartbeat are still the ones `seen` had). Returns whether it did.
      */
     takeOver(seen: Campaign): boolean {
-      const sameSender = seen.sender === null ? isNull(campaigns.sender) : eq(campaigns.sender, seen.sender);
-      const sameBeat = seen.heartbeatAt === null ? isNull(campaigns.heartbeatAt) : eq(campaigns.heartbeatAt, seen.heartbeatAt);
       return immediate(
         db,
         (tx) =>
           tx
             .update(campaigns)
             .set({ sender: thisProcess, heartbeatAt: clock.now() })
-            .where(and(eq(campaigns.id, seen.id), eq(campaigns.status, 'sending'), sameSender, sameBeat))
+            .where(and(eq(campaigns.id, seen.id), eq(campaigns.status, 'sending'), sameSenderAs(seen)))
             .run().changes > 0,
       );
     },

@@ -307,7 +307,7 @@ export const settings = {
     parse: flag(true),
   },
   TIMED_JOB_INTERVAL_MS: {
-    description: 'How often the timed jobs look for due work',
+    description: 'How often the timed jobs look for due work (the newsletter scheduler looks every second, or this often if shorter)',
     example: '30000',
     parse: integer(30_000, 10, 3_600_000),
   },

@@ -7,21 +7,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { manualClock } from '../src/lib/clock.js';
-import { buildTestApp } from './helper.js';
+import { buildTestApp, until } from './helper.js';
 import { consoleCookie } from './fixtures.js';
 import { newsletterSetup } from './helpers/newsletter.js';
 import { axeViolations, launchChromium, screenshot } from './helpers/browser.js';
 import { peerTest } from './helpers/peers.js';
 
 const form = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
-
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 t.test('write, preview, test and send a newsletter from the console; the server sends it once to each reader', async (t) => {
   const world = await newsletterSetup(t);

@@ -71,3 +71,15 @@ export async function buildTestApp(
   await app.ready();
   return { app, database, config, clock, services };
 }
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `check()` holds, looking every 20 ms; throws, naming `what`, after `timeoutMs`. Returns the ms it took. */
+export async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<number> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await pause(20);
+  }
+  return Date.now() - started;
+}

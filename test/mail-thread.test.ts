@@ -8,18 +8,8 @@ import { authenticate } from 'mailauth';
 import { buildApp } from '../src/app.js';
 import { createMailThread } from '../src/mail-thread.js';
 import { SILENT_LOGGER } from '../src/modules/outbox/outbox.worker.js';
+import { until } from './helper.js';
 import { newsletterSetup } from './helpers/newsletter.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-  return Date.now() - started;
-}
 
 t.test(
   'the mail thread sends what requests queue at once, and the scheduled newsletters, signed; the app ends it when it closes',

@@ -4,16 +4,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import t from 'tap';
 import { runCli } from '../src/cli/index.js';
 import { loadConfig } from '../src/config.js';
 import { closeDatabase, migrateDatabase, openDatabase } from '../src/db/client.js';
 import { manualClock, systemClock } from '../src/lib/clock.js';
 import { SENDER_LEASE_MS } from '../src/modules/campaigns/campaigns.service.js';
-import { projectRoot as repoRoot } from '../src/lib/paths.js';
 import { createServices } from '../src/services.js';
-import { newsletterSetup } from './helpers/newsletter.js';
+import { newsletterSetup, sendArgv, spawnConvene } from './helpers/newsletter.js';
 import { createClusterWithOrganiser } from './fixtures.js';
 import { buildTestApp, tempDir, TEST_SECRET } from './helper.js';
 
@@ -28,31 +26,7 @@ t.test('SIGKILL the sending CLI midway, then resume: everyone gets one copy, dup
   const body = world.write('news.md', '# News\n\nHello from the cluster.');
 
   // The first run, as a real process; killed once a quarter of the messages have arrived.
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(repoRoot, 'scripts/convene.ts'),
-      'newsletter',
-      'send',
-      '--cluster',
-      'north-west',
-      '--subject',
-      'News',
-      '--body',
-      body,
-      '--yes',
-      '--rate',
-      '1000',
-      '--json',
-    ],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawnConvene(env, sendArgv('News', body, '--yes', '--rate', '1000', '--json'));
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal === 'SIGKILL' ? -9 : _code)));

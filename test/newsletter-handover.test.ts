@@ -4,23 +4,14 @@
 // hands it back; `--here` still sends from the command line; a server that has gone is not handed anything.
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { buildApp } from '../src/app.js';
-import { projectRoot as repoRoot } from '../src/lib/paths.js';
 import { createMailThread } from '../src/mail-thread.js';
 import { SILENT_LOGGER } from '../src/modules/outbox/outbox.worker.js';
-import { newsletterSetup } from './helpers/newsletter.js';
+import { until } from './helper.js';
+import { newsletterSetup, sendArgv, spawnConvene } from './helpers/newsletter.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** A server on the test's database: the app and its mail thread, whose scheduler announces itself as a sender. */
 async function startServer(t: Test, world: Awaited<ReturnType<typeof newsletterSetup>>) {
@@ -103,21 +94,7 @@ t.test(
     const body = world.write('news.md', '# News\n\nHello.');
 
     // The command line as a real process of its own, as an organiser runs it.
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(repoRoot, 'scripts/convene.ts'),
-        'newsletter',
-        'send',
-        '--cluster',
-        'north-west',
-        '--subject',
-        'Paused',
-      ].concat(['--body', body, '--rate', '20', '--yes']),
-      { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawnConvene(env, sendArgv('Paused', body, '--rate', '20', '--yes'));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));

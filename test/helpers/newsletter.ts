@@ -1,5 +1,6 @@
 // What the newsletter tests share: a cluster in a database file, the services and the command line on
 // one environment, a real SMTP server on 127.0.0.1, and ways to add subscribers and Markdown files.
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Test } from 'tap';
@@ -8,6 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { closeDatabase, migrateDatabase, openDatabase } from '../../src/db/client.js';
 import type { Topic } from '../../src/db/schema.js';
 import { systemClock } from '../../src/lib/clock.js';
+import { projectRoot } from '../../src/lib/paths.js';
 import { newId } from '../../src/lib/ids.js';
 import { createServices } from '../../src/services.js';
 import { tempDir, TEST_SECRET } from '../helper.js';
@@ -70,4 +72,18 @@ export async function newsletterSetup(t: Test, options: { env?: Record<string, s
     return { code, stdout, stderr };
   };
   return { sink, dataDir, env, config, database, services, cluster, subscribe, addReaders, write, run };
+}
+
+/** `convene <argv>` as a process of its own (as an organiser runs it), on `env`; its output piped. */
+export function spawnConvene(env: Record<string, string>, argv: string[]) {
+  return spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'scripts/convene.ts'), ...argv], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** The arguments of `newsletter send` to north-west's readers: this subject and body file, then `more`. */
+export function sendArgv(subject: string, body: string, ...more: string[]): string[] {
+  return ['newsletter', 'send', '--cluster', 'north-west', '--subject', subject, '--body', body, ...more];
 }

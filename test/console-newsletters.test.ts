@@ -117,7 +117,7 @@ t.test('write, preview, test and send a newsletter from the console; the server 
   t.match((await get('')).body, /Winter news \(updated\)<\/a><br\/><span>sent; 3 of 3 sent<\/span>/);
 });
 
-t.test('pausing from the console stops the send within a second; the figures count who left since', async (t) => {
+t.test('pausing from the console stops the send within a second, resuming carries on; the figures count who left since', async (t) => {
   const world = await newsletterSetup(t);
   const { sink, services } = world;
   const clock = manualClock('2026-11-23T09:00:00Z');
@@ -125,7 +125,7 @@ t.test('pausing from the console stops the send within a second; the figures cou
   const { app, database, services: appServices } = await buildTestApp(t, { database: world.database, clock, env });
   const olivia = services.organisers.create('north-west', { email: 'olivia@nw.example', name: 'Olivia' }, { type: 'cli', label: 'test' });
   world.addReaders(40);
-  // A slow one (5 a second), made over the API: the console sends and pauses it.
+  // A slow one (5 a second), made over the API: the console sends, pauses and resumes it.
   const made = await app.inject({
     method: 'POST',
     url: '/v1/clusters/north-west/campaigns',
@@ -157,8 +157,19 @@ t.test('pausing from the console stops the send within a second; the figures cou
   t.ok(afterASecond < 40, `stopped part way (${afterASecond} of 40)`);
   await until('the sender to let go', () => appServices.scheduler.sending().length === 0);
   const shown = (await app.inject({ url: `/console/north-west/newsletters/${id}?done=paused`, headers: { cookie } })).body;
-  t.match(shown, /Paused: nothing more leaves\. Resume with the command line\./);
-  t.match(shown, /To carry on: npm run convene -- newsletter resume /);
+  t.match(shown, /Paused: nothing more leaves\. Resume it here when you are ready\./);
+  t.match(shown, /Or from the command line: npm run convene -- newsletter resume /);
+
+  // Resumed from the console: the server's scheduler takes it up and sends the rest, nobody twice.
+  const resumed = await post('resume');
+  t.equal(resumed.headers.location, `/console/north-west/newsletters/${id}?done=resumed`);
+  t.match((await app.inject({ url: resumed.headers.location!, headers: { cookie } })).body, /Resuming: the server carries on/);
+  t.equal(appServices.jobs.find((j) => j.name === 'scheduled-campaigns')!.run(), 1, 'taken up by the scheduler');
+  await until('the rest to arrive', () => arrived() === 40, 20_000);
+  await until('the sender to finish', () => appServices.scheduler.sending().length === 0);
+  const to = sink.messages.filter((m) => m.parsed.subject === 'Slow news').map((m) => m.envelope.to[0]);
+  t.equal(new Set(to).size, 40, 'each reader once');
+  t.equal((await post('resume')).statusCode, 409, 'a sent campaign does not resume');
 
   // A reader who got it unsubscribes: the figures say so.
   const reader = database.sqlite

@@ -17,19 +17,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function startServer(t: Test, world: Awaited<ReturnType<typeof newsletterSetup>>) {
   const mail = createMailThread({ services: world.services, sqlite: world.database.sqlite, logger: SILENT_LOGGER, log: false });
   const app = await buildApp({ database: world.database, services: world.services, logger: false, mailRunner: mail });
-  let closed = false;
-  t.teardown(async () => {
-    if (!closed) await app.close();
-  });
+  t.teardown(() => app.close());
   await app.ready();
   await mail.ready();
   await until('the server to announce itself', () => world.services.campaigns.senders.live() !== undefined, 5_000);
-  return {
-    async close() {
-      closed = true;
-      await app.close();
-    },
-  };
+  return app;
 }
 
 t.test('newsletter send hands the campaign to the running server and follows it to the end', async (t) => {
@@ -89,7 +81,7 @@ t.test(
   async (t) => {
     const world = await newsletterSetup(t);
     const { sink, database, env, run } = world;
-    await startServer(t, world);
+    const app = await startServer(t, world);
     world.addReaders(200);
     const body = world.write('news.md', '# News\n\nHello.');
 
@@ -120,6 +112,20 @@ t.test(
     t.equal(row().status, 'sent');
     t.equal(copies().length, 200);
     t.equal(new Set(copies().map((m) => m.envelope.to[0])).size, 200, 'each reader exactly once');
+
+    // Over the API, the same resume: refused for a campaign that has been sent.
+    const olivia = world.services.organisers.create(
+      'north-west',
+      { email: 'olivia@nw.example', name: 'Olivia' },
+      { type: 'cli', label: 'test' },
+    );
+    const again = await app.inject({
+      method: 'POST',
+      url: `/v1/campaigns/${id}/resume`,
+      headers: { authorization: `Bearer ${olivia.apiKey}` },
+    });
+    t.equal(again.statusCode, 409);
+    t.equal(again.json().code, 'CAMPAIGN_NOT_SENDING');
   },
 );
 

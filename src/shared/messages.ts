@@ -631,9 +631,11 @@ export const messages = {
     sendNowNote: 'The server starts sending within seconds, at the newsletter’s rate; you can pause it here.',
     sendRequested: 'Sending: the server starts within seconds. Refresh to watch the figures.',
     pause: 'Pause sending',
-    paused: 'Paused: nothing more leaves. Resume with the command line.',
+    paused: 'Paused: nothing more leaves. Resume it here when you are ready.',
+    resume: 'Resume sending',
+    resumeRequested: 'Resuming: the server carries on within seconds, and nobody gets it twice. Refresh to watch the figures.',
     refresh: 'Refresh the figures',
-    resumeNote: (command: string): string => `To carry on: ${command}`,
+    resumeNote: (command: string): string => `Or from the command line: ${command}`,
     figuresHeading: 'Figures',
     figureNames: {
       recipients: 'Recipients',

@@ -218,13 +218,30 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<{
       tags: ['newsletter'],
       summary:
         'Pause a campaign being sent (by the server or a command line): nothing more leaves but the messages being handed to ' +
-        'the mail server this instant; `newsletter resume` carries on',
+        'the mail server this instant; `POST /v1/campaigns/{id}/resume` (or `newsletter resume`) carries on',
       params: Type.Object({ id: Id }),
       response: { 200: CampaignView },
     },
     handler: async (request) => {
       const campaign = owned(request, request.params.id);
       return view(campaigns.pause(campaign.id, actorOf(request)), organiserOf(request).clusterSlug);
+    },
+  });
+
+  app.post('/v1/campaigns/:id/resume', {
+    config: { errors: ['CAMPAIGN_NOT_FOUND', 'CAMPAIGN_STARTED', 'CAMPAIGN_NOT_SENDING'], auth: ['organiser'] },
+    schema: {
+      operationId: 'resumeCampaign',
+      tags: ['newsletter'],
+      summary:
+        "Carry on with a paused or interrupted campaign: the server's scheduler takes it up within seconds and sends what is " +
+        'left; nobody is mailed twice',
+      params: Type.Object({ id: Id }),
+      response: { 200: CampaignView },
+    },
+    handler: async (request) => {
+      const campaign = owned(request, request.params.id);
+      return view(campaigns.resumeOnServer(campaign.id, actorOf(request)), organiserOf(request).clusterSlug);
     },
   });
 };

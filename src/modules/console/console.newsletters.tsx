@@ -156,7 +156,7 @@ function CampaignPage(props: {
         <span>{m.campaignStatuses[state]}</span>
         {campaign.startedAt ? <span safe>{`, ${dates.moment(campaign.startedAt, props.zone)}`}</span> : ''}
       </p>
-      {organiser && (state === 'draft' || state === 'sending') ? (
+      {organiser && state !== 'sent' ? (
         <p>
           {state === 'draft' ? (
             <a class="button" href={`${base}/edit`}>
@@ -168,6 +168,11 @@ function CampaignPage(props: {
           {state === 'draft' ? <ActionForm action={`${base}/test`} csrf={props.frame.csrf} button={m.sendTest} secondary /> : ''}
           {state === 'draft' ? <ActionForm action={`${base}/send`} csrf={props.frame.csrf} button={m.sendNow} /> : ''}
           {state === 'sending' ? <ActionForm action={`${base}/pause`} csrf={props.frame.csrf} button={m.pause} /> : ''}
+          {state === 'paused' || state === 'interrupted' ? (
+            <ActionForm action={`${base}/resume`} csrf={props.frame.csrf} button={m.resume} />
+          ) : (
+            ''
+          )}
         </p>
       ) : (
         ''
@@ -406,6 +411,7 @@ export function consoleNewsletterRoutes(
       updated: m.newsletterUpdated,
       sending: m.sendRequested,
       paused: m.paused,
+      resumed: m.resumeRequested,
       tested: m.testSent(typeof to === 'string' ? to.slice(0, 254) : ''),
     };
     return showCampaign(reply, here, campaign, { done: typeof done === 'string' ? (words[done] ?? null) : null });
@@ -432,6 +438,7 @@ export function consoleNewsletterRoutes(
     ['test', 'tested'],
     ['send', 'sending'],
     ['pause', 'paused'],
+    ['resume', 'resumed'],
   ] as const) {
     context.action(`/console/:cluster/newsletters/:id/${verb}`, { changes: true, refuse: refuseCampaign }, (here, request, reply) => {
       const campaign = campaignOf(here, request, reply);
@@ -445,7 +452,8 @@ export function consoleNewsletterRoutes(
           campaigns.sendTest(cluster, campaign.id, to, actor);
           extra = `&to=${encodeURIComponent(to)}`;
         } else if (verb === 'send') campaigns.sendNow(cluster, campaign.id, actor);
-        else campaigns.pause(campaign.id, actor);
+        else if (verb === 'pause') campaigns.pause(campaign.id, actor);
+        else campaigns.resumeOnServer(campaign.id, actor);
       } catch (error) {
         if (!isAppError(error) || error.statusCode >= 500) throw error;
         return showCampaign(reply, here, campaign, { error: problemInWords(error) }, error.statusCode);

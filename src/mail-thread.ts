@@ -4,6 +4,11 @@
 // request on the main thread. The main thread tells the thread when it queues mail (so a confirmation
 // leaves at once, not at the next poll) and when the server closes. A thread that dies is restarted.
 //
+// The thread also checkpoints the WAL for both connections, every second and outside the write gate. A
+// commit that takes the WAL past 1,000 pages would otherwise copy it back into the database file (and sync
+// it) before it returns: on a request's commit that is the request's time on the event loop, and on the
+// thread's, inside the gate, where a request waits for it.
+//
 // This file is both sides: loaded as the mail thread (the Worker below runs this same file, or in the
 // built server the bundle that holds it), it runs the thread; imported, it gives the main thread's handle.
 import { createRequire } from 'node:module';
@@ -11,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Config } from './config.js';
-import { closeDatabase, openDatabase, shareWriteGate, type Sqlite } from './db/client.js';
+import { autoCheckpoint, checkpointPassive, closeDatabase, openDatabase, shareWriteGate, type Sqlite } from './db/client.js';
 import { newWriteGateMemory, resetGate } from './db/write-gate.js';
 import { systemClock } from './lib/clock.js';
 import { jobInterval, runJobs } from './lib/jobs.js';
@@ -37,6 +42,8 @@ const FIRST_RESTART_MS = 1_000;
 const LONGEST_RESTART_MS = 60_000;
 /** On close, the thread gets the sends' grace and this much more before it is ended. */
 const STOP_MARGIN_MS = 1_000;
+/** How often the thread checkpoints the WAL (a busy server writes a few hundred pages a second at most). */
+const CHECKPOINT_MS = 1_000;
 
 export interface MailThread {
   /** Starts the thread (when the server is ready). */
@@ -100,6 +107,8 @@ export function createMailThread(deps: {
     ready = false;
     worker.on('message', (message: FromThread) => {
       if (message.type !== 'ready') return;
+      // The thread checkpoints now; the server's own commits need not.
+      autoCheckpoint(deps.sqlite, false);
       ready = true;
       readyNow?.();
     });
@@ -115,6 +124,8 @@ export function createMailThread(deps: {
       let released = 0;
       let dropped = 0;
       try {
+        // Until a thread is back, the server's commits checkpoint again.
+        autoCheckpoint(deps.sqlite, true);
         released = outbox.releaseOwnClaims();
         dropped = campaigns.dropOwnSends();
       } catch (err) {
@@ -169,6 +180,14 @@ function runThread(data: ThreadData): void {
     : SILENT_LOGGER;
   const database = openDatabase(config.databasePath);
   shareWriteGate(database.sqlite, data.gate, { priority: false });
+  autoCheckpoint(database.sqlite, false);
+  const checkpoints = setInterval(() => {
+    try {
+      checkpointPassive(database.sqlite);
+    } catch (err) {
+      logger.warn({ err }, 'checkpoint failed; the next one tries again');
+    }
+  }, CHECKPOINT_MS);
   const services = createServices({ db: database.db, clock: systemClock, config, mail: { logger } });
   const worker = services.mail.worker({ logger });
   worker.start();
@@ -183,6 +202,7 @@ function runThread(data: ThreadData): void {
 
   async function stop(graceMs: number): Promise<void> {
     clearInterval(jobs);
+    clearInterval(checkpoints);
     try {
       // The worker's sends and the scheduled sends stop together, within the grace: what is still being
       // sent after it is left claimed (sent again once its lease runs out: at most those in flight twice).

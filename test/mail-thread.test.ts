@@ -103,3 +103,28 @@ t.test(
     t.ok(!existsSync(wal) || statSync(wal).size === 0, 'the WAL was folded back: the thread had let go of the database first');
   },
 );
+
+t.test('the mail thread checkpoints the WAL for both connections; the server commits without checkpointing', async (t) => {
+  const world = await newsletterSetup(t);
+  const { database, services, config } = world;
+  const mail = createMailThread({ services, sqlite: database.sqlite, logger: SILENT_LOGGER, log: false });
+  const app = await buildApp({ database, services, logger: false, mailRunner: mail });
+  t.teardown(() => app.close());
+  await app.ready();
+  await mail.ready();
+  t.equal(database.sqlite.pragma('wal_autocheckpoint', { simple: true }), 0, "the server's commits leave the WAL to the thread");
+
+  // 2 MB a round from the server's connection, four rounds a second and a half apart: with nobody
+  // checkpointing, the WAL would hold all 8 MB; checkpointed between rounds, it is reused from its start.
+  database.sqlite.exec('CREATE TABLE filler (x BLOB)');
+  const insert = database.sqlite.prepare('INSERT INTO filler (x) VALUES (randomblob(4000))');
+  const wal = `${config.databasePath}-wal`;
+  for (let round = 0; round < 4; round++) {
+    database.sqlite.transaction(() => {
+      for (let i = 0; i < 500; i++) insert.run();
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+  }
+  const mb = statSync(wal).size / 2 ** 20;
+  t.ok(mb < 5, `the WAL stayed at ${mb.toFixed(1)} MB (8 MB were written)`);
+});

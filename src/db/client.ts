@@ -44,6 +44,25 @@ export function openDatabase(path: string, options: { mustExist?: boolean } = {}
   return { sqlite, db: drizzle(sqlite, { schema }) };
 }
 
+/** SQLite's default: a commit that takes the WAL past this many pages copies it back into the database file. */
+const AUTO_CHECKPOINT_PAGES = 1000;
+
+/**
+ * Whether this connection's commits checkpoint the WAL themselves when it has grown (SQLite's automatic
+ * checkpoint, on by default). The server turns it off while its mail thread checkpoints for both.
+ */
+export function autoCheckpoint(sqlite: Sqlite, on: boolean): void {
+  sqlite.pragma(`wal_autocheckpoint = ${on ? AUTO_CHECKPOINT_PAGES : 0}`);
+}
+
+/**
+ * Copies what it can of the WAL into the database file, waiting for no reader or writer (PASSIVE): writers
+ * carry on meanwhile, since it takes only the checkpointer's lock. Not inside a transaction.
+ */
+export function checkpointPassive(sqlite: Sqlite): void {
+  sqlite.pragma('wal_checkpoint(PASSIVE)');
+}
+
 export function migrateDatabase(db: Db): void {
   migrate(db, { migrationsFolder });
 }

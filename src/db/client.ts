@@ -49,7 +49,8 @@ const AUTO_CHECKPOINT_PAGES = 1000;
 
 /**
  * Whether this connection's commits checkpoint the WAL themselves when it has grown (SQLite's automatic
- * checkpoint, on by default). The server turns it off while its mail thread checkpoints for both.
+ * checkpoint, on by default). The mail thread turns it off for its own connection and checkpoints after
+ * its writes instead (checkpointAfterWrites).
  */
 export function autoCheckpoint(sqlite: Sqlite, on: boolean): void {
   sqlite.pragma(`wal_autocheckpoint = ${on ? AUTO_CHECKPOINT_PAGES : 0}`);
@@ -61,6 +62,18 @@ export function autoCheckpoint(sqlite: Sqlite, on: boolean): void {
  */
 export function checkpointPassive(sqlite: Sqlite): void {
   sqlite.pragma('wal_checkpoint(PASSIVE)');
+}
+
+/** Connections that checkpoint after their own write transactions (at most every `everyMs`), and when they last did. */
+const checkpointers = new WeakMap<Sqlite, { everyMs: number; last: number }>();
+
+/**
+ * From now on this connection checkpoints (PASSIVE) after its write transactions, once the write gate
+ * is let go, at most every `everyMs`: as often as SQLite's automatic checkpoint would try while the
+ * database is busy (so the WAL is still reused from its start), but with no one waiting for it.
+ */
+export function checkpointAfterWrites(sqlite: Sqlite, everyMs: number): void {
+  checkpointers.set(sqlite, { everyMs, last: 0 });
 }
 
 export function migrateDatabase(db: Db): void {
@@ -185,5 +198,14 @@ export function immediate<T>(db: Db, work: (tx: DbOrTx) => T): T {
     return runner.immediate(work, db, asked) as T;
   } finally {
     if (inside) leaveGate(gate);
+    const checkpointer = checkpointers.get(sqlite);
+    if (checkpointer !== undefined && performance.now() - checkpointer.last >= checkpointer.everyMs) {
+      checkpointer.last = performance.now();
+      try {
+        checkpointPassive(sqlite);
+      } catch {
+        // Left to the next one: a checkpoint that cannot run now loses nothing.
+      }
+    }
   }
 }

@@ -45,7 +45,7 @@ export const catalogue = {
   BOOKING_CANCELLED: { status: 409, title: 'The booking is cancelled already' },
   CONFIRMATION_EXPIRED: { status: 410, title: 'This confirmation link has expired' },
   CAMPAIGN_SENT: { status: 409, title: 'This campaign has been sent' },
-  CAMPAIGN_STARTED: { status: 409, title: 'This campaign has started: it can no longer be scheduled' },
+  CAMPAIGN_STARTED: { status: 409, title: 'This campaign has started (or is being sent): it cannot be scheduled or resumed now' },
   CAMPAIGN_NOT_SENDING: { status: 409, title: 'This campaign is not being sent' },
   ALREADY_REGISTERED: { status: 409, title: 'You are registered for this huddle already' },
   REGISTRATION_CLOSED: { status: 409, title: 'Registration for this huddle is closed' },

@@ -188,12 +188,13 @@ function runThread(data: ThreadData): void {
   const database = openDatabase(config.databasePath);
   shareWriteGate(database.sqlite, data.gate, { priority: false });
   autoCheckpoint(database.sqlite, false);
-  checkpointAfterWrites(database.sqlite, CHECKPOINT_AFTER_WRITE_MS);
+  const checkpointFailed = (err: unknown) => logger.warn({ err }, 'checkpoint failed; the next one tries again');
+  checkpointAfterWrites(database.sqlite, CHECKPOINT_AFTER_WRITE_MS, checkpointFailed);
   const checkpoints = setInterval(() => {
     try {
       checkpointPassive(database.sqlite);
     } catch (err) {
-      logger.warn({ err }, 'checkpoint failed; the next one tries again');
+      checkpointFailed(err);
     }
   }, CHECKPOINT_MS);
   const services = createServices({ db: database.db, clock: systemClock, config, mail: { logger } });

@@ -159,6 +159,7 @@ t.test('pausing from the console stops the send within a second, resuming carrie
   const shown = (await app.inject({ url: `/console/north-west/newsletters/${id}?done=paused`, headers: { cookie } })).body;
   t.match(shown, /Paused: nothing more leaves\. Resume it here when you are ready\./);
   t.match(shown, /Or from the command line: npm run convene -- newsletter resume /);
+  t.match(shown, /<button[^>]*>Resume sending<\/button>/, 'a Resume button');
 
   // Resumed from the console: the server's scheduler takes it up and sends the rest, nobody twice.
   const resumed = await post('resume');

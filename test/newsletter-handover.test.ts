@@ -101,9 +101,10 @@ t.test(
     const id = /resume (\S+)/.exec(stdout)![1]!;
     const row = () => database.sqlite.prepare('SELECT status FROM campaigns WHERE id = ?').get(id) as { status: string };
     t.equal(row().status, 'paused');
-    await sleep(1_500);
+    await sleep(1_000);
     const atPause = copies().length;
-    t.ok(atPause < 200, `the server stopped at ${atPause} of 200`);
+    await sleep(2_000);
+    t.equal(copies().length, atPause, `nothing more left the server after the pause (${atPause} of 200)`);
 
     const resumed = await run('newsletter', 'resume', id);
     t.equal(resumed.code, 0, resumed.stderr);
@@ -146,4 +147,69 @@ t.test('a server that has exited or gone silent is not handed a send', async (t)
   t.equal(sent.code, 0, sent.stderr);
   t.notMatch(sent.stdout, /the server/, 'sent from the command line');
   t.equal(sink.messages.filter((m) => m.parsed.subject === 'Alone').length, 3);
+});
+
+t.test(
+  'a server that takes nothing up: Ctrl-C before it starts, or 15 s of waiting, takes the draft back',
+  { timeout: 60_000 },
+  async (t) => {
+    const world = await newsletterSetup(t);
+    const { database, env, sink } = world;
+    // This process says it sends campaigns, but runs no scheduler: nothing will take the campaign up.
+    const now = Date.now();
+    database.sqlite
+      .prepare('INSERT INTO campaign_senders (process, started_at, heartbeat_at) VALUES (?, ?, ?)')
+      .run(`${hostname()}:${process.pid}`, now, now + 60_000);
+    world.addReaders(5);
+    const body = world.write('news.md', 'Hello.');
+    const drafts = () =>
+      database.sqlite.prepare('SELECT subject, status, scheduled_at AS at FROM campaigns ORDER BY created_at').all() as {
+        subject: string;
+        status: string;
+        at: number | null;
+      }[];
+
+    const child = spawnConvene(env, sendArgv('Stopped', body, '--yes'));
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await until('the hand-over', () => /the server \(.+\) sends it/.test(output), 30_000);
+    child.kill('SIGINT');
+    t.equal(await exited, 1, output);
+    t.match(output, /not sent: stopped before the server started it/);
+    t.same(drafts(), [{ subject: 'Stopped', status: 'draft', at: null }], 'a draft again, no longer due');
+
+    const started = Date.now();
+    const waited = await world.run(...sendArgv('Waited', body, '--yes'));
+    t.equal(waited.code, 1);
+    t.match(waited.stderr, /has not taken up campaign \S+ within 15 s; it stays a draft/);
+    t.ok(Date.now() - started >= 15_000, 'after 15 s');
+    t.same(drafts()[1], { subject: 'Waited', status: 'draft', at: null });
+    t.equal(sink.messages.length, 0, 'nothing was sent');
+  },
+);
+
+t.test('a campaign another process has taken over: its first sender stops, and resume --here is refused', async (t) => {
+  const world = await newsletterSetup(t);
+  const { services, database, run } = world;
+  world.addReaders(3);
+  const campaign = services.campaigns.createDraft(world.cluster, { subject: 'Taken', body: 'Hello.' }, { type: 'cli', label: 'test' });
+  services.campaigns.start(campaign.id, { type: 'cli', label: 'test' });
+  t.equal(services.campaigns.isSending(campaign.id), true);
+  // A server elsewhere took it over (a resume through the server, while this process had not seen a pause).
+  database.sqlite
+    .prepare('UPDATE campaigns SET sender = ?, heartbeat_at = ? WHERE id = ?')
+    .run('elsewhere.example:4242', Date.now(), campaign.id);
+  t.equal(services.campaigns.isSending(campaign.id), false, 'this process stops sending it within a tick');
+  services.campaigns.heartbeat(campaign.id);
+  t.equal(
+    (database.sqlite.prepare('SELECT sender FROM campaigns WHERE id = ?').get(campaign.id) as { sender: string }).sender,
+    'elsewhere.example:4242',
+    'and its heartbeat does not take it back',
+  );
+  t.throws(() => services.campaigns.start(campaign.id, { type: 'cli', label: 'test' }), { code: 'CAMPAIGN_STARTED' });
+  const here = await run('newsletter', 'resume', campaign.id, '--here');
+  t.equal(here.code, 1);
+  t.match(here.stderr, /elsewhere\.example:4242 is sending this campaign now/);
 });

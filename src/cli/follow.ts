@@ -2,7 +2,7 @@
 // sends for it: the same progress bar (or lines), and Ctrl-C pauses the campaign either way.
 import { SingleBar } from 'cli-progress';
 import { isAppError } from '../errors.js';
-import type { CampaignProgress, CampaignStats } from '../modules/campaigns/campaigns.service.js';
+import type { Campaign, CampaignProgress, CampaignStats } from '../modules/campaigns/campaigns.service.js';
 import type { Services } from '../services.js';
 import { CliFailure } from './db.js';
 import { cliActor, type CliContext } from './context.js';
@@ -94,15 +94,17 @@ export async function followOnServer(
   const stop = new AbortController();
   const release = stopOnSignal(context, stop, 'pausing the send on the server');
   const display = progressDisplay(context, json, campaigns.progress(campaignId).recipients);
-  const askedAt = Date.now();
+  /** Since when it has waited to be taken up (a draft due now, or interrupted), if it is waiting. */
+  let waitingSince: number | undefined = Date.now();
   let sentAt: number | undefined;
   try {
     for (;;) {
-      const campaign = campaigns.get(campaignId);
+      let campaign = campaigns.get(campaignId);
       if (stop.signal.aborted) {
         if (campaign.status === 'draft') {
-          campaigns.schedule(campaignId, null, cliActor());
-          throw new CliFailure(`not sent: stopped before the server started it (campaign ${campaignId} stays a draft)`);
+          if (unschedule(services, campaignId))
+            throw new CliFailure(`not sent: stopped before the server started it (campaign ${campaignId} stays a draft)`);
+          campaign = campaigns.get(campaignId); // the server started it meanwhile: it is paused below
         }
         try {
           if (campaign.status === 'sending') campaigns.pause(campaignId, cliActor());
@@ -113,19 +115,14 @@ export async function followOnServer(
         return { stats: campaigns.stats(campaignId), stopped: campaigns.get(campaignId).status === 'paused', drained: false };
       }
       const state = campaigns.state(campaign);
-      // Not taken up yet: a draft due now, or a resumed campaign with no sender (campaigns.resumeOnServer).
-      const waiting = state === 'draft' || (state === 'interrupted' && campaign.sender === null);
-      if (waiting && Date.now() - askedAt > START_WAIT_MS)
-        throw new CliFailure(
-          `the server (${server}) has not taken up campaign ${campaignId} within ${START_WAIT_MS / 1000} s. It stays due, so a ` +
-            `server's scheduler sends it when it runs; follow it with: convene newsletter status ${campaignId}` +
-            (state === 'draft' ? ` (or keep it from going: convene newsletter schedule ${campaignId} --cancel)` : ''),
-        );
-      if (state === 'interrupted' && !waiting)
-        throw new CliFailure(
-          `the server stopped sending campaign ${campaignId} before the end (it shows as interrupted); the next server takes it ` +
-            `over, or carry on here with: convene newsletter resume ${campaignId}`,
-        );
+      // Not taken up yet: a draft due now, or a campaign nobody sends (resumed through the server, or its
+      // sender died: a server's scheduler takes it over within a second or so).
+      const waiting = state === 'draft' || state === 'interrupted';
+      waitingSince = waiting ? (waitingSince ?? Date.now()) : undefined;
+      if (waitingSince !== undefined && Date.now() - waitingSince > START_WAIT_MS) {
+        takeBack(services, campaign, server);
+        waitingSince = undefined; // the server started it at that moment: followed on
+      }
       const progress = campaigns.progress(campaignId);
       if (!waiting) display.update(progress);
       if (state === 'paused') return { stats: campaigns.stats(campaignId), stopped: true, drained: false };
@@ -140,4 +137,38 @@ export async function followOnServer(
     display.stop();
     release();
   }
+}
+
+/** Takes a draft's "due now" back; false if the server started it first. */
+function unschedule(services: Services, campaignId: string): boolean {
+  try {
+    services.campaigns.schedule(campaignId, null, cliActor());
+    return true;
+  } catch (error) {
+    if (isAppError(error) && error.code === 'CAMPAIGN_STARTED') return false;
+    throw error;
+  }
+}
+
+/**
+ * No server took the campaign up in time (the one seen has stopped, or its scheduler is stuck): it is
+ * taken back (a draft unscheduled, a campaign nobody sends paused), so it does not go out days later
+ * when some server starts, and the organiser is told how to send it from here. Returns (nothing taken
+ * back) only when a server took it up at that very moment.
+ */
+function takeBack(services: Services, campaign: Campaign, server: string): void {
+  const { campaigns } = services;
+  const id = campaign.id;
+  const late = `the server (${server}) has not taken up campaign ${id} within ${START_WAIT_MS / 1000} s`;
+  if (campaign.status === 'draft') {
+    if (!unschedule(services, id)) return;
+    throw new CliFailure(`${late}; it stays a draft. Send it from here with: convene newsletter send --here, or from the console`);
+  }
+  if (campaigns.state(campaigns.get(id)) === 'sending') return; // taken over at that very moment
+  try {
+    campaigns.pause(id, cliActor());
+  } catch (error) {
+    if (!isAppError(error) || error.code !== 'CAMPAIGN_NOT_SENDING') throw error;
+  }
+  throw new CliFailure(`${late}; it is paused. Carry on from here with: convene newsletter resume ${id} --here`);
 }

@@ -65,15 +65,15 @@ export function checkpointPassive(sqlite: Sqlite): void {
 }
 
 /** Connections that checkpoint after their own write transactions (at most every `everyMs`), and when they last did. */
-const checkpointers = new WeakMap<Sqlite, { everyMs: number; last: number }>();
+const checkpointers = new WeakMap<Sqlite, { everyMs: number; last: number; failed: (error: unknown) => void }>();
 
 /**
  * From now on this connection checkpoints (PASSIVE) after its write transactions, once the write gate
  * is let go, at most every `everyMs`: as often as SQLite's automatic checkpoint would try while the
  * database is busy (so the WAL is still reused from its start), but with no one waiting for it.
  */
-export function checkpointAfterWrites(sqlite: Sqlite, everyMs: number): void {
-  checkpointers.set(sqlite, { everyMs, last: 0 });
+export function checkpointAfterWrites(sqlite: Sqlite, everyMs: number, failed: (error: unknown) => void): void {
+  checkpointers.set(sqlite, { everyMs, last: 0, failed });
 }
 
 export function migrateDatabase(db: Db): void {
@@ -203,8 +203,9 @@ export function immediate<T>(db: Db, work: (tx: DbOrTx) => T): T {
       checkpointer.last = performance.now();
       try {
         checkpointPassive(sqlite);
-      } catch {
-        // Left to the next one: a checkpoint that cannot run now loses nothing.
+      } catch (error) {
+        // Not the transaction's error: that is thrown as it was. The next checkpoint tries again.
+        checkpointer.failed(error);
       }
     }
   }

@@ -31,8 +31,9 @@ export function createCampaignScheduler(deps: {
 }) {
   const { campaigns, logger } = deps;
   const running = new Map<string, { stop: AbortController; done: Promise<void> }>();
-  /** When this process last said it is a live sender (0: never, or withdrawn). */
+  /** When this process last said it is a live sender (0: never); and whether it has stopped for good. */
   let announcedAt = 0;
+  let stopped = false;
 
   function launch(campaignId: string): void {
     const campaign = campaigns.get(campaignId);
@@ -59,10 +60,16 @@ export function createCampaignScheduler(deps: {
     name: 'scheduled-campaigns',
     everyMs: SCHEDULER_POLL_MS,
     run() {
+      if (stopped) return 0;
       const now = deps.now().getTime();
       if (now - announcedAt >= HEARTBEAT_MS) {
-        campaigns.senders.announce();
-        announcedAt = now;
+        try {
+          campaigns.senders.announce();
+          announcedAt = now;
+        } catch (err) {
+          // The due campaigns still start; the next run says it again.
+          logger.warn({ err }, 'could not say this process sends campaigns');
+        }
       }
       const { due, interrupted } = campaigns.dueForScheduler();
       let started = 0;
@@ -88,8 +95,8 @@ export function createCampaignScheduler(deps: {
     sending: () => [...running.keys()],
     /** Stops every send (left marked sending, for the next server to take over) and waits for them. */
     async stop(): Promise<void> {
+      stopped = true;
       if (announcedAt > 0) {
-        announcedAt = 0;
         try {
           campaigns.senders.withdraw();
         } catch (err) {

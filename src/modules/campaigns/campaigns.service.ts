@@ -69,7 +69,7 @@ export function createCampaignsService(deps: {
   const isSendingStatement = db
     .select({ id: campaigns.id })
     .from(campaigns)
-    .where(and(eq(campaigns.id, sql.placeholder('id')), eq(campaigns.status, 'sending')))
+    .where(and(eq(campaigns.id, sql.placeholder('id')), eq(campaigns.status, 'sending'), eq(campaigns.sender, thisProcess)))
     .prepare();
 
   function get(id: string): Campaign {
@@ -143,8 +143,8 @@ export function createCampaignsService(deps: {
       immediate(db, (tx) =>
         tx
           .update(campaigns)
-          .set({ sender: thisProcess, heartbeatAt: clock.now() })
-          .where(and(eq(campaigns.id, campaignId), eq(campaigns.status, 'sending')))
+          .set({ heartbeatAt: clock.now() })
+          .where(and(eq(campaigns.id, campaignId), eq(campaigns.status, 'sending'), eq(campaigns.sender, thisProcess)))
           .run(),
       );
     },
@@ -296,7 +296,7 @@ export function createCampaignsService(deps: {
           .where(and(eq(campaigns.id, campaignId), eq(campaigns.status, 'draft')))
           .returning()
           .get();
-        if (!changed) throw problem('CAMPAIGN_STARTED', 'This campaign has started: pause it, or resume it with the command line');
+        if (!changed) throw problem('CAMPAIGN_STARTED', 'This campaign has started: pause it, or resume it');
         audit.record(tx, actor, {
           clusterId: changed.clusterId,
           action: 'campaign.scheduled',
@@ -329,7 +329,13 @@ export function createCampaignsService(deps: {
           .get();
         if (!changed)
           throw problem('CAMPAIGN_NOT_SENDING', `This campaign is ${campaign.status}: only a paused or interrupted one resumes`);
-        audit.record(tx, actor, { clusterId: changed.clusterId, action: 'campaign.resumed', targetType: 'campaign', targetId: changed.id });
+        audit.record(tx, actor, {
+          clusterId: changed.clusterId,
+          action: 'campaign.resumed',
+          targetType: 'campaign',
+          targetId: changed.id,
+          before: { state: service.state(campaign) },
+        });
         return changed;
       });
     },
@@ -390,7 +396,10 @@ export function createCampaignsService(deps: {
       );
     },
 
-    /** Still marked sending (a pause from anywhere, the API or another process, turns this false within a tick of the sender). */
+    /**
+     * Still marked sending, by this process: a pause from anywhere (the API, another process), or another
+     * process taking it over (a resume through the server), turns this false within a tick of the sender.
+     */
     isSending(campaignId: string): boolean {
       return isSendingStatement.get({ id: campaignId }) !== undefined;
     },
@@ -456,7 +465,10 @@ export function createCampaignsService(deps: {
             after: { recipients: recipients.length },
           });
         } else {
-          // Resumed (paused or interrupted): this process is its sender now.
+          // Resumed (paused or interrupted): this process is its sender now, unless another has just taken
+          // it up (a server's scheduler, after a resume through the server).
+          if (service.state(campaign) === 'sending' && campaign.sender !== thisProcess)
+            throw problem('CAMPAIGN_STARTED', `This campaign is being sent now (by ${campaign.sender})`);
           tx.update(campaigns)
             .set({ status: 'sending', sender: thisProcess, heartbeatAt: clock.now() })
             .where(eq(campaigns.id, campaignId))

@@ -167,7 +167,11 @@ function CampaignPage(props: {
           )}{' '}
           {state === 'draft' ? <ActionForm action={`${base}/test`} csrf={props.frame.csrf} button={m.sendTest} secondary /> : ''}
           {state === 'draft' ? <ActionForm action={`${base}/send`} csrf={props.frame.csrf} button={m.sendNow} /> : ''}
-          {state === 'sending' ? <ActionForm action={`${base}/pause`} csrf={props.frame.csrf} button={m.pause} /> : ''}
+          {state === 'sending' || state === 'interrupted' ? (
+            <ActionForm action={`${base}/pause`} csrf={props.frame.csrf} button={m.pause} />
+          ) : (
+            ''
+          )}
           {state === 'paused' || state === 'interrupted' ? (
             <ActionForm action={`${base}/resume`} csrf={props.frame.csrf} button={m.resume} />
           ) : (

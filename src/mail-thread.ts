@@ -190,13 +190,7 @@ function runThread(data: ThreadData): void {
   autoCheckpoint(database.sqlite, false);
   const checkpointFailed = (err: unknown) => logger.warn({ err }, 'checkpoint failed; the next one tries again');
   checkpointAfterWrites(database.sqlite, CHECKPOINT_AFTER_WRITE_MS, checkpointFailed);
-  const checkpoints = setInterval(() => {
-    try {
-      checkpointPassive(database.sqlite);
-    } catch (err) {
-      checkpointFailed(err);
-    }
-  }, CHECKPOINT_MS);
+  const checkpoints = setInterval(() => checkpointPassive(database.sqlite, checkpointFailed), CHECKPOINT_MS);
   const services = createServices({ db: database.db, clock: systemClock, config, mail: { logger } });
   const worker = services.mail.worker({ logger });
   worker.start();

@@ -123,13 +123,15 @@ export async function followOnServer(
         takeBack(services, campaign, server);
         waitingSince = undefined; // the server started it at that moment: followed on
       }
-      const progress = campaigns.progress(campaignId);
-      if (!waiting) display.update(progress);
       if (state === 'paused') return { stats: campaigns.stats(campaignId), stopped: true, drained: false };
-      if (state === 'sent') {
-        sentAt ??= Date.now();
-        if (progress.queued === 0 || Date.now() - sentAt > DRAIN_WAIT_MS)
-          return { stats: campaigns.stats(campaignId), stopped: false, drained: progress.queued === 0 };
+      if (!waiting) {
+        const progress = campaigns.progress(campaignId);
+        display.update(progress);
+        if (state === 'sent') {
+          sentAt ??= Date.now();
+          if (progress.queued === 0 || Date.now() - sentAt > DRAIN_WAIT_MS)
+            return { stats: campaigns.stats(campaignId), stopped: false, drained: progress.queued === 0 };
+        }
       }
       await pause(FOLLOW_POLL_MS, stop.signal);
     }

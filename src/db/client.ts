@@ -58,10 +58,15 @@ export function autoCheckpoint(sqlite: Sqlite, on: boolean): void {
 
 /**
  * Copies what it can of the WAL into the database file, waiting for no reader or writer (PASSIVE): writers
- * carry on meanwhile, since it takes only the checkpointer's lock. Not inside a transaction.
+ * carry on meanwhile, since it takes only the checkpointer's lock. Not inside a transaction. A failure goes
+ * to `failed`, not to the caller: the next checkpoint tries again.
  */
-export function checkpointPassive(sqlite: Sqlite): void {
-  sqlite.pragma('wal_checkpoint(PASSIVE)');
+export function checkpointPassive(sqlite: Sqlite, failed: (error: unknown) => void): void {
+  try {
+    sqlite.pragma('wal_checkpoint(PASSIVE)');
+  } catch (error) {
+    failed(error);
+  }
 }
 
 /** Connections that checkpoint after their own write transactions (at most every `everyMs`), and when they last did. */
@@ -201,12 +206,8 @@ export function immediate<T>(db: Db, work: (tx: DbOrTx) => T): T {
     const checkpointer = checkpointers.get(sqlite);
     if (checkpointer !== undefined && performance.now() - checkpointer.last >= checkpointer.everyMs) {
       checkpointer.last = performance.now();
-      try {
-        checkpointPassive(sqlite);
-      } catch (error) {
-        // Not the transaction's error: that is thrown as it was. The next checkpoint tries again.
-        checkpointer.failed(error);
-      }
+      // Its failure is not the transaction's: that one is thrown as it was.
+      checkpointPassive(sqlite, checkpointer.failed);
     }
   }
 }

@@ -5,7 +5,8 @@
 //   npm run bench                      full run: bench/results/node<major>.json and bench/RESULTS.md
 //   npm run bench -- --profile short   a few seconds per scenario; fails only on a broken gate (CI)
 //   npm run bench -- --only <text>     the scenarios whose name contains <text>; writes no results,
-//                                      unless --write: then their rows replace those of the last full run
+//                                      unless --write: then their rows replace those of the last full run;
+//                                      prints each one's notes
 //   npm run bench -- --report          only rewrites bench/RESULTS.md from bench/results and FINDINGS.md
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -53,6 +54,8 @@ for (const scenario of scenarios.filter((s) => !reportOnly && (!only || s.name.i
       `${outcome.goal}${outcome.met ? '' : ' (missed)'}${held ? '' : `; ${outcome.gate}`} ` +
       `[${Math.round((Date.now() - started) / 1000)} s]\n`,
   );
+  // A chosen few: their notes too (the full run's are in bench/RESULTS.md).
+  if (only && outcome.notes) process.stdout.write(`    ${outcome.notes}\n`);
 }
 
 if (write) {

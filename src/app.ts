@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { lockWaits, type Database_ } from './db/client.js';
+import { lockWaits, writeTurnWaits, type Database_ } from './db/client.js';
 import { loggerOptions, requestIdFrom } from './lib/logging.js';
 import { version } from './lib/paths.js';
 import { TOKEN_PREFIXES } from './lib/tokens.js';
@@ -16,6 +16,7 @@ import problemsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plu
 import securityPlugin from './plugins/security.js';
 import authPlugin from './plugins/auth.js';
 import idempotencyPlugin from './plugins/idempotency.js';
+import writeTurnsPlugin from './plugins/write-turns.js';
 import openapiPlugin from './plugins/openapi.js';
 import mailerPlugin, { type MailRunner } from './plugins/mailer.js';
 import inboundMailPlugin from './plugins/inbound-mail.js';
@@ -132,6 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     failuresPerMinute: config.authFailureLimitPerMinute,
   });
   await app.register(idempotencyPlugin);
+  await app.register(writeTurnsPlugin);
   await app.register(openapiPlugin, { version });
   // The mail runner runs (and so runs the scheduled sends) only where MAIL_WORKER is on.
   const mailRunner = config.mailWorker ? deps.mailRunner : undefined;
@@ -154,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsPlugin, {
     outboxBacklog: () => services.outbox.backlog(),
     lockWaits: () => lockWaits(database.sqlite),
+    writeTurnWaits: () => writeTurnWaits(database.sqlite),
     token: config.metricsToken,
   });
   await app.register(healthPlugin);

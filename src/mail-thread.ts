@@ -97,8 +97,8 @@ export function createMailThread(deps: {
 }): MailThread {
   const { logger } = deps;
   const { config, outbox, campaigns } = deps.services;
-  const gate = newWriteGateMemory();
-  shareWriteGate(deps.sqlite, gate, { priority: true });
+  const memory = newWriteGateMemory();
+  const gate = shareWriteGate(deps.sqlite, memory, { priority: true });
   let thread: Worker | undefined;
   /** The thread has built its services and started sending. */
   let ready = false;
@@ -111,7 +111,7 @@ export function createMailThread(deps: {
   const post = (message: ToThread) => thread?.postMessage(message);
 
   function spawn(): void {
-    const data: ThreadData = { convene: 'mail-thread', config, log: deps.log, gate };
+    const data: ThreadData = { convene: 'mail-thread', config, log: deps.log, gate: memory };
     const worker = threadOfThisFile({ workerData: data, name: 'convene-mail' });
     const spawned = Date.now();
     thread = worker;

@@ -1,15 +1,21 @@
 // The write gate between the server's connection and its mail thread's (src/db/write-gate.ts): the side
 // with priority goes first when both wait, so a thread that commits one transaction after another cannot
 // keep the server's request waiting; a wait at the gate counts as a lock wait in /metrics; a gate left
-// shut by a thread that died opens again.
+// shut by a thread that died opens again. A request that writes waits for its turn as a promise
+// (src/plugins/write-turns.ts): the server answers others meanwhile, and nothing waits on its event loop.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import t from 'tap';
-import { immediate, lockWaits, openDatabase, shareWriteGate } from '../src/db/client.js';
-import { enterGate, leaveGate, newWriteGateMemory, resetGate, writeGate } from '../src/db/write-gate.js';
-import { tempDir } from './helper.js';
+import { immediate, lockWaits, openDatabase, shareWriteGate, writeSoon, writeTurn, writeTurnWaits } from '../src/db/client.js';
+import { endTurn, enterGate, leaveGate, newWriteGateMemory, resetGate, takeTurn, writeGate } from '../src/db/write-gate.js';
+import type { TimedJob } from '../src/lib/jobs.js';
+import dbPlugin from '../src/plugins/db.js';
+import jobsPlugin from '../src/plugins/jobs.js';
+import { createClusterWithOrganiser } from './fixtures.js';
+import { buildTestApp, tempDir, until } from './helper.js';
 
 /** A thread running `body` (JavaScript, with `workerData` and the imported `gate` and `client` modules in scope). */
 function thread(body: string, workerData: unknown): Worker {
@@ -86,8 +92,270 @@ t.test('a wait at the gate is a lock wait; a gate left shut by a thread that die
   const dead = thread(`const g = gate.writeGate(workerData.memory, { priority: false }); gate.enterGate(g); process.exit(3);`, { memory });
   t.equal(await exited(dead), 3);
   t.equal(new Int32Array(memory)[0], 1, 'left shut');
-  resetGate(memory);
   const main = writeGate(memory, { priority: true });
+  resetGate(main);
   t.equal(enterGate(main), true, 'open again');
   leaveGate(main);
+});
+
+/** A thread that takes the gate (the mail thread's side), says 'inside', holds it `ms`, lets it go and says 'left'. */
+function holder(memory: SharedArrayBuffer, ms: number): Worker {
+  return thread(
+    `const g = gate.writeGate(workerData.memory, { priority: false }); gate.enterGate(g); parentPort.postMessage('inside');` +
+      ` Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms}); gate.leaveGate(g); parentPort.postMessage('left');`,
+    { memory },
+  );
+}
+
+const said = (worker: Worker, word: string) =>
+  new Promise<number>((resolve) => worker.on('message', (message) => message === word && resolve(performance.now())));
+
+t.test('a write turn is waited for as a promise; its transactions then wait for nothing', async (t) => {
+  const database = openDatabase(join(tempDir(t), 'turn.db'));
+  database.sqlite.exec('CREATE TABLE notes (text TEXT)');
+  t.teardown(() => database.sqlite.close());
+  const memory = newWriteGateMemory();
+  shareWriteGate(database.sqlite, memory, { priority: true });
+  const worker = holder(memory, 150);
+  const workerExit = exited(worker);
+  const left = said(worker, 'left');
+  await said(worker, 'inside');
+
+  let ticked = 0;
+  const ticking = setInterval(() => (ticked += 1), 5);
+  const asked = performance.now();
+  const turn = await writeTurn(database.sqlite);
+  clearInterval(ticking);
+  t.ok(turn, 'the turn came');
+  t.ok((await left) <= performance.now(), 'once the thread had left');
+  t.ok(ticked >= 5, `the event loop went on meanwhile (${ticked} ticks of 5 ms in ${Math.round(performance.now() - asked)} ms)`);
+  const waits = { ...lockWaits(database.sqlite) };
+  immediate(database.db, () => database.sqlite.prepare("INSERT INTO notes VALUES ('in the turn')").run());
+  // (A wait at the gate would last the thread's next turn; a fraction of a millisecond is the machine.)
+  t.ok(lockWaits(database.sqlite).seconds - waits.seconds < 0.02, 'the transaction in the turn did not wait');
+  t.equal(writeTurnWaits(database.sqlite).count, 1, 'the turn wait counted apart');
+  t.ok(writeTurnWaits(database.sqlite).seconds > 0.05, 'for as long as the thread was inside');
+
+  // The gate stays this side's until the turn ends: the other side waits for it, then gets in.
+  const second = holder(memory, 1);
+  const secondExit = exited(second);
+  const inside = said(second, 'inside');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const ended = performance.now();
+  turn!.end();
+  turn!.end(); // ending twice is harmless
+  t.ok((await inside) >= ended, 'the other side got in only once the turn ended');
+  t.equal(await workerExit, 0);
+  t.equal(await secondExit, 0);
+});
+
+t.test('turns are shared by the side that holds the gate, but a waiting thread goes first', async (t) => {
+  const memory = newWriteGateMemory();
+  const main = writeGate(memory, { priority: true });
+  t.equal(await takeTurn(main), true, 'first turn: the gate was free');
+  t.equal(await takeTurn(main), true, 'second turn: shared at once');
+  t.equal(main.turns, 2);
+  // The thread waits for the gate (it marks itself waiting); a third turn now waits behind it.
+  const worker = holder(memory, 30);
+  const workerExit = exited(worker);
+  await until('the thread waits', () => new Int32Array(memory)[2] === 1);
+  let entered = 0;
+  void said(worker, 'inside').then((at) => (entered = at));
+  const third = takeTurn(main).then((ok) => ({ ok, at: performance.now() }));
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.equal(entered, 0, 'the thread is not in while the two turns last');
+  endTurn(main);
+  endTurn(main);
+  const got = await third;
+  t.equal(got.ok, true);
+  t.ok(entered > 0 && got.at >= entered, 'the third turn came after the thread had its transaction');
+  t.equal(main.turns, 1);
+  endTurn(main);
+  t.equal(await workerExit, 0);
+});
+
+t.test("a request that writes waits for its turn without holding up the server's other answers", async (t) => {
+  const { app, database, clock } = await buildTestApp(t);
+  createClusterWithOrganiser(database, 'north-west', clock);
+  const memory = newWriteGateMemory();
+  shareWriteGate(database.sqlite, memory, { priority: true });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const worker = holder(memory, 300);
+  const workerExit = exited(worker);
+  const left = said(worker, 'left');
+  await said(worker, 'inside');
+
+  const signUp = fetch(`${base}/v1/clusters/north-west/subscriptions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'waits@example.org' }),
+  }).then(async (response) => ({ status: response.status, at: performance.now() }));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const read = await fetch(`${base}/v1/clusters/north-west`);
+  const readAt = performance.now();
+  t.equal(read.status, 200);
+  const signedUp = await signUp;
+  const leftAt = await left;
+  t.ok(readAt < leftAt, 'the read was answered while the thread still held the gate');
+  t.equal(signedUp.status, 202, 'the sign-up was taken');
+  t.ok(signedUp.at >= leftAt, 'once the thread had let the gate go');
+  t.ok(lockWaits(database.sqlite).seconds < 0.05, 'no transaction waited on the event loop (the thread held the gate 300 ms)');
+  t.equal(writeTurnWaits(database.sqlite).count, 1, 'the sign-up waited for its turn');
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  t.match(metrics, /^convene_db_write_turn_waits_total 1$/m, '/metrics counts it');
+  t.match(metrics, /^convene_db_lock_wait_seconds_total /m);
+  t.equal(await workerExit, 0);
+});
+
+t.test("the server's timed jobs wait for their write turn as a promise too", async (t) => {
+  const database = openDatabase(join(tempDir(t), 'jobs.db'));
+  database.sqlite.exec('CREATE TABLE notes (text TEXT)');
+  const memory = newWriteGateMemory();
+  shareWriteGate(database.sqlite, memory, { priority: true });
+  let runs = 0;
+  const job: TimedJob = {
+    name: 'note',
+    everyMs: 10,
+    run: () => {
+      immediate(database.db, () => database.sqlite.prepare("INSERT INTO notes VALUES ('a job ran')").run());
+      runs += 1;
+      return 1;
+    },
+  };
+  const app = Fastify();
+  await app.register(dbPlugin, { database });
+  await app.register(jobsPlugin, { jobs: [job], enabled: true, intervalMs: 10 });
+  t.teardown(() => app.close());
+  await app.ready();
+  await until('the job runs', () => runs > 0);
+  const waits = { ...lockWaits(database.sqlite) };
+
+  const worker = holder(memory, 200);
+  const workerExit = exited(worker);
+  const left = said(worker, 'left');
+  await said(worker, 'inside');
+  const before = runs;
+  let ticked = 0;
+  const ticking = setInterval(() => (ticked += 1), 5);
+  // Halfway through the thread's 200 ms: the jobs are waiting, the event loop is not.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  clearInterval(ticking);
+  t.equal(runs, before, 'no run while the thread held the gate');
+  t.ok(ticked >= 8, `the event loop went on meanwhile (${ticked} ticks of 5 ms in 100 ms)`);
+  await left;
+  await until('the job runs again', () => runs > before);
+  t.ok(lockWaits(database.sqlite).seconds - waits.seconds < 0.05, 'no job waited on the event loop (the thread held the gate 200 ms)');
+  t.ok(writeTurnWaits(database.sqlite).count >= 1, 'the job waited for its turn');
+  t.equal(await workerExit, 0);
+});
+
+t.test('turns against a thread that takes the gate again and again: neither side waits long, neither starves', async (t) => {
+  const memory = newWriteGateMemory();
+  // entries[0]: the thread's entries so far; entries[1]: 1 once the thread has begun.
+  const entries = new Int32Array(new SharedArrayBuffer(8));
+  const worker = thread(
+    `const g = gate.writeGate(workerData.memory, { priority: false }); const entries = new Int32Array(workerData.entries);` +
+      ` const pause = new Int32Array(new SharedArrayBuffer(4));` +
+      ` for (let i = 0; i < 600; i++) { if (!gate.enterGate(g)) process.exit(4); Atomics.add(entries, 0, 1); Atomics.store(entries, 1, 1);` +
+      ` Atomics.wait(pause, 0, 0, 1); gate.leaveGate(g); }`,
+    { memory, entries: entries.buffer },
+  );
+  const workerExit = exited(worker);
+  const main = writeGate(memory, { priority: true });
+  await until('the thread begins', () => Atomics.load(entries, 1) === 1);
+  let worst = 0;
+  for (let round = 0; round < 20; round++) {
+    const asked = performance.now();
+    t.equal(await takeTurn(main), true);
+    worst = Math.max(worst, performance.now() - asked);
+    endTurn(main);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  t.ok(worst < 500, `each turn came within ${Math.round(worst)} ms (a turn and the thread waiting for each other would give up after 5 s)`);
+
+  // Requests one after another, each taking its turn before the last ends: the gate stays this side's, but
+  // once it has held it 10 ms with the thread waiting, the next turn lets the thread in first.
+  const before = Atomics.load(entries, 0);
+  const began = performance.now();
+  let held = await takeTurn(main);
+  for (let i = 0; i < 30; i++) {
+    const next = takeTurn(main);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    if (held) endTurn(main);
+    held = await next;
+  }
+  if (held) endTurn(main);
+  const took = performance.now() - began;
+  const got = Atomics.load(entries, 0) - before;
+  t.ok(got >= Math.floor(took / 30), `the thread got in ${got} times in the ${Math.round(took)} ms of overlapping turns`);
+  t.equal(await workerExit, 0, 'the thread never gave up waiting');
+});
+
+t.test('a write that can wait (a token marked used) is made in a turn of its own, not at the gate', async (t) => {
+  const database = openDatabase(join(tempDir(t), 'soon.db'));
+  database.sqlite.exec('CREATE TABLE notes (text TEXT)');
+  t.teardown(() => database.sqlite.close());
+  const notes = () => (database.sqlite.prepare('SELECT count(*) AS n FROM notes').get() as { n: number }).n;
+  const note = () => database.sqlite.prepare("INSERT INTO notes VALUES ('used')").run();
+  const failures: unknown[] = [];
+  writeSoon(database.db, note, (error) => failures.push(error));
+  t.equal(notes(), 1, 'no gate: written at once');
+
+  const memory = newWriteGateMemory();
+  shareWriteGate(database.sqlite, memory, { priority: true });
+  const worker = holder(memory, 150);
+  const workerExit = exited(worker);
+  const left = said(worker, 'left');
+  await said(worker, 'inside');
+  const asked = performance.now();
+  writeSoon(database.db, note, (error) => failures.push(error));
+  t.ok(performance.now() - asked < 20, 'the caller did not wait for the gate');
+  t.equal(notes(), 1, 'not yet written');
+  const leftAt = await left;
+  await until('the write is made', () => notes() === 2);
+  t.ok(performance.now() >= leftAt, 'written once the thread had let the gate go');
+  t.same(failures, []);
+  t.equal(await workerExit, 0);
+});
+
+t.test('work a route does after its answer (a sign-up) takes a write turn of its own', async (t) => {
+  const { app, database, clock } = await buildTestApp(t, { env: { FORM_RATE_LIMIT_PER_MINUTE: '1000' } });
+  createClusterWithOrganiser(database, 'north-west', clock);
+  const memory = newWriteGateMemory();
+  shareWriteGate(database.sqlite, memory, { priority: true });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  // The thread writes as a sending mail thread does: inside 2 ms, out a moment, again and again.
+  // cells[0]: 1 to stop; cells[1]: the thread's entries so far.
+  const cells = new Int32Array(new SharedArrayBuffer(8));
+  const worker = thread(
+    `const g = gate.writeGate(workerData.memory, { priority: false }); const cells = new Int32Array(workerData.cells);` +
+      ` const pause = new Int32Array(new SharedArrayBuffer(4));` +
+      ` while (Atomics.load(cells, 0) === 0) { if (!gate.enterGate(g)) process.exit(4); Atomics.add(cells, 1, 1);` +
+      ` Atomics.wait(pause, 0, 0, 2); gate.leaveGate(g); Atomics.wait(pause, 0, 0, 0.3); }`,
+    { memory, cells: cells.buffer },
+  );
+  const workerExit = exited(worker);
+  await until('the thread writes', () => Atomics.load(cells, 1) > 0);
+  for (let i = 0; i < 30; i++) {
+    const response = await fetch(`${base}/v1/clusters/north-west/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `after-${i}@example.org` }),
+    });
+    t.equal(response.status, 202);
+  }
+  await until('every sign-up is recorded', () => {
+    const row = database.sqlite.prepare("SELECT count(*) AS n FROM subscribers WHERE email LIKE 'after-%'").get() as { n: number };
+    return row.n === 30;
+  });
+  Atomics.store(cells, 0, 1);
+  t.equal(await workerExit, 0, 'the thread never gave up waiting for the gate');
+  const waited = lockWaits(database.sqlite);
+  t.ok(
+    waited.count <= 1,
+    `no sign-up waited at the gate on the event loop (${waited.count} waits, ${Math.round(waited.seconds * 1000)} ms)`,
+  );
+  t.ok(writeTurnWaits(database.sqlite).count > 0, 'they waited for turns instead');
 });

@@ -94,8 +94,11 @@ async function drive(
   chosen: Route[],
   seconds: number,
   huddles: string[],
-): Promise<{ p99: Record<string, number>; wrong: string[]; booked: number; bookings: number }> {
+): Promise<{ p99: Record<string, number>; wrong: string[]; booked: number; bookings: number; slowest: string }> {
   const wrong: string[] = [];
+  const began = performance.now();
+  /** Every answer's second (from the phase's start) and time taken, to say when the slowest ones came. */
+  const answers: Array<[number, number]> = [];
   let booked = 0;
   let bookings = 0;
   const results = await Promise.all(
@@ -106,7 +109,8 @@ async function drive(
             { connections: 4, overallRate: route.rate, duration: seconds, timeout: 10, ...route.options(app, huddles) },
             (error, result) => (error ? reject(error) : resolve([route.name, result.latency.p99])),
           );
-          instance.on('response', (_client: unknown, status: number) => {
+          instance.on('response', (_client: unknown, status: number, _bytes: number, took: number) => {
+            answers.push([Math.floor((performance.now() - began) / 1000), took]);
             if (!route.ok(status)) wrong.push(`${route.name}: ${status}`);
             if (route.name === 'booking') {
               bookings += 1;
@@ -116,7 +120,18 @@ async function drive(
         }),
     ),
   );
-  return { p99: Object.fromEntries(results), wrong, booked, bookings };
+  return { p99: Object.fromEntries(results), wrong, booked, bookings, slowest: slowestSeconds(answers) };
+}
+
+/** The seconds of a phase that held most of its slowest 1% of answers (all routes together): "s0 41, s1 12, ...". */
+function slowestSeconds(answers: Array<[number, number]>): string {
+  if (answers.length === 0) return 'none';
+  const sorted = answers.map(([, took]) => took).sort((a, b) => a - b);
+  const threshold = sorted[Math.floor(sorted.length * 0.99)]!;
+  const perSecond = new Map<number, number>();
+  for (const [second, took] of answers) if (took >= threshold) perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
+  const top = [...perSecond].sort((a, b) => b[1] - a[1]).slice(0, 5);
+  return `${top.map(([second, n]) => `s${second} ${n}`).join(', ')} of ${sorted.length - Math.floor(sorted.length * 0.99)} at ≥ ${round2(threshold)} ms`;
 }
 
 /** The newsletter sent meanwhile: its end (exit code or final state) and what it said. */
@@ -190,7 +205,9 @@ function soak(from: keyof typeof SOAK_NAMES): Scenario {
         const mixed = await drive(app, routes, seconds, duringHuddles);
         const code = await Promise.race([sending.done, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 120_000))]);
         const waitedAfter = await lockWaits(app);
-        const waited = { count: waitedAfter.count - waitedBefore.count, ms: (waitedAfter.seconds - waitedBefore.seconds) * 1000 };
+        const waited = (kind: 'lock' | 'turn') =>
+          `${waitedAfter[kind].count - waitedBefore[kind].count} times (${round2((waitedAfter[kind].seconds - waitedBefore[kind].seconds) * 1000)} ms in all, ` +
+          `longest since start ${round2(waitedAfter[kind].longestSeconds * 1000)} ms)`;
         // And once more after it: each route is compared with the lower of its two p99s without the newsletter, so
         // a server still warming up before the send cannot make the send look cheap.
         const after = await drive(app, routes, seconds, afterHuddles);
@@ -228,8 +245,9 @@ function soak(from: keyof typeof SOAK_NAMES): Scenario {
             `${rate}/s, DKIM-signed, ${SOAK_HOW[from]}, each got one copy; ratio is the worst route's p99 with the newsletter ÷ without it (the same mix for ` +
             `${seconds} s before and after it, the lower); bookings made in each phase: ${apiAlone.booked}, ${mixed.booked} and ` +
             `${after.booked} of ${apiAlone.bookings}, ${mixed.bookings} and ${after.bookings} (each phase books into huddles of its own); ` +
-            `the server's transactions waited for the write lock ${waited.count} times while it sent (${round2(waited.ms)} ms in all, ` +
-            `longest since start ${round2(waitedAfter.longestSeconds * 1000)} ms); ` +
+            `while it sent, the server's transactions waited for the write lock on the event loop ${waited('lock')}, and its ` +
+            `requests waited for a write turn as a promise ${waited('turn')}; ` +
+            `the slowest 1% of answers fell most in these seconds: alone ${apiAlone.slowest}; sending ${mixed.slowest}; ` +
             `p99 below 1 ms counts as 1 ms`,
         };
       } catch (error) {
@@ -242,15 +260,26 @@ function soak(from: keyof typeof SOAK_NAMES): Scenario {
   };
 }
 
-/** The server's count of transactions that waited for the write lock (another process held it), from /metrics. */
-async function lockWaits(app: Server): Promise<{ count: number; seconds: number; longestSeconds: number }> {
+interface Waits {
+  count: number;
+  seconds: number;
+  longestSeconds: number;
+}
+
+/**
+ * From the server's /metrics: `lock`, its transactions that waited for the write lock on the event loop
+ * (another process's, or the mail thread's at the gate); `turn`, requests that waited for a write turn as
+ * a promise (src/plugins/write-turns.ts), which holds up no other request.
+ */
+async function lockWaits(app: Server): Promise<{ lock: Waits; turn: Waits }> {
   const body = await (await fetch(`${app.url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(body)?.[1] ?? NaN);
-  return {
-    count: value('convene_db_lock_waits_total'),
-    seconds: value('convene_db_lock_wait_seconds_total'),
-    longestSeconds: value('convene_db_lock_wait_longest_seconds'),
-  };
+  const read = (kind: string): Waits => ({
+    count: value(`convene_db_${kind}_waits_total`),
+    seconds: value(`convene_db_${kind}_wait_seconds_total`),
+    longestSeconds: value(`convene_db_${kind}_wait_longest_seconds`),
+  });
+  return { lock: read('lock'), turn: read('write_turn') };
 }
 
 /** `newsletter send` in a second process, on the other core; `handedOver`: it must say the server sends it (and only follow it). */

@@ -8,7 +8,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
 import { migrationsFolder } from '../lib/paths.js';
-import { enterGate, leaveGate, writeGate, type WriteGate } from './write-gate.js';
+import { endTurn, enterGate, leaveGate, takeTurn, turnNow, writeGate, type WriteGate } from './write-gate.js';
 
 export type Sqlite = BetterSqlite3.Database;
 /** The Drizzle handle; `$client` is its better-sqlite3 connection. */
@@ -142,8 +142,10 @@ const gates = new WeakMap<Sqlite, WriteGate>();
  * From now on this connection's transactions (`immediate`) take the write gate in `memory` first,
  * shared with a connection on another thread of this process; `priority`: this side goes first.
  */
-export function shareWriteGate(sqlite: Sqlite, memory: SharedArrayBuffer, options: { priority: boolean }): void {
-  gates.set(sqlite, writeGate(memory, options));
+export function shareWriteGate(sqlite: Sqlite, memory: SharedArrayBuffer, options: { priority: boolean }): WriteGate {
+  const gate = writeGate(memory, options);
+  gates.set(sqlite, gate);
+  return gate;
 }
 
 /** The times this connection's transactions waited for the write lock, held by another process (/metrics). */
@@ -156,21 +158,76 @@ const waits = new WeakMap<Sqlite, LockWaits>();
 /** Taking a free lock costs microseconds; SQLite's busy handler first sleeps a millisecond. */
 const WAITED_MS = 0.5;
 
-export function lockWaits(sqlite: Sqlite): LockWaits {
-  let counted = waits.get(sqlite);
+/** The times requests waited for a write turn (writeTurn), as a promise, not on the event loop (/metrics). */
+const turnWaits = new WeakMap<Sqlite, LockWaits>();
+
+function countsOf(map: WeakMap<Sqlite, LockWaits>, sqlite: Sqlite): LockWaits {
+  let counted = map.get(sqlite);
   if (counted === undefined) {
     counted = { count: 0, seconds: 0, longestSeconds: 0 };
-    waits.set(sqlite, counted);
+    map.set(sqlite, counted);
   }
   return counted;
 }
 
+export const lockWaits = (sqlite: Sqlite): LockWaits => countsOf(waits, sqlite);
+export const writeTurnWaits = (sqlite: Sqlite): LockWaits => countsOf(turnWaits, sqlite);
+
 function noteWait(sqlite: Sqlite, ms: number): void {
+  count(lockWaits(sqlite), ms);
+}
+
+function count(counted: LockWaits, ms: number): void {
   if (ms < WAITED_MS) return;
-  const counted = lockWaits(sqlite);
   counted.count += 1;
   counted.seconds += ms / 1000;
   counted.longestSeconds = Math.max(counted.longestSeconds, ms / 1000);
+}
+
+/**
+ * A turn at this connection's write gate (the side with priority: the server's requests), waited for
+ * without blocking the event loop; its transactions until `end` is called take no gate and wait for no
+ * lock. undefined when the connection shares no gate, or the wait gave up (its transactions wait at the
+ * gate as usual). See src/plugins/write-turns.ts.
+ */
+export async function writeTurn(sqlite: Sqlite): Promise<{ end(): void } | undefined> {
+  const gate = gates.get(sqlite);
+  if (gate === undefined || !gate.priority) return undefined;
+  if (!turnNow(gate)) {
+    const asked = performance.now();
+    const taken = await takeTurn(gate);
+    count(writeTurnWaits(sqlite), performance.now() - asked);
+    if (!taken) return undefined;
+  }
+  let ended = false;
+  return {
+    end() {
+      if (ended) return;
+      ended = true;
+      endTurn(gate);
+    },
+  };
+}
+
+/** Runs `work` (which writes) in a write turn of its own (writeTurn), waited for as a promise. */
+export async function inWriteTurn<T>(sqlite: Sqlite, work: () => T | Promise<T>): Promise<T> {
+  const turn = await writeTurn(sqlite);
+  try {
+    return await work();
+  } finally {
+    turn?.end();
+  }
+}
+
+/**
+ * A write the caller need not wait for (bookkeeping, such as a token's last use): made at once when this
+ * connection shares no write gate or its thread holds a turn; otherwise in a write turn of its own, so it
+ * never waits at the gate on the event loop. A failure made at once is thrown; one made later goes to `failed`.
+ */
+export function writeSoon(db: Db, work: (tx: DbOrTx) => void, failed: (error: unknown) => void): void {
+  const gate = gates.get(db.$client);
+  if (gate === undefined || !gate.priority || gate.turns > 0) immediate(db, work);
+  else inWriteTurn(db.$client, () => immediate(db, work)).catch(failed);
 }
 
 /**
@@ -197,8 +254,9 @@ export function immediate<T>(db: Db, work: (tx: DbOrTx) => T): T {
   if (sqlite.inTransaction) return runner.immediate(work, db, 0) as T;
   const asked = performance.now();
   const gate = gates.get(sqlite);
-  // The time at the gate counts as waiting for the lock, as the time in SQLite's busy handler does.
-  const inside = gate !== undefined && enterGate(gate);
+  // The time at the gate counts as waiting for the lock, as the time in SQLite's busy handler does. In a
+  // write turn (a request's) the gate is this thread's already.
+  const inside = gate !== undefined && gate.turns === 0 && enterGate(gate);
   try {
     return runner.immediate(work, db, asked) as T;
   } finally {

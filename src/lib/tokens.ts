@@ -54,6 +54,12 @@ export interface StoredToken {
   lastUsedAt: Date | null;
 }
 
+/**
+ * For a last-use write made later (db/client.ts writeSoon): its failure is dropped, as findCurrentToken
+ * drops one made at once. Bookkeeping only: a busy database must not turn a valid token into an error.
+ */
+export const lastUseFailed = (): void => {};
+
 /** last_used_at is written at most this often per token, so reads do not turn into writes. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 

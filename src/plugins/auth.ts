@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify
 import { problem } from '../errors.js';
 import { createFailureLimiter } from '../lib/failure-limiter.js';
 import type { MemberPrincipal, OrganiserPrincipal, Principal, PrincipalKind, TokenResolver } from '../shared/principals.js';
+import { asList } from '../lib/route-hooks.js';
 
 /**
  * 'public'; the kinds of principal that must call the route; or `{ optional }`: public, but a
@@ -127,10 +128,8 @@ export default fp<AuthPluginOptions>(
       // In OpenAPI an empty requirement object means "or no credentials at all".
       const security = [...(optional ? [{}] : []), ...kinds.map((kind) => ({ [SECURITY_SCHEMES[kind]]: [] }))];
       route.schema = { ...route.schema, security };
-      const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
-      const methods = Array.isArray(route.method) ? route.method : [route.method];
-      const changes = methods.some((method) => method !== 'GET' && method !== 'HEAD');
-      route.onRequest = [optional ? optionalGuard(kinds) : guard(kinds, changes), ...existing];
+      const changes = asList(route.method).some((method) => method !== 'GET' && method !== 'HEAD');
+      route.onRequest = [optional ? optionalGuard(kinds) : guard(kinds, changes), ...asList(route.onRequest)];
     });
   },
   { name: 'auth', dependencies: ['context'] },

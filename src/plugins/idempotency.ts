@@ -10,11 +10,7 @@ import { and, eq, lt, sql } from 'drizzle-orm';
 import { immediate } from '../db/client.js';
 import { idempotencyKeys } from '../db/schema.js';
 import { problem } from '../errors.js';
-
-/** A route's hook option (absent, one function or a list) as a list. */
-function asList<T>(hooks: T | T[] | undefined): T[] {
-  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
-}
+import { asList } from '../lib/route-hooks.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 const KEY = /^[\x21-\x7e]{1,255}$/;

@@ -20,8 +20,10 @@ function processMetrics(): Registry {
 export interface MetricsOptions {
   /** Counts of outbox rows by status; read when /metrics is scraped. */
   outboxBacklog: () => Record<string, number>;
-  /** How often and how long this process's transactions waited for the write lock another process held. */
+  /** How often and how long this process's transactions waited for the write lock (another process, the mail thread). */
   lockWaits: () => LockWaits;
+  /** How often and how long requests waited for a write turn (as a promise). */
+  writeTurnWaits: () => LockWaits;
   /** The bearer token a scraper must send; undefined: only clients on this machine may read. */
   token: string | undefined;
 }
@@ -77,34 +79,49 @@ export default fp<MetricsOptions>(
       },
     });
 
-    // A request whose transaction waits for another process's writer (the newsletter CLI, say) waits on
-    // the event loop: every request behind it waits too.
-    new Counter({
-      name: 'convene_db_lock_waits_total',
-      help: 'Transactions whose BEGIN IMMEDIATE took 0.5 ms or more: waiting for the write lock another process held (rarely, a pause of this process)',
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(opts.lockWaits().count);
+    // A transaction that waits for the write lock (another process's writer, the newsletter CLI say, or at
+    // the gate, this server's mail thread) waits on the event loop: every request behind it waits too. A
+    // write turn is waited for as a promise (src/plugins/write-turns.ts): only that request waits.
+    const waitMetrics = [
+      {
+        name: 'lock',
+        read: opts.lockWaits,
+        what: "transactions' BEGIN IMMEDIATE of 0.5 ms or more, on the event loop: the write lock held by another process or this server's mail thread (rarely, a pause of this process)",
       },
-    });
-    new Counter({
-      name: 'convene_db_lock_wait_seconds_total',
-      help: "Time transactions spent waiting for the database's write lock, held by another process",
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(opts.lockWaits().seconds);
+      {
+        name: 'write_turn',
+        read: opts.writeTurnWaits,
+        what: "requests' waits of 0.5 ms or more for a write turn, as a promise (not on the event loop), while this server's mail thread wrote",
       },
-    });
-    new Gauge({
-      name: 'convene_db_lock_wait_longest_seconds',
-      help: "The longest wait of one transaction for the database's write lock since the server started",
-      registers: [registry],
-      collect() {
-        this.set(opts.lockWaits().longestSeconds);
-      },
-    });
+    ];
+    for (const { name, read, what } of waitMetrics) {
+      new Counter({
+        name: `convene_db_${name}_waits_total`,
+        help: `Count of ${what}`,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(read().count);
+        },
+      });
+      new Counter({
+        name: `convene_db_${name}_wait_seconds_total`,
+        help: `Seconds spent in ${what}`,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(read().seconds);
+        },
+      });
+      new Gauge({
+        name: `convene_db_${name}_wait_longest_seconds`,
+        help: `The longest of ${what}, since the server started`,
+        registers: [registry],
+        collect() {
+          this.set(read().longestSeconds);
+        },
+      });
+    }
 
     app.addHook('onResponse', (request, reply, done) => {
       // The route pattern, never the raw URL: raw URLs carry ids and tokens and would explode the label set.

@@ -6,6 +6,7 @@ import fp from 'fastify-plugin';
 import helmet, { type HelmetOptions } from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import { problem } from '../errors.js';
+import { asList, writes } from '../lib/route-hooks.js';
 
 const HELMET_OPTIONS: HelmetOptions = {
   // The API serves JSON, calendars and a few plain pages; only /docs needs more (it sets its own CSP).
@@ -42,8 +43,6 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
   if (failure) throw failure;
   return headers;
 }
-
-const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 /** The credential a write is counted against: the API key or member token the auth guard resolved. */
 function credentialKey(request: FastifyRequest): string {
@@ -92,10 +91,8 @@ export default fp(
       keyGenerator: credentialKey,
     }) as onRequestHookHandler;
     app.addHook('onRoute', (route) => {
-      const methods = Array.isArray(route.method) ? route.method : [route.method];
-      if (!Array.isArray(route.config?.auth) || !methods.some((method) => WRITE_METHODS.has(method))) return;
-      const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
-      route.onRequest = [...existing, writeLimit];
+      if (!Array.isArray(route.config?.auth) || !writes(route)) return;
+      route.onRequest = [...asList(route.onRequest), writeLimit];
     });
   },
   { name: 'security' },

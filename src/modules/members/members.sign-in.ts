@@ -1,6 +1,6 @@
 // Member sign-in: one-time codes sent by email, exchanged for member tokens that expire and can be revoked.
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
-import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { immediate, writeSoon, type Db, type DbOrTx } from '../../db/client.js';
 import { fastRows } from '../../db/rows.js';
 import { members, memberTokens, signInCodes, type MemberTokenKind } from '../../db/schema.js';
 import { problem } from '../../errors.js';
@@ -8,7 +8,7 @@ import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { createSendAllowance } from '../../lib/send-allowance.js';
 import { isEmailAddress, normaliseEmail } from '../../lib/text.js';
-import { findCurrentToken, generateToken, hashToken, looksLikeToken, tokenMatches } from '../../lib/tokens.js';
+import { findCurrentToken, lastUseFailed, generateToken, hashToken, looksLikeToken, tokenMatches } from '../../lib/tokens.js';
 import type { MemberPrincipal } from '../../shared/principals.js';
 import type { Site } from '../../shared/site.js';
 import type { AuditService } from '../audit/audit.service.js';
@@ -66,7 +66,8 @@ export function createSignIn(deps: { db: Db; clock: Clock; audit: AuditService; 
   // Made once: every signed-in request looks its token up through it.
   const tokenStore = {
     find: (hash: string) => tokenByHash.get({ hash }),
-    markUsed: (current: { tokenId: string }, at: Date) => immediate(db, () => touchToken.run({ id: current.tokenId, now: at.getTime() })),
+    markUsed: (current: { tokenId: string }, at: Date) =>
+      writeSoon(db, () => touchToken.run({ id: current.tokenId, now: at.getTime() }), lastUseFailed),
   };
 
   function issueCode(tx: DbOrTx, memberId: string, minutes: number = SIGN_IN_CODE_MINUTES): string {

@@ -1,12 +1,12 @@
 // Organisers and their API keys: created and revoked from the CLI, resolved on every organiser request.
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
-import { immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { immediate, writeSoon, type Db, type DbOrTx } from '../../db/client.js';
 import { apiKeys, ORGANISER_ROLES, organisers, type Organiser, type OrganiserRole } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { cleanName, isEmailAddress, normaliseEmail } from '../../lib/text.js';
-import { findCurrentToken, generateToken, hashToken, tokenDisplayPrefix } from '../../lib/tokens.js';
+import { findCurrentToken, lastUseFailed, generateToken, hashToken, tokenDisplayPrefix } from '../../lib/tokens.js';
 import type { OrganiserPrincipal } from '../../shared/principals.js';
 import type { Actor, AuditService } from '../audit/audit.service.js';
 import type { ClustersService } from '../clusters/clusters.service.js';
@@ -246,7 +246,7 @@ export function createOrganisersService(deps: { db: Db; clock: Clock; audit: Aud
     resolveKey(token: string, now: Date): OrganiserPrincipal | null {
       const row = findCurrentToken(token, 'organiserKey', now, {
         find: (hash) => keyByHash.get({ hash }),
-        markUsed: (key, at) => immediate(db, () => touchKey.run({ id: key.keyId, now: at.getTime() })),
+        markUsed: (key, at) => writeSoon(db, () => touchKey.run({ id: key.keyId, now: at.getTime() }), lastUseFailed),
       });
       if (!row) return null;
       return {

@@ -2,14 +2,14 @@
 // a browser session. The session belongs to the address, so a person with a role in two clusters signs
 // in once and switches between them; what they may do in each is their organiser row there.
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
-import { immediate, type Db } from '../../db/client.js';
+import { immediate, writeSoon, type Db } from '../../db/client.js';
 import { organisers, organiserSessions, organiserSignInCodes } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
 import { createSendAllowance } from '../../lib/send-allowance.js';
 import { isEmailAddress, normaliseEmail } from '../../lib/text.js';
-import { findCurrentToken, generateToken, hashToken, looksLikeToken, tokenMatches } from '../../lib/tokens.js';
+import { findCurrentToken, lastUseFailed, generateToken, hashToken, looksLikeToken, tokenMatches } from '../../lib/tokens.js';
 import type { ConsoleRole, ConsoleSession } from '../../shared/principals.js';
 import type { Site } from '../../shared/site.js';
 import type { AuditService } from '../audit/audit.service.js';
@@ -162,7 +162,7 @@ export function createConsoleSignIn(deps: {
     resolveSession(token: string, now: Date): ConsoleSession | null {
       const row = findCurrentToken(token, 'consoleSession', now, {
         find: (hash) => sessionByHash.get({ hash }),
-        markUsed: (current, at) => immediate(db, () => touchSession.run({ id: current.sessionId, now: at.getTime() })),
+        markUsed: (current, at) => writeSoon(db, () => touchSession.run({ id: current.sessionId, now: at.getTime() }), lastUseFailed),
       });
       if (!row) return null;
       const roles = rolesOf(row.email);

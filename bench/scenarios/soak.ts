@@ -5,7 +5,8 @@
 // the running server (as it does whenever a server with its scheduler runs on the database). The sink counts the newsletter
 // by its subject. Each route's p99 is compared with its p99 in the same mix, at the same rates and for as long,
 // with no newsletter sending (before and after it: the lower); the notes say how often the server's writes
-// waited for the write lock meanwhile (/metrics). Gates: no 5xx, the newsletter reaches everyone once, every
+// waited for the write lock on the event loop meanwhile, how often its requests waited for a write turn (as
+// a promise), both from /metrics, and in which seconds of each phase the slowest 1% of answers came. Gates: no 5xx, the newsletter reaches everyone once, every
 // copy signed; the WAL stays below 64 MB.
 import { statSync, existsSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

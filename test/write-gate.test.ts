@@ -36,26 +36,36 @@ function thread(body: string, workerData: unknown): Worker {
 
 const exited = (worker: Worker) => new Promise<number>((resolve) => worker.once('exit', resolve));
 
+/**
+ * A thread that writes as a sending mail thread does: takes the gate `times` times (until stopped, when
+ * absent), holds it `holdMs` and lets it go for `gapMs`. Setting cells[0] to 1 stops it; cells[1] counts
+ * its entries. It exits with 4 if it ever gives up waiting for the gate.
+ */
+function busyThread(memory: SharedArrayBuffer, cells: Int32Array, options: { holdMs: number; gapMs?: number; times?: number }): Worker {
+  const more = options.times === undefined ? 'Atomics.load(cells, 0) === 0' : `Atomics.load(cells, 1) < ${options.times}`;
+  const gap = options.gapMs ? ` Atomics.wait(pause, 0, 0, ${options.gapMs});` : '';
+  return thread(
+    `const g = gate.writeGate(workerData.memory, { priority: false }); const cells = new Int32Array(workerData.cells);` +
+      ` const pause = new Int32Array(new SharedArrayBuffer(4));` +
+      ` while (${more}) { if (!gate.enterGate(g)) process.exit(4); Atomics.add(cells, 1, 1);` +
+      ` Atomics.wait(pause, 0, 0, ${options.holdMs}); gate.leaveGate(g);${gap} }`,
+    { memory, cells: cells.buffer },
+  );
+}
+
 t.test('a thread that takes the gate again and again keeps the side with priority out for one turn at most', async (t) => {
   const memory = newWriteGateMemory();
-  // turns[0]: the thread's entries so far; turns[1]: 1 once the thread has begun.
-  const turns = new Int32Array(new SharedArrayBuffer(8));
-  const worker = thread(
-    `const g = gate.writeGate(workerData.memory, { priority: false }); const turns = new Int32Array(workerData.turns);` +
-      ` const pause = new Int32Array(new SharedArrayBuffer(4));` +
-      // 400 turns of 1 ms inside, each straight after the last, as the mail thread's transactions follow one another.
-      ` for (let i = 0; i < 400; i++) { gate.enterGate(g); Atomics.add(turns, 0, 1); Atomics.store(turns, 1, 1);` +
-      ` Atomics.wait(pause, 0, 0, 1); gate.leaveGate(g); }`,
-    { memory, turns: turns.buffer },
-  );
+  const cells = new Int32Array(new SharedArrayBuffer(8));
+  // 400 turns of 1 ms inside, each straight after the last, as the mail thread's transactions follow one another.
+  const worker = busyThread(memory, cells, { holdMs: 1, times: 400 });
   const main = writeGate(memory, { priority: true });
   let worst = 0;
   for (let round = 0; round < 20; round++) {
-    while (Atomics.load(turns, 1) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (Atomics.load(cells, 1) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const before = Atomics.load(turns, 0);
+    const before = Atomics.load(cells, 1);
     t.equal(enterGate(main), true);
-    worst = Math.max(worst, Atomics.load(turns, 0) - before);
+    worst = Math.max(worst, Atomics.load(cells, 1) - before);
     leaveGate(main);
   }
   t.ok(worst <= 2, `in 20 rounds the main thread waited through at most ${worst} of the thread's turns (the one it was in)`);
@@ -252,18 +262,11 @@ t.test("the server's timed jobs wait for their write turn as a promise too", asy
 
 t.test('turns against a thread that takes the gate again and again: neither side waits long, neither starves', async (t) => {
   const memory = newWriteGateMemory();
-  // entries[0]: the thread's entries so far; entries[1]: 1 once the thread has begun.
-  const entries = new Int32Array(new SharedArrayBuffer(8));
-  const worker = thread(
-    `const g = gate.writeGate(workerData.memory, { priority: false }); const entries = new Int32Array(workerData.entries);` +
-      ` const pause = new Int32Array(new SharedArrayBuffer(4));` +
-      ` for (let i = 0; i < 600; i++) { if (!gate.enterGate(g)) process.exit(4); Atomics.add(entries, 0, 1); Atomics.store(entries, 1, 1);` +
-      ` Atomics.wait(pause, 0, 0, 1); gate.leaveGate(g); }`,
-    { memory, entries: entries.buffer },
-  );
+  const cells = new Int32Array(new SharedArrayBuffer(8));
+  const worker = busyThread(memory, cells, { holdMs: 1, times: 600 });
   const workerExit = exited(worker);
   const main = writeGate(memory, { priority: true });
-  await until('the thread begins', () => Atomics.load(entries, 1) === 1);
+  await until('the thread begins', () => Atomics.load(cells, 1) > 0);
   let worst = 0;
   for (let round = 0; round < 20; round++) {
     const asked = performance.now();
@@ -276,7 +279,7 @@ t.test('turns against a thread that takes the gate again and again: neither side
 
   // Requests one after another, each taking its turn before the last ends: the gate stays this side's, but
   // once it has held it 10 ms with the thread waiting, the next turn lets the thread in first.
-  const before = Atomics.load(entries, 0);
+  const before = Atomics.load(cells, 1);
   const began = performance.now();
   let held = await takeTurn(main);
   for (let i = 0; i < 30; i++) {
@@ -287,7 +290,7 @@ t.test('turns against a thread that takes the gate again and again: neither side
   }
   if (held) endTurn(main);
   const took = performance.now() - began;
-  const got = Atomics.load(entries, 0) - before;
+  const got = Atomics.load(cells, 1) - before;
   t.ok(got >= Math.floor(took / 30), `the thread got in ${got} times in the ${Math.round(took)} ms of overlapping turns`);
   t.equal(await workerExit, 0, 'the thread never gave up waiting');
 });
@@ -327,15 +330,8 @@ t.test('work a route does after its answer (a sign-up) takes a write turn of its
   await app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   // The thread writes as a sending mail thread does: inside 2 ms, out a moment, again and again.
-  // cells[0]: 1 to stop; cells[1]: the thread's entries so far.
   const cells = new Int32Array(new SharedArrayBuffer(8));
-  const worker = thread(
-    `const g = gate.writeGate(workerData.memory, { priority: false }); const cells = new Int32Array(workerData.cells);` +
-      ` const pause = new Int32Array(new SharedArrayBuffer(4));` +
-      ` while (Atomics.load(cells, 0) === 0) { if (!gate.enterGate(g)) process.exit(4); Atomics.add(cells, 1, 1);` +
-      ` Atomics.wait(pause, 0, 0, 2); gate.leaveGate(g); Atomics.wait(pause, 0, 0, 0.3); }`,
-    { memory, cells: cells.buffer },
-  );
+  const worker = busyThread(memory, cells, { holdMs: 2, gapMs: 0.3 });
   const workerExit = exited(worker);
   await until('the thread writes', () => Atomics.load(cells, 1) > 0);
   for (let i = 0; i < 30; i++) {

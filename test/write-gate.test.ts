@@ -108,17 +108,21 @@ t.test('a wait at the gate is a lock wait; a gate left shut by a thread that die
   leaveGate(main);
 });
 
-/** A thread that takes the gate (the mail thread's side), says 'inside', holds it `ms`, lets it go and says 'left'. */
-function holder(memory: SharedArrayBuffer, ms: number): Worker {
-  return thread(
+const said = (worker: Worker, word: string) =>
+  new Promise<number>((resolve) => worker.on('message', (message) => message === word && resolve(performance.now())));
+
+/**
+ * A thread that takes the gate (the mail thread's side), holds it `ms` and lets it go: when it got in and
+ * when it left (performance.now() on this thread), and its exit code, all listened for from the start.
+ */
+function holder(memory: SharedArrayBuffer, ms: number) {
+  const worker = thread(
     `const g = gate.writeGate(workerData.memory, { priority: false }); gate.enterGate(g); parentPort.postMessage('inside');` +
       ` Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms}); gate.leaveGate(g); parentPort.postMessage('left');`,
     { memory },
   );
+  return { inside: said(worker, 'inside'), left: said(worker, 'left'), exit: exited(worker) };
 }
-
-const said = (worker: Worker, word: string) =>
-  new Promise<number>((resolve) => worker.on('message', (message) => message === word && resolve(performance.now())));
 
 t.test('a write turn is waited for as a promise; its transactions then wait for nothing', async (t) => {
   const database = openDatabase(join(tempDir(t), 'turn.db'));
@@ -126,10 +130,8 @@ t.test('a write turn is waited for as a promise; its transactions then wait for 
   t.teardown(() => database.sqlite.close());
   const memory = newWriteGateMemory();
   shareWriteGate(database.sqlite, memory, { priority: true });
-  const worker = holder(memory, 150);
-  const workerExit = exited(worker);
-  const left = said(worker, 'left');
-  await said(worker, 'inside');
+  const { left, inside: gotIn, exit: workerExit } = holder(memory, 150);
+  await gotIn;
 
   let ticked = 0;
   const ticking = setInterval(() => (ticked += 1), 5);
@@ -147,9 +149,7 @@ t.test('a write turn is waited for as a promise; its transactions then wait for 
   t.ok(writeTurnWaits(database.sqlite).seconds > 0.05, 'for as long as the thread was inside');
 
   // The gate stays this side's until the turn ends: the other side waits for it, then gets in.
-  const second = holder(memory, 1);
-  const secondExit = exited(second);
-  const inside = said(second, 'inside');
+  const { inside, exit: secondExit } = holder(memory, 1);
   await new Promise((resolve) => setTimeout(resolve, 50));
   const ended = performance.now();
   turn!.end();
@@ -166,11 +166,10 @@ t.test('turns are shared by the side that holds the gate, but a waiting thread g
   t.equal(await takeTurn(main), true, 'second turn: shared at once');
   t.equal(main.turns, 2);
   // The thread waits for the gate (it marks itself waiting); a third turn now waits behind it.
-  const worker = holder(memory, 30);
-  const workerExit = exited(worker);
+  const { inside, exit: workerExit } = holder(memory, 30);
   await until('the thread waits', () => new Int32Array(memory)[2] === 1);
   let entered = 0;
-  void said(worker, 'inside').then((at) => (entered = at));
+  void inside.then((at) => (entered = at));
   const third = takeTurn(main).then((ok) => ({ ok, at: performance.now() }));
   await new Promise((resolve) => setTimeout(resolve, 30));
   t.equal(entered, 0, 'the thread is not in while the two turns last');
@@ -191,10 +190,8 @@ t.test("a request that writes waits for its turn without holding up the server's
   shareWriteGate(database.sqlite, memory, { priority: true });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  const worker = holder(memory, 300);
-  const workerExit = exited(worker);
-  const left = said(worker, 'left');
-  await said(worker, 'inside');
+  const { left, inside: gotIn, exit: workerExit } = holder(memory, 300);
+  await gotIn;
 
   const signUp = fetch(`${base}/v1/clusters/north-west/subscriptions`, {
     method: 'POST',
@@ -241,10 +238,8 @@ t.test("the server's timed jobs wait for their write turn as a promise too", asy
   await until('the job runs', () => runs > 0);
   const waits = { ...lockWaits(database.sqlite) };
 
-  const worker = holder(memory, 200);
-  const workerExit = exited(worker);
-  const left = said(worker, 'left');
-  await said(worker, 'inside');
+  const { left, inside: gotIn, exit: workerExit } = holder(memory, 200);
+  await gotIn;
   const before = runs;
   let ticked = 0;
   const ticking = setInterval(() => (ticked += 1), 5);
@@ -307,10 +302,8 @@ t.test('a write that can wait (a token marked used) is made in a turn of its own
 
   const memory = newWriteGateMemory();
   shareWriteGate(database.sqlite, memory, { priority: true });
-  const worker = holder(memory, 150);
-  const workerExit = exited(worker);
-  const left = said(worker, 'left');
-  await said(worker, 'inside');
+  const { left, inside: gotIn, exit: workerExit } = holder(memory, 150);
+  await gotIn;
   const asked = performance.now();
   writeSoon(database.db, note, (error) => failures.push(error));
   t.ok(performance.now() - asked < 20, 'the caller did not wait for the gate');

@@ -98,7 +98,7 @@ export function createServices(deps: ServicesDeps) {
     outbox,
     subscribers,
     site,
-    clusterZone: (clusterId) => clusters.getById(clusterId).timezone,
+    clusterOf: (clusterId) => clusters.getById(clusterId),
   });
   const huddles = createHuddlesService({ db, clock, audit, clusters, site });
   const bookings = createBookingsService({ db, clock, audit, outbox, clusters, huddles, members, organisers, site, secretKey });

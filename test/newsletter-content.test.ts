@@ -259,6 +259,60 @@ t.test('merge fields: each reader gets their own name, escaped, or the fallback;
   t.equal(cluster.name, 'North West HealthTec');
 });
 
+t.test('a copy is made as it leaves, not stored: the name and cluster name it carries are those at the moment it is sent', async (t) => {
+  const { subscribe, services, cluster, database, sink } = await setup(t);
+  const actor = { type: 'cli', label: 'test' } as const;
+  const ada = subscribe('ada@example.org', { name: 'Ada Lovelace' });
+  const bob = subscribe('bob@example.org', { name: 'Bob Babbage' });
+  const draft = services.campaigns.createDraft(
+    cluster,
+    { subject: 'News for {{first_name|you}}', body: 'Dear {{first_name|reader}},\n\nNews from {{cluster}}.\n' },
+    actor,
+  );
+  services.campaigns.start(draft.id, actor);
+  const campaign = services.campaigns.get(draft.id);
+  const rendered = services.campaigns.render(campaign, cluster);
+  const sql = database.sqlite;
+  const stored = () =>
+    sql
+      .prepare(
+        "SELECT subject, outbox_bodies.outbox_id AS body FROM outbox LEFT JOIN outbox_bodies ON outbox_id = id WHERE kind = 'newsletter'",
+      )
+      .all();
+  const unsubscribeHeader = (m: { parsed: { headerLines: readonly { key: string; line: string }[] } }) =>
+    m.parsed.headerLines.find((h) => h.key === 'list-unsubscribe')!.line.replace(/\r?\n\s+/g, ' ');
+  const copyTo = (address: string) =>
+    sink.messages.find((m) => m.envelope.to.includes(address) && m.parsed.subject?.startsWith('News for'))!;
+
+  t.equal(services.campaigns.enqueueBatch(campaign, rendered, 1), 1, "Ada's copy handed to the outbox");
+  t.same(stored(), [{ subject: 'News for {{first_name|you}}', body: null }], 'no body stored; the subject logged is the template');
+  // She changes her name after the hand-over: the copy she gets has the new one.
+  sql.prepare('UPDATE subscribers SET name = ? WHERE id = ?').run('Augusta Ada King', ada);
+  await services.mail.worker({ concurrency: 1 }).drain();
+  const adaCopy = copyTo('ada@example.org').parsed;
+  t.equal(adaCopy.subject, 'News for Augusta');
+  t.match(adaCopy.text, /^Dear Augusta,\n\nNews from North West HealthTec\./);
+  t.equal(
+    unsubscribeHeader(copyTo('ada@example.org')),
+    `List-Unsubscribe: <${services.subscribers.link('unsubscribe', ada)}>`,
+    'her own unsubscribe link',
+  );
+
+  // The cluster is renamed between two copies: the next one carries the new name (the rendering is not kept stale).
+  sql.prepare('UPDATE clusters SET name = ? WHERE id = ?').run('North West Health', cluster.id);
+  t.equal(services.campaigns.enqueueBatch(campaign, rendered, 1), 1, "Bob's copy handed to the outbox");
+  await services.mail.worker({ concurrency: 1 }).drain();
+  const bobCopy = copyTo('bob@example.org');
+  t.equal(bobCopy.parsed.subject, 'News for Bob');
+  t.match(bobCopy.parsed.text, /^Dear Bob,\n\nNews from North West Health\./);
+  t.equal(unsubscribeHeader(bobCopy), `List-Unsubscribe: <${services.subscribers.link('unsubscribe', bob)}>`);
+  t.equal(sink.messages.filter((m) => m.parsed.subject?.startsWith('News for')).length, 2, 'one copy each');
+  t.same(
+    stored().map((row) => (row as { body: unknown }).body),
+    [null, null],
+  );
+});
+
 t.test('a cluster with its own sender sends its newsletter as itself: From, Reply-To, envelope; List-Id unchanged', async (t) => {
   const { subscribe, write, send, sink, services } = await setup(t);
   services.clusters.update(

@@ -11,7 +11,7 @@ import { closeDatabase, immediate, migrateDatabase, openDatabase } from '../src/
 import { outbox as outboxTable } from '../src/db/schema.js';
 import { manualClock, systemClock } from '../src/lib/clock.js';
 import { renderEmail } from '../src/lib/email-layout.js';
-import { createOutbox, type OutgoingMessage } from '../src/modules/outbox/outbox.service.js';
+import { createOutbox, type ComposedBody, type OutgoingMessage } from '../src/modules/outbox/outbox.service.js';
 import { createTransport } from '../src/modules/outbox/outbox.transport.js';
 import { createMailWorker, type MailLogger, type MailTransport } from '../src/modules/outbox/outbox.worker.js';
 import mailer from '../src/plugins/mailer.js';
@@ -398,6 +398,45 @@ t.test('a check that says no withholds the row as it is claimed; a check that th
   await w.drain();
   t.same(sink.messages.map((m) => m.parsed.subject).sort(), ['cannot check', 'keep']);
 });
+
+t.test(
+  'a message enqueued without a body is sent with the body composed as it leaves; one nothing composes is retried, never sent empty',
+  async (t) => {
+    const { db, outbox, rows, worker, sink, clock } = await setup(t);
+    const later = (to: string, subject: string) => immediate(db, (tx) => outbox.enqueueComposed(tx, { kind: 'test.later', to, subject }));
+    const ann = later('ann@example.org', 'Logged subject');
+    const bob = later('bob@example.org', 'Not composed yet');
+    const cat = later('cat@example.org', 'Composed badly');
+    t.same(db.$client.prepare('SELECT count(*) AS n FROM outbox_bodies').get(), { n: 0 }, 'no body is stored');
+    let greeting = 'Hello';
+    let composing = false;
+    outbox.hooks.compose.on((row): ComposedBody | null => {
+      if (row.id === ann)
+        return { subject: `${greeting} Ann`, text: `${greeting}, Ann`, html: `<p>${greeting}, Ann</p>`, headers: { 'X-Made': 'now' } };
+      if (row.id === bob && composing) return { subject: 'Hi Bob', text: 'Hi Bob', html: '<p>Hi Bob</p>' };
+      if (row.id === cat) return { subject: 'Cat', text: 'Cat', html: '<p>Cat</p>', headers: { Bcc: 'eve@example.org' } };
+      return null;
+    });
+    // The body is made at the claim, not at the enqueue: what the handler makes then is what goes out.
+    greeting = 'Good morning';
+    const w = worker();
+    await w.drain();
+    t.equal(sink.messages.length, 1, 'only the composed message was sent');
+    const sent = sink.messages[0]!;
+    t.equal(sent.parsed.subject, 'Good morning Ann', "the handler's subject is the one sent");
+    t.equal(sent.parsed.text?.trim(), 'Good morning, Ann');
+    t.equal(sent.parsed.html, '<p>Good morning, Ann</p>');
+    t.equal(sent.parsed.headers.get('x-made'), 'now');
+    const byId = new Map(rows().map((row) => [row.id, row]));
+    t.match(byId.get(ann), { status: 'sent', subject: 'Logged subject' });
+    t.match(byId.get(bob), { status: 'queued', attempts: 1, lastError: /nothing composed the body/ });
+    t.match(byId.get(cat), { status: 'queued', attempts: 1, lastError: /header Bcc is set from the message itself/ });
+    composing = true;
+    clock.advance(MAX_BACKOFF_MS);
+    await w.drain();
+    t.same(sink.messages.map((m) => m.parsed.subject).sort(), ['Good morning Ann', 'Hi Bob'], 'composed on the retry');
+  },
+);
 
 /**
  * A running worker over `transport` that notes, as each send starts, how many rows the table holds claimed

@@ -1,5 +1,7 @@
 // A campaign's delivery ledger: one row per recipient, snapshotted when it starts, each handed to the
 // outbox in its turn after a last check of the person's consent, and the counts of how far it got.
+// A copy's body is not stored: the outbox asks for it as the message leaves (`compose`), and it is made
+// from the campaign and the person as they are then (their own links, their name where it is merged).
 // A send runs beside the server, in another process, and SQLite lets one writer at a time: the
 // server's writes wait (and its event loop with them) while this process holds the lock. So the
 // statements that run once per recipient are prepared, and no transaction handles more than
@@ -46,7 +48,14 @@ export interface CampaignStats extends CampaignProgress {
 /** Worse outcomes replace milder ones on a delivery, never the other way. */
 const RETURN_RANK: Record<DeliveryReturn, number> = { 'soft-bounced': 1, bounced: 2, complained: 3 };
 
-export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: SubscribersService; site: Site }) {
+export function createDeliveries(deps: {
+  db: Db;
+  outbox: Outbox;
+  subscribers: SubscribersService;
+  site: Site;
+  /** A started campaign as rendered for sending (its text no longer changes; its cluster's name may). */
+  renderedOf: (campaignId: string) => RenderedCampaign;
+}) {
   const { db, outbox, subscribers } = deps;
   const insertDelivery = db
     .insert(deliveries)
@@ -83,7 +92,12 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
   // Whose message an outbox row is, and the campaign's audience, for the last check before it leaves.
   const deliveryOfMessage = fastRows(
     db
-      .select({ subscriberId: deliveries.subscriberId, clusterId: campaigns.clusterId, topic: campaigns.topic })
+      .select({
+        campaignId: deliveries.campaignId,
+        subscriberId: deliveries.subscriberId,
+        clusterId: campaigns.clusterId,
+        topic: campaigns.topic,
+      })
       .from(deliveries)
       .innerJoin(campaigns, eq(campaigns.id, deliveries.campaignId))
       .where(eq(deliveries.outboxId, sql.placeholder('outboxId')))
@@ -98,12 +112,23 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
   // Consent is checked again just before each newsletter message goes to the mail server, by whichever
   // worker sends it (this process's or the server's), as it claims the message: someone who unsubscribes
   // while their copy waits gets none.
+  // The person just checked, for the `compose` that follows at once for the same row.
+  let checked: { outboxId: string; campaignId: string; subscriber: Subscriber | undefined } | undefined;
   outbox.hooks.sending.on((row) => {
+    checked = undefined;
     if (row.kind !== 'newsletter') return null;
     const delivery = deliveryOfMessage.get({ outboxId: row.id });
     if (!delivery) return null;
     const subscriber = delivery.subscriberId ? subscribers.byId(db, delivery.subscriberId) : undefined;
+    checked = { outboxId: row.id, campaignId: delivery.campaignId, subscriber };
     return reasonToSkip(db, delivery, subscriber);
+  });
+  // The copy, made as it leaves: from the campaign and the person as they are now.
+  outbox.hooks.compose.on((row) => {
+    if (row.kind !== 'newsletter') return null;
+    const person = checked?.outboxId === row.id ? checked : undefined;
+    if (!person?.subscriber) return null;
+    return messageFor(deps.renderedOf(person.campaignId), person.subscriber);
   });
   // A withheld message counts as skipped, not sent; the ledger keeps which outbox row it was.
   outbox.hooks.withheld.on((tx, row, reason) => {
@@ -142,10 +167,10 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
   }
 
   /**
-   * One transaction's worth of handOver. The copies are rendered before the write lock is taken (a
-   * personalised copy costs about a third of a millisecond, and the server's writes wait, on its event
-   * loop, for as long as this process holds the lock); inside it, each recipient is checked again as
-   * they are now and their copy is rendered again only if their name changed meanwhile.
+   * One transaction's worth of handOver: each recipient is checked again as they are now, and handed to
+   * the outbox without a body (it is composed as it leaves; a stored copy cost a few kilobytes written
+   * and read back per reader, bench/FINDINGS.md). The subject logged is the campaign's (a personalised one,
+   * its template).
    */
   function handOverSome(campaign: Campaign, rendered: RenderedCampaign, limit: number): number {
     const batch = db
@@ -157,10 +182,6 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
       .all();
     if (batch.length === 0) return 0;
     const ids = batch.flatMap((delivery) => (delivery.subscriberId ? [delivery.subscriberId] : []));
-    const before = subscribers.getMany(db, ids);
-    const copies = new Map<string, { name: string | null; message: ReturnType<typeof messageFor> }>();
-    for (const subscriber of before.values())
-      copies.set(subscriber.id, { name: subscriber.name, message: messageFor(rendered, subscriber) });
     return immediate(db, (tx) => {
       // Another sender (a resume beside this one) may have taken some meanwhile: only those still pending.
       const pending = new Set(
@@ -188,9 +209,12 @@ export function createDeliveries(deps: { db: Db; outbox: Outbox; subscribers: Su
           markDelivery.run({ id: delivery.id, status: 'skipped', skipReason: skip, outboxId: null });
           continue;
         }
-        const copy = copies.get(subscriber.id);
-        const message = copy && copy.name === subscriber.name ? copy.message : messageFor(rendered, subscriber);
-        const outboxId = outbox.enqueue(tx, { kind: 'newsletter', to: subscriber.email, clusterId: campaign.clusterId, ...message });
+        const outboxId = outbox.enqueueComposed(tx, {
+          kind: 'newsletter',
+          to: subscriber.email,
+          clusterId: campaign.clusterId,
+          subject: rendered.subject,
+        });
         markDelivery.run({ id: delivery.id, status: 'enqueued', skipReason: null, outboxId });
       }
       return batch.length;

@@ -59,13 +59,28 @@ export function createCampaignsService(deps: {
   outbox: Outbox;
   subscribers: SubscribersService;
   site: Site;
-  /** The time zone of a cluster: a schedule without an offset is local time there. */
-  clusterZone: (clusterId: string) => string;
+  /** A cluster (its zone: a schedule without an offset is local time there; its name, in every copy). */
+  clusterOf: (clusterId: string) => Cluster;
 }) {
   const { db, clock, audit, outbox } = deps;
   const { host, baseUrl } = deps.site;
 
-  const ledger = createDeliveries({ db, outbox, subscribers: deps.subscribers, site: deps.site });
+  const ledger = createDeliveries({ db, outbox, subscribers: deps.subscribers, site: deps.site, renderedOf });
+  /** Started campaigns as rendered for their copies (a campaign's text is fixed once it starts), by id; a few at a time. */
+  const renderings = new Map<string, { rendered: RenderedCampaign; clusterId: string; of: Cluster }>();
+  const MAX_RENDERINGS = 16;
+
+  /** A campaign rendered for sending; made again when its cluster has changed (a new name goes in the next copy). */
+  function renderedOf(campaignId: string): RenderedCampaign {
+    const kept = renderings.get(campaignId);
+    const cluster = deps.clusterOf(kept?.clusterId ?? get(campaignId).clusterId);
+    if (kept && kept.of.name === cluster.name && kept.of.slug === cluster.slug) return kept.rendered;
+    const campaign = get(campaignId);
+    const rendered = render(campaign, cluster);
+    if (renderings.size >= MAX_RENDERINGS) renderings.clear();
+    renderings.set(campaignId, { rendered, clusterId: campaign.clusterId, of: cluster });
+    return rendered;
+  }
   const isSendingStatement = db
     .select({ id: campaigns.id })
     .from(campaigns)
@@ -111,7 +126,7 @@ export function createCampaignsService(deps: {
 
   /** A schedule's instant: local time in the cluster's zone (or with an offset), in the future, within MAX_SCHEDULE_AHEAD_MS. */
   function scheduleTime(at: string, clusterId: string): Date {
-    const when = resolveTime(at.trim().replace(' ', 'T'), deps.clusterZone(clusterId), 'at').toJSDate();
+    const when = resolveTime(at.trim().replace(' ', 'T'), deps.clusterOf(clusterId).timezone, 'at').toJSDate();
     const now = clock.now().getTime();
     if (when.getTime() <= now || when.getTime() > now + MAX_SCHEDULE_AHEAD_MS)
       throw problem('VALIDATION_FAILED', `at must be in the next ${MAX_SCHEDULE_AHEAD_MS / 86_400_000} days, not ${when.toISOString()}`, {

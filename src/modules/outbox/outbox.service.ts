@@ -10,9 +10,16 @@ import { hook } from '../../lib/hooks.js';
 import { newId } from '../../lib/ids.js';
 import { thisProcess } from '../../lib/processes.js';
 import { checkAddress, checkMessage } from './outbox.checks.js';
-import type { OutgoingMessage } from './outbox.types.js';
+import type { ComposedBody, ComposedLater, OutgoingMessage } from './outbox.types.js';
 
-export type { OutboxRow, OutgoingMessage };
+export type { ComposedBody, ComposedLater, OutboxRow, OutgoingMessage };
+
+/** A row as claimed: a message enqueued with `enqueueComposed` has no body until it is composed. */
+export type DueRow = Omit<OutboxRow, 'text' | 'html' | 'headers'> & {
+  text: string | null;
+  html: string | null;
+  headers: Record<string, string> | null;
+};
 
 export interface OutboxOptions {
   db: Db;
@@ -34,19 +41,19 @@ export interface Refusal {
 
 /** What became of a claimed message, recorded by `settle`. */
 export type Outcome =
-  | { status: 'sent'; row: OutboxRow; response: string }
-  | { status: 'retry'; row: OutboxRow; error: string; next: Date }
-  | { status: 'failed'; row: OutboxRow; error: string }
-  | { status: 'refused'; row: OutboxRow; error: string; refusal: Refusal }
-  | { status: 'withheld'; row: OutboxRow; reason: string };
+  | { status: 'sent'; row: DueRow; response: string }
+  | { status: 'retry'; row: DueRow; error: string; next: Date }
+  | { status: 'failed'; row: DueRow; error: string }
+  | { status: 'refused'; row: DueRow; error: string; refusal: Refusal }
+  | { status: 'withheld'; row: DueRow; reason: string };
 
 /** What one `settle` did: the rows now leased to the caller, and what it could not do. */
 export interface Settled {
   claimed: OutboxRow[];
   /** Claimed, then withheld by a `sending` handler (recorded). */
-  withheld: { row: OutboxRow; reason: string }[];
-  /** Claimed, but a `sending` handler threw: the caller records a retry. */
-  unchecked: { row: OutboxRow; err: unknown }[];
+  withheld: { row: DueRow; reason: string }[];
+  /** Claimed, but a `sending` or `compose` handler threw (or nothing composed it): the caller records a retry. */
+  unchecked: { row: DueRow; err: unknown }[];
   /** Outcomes that could not be recorded (their rows stay claimed until their lease runs out). */
   failures: { outcome: Outcome; err: unknown }[];
 }
@@ -75,12 +82,17 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
   let wakeupScheduled = false;
   const hooks = {
     /** A message the mail server refused for good, inside the transaction that records it as failed. */
-    refused: hook<[tx: DbOrTx, row: OutboxRow, refusal: Refusal]>(),
+    refused: hook<[tx: DbOrTx, row: DueRow, refusal: Refusal]>(),
     /**
      * A message just claimed, about to be handed to the transport (inside the claiming transaction): a
      * handler returns a reason to withhold it (e.g. its recipient has just unsubscribed), or null.
      */
-    sending: hook<[row: OutboxRow], string | null>(),
+    sending: hook<[row: DueRow], string | null>(),
+    /**
+     * The body of a message enqueued with `enqueueComposed` (no stored body), made just after the `sending`
+     * check passes, inside the claiming transaction: the first handler's answer that is not null.
+     */
+    compose: hook<[row: DueRow], ComposedBody | null>(),
     /**
      * The From and Reply-To of a cluster's messages, when it has its own sender (the first handler's
      * answer that is not null); a message without a From of its own then takes them.
@@ -89,17 +101,18 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     /** The DKIM key to sign a message with as it leaves (the first handler's answer that is not null). */
     signing: hook<[row: OutboxRow], DkimKey | null>(),
     /** A message withheld for good, inside the transaction that records it. */
-    withheld: hook<[tx: DbOrTx, row: OutboxRow, reason: string]>(),
+    withheld: hook<[tx: DbOrTx, row: DueRow, reason: string]>(),
   };
 
-  // The due rows with their bodies, oldest first. Repeats the partial index's own term (status IN ...) so
-  // SQLite walks outbox_due in order and stops at the limit; ties broken by id (time-ordered).
+  // The due rows with their bodies (none for a message composed as it leaves), oldest first. Repeats the
+  // partial index's own term (status IN ...) so SQLite walks outbox_due in order and stops at the limit;
+  // ties broken by id (time-ordered).
   const { outboxId: _bodyKey, ...bodyColumns } = getTableColumns(outboxBodies);
   const dueStatement = fastRows(
     db
       .select({ ...getTableColumns(outbox), ...bodyColumns })
       .from(outbox)
-      .innerJoin(outboxBodies, eq(outboxBodies.outboxId, outbox.id))
+      .leftJoin(outboxBodies, eq(outboxBodies.outboxId, outbox.id))
       .where(
         sql`${outbox.status} IN ('queued', 'sending') AND ${outbox.nextAttemptAt} <= ${sql.placeholder('now')}
         AND (${outbox.status} = 'queued' OR ${outbox.leaseUntil} <= ${sql.placeholder('now')})`,
@@ -196,7 +209,7 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     .prepare();
 
   /** The due rows, leased to this process (inside the caller's transaction), oldest first, each with its body. */
-  function claimDue(limit: number, leaseMs: number): OutboxRow[] {
+  function claimDue(limit: number, leaseMs: number): DueRow[] {
     const now = clock.now().getTime();
     const leaseUntil = now + leaseMs;
     const rows = dueStatement.all({ now, limit });
@@ -238,6 +251,43 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     }
   }
 
+  /**
+   * The row with its body: its own, or (enqueued with `enqueueComposed`) the one a `compose` handler makes
+   * now, put on the row; throws when none is made or it fails the outbox's checks.
+   */
+  function withBody(row: DueRow): OutboxRow {
+    if (row.text !== null && row.html !== null && row.headers !== null)
+      return { ...row, text: row.text, html: row.html, headers: row.headers };
+    const body = hooks.compose.emit(row).find((found) => found !== null);
+    if (!body) throw new Error(`outbox: nothing composed the body of ${row.kind} message ${row.id}`);
+    checkMessage({ ...body, kind: row.kind, to: row.toAddress });
+    return { ...row, subject: body.subject, text: body.text, html: body.html, headers: body.headers ?? {} };
+  }
+
+  /** The outbox row of a message (its body is the caller's), checked; schedules the worker's wake-up. */
+  function insertRow(tx: DbOrTx, message: ComposedLater, calendarMethod: string | null): string {
+    const to = checkAddress('to', message.to);
+    const own = message.from === undefined && message.clusterId ? hooks.sender.emit(tx, message.clusterId).find(Boolean) : undefined;
+    const sender = checkedFrom(message.from ?? own?.from ?? from);
+    const reply = own?.replyTo ?? message.replyTo;
+    const replyTo = reply === undefined || reply === null ? null : checkAddress('replyTo', reply);
+    const id = newId();
+    insertStatement.run({
+      id,
+      messageId: `<${id}@${domain}>`,
+      clusterId: message.clusterId ?? null,
+      kind: message.kind,
+      to,
+      from: sender,
+      replyTo,
+      subject: message.subject,
+      calendarMethod,
+      now: clock.now().getTime(),
+    });
+    scheduleWakeup();
+    return id;
+  }
+
   function scheduleWakeup(): void {
     if (wakeupScheduled || listeners.size === 0) return;
     wakeupScheduled = true;
@@ -260,26 +310,8 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
 
     /** Writes one message inside the caller's transaction; returns the row id. Never sends. */
     enqueue(tx: DbOrTx, message: OutgoingMessage): string {
-      const to = checkAddress('to', message.to);
-      const own = message.from === undefined && message.clusterId ? hooks.sender.emit(tx, message.clusterId).find(Boolean) : undefined;
-      const sender = checkedFrom(message.from ?? own?.from ?? from);
-      const reply = own?.replyTo ?? message.replyTo;
-      const replyTo = reply === undefined || reply === null ? null : checkAddress('replyTo', reply);
       checkMessage(message);
-      const id = newId();
-      const now = clock.now();
-      insertStatement.run({
-        id,
-        messageId: `<${id}@${domain}>`,
-        clusterId: message.clusterId ?? null,
-        kind: message.kind,
-        to,
-        from: sender,
-        replyTo,
-        subject: message.subject,
-        calendarMethod: message.calendar?.method ?? null,
-        now: now.getTime(),
-      });
+      const id = insertRow(tx, message, message.calendar?.method ?? null);
       insertBodyStatement.run({
         id,
         text: message.text,
@@ -288,15 +320,24 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
         calendar: message.calendar?.content ?? null,
         attachments: message.attachments ? JSON.stringify(message.attachments) : null,
       });
-      scheduleWakeup();
       return id;
+    },
+
+    /**
+     * Writes one message without a body, inside the caller's transaction: a `compose` handler makes its
+     * body as it leaves (a newsletter copy, which would otherwise be stored ten thousand times over). The
+     * subject is the one logged; the handler's subject is the one sent. Returns the row id.
+     */
+    enqueueComposed(tx: DbOrTx, message: ComposedLater): string {
+      checkMessage({ ...message, text: '', html: '' });
+      return insertRow(tx, message, null);
     },
 
     /**
      * Leases up to `limit` due rows (queued, or sending with an expired lease) to the caller, without the
      * `sending` check: what a worker that dies after claiming leaves behind (tests, drills). Workers use `settle`.
      */
-    claim(limit: number, leaseMs: number): OutboxRow[] {
+    claim(limit: number, leaseMs: number): DueRow[] {
       if (limit <= 0) return [];
       return immediate(db, () => claimDue(limit, leaseMs));
     },
@@ -327,14 +368,16 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
         const room = limit - settled.failures.length;
         for (const row of room > 0 ? claimDue(room, leaseMs) : []) {
           let reason: string | null;
+          let ready: OutboxRow | undefined;
           try {
             reason = hooks.sending.emit(row).find((found) => found !== null) ?? null;
+            if (reason === null) ready = withBody(row);
           } catch (err) {
             settled.unchecked.push({ row, err });
             continue;
           }
-          if (reason === null) settled.claimed.push(row);
-          else {
+          if (ready) settled.claimed.push(ready);
+          else if (reason !== null) {
             const outcome: Outcome = { status: 'withheld', row, reason };
             try {
               record(outcome);

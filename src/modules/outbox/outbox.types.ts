@@ -20,3 +20,12 @@ export interface OutgoingMessage {
   /** Defaults to the configured MAIL_FROM. */
   from?: string;
 }
+
+/**
+ * A message whose body is made as it leaves rather than stored (a newsletter copy: its campaign's text with
+ * the person's own links and name, as they are when it is sent). A `compose` handler of the outbox makes it.
+ */
+export type ComposedLater = Pick<OutgoingMessage, 'kind' | 'to' | 'subject' | 'clusterId' | 'replyTo' | 'from'>;
+
+/** What a `compose` handler makes for a ComposedLater message. */
+export type ComposedBody = Pick<OutgoingMessage, 'subject' | 'text' | 'html' | 'headers'>;

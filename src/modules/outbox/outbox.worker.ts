@@ -3,7 +3,7 @@ import type { Clock } from '../../lib/clock.js';
 import { redactText } from '../../lib/logging.js';
 import type { DkimKey } from '../../lib/dkim.js';
 import { bounceAddress } from '../../shared/return-path.js';
-import type { Outbox, OutboxRow, Outcome, Settled } from './outbox.service.js';
+import type { DueRow, Outbox, OutboxRow, Outcome, Settled } from './outbox.service.js';
 
 export interface SendOptions {
   /** Aborts a send that outlives a shutdown's grace period. */
@@ -145,7 +145,7 @@ export function createMailWorker(options: MailWorkerOptions) {
   }
 
   /** A send (or the check before it) that failed: refused for good, given up, or to be retried after a backoff. */
-  function failure(row: OutboxRow, err: unknown): Outcome {
+  function failure(row: DueRow, err: unknown): Outcome {
     const context = { outboxId: row.id, kind: row.kind, attempt: row.attempts };
     const error = describeFailure(err);
     if (isPermanentFailure(err)) {

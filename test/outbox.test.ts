@@ -399,6 +399,42 @@ t.test('a check that says no withholds the row as it is claimed; a check that th
   t.same(sink.messages.map((m) => m.parsed.subject).sort(), ['cannot check', 'keep']);
 });
 
+t.test('text and HTML go out quoted-printable in lines of at most 76, and arrive exactly as written', async (t) => {
+  const { sink, worker, enqueue } = await setup(t);
+  const text = [
+    'Dear Zoë 👋,',
+    'a line that ends in a space ',
+    'and one in a tab\t',
+    `${'a long line with = signs, '.repeat(12)}end`,
+    '.',
+    'a lone CR\rends here',
+    '',
+    'Ünïcödé all the way: 日本語のテキスト',
+  ].join('\n');
+  const html = `<p>Dear Zoë 👋,</p>\n<p>${'<a href="https://example.org/?a=1&amp;b=2">link</a> '.repeat(10)}</p>`;
+  enqueue(message({ text, html }));
+  enqueue(message({ to: 'bob@example.org', text: 'Text only', html: '' }));
+  await worker().drain();
+  t.equal(sink.messages.length, 2);
+  const to = (address: string) => sink.messages.find((m) => m.envelope.to.includes(address))!;
+  const full = to('ann@example.org');
+  const textOnly = to('bob@example.org');
+  t.equal(full.parsed.text, text.replace(/\r/g, '\n'), 'the text, its lone CR a line break as SMTP carries it');
+  t.equal(full.parsed.html, html);
+  const body = full.raw.slice(full.raw.indexOf('\r\n\r\n'));
+  t.equal((body.match(/Content-Transfer-Encoding: quoted-printable/g) ?? []).length, 2, 'both parts quoted-printable');
+  t.same(
+    body.split('\r\n').filter((line) => line.length > 76),
+    [],
+    'no line longer than 76',
+  );
+  t.notMatch(body, /[^\r]\n/, 'every line break is CRLF');
+  t.equal(textOnly.parsed.text?.trim(), 'Text only');
+  t.equal(textOnly.parsed.html, false, 'an empty HTML body makes no HTML part');
+  t.equal(textOnly.parsed.subject, 'Hello', 'a message of one part keeps its headers');
+  t.same(textOnly.envelope.to, ['bob@example.org']);
+});
+
 t.test(
   'a message enqueued without a body is sent with the body composed as it leaves; one nothing composes is retried, never sent empty',
   async (t) => {

@@ -414,8 +414,10 @@ t.test('text and HTML go out quoted-printable in lines of at most 76, and arrive
   const html = `<p>Dear Zoë 👋,</p>\n<p>${'<a href="https://example.org/?a=1&amp;b=2">link</a> '.repeat(10)}</p>`;
   enqueue(message({ text, html }));
   enqueue(message({ to: 'bob@example.org', text: 'Text only', html: '' }));
+  const japanese = 'こんにちは、世界。日本語のニュースレターです。'.repeat(8);
+  enqueue(message({ to: 'cat@example.org', text: japanese, html: `<p>${japanese}</p>` }));
   await worker().drain();
-  t.equal(sink.messages.length, 2);
+  t.equal(sink.messages.length, 3);
   const to = (address: string) => sink.messages.find((m) => m.envelope.to.includes(address))!;
   const full = to('ann@example.org');
   const textOnly = to('bob@example.org');
@@ -433,6 +435,11 @@ t.test('text and HTML go out quoted-printable in lines of at most 76, and arrive
   t.equal(textOnly.parsed.html, false, 'an empty HTML body makes no HTML part');
   t.equal(textOnly.parsed.subject, 'Hello', 'a message of one part keeps its headers');
   t.same(textOnly.envelope.to, ['bob@example.org']);
+  // Mostly not Latin: nodemailer chooses, base64 (quoted-printable would triple it).
+  const cat = to('cat@example.org');
+  t.equal(cat.parsed.text?.trim(), japanese);
+  t.equal(cat.parsed.html, `<p>${japanese}</p>`);
+  t.equal((cat.raw.match(/Content-Transfer-Encoding: base64/g) ?? []).length, 2, 'both parts base64');
 });
 
 t.test(
@@ -446,7 +453,9 @@ t.test(
     t.same(db.$client.prepare('SELECT count(*) AS n FROM outbox_bodies').get(), { n: 0 }, 'no body is stored');
     let greeting = 'Hello';
     let composing = false;
+    const inTransaction: boolean[] = [];
     outbox.hooks.compose.on((row): ComposedBody | null => {
+      inTransaction.push(db.$client.inTransaction);
       if (row.id === ann)
         return { subject: `${greeting} Ann`, text: `${greeting}, Ann`, html: `<p>${greeting}, Ann</p>`, headers: { 'X-Made': 'now' } };
       if (row.id === bob && composing) return { subject: 'Hi Bob', text: 'Hi Bob', html: '<p>Hi Bob</p>' };
@@ -471,6 +480,7 @@ t.test(
     clock.advance(MAX_BACKOFF_MS);
     await w.drain();
     t.same(sink.messages.map((m) => m.parsed.subject).sort(), ['Good morning Ann', 'Hi Bob'], 'composed on the retry');
+    t.same(new Set(inTransaction), new Set([false]), 'composed after the claim committed, not holding the write lock');
   },
 );
 

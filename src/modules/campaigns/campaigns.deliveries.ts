@@ -112,23 +112,21 @@ export function createDeliveries(deps: {
   // Consent is checked again just before each newsletter message goes to the mail server, by whichever
   // worker sends it (this process's or the server's), as it claims the message: someone who unsubscribes
   // while their copy waits gets none.
-  // The person just checked, for the `compose` that follows at once for the same row.
-  let checked: { outboxId: string; campaignId: string; subscriber: Subscriber | undefined } | undefined;
   outbox.hooks.sending.on((row) => {
-    checked = undefined;
     if (row.kind !== 'newsletter') return null;
     const delivery = deliveryOfMessage.get({ outboxId: row.id });
     if (!delivery) return null;
     const subscriber = delivery.subscriberId ? subscribers.byId(db, delivery.subscriberId) : undefined;
-    checked = { outboxId: row.id, campaignId: delivery.campaignId, subscriber };
     return reasonToSkip(db, delivery, subscriber);
   });
-  // The copy, made as it leaves: from the campaign and the person as they are now.
+  // The copy, made as it leaves (its check passed a moment ago): from the campaign and the person as they
+  // are now. Nobody to make it for (erased in that moment): none, and the claim is retried and withheld.
   outbox.hooks.compose.on((row) => {
     if (row.kind !== 'newsletter') return null;
-    const person = checked?.outboxId === row.id ? checked : undefined;
-    if (!person?.subscriber) return null;
-    return messageFor(deps.renderedOf(person.campaignId), person.subscriber);
+    const delivery = deliveryOfMessage.get({ outboxId: row.id });
+    const subscriber = delivery?.subscriberId ? subscribers.byId(db, delivery.subscriberId) : undefined;
+    if (!delivery || !subscriber) return null;
+    return messageFor(deps.renderedOf(delivery.campaignId), subscriber);
   });
   // A withheld message counts as skipped, not sent; the ledger keeps which outbox row it was.
   outbox.hooks.withheld.on((tx, row, reason) => {

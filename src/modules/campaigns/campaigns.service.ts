@@ -189,7 +189,7 @@ export function createCampaignsService(deps: {
       const { rendered } = checkDraft(cluster, draft, false);
       const recipients = deps.subscribers.recipients(db, cluster.id, draft.topic ?? 'newsletter', draft.theme);
       // A dry run renders every message, as a send would, so a problem shows up now rather than halfway
-      // through; a real send renders each one when it is handed to the outbox, so it skips this.
+      // through; a real send renders each one as it leaves (outbox.compose), so it skips this.
       let bytes = 0;
       let first: { to: string; subject: string; text: string } | null = null;
       for (const recipient of options.renderAll ? recipients : []) {

@@ -89,8 +89,8 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
      */
     sending: hook<[row: DueRow], string | null>(),
     /**
-     * The body of a message enqueued with `enqueueComposed` (no stored body), made just after the `sending`
-     * check passes, inside the claiming transaction: the first handler's answer that is not null.
+     * The body of a message enqueued with `enqueueComposed` (no stored body), made once its `sending` check
+     * has passed and the claim has committed, just before it is sent: the first handler's answer that is not null.
      */
     compose: hook<[row: DueRow], ComposedBody | null>(),
     /**
@@ -354,7 +354,9 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     settle(outcomes: readonly Outcome[], limit: number, leaseMs: number): Settled {
       const settled: Settled = { claimed: [], withheld: [], unchecked: [], failures: [] };
       if (outcomes.length === 0 && limit <= 0) return settled;
-      return immediate(db, () => {
+      // Checked in the claiming transaction; bodies composed after it commits (rendering a copy need not hold the write lock).
+      const checked: DueRow[] = [];
+      immediate(db, () => {
         for (const outcome of outcomes) {
           try {
             record(outcome);
@@ -368,16 +370,14 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
         const room = limit - settled.failures.length;
         for (const row of room > 0 ? claimDue(room, leaseMs) : []) {
           let reason: string | null;
-          let ready: OutboxRow | undefined;
           try {
             reason = hooks.sending.emit(row).find((found) => found !== null) ?? null;
-            if (reason === null) ready = withBody(row);
           } catch (err) {
             settled.unchecked.push({ row, err });
             continue;
           }
-          if (ready) settled.claimed.push(ready);
-          else if (reason !== null) {
+          if (reason === null) checked.push(row);
+          else {
             const outcome: Outcome = { status: 'withheld', row, reason };
             try {
               record(outcome);
@@ -388,8 +388,15 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
             }
           }
         }
-        return settled;
       });
+      for (const row of checked) {
+        try {
+          settled.claimed.push(withBody(row));
+        } catch (err) {
+          settled.unchecked.push({ row, err });
+        }
+      }
+      return settled;
     },
 
     /** The key a message is signed with as it leaves, or null to send it unsigned. */

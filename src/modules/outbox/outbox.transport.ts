@@ -54,6 +54,21 @@ function lazyTransporter(make: (nodemailer: Nodemailer) => Transporter) {
  * own for every part, which cost more than the encoding itself (about a third of its work on a
  * newsletter copy, bench/FINDINGS.md). Line breaks become CRLF, as SMTP carries them.
  */
+/**
+ * Whether quoted-printable suits a text: more Latin letters than other non-ASCII or control characters,
+ * the rule nodemailer chooses by (otherwise base64 is smaller, and nodemailer is left to choose).
+ */
+function mostlyLatin(content: string): boolean {
+  let latin = 0;
+  let other = 0;
+  for (let i = 0; i < content.length; i++) {
+    const code = content.charCodeAt(i);
+    if (code >= 0x80 || (code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d)) other++;
+    else if ((code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)) latin++;
+  }
+  return other < latin;
+}
+
 function readyPart(qp: Qp, contentType: 'text/plain' | 'text/html', content: string): { raw: string } {
   const encoded = qp.wrap(qp.encode(content.replace(/\r\n|\r|\n/g, '\r\n')), 76);
   return { raw: `Content-Type: ${contentType}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${encoded}` };
@@ -113,7 +128,7 @@ function messageOf(row: OutboxRow, { dkim, returnPath }: SendOptions, qp: Qp): S
     subject: row.subject,
     // Ready-made only as two parts of a multipart message: a lone part is the message itself, and its raw
     // form would replace the message's own headers. (An empty text or html is left out, by nodemailer too.)
-    ...(row.text && row.html
+    ...(row.text && row.html && mostlyLatin(row.text) && mostlyLatin(row.html)
       ? { text: readyPart(qp, 'text/plain', row.text), html: readyPart(qp, 'text/html', row.html) }
       : { text: row.text, html: row.html }),
     headers: row.headers,

@@ -112,19 +112,22 @@ export function createDeliveries(deps: {
   // Consent is checked again just before each newsletter message goes to the mail server, by whichever
   // worker sends it (this process's or the server's), as it claims the message: someone who unsubscribes
   // while their copy waits gets none.
+  /** A newsletter message's delivery and its reader as they are now. */
+  function readerOf(outboxId: string) {
+    const delivery = deliveryOfMessage.get({ outboxId });
+    const subscriber = delivery?.subscriberId ? subscribers.byId(db, delivery.subscriberId) : undefined;
+    return { delivery, subscriber };
+  }
   outbox.hooks.sending.on((row) => {
     if (row.kind !== 'newsletter') return null;
-    const delivery = deliveryOfMessage.get({ outboxId: row.id });
-    if (!delivery) return null;
-    const subscriber = delivery.subscriberId ? subscribers.byId(db, delivery.subscriberId) : undefined;
-    return reasonToSkip(db, delivery, subscriber);
+    const { delivery, subscriber } = readerOf(row.id);
+    return delivery ? reasonToSkip(db, delivery, subscriber) : null;
   });
   // The copy, made as it leaves (its check passed a moment ago): from the campaign and the person as they
   // are now. Nobody to make it for (erased in that moment): none, and the claim is retried and withheld.
   outbox.hooks.compose.on((row) => {
     if (row.kind !== 'newsletter') return null;
-    const delivery = deliveryOfMessage.get({ outboxId: row.id });
-    const subscriber = delivery?.subscriberId ? subscribers.byId(db, delivery.subscriberId) : undefined;
+    const { delivery, subscriber } = readerOf(row.id);
     if (!delivery || !subscriber) return null;
     return messageFor(deps.renderedOf(delivery.campaignId), subscriber);
   });

@@ -73,12 +73,12 @@ export function createCampaignsService(deps: {
   /** A campaign rendered for sending; made again when its cluster has changed (a new name goes in the next copy). */
   function renderedOf(campaignId: string): RenderedCampaign {
     const kept = renderings.get(campaignId);
-    const cluster = deps.clusterOf(kept?.clusterId ?? get(campaignId).clusterId);
+    const campaign = kept ? undefined : get(campaignId);
+    const cluster = deps.clusterOf(kept?.clusterId ?? campaign!.clusterId);
     if (kept && kept.of.name === cluster.name && kept.of.slug === cluster.slug) return kept.rendered;
-    const campaign = get(campaignId);
-    const rendered = render(campaign, cluster);
+    const rendered = render(campaign ?? get(campaignId), cluster);
     if (renderings.size >= MAX_RENDERINGS) renderings.clear();
-    renderings.set(campaignId, { rendered, clusterId: campaign.clusterId, of: cluster });
+    renderings.set(campaignId, { rendered, clusterId: cluster.id, of: cluster });
     return rendered;
   }
   const isSendingStatement = db

@@ -255,9 +255,12 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
    * The row with its body: its own, or (enqueued with `enqueueComposed`) the one a `compose` handler makes
    * now, put on the row; throws when none is made or it fails the outbox's checks.
    */
+  function hasBody(row: DueRow): row is OutboxRow {
+    return row.text !== null && row.html !== null && row.headers !== null;
+  }
+
   function withBody(row: DueRow): OutboxRow {
-    if (row.text !== null && row.html !== null && row.headers !== null)
-      return { ...row, text: row.text, html: row.html, headers: row.headers };
+    if (hasBody(row)) return row;
     const body = hooks.compose.emit(row).find((found) => found !== null);
     if (!body) throw new Error(`outbox: nothing composed the body of ${row.kind} message ${row.id}`);
     checkMessage({ ...body, kind: row.kind, to: row.toAddress });

@@ -144,9 +144,15 @@ t.test("Ctrl-C is a brake: after SIGINT only the messages in flight leave, thoug
   while (sink.messages.length < RECIPIENTS / 4 && child.exitCode === null && Date.now() < deadline)
     await new Promise((resolve) => setTimeout(resolve, 5));
   child.kill('SIGINT');
-  // The instant the CLI takes the signal (it says so, then brakes at once); in flight then may still arrive.
+  // The CLI takes the signal: it says so, stops its worker and takes the campaign's queued rows back in one
+  // write. That write may wait a moment for the lock the server's worker holds, and until it commits that
+  // worker may claim what is queued; from the instant it commits (no queued row left; the CLI hands over
+  // nothing after the signal), only the messages in flight then may still arrive.
   while (!stderr.includes('stopping') && child.exitCode === null) await new Promise((resolve) => setImmediate(resolve));
+  const signalled = Date.now();
+  while (newsletterRows('queued') > 0 && child.exitCode === null) await new Promise((resolve) => setImmediate(resolve));
   const atSignal = sink.messages.length;
+  t.ok(Date.now() - signalled < 5_000, `the queued rows were taken back ${Date.now() - signalled} ms after the signal`);
   t.equal(await exited, 130, `the CLI stopped on Ctrl-C (stderr: ${stderr.slice(0, 300)})`);
   t.match(stderr, /stopping/);
   // Anything still queued would be picked up by the server's worker within this second.

@@ -49,8 +49,6 @@ export interface Config {
   mailWorker: boolean;
   /** The mail worker and scheduled sends on a thread of their own (the server only), so their rendering and signing never hold up a request. */
   mailThread: boolean;
-  /** How many nice steps the mail thread runs below the server's main thread (Linux): when both want the same core, the requests get the larger share. */
-  mailThreadNice: number;
   /** Run the timed jobs (offer expiry) in this process. */
   jobs: boolean;
   jobIntervalMs: number;
@@ -301,12 +299,6 @@ export const settings = {
     example: 'true',
     parse: flag(true),
   },
-  MAIL_THREAD_NICE: {
-    description:
-      "How many steps of nice (Linux) the mail thread runs below the server's main thread (0: the same): when the thread and the requests want the same core, the requests get the larger share",
-    example: '10',
-    parse: integer(10, 0, 19),
-  },
   MAIL_MAX_ATTEMPTS: { description: 'Attempts before a temporarily failing email is given up', example: '8', parse: integer(8, 1, 50) },
   MAIL_CONCURRENCY: { description: 'Emails sent at once by the worker', example: '4', parse: integer(4, 1, 64) },
   TIMED_JOBS: {
@@ -355,7 +347,6 @@ export function loadConfig(env: Env = process.env): Config {
     writeRateLimitPerMinute: get('WRITE_RATE_LIMIT_PER_MINUTE'),
     mailWorker: get('MAIL_WORKER'),
     mailThread: get('MAIL_THREAD'),
-    mailThreadNice: get('MAIL_THREAD_NICE'),
     mailMaxAttempts: get('MAIL_MAX_ATTEMPTS'),
     mailConcurrency: get('MAIL_CONCURRENCY'),
     jobs: get('TIMED_JOBS'),

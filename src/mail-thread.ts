@@ -14,7 +14,6 @@
 // This file is both sides: loaded as the mail thread (the Worker below runs this same file, or in the
 // built server the bundle that holds it), it runs the thread; imported, it gives the main thread's handle.
 import { createRequire } from 'node:module';
-import { getPriority, setPriority } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
@@ -178,24 +177,6 @@ export function createMailThread(deps: {
   };
 }
 
-/**
- * Lowers this thread's scheduling priority by `nice` steps below the server's. A newsletter can leave a
- * moment later; a request should not wait. On Linux a nice value belongs to a thread (`setPriority(0, n)`
- * sets the calling thread's), so the main thread keeps its own; when the two want the same core (one
- * core, or every core busy), the scheduler gives the main thread the larger share (at 10 steps, about nine
- * tenths). While the main thread waits (at the write gate, say) it is not running, and the thread has the
- * core to itself. Elsewhere the call would lower the whole process, so it is not made; where the system
- * refuses it, the thread runs as it was.
- */
-function yieldToRequests(nice: number, logger: MailLogger): void {
-  if (nice === 0 || process.platform !== 'linux') return;
-  try {
-    setPriority(0, Math.min(19, getPriority(0) + nice));
-  } catch (err) {
-    logger.warn({ err }, "the mail thread could not lower its priority; it runs at the server's");
-  }
-}
-
 /** The thread itself: the service graph on its own connection, the mail worker, and the scheduled sends' job. */
 function runThread(data: ThreadData): void {
   const port = parentPort!;
@@ -204,7 +185,6 @@ function runThread(data: ThreadData): void {
   const logger: MailLogger = data.log
     ? pino(loggerOptions(config.logLevel), pino.destination({ dest: 1, sync: true })).child({ component: 'mailer', thread: 'mail' })
     : SILENT_LOGGER;
-  yieldToRequests(config.mailThreadNice, logger);
   const database = openDatabase(config.databasePath);
   shareWriteGate(database.sqlite, data.gate, { priority: false });
   autoCheckpoint(database.sqlite, false);

@@ -2,8 +2,7 @@
 // own over a second connection to the same database file. A confirmation queued by a request leaves at
 // once (the main thread wakes the thread, without waiting for its poll); a campaign scheduled over the API
 // is started and sent by the thread, DKIM-signed, each reader once; closing the app ends the thread.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { getPriority } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import t from 'tap';
 import { authenticate } from 'mailauth';
 import { buildApp } from '../src/app.js';
@@ -11,17 +10,6 @@ import { createMailThread } from '../src/mail-thread.js';
 import { SILENT_LOGGER } from '../src/modules/outbox/outbox.worker.js';
 import { until } from './helper.js';
 import { newsletterSetup } from './helpers/newsletter.js';
-
-/** The nice value of each of this process's threads (Linux), by thread id: field 19 of /proc/self/task/<tid>/stat. */
-function threadNices(): Map<number, number> {
-  const nices = new Map<number, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    nices.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
-  }
-  return nices;
-}
-const lowered = (nice: number) => [...threadNices().values()].filter((n) => n === nice).length;
 
 t.test(
   'the mail thread sends what requests queue at once, and the scheduled newsletters, signed; the app ends it when it closes',
@@ -44,10 +32,6 @@ t.test(
     ).apiKey;
     const auth = { authorization: `Bearer ${key}` };
 
-    const linux = process.platform === 'linux';
-    const base = getPriority(0);
-    const low = Math.min(19, base + 10);
-    const lowBefore = linux ? lowered(low) : 0;
     const mail = createMailThread({ services, sqlite: database.sqlite, logger: SILENT_LOGGER, log: false });
     const app = await buildApp({ database, services, logger: false, mailRunner: mail });
     let closed = false;
@@ -57,11 +41,6 @@ t.test(
     await app.ready();
     await mail.ready();
     t.equal(config.mailThread, true, 'on by default');
-    // The thread yields the core to the requests: its own nice value 10 steps below the server's (Linux).
-    if (linux && base < 19) {
-      t.equal(threadNices().get(process.pid), base, "the main thread keeps the server's priority");
-      t.equal(lowered(low) - lowBefore, 1, `one thread more runs at nice ${low}: the mail thread`);
-    }
 
     // A sign-up's confirmation: queued by the request, sent by the thread well within its 5 s poll.
     const signUp = await app.inject({

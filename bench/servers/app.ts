@@ -9,8 +9,7 @@
 // BENCH_SEND_TO=<smtp url>: the server's own mail worker and timed jobs run (each second), sending there
 //                    (for a newsletter sent from the server), the worker and scheduled sends on the mail
 //                    thread as `npm start` runs them (BENCH_MAIL_THREAD=false: on the main
-//                    thread; BENCH_MAIL_THREAD_NICE=<n>: that thread's MAIL_THREAD_NICE); without it
-//                    neither runs.
+//                    thread); without it neither runs.
 // BENCH_PROFILE=<file>: a CPU profile from the end of seeding until the process is stopped (bench/profile.ts).
 // Announces {url, key, dataDir, ids, count, huddles, slotted, tokens} on stdout.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -36,7 +35,6 @@ const config = loadConfig({
   DATA_DIR: dataDir,
   ...(sendTo ? { SMTP_URL: sendTo, MAIL_WORKER: 'true', TIMED_JOBS: 'true', TIMED_JOB_INTERVAL_MS: '1000', MAIL_CONCURRENCY: '4' } : {}),
   ...(sendTo && process.env.BENCH_MAIL_THREAD ? { MAIL_THREAD: process.env.BENCH_MAIL_THREAD } : {}),
-  ...(process.env.BENCH_MAIL_THREAD_NICE ? { MAIL_THREAD_NICE: process.env.BENCH_MAIL_THREAD_NICE } : {}),
 });
 const database = openDatabase(config.databasePath);
 migrateDatabase(database.db);

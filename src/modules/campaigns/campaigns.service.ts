@@ -67,18 +67,21 @@ export function createCampaignsService(deps: {
 
   const ledger = createDeliveries({ db, outbox, subscribers: deps.subscribers, site: deps.site, renderedOf });
   /** Started campaigns as rendered for their copies (a campaign's text is fixed once it starts), by id; a few at a time. */
-  const renderings = new Map<string, { rendered: RenderedCampaign; clusterId: string; of: Cluster }>();
+  const renderings = new Map<string, { rendered: RenderedCampaign; of: Cluster }>();
   const MAX_RENDERINGS = 16;
 
   /** A campaign rendered for sending; made again when its cluster has changed (a new name goes in the next copy). */
   function renderedOf(campaignId: string): RenderedCampaign {
     const kept = renderings.get(campaignId);
-    const campaign = kept ? undefined : get(campaignId);
-    const cluster = deps.clusterOf(kept?.clusterId ?? campaign!.clusterId);
-    if (kept && kept.of.name === cluster.name && kept.of.slug === cluster.slug) return kept.rendered;
-    const rendered = render(campaign ?? get(campaignId), cluster);
+    if (kept) {
+      const now = deps.clusterOf(kept.of.id);
+      if (now.name === kept.of.name && now.slug === kept.of.slug) return kept.rendered;
+    }
+    const campaign = get(campaignId);
+    const cluster = deps.clusterOf(campaign.clusterId);
+    const rendered = render(campaign, cluster);
     if (renderings.size >= MAX_RENDERINGS) renderings.clear();
-    renderings.set(campaignId, { rendered, clusterId: cluster.id, of: cluster });
+    renderings.set(campaignId, { rendered, of: cluster });
     return rendered;
   }
   const isSendingStatement = db

@@ -112,16 +112,23 @@ const said = (worker: Worker, word: string) =>
   new Promise<number>((resolve) => worker.on('message', (message) => message === word && resolve(performance.now())));
 
 /**
- * A thread that takes the gate (the mail thread's side), holds it `ms` and lets it go: when it got in and
- * when it left (performance.now() on this thread), and its exit code, all listened for from the start.
+ * A thread that takes the gate (the mail thread's side), holds it until `release()` is called or `ms` have
+ * passed, whichever comes first, and lets it go: when it got in and when it left (performance.now() on this
+ * thread), and its exit code, all listened for from the start. A test whose assertions must come while the
+ * thread is inside releases it itself (with a long `ms` as the cap), so a slow machine cannot reorder them.
  */
 function holder(memory: SharedArrayBuffer, ms: number) {
+  const hold = new Int32Array(new SharedArrayBuffer(4));
   const worker = thread(
     `const g = gate.writeGate(workerData.memory, { priority: false }); gate.enterGate(g); parentPort.postMessage('inside');` +
-      ` Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms}); gate.leaveGate(g); parentPort.postMessage('left');`,
-    { memory },
+      ` Atomics.wait(new Int32Array(workerData.hold), 0, 0, ${ms}); gate.leaveGate(g); parentPort.postMessage('left');`,
+    { memory, hold: hold.buffer },
   );
-  return { inside: said(worker, 'inside'), left: said(worker, 'left'), exit: exited(worker) };
+  const release = () => {
+    Atomics.store(hold, 0, 1);
+    Atomics.notify(hold, 0);
+  };
+  return { inside: said(worker, 'inside'), left: said(worker, 'left'), exit: exited(worker), release };
 }
 
 t.test('a write turn is waited for as a promise; its transactions then wait for nothing', async (t) => {
@@ -190,24 +197,32 @@ t.test("a request that writes waits for its turn without holding up the server's
   shareWriteGate(database.sqlite, memory, { priority: true });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  const { left, inside: gotIn, exit: workerExit } = holder(memory, 300);
+  // The thread holds the gate until the read has been answered (10 s at most: a read stuck behind the gate
+  // would be answered only then, after the thread left, and fail below).
+  const { left, inside: gotIn, exit: workerExit, release } = holder(memory, 10_000);
   await gotIn;
 
+  let signUpAnswered = false;
   const signUp = fetch(`${base}/v1/clusters/north-west/subscriptions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email: 'waits@example.org' }),
-  }).then(async (response) => ({ status: response.status, at: performance.now() }));
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  }).then(async (response) => {
+    signUpAnswered = true;
+    return { status: response.status, at: performance.now() };
+  });
+  await until('the sign-up waits for its turn', () => new Int32Array(memory)[1] === 1); // [1]: the priority side waits
   const read = await fetch(`${base}/v1/clusters/north-west`);
   const readAt = performance.now();
   t.equal(read.status, 200);
+  t.equal(signUpAnswered, false, 'the sign-up was still waiting when the read was answered');
+  release();
   const signedUp = await signUp;
   const leftAt = await left;
   t.ok(readAt < leftAt, 'the read was answered while the thread still held the gate');
   t.equal(signedUp.status, 202, 'the sign-up was taken');
   t.ok(signedUp.at >= leftAt, 'once the thread had let the gate go');
-  t.ok(lockWaits(database.sqlite).seconds < 0.05, 'no transaction waited on the event loop (the thread held the gate 300 ms)');
+  t.ok(lockWaits(database.sqlite).seconds < 0.05, 'no transaction waited on the event loop (the thread held the gate meanwhile)');
   t.equal(writeTurnWaits(database.sqlite).count, 1, 'the sign-up waited for its turn');
   const metrics = await (await fetch(`${base}/metrics`)).text();
   t.match(metrics, /^convene_db_write_turn_waits_total 1$/m, '/metrics counts it');
@@ -238,19 +253,21 @@ t.test("the server's timed jobs wait for their write turn as a promise too", asy
   await until('the job runs', () => runs > 0);
   const waits = { ...lockWaits(database.sqlite) };
 
-  const { left, inside: gotIn, exit: workerExit } = holder(memory, 200);
+  // The thread holds the gate until this side has seen the event loop go on (10 s at most).
+  const { left, inside: gotIn, exit: workerExit, release } = holder(memory, 10_000);
   await gotIn;
   const before = runs;
   let ticked = 0;
   const ticking = setInterval(() => (ticked += 1), 5);
-  // Halfway through the thread's 200 ms: the jobs are waiting, the event loop is not.
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // The jobs (due every 10 ms) are waiting for their turn; the event loop is not.
+  await until('the event loop ticks 20 times', () => ticked >= 20);
   clearInterval(ticking);
-  t.equal(runs, before, 'no run while the thread held the gate');
-  t.ok(ticked >= 8, `the event loop went on meanwhile (${ticked} ticks of 5 ms in 100 ms)`);
+  t.equal(runs, before, `no run while the thread held the gate (${ticked} ticks of the event loop meanwhile)`);
+  t.equal(new Int32Array(memory)[1], 1, 'a job waits for its turn'); // [1]: the priority side waits
+  release();
   await left;
   await until('the job runs again', () => runs > before);
-  t.ok(lockWaits(database.sqlite).seconds - waits.seconds < 0.05, 'no job waited on the event loop (the thread held the gate 200 ms)');
+  t.ok(lockWaits(database.sqlite).seconds - waits.seconds < 0.05, 'no job waited on the event loop (the thread held the gate meanwhile)');
   t.ok(writeTurnWaits(database.sqlite).count >= 1, 'the job waited for its turn');
   t.equal(await workerExit, 0);
 });
@@ -302,12 +319,15 @@ t.test('a write that can wait (a token marked used) is made in a turn of its own
 
   const memory = newWriteGateMemory();
   shareWriteGate(database.sqlite, memory, { priority: true });
-  const { left, inside: gotIn, exit: workerExit } = holder(memory, 150);
+  // The thread holds the gate until released (10 s at most: a caller that waited for the gate would wait that long).
+  const { left, inside: gotIn, exit: workerExit, release } = holder(memory, 10_000);
   await gotIn;
   const asked = performance.now();
   writeSoon(database.db, note, (error) => failures.push(error));
-  t.ok(performance.now() - asked < 20, 'the caller did not wait for the gate');
+  const took = performance.now() - asked;
+  t.ok(took < 2_000, `the caller did not wait for the gate (${Math.round(took)} ms)`);
   t.equal(notes(), 1, 'not yet written');
+  release();
   const leftAt = await left;
   await until('the write is made', () => notes() === 2);
   t.ok(performance.now() >= leftAt, 'written once the thread had let the gate go');

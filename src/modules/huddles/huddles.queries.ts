@@ -2,6 +2,7 @@
 // rows by id, and who may see a huddle.
 import { and, asc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.js';
+import { byLimit } from '../../db/limits.js';
 import { huddles, type Huddle } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import { decodeCursor, pageOf } from '../../lib/pagination.js';
@@ -17,6 +18,9 @@ export function isPublic(huddle: Pick<Huddle, 'status' | 'cancelledAt'>, now: Da
   );
 }
 
+/** The longest list read by a prepared statement (a page of a feed, the upcoming huddles of a page). */
+const MOST_LISTED = 10_000;
+
 export interface ListQuery {
   from?: string;
   to?: string;
@@ -30,44 +34,59 @@ export function createHuddleQueries(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
   // One page of a cluster's public feed horizon, after the (start, id) the previous page ended with
   // (keyset paging on huddles_cluster_start). Only what tells whether a cached event is current.
-  const feedPage = db
-    .select({ id: huddles.id, startsAt: huddles.startsAt, updatedAt: huddles.updatedAt, version: huddles.version, themes: huddles.themes })
-    .from(huddles)
-    .where(
-      and(
-        eq(huddles.clusterId, sql.placeholder('clusterId')),
-        gte(huddles.startsAt, sql`${sql.placeholder('from')}`),
-        sql`(${huddles.startsAt}, ${huddles.id}) > (${sql.placeholder('afterStart')}, ${sql.placeholder('afterId')})`,
-        lt(huddles.startsAt, sql`${sql.placeholder('to')}`),
-        or(
-          eq(huddles.status, 'published'),
-          and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, sql`${sql.placeholder('cancelledSince')}`)),
-        ),
-      ),
-    )
-    .orderBy(asc(huddles.startsAt), asc(huddles.id))
-    .limit(sql.placeholder('limit'))
-    .prepare();
+  // One statement per page size (src/db/limits.ts: a bound LIMIT is compiled again on every run).
+  const feedPage = byLimit(
+    (limit) =>
+      db
+        .select({
+          id: huddles.id,
+          startsAt: huddles.startsAt,
+          updatedAt: huddles.updatedAt,
+          version: huddles.version,
+          themes: huddles.themes,
+        })
+        .from(huddles)
+        .where(
+          and(
+            eq(huddles.clusterId, sql.placeholder('clusterId')),
+            gte(huddles.startsAt, sql`${sql.placeholder('from')}`),
+            sql`(${huddles.startsAt}, ${huddles.id}) > (${sql.placeholder('afterStart')}, ${sql.placeholder('afterId')})`,
+            lt(huddles.startsAt, sql`${sql.placeholder('to')}`),
+            or(
+              eq(huddles.status, 'published'),
+              and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, sql`${sql.placeholder('cancelledSince')}`)),
+            ),
+          ),
+        )
+        .orderBy(asc(huddles.startsAt), asc(huddles.id))
+        .limit(limit)
+        .prepare(),
+    MOST_LISTED,
+  );
 
   // The next public huddles of a cluster as whole rows, for its web page and the embed: prepared once
   // (building the list query and then reading the rows by id was half of a cluster page's time).
-  const upcomingPublic = db
-    .select()
-    .from(huddles)
-    .where(
-      and(
-        eq(huddles.clusterId, sql.placeholder('clusterId')),
-        gte(huddles.startsAt, sql`${sql.placeholder('from')}`),
-        or(
-          eq(huddles.status, 'published'),
-          and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, sql`${sql.placeholder('cancelledSince')}`)),
-        ),
-        sql`(${sql.placeholder('theme')} IS NULL OR EXISTS (SELECT 1 FROM json_each(${huddles.themes}) WHERE json_each.value = ${sql.placeholder('theme')}))`,
-      ),
-    )
-    .orderBy(asc(huddles.startsAt), asc(huddles.id))
-    .limit(sql.placeholder('limit'))
-    .prepare();
+  const upcomingPublic = byLimit(
+    (limit) =>
+      db
+        .select()
+        .from(huddles)
+        .where(
+          and(
+            eq(huddles.clusterId, sql.placeholder('clusterId')),
+            gte(huddles.startsAt, sql`${sql.placeholder('from')}`),
+            or(
+              eq(huddles.status, 'published'),
+              and(eq(huddles.status, 'cancelled'), gte(huddles.cancelledAt, sql`${sql.placeholder('cancelledSince')}`)),
+            ),
+            sql`(${sql.placeholder('theme')} IS NULL OR EXISTS (SELECT 1 FROM json_each(${huddles.themes}) WHERE json_each.value = ${sql.placeholder('theme')}))`,
+          ),
+        )
+        .orderBy(asc(huddles.startsAt), asc(huddles.id))
+        .limit(limit)
+        .prepare(),
+    MOST_LISTED,
+  );
 
   /** Whole rows of these huddles by id (ids that do not exist are left out), in the caller's transaction. */
   function getMany(tx: DbOrTx, ids: string[]): Map<string, Huddle> {
@@ -135,12 +154,11 @@ export function createHuddleQueries(deps: { db: Db; clock: Clock }) {
      */
     upcomingPublic(clusterId: string, limit: number, theme?: string): Huddle[] {
       const now = clock.now().getTime();
-      return upcomingPublic.all({
+      return upcomingPublic(limit).all({
         clusterId,
         from: now - 86_400_000,
         cancelledSince: now - RECENTLY_CANCELLED_MS,
         theme: theme ?? null,
-        limit,
       });
     },
 
@@ -154,7 +172,8 @@ export function createHuddleQueries(deps: { db: Db; clock: Clock }) {
       afterId: string;
       limit: number;
     }) {
-      return feedPage.all(range);
+      const { limit, ...bounds } = range;
+      return feedPage(limit).all(bounds);
     },
 
     /** Published huddles starting in [from, to], soonest first (the reminders job). */

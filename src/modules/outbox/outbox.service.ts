@@ -3,6 +3,7 @@ import { and, asc, eq, exists, getTableColumns, inArray, sql, type SQLWrapper } 
 import { chunks } from '../../lib/chunks.js';
 import type { DkimKey } from '../../lib/dkim.js';
 import { rawPlaceholder, immediate, type Db, type DbOrTx } from '../../db/client.js';
+import { byLimit } from '../../db/limits.js';
 import { fastRows } from '../../db/rows.js';
 import { outbox, outboxBodies, type OutboxRow, type OutboxStatus } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
@@ -64,6 +65,9 @@ export type MessageRef = Pick<OutboxRow, 'id' | 'clusterId' | 'kind' | 'toAddres
 export type Backlog = Record<Exclude<OutboxStatus, 'sent' | 'withheld'>, number>;
 export type Outbox = ReturnType<typeof createOutbox>;
 
+/** The most rows one claim leases (a worker claims its free slots, at most MAIL_CONCURRENCY's 64). */
+const MOST_CLAIMED = 64;
+
 export function createOutbox({ db, clock, from, messageIdDomain: domain }: OutboxOptions) {
   checkAddress('from', from);
   const listeners = new Set<() => void>();
@@ -106,20 +110,25 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
 
   // The due rows with their bodies (none for a message composed as it leaves), oldest first. Repeats the
   // partial index's own term (status IN ...) so SQLite walks outbox_due in order and stops at the limit;
-  // ties broken by id (time-ordered).
+  // ties broken by id (time-ordered). One statement per limit (src/db/limits.ts): a bound LIMIT had SQLite
+  // compile the statement again on every claim.
   const { outboxId: _bodyKey, ...bodyColumns } = getTableColumns(outboxBodies);
-  const dueStatement = fastRows(
-    db
-      .select({ ...getTableColumns(outbox), ...bodyColumns })
-      .from(outbox)
-      .leftJoin(outboxBodies, eq(outboxBodies.outboxId, outbox.id))
-      .where(
-        sql`${outbox.status} IN ('queued', 'sending') AND ${outbox.nextAttemptAt} <= ${sql.placeholder('now')}
-        AND (${outbox.status} = 'queued' OR ${outbox.leaseUntil} <= ${sql.placeholder('now')})`,
-      )
-      .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
-      .limit(sql.placeholder('limit'))
-      .prepare(),
+  const dueStatement = byLimit(
+    (limit) =>
+      fastRows(
+        db
+          .select({ ...getTableColumns(outbox), ...bodyColumns })
+          .from(outbox)
+          .leftJoin(outboxBodies, eq(outboxBodies.outboxId, outbox.id))
+          .where(
+            sql`${outbox.status} IN ('queued', 'sending') AND ${outbox.nextAttemptAt} <= ${sql.placeholder('now')}
+            AND (${outbox.status} = 'queued' OR ${outbox.leaseUntil} <= ${sql.placeholder('now')})`,
+          )
+          .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
+          .limit(limit)
+          .prepare(),
+      ),
+    MOST_CLAIMED,
   );
   // One row at a time by id: an UPDATE ... WHERE id IN (the due select) RETURNING * cost two to three times
   // as much per claim (bench/FINDINGS.md, session 11).
@@ -212,7 +221,7 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
   function claimDue(limit: number, leaseMs: number): DueRow[] {
     const now = clock.now().getTime();
     const leaseUntil = now + leaseMs;
-    const rows = dueStatement.all({ now, limit });
+    const rows = dueStatement(Math.min(limit, MOST_CLAIMED)).all({ now });
     for (const row of rows) {
       leaseStatement.run({ id: row.id, leaseUntil });
       Object.assign(row, { status: 'sending', leaseUntil: new Date(leaseUntil), claimedBy: thisProcess, attempts: row.attempts + 1 });
@@ -339,6 +348,7 @@ export function createOutbox({ db, clock, from, messageIdDomain: domain }: Outbo
     /**
      * Leases up to `limit` due rows (queued, or sending with an expired lease) to the caller, without the
      * `sending` check: what a worker that dies after claiming leaves behind (tests, drills). Workers use `settle`.
+     * At most MOST_CLAIMED (64) at a time.
      */
     claim(limit: number, leaseMs: number): DueRow[] {
       if (limit <= 0) return [];

@@ -42,6 +42,8 @@ interface ThreadData {
   log: boolean;
   /** The write gate shared with the server's connection (src/db/write-gate.ts): the server's requests go first. */
   gate: SharedArrayBuffer;
+  /** How often the thread's worker looks for due mail unwoken (the worker's default, 5 s, unless a test sets it). */
+  pollIntervalMs?: number;
 }
 
 type ToThread = { type: 'nudge' } | { type: 'stop'; graceMs: number };
@@ -94,6 +96,8 @@ export function createMailThread(deps: {
   sqlite: Sqlite;
   logger: MailLogger;
   log: boolean;
+  /** The worker's poll, when not its default (a test that tells a woken send from a polled one). */
+  pollIntervalMs?: number;
 }): MailThread {
   const { logger } = deps;
   const { config, outbox, campaigns } = deps.services;
@@ -111,7 +115,13 @@ export function createMailThread(deps: {
   const post = (message: ToThread) => thread?.postMessage(message);
 
   function spawn(): void {
-    const data: ThreadData = { convene: 'mail-thread', config, log: deps.log, gate: memory };
+    const data: ThreadData = {
+      convene: 'mail-thread',
+      config,
+      log: deps.log,
+      gate: memory,
+      ...(deps.pollIntervalMs === undefined ? {} : { pollIntervalMs: deps.pollIntervalMs }),
+    };
     const worker = threadOfThisFile({ workerData: data, name: 'convene-mail' });
     const spawned = Date.now();
     thread = worker;
@@ -192,7 +202,7 @@ function runThread(data: ThreadData): void {
   checkpointAfterWrites(database.sqlite, CHECKPOINT_AFTER_WRITE_MS, checkpointFailed);
   const checkpoints = setInterval(() => checkpointPassive(database.sqlite, checkpointFailed), CHECKPOINT_MS);
   const services = createServices({ db: database.db, clock: systemClock, config, mail: { logger } });
-  const worker = services.mail.worker({ logger });
+  const worker = services.mail.worker({ logger, ...(data.pollIntervalMs === undefined ? {} : { pollIntervalMs: data.pollIntervalMs }) });
   worker.start();
   const { job } = services.scheduler;
   const jobs = config.jobs ? setInterval(() => runJobs([job], logger), jobInterval(job, config.jobIntervalMs)) : undefined;

@@ -106,8 +106,9 @@ t.test('a write that waits for another process holding the write lock is counted
   t.equal((await edit('Quiet')).statusCode, 200);
   t.same(await waits(), { count: 0, seconds: 0, longest: 0 }, 'a write with the lock free waited for nothing');
 
-  // Another process (as the newsletter CLI would) takes the write lock and holds it for 200 ms. It opens the
-  // database as Convene does (the driver Convene loads on this Node).
+  // Another process (as the newsletter CLI would) takes the write lock, and lets it go 1 s after this side
+  // says "go" (just before it writes: a hold timed from the child's start could end before the write began,
+  // on a busy machine). It opens the database as Convene does (the driver Convene loads on this Node).
   const holder = spawn(
     process.execPath,
     [
@@ -117,9 +118,10 @@ t.test('a write that waits for another process holding the write lock is counted
       '-e',
       `import { openDatabase } from ${JSON.stringify(join(projectRoot, 'src/db/client.ts'))};` +
         `const { sqlite } = openDatabase(process.env.HOLD_DB); sqlite.exec('BEGIN IMMEDIATE');` +
-        `process.stdout.write('locked\\n'); setTimeout(() => { sqlite.exec('COMMIT'); sqlite.close(); }, 200);`,
+        `process.stdout.write('locked\\n');` +
+        `process.stdin.once('data', () => setTimeout(() => { sqlite.exec('COMMIT'); sqlite.close(); process.exit(0); }, 1000));`,
     ],
-    { cwd: projectRoot, env: { ...process.env, HOLD_DB: path }, stdio: ['ignore', 'pipe', 'inherit'] },
+    { cwd: projectRoot, env: { ...process.env, HOLD_DB: path }, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const exited = new Promise<number | null>((resolve) => holder.once('exit', resolve));
   const locked = await Promise.race([
@@ -128,6 +130,7 @@ t.test('a write that waits for another process holding the write lock is counted
   ]);
   t.ok(locked, 'the other process holds the lock');
   if (!locked) return;
+  holder.stdin!.end('go\n');
   t.equal((await edit('Waited')).statusCode, 200, 'the write went through once the lock was free');
   await exited;
   const after = await waits();

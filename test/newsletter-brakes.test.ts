@@ -6,6 +6,7 @@ import t, { type Test } from 'tap';
 import { buildApp } from '../src/app.js';
 import { projectRoot } from '../src/lib/paths.js';
 import { newsletterSetup } from './helpers/newsletter.js';
+import { until } from './helper.js';
 
 const CONCURRENCY = 4;
 const actor = { type: 'cli' as const, label: 'test' };
@@ -156,8 +157,10 @@ t.test("Ctrl-C is a brake: after SIGINT only the messages in flight leave, thoug
   t.ok(recalledMs < 5_000, `the queued rows were taken back ${recalledMs} ms after the signal`);
   t.equal(await exited, 130, `the CLI stopped on Ctrl-C (stderr: ${stderr.slice(0, 300)})`);
   t.match(stderr, /stopping/);
-  // Anything still queued would be picked up by the server's worker within this second.
+  // Anything still queued would be picked up by the server's worker within this second; then what was in
+  // flight is recorded (the sink has counted a message before it answers, so before it is recorded).
   await new Promise((resolve) => setTimeout(resolve, 1000));
+  await until('the messages in flight to be recorded', () => newsletterRows('queued') + newsletterRows('sending') === 0);
   const after = sink.messages.length - atSignal;
   // In flight at that instant: at most one message per SMTP connection, the CLI's and the server's.
   t.ok(after <= 2 * CONCURRENCY, `after SIGINT, ${after} more arrived (at most ${2 * CONCURRENCY} were in flight)`);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import t from 'tap';
 import { runCli } from '../src/cli/index.js';
-import { tempDir, TEST_SECRET } from './helper.js';
+import { tempDir, TEST_SECRET, until } from './helper.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -60,10 +60,16 @@ t.test('SIGTERM lets an in-flight request finish, checkpoints the WAL and exits 
   );
   let response = '';
   socket.on('data', (chunk) => (response += chunk.toString()));
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Once the server has the request (its log says so), not after a fixed time a busy machine could outlast.
+  const logged = (pattern: RegExp) =>
+    server
+      .output()
+      .split('\n')
+      .some((line) => pattern.test(line));
+  await until('the server to take the request', () => logged(/"incoming request".*"PATCH"|"PATCH".*"incoming request"/));
   const exited = once(server.child, 'exit');
   server.child.kill('SIGTERM');
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await until('the server to begin its shutdown', () => logged(/shutting down/));
   socket.end(body.slice(10));
   const [code] = await exited;
   t.equal(code, 0, `exit code 0: ${server.output().slice(-500)}`);

@@ -12,7 +12,7 @@ import { outbox as outboxTable } from '../src/db/schema.js';
 import { manualClock, systemClock } from '../src/lib/clock.js';
 import { renderEmail } from '../src/lib/email-layout.js';
 import { createOutbox, type ComposedBody, type OutgoingMessage } from '../src/modules/outbox/outbox.service.js';
-import { createTransport } from '../src/modules/outbox/outbox.transport.js';
+import { abortedBy, createTransport } from '../src/modules/outbox/outbox.transport.js';
 import { createMailWorker, type MailLogger, type MailTransport } from '../src/modules/outbox/outbox.worker.js';
 import mailer from '../src/plugins/mailer.js';
 import { siteOf } from '../src/shared/site.js';
@@ -537,4 +537,50 @@ t.test('a row whose outcome could not be recorded keeps its slot until its lease
   t.equal(rows().filter((row) => row.status === 'sent').length, 5, 'the other five were sent');
   t.equal(rows().filter((row) => row.status === 'sending').length, 1, 'the refused one stays claimed (its record failed)');
   t.ok(most <= 2, `never more than 2 claimed at once, the stuck one included (saw ${most})`);
+});
+
+t.test('a send the relay does not answer in time is aborted and retried; a finished send holds no timer', async (t) => {
+  const { db, sqlite } = openDatabase(':memory:');
+  migrateDatabase(db);
+  t.teardown(() => closeDatabase(sqlite));
+  const clock = manualClock('2026-03-02T09:00:00Z');
+  // The relay answers each message 5 s after it arrives; the send gives up after 300 ms.
+  const sink = await startSmtpSink(t, { delayMs: 5_000 });
+  const dataDir = await mkdtemp(join(tmpdir(), 'convene-outbox-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const config = configFor(dataDir, sink.url);
+  const transport = createTransport(config, { sendTimeoutMs: 300 });
+  t.teardown(() => transport.close());
+  const outbox = createOutbox({ db, clock, from: config.mailFrom, messageIdDomain: siteOf(config).messageIdDomain });
+  immediate(db, (tx) => outbox.enqueue(tx, message()));
+  const worker = createMailWorker({ outbox, transport, clock, logger: quiet, concurrency: 1, maxAttempts: 4, leaseMs: LEASE_MS });
+  const began = performance.now();
+  await worker.drain();
+  await worker.drain();
+  const took = performance.now() - began;
+  const [row] = db.select().from(outboxTable).all();
+  t.match(row, { status: 'queued', attempts: 1 }, 'to be tried again later');
+  t.match(row?.lastError, /abort/i, `the send was aborted (${row?.lastError})`);
+  t.ok(took < 4_000, `after the timeout, not the relay's answer (${Math.round(took)} ms)`);
+
+  // abortedBy: the timeout's reason; the outer signal's; and once done, neither.
+  const timedOut = abortedBy(undefined, 20);
+  await new Promise((resolve) => timedOut.signal.addEventListener('abort', resolve));
+  t.equal((timedOut.signal.reason as DOMException).name, 'TimeoutError');
+  const outer = new AbortController();
+  const stopped = abortedBy(outer.signal, 60_000);
+  outer.abort(new Error('the worker stops'));
+  t.equal((stopped.signal.reason as Error).message, 'the worker stops');
+  stopped.done();
+  const finished = new AbortController();
+  const sent = abortedBy(finished.signal, 20);
+  sent.done();
+  finished.abort(new Error('later'));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(sent.signal.aborted, false, 'a send that has ended is aborted by nothing: its timer cleared, the outer signal let go');
+  t.equal(
+    abortedBy(AbortSignal.abort(new Error('already')), 60_000).signal.aborted,
+    true,
+    'an outer signal aborted already aborts at once',
+  );
 });

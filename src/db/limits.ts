@@ -1,6 +1,6 @@
 // Statements that differ only in their LIMIT, each prepared once with its limit written into the SQL.
 //
-// Why not one statement with `LIMIT ?`: SQLite (since 3.47) reads a bound LIMIT's value while it plans,
+// Why not one statement with `LIMIT ?`: SQLite (3.53, in both drivers) reads a bound LIMIT's value while it plans,
 // so binding that parameter marks the statement to be compiled again before its next run, and
 // better-sqlite3 binds every parameter on every run. Each call of such a statement was compiled anew:
 // the outbox's due query took 35–45 µs a call with `LIMIT ?` against 8–10 with `LIMIT 2` (and 9 with

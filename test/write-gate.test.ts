@@ -294,6 +294,7 @@ t.test('turns against a thread that takes the gate again and again: neither side
   const cells = new Int32Array(new SharedArrayBuffer(8));
   // The thread goes on until stopped (a fixed number of turns could run out before the second half, on a slow machine).
   const worker = busyThread(memory, cells, { holdMs: 1 });
+  t.teardown(() => Atomics.store(cells, 0, 1)); // stopped even when an assertion throws first
   const workerExit = exited(worker);
   const main = writeGate(memory, { priority: true });
   await until('the thread begins', () => Atomics.load(cells, 1) > 0);
@@ -342,7 +343,7 @@ t.test('a write that can wait (a token marked used) is made in a turn of its own
 
   const memory = newWriteGateMemory();
   shareWriteGate(database.sqlite, memory, { priority: true });
-  // The thread holds the gate until released (10 s at most: a caller that waited for the gate would wait that long).
+  // The thread holds the gate until released (10 s at most: a caller that waited for the gate would wait until it gave up, 5 s).
   const { left, inside: gotIn, exit: workerExit, release } = holder(memory, 10_000);
   await gotIn;
   const asked = performance.now();
@@ -368,6 +369,7 @@ t.test('work a route does after its answer (a sign-up) takes a write turn of its
   // The thread writes as a sending mail thread does: inside 2 ms, out a moment, again and again.
   const cells = new Int32Array(new SharedArrayBuffer(8));
   const worker = busyThread(memory, cells, { holdMs: 2, gapMs: 0.3 });
+  t.teardown(() => Atomics.store(cells, 0, 1)); // stopped even when an assertion throws first
   const workerExit = exited(worker);
   await until('the thread writes', () => Atomics.load(cells, 1) > 0);
   for (let i = 0; i < 30; i++) {

@@ -19,7 +19,7 @@ export function isPublic(huddle: Pick<Huddle, 'status' | 'cancelledAt'>, now: Da
 }
 
 /** The longest list read by a prepared statement (a page of a feed, the upcoming huddles of a page). */
-const MOST_LISTED = 10_000;
+const MOST_LISTED = 1000;
 
 export interface ListQuery {
   from?: string;

@@ -154,13 +154,18 @@ function messageOf(row: OutboxRow, { dkim, returnPath }: SendOptions, qp: Qp): S
  */
 export function abortedBy(outer: AbortSignal | undefined, timeoutMs: number): { signal: AbortSignal; done(): void } {
   const controller = new AbortController();
+  if (outer?.aborted) {
+    controller.abort(outer.reason);
+    return { signal: controller.signal, done() {} };
+  }
   const timer = setTimeout(
     () => controller.abort(new DOMException(`the send took longer than ${timeoutMs} ms`, 'TimeoutError')),
     timeoutMs,
   );
+  // Unref'd, as AbortSignal.timeout's is: a timeout alone keeps no process alive.
+  timer.unref();
   const onAbort = () => controller.abort(outer!.reason);
-  if (outer?.aborted) onAbort();
-  else outer?.addEventListener('abort', onAbort, { once: true });
+  outer?.addEventListener('abort', onAbort, { once: true });
   return {
     signal: controller.signal,
     done() {

@@ -1,4 +1,5 @@
 // The mail worker: leases due outbox rows, hands them to the transport, and records sent, retry or failed.
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../../lib/clock.js';
 import { redactText } from '../../lib/logging.js';
 import type { DkimKey } from '../../lib/dkim.js';
@@ -83,6 +84,16 @@ function refusalOf(err: unknown): { command: string | null; response: string } {
   return { command: typeof command === 'string' ? command : null, response: typeof response === 'string' ? response.slice(0, 500) : '' };
 }
 
+/**
+ * What stops the sends in flight when the worker stops: each send listens to it while it lasts, up to
+ * MAIL_CONCURRENCY (64) at once, past the 10 listeners at which Node warns of a leak.
+ */
+function stopSignal(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
 /** One line, no stack, bounded: it is stored in last_error and shown to organisers. */
 export function describeFailure(err: unknown): string {
   const e = (err ?? {}) as { code?: unknown; responseCode?: unknown; message?: unknown };
@@ -112,7 +123,7 @@ export function createMailWorker(options: MailWorkerOptions) {
   const outcomes: Outcome[] = [];
   /** Rows whose outcome could not be recorded: still claimed in the table until their lease ends (id → lease end, ms). */
   const unrecorded = new Map<string, number>();
-  let abort = new AbortController();
+  let abort = stopSignal();
   let running = false;
   let stopping = false;
   let settleQueued = false;
@@ -255,7 +266,7 @@ export function createMailWorker(options: MailWorkerOptions) {
         settle(false);
       } finally {
         clearTimeout(deadline);
-        abort = new AbortController();
+        abort = stopSignal();
         stopping = false;
       }
     },

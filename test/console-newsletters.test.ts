@@ -117,89 +117,84 @@ t.test('write, preview, test and send a newsletter from the console; the server 
   t.match((await get('')).body, /Winter news \(updated\)<\/a><br\/><span>sent; 3 of 3 sent<\/span>/);
 });
 
-t.test(
-  'pausing from the console stops the send (only what is in flight still leaves), resuming carries on; the figures count who left since',
-  async (t) => {
-    const world = await newsletterSetup(t);
-    const { sink, services } = world;
-    const clock = manualClock('2026-11-23T09:00:00Z');
-    const env = { SMTP_URL: sink.url, DATA_DIR: world.dataDir, DATABASE_PATH: join(world.dataDir, 'convene.db'), MAIL_WORKER: 'true' };
-    const { app, database, services: appServices } = await buildTestApp(t, { database: world.database, clock, env });
-    const olivia = services.organisers.create('north-west', { email: 'olivia@nw.example', name: 'Olivia' }, { type: 'cli', label: 'test' });
-    world.addReaders(40);
-    // A slow one (5 a second), made over the API: the console sends, pauses and resumes it.
-    const made = await app.inject({
+t.test('pausing from the console stops the send, resuming carries on; the figures count who left since', async (t) => {
+  const world = await newsletterSetup(t);
+  const { sink, services } = world;
+  const clock = manualClock('2026-11-23T09:00:00Z');
+  const env = { SMTP_URL: sink.url, DATA_DIR: world.dataDir, DATABASE_PATH: join(world.dataDir, 'convene.db'), MAIL_WORKER: 'true' };
+  const { app, database, services: appServices } = await buildTestApp(t, { database: world.database, clock, env });
+  const olivia = services.organisers.create('north-west', { email: 'olivia@nw.example', name: 'Olivia' }, { type: 'cli', label: 'test' });
+  world.addReaders(40);
+  // A slow one (5 a second), made over the API: the console sends, pauses and resumes it.
+  const made = await app.inject({
+    method: 'POST',
+    url: '/v1/clusters/north-west/campaigns',
+    headers: { authorization: `Bearer ${olivia.apiKey}` },
+    payload: { subject: 'Slow news', body: 'Hello.', rate: 5 },
+  });
+  const id = made.json().id as string;
+  const cookie = consoleCookie(database, clock, 'olivia@nw.example');
+  const page = await app.inject({ url: `/console/north-west/newsletters/${id}`, headers: { cookie } });
+  const csrf = encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(page.body)![1]!);
+  const post = (verb: string) =>
+    app.inject({
       method: 'POST',
-      url: '/v1/clusters/north-west/campaigns',
-      headers: { authorization: `Bearer ${olivia.apiKey}` },
-      payload: { subject: 'Slow news', body: 'Hello.', rate: 5 },
+      url: `/console/north-west/newsletters/${id}/${verb}`,
+      headers: { ...form, cookie },
+      payload: `_csrf=${csrf}`,
     });
-    const id = made.json().id as string;
-    const cookie = consoleCookie(database, clock, 'olivia@nw.example');
-    const page = await app.inject({ url: `/console/north-west/newsletters/${id}`, headers: { cookie } });
-    const csrf = encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(page.body)![1]!);
-    const post = (verb: string) =>
-      app.inject({
-        method: 'POST',
-        url: `/console/north-west/newsletters/${id}/${verb}`,
-        headers: { ...form, cookie },
-        payload: `_csrf=${csrf}`,
-      });
-    t.equal((await post('send')).statusCode, 303);
-    t.equal(appServices.jobs.find((j) => j.name === 'scheduled-campaigns')!.run(), 1);
-    const arrived = () => sink.messages.filter((m) => m.parsed.subject === 'Slow news').length;
-    await until('a few copies to arrive', () => arrived() >= 3);
-    t.match((await app.inject({ url: `/console/north-west/newsletters/${id}`, headers: { cookie } })).body, /Pause sending/);
-    const paused = await post('pause');
-    t.equal(paused.headers.location, `/console/north-west/newsletters/${id}?done=paused`);
-    // The sender lets go once its sends in flight have ended, and the server's own worker records what it had
-    // in flight (the sink counts a message before it answers).
-    await until('the sender to let go', () => appServices.scheduler.sending().length === 0);
-    await until(
-      'the sends in flight at the pause to be recorded',
-      () =>
-        (
-          database.sqlite
-            .prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'newsletter' AND status IN ('queued', 'sending')")
-            .get() as {
-            n: number;
-          }
-        ).n === 0,
-    );
-    const afterASecond = arrived();
-    await sleep(2000);
-    t.equal(arrived(), afterASecond, 'nothing more leaves once the sends in flight at the pause have ended');
-    t.ok(afterASecond < 40, `stopped part way (${afterASecond} of 40)`);
-    const shown = (await app.inject({ url: `/console/north-west/newsletters/${id}?done=paused`, headers: { cookie } })).body;
-    t.match(shown, /Paused: nothing more leaves\. Resume it here when you are ready\./);
-    t.match(shown, /Or from the command line: npm run convene -- newsletter resume /);
-    t.match(shown, /<button[^>]*>Resume sending<\/button>/, 'a Resume button');
+  t.equal((await post('send')).statusCode, 303);
+  t.equal(appServices.jobs.find((j) => j.name === 'scheduled-campaigns')!.run(), 1);
+  const arrived = () => sink.messages.filter((m) => m.parsed.subject === 'Slow news').length;
+  await until('a few copies to arrive', () => arrived() >= 3);
+  t.match((await app.inject({ url: `/console/north-west/newsletters/${id}`, headers: { cookie } })).body, /Pause sending/);
+  const paused = await post('pause');
+  t.equal(paused.headers.location, `/console/north-west/newsletters/${id}?done=paused`);
+  // The sender lets go once its sends in flight have ended, and the server's own worker records what it had
+  // in flight (the sink counts a message before it answers).
+  await until('the sender to let go', () => appServices.scheduler.sending().length === 0);
+  await until(
+    'the sends in flight at the pause to be recorded',
+    () =>
+      (
+        database.sqlite.prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'newsletter' AND status IN ('queued', 'sending')").get() as {
+          n: number;
+        }
+      ).n === 0,
+  );
+  const afterThePause = arrived();
+  await sleep(2000);
+  t.equal(arrived(), afterThePause, 'nothing more leaves once the sends in flight at the pause have ended');
+  t.ok(afterThePause < 40, `stopped part way (${afterThePause} of 40)`);
+  const shown = (await app.inject({ url: `/console/north-west/newsletters/${id}?done=paused`, headers: { cookie } })).body;
+  t.match(shown, /Paused: nothing more leaves\. Resume it here when you are ready\./);
+  t.match(shown, /Or from the command line: npm run convene -- newsletter resume /);
+  t.match(shown, /<button[^>]*>Resume sending<\/button>/, 'a Resume button');
 
-    // Resumed from the console: the server's scheduler takes it up and sends the rest, nobody twice.
-    const resumed = await post('resume');
-    t.equal(resumed.headers.location, `/console/north-west/newsletters/${id}?done=resumed`);
-    t.match((await app.inject({ url: resumed.headers.location!, headers: { cookie } })).body, /Resuming: the server carries on/);
-    t.equal(appServices.jobs.find((j) => j.name === 'scheduled-campaigns')!.run(), 1, 'taken up by the scheduler');
-    await until('the rest to arrive', () => arrived() === 40, 20_000);
-    await until('the sender to finish', () => appServices.scheduler.sending().length === 0);
-    const to = sink.messages.filter((m) => m.parsed.subject === 'Slow news').map((m) => m.envelope.to[0]);
-    t.equal(new Set(to).size, 40, 'each reader once');
-    t.equal((await post('resume')).statusCode, 409, 'a sent campaign does not resume');
+  // Resumed from the console: the server's scheduler takes it up and sends the rest, nobody twice.
+  const resumed = await post('resume');
+  t.equal(resumed.headers.location, `/console/north-west/newsletters/${id}?done=resumed`);
+  t.match((await app.inject({ url: resumed.headers.location!, headers: { cookie } })).body, /Resuming: the server carries on/);
+  t.equal(appServices.jobs.find((j) => j.name === 'scheduled-campaigns')!.run(), 1, 'taken up by the scheduler');
+  await until('the rest to arrive', () => arrived() === 40, 20_000);
+  await until('the sender to finish', () => appServices.scheduler.sending().length === 0);
+  const to = sink.messages.filter((m) => m.parsed.subject === 'Slow news').map((m) => m.envelope.to[0]);
+  t.equal(new Set(to).size, 40, 'each reader once');
+  t.equal((await post('resume')).statusCode, 409, 'a sent campaign does not resume');
 
-    // A reader who got it unsubscribes: the figures say so.
-    const reader = database.sqlite
-      .prepare("SELECT subscriber_id AS id FROM deliveries WHERE campaign_id = ? AND status = 'enqueued' LIMIT 1")
-      .get(id) as { id: string };
-    clock.set('2026-11-23T10:00:00Z');
-    appServices.subscribers.unsubscribe(appServices.subscribers.byId(database.db, reader.id)!, { source: 'email-link' });
-    t.match(
-      (await app.inject({ url: `/console/north-west/newsletters/${id}`, headers: { cookie } })).body,
-      /<dt>Unsubscribed since<\/dt><dd>1<\/dd>/,
-    );
-    const api = await app.inject({ url: `/v1/campaigns/${id}`, headers: { authorization: `Bearer ${olivia.apiKey}` } });
-    t.equal(api.json().stats.unsubscribedSince, 1);
-  },
-);
+  // A reader who got it unsubscribes: the figures say so.
+  const reader = database.sqlite
+    .prepare("SELECT subscriber_id AS id FROM deliveries WHERE campaign_id = ? AND status = 'enqueued' LIMIT 1")
+    .get(id) as { id: string };
+  clock.set('2026-11-23T10:00:00Z');
+  appServices.subscribers.unsubscribe(appServices.subscribers.byId(database.db, reader.id)!, { source: 'email-link' });
+  t.match(
+    (await app.inject({ url: `/console/north-west/newsletters/${id}`, headers: { cookie } })).body,
+    /<dt>Unsubscribed since<\/dt><dd>1<\/dd>/,
+  );
+  const api = await app.inject({ url: `/v1/campaigns/${id}`, headers: { authorization: `Bearer ${olivia.apiKey}` } });
+  t.equal(api.json().stats.unsubscribedSince, 1);
+});
 
 peerTest(
   t,

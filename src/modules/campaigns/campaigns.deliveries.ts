@@ -8,6 +8,7 @@
 // ROWS_PER_TRANSACTION recipients (bench/FINDINGS.md: the mixed soak).
 import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { immediate, rawPlaceholder, type Db, type DbOrTx } from '../../db/client.js';
+import { byLimit } from '../../db/limits.js';
 import { fastRows } from '../../db/rows.js';
 import { campaigns, deliveries, type Campaign, type DeliveryReturn, type Subscriber } from '../../db/schema.js';
 import { chunks } from '../../lib/chunks.js';
@@ -89,6 +90,21 @@ export function createDeliveries(deps: {
     .where(eq(deliveries.id, sql.placeholder('id')))
     .prepare();
 
+  // A campaign's next pending recipients, oldest first: one statement per batch size (byLimit).
+  const pendingBatch = byLimit(
+    (limit) =>
+      fastRows(
+        db
+          .select({ id: deliveries.id, subscriberId: deliveries.subscriberId })
+          .from(deliveries)
+          .where(and(eq(deliveries.campaignId, sql.placeholder('campaignId')), eq(deliveries.status, 'pending')))
+          .orderBy(asc(deliveries.id))
+          .limit(limit)
+          .prepare(),
+      ),
+    ROWS_PER_TRANSACTION,
+  );
+
   // Whose message an outbox row is, and the campaign's audience, for the last check before it leaves.
   const deliveryOfMessage = fastRows(
     db
@@ -118,16 +134,29 @@ export function createDeliveries(deps: {
     const subscriber = delivery?.subscriberId ? subscribers.byId(db, delivery.subscriberId) : undefined;
     return { delivery, subscriber };
   }
+  // The reader a message's check passed on, kept for its copy: the worker composes it as soon as the
+  // claiming transaction commits, so the copy is made for the person as checked, without reading them
+  // twice (a tenth of a millisecond a copy in a sending CLI). Taken by the compose; a few at most.
+  const checked = new Map<string, ReturnType<typeof readerOf>>();
+  const MOST_CHECKED = 256;
   outbox.hooks.sending.on((row) => {
     if (row.kind !== 'newsletter') return null;
-    const { delivery, subscriber } = readerOf(row.id);
-    return delivery ? reasonToSkip(db, delivery, subscriber) : null;
+    const reader = readerOf(row.id);
+    const reason = reader.delivery ? reasonToSkip(db, reader.delivery, reader.subscriber) : null;
+    if (reason === null && reader.delivery) {
+      // Another check may withhold the row after this one passed it: then no compose takes it.
+      if (checked.size >= MOST_CHECKED) checked.clear();
+      checked.set(row.id, reader);
+    }
+    return reason;
   });
-  // The copy, made as it leaves (its check passed a moment ago): from the campaign and the person as they
-  // are now. Nobody to make it for (erased in that moment): none, and the claim is retried and withheld.
+  // The copy, made as it leaves (its check passed a moment ago): from the campaign as it is now and the
+  // person as checked. Nobody to make it for (erased in that moment): none, and the claim is retried and withheld.
   outbox.hooks.compose.on((row) => {
     if (row.kind !== 'newsletter') return null;
-    const { delivery, subscriber } = readerOf(row.id);
+    const kept = checked.get(row.id);
+    checked.delete(row.id);
+    const { delivery, subscriber } = kept ?? readerOf(row.id);
     if (!delivery || !subscriber) return null;
     return messageFor(deps.renderedOf(delivery.campaignId), subscriber);
   });
@@ -174,36 +203,16 @@ export function createDeliveries(deps: {
    * its template).
    */
   function handOverSome(campaign: Campaign, rendered: RenderedCampaign, limit: number): number {
-    const batch = db
-      .select()
-      .from(deliveries)
-      .where(and(eq(deliveries.campaignId, campaign.id), eq(deliveries.status, 'pending')))
-      .orderBy(asc(deliveries.id))
-      .limit(limit)
-      .all();
-    if (batch.length === 0) return 0;
-    const ids = batch.flatMap((delivery) => (delivery.subscriberId ? [delivery.subscriberId] : []));
     return immediate(db, (tx) => {
-      // Another sender (a resume beside this one) may have taken some meanwhile: only those still pending.
-      const pending = new Set(
-        tx
-          .select({ id: deliveries.id })
-          .from(deliveries)
-          .where(
-            and(
-              inArray(
-                deliveries.id,
-                batch.map((delivery) => delivery.id),
-              ),
-              eq(deliveries.status, 'pending'),
-            ),
-          )
-          .all()
-          .map((row) => row.id),
+      // Read under the write lock, so what is pending is pending: another sender (a resume beside this one)
+      // cannot take any of them meanwhile. Twenty rows by the index: a few tens of microseconds of the lock.
+      const batch = pendingBatch(limit).all({ campaignId: campaign.id });
+      if (batch.length === 0) return 0;
+      const people = subscribers.getMany(
+        tx,
+        batch.flatMap((delivery) => (delivery.subscriberId ? [delivery.subscriberId] : [])),
       );
-      const people = subscribers.getMany(tx, ids);
       for (const delivery of batch) {
-        if (!pending.has(delivery.id)) continue;
         const subscriber = delivery.subscriberId ? people.get(delivery.subscriberId) : undefined;
         const skip = reasonToSkip(tx, campaign, subscriber);
         if (skip !== null || !subscriber) {

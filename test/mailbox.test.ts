@@ -32,6 +32,12 @@ const bare = [
   'a@b_c.de',
   'a@b.co?x',
   `${'x'.repeat(250)}@b.co`,
+  // Control characters: the parser drops them, so the shortcut must leave them to it.
+  '\x00@localhost',
+  'a\x1b@localhost',
+  'a\x1b@b.co',
+  'a@b.co\x7f',
+  '',
 ];
 
 t.test('a bare address is read as the parser reads it, and refused as it refuses', async (t) => {

@@ -27,8 +27,9 @@ export function isEmailAddress(value: string, options: { allowLocalhost?: boolea
 export function parseMailbox(value: string, options: { allowLocalhost?: boolean } = {}): { name: string; address: string } | null {
   if (/[\r\n]/.test(value)) return null;
   // A bare address (what a subscriber's row holds, on every message sent) needs no parser: without spaces,
-  // quotes, brackets or separators nothing in it can make a name, a group or a second mailbox.
-  if (!/[\s<>()[\],;:"\\]/.test(value)) return isEmailAddress(value, options) ? { address: value, name: '' } : null;
+  // control characters (the parser drops those), quotes, brackets or separators nothing in it can make a
+  // name, a group or a second mailbox, and the parser would return it as it is.
+  if (!/[\s\x00-\x1f\x7f<>()[\],;:"\\]/.test(value)) return isEmailAddress(value, options) ? { address: value, name: '' } : null;
   const parsed = addressparser(value, { flatten: true });
   if (parsed.length !== 1) return null;
   const [mailbox] = parsed as [{ name: string; address: string }];

@@ -136,22 +136,25 @@ export function createDeliveries(deps: {
   }
   // The reader a message's check passed on, kept for its copy: the worker composes it as soon as the
   // claiming transaction commits, so the copy is made for the person as checked, without reading them
-  // twice (a tenth of a millisecond a copy in a sending CLI). Taken by the compose; a few at most.
+  // twice (a tenth of a millisecond a copy in a sending CLI). Taken by the compose. An entry no compose
+  // takes (its claim rolled back) is dropped when the row is checked again, or with the rest at MOST_CHECKED.
   const checked = new Map<string, ReturnType<typeof readerOf>>();
   const MOST_CHECKED = 256;
   outbox.hooks.sending.on((row) => {
     if (row.kind !== 'newsletter') return null;
+    checked.delete(row.id);
     const reader = readerOf(row.id);
     const reason = reader.delivery ? reasonToSkip(db, reader.delivery, reader.subscriber) : null;
     if (reason === null && reader.delivery) {
-      // Another check may withhold the row after this one passed it: then no compose takes it.
       if (checked.size >= MOST_CHECKED) checked.clear();
       checked.set(row.id, reader);
     }
     return reason;
   });
-  // The copy, made as it leaves (its check passed a moment ago): from the campaign as it is now and the
-  // person as checked. Nobody to make it for (erased in that moment): none, and the claim is retried and withheld.
+  // The copy, made as it leaves: from the campaign as it is now and the person as their check read them,
+  // in the claim that has just committed (someone erased after that instant still gets the copy, as they
+  // would if the erasure came while it was on the wire). Nobody to make it for: none, and the claim is
+  // retried and withheld.
   outbox.hooks.compose.on((row) => {
     if (row.kind !== 'newsletter') return null;
     const kept = checked.get(row.id);

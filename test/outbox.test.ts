@@ -1,5 +1,7 @@
 // The outbox end to end: rows written in transactions, sent by the worker to a real SMTP server or to .eml files.
+import { getEventListeners } from 'node:events';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
@@ -581,4 +583,36 @@ t.test('a send the relay does not answer in time is aborted and retried; a finis
   const already = abortedBy(AbortSignal.abort(new Error('already')), 60_000);
   t.equal(already.signal.aborted, true, 'an outer signal aborted already aborts at once (and starts no timer)');
   already.done();
+});
+
+t.test("a send lets go of the worker's signal when it ends, sent or failed", async (t) => {
+  const { db, sqlite } = openDatabase(':memory:');
+  migrateDatabase(db);
+  t.teardown(() => closeDatabase(sqlite));
+  const clock = manualClock('2026-03-02T09:00:00Z');
+  const sink = await startSmtpSink(t);
+  const dataDir = await mkdtemp(join(tmpdir(), 'convene-outbox-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const config = configFor(dataDir, sink.url);
+  const outbox = createOutbox({ db, clock, from: config.mailFrom, messageIdDomain: siteOf(config).messageIdDomain });
+  immediate(db, (tx) => outbox.enqueue(tx, message()));
+  const [row] = outbox.settle([], 1, LEASE_MS).claimed;
+  if (!row) throw new Error('nothing was claimed');
+  // One listener per send on the worker's signal while it lasts (abortedBy): one left behind per message
+  // would hold every finished send's controller and timer for as long as the worker runs.
+  const worker = new AbortController();
+  const sending = createTransport(config, { sendTimeoutMs: 60_000 });
+  t.teardown(() => sending.close());
+  await sending.send(row, { signal: worker.signal });
+  t.equal(sink.messages.length, 1, 'sent');
+  t.equal(getEventListeners(worker.signal, 'abort').length, 0, 'a sent message leaves no listener');
+  // A relay that refuses the connection (a port just let go of): the send fails, and lets go all the same.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const { port } = closed.address() as AddressInfo;
+  await new Promise((resolve) => closed.close(resolve));
+  const refusing = createTransport(configFor(dataDir, `smtp://127.0.0.1:${port}`), { sendTimeoutMs: 60_000 });
+  t.teardown(() => refusing.close());
+  await t.rejects(refusing.send(row, { signal: worker.signal }));
+  t.equal(getEventListeners(worker.signal, 'abort').length, 0, 'a failed send leaves no listener');
 });
